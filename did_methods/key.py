@@ -1,0 +1,64 @@
+"""did:key — Multikey-form documents per the did:key specification (Ed25519 with its derived X25519
+keyAgreement key, X25519, P-256, P-384)."""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+from did_methods._documents import DID_V1, MULTIKEY_V1, SIGNING_RELATIONSHIPS, multikey_method
+from vcnode.did.driver import DriverContext
+from vcnode.did.resolution import INVALID_DID, DriverResult, ResolutionError
+from vcnode.did.syntax import DidUrl
+from vcnode.keys import multikey
+from vcnode.keys.ed25519 import x25519_from_ed25519
+
+_SIGNING_CODECS = frozenset({multikey.ED25519_PUB, multikey.P256_PUB, multikey.P384_PUB})
+_ALLOWED = _SIGNING_CODECS | {multikey.X25519_PUB}
+
+
+def did_key_for(public_multikey: str) -> str:
+    """The did:key DID of a public Multikey."""
+    return f"did:key:{public_multikey}"
+
+
+def document_for(did: str, encoded: str) -> dict:
+    """Build the did:key document for the Multikey ``encoded`` (already checked by :func:`decode`)."""
+    key = multikey.decode(encoded, allowed=_ALLOWED)
+    document: dict = {"@context": [DID_V1, MULTIKEY_V1], "id": did}
+    if key.codec == multikey.X25519_PUB:
+        method = multikey_method(did, encoded, encoded)
+        document["verificationMethod"] = [method]
+        document["keyAgreement"] = [method["id"]]
+        return document
+    method = multikey_method(did, encoded, encoded)
+    document["verificationMethod"] = [method]
+    for relationship in SIGNING_RELATIONSHIPS:
+        document[relationship] = [method["id"]]
+    if key.codec == multikey.ED25519_PUB:
+        try:
+            x25519 = multikey.encode(multikey.X25519_PUB, x25519_from_ed25519(key.raw))
+        except Exception:  # pynacl rejects bytes that are not a point on the curve
+            raise ResolutionError(INVALID_DID, "the Ed25519 key is not a valid curve point") from None
+        document["keyAgreement"] = [multikey_method(did, x25519, x25519)]
+    return document
+
+
+class KeyDriver:
+    """Resolves did:key; documents never change, so they are cached forever."""
+
+    method: ClassVar[str] = "key"
+
+    def __init__(self, context: DriverContext | None = None) -> None:
+        self._context = context
+
+    async def resolve(self, did: DidUrl) -> DriverResult:
+        """Build the document from the key encoded in the DID itself."""
+        encoded = did.method_specific_id
+        if ":" in encoded or not encoded.startswith("z"):
+            raise ResolutionError(INVALID_DID, "did:key must be 'did:key:z' followed by a base58btc Multikey")
+        try:
+            document = document_for(did.did, encoded)
+        except multikey.MultikeyError as exc:
+            raise ResolutionError(INVALID_DID, f"invalid did:key: {exc.detail}") from None
+        return DriverResult(document, {}, cache_ttl=math.inf)

@@ -1,0 +1,5 @@
+"""Allow ``python -m vcnode``."""
+
+from vcnode.cli.main import main
+
+raise SystemExit(main())

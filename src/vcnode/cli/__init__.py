@@ -1,0 +1,1 @@
+"""The ``vcnode`` command line: a thin layer over the domain packages."""

@@ -1,0 +1,176 @@
+"""Node configuration: ``config.toml`` in the node directory, every key overridable by ``VCNODE_<KEY>``.
+
+Precedence (highest first): command-line flags, environment variables, the TOML file, defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+from urllib.parse import quote, urlsplit
+
+from vcnode.errors import ConfigError
+
+CONFIG_FILE = "config.toml"
+ENV_PREFIX = "VCNODE_"
+DEFAULT_HOME = ".vcnode"
+
+
+@dataclass
+class Config:
+    """Every setting of a node. See docs/configuration.md for the meaning of each."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = ""
+    domain: str = ""
+    allow_http_hosts: list[str] = field(default_factory=list)
+    keystore: str = "encrypted"
+    passphrase_file: str = ""
+    fetch_timeout: float = 10.0
+    fetch_max_bytes: int = 1024 * 1024
+    fetch_max_redirects: int = 3
+    resolver_cache_size: int = 10_000
+    resolver_cache_ttl: float = 300.0
+    tls_cert: str = ""
+    tls_key: str = ""
+    log_level: str = "info"
+    home: Path = field(default=Path(DEFAULT_HOME), metadata={"persist": False})
+
+    @property
+    def base_url(self) -> str:
+        """``public_url`` without a trailing slash, or the URL the node listens on when unset."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        scheme = "https" if self.tls_cert else "http"
+        return f"{scheme}://{self.host}:{self.port}"
+
+    @property
+    def database_path(self) -> Path:
+        """Where the embedded SQLite store lives."""
+        return self.home / "vcnode.sqlite3"
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` for values that cannot work."""
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"port must be 1-65535, got {self.port}")
+        if self.keystore not in ("encrypted", "plaintext"):
+            raise ConfigError(f"keystore must be 'encrypted' or 'plaintext', got {self.keystore!r}")
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ConfigError(f"public_url must be an http(s) URL, got {self.public_url!r}")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ConfigError("tls_cert and tls_key must be given together")
+        for name in ("fetch_timeout", "fetch_max_bytes", "resolver_cache_size"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive")
+
+
+def did_web_domain(domain: str) -> str:
+    """The method-specific id of a did:web for ``domain`` (``host[:port]``): the port's colon is %3A."""
+    return quote(domain, safe="")
+
+
+def _coerce(name: str, kind: Any, value: Any) -> Any:
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            return str(value).strip().lower() in ("1", "true", "yes", "on")
+        if kind is int:
+            if isinstance(value, bool):
+                raise ValueError("boolean")
+            return int(value)
+        if kind is float:
+            return float(value)
+        if kind == list[str]:
+            if isinstance(value, str):
+                return [item.strip() for item in value.split(",") if item.strip()]
+            if isinstance(value, list) and all(isinstance(item, str) for item in value):
+                return list(value)
+            raise ValueError("expected a list of strings")
+        if kind is Path:
+            return Path(value)
+        if not isinstance(value, str):
+            raise ValueError("expected a string")
+        return value
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name!r}: invalid value {value!r} ({exc})") from None
+
+
+def _types() -> dict[str, Any]:
+    return get_type_hints(Config)
+
+
+def resolve_home(home: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> Path:
+    """The node directory: ``--home``, else ``VCNODE_HOME``, else ``./.vcnode``."""
+    env = os.environ if environ is None else environ
+    return Path(home or env.get(ENV_PREFIX + "HOME") or DEFAULT_HOME)
+
+
+def load_config(home: str | os.PathLike[str] | None = None, *, environ: dict[str, str] | None = None,
+                overrides: dict[str, Any] | None = None) -> Config:
+    """Read ``config.toml`` from the node directory, apply ``VCNODE_*`` variables, then ``overrides``."""
+    env = os.environ if environ is None else environ
+    root = resolve_home(home, env)
+    values: dict[str, Any] = {}
+    path = root / CONFIG_FILE
+    if path.exists():
+        try:
+            values.update(tomllib.loads(path.read_text("utf-8")))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    types = _types()
+    unknown = set(values) - set(types)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
+    for name in types:
+        env_value = env.get(ENV_PREFIX + name.upper())
+        if env_value is not None and name != "home":
+            values[name] = env_value
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = value
+    values["home"] = root
+    config = Config(**{name: _coerce(name, types[name], value) for name, value in values.items()})
+    config.validate()
+    return config
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def write_config(config: Config) -> Path:
+    """Write every persisted setting that differs from its default to ``config.toml``."""
+    defaults = Config()
+    lines = ["# vcnode configuration; every key can be overridden by VCNODE_<KEY>. See docs/configuration.md."]
+    for item in fields(Config):
+        if item.metadata.get("persist", True) is False:
+            continue
+        value = getattr(config, item.name)
+        if value != getattr(defaults, item.name):
+            lines.append(f"{item.name} = {_toml_value(value)}")
+    config.home.mkdir(parents=True, exist_ok=True)
+    path = config.home / CONFIG_FILE
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return path
+
+
+def replace(config: Config, **changes: Any) -> Config:
+    """A copy of ``config`` with ``changes`` applied and validated."""
+    new = dataclasses.replace(config, **changes)
+    new.validate()
+    return new

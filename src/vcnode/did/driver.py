@@ -1,0 +1,39 @@
+"""The interface every DID method driver implements, and what the core hands it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from vcnode.did.resolution import DriverResult
+    from vcnode.did.syntax import DidUrl
+    from vcnode.net.fetch import SafeFetcher
+
+ENTRY_POINT_GROUP = "vcnode.did_methods"
+
+
+@dataclass(frozen=True)
+class DriverContext:
+    """Shared services a driver may use. Drivers never open their own network connections."""
+
+    fetcher: SafeFetcher | None = None
+    settings: dict[str, Any] | None = None
+
+
+@runtime_checkable
+class DidMethodDriver(Protocol):
+    """A DID method. ``resolve`` gets a syntactically valid DID of its method and returns the document,
+    or raises :class:`vcnode.did.resolution.ResolutionError` with a DID Resolution error code."""
+
+    method: ClassVar[str]
+
+    async def resolve(self, did: DidUrl) -> DriverResult:
+        """Resolve ``did`` (a bare DID: no path, query or fragment)."""
+        ...
+
+
+class DriverFactory(Protocol):
+    """What an entry point names: a callable (usually the driver class) taking a :class:`DriverContext`."""
+
+    def __call__(self, context: DriverContext) -> DidMethodDriver: ...

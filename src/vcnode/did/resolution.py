@@ -1,0 +1,75 @@
+"""The DID Resolution result shape and its error codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+RESOLUTION_CONTEXT = "https://w3id.org/did-resolution/v1"
+DID_LD_JSON = "application/did+ld+json"
+DID_JSON = "application/did+json"
+RESOLUTION_MEDIA_TYPE = 'application/ld+json;profile="https://w3id.org/did-resolution"'
+
+# Error codes of the DID Resolution specification that this resolver produces.
+INVALID_DID = "invalidDid"
+INVALID_DID_URL = "invalidDidUrl"
+NOT_FOUND = "notFound"
+METHOD_NOT_SUPPORTED = "methodNotSupported"
+REPRESENTATION_NOT_SUPPORTED = "representationNotSupported"
+INVALID_DID_DOCUMENT = "invalidDidDocument"
+INTERNAL_ERROR = "internalError"
+
+# HTTP status per error for the DID Resolution HTTP(S) binding. Upstream faults (a did:web host that is
+# down or serves garbage) are 502: the request was fine, the server it depends on was not.
+HTTP_STATUS: dict[str, int] = {
+    INVALID_DID: 400,
+    INVALID_DID_URL: 400,
+    NOT_FOUND: 404,
+    REPRESENTATION_NOT_SUPPORTED: 406,
+    METHOD_NOT_SUPPORTED: 501,
+    INVALID_DID_DOCUMENT: 502,
+    INTERNAL_ERROR: 502,
+}
+
+
+class ResolutionError(Exception):
+    """Raised by drivers (and the core) to end a resolution with a DID Resolution error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class DriverResult:
+    """What a method driver returns: the document, its metadata and how long it may be cached."""
+
+    document: dict[str, Any]
+    document_metadata: dict[str, Any] = field(default_factory=dict)
+    cache_ttl: float | None = None  # seconds; None = the resolver's default, 0 = do not cache
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """A DID Resolution result. Treat it as read-only: cached results are shared between callers."""
+
+    did_document: dict[str, Any] | None
+    resolution_metadata: dict[str, Any]
+    document_metadata: dict[str, Any]
+
+    @property
+    def error(self) -> str | None:
+        """The error code, or None on success."""
+        return self.resolution_metadata.get("error")
+
+    @classmethod
+    def failure(cls, code: str, message: str) -> Resolution:
+        """A result that carries only an error."""
+        return cls(None, {"error": code, "errorMessage": message}, {})
+
+    def to_json(self) -> dict[str, Any]:
+        """The resolution result as JSON (``application/ld+json;profile=…did-resolution``)."""
+        return {"@context": RESOLUTION_CONTEXT, "didDocument": self.did_document,
+                "didResolutionMetadata": self.resolution_metadata,
+                "didDocumentMetadata": self.document_metadata}

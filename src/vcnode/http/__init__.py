@@ -1,0 +1,1 @@
+"""Thin aiohttp routes over the domain packages, one module per area."""

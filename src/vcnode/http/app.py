@@ -1,0 +1,57 @@
+"""The aiohttp application and server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import ssl
+
+from aiohttp import web
+
+from vcnode.http import did_routes, health_routes
+from vcnode.http.health_routes import NODE_KEY
+from vcnode.http.middleware import problem_middleware
+from vcnode.node import Node
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def build_app(node: Node) -> web.Application:
+    """The node's HTTP API over an open :class:`Node`."""
+    app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_BODY_BYTES)
+    app[NODE_KEY] = node
+    health_routes.add_routes(app)
+    did_routes.add_routes(app)
+    return app
+
+
+def tls_context(cert: str, key: str) -> ssl.SSLContext:
+    """A server TLS context from PEM files."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext | None = None,
+                ready: asyncio.Event | None = None) -> None:
+    """Serve until SIGINT/SIGTERM, then shut down gracefully."""
+    runner = web.AppRunner(build_app(node), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, ssl_context=ssl_context, backlog=1024, reuse_address=True)
+    await site.start()
+    scheme = "https" if ssl_context else "http"
+    log.info("vcnode serving %s on %s://%s:%d", node.identities.default_did, scheme, host, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if ready is not None:
+        ready.set()
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        await runner.cleanup()

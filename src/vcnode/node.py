@@ -1,0 +1,161 @@
+"""A node: configuration, store, key vault, identities, outbound fetcher and resolver, wired together.
+
+``initialise`` creates a node directory; ``Node.open`` loads one. Both are usable without a server.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from vcnode.config import Config, write_config
+from vcnode.did.driver import DriverContext
+from vcnode.did.resolver import Resolver, load_drivers
+from vcnode.errors import ConfigError, KeystoreError
+from vcnode.identity import IdentityService
+from vcnode.keys.vault import EncryptedVault, PlaintextVault, Vault, VaultParams
+from vcnode.net.fetch import SafeFetcher
+from vcnode.store import Store, open_store
+
+log = logging.getLogger(__name__)
+
+VAULT_META_KEY = "key_vault"
+PASSPHRASE_ENV = "VCNODE_PASSPHRASE"
+GENERATED_PASSPHRASE_FILE = "secrets/passphrase"
+
+
+def read_passphrase(config: Config, environ: dict[str, str] | None = None) -> str:
+    """The vault passphrase: ``VCNODE_PASSPHRASE``, else the contents of ``passphrase_file``."""
+    env = os.environ if environ is None else environ
+    if env.get(PASSPHRASE_ENV):
+        return env[PASSPHRASE_ENV]
+    if config.passphrase_file:
+        path = Path(config.passphrase_file)
+        path = path if path.is_absolute() else config.home / path
+        try:
+            return path.read_text("utf-8").strip("\r\n")
+        except OSError as exc:
+            raise KeystoreError(f"cannot read passphrase_file {path}: {exc.strerror}", code="noPassphrase") from None
+    raise KeystoreError(f"no passphrase: set {PASSPHRASE_ENV} or passphrase_file", code="noPassphrase")
+
+
+def make_fetcher(config: Config) -> SafeFetcher:
+    """The guarded outbound HTTP client configured for this node."""
+    return SafeFetcher(timeout=config.fetch_timeout, max_bytes=config.fetch_max_bytes,
+                       max_redirects=config.fetch_max_redirects, allow_http_hosts=config.allow_http_hosts)
+
+
+def make_resolver(config: Config, fetcher: SafeFetcher, identities: IdentityService | None = None) -> Resolver:
+    """A resolver with every registered driver; the node's own identities answered locally."""
+    drivers = load_drivers(DriverContext(fetcher=fetcher))
+    return Resolver(drivers, cache_size=config.resolver_cache_size, default_ttl=config.resolver_cache_ttl,
+                    local=identities.local_document if identities else None)
+
+
+@dataclass
+class Node:
+    """An open node. Use ``async with await Node.open(config)`` or call :meth:`close`."""
+
+    config: Config
+    store: Store
+    vault: Vault
+    identities: IdentityService
+    fetcher: SafeFetcher
+    resolver: Resolver
+
+    @classmethod
+    async def open(cls, config: Config, *, environ: dict[str, str] | None = None) -> Node:
+        """Open an initialised node directory, unlocking its key vault."""
+        if not config.database_path.exists():
+            raise ConfigError(f"no node in {config.home}: run 'vcnode init' first (or set --home / VCNODE_HOME)")
+        store = await open_store(config.database_path)
+        fetcher = make_fetcher(config)
+        try:
+            vault = await _unlock_vault(store, config, environ)
+            identities = IdentityService(store, vault, config)
+            await identities.load()
+        except BaseException:
+            await store.close()
+            await fetcher.close()
+            raise
+        return cls(config, store, vault, identities, fetcher, make_resolver(config, fetcher, identities))
+
+    async def rotate_key(self, did: str) -> tuple:
+        """Rotate the signing key of one of the node's identities and refresh cached documents."""
+        result = await self.identities.rotate(did)
+        self.resolver.invalidate(did)
+        return result
+
+    async def ready(self) -> dict[str, bool]:
+        """Readiness checks: store answers, keys unlocked."""
+        try:
+            store_ok = await self.store.ping()
+        except Exception:
+            store_ok = False
+        return {"store": store_ok, "keys": self.identities.default_did is not None}
+
+    async def close(self) -> None:
+        """Release the store and network connections."""
+        await self.fetcher.close()
+        await self.store.close()
+
+    async def __aenter__(self) -> Node:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+async def _unlock_vault(store: Store, config: Config, environ: dict[str, str] | None) -> Vault:
+    stored = await store.get_meta(VAULT_META_KEY)
+    if stored is None:
+        raise KeystoreError("the node's key vault is missing: the node directory is incomplete; re-run init")
+    params = VaultParams.from_json(stored)
+    if params.kind == PlaintextVault.kind:
+        log.warning("SECRET KEYS ARE STORED UNENCRYPTED in %s (development key store)", config.database_path)
+        return PlaintextVault()
+    return EncryptedVault.unlock(read_passphrase(config, environ), params)
+
+
+async def initialise(config: Config, *, did_method: str, environ: dict[str, str] | None = None) -> Node:
+    """Create a node directory: config file, store, key vault and the node's default identity.
+
+    With an encrypted key store and no passphrase given (``VCNODE_PASSPHRASE`` / ``passphrase_file``),
+    a random passphrase is generated into ``secrets/passphrase`` (mode 0600) for development set-ups.
+    """
+    if config.database_path.exists():
+        raise ConfigError(f"a node already exists in {config.home}")
+    if did_method == "web" and not config.domain:
+        raise ConfigError("a did:web node needs --domain")
+    env = os.environ if environ is None else environ
+    config.home.mkdir(parents=True, exist_ok=True)
+    if config.keystore == "encrypted" and not env.get(PASSPHRASE_ENV) and not config.passphrase_file:
+        secret_path = config.home / GENERATED_PASSPHRASE_FILE
+        secret_path.parent.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(secret_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32) + "\n")
+        config.passphrase_file = GENERATED_PASSPHRASE_FILE
+        log.warning("generated a passphrase in %s; for production keep it outside the node directory",
+                    secret_path)
+    write_config(config)
+    store = await open_store(config.database_path)
+    try:
+        if config.keystore == "plaintext":
+            log.warning("SECRET KEYS WILL BE STORED UNENCRYPTED (development key store)")
+            params = VaultParams(PlaintextVault.kind)
+        else:
+            _, params = EncryptedVault.create(read_passphrase(config, env))
+        await store.set_meta(VAULT_META_KEY, params.to_json())
+    finally:
+        await store.close()
+    node = await Node.open(config, environ=env)
+    try:
+        await node.identities.create(did_method, default=True)
+    except BaseException:
+        await node.close()
+        raise
+    return node

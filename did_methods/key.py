@@ -1,5 +1,5 @@
 """did:key — Multikey-form documents per the did:key specification (Ed25519 with its derived X25519
-keyAgreement key, X25519, P-256, P-384)."""
+keyAgreement key, X25519, and the NIST curves P-256/P-384/P-521, whose keys also do key agreement)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from vcnode.did.syntax import DidUrl
 from vcnode.keys import multikey
 from vcnode.keys.ed25519 import x25519_from_ed25519
 
-_SIGNING_CODECS = frozenset({multikey.ED25519_PUB, multikey.P256_PUB, multikey.P384_PUB})
+_SIGNING_CODECS = frozenset({multikey.ED25519_PUB}) | multikey.EC_CODECS
 _ALLOWED = _SIGNING_CODECS | {multikey.X25519_PUB}
 
 
@@ -41,6 +41,8 @@ def document_for(did: str, encoded: str) -> dict:
         except Exception:  # pynacl rejects bytes that are not a point on the curve
             raise ResolutionError(INVALID_DID, "the Ed25519 key is not a valid curve point") from None
         document["keyAgreement"] = [multikey_method(did, x25519, x25519)]
+    else:  # ECDH on the same NIST-curve key, as the did:key test vectors list it
+        document["keyAgreement"] = [method["id"]]
     return document
 
 
@@ -60,5 +62,6 @@ class KeyDriver:
         try:
             document = document_for(did.did, encoded)
         except multikey.MultikeyError as exc:
-            raise ResolutionError(INVALID_DID, f"invalid did:key: {exc.detail}") from None
+            code = exc.code if exc.code == multikey.UNSUPPORTED_KEY_TYPE else INVALID_DID
+            raise ResolutionError(code, f"did:key: {exc.detail}") from None
         return DriverResult(document, {}, cache_ttl=math.inf)

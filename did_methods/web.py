@@ -8,6 +8,7 @@ Hosts named in ``allow_http_hosts`` are fetched over plain HTTP (test and develo
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 from urllib.parse import quote, unquote
 
@@ -26,12 +27,17 @@ from vcnode.did.syntax import DidUrl
 from vcnode.errors import FetchError
 from vcnode.net.fetch import SafeFetcher, parse_max_age
 
+# A decoded did:web domain: a host name (IDN letters allowed) or IPv4 address, or an IPv6 literal in brackets,
+# with an optional numeric port. A decoded '/', '?', '#', '@', '\\' or space would make the URL name a
+# resource other than the one the DID names (did:web:example.com%23 would fetch the home page).
+_DOMAIN_RE = re.compile(r"(?:[\w.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
 
 def did_web_url(did: DidUrl, *, plain_http: bool = False) -> str:
     """The URL of the document of a did:web DID."""
     domain, *path = did.method_specific_id.split(":")
     host = unquote(domain)
-    if not host or "/" in host or "@" in host:
+    if not _DOMAIN_RE.fullmatch(host):
         raise ResolutionError(INVALID_DID, "did:web domain is empty or malformed")
     segments = [unquote(segment) for segment in path]
     if any(not segment or segment in (".", "..") or "/" in segment for segment in segments):

@@ -18,6 +18,8 @@ METHOD_NOT_SUPPORTED = "methodNotSupported"
 REPRESENTATION_NOT_SUPPORTED = "representationNotSupported"
 INVALID_DID_DOCUMENT = "invalidDidDocument"
 INTERNAL_ERROR = "internalError"
+# did:key specification: a valid key of a type this resolver does not implement.
+UNSUPPORTED_PUBLIC_KEY_TYPE = "unsupportedPublicKeyType"
 
 # HTTP status per error for the DID Resolution HTTP(S) binding. Upstream faults (a did:web host that is
 # down or serves garbage) are 502: the request was fine, the server it depends on was not.
@@ -27,6 +29,7 @@ HTTP_STATUS: dict[str, int] = {
     NOT_FOUND: 404,
     REPRESENTATION_NOT_SUPPORTED: 406,
     METHOD_NOT_SUPPORTED: 501,
+    UNSUPPORTED_PUBLIC_KEY_TYPE: 501,
     INVALID_DID_DOCUMENT: 502,
     INTERNAL_ERROR: 502,
 }

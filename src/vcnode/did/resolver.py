@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from importlib.metadata import entry_points
@@ -100,14 +99,15 @@ class Resolver:
                 found = await driver.resolve(parsed)
         except ResolutionError as exc:
             # invalidDid and methodNotSupported are facts about the string: cache them like successes.
-            ttl = self._default_ttl if exc.code in (r.INVALID_DID, r.METHOD_NOT_SUPPORTED) else 0.0
+            permanent = (r.INVALID_DID, r.METHOD_NOT_SUPPORTED, r.UNSUPPORTED_PUBLIC_KEY_TYPE)
+            ttl = self._default_ttl if exc.code in permanent else 0.0
             return Resolution.failure(exc.code, exc.message), ttl
         except Exception as exc:  # a driver bug is reported as internalError, never a crash
             log.exception("driver for did:%s failed", parsed.method)
             return Resolution.failure(r.INTERNAL_ERROR, f"{type(exc).__name__} in the did:{parsed.method} driver"), 0.0
         metadata = {"contentType": r.DID_LD_JSON, "duration": round((time.perf_counter() - started) * 1000, 3)}
         ttl = self._default_ttl if found.cache_ttl is None else found.cache_ttl
-        return Resolution(found.document, metadata, found.document_metadata), (math.inf if ttl == math.inf else ttl)
+        return Resolution(found.document, metadata, found.document_metadata), ttl
 
     async def dereference(self, did_url: str) -> dict[str, Any]:
         """Dereference a DID URL with a fragment to the verification method it names.

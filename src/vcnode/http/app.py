@@ -17,6 +17,9 @@ from vcnode.node import Node
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+# Request line and header limits: aiohttp's default 8 KiB line would reject a long DID with a plain-text 400
+# before our handlers can answer invalidDid as problem+json; DIDs up to MAX_DID_LENGTH must get through.
+SERVER_LIMITS = {"max_line_size": 16 * 1024, "max_field_size": 16 * 1024}
 
 
 def build_app(node: Node) -> web.Application:
@@ -38,7 +41,7 @@ def tls_context(cert: str, key: str) -> ssl.SSLContext:
 async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext | None = None,
                 ready: asyncio.Event | None = None) -> None:
     """Serve until SIGINT/SIGTERM, then shut down gracefully."""
-    runner = web.AppRunner(build_app(node), access_log=None, handle_signals=False)
+    runner = web.AppRunner(build_app(node), access_log=None, handle_signals=False, **SERVER_LIMITS)
     await runner.setup()
     site = web.TCPSite(runner, host, port, ssl_context=ssl_context, backlog=1024, reuse_address=True)
     await site.start()

@@ -33,19 +33,20 @@ def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-_CURVES = {"P-256": (ec.SECP256R1(), multikey.P256_PUB, 32), "P-384": (ec.SECP384R1(), multikey.P384_PUB, 48)}
+_OKP = {"Ed25519": multikey.ED25519_PUB, "X25519": multikey.X25519_PUB}
+_CURVES = {"P-256": (ec.SECP256R1(), multikey.P256_PUB, 32), "P-384": (ec.SECP384R1(), multikey.P384_PUB, 48),
+           "P-521": (ec.SECP521R1(), multikey.P521_PUB, 66)}
 
 
 def jwk_to_multikey(jwk: dict[str, Any]) -> str:
-    """Turn a public JWK (OKP Ed25519 or EC P-256/P-384) into its Multikey form."""
+    """Turn a public JWK (OKP Ed25519/X25519 or EC P-256/P-384/P-521) into its Multikey form."""
     if not isinstance(jwk, dict):
         raise JwkError("JWK must be a JSON object")
     if "d" in jwk:
         raise JwkError("JWK contains private key material")
     kty, crv = jwk.get("kty"), jwk.get("crv")
-    if kty == "OKP" and crv == "Ed25519":
-        raw = b64url_decode(jwk.get("x", ""))
-        return multikey.encode(multikey.ED25519_PUB, raw)
+    if kty == "OKP" and crv in _OKP:
+        return multikey.encode(_OKP[crv], b64url_decode(jwk.get("x", "")))
     if kty == "EC" and crv in _CURVES:
         curve, codec, size = _CURVES[crv]
         x, y = b64url_decode(jwk.get("x", "")), b64url_decode(jwk.get("y", ""))
@@ -61,7 +62,7 @@ def jwk_to_multikey(jwk: dict[str, Any]) -> str:
 
 
 def multikey_to_jwk(value: str) -> dict[str, str]:
-    """Turn a public Multikey (Ed25519, X25519, P-256, P-384) into a public JWK."""
+    """Turn a public Multikey (Ed25519, X25519, P-256, P-384, P-521) into a public JWK."""
     key = multikey.decode(value)
     if key.codec == multikey.ED25519_PUB:
         return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(key.raw)}

@@ -22,11 +22,15 @@ ED25519_PUB = _code("ed25519-pub")
 X25519_PUB = _code("x25519-pub")
 P256_PUB = _code("p256-pub")
 P384_PUB = _code("p384-pub")
+P521_PUB = _code("p521-pub")
 ED25519_PRIV = _code("ed25519-priv")
 
-# Raw public key lengths per codec; P-256/P-384 keys in Multikey are SEC1 compressed points.
-KEY_LENGTHS: dict[int, int] = {ED25519_PUB: 32, X25519_PUB: 32, P256_PUB: 33, P384_PUB: 49, ED25519_PRIV: 32}
+# Raw public key lengths per codec; NIST-curve keys in Multikey are SEC1 compressed points.
+KEY_LENGTHS: dict[int, int] = {ED25519_PUB: 32, X25519_PUB: 32, P256_PUB: 33, P384_PUB: 49, P521_PUB: 67,
+                               ED25519_PRIV: 32}
+EC_CODECS = frozenset({P256_PUB, P384_PUB, P521_PUB})
 CODEC_NAMES: dict[int, str] = {code: multicodec.get(code=code).name for code in KEY_LENGTHS}
+UNSUPPORTED_KEY_TYPE = "unsupportedPublicKeyType"
 _PREFIXES: dict[int, bytes] = {code: bytes(varint.encode(code)) for code in KEY_LENGTHS}
 
 
@@ -81,7 +85,11 @@ def decode(value: str, *, allowed: frozenset[int] | None = None) -> DecodedKey:
     except (ValueError, IndexError) as exc:
         raise MultikeyError(f"invalid multicodec prefix: {exc}") from None
     if codec not in KEY_LENGTHS or (allowed is not None and codec not in allowed):
-        raise MultikeyError(f"unsupported multicodec 0x{codec:x}")
+        if multicodec.exists(code=codec) and multicodec.get(code=codec).name.endswith("-pub"):
+            # A well-formed key of a type we do not handle (secp256k1, BLS, RSA…), not malformed input.
+            raise MultikeyError(f"{multicodec.get(code=codec).name} keys are not supported",
+                                code=UNSUPPORTED_KEY_TYPE)
+        raise MultikeyError(f"multicodec 0x{codec:x} is not a supported public key type")
     raw = data[prefix_len:]
     if len(raw) != KEY_LENGTHS[codec]:
         raise MultikeyError(f"{CODEC_NAMES[codec]} key must be {KEY_LENGTHS[codec]} bytes, got {len(raw)}")

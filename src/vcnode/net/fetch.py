@@ -100,8 +100,12 @@ class SafeFetcher:
 
     def check_url(self, url: str | URL) -> URL:
         """Raise :class:`FetchError` unless the node may fetch ``url`` (scheme, host, IP literal)."""
-        target = URL(url) if isinstance(url, str) else url
-        host = target.host or ""
+        try:
+            target = URL(url) if isinstance(url, str) else url
+            host = target.host or ""
+        except ValueError:  # yarl rejects e.g. a non-numeric port: report it as refused, not as a crash
+            raise FetchError(f"refusing to fetch {str(url)[:200]!r}: not a valid URL",
+                             code="urlRefused") from None
         if target.scheme not in ("http", "https") or not host:
             raise FetchError(f"refusing to fetch {str(target)[:200]!r}: not an http(s) URL", code="urlRefused")
         allowed = self.is_allowed_host(host)
@@ -127,7 +131,12 @@ class SafeFetcher:
             try:
                 async with session.get(target, allow_redirects=False, headers={"Accept": accept}) as resp:
                     if resp.status in _REDIRECTS and "Location" in resp.headers:
-                        target = self.check_url(target.join(URL(resp.headers["Location"])))
+                        try:
+                            location = target.join(URL(resp.headers["Location"]))
+                        except ValueError:  # a malformed Location is the server's fault, not a crash here
+                            raise FetchError(f"{target.host} redirected to a malformed URL",
+                                             code="urlRefused") from None
+                        target = self.check_url(location)
                         continue
                     body = await self._read_capped(resp)
                     return FetchResponse(str(resp.url), resp.status, dict(resp.headers), body)

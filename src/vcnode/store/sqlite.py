@@ -129,6 +129,12 @@ class SqliteStore:
             return [_key(row) async for row in cursor]
 
     async def rotate_key(self, identity_did: str, new_key: KeyRecord, at: str) -> KeyRecord:
+        try:
+            return await self._rotate_key(identity_did, new_key, at)
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(f"cannot rotate to {new_key.id}: {exc}") from None
+
+    async def _rotate_key(self, identity_did: str, new_key: KeyRecord, at: str) -> KeyRecord:
         async with self._transaction() as db:
             async with db.execute(f"SELECT {_KEY_COLUMNS} FROM keys WHERE identity_did = ? AND active = 1",
                                   (identity_did,)) as cursor:

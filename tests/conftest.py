@@ -1,0 +1,44 @@
+"""Shared fixtures: the official vectors, and real nodes in temporary directories."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from vcnode.config import load_config
+from vcnode.node import Node, initialise
+
+ROOT = Path(__file__).resolve().parents[1]
+VECTORS = Path(os.environ.get("VCNODE_VECTORS", ROOT.parent / "shared" / "vectors"))
+PASSPHRASE = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def vectors() -> Path:
+    """The official test vectors (``../shared/vectors``; ``VCNODE_VECTORS`` to point elsewhere)."""
+    if not VECTORS.is_dir():
+        pytest.fail(f"test vectors not found at {VECTORS}; set VCNODE_VECTORS")
+    return VECTORS
+
+
+@pytest.fixture
+def node_env() -> dict[str, str]:
+    """Environment for a node under test (the passphrase; no inherited VCNODE_* settings)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
+    env["VCNODE_PASSPHRASE"] = PASSPHRASE
+    return env
+
+
+@pytest.fixture
+async def web_node(tmp_path: Path, node_env: dict[str, str]) -> AsyncIterator[Node]:
+    """A freshly initialised did:web node (domain example.edu) with an encrypted key store."""
+    config = load_config(tmp_path / "node", environ=node_env,
+                         overrides={"domain": "example.edu", "allow_http_hosts": ["127.0.0.1"]})
+    node = await initialise(config, did_method="web", environ=node_env)
+    try:
+        yield node
+    finally:
+        await node.close()

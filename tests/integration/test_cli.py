@@ -1,0 +1,100 @@
+"""The vcnode command line, run as a user would run it (a real process per command)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PASSPHRASE
+
+
+def run(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
+    environ.update({"VCNODE_PASSPHRASE": PASSPHRASE, "VCNODE_LOG_LEVEL": "WARNING"})
+    environ.update(env or {})
+    return subprocess.run([sys.executable, "-m", "vcnode", "--home", str(home), *args], capture_output=True,
+                          text=True, env=environ, timeout=60)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], fragment: str) -> None:
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vcnode: error:"), result.stderr
+    assert fragment in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_version(tmp_path: Path) -> None:
+    result = run(tmp_path, "--version")
+    assert result.returncode == 0 and result.stdout.startswith("vcnode ")
+
+
+def test_init_rotate_and_wrong_passphrase(tmp_path: Path) -> None:
+    home = tmp_path / "node"
+    init = run(home, "init", "--domain", "uni.example")
+    assert init.returncode == 0, init.stderr
+    assert "did:web:uni.example" in init.stdout
+    assert_one_line_error(run(home, "init"), "already exists")
+    before = json.loads(run(home, "keys", "list", "--json").stdout)
+    assert len(before) == 1 and before[0]["active"]
+
+    wrong = run(home, "keys", "list", env={"VCNODE_PASSPHRASE": "not the passphrase"})
+    assert_one_line_error(wrong, "wrong passphrase")
+    assert_one_line_error(run(home, "keys", "rotate", env={"VCNODE_PASSPHRASE": "nope"}), "wrong passphrase")
+    assert json.loads(run(home, "keys", "list", "--json").stdout) == before  # data intact
+
+    rotated = run(home, "keys", "rotate")
+    assert rotated.returncode == 0 and "retired" in rotated.stdout
+    keys = json.loads(run(home, "keys", "list", "--json").stdout)
+    assert [k["active"] for k in keys] == [True, False] and keys[1]["validUntil"]
+    document = json.loads(run(home, "did", "show", "did:web:uni.example").stdout)
+    assert {vm["id"] for vm in document["verificationMethod"]} == {k["id"] for k in keys}
+    assert set(document["assertionMethod"]) == {k["id"] for k in keys}  # old key still verifies
+    assert document["authentication"] == [keys[0]["id"]]
+
+
+def test_key_identity_and_resolution_commands(tmp_path: Path) -> None:
+    home = tmp_path / "node"
+    assert run(home, "init").returncode == 0
+    dids = run(home, "did", "show").stdout.split()
+    assert len(dids) == 1 and dids[0].startswith("did:key:z6Mk")
+    resolved = json.loads(run(home, "did", "resolve", dids[0]).stdout)
+    assert resolved["id"] == dids[0]
+    assert_one_line_error(run(home, "keys", "rotate"), "cannot rotate")
+    assert_one_line_error(run(home, "did", "resolve", "did:KEY:nope"), "invalidDid")
+    assert_one_line_error(run(home, "identity", "create", "--did-method", "web", "--name", "law"), "domain")
+    extra = run(home, "identity", "create", "--did-method", "key", "--name", "short-courses")
+    assert extra.returncode == 0 and extra.stdout.startswith("did:key:")
+    assert run(home, "did", "show").stdout.split() == [dids[0], extra.stdout.strip()]  # the node's own first
+    assert_one_line_error(run(home, "identity", "create", "--did-method", "key", "--name", "Bad Name!"), "name")
+
+
+def test_commands_on_a_missing_node_fail_cleanly(tmp_path: Path) -> None:
+    assert_one_line_error(run(tmp_path / "none", "keys", "list"), "vcnode init")
+
+
+def test_plaintext_key_store_warns(tmp_path: Path) -> None:
+    home = tmp_path / "node"
+    result = run(home, "init", "--insecure-plaintext-keys", env={"VCNODE_PASSPHRASE": ""})
+    assert result.returncode == 0
+    listing = run(home, "keys", "list", env={"VCNODE_PASSPHRASE": "", "VCNODE_LOG_LEVEL": "WARNING"})
+    assert listing.returncode == 0 and "UNENCRYPTED" in listing.stderr
+
+
+def test_generated_passphrase_file_is_private(tmp_path: Path) -> None:
+    home = tmp_path / "node"
+    assert run(home, "init", env={"VCNODE_PASSPHRASE": ""}).returncode == 0
+    secret = home / "secrets" / "passphrase"
+    assert secret.stat().st_mode & 0o777 == 0o600
+    assert run(home, "keys", "list", env={"VCNODE_PASSPHRASE": ""}).returncode == 0
+
+
+@pytest.mark.parametrize("args", [["serve", "--port", "0x"], ["nonsense"], ["did"]])
+def test_usage_errors_exit_non_zero(tmp_path: Path, args: list[str]) -> None:
+    result = run(tmp_path, *args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr

@@ -1,0 +1,110 @@
+"""The HTTP API over a real node (aiohttp test server on 127.0.0.1)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from vcnode.http.app import SERVER_LIMITS, build_app
+from vcnode.node import Node
+
+ED_DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+async def client(web_node: Node) -> AsyncIterator[TestClient]:
+    server = TestServer(build_app(web_node), host="127.0.0.1")
+    await server.start_server(**SERVER_LIMITS)  # the limits `vcnode serve` uses
+    async with TestClient(server) as test_client:
+        yield test_client
+
+
+async def test_resolve_did_key_result_and_document(client: TestClient) -> None:
+    response = await client.get(f"/1.0/identifiers/{ED_DID}")
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("application/ld+json")
+    body = await response.json(content_type=None)
+    assert body["didDocument"]["id"] == ED_DID
+    assert body["didResolutionMetadata"]["contentType"] == "application/did+ld+json"
+    response = await client.get(f"/1.0/identifiers/{ED_DID}", headers={"Accept": "application/did+ld+json"})
+    assert response.headers["Content-Type"] == "application/did+ld+json"
+    document = await response.json(content_type=None)
+    assert document["id"] == ED_DID and "didDocument" not in document
+
+
+async def test_percent_encoded_did_in_path(client: TestClient) -> None:
+    response = await client.get("/1.0/identifiers/did%3Akey%3Az6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK")
+    assert response.status == 200
+
+
+@pytest.mark.parametrize(("did", "status", "code"), [
+    ("did:KEY:z6Mk", 400, "invalidDid"),
+    ("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2do0", 400, "invalidDid"),
+    ("did:key:" + "z" * 10_000, 400, "invalidDid"),
+    ("did:example:123", 501, "methodNotSupported"),
+    ("did:key:zQ3shokFTS3brHcDQrn82RUDfCZESWL1ZdCEJwekUDPQiYBme", 501, "unsupportedPublicKeyType"),
+    ("did:web:127.0.0.1%3A1", 502, "internalError"),  # upstream unreachable: reported, not crashed
+])
+async def test_resolution_errors_are_problems_with_resolution_metadata(
+        client: TestClient, did: str, status: int, code: str) -> None:
+    response = await client.get(f"/1.0/identifiers/{did}")
+    assert response.status == status
+    assert response.headers["Content-Type"] == PROBLEM
+    body = await response.json(content_type=None)
+    assert body["status"] == status and body["code"] == code and body["detail"]
+    assert body["didResolutionMetadata"]["error"] == code and body["didDocument"] is None
+
+
+async def test_unsupported_representation_is_406(client: TestClient) -> None:
+    response = await client.get(f"/1.0/identifiers/{ED_DID}", headers={"Accept": "application/cbor"})
+    assert response.status == 406
+    body = await response.json(content_type=None)
+    assert body["didResolutionMetadata"]["error"] == "representationNotSupported"
+
+
+async def test_node_serves_its_own_did_web_document_and_resolves_it_locally(client: TestClient, web_node: Node) -> None:
+    response = await client.get("/.well-known/did.json")
+    assert response.status == 200
+    document = await response.json()
+    assert document["id"] == "did:web:example.edu"
+    resolved = await client.get("/1.0/identifiers/did:web:example.edu", headers={"Accept": "application/did+json"})
+    assert await resolved.json(content_type=None) == document
+    await web_node.rotate_key("did:web:example.edu")
+    rotated = await (await client.get("/.well-known/did.json")).json()
+    assert len(rotated["verificationMethod"]) == 2 and "validUntil" in rotated["verificationMethod"][1]
+    resolved = await client.get("/1.0/identifiers/did:web:example.edu", headers={"Accept": "application/did+json"})
+    assert await resolved.json(content_type=None) == rotated  # the cache was refreshed on rotation
+
+
+async def test_path_identities_are_served_under_their_path(client: TestClient, web_node: Node) -> None:
+    identity = await web_node.identities.create("web", name="law")
+    assert identity.did == "did:web:example.edu:identities:law"
+    document = await (await client.get("/identities/law/did.json")).json()
+    assert document["id"] == identity.did
+    missing = await client.get("/identities/nobody/did.json")
+    assert missing.status == 404 and missing.headers["Content-Type"] == PROBLEM
+
+
+async def test_health_and_ready(client: TestClient) -> None:
+    assert (await (await client.get("/health")).json())["status"] == "ok"
+    ready = await client.get("/ready")
+    assert ready.status == 200 and (await ready.json())["checks"] == {"store": True, "keys": True}
+
+
+async def test_ready_fails_when_the_store_is_closed(client: TestClient, web_node: Node) -> None:
+    await web_node.store.close()
+    response = await client.get("/ready")
+    assert response.status == 503 and (await response.json())["checks"]["store"] is False
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/nothing-here", 404), ("POST", "/health", 405), ("DELETE", "/.well-known/did.json", 405)])
+async def test_http_errors_are_problems(client: TestClient, method: str, path: str, status: int) -> None:
+    response = await client.request(method, path)
+    assert response.status == status
+    assert response.headers["Content-Type"] == PROBLEM
+    body = await response.json(content_type=None)
+    assert body["status"] == status and body["title"] and body["detail"]

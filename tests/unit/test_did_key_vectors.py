@@ -1,0 +1,144 @@
+"""did:key against the W3C CCG vectors, other implementations' documents and the spec's Multikey form."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import base58
+import pytest
+
+from did_methods.key import KeyDriver
+from vcnode.did.resolver import Resolver
+from vcnode.keys import multikey
+from vcnode.keys.jwk import jwk_to_multikey
+
+RELATIONSHIPS = ("authentication", "assertionMethod", "capabilityDelegation", "capabilityInvocation",
+                 "keyAgreement")
+# Key types of the 2018-2021 formats in the vectors, mapped to the multicodec of their raw key.
+BASE58_TYPES = {"Ed25519VerificationKey2018": multikey.ED25519_PUB,
+                "X25519KeyAgreementKey2019": multikey.X25519_PUB,
+                "P256Key2021": multikey.P256_PUB, "P384Key2021": multikey.P384_PUB,
+                "P521Key2021": multikey.P521_PUB}
+
+
+def key_material(method: dict[str, Any]) -> tuple[str, bytes]:
+    """(codec name, raw public key) of a verification method in any of the formats in the vectors."""
+    if "publicKeyMultibase" in method:
+        decoded = multikey.decode(method["publicKeyMultibase"])
+    elif "publicKeyJwk" in method:
+        decoded = multikey.decode(jwk_to_multikey(method["publicKeyJwk"]))
+    else:
+        raw = base58.b58decode(method["publicKeyBase58"])
+        decoded = multikey.DecodedKey(BASE58_TYPES[method["type"]], raw)
+    return decoded.codec_name, decoded.raw
+
+
+def normalise(document: dict[str, Any]) -> dict[str, Any]:
+    """Key material by method id, and relationship → set of method ids: what must agree across formats."""
+    did = document["id"]
+    absolute = lambda ref: did + ref if ref.startswith("#") else ref  # noqa: E731
+    listed = document.get("verificationMethod", []) + document.get("publicKey", [])  # publicKey: pre-DID Core
+    methods = {absolute(m["id"]): key_material(m) for m in listed}
+    relationships = {}
+    for name in RELATIONSHIPS:
+        ids = set()
+        for item in document.get(name, []):
+            if isinstance(item, dict):
+                methods[absolute(item["id"])] = key_material(item)
+                ids.add(absolute(item["id"]))
+            else:
+                ids.add(absolute(item))
+        if ids:
+            relationships[name] = ids
+    return {"methods": methods, "relationships": relationships}
+
+
+@pytest.fixture
+def resolver() -> Resolver:
+    return Resolver([KeyDriver()])
+
+
+def ccg_vectors(vectors: Path, name: str) -> dict[str, dict]:
+    data = json.loads((vectors / "did-key" / name).read_text())
+    if set(data) == {"didDocument"}:  # x25519.json: {"didDocument": {did: document}}
+        return data["didDocument"]
+    return {did: entry["didDocument"] for did, entry in data.items()}
+
+
+@pytest.mark.parametrize("file", ["ed25519-x25519.json", "nist-curves.json", "x25519.json"])
+async def test_ccg_vectors_give_the_same_keys_and_relationships(vectors: Path, resolver: Resolver,
+                                                                file: str) -> None:
+    cases = ccg_vectors(vectors, file)
+    assert cases
+    for did, expected in cases.items():
+        result = await resolver.resolve(did)
+        assert result.error is None, (did, result.resolution_metadata)
+        assert normalise(result.did_document) == normalise(expected), did
+
+
+async def test_multikey_form_matches_the_did_key_spec_example(resolver: Resolver) -> None:
+    did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+    vm = f"{did}#z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+    x25519 = "z6LSj72tK8brWgZja8NLRwPigth2T9QRiG1uH9oKZuKjdh9p"
+    result = await resolver.resolve(did)
+    assert result.did_document == {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+        "id": did,
+        "verificationMethod": [{"id": vm, "type": "Multikey", "controller": did,
+                                "publicKeyMultibase": "z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}],
+        "authentication": [vm], "assertionMethod": [vm], "capabilityDelegation": [vm], "capabilityInvocation": [vm],
+        "keyAgreement": [{"id": f"{did}#{x25519}", "type": "Multikey", "controller": did,
+                          "publicKeyMultibase": x25519}],
+    }
+    assert result.resolution_metadata["contentType"] == "application/did+ld+json"
+
+
+def suite_documents(vectors: Path) -> list[tuple[str, str, dict]]:
+    found = []
+    for path in sorted((vectors / "did-key" / "did-test-suite").glob("*.json")):
+        data = json.loads(path.read_text())
+        for did in data["dids"]:
+            document = data[did]["didDocumentDataModel"]["properties"]
+            found.append((path.name, did, document))
+    return found
+
+
+async def test_other_implementations_documents_agree(vectors: Path, resolver: Resolver) -> None:
+    """For every did:key in the DID test suite that uses a key type we implement, the key material agrees
+    and every relationship the other implementation lists, we list with the same methods."""
+    checked = unsupported = 0
+    for source, did, theirs in suite_documents(vectors):
+        result = await resolver.resolve(did)
+        if result.error == "unsupportedPublicKeyType":
+            unsupported += 1
+            continue
+        assert result.error is None, (source, did, result.resolution_metadata)
+        ours, expected = normalise(result.did_document), normalise(theirs)
+        assert set(ours["methods"].values()) >= set(expected["methods"].values()), (source, did)
+        for name, ids in expected["relationships"].items():
+            assert {ours["methods"][i] for i in ours["relationships"][name]} == \
+                {expected["methods"][i] for i in ids}, (source, did, name)
+        checked += 1
+    assert checked >= 8 and unsupported >= 1, (checked, unsupported)
+
+
+@pytest.mark.parametrize("file", ["secp256k1.json", "bls12381.json", "rsa.json"])
+async def test_key_types_not_implemented_are_reported_as_such(vectors: Path, resolver: Resolver, file: str) -> None:
+    for did in ccg_vectors(vectors, file):
+        result = await resolver.resolve(did)
+        assert result.error == "unsupportedPublicKeyType", did
+
+
+@pytest.mark.parametrize("did", [
+    "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2do0",  # '0' is not base58
+    "did:key:6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",    # no multibase prefix
+    "did:key:mO0RqM8X1ZBTCVYEYm1G3l5GRrVcjb8GqtCy5Ls9YgnA",        # base64 multibase: not did:key
+    "did:key:z2J9gaYxrKVpdoG9A4gRnmpnR",                           # truncated key
+    "did:key:zQmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG",     # a CID (sha2-256), not a key
+    "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK:extra",
+])
+async def test_malformed_did_key_is_invalid_did(resolver: Resolver, did: str) -> None:
+    result = await resolver.resolve(did)
+    assert result.error == "invalidDid", result.resolution_metadata

@@ -1,0 +1,57 @@
+"""The SQLite store: migrations, transactions, constraints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vcnode.errors import Conflict
+from vcnode.store import open_store
+from vcnode.store.records import IdentityRecord, KeyRecord
+from vcnode.store.sqlite import migrations
+
+
+def key(did: str, n: int, active: bool = True) -> KeyRecord:
+    return KeyRecord(f"{did}#k{n}", did, "Ed25519", f"z6Mk{n}", b"sealed", f"2026-01-0{n}T00:00:00Z", None, active)
+
+
+async def test_migrations_apply_once_and_reopen(tmp_path: Path) -> None:
+    store = await open_store(tmp_path / "db.sqlite3")
+    latest = max(number for number, _, _ in migrations())
+    assert await store.schema_version() == latest
+    await store.set_meta("x", "1")
+    await store.close()
+    store = await open_store(tmp_path / "db.sqlite3")  # re-running migrations is a no-op
+    assert await store.schema_version() == latest and await store.get_meta("x") == "1"
+    assert await store.ping()
+    await store.close()
+
+
+async def test_identity_and_key_are_added_atomically(tmp_path: Path) -> None:
+    store = await open_store(tmp_path / "db.sqlite3")
+    try:
+        ident = IdentityRecord("did:web:a", "web", "a", "", True, "2026-01-01T00:00:00Z")
+        await store.add_identity(ident, key("did:web:a", 1))
+        clash = IdentityRecord("did:web:b", "web", "a", "b", False, "2026-01-01T00:00:00Z")  # same name
+        with pytest.raises(Conflict):
+            await store.add_identity(clash, key("did:web:b", 1))
+        assert [i.did for i in await store.list_identities()] == ["did:web:a"]
+        assert [k.id for k in await store.list_keys()] == ["did:web:a#k1"]  # b's key was rolled back
+    finally:
+        await store.close()
+
+
+async def test_rotation_keeps_exactly_one_active_key(tmp_path: Path) -> None:
+    store = await open_store(tmp_path / "db.sqlite3")
+    try:
+        await store.add_identity(IdentityRecord("did:web:a", "web", "a", "", True, "t"), key("did:web:a", 1))
+        retired = await store.rotate_key("did:web:a", key("did:web:a", 2), "2026-01-02T00:00:00Z")
+        assert retired.id == "did:web:a#k1" and not retired.active and retired.valid_until == "2026-01-02T00:00:00Z"
+        keys = await store.list_keys("did:web:a")
+        assert [(k.id, k.active) for k in keys] == [("did:web:a#k2", True), ("did:web:a#k1", False)]
+        with pytest.raises(Conflict):  # the same key id again
+            await store.rotate_key("did:web:a", key("did:web:a", 2), "x")
+        assert len(await store.list_keys("did:web:a")) == 2  # the failed rotation changed nothing
+    finally:
+        await store.close()

@@ -1,5 +1,5 @@
 # Shared by scripts/serve and scripts/test: create .venv if missing and install the project into it.
-# Usage: . scripts/_venv.sh [extras]
+# Usage: VCNODE_EXTRAS=test . scripts/_venv.sh   (extras optional; never read from "$@", which is the caller's)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
@@ -8,7 +8,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     echo "creating $VENV" >&2
     "$PYTHON" -m venv "$VENV"
 fi
-extras="${1:-}"
+extras="${VCNODE_EXTRAS:-}"
 stamp="$VENV/.installed${extras:+-$extras}"
 # Reinstall only when pyproject.toml changed since the last install (editable install keeps code current).
 if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then

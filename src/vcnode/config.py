@@ -67,8 +67,13 @@ class Config:
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("tls_cert and tls_key must be given together")
         for name in ("fetch_timeout", "fetch_max_bytes", "resolver_cache_size"):
-            if getattr(self, name) <= 0:
+            if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be positive")
+        for name in ("fetch_max_redirects", "resolver_cache_ttl"):
+            if not getattr(self, name) >= 0:
+                raise ConfigError(f"{name} must not be negative")
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ConfigError(f"log_level must be debug, info, warning, error or critical, not {self.log_level!r}")
 
 
 def did_web_domain(domain: str) -> str:
@@ -126,7 +131,7 @@ def load_config(home: str | os.PathLike[str] | None = None, *, environ: dict[str
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: {exc}") from None
     types = _types()
-    unknown = set(values) - set(types)
+    unknown = set(values) - set(types) | ({"home"} & set(values))
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
     for name in types:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from vcnode.config import Config, write_config
@@ -65,6 +65,7 @@ class Node:
     identities: IdentityService
     fetcher: SafeFetcher
     resolver: Resolver
+    _data_version: int = field(default=0, repr=False)
 
     @classmethod
     async def open(cls, config: Config, *, environ: dict[str, str] | None = None) -> Node:
@@ -81,7 +82,23 @@ class Node:
             await store.close()
             await fetcher.close()
             raise
-        return cls(config, store, vault, identities, fetcher, make_resolver(config, fetcher, identities))
+        node = cls(config, store, vault, identities, fetcher, make_resolver(config, fetcher, identities))
+        node._data_version = await store.data_version()
+        return node
+
+    async def refresh_if_changed(self) -> bool:
+        """Reload identities and keys if another process (the CLI) committed to the store since the last
+        look, and drop the cached documents of the node's own DIDs. Returns True when it reloaded."""
+        version = await self.store.data_version()
+        if version == self._data_version:
+            return False
+        self._data_version = version
+        before = {identity.did for identity in self.identities.list()}
+        await self.identities.load()
+        for did in before | {identity.did for identity in self.identities.list()}:
+            self.resolver.invalidate(did)
+        log.info("reloaded identities and keys changed by another process")
+        return True
 
     async def rotate_key(self, did: str) -> tuple:
         """Rotate the signing key of one of the node's identities and refresh cached documents."""

@@ -29,7 +29,14 @@ def test_scripts_serve_in_a_fresh_clone(tmp_path: Path) -> None:
     process = subprocess.Popen([str(clone / "scripts" / "serve"), "--port", str(port)], cwd=clone, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        assert b'"ok"' in wait_for(f"http://127.0.0.1:{port}/health", timeout=600)
+        deadline = time.monotonic() + 600
+        while True:  # installing into a new .venv takes a while; fail at once if the script dies
+            assert process.poll() is None, process.communicate()[0].decode(errors="replace")[-3000:]
+            try:
+                assert b'"ok"' in wait_for(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "scripts/serve did not come up in 10 minutes"
         assert (clone / ".vcnode" / "vcnode.sqlite3").exists()
         node_did = subprocess.run([str(clone / ".venv" / "bin" / "vcnode"), "did", "show"], cwd=clone, env=env,
                                   capture_output=True, text=True, check=True).stdout.split()[0]

@@ -108,3 +108,18 @@ async def test_http_errors_are_problems(client: TestClient, method: str, path: s
     assert response.headers["Content-Type"] == PROBLEM
     body = await response.json(content_type=None)
     assert body["status"] == status and body["title"] and body["detail"]
+
+
+async def test_running_node_picks_up_a_rotation_made_by_another_process(web_node: Node, node_env: dict) -> None:
+    """`vcnode keys rotate` runs in its own process while the server keeps running."""
+    before = web_node.identities.document("did:web:example.edu")
+    assert not await web_node.refresh_if_changed()
+    other = await Node.open(web_node.config, environ=node_env)  # stands in for the CLI process
+    try:
+        await other.rotate_key("did:web:example.edu")
+    finally:
+        await other.close()
+    assert await web_node.refresh_if_changed()
+    after = (await web_node.resolver.resolve("did:web:example.edu")).did_document
+    assert len(after["verificationMethod"]) == 2 and after != before
+    assert web_node.identities.signing_key("did:web:example.edu").verification_method == after["authentication"][0]

@@ -135,3 +135,15 @@ def test_drivers_are_discovered_through_entry_points() -> None:
     drivers = load_drivers(DriverContext(fetcher=SafeFetcher()))
     assert {"key", "jwk", "web"} <= set(drivers)
     assert type(drivers["key"]).__module__ == "did_methods.key"
+
+
+async def test_a_cancelled_caller_does_not_cancel_the_others() -> None:
+    driver = CountingDriver(ttl=0, delay=0.1)
+    resolver = Resolver([driver])
+    first = asyncio.ensure_future(resolver.resolve("did:count:x"))
+    await asyncio.sleep(0.01)
+    second = asyncio.ensure_future(resolver.resolve("did:count:x"))
+    await asyncio.sleep(0.01)
+    first.cancel()
+    result = await second
+    assert result.error is None and driver.calls == 1

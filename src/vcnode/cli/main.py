@@ -34,7 +34,10 @@ def _print_json(data: Any) -> None:
 
 
 def _config(args: argparse.Namespace, **overrides: Any) -> Config:
-    return load_config(args.home, overrides=overrides)
+    config = load_config(args.home, overrides=overrides)
+    if not args.verbose:  # -v wins; otherwise the node's log_level (file or VCNODE_LOG_LEVEL)
+        logging.getLogger().setLevel(config.log_level.upper())
+    return config
 
 
 async def _with_node(args: argparse.Namespace, action: Callable[[Any], Awaitable[int]]) -> int:
@@ -59,7 +62,7 @@ async def cmd_init(args: argparse.Namespace) -> int:
         overrides["allow_http_hosts"] = args.allow_http_host
     if args.insecure_plaintext_keys:
         overrides["keystore"] = "plaintext"
-    if args.domain and not args.public_url:
+    if args.domain and not args.public_url and not os.environ.get("VCNODE_PUBLIC_URL"):
         overrides["public_url"] = f"https://{args.domain}"
     home = resolve_home(args.home)
     if (home / "vcnode.sqlite3").exists():
@@ -237,8 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     args = build_parser().parse_args(argv)
-    level = logging.DEBUG if args.verbose else logging.getLevelName(os.environ.get("VCNODE_LOG_LEVEL", "INFO").upper())
-    logging.basicConfig(level=level if isinstance(level, int) else logging.INFO,
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         return asyncio.run(args.run(args))

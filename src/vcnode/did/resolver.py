@@ -71,22 +71,19 @@ class Resolver:
         parsed = parse_did_url(did)
         if parsed is None or parsed.did != did:
             return Resolution.failure(r.INVALID_DID, "not a valid DID per the DID Core syntax")
-        pending = self._inflight.get(did)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Resolution] = asyncio.get_running_loop().create_future()
-        self._inflight[did] = future
-        try:
-            result, ttl = await self._resolve_uncached(parsed)
-            self._cache.put(did, result, ttl)
-            future.set_result(result)
-            return result
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters re-raise it, nobody else needs to
-            raise
-        finally:
-            del self._inflight[did]
+        task = self._inflight.get(did)
+        if task is None:
+            # The shared work runs in its own task so that one caller giving up (cancellation, timeout)
+            # does not cancel it for the others waiting on the same DID.
+            task = asyncio.ensure_future(self._resolve_and_cache(parsed))
+            self._inflight[did] = task
+            task.add_done_callback(lambda _: self._inflight.pop(did, None))
+        return await asyncio.shield(task)
+
+    async def _resolve_and_cache(self, parsed: DidUrl) -> Resolution:
+        result, ttl = await self._resolve_uncached(parsed)
+        self._cache.put(parsed.did, result, ttl)
+        return result
 
     async def _resolve_uncached(self, parsed: DidUrl) -> tuple[Resolution, float]:
         started = time.perf_counter()

@@ -20,6 +20,7 @@ MAX_BODY_BYTES = 1024 * 1024
 # Request line and header limits: aiohttp's default 8 KiB line would reject a long DID with a plain-text 400
 # before our handlers can answer invalidDid as problem+json; DIDs up to MAX_DID_LENGTH must get through.
 SERVER_LIMITS = {"max_line_size": 16 * 1024, "max_field_size": 16 * 1024}
+STORE_WATCH_SECONDS = 2.0
 
 
 def build_app(node: Node) -> web.Application:
@@ -51,10 +52,22 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    watcher = asyncio.create_task(watch_store(node, STORE_WATCH_SECONDS))
     if ready is not None:
         ready.set()
     try:
         await stop.wait()
     finally:
         log.info("shutting down")
+        watcher.cancel()
         await runner.cleanup()
+
+
+async def watch_store(node: Node, interval: float) -> None:
+    """Pick up identities and keys that `vcnode keys rotate` / `identity create` changed while serving."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await node.refresh_if_changed()
+        except Exception:  # a transient store error must not stop the server; the next tick retries
+            log.exception("checking the store for changes failed")

@@ -142,7 +142,8 @@ class SafeFetcher:
                     return FetchResponse(str(resp.url), resp.status, dict(resp.headers), body)
             except aiohttp.ClientConnectorError as exc:
                 if isinstance(exc.os_error, AddressRefused):
-                    raise FetchError(f"refusing to fetch {target.host}: {exc.os_error}", code="addressRefused") from None
+                    raise FetchError(f"refusing to fetch {target.host}: {exc.os_error}",
+                                     code="addressRefused") from None
                 raise FetchError(f"cannot connect to {target.host}: {exc.os_error}", code="unreachable") from None
             except aiohttp.ClientError as exc:
                 raise FetchError(f"fetching {str(target)[:200]} failed: {exc}", code="unreachable") from None
@@ -169,8 +170,12 @@ class SafeFetcher:
             self._session = None
 
 
+MAX_CACHE_SECONDS = 86_400.0  # a remote server may not pin its answer in our caches for more than a day
+
+
 def parse_max_age(headers: dict[str, Any]) -> float | None:
-    """Seconds a response may be cached per ``Cache-Control`` (0 for no-store/no-cache), or None if unsaid."""
+    """Seconds a response may be cached per ``Cache-Control`` (0 for no-store/no-cache), at most a day;
+    None if unsaid."""
     value = next((v for k, v in headers.items() if k.lower() == "cache-control"), None)
     if not value:
         return None
@@ -180,7 +185,8 @@ def parse_max_age(headers: dict[str, Any]) -> float | None:
     for directive in directives:
         if directive.startswith("max-age="):
             try:
-                return max(0.0, float(directive.split("=", 1)[1].strip('"')))
+                seconds = int(directive.split("=", 1)[1].strip('"'))  # delta-seconds (RFC 9111 §1.2.2)
             except ValueError:
                 return None
+            return float(min(max(seconds, 0), MAX_CACHE_SECONDS))
     return None

@@ -60,15 +60,29 @@ class SqliteStore:
     async def _migrate(self) -> None:
         await self.db.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
                               "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)")
+        known = migrations()
+        latest = known[-1][0] if known else 0
         current = await self.schema_version()
-        for number, name, sql in migrations():
-            if number <= current:
-                continue
+        if current > latest:
+            raise VcnodeError(f"the store's schema version {current} is newer than this vcnode knows ({latest}): "
+                              "upgrade vcnode", code="schemaTooNew", status=503)
+        for number, name, sql in known:
+            # Each migration re-reads the version inside its own transaction, so two processes starting at
+            # once cannot both apply it.
             async with self._transaction() as db:
+                async with db.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (number,)) as cursor:
+                    if await cursor.fetchone():
+                        continue
                 for statement in _statements(sql):
                     await db.execute(statement)
                 await db.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
                                  (number, name, datetime.now(UTC).isoformat()))
+
+    async def data_version(self) -> int:
+        """A number that changes whenever another connection (another process) commits to the database."""
+        async with self.db.execute("PRAGMA data_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:

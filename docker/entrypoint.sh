@@ -1,0 +1,43 @@
+#!/bin/sh
+# Container entry point: run a vcnode command, initialising the node directory first when the command is
+# 'serve' and no node exists yet.
+#
+#   docker run IMAGE                      -> vcnode serve --host 0.0.0.0 (the image's CMD)
+#   docker run IMAGE keys rotate          -> vcnode keys rotate
+#   docker run IMAGE sh                   -> sh (anything that is not a vcnode command or option)
+#
+# VCNODE_INIT_ARGS: extra 'vcnode init' arguments for the first start, e.g. "--domain issuer.example.edu".
+set -eu
+
+case "${1:-}" in
+    "" | -* | init | serve | identity | did | keys) set -- vcnode "$@" ;;
+esac
+
+if [ "$1" = vcnode ]; then
+    # Find the node directory (--home, else VCNODE_HOME, else ./.vcnode) and the subcommand.
+    home="${VCNODE_HOME:-.vcnode}"
+    command=""
+    expect_home=""
+    shift
+    for arg in "$@"; do
+        if [ -n "$expect_home" ]; then
+            home="$arg"
+            expect_home=""
+            continue
+        fi
+        case "$arg" in
+            --home) expect_home=1 ;;
+            --home=*) home="${arg#--home=}" ;;
+            -*) ;;
+            *) command="$arg"; break ;;
+        esac
+    done
+    set -- vcnode "$@"
+    if [ "$command" = serve ] && [ ! -f "$home/vcnode.sqlite3" ]; then
+        echo "entrypoint: no node in $home; running: vcnode --home $home init ${VCNODE_INIT_ARGS:-}" >&2
+        # shellcheck disable=SC2086  # VCNODE_INIT_ARGS is split into arguments on purpose
+        vcnode --home "$home" init ${VCNODE_INIT_ARGS:-}
+    fi
+fi
+
+exec "$@"

@@ -9,7 +9,7 @@ FROM ${PYTHON_IMAGE} AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 WORKDIR /build
-# README* matches nothing while the repository has no README; pyproject.toml keeps the COPY valid.
+# README.md is the package long description (pyproject.toml readme).
 COPY pyproject.toml README* ./
 COPY src ./src
 COPY did_methods ./did_methods

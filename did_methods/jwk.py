@@ -25,6 +25,7 @@ class JwkDriver:
     """Resolves did:jwk per the did:jwk specification; documents never change."""
 
     method: ClassVar[str] = "jwk"
+    offline: ClassVar[bool] = True
 
     def __init__(self, context: DriverContext | None = None) -> None:
         self._context = context

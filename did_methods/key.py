@@ -50,6 +50,7 @@ class KeyDriver:
     """Resolves did:key; documents never change, so they are cached forever."""
 
     method: ClassVar[str] = "key"
+    offline: ClassVar[bool] = True
 
     def __init__(self, context: DriverContext | None = None) -> None:
         self._context = context

@@ -60,6 +60,7 @@ class WebDriver:
     """Resolves did:web through the node's guarded fetcher."""
 
     method: ClassVar[str] = "web"
+    offline: ClassVar[bool] = False
 
     def __init__(self, context: DriverContext) -> None:
         if context.fetcher is None:

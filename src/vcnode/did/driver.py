@@ -27,6 +27,9 @@ class DidMethodDriver(Protocol):
     or raises :class:`vcnode.did.resolution.ResolutionError` with a DID Resolution error code."""
 
     method: ClassVar[str]
+    # True for drivers that compute the document without I/O (did:key, did:jwk): the resolver then calls
+    # them inline instead of in a shared task, which costs more than the work itself.
+    offline: ClassVar[bool]
 
     async def resolve(self, did: DidUrl) -> DriverResult:
         """Resolve ``did`` (a bare DID: no path, query or fragment)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -17,7 +17,8 @@ from vcnode.did.syntax import DidUrl, parse_did_url
 
 log = logging.getLogger(__name__)
 
-LocalDocuments = Callable[[str], Awaitable[DriverResult | None]]
+# The node's own identities: an in-memory lookup, so synchronous.
+LocalDocuments = Callable[[str], DriverResult | None]
 
 _VERIFICATION_RELATIONSHIPS = ("authentication", "assertionMethod", "keyAgreement",
                                "capabilityInvocation", "capabilityDelegation")
@@ -71,6 +72,9 @@ class Resolver:
         parsed = parse_did_url(did)
         if parsed is None or parsed.did != did:
             return Resolution.failure(r.INVALID_DID, "not a valid DID per the DID Core syntax")
+        driver = self._drivers.get(parsed.method)
+        if driver is not None and getattr(driver, "offline", False):
+            return await self._resolve_and_cache(parsed)
         task = self._inflight.get(did)
         if task is None:
             # The shared work runs in its own task so that one caller giving up (cancellation, timeout)
@@ -88,7 +92,7 @@ class Resolver:
     async def _resolve_uncached(self, parsed: DidUrl) -> tuple[Resolution, float]:
         started = time.perf_counter()
         try:
-            found = await self._local(parsed.did) if self._local is not None else None
+            found = self._local(parsed.did) if self._local is not None else None
             if found is None:
                 driver = self._drivers.get(parsed.method)
                 if driver is None:

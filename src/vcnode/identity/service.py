@@ -161,7 +161,7 @@ class IdentityService:
         did = self._web_paths.get(web_path)
         return self.document(did) if did else None
 
-    async def local_document(self, did: str) -> DriverResult | None:
+    def local_document(self, did: str) -> DriverResult | None:
         """Resolver hook: answer for the node's own did:web identities without a network trip."""
         document = self.document(did)
         # Cached until the node invalidates it on rotation, which is the only way it changes.

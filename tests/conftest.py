@@ -42,3 +42,17 @@ async def web_node(tmp_path: Path, node_env: dict[str, str]) -> AsyncIterator[No
         yield node
     finally:
         await node.close()
+
+
+EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
+
+
+@pytest.fixture(scope="session")
+def test_registry():
+    """Pinned contexts plus the W3C examples context the official vectors use (a test fixture only)."""
+    import json
+
+    from vcnode.jsonld import default_registry
+
+    examples = json.loads((ROOT / "tests" / "fixtures" / "contexts" / "credentials-examples-v2.jsonld").read_text())
+    return default_registry().with_contexts({EXAMPLES_V2: examples})

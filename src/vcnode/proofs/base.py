@@ -1,0 +1,101 @@
+"""What every cryptosuite shares: proof errors, the proof-value encoding and the Data Integrity hash."""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import base58
+
+from vcnode.errors import VcnodeError
+from vcnode.jsonld import ContextRegistry
+from vcnode.keys.ed25519 import Ed25519KeyPair
+from vcnode.keys.ed25519 import verify as ed25519_verify
+
+PROOF_CONFIG_KEYS = ("id", "type", "cryptosuite", "created", "expires", "verificationMethod", "proofPurpose",
+                     "challenge", "domain", "nonce", "previousProof")
+
+
+class ProofError(VcnodeError):
+    """A proof cannot be created or does not verify; ``code`` names the reason."""
+
+    code = "proofError"
+    status = 422
+    title = "Proof error"
+
+
+def encode_proof_value(signature: bytes) -> str:
+    """Multibase base58btc, as every eddsa suite writes ``proofValue``."""
+    return "z" + base58.b58encode(signature).decode("ascii")
+
+
+def decode_proof_value(value: Any) -> bytes:
+    """The 64-byte Ed25519 signature of a ``proofValue``; :class:`ProofError` when malformed."""
+    if not isinstance(value, str) or not value.startswith("z"):
+        raise ProofError("proofValue must be a base58btc multibase string ('z…')", code="malformedProofValue")
+    try:
+        signature = base58.b58decode(value[1:])
+    except ValueError:
+        raise ProofError("proofValue is not valid base58btc", code="malformedProofValue") from None
+    if len(signature) != 64:
+        raise ProofError(f"proofValue must hold a 64-byte Ed25519 signature, got {len(signature)} bytes",
+                         code="malformedProofValue")
+    return signature
+
+
+class Cryptosuite(ABC):
+    """An Ed25519 cryptosuite. Subclasses choose the canonicalization and how the proof configuration
+    is formed; creating and verifying are the same for all of them (vc-di-eddsa §3)."""
+
+    name: ClassVar[str]
+    proof_type: ClassVar[str]
+    #: Other spellings accepted on input (e.g. ``eddsa-2022`` in older Open Badges samples).
+    aliases: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    def canonicalize(self, document: dict[str, Any], registry: ContextRegistry | None) -> bytes:
+        """The canonical bytes of a document or proof configuration."""
+
+    def proof_configuration(self, proof_options: dict[str, Any], unsecured: dict[str, Any]) -> dict[str, Any]:
+        """The proof configuration that is hashed: the proof without ``proofValue``, with the document's
+        ``@context``."""
+        config = {key: value for key, value in proof_options.items() if key != "proofValue"}
+        if "@context" in unsecured:
+            config["@context"] = unsecured["@context"]
+        return config
+
+    def prepare_unsecured(self, unsecured: dict[str, Any], proof: dict[str, Any]) -> dict[str, Any]:
+        """Adjust the unsecured document before verification (eddsa-jcs-2022 checks ``@context``)."""
+        return unsecured
+
+    def hash_data(self, unsecured: dict[str, Any], config: dict[str, Any],
+                  registry: ContextRegistry | None) -> bytes:
+        """SHA-256(canonical proof configuration) ‖ SHA-256(canonical document)."""
+        return (hashlib.sha256(self.canonicalize(config, registry)).digest()
+                + hashlib.sha256(self.canonicalize(unsecured, registry)).digest())
+
+    def proof_fields(self) -> dict[str, str]:
+        """``type`` (and ``cryptosuite``) of proofs this suite creates."""
+        return {"type": self.proof_type, "cryptosuite": self.name}
+
+    def create_proof(self, unsecured: dict[str, Any], options: dict[str, Any], key_pair: Ed25519KeyPair,
+                     registry: ContextRegistry | None = None) -> dict[str, Any]:
+        """A proof over ``unsecured`` (which has no ``proof``) with the given options
+        (``verificationMethod``, ``proofPurpose``, ``created``…)."""
+        proof = {**self.proof_fields(), **{k: v for k, v in options.items() if v is not None}}
+        config = self.proof_configuration(proof, unsecured)
+        signature = key_pair.sign(self.hash_data(unsecured, config, registry))
+        return {**self.stored_proof(proof, config), "proofValue": encode_proof_value(signature)}
+
+    def stored_proof(self, proof: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+        """The proof as embedded in the document (eddsa-jcs-2022 keeps ``@context``)."""
+        return proof
+
+    def verify_proof(self, unsecured: dict[str, Any], proof: dict[str, Any], public_key: bytes,
+                     registry: ContextRegistry | None = None) -> bool:
+        """True when ``proof`` is a valid signature over ``unsecured`` by ``public_key``."""
+        signature = decode_proof_value(proof.get("proofValue"))
+        unsecured = self.prepare_unsecured(unsecured, proof)
+        config = self.proof_configuration(proof, unsecured)
+        return ed25519_verify(public_key, self.hash_data(unsecured, config, registry), signature)

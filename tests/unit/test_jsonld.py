@@ -11,7 +11,7 @@ import pytest
 from pyld import jsonld
 
 from vcnode.jsonld import UnknownContext, canonicalize_jcs, canonicalize_rdfc, default_registry
-from vcnode.jsonld.canonical import CanonicalizationError
+from vcnode.jsonld.canonical import CanonicalizationError, UndefinedTermError
 
 REQUIRED_CONTEXTS = [
     "https://www.w3.org/2018/credentials/v1", "https://www.w3.org/ns/credentials/v2",
@@ -98,7 +98,7 @@ def test_caching_processor_matches_stock_pyld_on_every_vector(vectors: Path) -> 
                                                            "format": "application/n-quads",
                                                            "documentLoader": loader})
         for _ in range(2):  # the second run is served from the caches
-            assert canonicalize_rdfc(copy.deepcopy(document)) == stock, name
+            assert canonicalize_rdfc(copy.deepcopy(document), safe=False) == stock, name
 
 
 def test_cached_contexts_do_not_leak_between_documents(vectors: Path) -> None:
@@ -110,4 +110,27 @@ def test_cached_contexts_do_not_leak_between_documents(vectors: Path) -> None:
                                                             "documentLoader": loader})
                 for name, doc in documents}
     for name, document in reversed(documents * 2):
-        assert canonicalize_rdfc(copy.deepcopy(document)) == expected[name], name
+        assert canonicalize_rdfc(copy.deepcopy(document), safe=False) == expected[name], name
+
+
+V2 = "https://www.w3.org/ns/credentials/v2"
+
+
+@pytest.mark.parametrize(("document", "fragment"), [
+    ({"@context": [V2], "type": ["VerifiableCredential"], "foo": 1}, "property 'foo'"),
+    ({"@context": [V2], "type": ["VerifiableCredential", "AlumniCredential"]}, "relative @type"),
+    ({"@context": [V2], "id": "123", "type": ["VerifiableCredential"]}, "relative @id"),
+    ({"@context": [V2], "type": ["VerifiableCredential"], "issuer": "abc"}, "relative @id"),
+    ({"@context": [V2], "type": ["VerifiableCredential"], "credentialSubject": {"nickname": "x"}}, "nickname"),
+])
+def test_safe_mode_refuses_what_json_ld_would_drop(document: dict, fragment: str) -> None:
+    with pytest.raises(UndefinedTermError) as refused:
+        canonicalize_rdfc(document)
+    assert refused.value.status == 422 and fragment in refused.value.detail
+    canonicalize_rdfc(document, safe=False)  # without safe mode the term is silently dropped
+
+
+def test_safe_mode_accepts_defined_terms_and_blank_nodes() -> None:
+    canonicalize_rdfc({"@context": [V2], "type": ["VerifiableCredential"], "issuer": "did:example:1",
+                       "credentialSubject": {"id": "_:b1", "name": "x"},
+                       "proof": {"type": "DataIntegrityProof", "challenge": "abc"}})

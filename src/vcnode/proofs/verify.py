@@ -11,6 +11,7 @@ from typing import Any
 from vcnode.did.resolution import ResolutionError
 from vcnode.did.resolver import Resolver, relationship_ids
 from vcnode.did.syntax import parse_did_url
+from vcnode.errors import VcnodeError
 from vcnode.jsonld import ContextRegistry
 from vcnode.keys import multikey
 from vcnode.proofs import suite_for_proof
@@ -95,7 +96,13 @@ async def _method_and_key(proof: dict[str, Any], expect: ProofExpectations, reso
                                     "verification method id, not from a document controlled by the issuer"})
             method = {"id": vm_id, "type": "Multikey", "controller": vm_id.split("#", 1)[0],
                       "publicKeyMultibase": fragment}
-            return method, ed25519_public_key(method)
+            try:
+                return method, ed25519_public_key(method)
+            except ProofError as exc:
+                raise ProofError(f"the key in {vm_id[:120]} is malformed: {exc.detail}",
+                                 code="invalidPublicKey") from None
+        if ":" not in vm_id:
+            raise ProofError(f"verification method {vm_id[:120]!r} is not a URL", code="invalidVerificationMethod")
         raise ProofError(f"verification method {vm_id[:120]!r} is not a DID URL this node can resolve",
                          code="verificationMethodNotFound")
     try:
@@ -162,10 +169,10 @@ async def verify_one(unsecured: dict[str, Any], proof: Any, expect: ProofExpecta
         _check_times(proof, method, expect.now or datetime.now(UTC))
         if not suite.verify_proof(unsecured, proof, public_key, registry):
             raise ProofError("the signature does not verify", code="invalidSignature")
-    except ProofError as exc:
-        return _fail(result, exc.code, exc.detail)
     except multikey.MultikeyError as exc:
-        return _fail(result, "wrongKeyType", exc.detail)
+        return _fail(result, "invalidPublicKey", exc.detail)
+    except VcnodeError as exc:  # ProofError, and canonicalization errors (undefinedTerm, unknownContext…)
+        return _fail(result, exc.code, exc.detail)
     result.verified = True
     return result
 

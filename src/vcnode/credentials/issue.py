@@ -1,0 +1,84 @@
+"""Issue credentials and sign presentations with the node's keys."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from vcnode.credentials.model import VC_V2, as_list, check_credential_structure, issuer_id, version
+from vcnode.credentials.openbadges import check_open_badge, is_open_badge
+from vcnode.credentials.report import Report
+from vcnode.errors import VcnodeError
+from vcnode.identity.service import SigningKey
+from vcnode.jsonld import ContextRegistry
+from vcnode.proofs import DEFAULT_SUITE, suite_by_name
+from vcnode.proofs.ed25519_signature_2020 import SUITE_CONTEXT
+
+
+class InvalidCredential(VcnodeError):
+    """The credential to issue breaks the data model; ``extra['errors']`` lists every problem."""
+
+    code = "invalidCredential"
+    status = 422
+    title = "Invalid credential"
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def prepare_credential(credential: Any) -> dict[str, Any]:
+    """Check a credential before signing: data model rules, Open Badges rules; raise with every error."""
+    report = Report()
+    check_credential_structure(credential, report)
+    if isinstance(credential, dict) and is_open_badge(credential) and not report.errors:
+        check_open_badge(credential, report)
+    if report.errors:
+        raise InvalidCredential("; ".join(e.message for e in report.errors[:5]),
+                                extra={"errors": [e.to_json() for e in report.errors]})
+    return copy.deepcopy(credential)
+
+
+def sign(document: dict[str, Any], key: SigningKey, *, suite: str = DEFAULT_SUITE, purpose: str = "assertionMethod",
+         registry: ContextRegistry | None = None, **proof_options: Any) -> dict[str, Any]:
+    """Add a proof to ``document`` (appended to an existing proof set). Ed25519Signature2020 on a VCDM 2.0
+    document gets its suite context added first, as jsonld-signatures requires."""
+    cryptosuite = suite_by_name(suite)
+    document = copy.deepcopy(document)
+    if cryptosuite.name == "Ed25519Signature2020" and SUITE_CONTEXT not in as_list(document.get("@context")) \
+            and version(document) == 2:
+        document["@context"] = [*as_list(document["@context"]), SUITE_CONTEXT]
+    existing = document.pop("proof", None)
+    options = {"created": _now(), "verificationMethod": key.verification_method, "proofPurpose": purpose,
+               **proof_options}
+    proof = cryptosuite.create_proof(document, options, key.key_pair, registry)
+    if existing is not None:
+        document["proof"] = [*as_list(existing), proof]
+    else:
+        document["proof"] = proof
+    return document
+
+
+def issue_credential(credential: Any, key: SigningKey, *, suite: str = DEFAULT_SUITE,
+                     registry: ContextRegistry | None = None) -> dict[str, Any]:
+    """Validate and sign a credential whose issuer is the key's controller."""
+    prepared = prepare_credential(credential)
+    controller = key.verification_method.split("#", 1)[0]
+    if issuer_id(prepared) != controller:
+        raise VcnodeError(f"the credential's issuer {str(issuer_id(prepared))[:120]} is not {controller}",
+                          code="issuerMismatch", status=422)
+    return sign(prepared, key, suite=suite, registry=registry)
+
+
+def create_presentation(credentials: list[dict[str, Any]], holder: SigningKey, *, challenge: str | None = None,
+                        domain: str | None = None, suite: str = DEFAULT_SUITE,
+                        registry: ContextRegistry | None = None) -> dict[str, Any]:
+    """A presentation of ``credentials`` by ``holder``, signed for authentication (challenge and domain
+    bind it to one verifier and one exchange)."""
+    holder_did = holder.verification_method.split("#", 1)[0]
+    presentation = {"@context": [VC_V2], "id": f"urn:uuid:{uuid.uuid4()}", "type": ["VerifiablePresentation"],
+                    "holder": holder_did, "verifiableCredential": credentials}
+    return sign(presentation, holder, suite=suite, purpose="authentication", registry=registry,
+                challenge=challenge, domain=domain)

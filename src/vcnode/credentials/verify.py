@@ -1,0 +1,119 @@
+"""Verify credentials and presentations: structure, proofs, issuer binding, validity, (status later)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from vcnode.credentials.model import (
+    as_list,
+    check_credential_structure,
+    check_presentation_structure,
+    check_validity_period,
+    issuer_id,
+)
+from vcnode.credentials.openbadges import check_open_badge, is_open_badge
+from vcnode.credentials.report import Report
+from vcnode.did.resolver import Resolver
+from vcnode.jsonld import ContextRegistry
+from vcnode.proofs.verify import ProofExpectations, ProofResult, verify_proofs
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """What the caller asks of a verification."""
+
+    now: datetime | None = None
+    challenge: str | None = None        # presentations
+    domain: str | None = None           # presentations
+    allow_embedded_keys: bool = False   # keys in https verification method ids (1EdTech samples)
+    registry: ContextRegistry | None = None
+
+
+_UNKNOWN = ("unknownProofType", "unknownCryptosuite")
+
+
+def _record_proofs(results: list[ProofResult], report: Report, check: str = "proof") -> None:
+    # Like jsonld-signatures, proofs of a type this node does not implement are skipped when another
+    # proof verifies; they are reported as warnings. Alone, they are errors.
+    known_verified = any(r.verified for r in results)
+    for result in results:
+        for warning in result.warnings:
+            report.warn(check, warning["code"], warning["message"])
+        if result.error and result.error["code"] in _UNKNOWN and known_verified:
+            report.warn(check, result.error["code"], result.error["message"] + " (skipped)")
+        elif result.error:
+            report.error(check, result.error["code"], result.error["message"])
+    report.passed(check, proofs=[r.to_json() for r in results])
+
+
+def _check_issuer(credential: dict[str, Any], results: list[ProofResult], report: Report) -> None:
+    """At least one verified proof must be by a key the issuer controls (the assertion's author)."""
+    issuer = issuer_id(credential)
+    controllers = [r.controller for r in results if r.verified]
+    if not controllers:
+        report.passed("issuer", checked=False, reason="no verified proof to bind to the issuer")
+        report.results["issuer"].pop("verified", None)
+        return
+    if issuer not in controllers:
+        report.error("issuer", "issuerMismatch", f"the credential is signed by {controllers[0][:120]}, which is "
+                     f"not its issuer {str(issuer)[:120]}")
+    report.passed("issuer", issuer=issuer)
+
+
+def _status_placeholder(credential: dict[str, Any], report: Report) -> None:
+    if credential.get("credentialStatus"):
+        report.passed("status", checked=False, reason="status lists are not checked by this node version")
+        report.results["status"].pop("verified", None)
+        report.warn("status", "statusNotChecked", "the credential has a credentialStatus, which was not checked")
+
+
+async def verify_credential(credential: Any, resolver: Resolver, options: VerifyOptions | None = None) -> Report:
+    """The full report for one credential. Never raises for bad input."""
+    options = options or VerifyOptions()
+    now = options.now or datetime.now(UTC)
+    report = Report()
+    found = check_credential_structure(credential, report)
+    if found is None:
+        return report
+    if is_open_badge(credential):
+        check_open_badge(credential, report)
+    check_validity_period(credential, now, report)
+    expect = ProofExpectations(purpose="assertionMethod", allow_embedded_keys=options.allow_embedded_keys, now=now)
+    results = await verify_proofs(credential, expect, resolver, options.registry)
+    _record_proofs(results, report)
+    _check_issuer(credential, results, report)
+    _status_placeholder(credential, report)
+    return report
+
+
+async def verify_presentation(presentation: Any, resolver: Resolver,
+                              options: VerifyOptions | None = None) -> Report:
+    """A presentation's report: its own proof (authentication, challenge, domain, signed by its holder)
+    and, under ``credentials``, one report per embedded credential."""
+    options = options or VerifyOptions()
+    now = options.now or datetime.now(UTC)
+    report = Report()
+    if check_presentation_structure(presentation, report) is None:
+        return report
+    holder = presentation.get("holder")
+    holder = holder.get("id") if isinstance(holder, dict) else holder
+    if presentation.get("proof") is not None or options.challenge is not None:
+        expect = ProofExpectations(purpose="authentication", controller=holder, challenge=options.challenge,
+                                   domain=options.domain, allow_embedded_keys=options.allow_embedded_keys, now=now)
+        results = await verify_proofs(presentation, expect, resolver, options.registry)
+        _record_proofs(results, report)
+        if holder is None:
+            report.error("proof", "holderMissing", "a signed presentation must name its holder")
+    else:
+        report.warn("proof", "unsignedPresentation", "the presentation has no proof: its holder is not proven")
+    credentials = []
+    for index, credential in enumerate(as_list(presentation.get("verifiableCredential"))):
+        sub = await verify_credential(credential, resolver, options)
+        credentials.append(sub.to_json())
+        if not sub.verified:
+            report.error("credentials", "credentialNotVerified", f"verifiableCredential[{index}] did not verify",
+                         f"verifiableCredential[{index}]")
+    report.passed("credentials", credentials=credentials)
+    return report

@@ -1,0 +1,164 @@
+"""Credentials and presentations: the 1EdTech Open Badges 3.0 samples, issuing, and presentations."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from did_methods.key import KeyDriver
+from vcnode.credentials import (
+    InvalidCredential,
+    VerifyOptions,
+    create_presentation,
+    issue_credential,
+    verify_credential,
+    verify_presentation,
+)
+from vcnode.did.resolver import Resolver
+from vcnode.identity.service import SigningKey
+from vcnode.keys.ed25519 import Ed25519KeyPair
+from vcnode.proofs import SUITES
+
+# Samples that are self-contained (did:key or the key in the verification method id) and valid.
+VALID = ["simple.json", "complete.json", "simple-context-alias.json", "simple-context-version.json",
+         "simple-did-web-method.json", "simple-eddsa-2022.json", "simple-multiple-proofs.json", "simple_v1.json",
+         "endorsement-valid.json"]
+# Each invalid sample and the reason it must be rejected for.
+INVALID = {
+    "simple-err-context.json": "invalidContext",
+    "simple-err-credential-subject-achievement-result-description-type.json": "invalidResultDescription",
+    "simple-err-credential-subject-identifier-type.json": "invalidIdentityObject",
+    "simple-err-credential-subject-profile-type.json": "invalidProfile",
+    "simple-err-credential-subject-result-type.json": "invalidResult",
+    "simple-err-credential-subject-type.json": "invalidAchievementSubject",
+    "simple-err-evidence-type.json": "invalidEvidence",
+    "simple-err-expired.json": "expired",
+    "simple-err-issued.json": "notYetValid",
+    "simple-err-issuer-otheridentifier-type.json": "invalidIdentifierEntry",
+    "simple-err-issuer-parentorg-type.json": "invalidProfile",
+    "simple-err-issuer-type.json": "invalidProfile",
+    "simple-err-issuer.json": "invalidIssuer",
+    "simple-err-proof-method-no-scheme.json": "invalidVerificationMethod",
+    "simple-err-proof-method-unknown-did-method.json": "verificationMethodNotFound",
+    "simple-err-proof-method-unknown-scheme.json": "verificationMethodNotFound",
+    "simple-err-proof-method.json": "invalidPublicKey",
+    "simple-err-proof-value.json": "invalidSignature",
+    "simple-err-type.json": "invalidType",
+    "simple-noproof.json": "noProof",
+    # Signed by a did:key, but the issuer is urn:uuid:…: authentic, not bound to its issuer.
+    "simple-did-key-method.json": "issuerMismatch",
+}
+OPTIONS = VerifyOptions(allow_embedded_keys=True)
+
+
+@pytest.fixture
+def resolver() -> Resolver:
+    return Resolver([KeyDriver()])
+
+
+@pytest.mark.parametrize("name", VALID)
+async def test_valid_open_badges_samples_verify(vectors: Path, resolver: Resolver, name: str) -> None:
+    report = (await verify_credential(json.loads((vectors / "ob3" / name).read_text()), resolver, OPTIONS)).to_json()
+    assert report["verified"], report["errors"]
+    assert report["errors"] == [] and "proof" in report["checks"]
+
+
+@pytest.mark.parametrize(("name", "reason"), sorted(INVALID.items()))
+async def test_each_invalid_sample_is_rejected_for_its_own_reason(vectors: Path, resolver: Resolver, name: str,
+                                                                  reason: str) -> None:
+    report = (await verify_credential(json.loads((vectors / "ob3" / name).read_text()), resolver, OPTIONS)).to_json()
+    assert not report["verified"]
+    assert reason in [error["code"] for error in report["errors"]], report["errors"]
+
+
+async def test_embedded_keys_are_refused_unless_allowed(vectors: Path, resolver: Resolver) -> None:
+    sample = json.loads((vectors / "ob3" / "simple.json").read_text())
+    strict = (await verify_credential(sample, resolver)).to_json()
+    assert not strict["verified"] and strict["errors"][0]["code"] == "verificationMethodNotFound"
+    lenient = (await verify_credential(sample, resolver, OPTIONS)).to_json()
+    assert lenient["verified"] and lenient["warnings"][0]["code"] == "keyNotResolved"
+
+
+def did_key_signer() -> SigningKey:
+    pair = Ed25519KeyPair.generate()
+    return SigningKey(f"did:key:{pair.public_multikey}#{pair.public_multikey}", pair)
+
+
+def badge(issuer: str) -> dict:
+    return {
+        "@context": ["https://www.w3.org/ns/credentials/v2",
+                     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+        "id": "urn:uuid:2f1a3c1e-5b8e-4c4f-9b0a-7f1e2d3c4b5a",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": "Data Analytics Fundamentals",
+        "issuer": {"id": issuer, "type": ["Profile"], "name": "Harbour City Polytechnic"},
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:learner-7", "type": ["AchievementSubject"],
+                              "achievement": {"id": "https://hcp.example/achievements/daf", "type": ["Achievement"],
+                                              "name": "Data Analytics Fundamentals",
+                                              "description": "Descriptive statistics and dashboards.",
+                                              "criteria": {"narrative": "Pass the assessed project."}}},
+    }
+
+
+@pytest.mark.parametrize("suite", list(SUITES))
+async def test_issue_then_verify_round_trip(resolver: Resolver, suite: str) -> None:
+    signer = did_key_signer()
+    did = signer.verification_method.split("#")[0]
+    signed = issue_credential(badge(did), signer, suite=suite)
+    report = (await verify_credential(signed, resolver)).to_json()
+    assert report["verified"], report["errors"]
+    assert report["results"]["issuer"]["issuer"] == did
+    tampered = copy.deepcopy(signed)
+    tampered["credentialSubject"]["achievement"]["name"] = "Advanced Data Analytics"
+    assert (await verify_credential(tampered, resolver)).to_json()["errors"][0]["code"] == "invalidSignature"
+
+
+async def test_issuing_checks_the_data_model_and_the_issuer() -> None:
+    signer = did_key_signer()
+    did = signer.verification_method.split("#")[0]
+    broken = badge(did)
+    broken["credentialSubject"]["type"] = ["Learner"]
+    with pytest.raises(InvalidCredential) as invalid:
+        issue_credential(broken, signer)
+    assert invalid.value.extra["errors"][0]["code"] == "invalidAchievementSubject"
+    with pytest.raises(Exception) as foreign:
+        issue_credential(badge("did:example:someone-else"), signer)
+    assert getattr(foreign.value, "code", None) == "issuerMismatch"
+    undefined = badge(did)
+    undefined["credentialSubject"]["favouriteColour"] = "teal"
+    with pytest.raises(Exception) as dropped:
+        issue_credential(undefined, signer)
+    assert getattr(dropped.value, "code", None) == "undefinedTerm"
+
+
+async def test_presentation_round_trip_and_holder_binding(resolver: Resolver) -> None:
+    issuer, holder, stranger = did_key_signer(), did_key_signer(), did_key_signer()
+    credential = issue_credential(badge(issuer.verification_method.split("#")[0]), issuer)
+    presentation = create_presentation([credential], holder, challenge="c-123", domain="employer.example")
+    options = VerifyOptions(challenge="c-123", domain="employer.example")
+    report = (await verify_presentation(presentation, resolver, options)).to_json()
+    assert report["verified"], report["errors"]
+    assert report["results"]["credentials"]["credentials"][0]["verified"]
+    wrong_challenge = (await verify_presentation(presentation, resolver, VerifyOptions(challenge="other"))).to_json()
+    assert wrong_challenge["errors"][0]["code"] == "challengeMismatch"
+    # Signed by someone other than the holder it names.
+    forged = create_presentation([credential], stranger, challenge="c-123", domain="employer.example")
+    forged = {**forged, "holder": holder.verification_method.split("#")[0]}
+    codes = [e["code"] for e in (await verify_presentation(forged, resolver, options)).to_json()["errors"]]
+    assert "controllerMismatch" in codes or "invalidSignature" in codes
+    # A tampered embedded credential fails the presentation.
+    bad = copy.deepcopy(credential)
+    bad["name"] = "Something else"
+    tampered = create_presentation([bad], holder, challenge="c-123", domain="employer.example")
+    report = (await verify_presentation(tampered, resolver, options)).to_json()
+    assert not report["verified"] and report["errors"][0]["code"] == "credentialNotVerified"
+
+
+@pytest.mark.parametrize("junk", [None, 42, "text", [], {}, {"@context": 5}, {"@context": ["x"], "type": 1}])
+async def test_junk_is_reported_not_raised(resolver: Resolver, junk: object) -> None:
+    assert not (await verify_credential(junk, resolver)).verified
+    assert not (await verify_presentation(junk, resolver)).verified

@@ -36,6 +36,7 @@ class Config:
     fetch_max_redirects: int = 3
     resolver_cache_size: int = 10_000
     resolver_cache_ttl: float = 300.0
+    allow_embedded_keys: bool = False
     tls_cert: str = ""
     tls_key: str = ""
     log_level: str = "info"

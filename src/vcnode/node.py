@@ -11,7 +11,9 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vcnode.auth import TokenService
 from vcnode.config import Config, write_config
+from vcnode.credentials.service import CredentialService
 from vcnode.did.driver import DriverContext
 from vcnode.did.resolver import Resolver, load_drivers
 from vcnode.errors import ConfigError, KeystoreError
@@ -65,6 +67,8 @@ class Node:
     identities: IdentityService
     fetcher: SafeFetcher
     resolver: Resolver
+    tokens: TokenService
+    credentials: CredentialService
     _data_version: int = field(default=0, repr=False)
 
     @classmethod
@@ -82,7 +86,9 @@ class Node:
             await store.close()
             await fetcher.close()
             raise
-        node = cls(config, store, vault, identities, fetcher, make_resolver(config, fetcher, identities))
+        resolver = make_resolver(config, fetcher, identities)
+        credentials = CredentialService(identities, store, resolver, allow_embedded_keys=config.allow_embedded_keys)
+        node = cls(config, store, vault, identities, fetcher, resolver, TokenService(store), credentials)
         node._data_version = await store.data_version()
         return node
 

@@ -176,6 +176,158 @@ async def cmd_keys_rotate(args: argparse.Namespace) -> int:
     return await _with_node(args, action)
 
 
+def _read_json_file(path: str) -> Any:
+    try:
+        return orjson.loads(open(path, "rb").read())
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    except orjson.JSONDecodeError as exc:
+        raise CliError(f"{path} is not valid JSON: {exc}") from None
+
+
+async def cmd_token_create(args: argparse.Namespace) -> int:
+    """Create an API token; print it alone on stdout (it is shown only once)."""
+    async def action(node: Any) -> int:
+        if args.identity:
+            node.identities.get(args.identity)
+        scopes = [scope.strip() for scope in args.scope.split(",") if scope.strip()]
+        record, token = await node.tokens.create(scopes, args.identity)
+        print(token)
+        print(f"token {record.id} scopes={','.join(record.scopes)} identity={record.identity or 'any'}",
+              file=sys.stderr)
+        return 0
+    return await _with_node(args, action)
+
+
+async def cmd_token_list(args: argparse.Namespace) -> int:
+    """List tokens (never the tokens themselves)."""
+    async def action(node: Any) -> int:
+        for record in await node.tokens.list():
+            state = f"revoked {record.revoked}" if record.revoked else "active"
+            print(f"{record.id}  {','.join(record.scopes):<20} {record.identity or 'any identity'}  "
+                  f"{record.created}  {state}")
+        return 0
+    return await _with_node(args, action)
+
+
+async def cmd_token_revoke(args: argparse.Namespace) -> int:
+    """Revoke a token by id."""
+    async def action(node: Any) -> int:
+        await node.tokens.revoke(args.id)
+        print(f"revoked {args.id}")
+        return 0
+    return await _with_node(args, action)
+
+
+async def cmd_issue(args: argparse.Namespace) -> int:
+    """Sign a credential file with the identity named as its issuer."""
+    credential = _read_json_file(args.file)
+
+    async def action(node: Any) -> int:
+        if isinstance(credential, dict) and "issuer" not in credential:
+            credential["issuer"] = node.identities.default_did
+        signed = await node.credentials.issue(credential, suite=args.suite)
+        output = orjson.dumps(signed, option=orjson.OPT_INDENT_2)
+        if args.out:
+            with open(args.out, "wb") as handle:
+                handle.write(output + b"\n")
+            print(f"issued {signed.get('id', '')} -> {args.out}", file=sys.stderr)
+        else:
+            sys.stdout.write(output.decode() + "\n")
+        return 0
+    return await _with_node(args, action)
+
+
+def print_report(report: dict[str, Any], title: str) -> None:
+    """A verification report for people."""
+    print(f"{title}: {'VERIFIED' if report['verified'] else 'NOT VERIFIED'}")
+    for check, result in report["results"].items():
+        if result.get("checked") is False:
+            state, note = "not checked", result.get("reason", "")
+        else:
+            state = "ok" if result.get("verified", True) else "FAILED"
+            note = ""
+            if check == "proof":
+                note = "; ".join(f"{p.get('cryptosuite') or p.get('type')} by {p.get('verificationMethod')}"
+                                 for p in result.get("proofs", []))
+            elif check == "issuer":
+                note = result.get("issuer", "")
+        print(f"  {check:<12} {state:<12} {note}".rstrip())
+    for error in report["errors"]:
+        print(f"  error    {error['code']}: {error['message']}")
+    for warning in report["warnings"]:
+        print(f"  warning  {warning['code']}: {warning['message']}")
+
+
+async def cmd_verify(args: argparse.Namespace) -> int:
+    """Verify a credential or presentation file; exit 0 when verified, 1 when not."""
+    document = _read_json_file(args.file)
+
+    async def action(node: Any) -> int:
+        is_presentation = isinstance(document, dict) and "VerifiablePresentation" in (
+            document.get("type") if isinstance(document.get("type"), list) else [document.get("type")])
+        options = {"challenge": args.challenge, "domain": args.domain}
+        if is_presentation:
+            report = await node.credentials.verify_presentation(document, options)
+        else:
+            report = await node.credentials.verify_credential(document, options)
+        data = report.to_json()
+        if args.json:
+            _print_json(data)
+        else:
+            print_report(data, args.file)
+        return 0 if report.verified else 1
+    return await _with_node(args, action)
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; a line every 10 % otherwise."""
+
+    def __init__(self) -> None:
+        self.started = __import__("time").perf_counter()
+        self.last_decile = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        elapsed = __import__("time").perf_counter() - self.started
+        rate = done / elapsed if elapsed else 0.0
+        width = 30
+        filled = int(width * done / total) if total else width
+        line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  {rate:,.0f}/s"
+        if sys.stderr.isatty():
+            print("\r" + line, end="" if done < total else "\n", file=sys.stderr, flush=True)
+        elif total and done * 10 // total != self.last_decile:
+            self.last_decile = done * 10 // total
+            print(line, file=sys.stderr, flush=True)
+
+
+async def cmd_issue_batch(args: argparse.Namespace) -> int:
+    """Issue an Open Badge to every learner in a CSV."""
+    from pathlib import Path
+
+    from vcnode.credentials.batch import issue_batch, read_learners
+
+    rows = read_learners(Path(args.csv))
+    achievement = _read_json_file(args.achievement)
+    if not isinstance(achievement, dict):
+        raise CliError(f"{args.achievement} must hold a JSON object (the achievement)")
+
+    async def action(node: Any) -> int:
+        issuer = args.issuer or node.identities.default_did
+        identity = node.identities.get(issuer)
+        profile = {"name": args.issuer_name or identity.name}
+        result = await issue_batch(rows, achievement=achievement, issuer_did=issuer, issuer_profile=profile,
+                                   identities=node.identities, store=node.store, out_dir=Path(args.out),
+                                   suite=args.suite, progress=None if args.json else _Progress())
+        if args.json:
+            _print_json(result.to_json())
+        else:
+            summary = result.to_json()
+            print(f"issued {summary['issued']}, already done {summary['skipped']}, of {summary['total']} "
+                  f"in {summary['seconds']} s -> {summary['outDir']}")
+        return 0
+    return await _with_node(args, action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(prog="vcnode", description="Verifiable micro-credentials node.")
@@ -234,6 +386,41 @@ def build_parser() -> argparse.ArgumentParser:
     rotate = keys.add_parser("rotate", help="make a new key the signing key")
     rotate.add_argument("--did", help="identity (default: the node's own)")
     rotate.set_defaults(run=cmd_keys_rotate)
+
+    token = commands.add_parser("token", help="API bearer tokens").add_subparsers(
+        dest="subcommand", required=True, metavar="SUBCOMMAND")
+    token_create = token.add_parser("create", help="create a token (printed once)")
+    token_create.add_argument("--scope", required=True, help="comma-separated: issue,status,read,admin")
+    token_create.add_argument("--identity", help="the only identity (DID) the token may act for")
+    token_create.set_defaults(run=cmd_token_create)
+    token.add_parser("list", help="list tokens").set_defaults(run=cmd_token_list)
+    token_revoke = token.add_parser("revoke", help="revoke a token")
+    token_revoke.add_argument("id")
+    token_revoke.set_defaults(run=cmd_token_revoke)
+
+    suites = ["eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020"]
+    issue = commands.add_parser("issue", help="sign a credential file")
+    issue.add_argument("file")
+    issue.add_argument("--suite", choices=suites, default="eddsa-rdfc-2022")
+    issue.add_argument("--out", help="write here instead of stdout")
+    issue.set_defaults(run=cmd_issue)
+
+    verify = commands.add_parser("verify", help="verify a credential or presentation file")
+    verify.add_argument("file")
+    verify.add_argument("--challenge")
+    verify.add_argument("--domain")
+    verify.add_argument("--json", action="store_true", help="the report as JSON")
+    verify.set_defaults(run=cmd_verify)
+
+    batch = commands.add_parser("issue-batch", help="issue an Open Badge to every learner in a CSV")
+    batch.add_argument("csv", help="columns: id and/or email, optional name")
+    batch.add_argument("--achievement", required=True, help="JSON file: id, name, description, criteria, …")
+    batch.add_argument("--out", required=True, help="directory for the signed credentials")
+    batch.add_argument("--issuer", help="identity to issue with (default: the node's own)")
+    batch.add_argument("--issuer-name", help="issuer profile name")
+    batch.add_argument("--suite", choices=suites, default="eddsa-rdfc-2022")
+    batch.add_argument("--json", action="store_true", help="a JSON summary instead of progress")
+    batch.set_defaults(run=cmd_issue_batch)
     return parser
 
 

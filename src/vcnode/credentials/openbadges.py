@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from typing import Any
 
 from vcnode.credentials.model import as_list, is_url
@@ -112,3 +114,38 @@ def check_open_badge(credential: dict[str, Any], report: Report) -> None:
                          "credentialSubject needs an id or an identifier", f"credentialSubject[{index}]")
     if not any(e.check == "openBadges" for e in report.errors):
         report.passed("openBadges")
+
+
+def hashed_email(email: str, salt: str | None = None) -> dict[str, Any]:
+    """An OB 3.0 IdentityObject for an email address, salted and hashed (the address is not disclosed)."""
+    salt = salt or secrets.token_hex(8)
+    digest = hashlib.sha256((email.strip().lower() + salt).encode("utf-8")).hexdigest()
+    return {"type": "IdentityObject", "hashed": True, "identityHash": f"sha256${digest}",
+            "identityType": "emailAddress", "salt": salt}
+
+
+def build_open_badge(*, credential_id: str, issuer: dict[str, Any], achievement: dict[str, Any],
+                     learner_id: str | None = None, learner_email: str | None = None,
+                     learner_name: str | None = None, valid_from: str, name: str | None = None) -> dict[str, Any]:
+    """A complete OB 3.0 OpenBadgeCredential from a few fields. ``issuer`` is the issuer Profile (needs
+    ``id``); ``achievement`` needs id, name, description and criteria (micro-credential metadata such as
+    alignment, creditsAvailable, resultDescription and fieldOfStudy go there too; see docs/credentials.md)."""
+    if not learner_id and not learner_email:
+        raise ValueError("a learner needs an id or an email")
+    subject: dict[str, Any] = {"type": ["AchievementSubject"], "achievement": {"type": ["Achievement"],
+                                                                               **achievement}}
+    if learner_id:
+        subject["id"] = learner_id
+    if learner_email:
+        subject["identifier"] = [hashed_email(learner_email)]
+    if learner_name:
+        subject["name"] = learner_name
+    return {
+        "@context": ["https://www.w3.org/ns/credentials/v2", OB_CONTEXT],
+        "id": credential_id,
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": name or achievement.get("name", "Open Badge"),
+        "issuer": {"type": ["Profile"], **issuer},
+        "validFrom": valid_from,
+        "credentialSubject": subject,
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from vcnode.store.records import IdentityRecord, KeyRecord
+from vcnode.store.records import CredentialRecord, IdentityRecord, KeyRecord, TokenRecord
 
 
 class Store(Protocol):
@@ -56,4 +56,36 @@ class Store(Protocol):
 
     async def rotate_key(self, identity_did: str, new_key: KeyRecord, at: str) -> KeyRecord:
         """Retire the active key at ``at`` and make ``new_key`` active, atomically; returns the retired key."""
+        ...
+
+    async def add_token(self, token: TokenRecord) -> None:
+        """Store a new API token."""
+        ...
+
+    async def find_token(self, token_hash: str) -> TokenRecord | None:
+        """The token with this hash, revoked or not."""
+        ...
+
+    async def list_tokens(self) -> list[TokenRecord]:
+        """All tokens, newest first."""
+        ...
+
+    async def revoke_token(self, token_id: str, at: str) -> bool:
+        """Revoke a token by id; False when there is no such live token."""
+        ...
+
+    async def save_credential(self, record: CredentialRecord) -> None:
+        """Store an issued credential (replacing one with the same id)."""
+        ...
+
+    async def get_credential(self, credential_id: str) -> CredentialRecord | None:
+        """An issued credential by id."""
+        ...
+
+    async def save_credentials(self, records: list[CredentialRecord]) -> None:
+        """Store many issued credentials in one transaction (all or none)."""
+        ...
+
+    async def existing_credentials(self, ids: list[str]) -> set[str]:
+        """Which of ``ids`` are already stored."""
         ...

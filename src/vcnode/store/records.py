@@ -29,3 +29,25 @@ class KeyRecord:
     valid_from: str
     valid_until: str | None
     active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """An API bearer token (only its hash is stored)."""
+
+    id: str
+    token_hash: str
+    scopes: tuple[str, ...]
+    identity: str | None
+    created: str
+    revoked: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialRecord:
+    """A credential this node issued."""
+
+    id: str
+    issuer: str
+    document: str
+    created: str

@@ -14,7 +14,7 @@ from pathlib import Path
 import aiosqlite
 
 from vcnode.errors import Conflict, NotFound, VcnodeError
-from vcnode.store.records import IdentityRecord, KeyRecord
+from vcnode.store.records import CredentialRecord, IdentityRecord, KeyRecord, TokenRecord
 
 _IDENTITY_COLUMNS = "did, method, name, web_path, is_default, created"
 _KEY_COLUMNS = "id, identity_did, key_type, public_multikey, sealed_secret, valid_from, valid_until, active"
@@ -48,9 +48,13 @@ class SqliteStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = await aiosqlite.connect(self.path, isolation_level=None)
         # WAL + synchronous=NORMAL: a committed transaction survives a process crash (SIGKILL).
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
-            await self._db.execute(f"PRAGMA {pragma}")
-        await self._migrate()
+        try:
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
+                await self._db.execute(f"PRAGMA {pragma}")
+            await self._migrate()
+        except BaseException:
+            await self.close()  # aiosqlite's worker thread would otherwise keep the process alive
+            raise
 
     async def close(self) -> None:
         if self._db is not None:
@@ -161,9 +165,66 @@ class SqliteStore:
         return dataclasses.replace(_key(row), active=False, valid_until=at)
 
 
+    async def add_token(self, token: TokenRecord) -> None:
+        async with self._transaction() as db:
+            await db.execute("INSERT INTO api_tokens (id, token_hash, scopes, identity, created, revoked) "
+                             "VALUES (?, ?, ?, ?, ?, ?)", (token.id, token.token_hash, ",".join(token.scopes),
+                                                          token.identity, token.created, token.revoked))
+
+    async def find_token(self, token_hash: str) -> TokenRecord | None:
+        async with self.db.execute(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?",
+                                   (token_hash,)) as cursor:
+            row = await cursor.fetchone()
+        return _token(row) if row else None
+
+    async def list_tokens(self) -> list[TokenRecord]:
+        async with self.db.execute(f"SELECT {_TOKEN_COLUMNS} FROM api_tokens ORDER BY created DESC, id") as cursor:
+            return [_token(row) async for row in cursor]
+
+    async def revoke_token(self, token_id: str, at: str) -> bool:
+        async with self._transaction() as db:
+            cursor = await db.execute("UPDATE api_tokens SET revoked = ? WHERE id = ? AND revoked IS NULL",
+                                      (at, token_id))
+            return cursor.rowcount == 1
+
+    async def save_credential(self, record: CredentialRecord) -> None:
+        async with self._transaction() as db:
+            await db.execute("INSERT OR REPLACE INTO credentials (id, issuer, document, created) VALUES (?, ?, ?, ?)",
+                             (record.id, record.issuer, record.document, record.created))
+
+    async def save_credentials(self, records: list[CredentialRecord]) -> None:
+        async with self._transaction() as db:
+            await db.executemany("INSERT OR REPLACE INTO credentials (id, issuer, document, created) "
+                                 "VALUES (?, ?, ?, ?)", [(r.id, r.issuer, r.document, r.created) for r in records])
+
+    async def existing_credentials(self, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with self.db.execute(f"SELECT id FROM credentials WHERE id IN ({marks})", chunk) as cursor:
+                found.update([row[0] async for row in cursor])
+        return found
+
+    async def get_credential(self, credential_id: str) -> CredentialRecord | None:
+        async with self.db.execute("SELECT id, issuer, document, created FROM credentials WHERE id = ?",
+                                   (credential_id,)) as cursor:
+            row = await cursor.fetchone()
+        return CredentialRecord(*row) if row else None
+
+
+_TOKEN_COLUMNS = "id, token_hash, scopes, identity, created, revoked"
+
+
+def _token(row: sqlite3.Row | tuple) -> TokenRecord:
+    return TokenRecord(id=row[0], token_hash=row[1], scopes=tuple(s for s in row[2].split(",") if s),
+                       identity=row[3], created=row[4], revoked=row[5])
+
+
 def _statements(sql: str) -> list[str]:
-    """Split a migration file into statements (our migrations contain no semicolons inside literals)."""
-    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    """Split a migration file into statements. Our migrations keep '--' and ';' out of string literals,
+    so comments can be cut at '--' and statements split at ';'."""
+    lines = [line.split("--", 1)[0] for line in sql.splitlines()]
     return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
 
 

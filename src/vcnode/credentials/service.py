@@ -1,0 +1,92 @@
+"""The node's credential operations: issue with one of its identities (and keep a copy), fetch, verify."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from vcnode.credentials.issue import issue_credential
+from vcnode.credentials.model import issuer_id
+from vcnode.credentials.report import Report
+from vcnode.credentials.verify import VerifyOptions, verify_credential, verify_presentation
+from vcnode.did.resolver import Resolver
+from vcnode.errors import InvalidInput, NotFound, VcnodeError
+from vcnode.identity.service import IdentityService
+from vcnode.proofs import DEFAULT_SUITE, SUITES
+from vcnode.store.base import Store
+from vcnode.store.records import CredentialRecord
+
+
+def select_suite(options: dict[str, Any]) -> str:
+    """The suite a VC API issue request asks for: ``options.type`` (Ed25519Signature2020) or
+    ``options.cryptosuite`` (eddsa-rdfc-2022, the default, or eddsa-jcs-2022)."""
+    proof_type, cryptosuite = options.get("type"), options.get("cryptosuite")
+    if proof_type not in (None, "DataIntegrityProof"):
+        if proof_type in SUITES and SUITES[proof_type].proof_type == proof_type:
+            return proof_type
+        raise InvalidInput(f"unsupported proof type {str(proof_type)[:80]!r}")
+    if cryptosuite is None:
+        return DEFAULT_SUITE
+    if cryptosuite in SUITES and SUITES[cryptosuite].proof_type == "DataIntegrityProof":
+        return cryptosuite
+    raise InvalidInput(f"unsupported cryptosuite {str(cryptosuite)[:80]!r}; use eddsa-rdfc-2022 or eddsa-jcs-2022")
+
+
+class CredentialService:
+    """Issuing and verifying for one node."""
+
+    def __init__(self, identities: IdentityService, store: Store, resolver: Resolver, *,
+                 allow_embedded_keys: bool = False) -> None:
+        self._identities = identities
+        self._store = store
+        self._resolver = resolver
+        self._allow_embedded_keys = allow_embedded_keys
+
+    def issuer_of(self, credential: Any) -> str:
+        """The identity of this node that must sign ``credential``; a clear error when it is not held."""
+        did = issuer_id(credential) if isinstance(credential, dict) else None
+        if not isinstance(did, str):
+            raise VcnodeError("credential.issuer must name one of this node's identities", code="invalidIssuer",
+                              status=422)
+        try:
+            self._identities.get(did)
+        except NotFound:
+            raise VcnodeError(f"this node holds no identity {did[:120]}; issue with one of: "
+                              + ", ".join(i.did for i in self._identities.list()), code="unknownIssuer",
+                              status=422) from None
+        return did
+
+    async def issue(self, credential: Any, *, suite: str = DEFAULT_SUITE) -> dict[str, Any]:
+        """Sign ``credential`` with its issuer's active key and store the result."""
+        did = self.issuer_of(credential)
+        signed = issue_credential(credential, self._identities.signing_key(did), suite=suite)
+        record_id = signed.get("id") if isinstance(signed.get("id"), str) else f"urn:uuid:{uuid.uuid4()}"
+        created = datetime.now(UTC).isoformat()
+        await self._store.save_credential(CredentialRecord(record_id, did, orjson.dumps(signed).decode(), created))
+        return signed
+
+    async def get(self, credential_id: str) -> dict[str, Any]:
+        """A credential this node issued."""
+        record = await self._store.get_credential(credential_id)
+        if record is None:
+            raise NotFound(f"this node issued no credential {credential_id[:200]!r}")
+        return orjson.loads(record.document)
+
+    def _options(self, options: dict[str, Any]) -> VerifyOptions:
+        challenge, domain = options.get("challenge"), options.get("domain")
+        if challenge is not None and not isinstance(challenge, str):
+            raise InvalidInput("options.challenge must be a string")
+        if domain is not None and not isinstance(domain, str):
+            raise InvalidInput("options.domain must be a string")
+        return VerifyOptions(challenge=challenge, domain=domain, allow_embedded_keys=self._allow_embedded_keys)
+
+    async def verify_credential(self, credential: Any, options: dict[str, Any] | None = None) -> Report:
+        """Verify any credential (no store access: this is the hot path)."""
+        return await verify_credential(credential, self._resolver, self._options(options or {}))
+
+    async def verify_presentation(self, presentation: Any, options: dict[str, Any] | None = None) -> Report:
+        """Verify a presentation and every credential in it."""
+        return await verify_presentation(presentation, self._resolver, self._options(options or {}))

@@ -1,0 +1,62 @@
+"""Reading JSON request bodies safely: content type, size (aiohttp's client_max_size), syntax, depth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from vcnode.errors import VcnodeError
+
+MAX_JSON_DEPTH = 64
+
+
+class BadRequest(VcnodeError):
+    """The request body is not what the endpoint accepts."""
+
+    code = "badRequest"
+    status = 400
+    title = "Bad request"
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return False
+
+
+async def read_json_object(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object body, or a 415/400 problem."""
+    content_type = request.content_type
+    if content_type != "application/json" and not (content_type.startswith("application/")
+                                                   and content_type.endswith("+json")):
+        raise VcnodeError(f"send the body as application/json, not {content_type or 'nothing'}",
+                          code="unsupportedMediaType", status=415)
+    raw = await request.read()  # aiohttp enforces client_max_size here (413)
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    if _depth_exceeds(body, MAX_JSON_DEPTH):
+        raise BadRequest(f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels")
+    return body
+
+
+def optional_object(body: dict[str, Any], name: str) -> dict[str, Any]:
+    """``body[name]`` when it is an object, ``{}`` when absent; a 400 otherwise."""
+    value = body.get(name, {})
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadRequest(f"{name} must be a JSON object")
+    return value

@@ -1,0 +1,77 @@
+"""The W3C VC API: issue, verify, presentations verify, and credentials this node issued."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from vcnode.credentials.report import Report
+from vcnode.credentials.service import select_suite
+from vcnode.http.body import BadRequest, optional_object, read_json_object
+from vcnode.http.health_routes import NODE_KEY
+from vcnode.http.problem import PROBLEM_JSON, json_response, problem_type
+
+
+def _report_response(report: Report) -> web.Response:
+    """200 with the report when verified; otherwise 400 with the same report as an RFC 9457 problem."""
+    body = report.to_json()
+    if report.verified:
+        return json_response(body)
+    first = body["errors"][0] if body["errors"] else {"code": "notVerified", "message": "verification failed"}
+    problem = {"type": problem_type(first["code"]), "title": "Verification failed", "status": 400,
+               "detail": first["message"], "code": first["code"], **body}
+    return json_response(problem, status=400, content_type=PROBLEM_JSON)
+
+
+async def issue(request: web.Request) -> web.Response:
+    """``POST /credentials/issue`` ``{credential, options}`` → 201 ``{verifiableCredential}``."""
+    node = request.app[NODE_KEY]
+    token = await node.tokens.authenticate(request.headers.get("Authorization"), "issue")
+    body = await read_json_object(request)
+    if not isinstance(body.get("credential"), dict):
+        raise BadRequest("the body needs a 'credential' object")
+    suite = select_suite(optional_object(body, "options"))
+    did = node.credentials.issuer_of(body["credential"])
+    node.tokens.check_identity(token, did)
+    signed = await node.credentials.issue(body["credential"], suite=suite)
+    return json_response({"verifiableCredential": signed}, status=201)
+
+
+async def verify(request: web.Request) -> web.Response:
+    """``POST /credentials/verify`` ``{verifiableCredential, options}``."""
+    body = await read_json_object(request)
+    if "verifiableCredential" not in body:
+        raise BadRequest("the body needs a 'verifiableCredential'")
+    report = await request.app[NODE_KEY].credentials.verify_credential(body["verifiableCredential"],
+                                                                       optional_object(body, "options"))
+    return _report_response(report)
+
+
+async def verify_presentation(request: web.Request) -> web.Response:
+    """``POST /presentations/verify`` ``{verifiablePresentation, options: {challenge, domain}}``."""
+    body = await read_json_object(request)
+    if "verifiablePresentation" not in body:
+        raise BadRequest("the body needs a 'verifiablePresentation'")
+    report = await request.app[NODE_KEY].credentials.verify_presentation(body["verifiablePresentation"],
+                                                                         optional_object(body, "options"))
+    return _report_response(report)
+
+
+async def get_credential(request: web.Request) -> web.Response:
+    """``GET /credentials/{id}`` (token with ``read`` or ``issue``): a credential this node issued."""
+    node = request.app[NODE_KEY]
+    try:
+        await node.tokens.authenticate(request.headers.get("Authorization"), "read")
+    except Exception:
+        await node.tokens.authenticate(request.headers.get("Authorization"), "issue")
+    credential = await node.credentials.get(unquote(request.match_info["id"]))
+    return json_response(credential)
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the VC API routes."""
+    app.router.add_post("/credentials/issue", issue)
+    app.router.add_post("/credentials/verify", verify)
+    app.router.add_post("/presentations/verify", verify_presentation)
+    app.router.add_get("/credentials/{id:.+}", get_credential)

@@ -1,0 +1,133 @@
+// Digital Bazaar's VC stack as an independent implementation for vcnode's interop tests.
+// Reads a JSON array of jobs on stdin, writes a JSON array of results on stdout:
+//   {op: "sign", suite, secretKeyMultibase, credential}              -> {document}
+//   {op: "verify", credential}                                        -> {verified, error}
+//   {op: "signPresentation", suite, secretKeyMultibase, presentation, challenge, domain} -> {document}
+//   {op: "verifyPresentation", presentation, challenge, domain}       -> {verified, error}
+// Contexts come only from the directories named in argv (vcnode's pinned contexts); nothing is fetched.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as vc from '@digitalbazaar/vc';
+import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
+import {cryptosuite as rdfc} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import {createSignCryptosuite, createVerifyCryptosuite} from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
+import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
+import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import * as DidKey from '@digitalbazaar/did-method-key';
+
+const contexts = new Map();
+for(const dir of process.argv.slice(2)) {
+  const index = path.join(dir, 'index.json');
+  if(fs.existsSync(index)) {
+    for(const [url, entry] of Object.entries(JSON.parse(fs.readFileSync(index, 'utf8')))) {
+      contexts.set(url, JSON.parse(fs.readFileSync(path.join(dir, entry.file), 'utf8')));
+    }
+  }
+  const extra = path.join(dir, 'urls.json');  // test-only contexts: {url: file}
+  if(fs.existsSync(extra)) {
+    for(const [url, file] of Object.entries(JSON.parse(fs.readFileSync(extra, 'utf8')))) {
+      contexts.set(url, JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
+    }
+  }
+}
+
+const didKey = DidKey.driver();
+didKey.use({multibaseMultikeyHeader: 'z6Mk', fromMultibase: Ed25519Multikey.from});
+
+async function documentLoader(url) {
+  if(contexts.has(url)) {
+    return {contextUrl: null, documentUrl: url, document: contexts.get(url)};
+  }
+  if(url.startsWith('did:key:')) {
+    const document = await didKey.get({url});
+    return {contextUrl: null, documentUrl: url, document};
+  }
+  throw new Error(`documentLoader refuses ${url}`);
+}
+
+async function keyPair(secretKeyMultibase) {
+  // The secret multikey (0x1300 + seed) gives the seed; the multikey library derives the key pair.
+  const seed = base58Decode(secretKeyMultibase.slice(1)).slice(2);
+  const pair = await Ed25519Multikey.generate({seed});
+  const did = `did:key:${pair.publicKeyMultibase}`;
+  return Ed25519Multikey.from({...await pair.export({publicKey: true, secretKey: true}), controller: did,
+    id: `${did}#${pair.publicKeyMultibase}`});
+}
+
+const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+function base58Decode(text) {
+  let value = 0n;
+  for(const char of text) {
+    const digit = ALPHABET.indexOf(char);
+    if(digit < 0) {
+      throw new Error('bad base58');
+    }
+    value = value * 58n + BigInt(digit);
+  }
+  const bytes = [];
+  while(value > 0n) {
+    bytes.unshift(Number(value % 256n));
+    value /= 256n;
+  }
+  for(const char of text) {
+    if(char !== '1') {
+      break;
+    }
+    bytes.unshift(0);
+  }
+  return Uint8Array.from(bytes);
+}
+
+function signingSuite(name, key) {
+  if(name === 'Ed25519Signature2020') {
+    return new Ed25519Signature2020({key});
+  }
+  const cryptosuite = {'eddsa-rdfc-2022': rdfc, 'eddsa-jcs-2022': createSignCryptosuite()}[name];
+  return new DataIntegrityProof({signer: key.signer(), cryptosuite});
+}
+
+const verifyingSuites = () => [
+  new DataIntegrityProof({cryptosuite: rdfc}),
+  new DataIntegrityProof({cryptosuite: createVerifyCryptosuite()}),
+  new Ed25519Signature2020()
+];
+
+function summary(result) {
+  const error = result.error ? String(result.error.errors?.[0]?.message ?? result.error.message ?? result.error)
+    : undefined;
+  return {verified: result.verified === true, error};
+}
+
+async function run(job) {
+  try {
+    if(job.op === 'sign') {
+      const key = await keyPair(job.secretKeyMultibase);
+      const credential = {...job.credential, issuer: job.credential.issuer ?? key.controller};
+      return {document: await vc.issue({credential, suite: signingSuite(job.suite, key), documentLoader})};
+    }
+    if(job.op === 'verify') {
+      return summary(await vc.verifyCredential({credential: job.credential, suite: verifyingSuites(),
+        documentLoader}));
+    }
+    if(job.op === 'signPresentation') {
+      const key = await keyPair(job.secretKeyMultibase);
+      const presentation = {...job.presentation, holder: key.controller};
+      return {document: await vc.signPresentation({presentation, suite: signingSuite(job.suite, key),
+        challenge: job.challenge, domain: job.domain, documentLoader})};
+    }
+    if(job.op === 'verifyPresentation') {
+      return summary(await vc.verify({presentation: job.presentation, challenge: job.challenge,
+        domain: job.domain, suite: verifyingSuites(), documentLoader}));
+    }
+    return {error: `unknown op ${job.op}`};
+  } catch(e) {
+    return {verified: false, error: String(e?.message ?? e)};
+  }
+}
+
+const jobs = JSON.parse(fs.readFileSync(0, 'utf8'));
+const results = [];
+for(const job of jobs) {
+  results.push(await run(job));
+}
+process.stdout.write(JSON.stringify(results));

@@ -1,0 +1,130 @@
+"""Interop with Digital Bazaar's @digitalbazaar/vc and eddsa / Ed25519Signature2020 suites (npm), both ways.
+
+tests/interop/dbvc.mjs runs their libraries with a static document loader built from vcnode's pinned
+contexts, so both sides see exactly the same contexts and neither fetches anything.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+
+from did_methods.key import KeyDriver
+from tests.conftest import ROOT
+from vcnode.credentials import VerifyOptions, create_presentation, issue_credential, sign, verify_credential
+from vcnode.credentials import verify_presentation as vcnode_verify_presentation
+from vcnode.did.resolver import Resolver
+from vcnode.identity.service import SigningKey
+from vcnode.keys.ed25519 import Ed25519KeyPair
+from vcnode.proofs import SUITES
+
+pytestmark = pytest.mark.interop
+HARNESS = ROOT / "tests" / "interop"
+CONTEXT_DIRS = [str(ROOT / "src" / "vcnode" / "jsonld" / "contexts"), str(ROOT / "tests" / "fixtures" / "contexts")]
+
+
+def digital_bazaar(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run jobs through Digital Bazaar's libraries (see dbvc.mjs)."""
+    if shutil.which("node") is None or not (HARNESS / "node_modules" / "@digitalbazaar" / "vc").is_dir():
+        pytest.fail("the interop packages are not installed: run scripts/test (it runs npm ci in tests/interop)")
+    result = subprocess.run(["node", str(HARNESS / "dbvc.mjs"), *CONTEXT_DIRS], input=json.dumps(jobs),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+def signer() -> SigningKey:
+    pair = Ed25519KeyPair.generate()
+    return SigningKey(f"did:key:{pair.public_multikey}#{pair.public_multikey}", pair)
+
+
+def badge(issuer: str) -> dict[str, Any]:
+    return {
+        "@context": ["https://www.w3.org/ns/credentials/v2",
+                     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+        "id": "urn:uuid:0b5e2d7c-8f0a-4a55-9b3e-1c2d3e4f5a6b",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": "Introduction to Data Privacy",
+        "issuer": {"id": issuer, "type": ["Profile"], "name": "Kowloon Institute of Learning"},
+        "validFrom": "2026-02-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:learner-42", "type": ["AchievementSubject"],
+                              "achievement": {"id": "https://kil.example/achievements/privacy-101",
+                                              "type": ["Achievement"], "name": "Introduction to Data Privacy",
+                                              "description": "Privacy principles and the PDPO.",
+                                              "criteria": {"narrative": "Pass the final assessment."},
+                                              "creditsAvailable": 3}},
+    }
+
+
+def tampered(document: dict[str, Any]) -> dict[str, Any]:
+    changed = copy.deepcopy(document)
+    changed["credentialSubject"]["achievement"]["name"] = "Advanced Data Privacy"
+    return changed
+
+
+@pytest.fixture
+def resolver() -> Resolver:
+    return Resolver([KeyDriver()])
+
+
+def test_digital_bazaar_verifies_what_vcnode_issued_and_rejects_tampering() -> None:
+    key = signer()
+    issuer = key.verification_method.split("#")[0]
+    issued = [issue_credential(badge(issuer), key, suite=suite) for suite in SUITES]
+    results = digital_bazaar([{"op": "verify", "credential": c} for c in issued]
+                             + [{"op": "verify", "credential": tampered(c)} for c in issued])
+    assert [r["verified"] for r in results[:3]] == [True, True, True], results[:3]
+    assert [r["verified"] for r in results[3:]] == [False, False, False], results[3:]
+
+
+async def test_vcnode_verifies_what_digital_bazaar_signed_and_rejects_tampering(resolver: Resolver) -> None:
+    key = signer()
+    issuer = key.verification_method.split("#")[0]
+    signed = digital_bazaar([{"op": "sign", "suite": suite, "secretKeyMultibase": key.key_pair.secret_multikey,
+                              "credential": badge(issuer)} for suite in SUITES])
+    for suite, result in zip(SUITES, signed, strict=True):
+        document = result["document"]
+        report = (await verify_credential(document, resolver)).to_json()
+        assert report["verified"], (suite, report["errors"])
+        assert report["results"]["proof"]["proofs"][0]["type"] == SUITES[suite].proof_type
+        bad = (await verify_credential(tampered(document), resolver)).to_json()
+        assert bad["errors"][0]["code"] == "invalidSignature", (suite, bad["errors"])
+
+
+def test_same_key_same_document_same_proof_byte_for_byte() -> None:
+    """Ed25519 is deterministic: with the same key, credential and `created`, both produce identical proofs."""
+    key = signer()
+    issuer = key.verification_method.split("#")[0]
+    theirs = digital_bazaar([{"op": "sign", "suite": suite, "secretKeyMultibase": key.key_pair.secret_multikey,
+                              "credential": badge(issuer)} for suite in SUITES])
+    for suite, result in zip(SUITES, theirs, strict=True):
+        created = result["document"]["proof"]["created"]
+        ours = sign(badge(issuer), key, suite=suite, created=created)
+        assert json.dumps(ours, sort_keys=True) == json.dumps(result["document"], sort_keys=True), suite
+
+
+async def test_presentations_both_ways(resolver: Resolver) -> None:
+    issuer_key, holder_key = signer(), signer()
+    credential = issue_credential(badge(issuer_key.verification_method.split("#")[0]), issuer_key)
+    ours = create_presentation([credential], holder_key, challenge="ch-1", domain="employer.example")
+    unsigned = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+                "verifiableCredential": [credential]}
+    results = digital_bazaar([
+        {"op": "verifyPresentation", "presentation": ours, "challenge": "ch-1", "domain": "employer.example"},
+        {"op": "verifyPresentation", "presentation": ours, "challenge": "other", "domain": "employer.example"},
+        {"op": "signPresentation", "suite": "eddsa-rdfc-2022", "presentation": unsigned, "challenge": "ch-2",
+         "domain": "employer.example", "secretKeyMultibase": holder_key.key_pair.secret_multikey},
+    ])
+    assert results[0]["verified"], results[0]
+    assert not results[1]["verified"]
+    theirs = results[2]["document"]
+    options = VerifyOptions(challenge="ch-2", domain="employer.example")
+    report = (await vcnode_verify_presentation(theirs, resolver, options)).to_json()
+    assert report["verified"], report["errors"]
+    wrong = (await vcnode_verify_presentation(theirs, resolver, VerifyOptions(challenge="nope"))).to_json()
+    assert wrong["errors"][0]["code"] == "challengeMismatch"

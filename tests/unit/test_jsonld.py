@@ -134,3 +134,21 @@ def test_safe_mode_accepts_defined_terms_and_blank_nodes() -> None:
     canonicalize_rdfc({"@context": [V2], "type": ["VerifiableCredential"], "issuer": "did:example:1",
                        "credentialSubject": {"id": "_:b1", "name": "x"},
                        "proof": {"type": "DataIntegrityProof", "challenge": "abc"}})
+
+
+def test_jcs_fast_path_matches_the_reference_implementation() -> None:
+    import jcs
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    leaves = st.one_of(st.none(), st.booleans(), st.integers(-(2**53) + 1, 2**53 - 1), st.text(max_size=20),
+                       st.floats(allow_nan=False, allow_infinity=False), st.integers())
+    documents = st.recursive(leaves, lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=8), children, max_size=4)), max_leaves=20)
+
+    @settings(max_examples=400, deadline=None)
+    @given(documents)
+    def same(document: object) -> None:
+        assert canonicalize_jcs(document) == jcs.canonicalize(document)
+
+    same()

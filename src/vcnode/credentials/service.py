@@ -24,13 +24,16 @@ def select_suite(options: dict[str, Any]) -> str:
     """The suite a VC API issue request asks for: ``options.type`` (Ed25519Signature2020) or
     ``options.cryptosuite`` (eddsa-rdfc-2022, the default, or eddsa-jcs-2022)."""
     proof_type, cryptosuite = options.get("type"), options.get("cryptosuite")
+    # The values come straight from request JSON: only strings may be looked up (a list or object is
+    # unhashable and would raise TypeError, a 500, instead of this 400).
     if proof_type not in (None, "DataIntegrityProof"):
-        if proof_type in SUITES and SUITES[proof_type].proof_type == proof_type:
+        if isinstance(proof_type, str) and proof_type in SUITES and SUITES[proof_type].proof_type == proof_type:
             return proof_type
         raise InvalidInput(f"unsupported proof type {str(proof_type)[:80]!r}")
     if cryptosuite is None:
         return DEFAULT_SUITE
-    if cryptosuite in SUITES and SUITES[cryptosuite].proof_type == "DataIntegrityProof":
+    if isinstance(cryptosuite, str) and cryptosuite in SUITES \
+            and SUITES[cryptosuite].proof_type == "DataIntegrityProof":
         return cryptosuite
     raise InvalidInput(f"unsupported cryptosuite {str(cryptosuite)[:80]!r}; use eddsa-rdfc-2022 or eddsa-jcs-2022")
 

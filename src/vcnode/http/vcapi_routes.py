@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote
-
 from aiohttp import web
 
 from vcnode.credentials.report import Report
@@ -65,7 +63,9 @@ async def get_credential(request: web.Request) -> web.Response:
         await node.tokens.authenticate(request.headers.get("Authorization"), "read")
     except Exception:
         await node.tokens.authenticate(request.headers.get("Authorization"), "issue")
-    credential = await node.credentials.get(unquote(request.match_info["id"]))
+    # match_info is already percent-decoded by aiohttp; decoding it again would turn an id containing
+    # "%20" (or "%2F") into a different id and the credential could never be fetched.
+    credential = await node.credentials.get(request.match_info["id"])
     return json_response(credential)
 
 

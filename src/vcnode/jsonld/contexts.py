@@ -27,6 +27,15 @@ class ContextRegistry:
 
     def __init__(self, documents: dict[str, Any]) -> None:
         self._documents = dict(documents)
+        self._templates: dict[bool, Any] = {}
+
+    def templates(self, safe: bool) -> Any:
+        """The shape-template cache for documents processed with these contexts (see jsonld.templates)."""
+        if safe not in self._templates:
+            from vcnode.jsonld.templates import TemplateCache, context_terms
+
+            self._templates[safe] = TemplateCache(context_terms(self._documents))
+        return self._templates[safe]
 
     @property
     def urls(self) -> list[str]:

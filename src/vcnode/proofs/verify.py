@@ -202,4 +202,6 @@ async def verify_proofs(document: dict[str, Any], expect: ProofExpectations, res
         chained = {**unsecured, "proof": covered[0] if len(covered) == 1 else covered}
         return await verify_one(chained, proof, expect, resolver, registry)
 
+    if len(proofs) == 1:  # the common case: no tasks to schedule
+        return [await check(proofs[0])]
     return list(await asyncio.gather(*(check(proof) for proof in proofs)))

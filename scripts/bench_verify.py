@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Credential verification throughput: in-process per suite, and HTTP /credentials/verify. Not a test.
+
+Baseline, measured in the same run: a straightforward implementation of the same checks — stock pyld
+``normalize`` (document loader without caching hints, as commonly written), hashlib, pynacl — for the
+rdfc suites, and ``jcs`` + pynacl for eddsa-jcs-2022. Each verification uses a *different* credential
+(distinct ids, names and subjects), so no per-document cache can flatter the figures; a repeated-credential
+figure is printed separately.
+
+    .venv/bin/python scripts/bench_verify.py [--seconds 5] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import nacl.signing
+from pyld import jsonld
+
+from did_methods.key import KeyDriver
+from vcnode.credentials import issue_credential, verify_credential
+from vcnode.did.resolver import Resolver
+from vcnode.identity.service import SigningKey
+from vcnode.jsonld import canonicalize_jcs, default_registry
+from vcnode.keys import multikey
+from vcnode.keys.ed25519 import Ed25519KeyPair
+from vcnode.proofs import SUITES
+from vcnode.proofs.base import decode_proof_value
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_resolve import NodeProcess, pin
+
+GOALS = {"eddsa-rdfc-2022": 2000, "Ed25519Signature2020": 2000, "eddsa-jcs-2022": 10000}
+REFERENCE = {"eddsa-rdfc-2022": "Digital Bazaar JS ~230/s", "eddsa-jcs-2022": "Digital Bazaar JS ~2,100/s",
+             "Ed25519Signature2020": "ACA-Py over HTTP ~36/s"}
+
+
+def badge(issuer: str, n: int) -> dict[str, Any]:
+    """A realistic OB 3.0 micro-credential; ``n`` makes every one different."""
+    return {
+        "@context": ["https://www.w3.org/ns/credentials/v2",
+                     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+        "id": f"urn:uuid:00000000-0000-4000-8000-{n:012d}",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": f"Data Analytics Fundamentals #{n}",
+        "issuer": {"id": issuer, "type": ["Profile"], "name": "Harbour City Polytechnic",
+                   "url": "https://hcp.example"},
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {
+            "id": f"did:example:learner-{n}", "type": ["AchievementSubject"],
+            "achievement": {
+                "id": "https://hcp.example/achievements/daf", "type": ["Achievement"],
+                "name": "Data Analytics Fundamentals", "description": "Descriptive statistics and dashboards.",
+                "criteria": {"narrative": "Pass the assessed project."}, "creditsAvailable": 5,
+                "alignment": [{"type": ["Alignment"], "targetName": "EQF level 5",
+                               "targetUrl": "https://europa.eu/europass/en/description-eight-eqf-levels",
+                               "targetFramework": "EQF"}]},
+            "result": [{"type": ["Result"], "value": "B+"}]},
+    }
+
+
+def make_credentials(suite: str, count: int) -> list[dict[str, Any]]:
+    pair = Ed25519KeyPair.generate()
+    key = SigningKey(f"did:key:{pair.public_multikey}#{pair.public_multikey}", pair)
+    return [issue_credential(badge(f"did:key:{pair.public_multikey}", n), key, suite=suite) for n in range(count)]
+
+
+def baseline_verify(credential: dict[str, Any], loader: Any) -> bool:
+    """The straightforward way: stock pyld (or jcs), sha256, pynacl."""
+    document = {k: v for k, v in credential.items() if k != "proof"}
+    proof = credential["proof"]
+    config = {k: v for k, v in proof.items() if k != "proofValue"}
+    config.setdefault("@context", document["@context"])
+    if proof.get("cryptosuite") == "eddsa-jcs-2022":
+        canon = canonicalize_jcs
+    else:
+        def canon(doc: dict) -> bytes:
+            return jsonld.normalize(doc, {"algorithm": "URDNA2015", "format": "application/n-quads",
+                                          "documentLoader": loader}).encode()
+    data = hashlib.sha256(canon(config)).digest() + hashlib.sha256(canon(document)).digest()
+    public = multikey.decode(proof["verificationMethod"].split("#")[1]).raw
+    try:
+        nacl.signing.VerifyKey(public).verify(data, decode_proof_value(proof["proofValue"]))
+        return True
+    except Exception:
+        return False
+
+
+def timed(function: Any, items: list[Any], seconds: float) -> float:
+    """Calls per second of ``function`` over ``items`` (cycled) for about ``seconds``."""
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for item in items:
+            function(item)
+        done += len(items)
+    return done / (time.perf_counter() - started)
+
+
+async def timed_async(verify: Any, resolver: Resolver, items: list[Any], seconds: float) -> float:
+    """Verifications per second from one coroutine, as a server handler runs them."""
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for item in items:
+            report = await verify(item, resolver)
+            assert report.verified
+        done += len(items)
+    return done / (time.perf_counter() - started)
+
+
+def in_process(seconds: float) -> dict[str, dict[str, float]]:
+    plain = default_registry()
+
+    def stock_loader(url: str, options: Any = None) -> dict:  # no caching hints, as commonly written
+        return {"contextUrl": None, "documentUrl": url, "document": plain.get(url)}
+
+    resolver = Resolver([KeyDriver()])
+    loop = asyncio.new_event_loop()
+    results: dict[str, dict[str, float]] = {}
+    for suite in SUITES:
+        credentials = make_credentials(suite, 3000)
+        assert all(baseline_verify(c, stock_loader) for c in credentials[:5])
+        assert all(loop.run_until_complete(verify_credential(c, resolver)).verified for c in credentials[:5])
+        baseline = timed(lambda c: baseline_verify(c, stock_loader), credentials[:300], seconds)
+        ours = loop.run_until_complete(timed_async(verify_credential, resolver, credentials, seconds))
+        repeated = loop.run_until_complete(timed_async(verify_credential, resolver, credentials[:1], seconds))
+        results[suite] = {"baseline_per_s": baseline, "vcnode_per_s": ours, "vcnode_same_credential_per_s": repeated}
+    loop.close()
+    return results
+
+
+WRK_POST = """
+bodies = {%s}
+i = 0
+request = function()
+  i = i + 1
+  return wrk.format("POST", "/credentials/verify", {["Content-Type"] = "application/json"}, bodies[(i %% #bodies) + 1])
+end
+"""
+
+
+def http(seconds: float) -> dict[str, Any] | None:
+    """wrk against a real node on one core (16 connections), distinct rdfc credentials."""
+    if shutil.which("wrk") is None:
+        return None
+    credentials = make_credentials("eddsa-rdfc-2022", 500)
+    bodies = ", ".join(json.dumps(json.dumps({"verifiableCredential": c})) for c in credentials)
+    with tempfile.TemporaryDirectory() as workdir:
+        node = NodeProcess(Path(workdir), "verifier", core=0)
+        script = Path(workdir) / "post.lua"
+        script.write_text(WRK_POST % bodies)
+        try:
+            out = subprocess.run([*pin(1), "wrk", "-t1", "-c16", f"-d{max(1, round(seconds))}s", "--latency",
+                                  "-s", str(script), f"http://127.0.0.1:{node.port}"], capture_output=True, text=True,
+                                 check=True).stdout
+        finally:
+            node.stop()
+    lines = out.splitlines()
+
+    def latency(label: str) -> float:
+        value = next(line.split()[1] for line in lines if line.strip().startswith(label))
+        return float(value.rstrip("usm")) / (1000.0 if value.endswith("us") else 1.0 if value.endswith("ms")
+                                             else 0.001)
+
+    return {"req_per_s": float(next(line.split()[1] for line in lines if line.startswith("Requests/sec"))),
+            "p50_ms": latency("50%"), "p99_ms": latency("99%"),
+            "non_2xx": sum(int(line.split()[-1]) for line in lines if "Non-2xx" in line)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if pin(0):
+        os.sched_setaffinity(0, {0})  # one core, as the goals are stated
+    results: dict[str, Any] = {"in_process": in_process(args.seconds), "http": http(args.seconds)}
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    print("Credential verification, Open Badges 3.0 credential, one core, distinct credentials")
+    print(f"  {'suite':<22}{'baseline':>12}{'vcnode':>12}{'ratio':>8}{'goal':>8}   same credential   reference")
+    for suite, r in results["in_process"].items():
+        print(f"  {suite:<22}{r['baseline_per_s']:>10,.0f}/s{r['vcnode_per_s']:>10,.0f}/s"
+              f"{r['vcnode_per_s'] / r['baseline_per_s']:>7.1f}x{GOALS[suite]:>8,}"
+              f"   {r['vcnode_same_credential_per_s']:>10,.0f}/s   {REFERENCE[suite]}")
+    h = results["http"]
+    if h is None:
+        print("  HTTP: install wrk (apt-get install wrk) for the HTTP figures")
+    else:
+        print(f"  HTTP POST /credentials/verify (rdfc, 16 conc, server on 1 core): {h['req_per_s']:,.0f} req/s, "
+              f"p50 {h['p50_ms']:.1f} ms, p99 {h['p99_ms']:.1f} ms, non-2xx {h['non_2xx']}"
+              f"   (goal >= 1,000 req/s, p99 <= 50 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

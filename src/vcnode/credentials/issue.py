@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from vcnode.credentials.model import VC_V2, as_list, check_credential_structure, issuer_id, version
+from vcnode.credentials.model import VC_V2, as_list, check_credential_structure, issuer_id
 from vcnode.credentials.openbadges import check_open_badge, is_open_badge
 from vcnode.credentials.report import Report
 from vcnode.errors import VcnodeError
@@ -15,6 +15,9 @@ from vcnode.identity.service import SigningKey
 from vcnode.jsonld import ContextRegistry
 from vcnode.proofs import DEFAULT_SUITE, suite_by_name
 from vcnode.proofs.ed25519_signature_2020 import SUITE_CONTEXT
+
+DATA_INTEGRITY_V1 = "https://w3id.org/security/data-integrity/v1"
+DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 
 
 class InvalidCredential(VcnodeError):
@@ -43,13 +46,16 @@ def prepare_credential(credential: Any) -> dict[str, Any]:
 
 def sign(document: dict[str, Any], key: SigningKey, *, suite: str = DEFAULT_SUITE, purpose: str = "assertionMethod",
          registry: ContextRegistry | None = None, **proof_options: Any) -> dict[str, Any]:
-    """Add a proof to ``document`` (appended to an existing proof set). Ed25519Signature2020 on a VCDM 2.0
-    document gets its suite context added first, as jsonld-signatures requires."""
+    """Add a proof to ``document`` (appended to an existing proof set). When the document's contexts do not
+    define the proof's terms, the suite's context is added first, as Data Integrity recommends (VC 2.0 defines
+    DataIntegrityProof; VC 1.1 defines neither proof type)."""
     cryptosuite = suite_by_name(suite)
     document = copy.deepcopy(document)
-    if cryptosuite.name == "Ed25519Signature2020" and SUITE_CONTEXT not in as_list(document.get("@context")) \
-            and version(document) == 2:
-        document["@context"] = [*as_list(document["@context"]), SUITE_CONTEXT]
+    contexts = as_list(document.get("@context"))
+    needed = SUITE_CONTEXT if cryptosuite.name == "Ed25519Signature2020" else DATA_INTEGRITY_V2
+    defined_by = {needed} | ({VC_V2, DATA_INTEGRITY_V1} if needed == DATA_INTEGRITY_V2 else set())
+    if contexts and not defined_by & set(contexts):
+        document["@context"] = [*contexts, needed]
     existing = document.pop("proof", None)
     options = {"created": _now(), "verificationMethod": key.verification_method, "proofPurpose": purpose,
                **proof_options}

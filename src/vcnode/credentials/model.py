@@ -76,6 +76,23 @@ def _check_typed_objects(document: dict[str, Any], report: Report) -> None:
                          f"credentialSchema[{index}]")
 
 
+def _check_related_resources(document: dict[str, Any], report: Report) -> None:
+    """VCDM 2.0 §5.3: each relatedResource is an object with a URL id (ids unique) and a digest."""
+    if "relatedResource" not in document:
+        return
+    seen: set[str] = set()
+    for index, item in enumerate(as_list(document["relatedResource"])):
+        path = f"relatedResource[{index}]"
+        if not isinstance(item, dict) or not is_url(item.get("id")):
+            report.error("structure", "invalidRelatedResource", f"{path} must be an object with a URL id", path)
+            continue
+        if item["id"] in seen:
+            report.error("structure", "invalidRelatedResource", f"{path}.id repeats another relatedResource", path)
+        seen.add(item["id"])
+        if not any(isinstance(item.get(k), str) and item[k] for k in ("digestSRI", "digestMultibase")):
+            report.error("structure", "invalidRelatedResource", f"{path} needs digestSRI or digestMultibase", path)
+
+
 def check_credential_structure(credential: Any, report: Report) -> int | None:
     """Record every structural error of a credential in ``report``; returns the data model version."""
     if not isinstance(credential, dict):
@@ -98,6 +115,7 @@ def check_credential_structure(credential: Any, report: Report) -> int | None:
                 report.error("structure", "invalidCredentialSubject", "credentialSubject.id must be a URL",
                              "credentialSubject.id")
     _check_typed_objects(credential, report)
+    _check_related_resources(credential, report)
     if found == 2:
         for name in ("validFrom", "validUntil"):
             if name in credential and not (isinstance(credential[name], str)

@@ -84,7 +84,11 @@ class CredentialService:
             raise InvalidInput("options.challenge must be a string")
         if domain is not None and not isinstance(domain, str):
             raise InvalidInput("options.domain must be a string")
-        return VerifyOptions(challenge=challenge, domain=domain, allow_embedded_keys=self._allow_embedded_keys)
+        checks = options.get("checks")
+        if checks is not None and not (isinstance(checks, list) and all(isinstance(c, str) for c in checks)):
+            raise InvalidInput("options.checks must be a list of check names")
+        return VerifyOptions(challenge=challenge, domain=domain, allow_embedded_keys=self._allow_embedded_keys,
+                             checks=frozenset(checks) if checks is not None else None)
 
     async def verify_credential(self, credential: Any, options: dict[str, Any] | None = None) -> Report:
         """Verify any credential (no store access: this is the hot path)."""

@@ -69,6 +69,10 @@ def canonicalize_rdfc(document: dict[str, Any], registry: ContextRegistry | None
         if isinstance(cause, UnknownContext):
             raise cause from None
         raise CanonicalizationError(f"invalid JSON-LD: {exc.args[0] if exc.args else exc}") from None
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError) as exc:
+        # pyld assumes well-formed contexts in places (e.g. {"@vocab": null}); malformed input is the
+        # caller's error, never a crash.
+        raise CanonicalizationError(f"invalid JSON-LD ({type(exc).__name__})") from None
 
 
 _STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')

@@ -54,7 +54,7 @@ def sign(document: dict[str, Any], key: SigningKey, *, suite: str = DEFAULT_SUIT
     contexts = as_list(document.get("@context"))
     needed = SUITE_CONTEXT if cryptosuite.name == "Ed25519Signature2020" else DATA_INTEGRITY_V2
     defined_by = {needed} | ({VC_V2, DATA_INTEGRITY_V1} if needed == DATA_INTEGRITY_V2 else set())
-    if contexts and not defined_by & set(contexts):
+    if contexts and not defined_by & {c for c in contexts if isinstance(c, str)}:
         document["@context"] = [*contexts, needed]
     existing = document.pop("proof", None)
     options = {"created": _now(), "verificationMethod": key.verification_method, "proofPurpose": purpose,

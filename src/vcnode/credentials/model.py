@@ -128,6 +128,10 @@ def check_credential_structure(credential: Any, report: Report) -> int | None:
         if "expirationDate" in credential and not (isinstance(credential["expirationDate"], str)
                                                    and _DATETIME.match(credential["expirationDate"])):
             report.error("structure", "invalidValidity", "expirationDate must be a dateTime", "expirationDate")
+    start_name, end_name = ("validFrom", "validUntil") if found != 1 else ("issuanceDate", "expirationDate")
+    start, end = parse_datetime(credential.get(start_name)), parse_datetime(credential.get(end_name))
+    if start is not None and end is not None and end < start:
+        report.error("structure", "invalidValidity", f"{end_name} is before {start_name}", end_name)
     if not any(e.check == "structure" for e in report.errors):
         report.passed("structure")
     return found
@@ -138,8 +142,6 @@ def check_validity_period(credential: dict[str, Any], now: datetime, report: Rep
     start_name, end_name = ("validFrom", "validUntil") if version(credential) != 1 else \
         ("issuanceDate", "expirationDate")
     start, end = parse_datetime(credential.get(start_name)), parse_datetime(credential.get(end_name))
-    if start is not None and end is not None and end < start:
-        report.error("validity", "invalidValidity", f"{end_name} is before {start_name}", end_name)
     if start is not None and start > now:
         report.error("validity", "notYetValid", f"the credential is valid only from {credential[start_name]}",
                      start_name)

@@ -28,6 +28,8 @@ def suite_by_name(name: str) -> Cryptosuite:
 def suite_for_proof(proof: dict[str, Any]) -> Cryptosuite:
     """The suite that verifies ``proof``, by its ``type`` and ``cryptosuite``."""
     proof_type, cryptosuite = proof.get("type"), proof.get("cryptosuite")
+    if not isinstance(proof_type, str):
+        raise ProofError("proof.type must be a string", code="unknownProofType")
     if proof_type == "DataIntegrityProof":
         for suite in SUITES.values():
             if suite.proof_type == proof_type and (cryptosuite == suite.name or cryptosuite in suite.aliases):

@@ -194,8 +194,11 @@ async def verify_proofs(document: dict[str, Any], expect: ProofExpectations, res
         if previous is None:
             return await verify_one(unsecured, proof, expect, resolver, registry)
         names = previous if isinstance(previous, list) else [previous]
+        if not all(isinstance(name, str) for name in names):
+            return _fail(ProofResult(False, proof.get("type"), proof.get("cryptosuite")), "malformedProof",
+                         "previousProof must be a proof id or a list of them")
         missing = [name for name in names if name not in by_id]
-        if missing or not all(isinstance(name, str) for name in names):
+        if missing:
             return _fail(ProofResult(False, proof.get("type"), proof.get("cryptosuite")), "previousProofNotFound",
                          f"previousProof {str(missing)[:120]} is not in this proof set")
         covered = [by_id[name] for name in names]

@@ -12,10 +12,9 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
+from tests.builders import badge, did_key_signer
 from vcnode.credentials import create_presentation
 from vcnode.http.app import SERVER_LIMITS, build_app
-from vcnode.identity.service import SigningKey
-from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.node import Node
 
 NODE_DID = "did:web:example.edu"
@@ -28,28 +27,8 @@ SUITE_CASES = [
 ]
 
 
-def badge(issuer: str, credential_id: str = "urn:uuid:7c1d8a52-0f3b-4a6e-9d2c-5e8f1a0b3c4d") -> dict[str, Any]:
-    """A valid Open Badges 3.0 credential (as in tests/unit/test_credentials.py)."""
-    return {
-        "@context": ["https://www.w3.org/ns/credentials/v2",
-                     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
-        "id": credential_id,
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": "Data Analytics Fundamentals",
-        "issuer": {"id": issuer, "type": ["Profile"], "name": "Harbour City Polytechnic"},
-        "validFrom": "2026-01-01T00:00:00Z",
-        "credentialSubject": {"id": "did:example:learner-7", "type": ["AchievementSubject"],
-                              "achievement": {"id": "https://hcp.example/achievements/daf", "type": ["Achievement"],
-                                              "name": "Data Analytics Fundamentals",
-                                              "description": "Descriptive statistics and dashboards.",
-                                              "criteria": {"narrative": "Pass the assessed project."}}},
-    }
 
 
-def did_key_signer() -> SigningKey:
-    """A throwaway did:key holder key."""
-    pair = Ed25519KeyPair.generate()
-    return SigningKey(f"did:key:{pair.public_multikey}#{pair.public_multikey}", pair)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -23,6 +23,7 @@ from aiohttp import web
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from tests.builders import badge
 from vcnode.config import load_config
 from vcnode.credentials import create_presentation
 from vcnode.http.app import SERVER_LIMITS, build_app
@@ -38,22 +39,6 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
                                                                          HealthCheck.data_too_large])
 
 
-def badge(issuer: str) -> dict[str, Any]:
-    """A valid Open Badges 3.0 credential (as in tests/unit/test_credentials.py)."""
-    return {
-        "@context": ["https://www.w3.org/ns/credentials/v2",
-                     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
-        "id": "urn:uuid:2f1a3c1e-5b8e-4c4f-9b0a-7f1e2d3c4b5a",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": "Data Analytics Fundamentals",
-        "issuer": {"id": issuer, "type": ["Profile"], "name": "Harbour City Polytechnic"},
-        "validFrom": "2026-01-01T00:00:00Z",
-        "credentialSubject": {"id": "did:example:learner-7", "type": ["AchievementSubject"],
-                              "achievement": {"id": "https://hcp.example/achievements/daf", "type": ["Achievement"],
-                                              "name": "Data Analytics Fundamentals",
-                                              "description": "Descriptive statistics and dashboards.",
-                                              "criteria": {"narrative": "Pass the assessed project."}}},
-    }
 
 
 class ServerThread:

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from did_methods.key import KeyDriver
+from tests.builders import badge
+from tests.builders import did_key_signer as signer
 from tests.conftest import ROOT
 from vcnode.credentials import VerifyOptions, create_presentation, issue_credential, sign, verify_credential
 from vcnode.credentials import verify_presentation as vcnode_verify_presentation
 from vcnode.did.resolver import Resolver
-from vcnode.identity.service import SigningKey
-from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.proofs import SUITES
 
 pytestmark = pytest.mark.interop
@@ -38,27 +38,8 @@ def digital_bazaar(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return json.loads(result.stdout)
 
 
-def signer() -> SigningKey:
-    pair = Ed25519KeyPair.generate()
-    return SigningKey(f"did:key:{pair.public_multikey}#{pair.public_multikey}", pair)
 
 
-def badge(issuer: str) -> dict[str, Any]:
-    return {
-        "@context": ["https://www.w3.org/ns/credentials/v2",
-                     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
-        "id": "urn:uuid:0b5e2d7c-8f0a-4a55-9b3e-1c2d3e4f5a6b",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": "Introduction to Data Privacy",
-        "issuer": {"id": issuer, "type": ["Profile"], "name": "Kowloon Institute of Learning"},
-        "validFrom": "2026-02-01T00:00:00Z",
-        "credentialSubject": {"id": "did:example:learner-42", "type": ["AchievementSubject"],
-                              "achievement": {"id": "https://kil.example/achievements/privacy-101",
-                                              "type": ["Achievement"], "name": "Introduction to Data Privacy",
-                                              "description": "Privacy principles and the PDPO.",
-                                              "criteria": {"narrative": "Pass the final assessment."},
-                                              "creditsAvailable": 3}},
-    }
 
 
 def tampered(document: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from did_methods.key import KeyDriver
+from tests.builders import badge, did_key_signer
 from vcnode.credentials import (
     InvalidCredential,
     VerifyOptions,
@@ -19,8 +20,6 @@ from vcnode.credentials import (
     verify_presentation,
 )
 from vcnode.did.resolver import Resolver
-from vcnode.identity.service import SigningKey
-from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.proofs import SUITES
 
 # Samples that are self-contained (did:key or the key in the verification method id) and valid.
@@ -83,26 +82,8 @@ async def test_embedded_keys_are_refused_unless_allowed(vectors: Path, resolver:
     assert lenient["verified"] and lenient["warnings"][0]["code"] == "keyNotResolved"
 
 
-def did_key_signer() -> SigningKey:
-    pair = Ed25519KeyPair.generate()
-    return SigningKey(f"did:key:{pair.public_multikey}#{pair.public_multikey}", pair)
 
 
-def badge(issuer: str) -> dict:
-    return {
-        "@context": ["https://www.w3.org/ns/credentials/v2",
-                     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
-        "id": "urn:uuid:2f1a3c1e-5b8e-4c4f-9b0a-7f1e2d3c4b5a",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": "Data Analytics Fundamentals",
-        "issuer": {"id": issuer, "type": ["Profile"], "name": "Harbour City Polytechnic"},
-        "validFrom": "2026-01-01T00:00:00Z",
-        "credentialSubject": {"id": "did:example:learner-7", "type": ["AchievementSubject"],
-                              "achievement": {"id": "https://hcp.example/achievements/daf", "type": ["Achievement"],
-                                              "name": "Data Analytics Fundamentals",
-                                              "description": "Descriptive statistics and dashboards.",
-                                              "criteria": {"narrative": "Pass the assessed project."}}},
-    }
 
 
 @pytest.mark.parametrize("suite", list(SUITES))

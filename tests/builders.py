@@ -1,0 +1,35 @@
+"""Test data shared by the test modules: an Open Badges 3.0 credential and throwaway did:key signers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vcnode.identity.service import SigningKey
+from vcnode.keys.ed25519 import Ed25519KeyPair
+
+DEFAULT_ID = "urn:uuid:2f1a3c1e-5b8e-4c4f-9b0a-7f1e2d3c4b5a"
+
+
+def did_key_signer() -> SigningKey:
+    """A fresh did:key identity's signing key."""
+    pair = Ed25519KeyPair.generate()
+    return SigningKey(f"did:key:{pair.public_multikey}#{pair.public_multikey}", pair)
+
+
+def badge(issuer: str, credential_id: str = DEFAULT_ID) -> dict[str, Any]:
+    """A valid, unsigned OB 3.0 micro-credential from ``issuer``."""
+    return {
+        "@context": ["https://www.w3.org/ns/credentials/v2",
+                     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+        "id": credential_id,
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": "Data Analytics Fundamentals",
+        "issuer": {"id": issuer, "type": ["Profile"], "name": "Harbour City Polytechnic"},
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:learner-7", "type": ["AchievementSubject"],
+                              "achievement": {"id": "https://hcp.example/achievements/daf", "type": ["Achievement"],
+                                              "name": "Data Analytics Fundamentals",
+                                              "description": "Descriptive statistics and dashboards.",
+                                              "criteria": {"narrative": "Pass the assessed project."},
+                                              "creditsAvailable": 5}},
+    }

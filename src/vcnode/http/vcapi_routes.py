@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
 from vcnode.credentials.report import Report
@@ -36,24 +38,26 @@ async def issue(request: web.Request) -> web.Response:
     return json_response({"verifiableCredential": signed}, status=201)
 
 
-async def verify(request: web.Request) -> web.Response:
-    """``POST /credentials/verify`` ``{verifiableCredential, options}``."""
-    body = await read_json_object(request)
-    if "verifiableCredential" not in body:
-        raise BadRequest("the body needs a 'verifiableCredential'")
-    report = await request.app[NODE_KEY].credentials.verify_credential(body["verifiableCredential"],
-                                                                       optional_object(body, "options"))
-    return _report_response(report)
+def _verifier(member: str, method: str, doc: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A handler verifying ``body[member]`` with ``CredentialService.<method>``."""
+
+    async def handler(request: web.Request) -> web.Response:
+        body = await read_json_object(request)
+        if member not in body:
+            raise BadRequest(f"the body needs a '{member}'")
+        service = request.app[NODE_KEY].credentials
+        report = await getattr(service, method)(body[member], optional_object(body, "options"))
+        return _report_response(report)
+
+    handler.__doc__ = doc
+    return handler
 
 
-async def verify_presentation(request: web.Request) -> web.Response:
-    """``POST /presentations/verify`` ``{verifiablePresentation, options: {challenge, domain}}``."""
-    body = await read_json_object(request)
-    if "verifiablePresentation" not in body:
-        raise BadRequest("the body needs a 'verifiablePresentation'")
-    report = await request.app[NODE_KEY].credentials.verify_presentation(body["verifiablePresentation"],
-                                                                         optional_object(body, "options"))
-    return _report_response(report)
+verify = _verifier("verifiableCredential", "verify_credential",
+                   "``POST /credentials/verify`` ``{verifiableCredential, options: {checks}}``.")
+verify_presentation = _verifier(
+    "verifiablePresentation", "verify_presentation",
+    "``POST /presentations/verify`` ``{verifiablePresentation, options: {challenge, domain}}``.")
 
 
 async def get_credential(request: web.Request) -> web.Response:

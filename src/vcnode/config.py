@@ -87,7 +87,10 @@ def _coerce(name: str, kind: Any, value: Any) -> Any:
         if kind is bool:
             if isinstance(value, bool):
                 return value
-            return str(value).strip().lower() in ("1", "true", "yes", "on")
+            text = str(value).strip().lower()
+            if text not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                raise ValueError("expected true or false")
+            return text in ("1", "true", "yes", "on")
         if kind is int:
             if isinstance(value, bool):
                 raise ValueError("boolean")

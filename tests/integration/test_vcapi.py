@@ -432,3 +432,17 @@ async def test_verify_body_errors(client: TestClient, path: str) -> None:
         await expect_problem(await client.get(path), 405, "methodNotAllowed")
     else:  # GET /credentials/{id} owns this path: "verify" is looked up as an id, which needs a token
         await expect_problem(await client.get(path), 401, "unauthorized")
+
+
+async def test_get_credential_respects_scope_identity_and_case_insensitive_scheme(client: TestClient,
+                                                                                  web_node: Any,
+                                                                                  issue_token: str) -> None:
+    signed = (await expect_json(await issue(client, issue_token, badge(NODE_DID)), 201))["verifiableCredential"]
+    path = "/credentials/" + quote(signed["id"], safe="")
+    _, reader = await web_node.tokens.create(["read"])
+    assert (await client.get(path, headers={"Authorization": f"bearer {reader}"})).status == 200
+    _, status_only = await web_node.tokens.create(["status"])
+    assert (await client.get(path, headers=bearer(status_only))).status == 403
+    other = await web_node.identities.create("key", name="other-provider")
+    _, restricted = await web_node.tokens.create(["read"], identity=other.did)
+    assert (await client.get(path, headers=bearer(restricted))).status == 403

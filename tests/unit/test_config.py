@@ -42,3 +42,9 @@ def test_bad_environment_value(tmp_path: Path) -> None:
 def test_did_web_domain_encodes_the_port() -> None:
     assert did_web_domain("localhost:8443") == "localhost%3A8443"
     assert did_web_domain("example.edu") == "example.edu"
+
+
+def test_booleans_must_be_booleans(tmp_path: Path) -> None:
+    assert load_config(tmp_path, environ={"VCNODE_ALLOW_EMBEDDED_KEYS": "yes"}).allow_embedded_keys is True
+    with pytest.raises(ConfigError, match="allow_embedded_keys"):
+        load_config(tmp_path, environ={"VCNODE_ALLOW_EMBEDDED_KEYS": "enabled"})

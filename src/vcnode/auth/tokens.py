@@ -72,11 +72,12 @@ class TokenService:
             raise NotFound(f"no live token with id {token_id!r}")
         self._cache.clear()
 
-    async def authenticate(self, authorization: str | None, scope: str) -> TokenRecord:
-        """The token record for an ``Authorization: Bearer …`` header that has ``scope``."""
-        if not authorization or not authorization.startswith("Bearer "):
+    async def authenticate(self, authorization: str | None, scope: str | tuple[str, ...]) -> TokenRecord:
+        """The token record for an ``Authorization: Bearer …`` header that has ``scope`` (or one of them)."""
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():  # the scheme is case-insensitive (RFC 9110 §11.1)
             raise Unauthorized("this endpoint needs 'Authorization: Bearer <token>' (vcnode token create)")
-        token = authorization[len("Bearer "):].strip()
+        token = token.strip()
         digest = hash_token(token)
         cached = self._cache.get(digest)
         if cached is not None and cached[0] > time.monotonic():
@@ -86,8 +87,9 @@ class TokenService:
             self._cache[digest] = (time.monotonic() + _CACHE_SECONDS, record)
         if record is None or record.revoked or not hmac.compare_digest(record.token_hash, digest):
             raise Unauthorized("the bearer token is not valid")
-        if scope not in record.scopes and "admin" not in record.scopes:
-            raise Forbidden(f"the token lacks the {scope!r} scope")
+        wanted = (scope,) if isinstance(scope, str) else scope
+        if not any(s in record.scopes for s in (*wanted, "admin")):
+            raise Forbidden(f"the token lacks the {' or '.join(repr(s) for s in wanted)} scope")
         return record
 
     @staticmethod

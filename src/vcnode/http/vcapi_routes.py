@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from vcnode.credentials.model import issuer_id
 from vcnode.credentials.report import Report
 from vcnode.credentials.service import select_suite
 from vcnode.http.body import BadRequest, optional_object, read_json_object
@@ -63,13 +64,11 @@ verify_presentation = _verifier(
 async def get_credential(request: web.Request) -> web.Response:
     """``GET /credentials/{id}`` (token with ``read`` or ``issue``): a credential this node issued."""
     node = request.app[NODE_KEY]
-    try:
-        await node.tokens.authenticate(request.headers.get("Authorization"), "read")
-    except Exception:
-        await node.tokens.authenticate(request.headers.get("Authorization"), "issue")
+    token = await node.tokens.authenticate(request.headers.get("Authorization"), ("read", "issue"))
     # match_info is already percent-decoded by aiohttp; decoding it again would turn an id containing
     # "%20" (or "%2F") into a different id and the credential could never be fetched.
     credential = await node.credentials.get(request.match_info["id"])
+    node.tokens.check_identity(token, issuer_id(credential) or "")
     return json_response(credential)
 
 

@@ -2,7 +2,7 @@
 CREATE TABLE api_tokens (
     id          TEXT PRIMARY KEY,            -- short public id, for listing and revoking
     token_hash  TEXT NOT NULL UNIQUE,
-    scopes      TEXT NOT NULL,               -- comma-separated: issue, status, admin
+    scopes      TEXT NOT NULL,               -- comma-separated: issue, status, read, admin
     identity    TEXT,                        -- DID the token may act for; NULL = every identity
     created     TEXT NOT NULL,
     revoked     TEXT

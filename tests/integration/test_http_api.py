@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from vcnode.http.app import SERVER_LIMITS, build_app
 from vcnode.node import Node
 
 ED_DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-async def client(web_node: Node) -> AsyncIterator[TestClient]:
-    server = TestServer(build_app(web_node), host="127.0.0.1")
-    await server.start_server(**SERVER_LIMITS)  # the limits `vcnode serve` uses
-    async with TestClient(server) as test_client:
-        yield test_client
 
 
 async def test_resolve_did_key_result_and_document(client: TestClient) -> None:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
 import orjson
 import pytest
 from aiohttp import ClientResponse
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from tests.builders import badge, did_key_signer
 from vcnode.credentials import create_presentation
-from vcnode.http.app import SERVER_LIMITS, build_app
 from vcnode.node import Node
 
 NODE_DID = "did:web:example.edu"
@@ -55,14 +53,6 @@ async def expect_json(response: ClientResponse, status: int) -> dict[str, Any]:
     assert response.status == status, text
     assert response.headers["Content-Type"] == JSON, text
     return orjson.loads(text)
-
-
-@pytest.fixture
-async def client(web_node: Node) -> AsyncIterator[TestClient]:
-    server = TestServer(build_app(web_node), host="127.0.0.1")
-    await server.start_server(**SERVER_LIMITS)  # the limits `vcnode serve` uses
-    async with TestClient(server) as test_client:
-        yield test_client
 
 
 @pytest.fixture

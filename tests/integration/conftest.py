@@ -1,0 +1,20 @@
+"""Fixtures for integration tests: the node's real HTTP app on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from vcnode.http.app import SERVER_LIMITS, build_app
+from vcnode.node import Node
+
+
+@pytest.fixture
+async def client(web_node: Node) -> AsyncIterator[TestClient]:
+    """A client of ``web_node``'s HTTP API, served with the limits ``vcnode serve`` uses."""
+    server = TestServer(build_app(web_node), host="127.0.0.1")
+    await server.start_server(**SERVER_LIMITS)
+    async with TestClient(server) as test_client:
+        yield test_client

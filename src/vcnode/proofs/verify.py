@@ -56,7 +56,7 @@ class ProofExpectations:
     controller: str | None = None        # the issuer (credentials) or holder (presentations)
     challenge: str | None = None
     domain: str | None = None
-    allow_embedded_keys: bool = False    # keys in https:// verification method ids (1EdTech samples)
+    allow_embedded_keys: bool = False    # keys in https:// or urn:uuid: verification method ids (1EdTech samples)
     now: datetime | None = None
 
 
@@ -89,7 +89,7 @@ async def _method_and_key(proof: dict[str, Any], expect: ProofExpectations, reso
         vm_id = f"{vm_id}#{parsed.method_specific_id}"  # a bare did:key names its one key
     if parsed is None:
         fragment = vm_id.rsplit("#", 1)[1] if "#" in vm_id else ""
-        if vm_id.startswith("https://") and fragment.startswith("z6Mk") and expect.allow_embedded_keys:
+        if vm_id.startswith(("https://", "urn:uuid:")) and fragment.startswith("z6Mk") and expect.allow_embedded_keys:
             # 1EdTech samples put the key in the fragment of an https URL. Its binding to the issuer is
             # not proven by anyone: usable only when the caller opts in, and always reported.
             result.warnings.append({"code": "keyNotResolved", "message": "the key was taken from the "

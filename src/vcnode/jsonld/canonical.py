@@ -7,12 +7,12 @@ from typing import Any
 
 import jcs
 import orjson
-from pyld.canon import URDNA2015
 from pyld.jsonld import JsonLdError
 
 from vcnode.errors import VcnodeError
 from vcnode.jsonld.contexts import ContextRegistry, UnknownContext, default_registry
 from vcnode.jsonld.processor import CachingJsonLdProcessor, SafeJsonLdProcessor, UndefinedTerm, context_resolver
+from vcnode.jsonld.quads import canonical_nquads
 
 
 class CanonicalizationError(VcnodeError):
@@ -57,9 +57,9 @@ def canonicalize_rdfc(document: dict[str, Any], registry: ContextRegistry | None
                "produceGeneralizedRdf": False, "processingMode": "json-ld-1.1", "extractAllScripts": True}
     try:
         lenient = CachingJsonLdProcessor()
-        dataset = registry.templates(safe).dataset(document, lambda doc: processor.to_rdf(doc, dict(options)),
-                                                   lambda doc: lenient.to_rdf(doc, dict(options)))
-        return URDNA2015().main(dataset, {"format": "application/n-quads"})
+        quads = registry.templates(safe).quads(document, lambda doc: processor.to_rdf(doc, dict(options)),
+                                               lambda doc: lenient.to_rdf(doc, dict(options)))
+        return canonical_nquads(quads)
     except UndefinedTerm as exc:
         raise UndefinedTermError(str(exc)) from None
     except JsonLdError as exc:

@@ -4,7 +4,8 @@ JSON-LD processing (context application, expansion, conversion to RDF) is ~80 % 
 on a document's structure — keys, types, numbers, which terms are IRIs — but not on the text of string
 literals, nor on absolute IRIs that are simply carried into the RDF. So the RDF dataset can be cached per
 *shape*, with placeholders where such values go, and reused by substituting the actual values; only RDF
-Dataset Canonicalization (URDNA2015, which depends on every value) runs per document.
+Dataset Canonicalization (URDNA2015, which depends on every value) runs per document. A template is kept
+as N-Quads terms (see jsonld.quads), so filling it in is string substitution.
 
 What is a slot is learned, not assumed. A probe run replaces every candidate value with a unique
 placeholder (IRI-shaped for values that are absolute IRIs) and keeps, per slot, only clean outcomes: a
@@ -21,6 +22,9 @@ from collections.abc import Callable
 from typing import Any
 
 from cachetools import LRUCache
+from pyld.nquads import escape
+
+from vcnode.jsonld.quads import Quad, from_dataset, literal_term, term
 
 _OPEN, _CLOSE = "\ue000", "\ue001"  # private-use characters: a document containing them is never templated
 _VERBATIM_KEYS = frozenset({"type", "@type", "@context", "@language", "@direction", "@vocab", "@base", "@index",
@@ -101,6 +105,9 @@ def _classify(dataset: Dataset, walk: _Walk) -> dict[int, str | None]:
     """Slot index → LITERAL, IRI, or None (unusable) from where its placeholder appears."""
     literal_counts: dict[int, int] = {}
     outcome: dict[int, str | None] = {}
+    for graph in dataset:  # a graph name is not filled in: its value stays part of the template key
+        if _OPEN in graph:
+            outcome[_slot_of(graph)] = None
     for quads in dataset.values():
         for quad in quads:
             for position, component in quad.items():
@@ -134,28 +141,28 @@ class TemplateCache:
     def __init__(self, terms: frozenset[str] = frozenset(), max_shapes: int = 1024, max_templates: int = 8192) -> None:
         self._terms = terms
         self._slots: LRUCache[tuple, frozenset[int] | None] = LRUCache(max_shapes)
-        self._templates: LRUCache[tuple, Dataset | None] = LRUCache(max_templates)
+        self._templates: LRUCache[tuple, _Template | None] = LRUCache(max_templates)
 
-    def dataset(self, document: Any, to_rdf: ToRdf, probe: ToRdf) -> Dataset:
-        """The RDF dataset of ``document``. ``to_rdf`` is the real conversion (e.g. in safe mode);
+    def quads(self, document: Any, to_rdf: ToRdf, probe: ToRdf) -> list[Quad]:
+        """The RDF quads of ``document``. ``to_rdf`` is the real conversion (e.g. in safe mode);
         ``probe`` a lenient one used only to learn which values are slots."""
         walk = _Walk(document, self._terms)
         if not walk.templatable or not walk.candidates:
-            return to_rdf(document)
+            return from_dataset(to_rdf(document))
         shape = tuple(walk.shape)
         if shape not in self._slots:
             self._slots[shape] = self._learn(document, walk, probe)
         slots = self._slots[shape]
         if not slots:
-            return to_rdf(document)
+            return from_dataset(to_rdf(document))
         keep = frozenset(range(len(walk.candidates))) - slots
         key = (shape, tuple(walk.candidates[i] for i in sorted(keep)))
         if key not in self._templates:
             self._templates[key] = self._build(document, walk, keep, slots, to_rdf)
         template = self._templates[key]
         if template is None:
-            return to_rdf(document)
-        return _fill(template, walk.candidates)
+            return from_dataset(to_rdf(document))
+        return template.fill(walk.candidates)
 
     @staticmethod
     def _learn(document: Any, walk: _Walk, probe: ToRdf) -> frozenset[int] | None:
@@ -167,34 +174,52 @@ class TemplateCache:
 
     @staticmethod
     def _build(document: Any, walk: _Walk, keep: frozenset[int], slots: frozenset[int],
-               to_rdf: ToRdf) -> Dataset | None:
+               to_rdf: ToRdf) -> _Template | None:
         try:
-            template = to_rdf(_replace(document, walk, keep))
+            dataset = to_rdf(_replace(document, walk, keep))
         except Exception:
             return None  # the real run reports the error itself when the document is processed in full
-        outcome = _classify(template, walk)
+        outcome = _classify(dataset, walk)
         if set(outcome) != set(slots) or None in outcome.values():
             return None
-        return template
+        return _Template(dataset)
 
 
-def _fill(template: Dataset, values: list[str]) -> Dataset:
-    """A fresh dataset from ``template`` with placeholders replaced. Components are copied because
-    canonicalization relabels blank nodes in place; duplicate quads are dropped (RDF datasets are sets)."""
-    out: Dataset = {}
-    for graph, quads in template.items():
-        unique: dict[tuple, dict[str, Any]] = {}
-        for quad in quads:
-            copy = {}
-            for position, component in quad.items():
-                text = component.get("value", "")
-                component = {**component, "value": values[_slot_of(text)]} if _OPEN in text else dict(component)
-                copy[position] = component
-            identity = tuple((p, c.get("type"), c.get("value"), c.get("datatype"), c.get("language"))
-                             for p, c in sorted(copy.items()))
-            unique.setdefault(identity, copy)
-        out[graph] = list(unique.values())
-    return out
+class _Template:
+    """A dataset with slots, as quads of N-Quads terms where a slot is its index (an int)."""
+
+    __slots__ = ("formats", "quads")
+
+    def __init__(self, dataset: Dataset) -> None:
+        #: slot index → (text before the value, text after it, whether the value is escaped as a literal)
+        self.formats: dict[int, tuple[str, str, bool]] = {}
+        self.quads: list[tuple[str | int, ...]] = []
+        for graph, triples in dataset.items():
+            name = "" if graph == "@default" else graph if graph.startswith("_:") else f"<{graph}>"
+            for triple in triples:
+                self.quads.append((*(self._term(triple[p]) for p in ("subject", "predicate", "object")), name))
+
+    def _term(self, component: dict[str, Any]) -> str | int:
+        text = component["value"]
+        if _OPEN not in text:
+            return term(component)
+        index = _slot_of(text)
+        if component["type"] == "literal":
+            marker = "\ue002"  # split the literal's N-Quads form around its value
+            before, after = literal_term(marker, component["datatype"], component.get("language")).split(marker)
+            self.formats[index] = (before, after, True)
+        else:
+            self.formats[index] = ("<", ">", False)
+        return index
+
+    def fill(self, values: list[str]) -> list[Quad]:
+        """The quads with every slot's value in place; equal quads collapse (RDF datasets are sets)."""
+        rendered = {index: before + (escape(values[index]) if literal else values[index]) + after
+                    for index, (before, after, literal) in self.formats.items()}
+        unique: dict[tuple, None] = {}
+        for quad in self.quads:
+            unique[tuple(rendered[t] if t.__class__ is int else t for t in quad)] = None
+        return list(unique)  # type: ignore[arg-type]
 
 
 def context_terms(documents: dict[str, Any]) -> frozenset[str]:

@@ -1,0 +1,118 @@
+"""RDF quads as N-Quads terms, and RDFC-1.0 canonical labelling with a fast path for the common case.
+
+A quad is four strings, each already written in N-Quads syntax: ``<iri>``, ``_:label`` or a literal
+(``"escaped"``, ``"…"^^<datatype>``, ``"…"@lang``); the graph is ``""`` for the default graph. Written this
+way, a quad is serialized once, and hashing a blank node's first-degree quads is string substitution.
+
+RDFC-1.0 gives blank nodes canonical labels in the order of their first-degree hashes when those hashes
+are all distinct, which is the case for credentials (each blank node is an object with its own values).
+Only when two blank nodes hash alike does it need the N-degree algorithm: then pyld's implementation
+runs on the same quads, so the output is RDFC-1.0 either way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from pyld.canon import URDNA2015
+from pyld.nquads import RDF_LANGSTRING, XSD_STRING, escape, unescape
+
+Quad = tuple[str, str, str, str]
+Dataset = dict[str, list[dict[str, Any]]]
+
+
+def literal_term(value: str, datatype: str, language: str | None = None) -> str:
+    """The N-Quads form of a literal, exactly as pyld serializes it."""
+    if datatype == RDF_LANGSTRING:
+        return f'"{escape(value)}"@{language}' if language else f'"{escape(value)}"'
+    if datatype == XSD_STRING:
+        return f'"{escape(value)}"'
+    return f'"{escape(value)}"^^<{datatype}>'
+
+
+def term(component: dict[str, Any]) -> str:
+    """The N-Quads form of a pyld RDF term."""
+    kind = component["type"]
+    if kind == "IRI":
+        return f"<{component['value']}>"
+    if kind == "blank node":
+        return component["value"]
+    return literal_term(component["value"], component["datatype"], component.get("language"))
+
+
+def from_dataset(dataset: Dataset) -> list[Quad]:
+    """pyld's RDF dataset (from ``to_rdf``) as quads."""
+    quads: list[Quad] = []
+    for graph, triples in dataset.items():
+        name = "" if graph == "@default" else graph if graph.startswith("_:") else f"<{graph}>"
+        for triple in triples:
+            quads.append((term(triple["subject"]), term(triple["predicate"]), term(triple["object"]), name))
+    return quads
+
+
+_LITERAL = re.compile(r'"(.*)"(?:\^\^<([^>]*)>|@([a-zA-Z]+(?:-[a-zA-Z0-9]+)*))?', re.DOTALL)
+
+
+def _component(text: str) -> dict[str, Any]:
+    if text.startswith("<"):
+        return {"type": "IRI", "value": text[1:-1]}
+    if text.startswith("_:"):
+        return {"type": "blank node", "value": text}
+    match = _LITERAL.fullmatch(text)
+    if match is None:  # quads are built by this module; anything else is a programming error
+        raise ValueError(f"not an N-Quads term: {text[:60]!r}")
+    value, datatype, language = match.groups()
+    out = {"type": "literal", "value": unescape(value),
+           "datatype": datatype or (RDF_LANGSTRING if language else XSD_STRING)}
+    if language:
+        out["language"] = language
+    return out
+
+
+def to_dataset(quads: list[Quad]) -> Dataset:
+    """Quads back as a pyld RDF dataset (the inverse of ``from_dataset``)."""
+    dataset: Dataset = {}
+    for s, p, o, g in quads:
+        name = "@default" if not g else g if g.startswith("_:") else g[1:-1]
+        dataset.setdefault(name, []).append({"subject": _component(s), "predicate": _component(p),
+                                             "object": _component(o)})
+    return dataset
+
+
+def _line(s: str, p: str, o: str, g: str) -> str:
+    return f"{s} {p} {o} {g} .\n" if g else f"{s} {p} {o} .\n"
+
+
+def _first_degree(node: str, quads: list[Quad]) -> str:
+    """Hash First Degree Quads: ``node`` written ``_:a``, every other blank node ``_:z``."""
+    lines = []
+    for quad in quads:
+        s, p, o, g = (("_:a" if t == node else "_:z") if t[:2] == "_:" else t for t in quad)
+        lines.append(_line(s, p, o, g))
+    lines.sort()
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def canonical_nquads(quads: list[Quad]) -> str:
+    """RDFC-1.0 canonical N-Quads of the dataset made of ``quads``."""
+    mentions: dict[str, list[Quad]] = {}
+    for quad in quads:
+        s, _, o, g = quad
+        # One reference per occurrence, as RDFC-1.0's blank node to quads map records them.
+        for position in (s, o, g):
+            if position[:2] == "_:":
+                mentions.setdefault(position, []).append(quad)
+    if not mentions:
+        return "".join(sorted(_line(*quad) for quad in quads))
+    hashes = {node: _first_degree(node, related) for node, related in mentions.items()}
+    if len(set(hashes.values())) < len(hashes):  # a tie: RDFC-1.0 needs the N-degree hashes
+        return URDNA2015().main(to_dataset(quads), {"format": "application/n-quads"})
+    labels = {node: f"_:c14n{index}" for index, node in enumerate(sorted(hashes, key=hashes.__getitem__))}
+    lines = []
+    for quad in quads:
+        s, p, o, g = (labels[t] if t[:2] == "_:" else t for t in quad)
+        lines.append(_line(s, p, o, g))
+    lines.sort()
+    return "".join(lines)

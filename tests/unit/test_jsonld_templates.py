@@ -84,3 +84,11 @@ def test_iri_slots_including_equal_ids_match_stock_pyld(a: str, b: str, c: str, 
     document = {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": a, "type": ["VerifiableCredential"],
                 "issuer": {"id": b, "name": text}, "credentialSubject": {"id": c, "name": "n", "url": d}}
     assert canonicalize_rdfc(document, safe=False) == stock(document)
+
+
+def test_empty_keys_and_mapping_subclasses_are_walked_without_error() -> None:
+    from collections import OrderedDict
+
+    document = {"@context": {"@vocab": "https://example.com/vocab#"}, "": "empty key", "name": "n",
+                "sub": OrderedDict(name="ordered")}
+    assert canonicalize_rdfc(document, safe=False) == stock(document)

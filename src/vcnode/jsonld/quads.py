@@ -88,9 +88,14 @@ def _line(s: str, p: str, o: str, g: str) -> str:
 def _first_degree(node: str, quads: list[Quad]) -> str:
     """Hash First Degree Quads: ``node`` written ``_:a``, every other blank node ``_:z``."""
     lines = []
-    for quad in quads:
-        s, p, o, g = (("_:a" if t == node else "_:z") if t[:2] == "_:" else t for t in quad)
-        lines.append(_line(s, p, o, g))
+    for s, p, o, g in quads:
+        if s[:2] == "_:":
+            s = "_:a" if s == node else "_:z"
+        if o[:2] == "_:":
+            o = "_:a" if o == node else "_:z"
+        if g[:2] == "_:":
+            g = "_:a" if g == node else "_:z"
+        lines.append(f"{s} {p} {o} {g} .\n" if g else f"{s} {p} {o} .\n")
     lines.sort()
     return hashlib.sha256("".join(lines).encode()).hexdigest()
 
@@ -101,9 +106,12 @@ def canonical_nquads(quads: list[Quad]) -> str:
     for quad in quads:
         s, _, o, g = quad
         # One reference per occurrence, as RDFC-1.0's blank node to quads map records them.
-        for position in (s, o, g):
-            if position[:2] == "_:":
-                mentions.setdefault(position, []).append(quad)
+        if s[:2] == "_:":
+            mentions.setdefault(s, []).append(quad)
+        if o[:2] == "_:":
+            mentions.setdefault(o, []).append(quad)
+        if g[:2] == "_:":
+            mentions.setdefault(g, []).append(quad)
     if not mentions:
         return "".join(sorted(_line(*quad) for quad in quads))
     hashes = {node: _first_degree(node, related) for node, related in mentions.items()}
@@ -111,8 +119,13 @@ def canonical_nquads(quads: list[Quad]) -> str:
         return URDNA2015().main(to_dataset(quads), {"format": "application/n-quads"})
     labels = {node: f"_:c14n{index}" for index, node in enumerate(sorted(hashes, key=hashes.__getitem__))}
     lines = []
-    for quad in quads:
-        s, p, o, g = (labels[t] if t[:2] == "_:" else t for t in quad)
-        lines.append(_line(s, p, o, g))
+    for s, p, o, g in quads:
+        if s[:2] == "_:":
+            s = labels[s]
+        if o[:2] == "_:":
+            o = labels[o]
+        if g[:2] == "_:":
+            g = labels[g]
+        lines.append(f"{s} {p} {o} {g} .\n" if g else f"{s} {p} {o} .\n")
     lines.sort()
     return "".join(lines)

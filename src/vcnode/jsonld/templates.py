@@ -38,41 +38,47 @@ LITERAL, IRI = "literal", "iri"
 class _Walk:
     """One pass over a document: its shape key and its candidate values."""
 
-    __slots__ = ("_terms", "candidates", "schemes", "shape", "templatable")
+    __slots__ = ("candidates", "schemes", "shape", "templatable")
 
     def __init__(self, document: Any, terms: frozenset[str]) -> None:
         self.shape: list[Any] = []
         self.candidates: list[str] = []
         self.schemes: list[str | None] = []
         self.templatable = True
-        self._terms = terms
-        self._visit(document, None)
+        # The walk runs for every canonicalized document: locals and exact type checks keep it cheap.
+        add, candidate, scheme_of, iri = self.shape.append, self.candidates.append, self.schemes.append, _IRI.match
 
-    def _visit(self, value: Any, key: str | None) -> None:
-        if isinstance(value, dict):
-            self.shape.append("{")
-            for name, item in value.items():
-                self.shape.append(name)
-                self._visit(item, "@context" if key == "@context" else name)
-            self.shape.append("}")
-        elif isinstance(value, list):
-            self.shape.append("[")
-            for item in value:
-                self._visit(item, key)
-            self.shape.append("]")
-        elif isinstance(value, str):
-            if _OPEN in value or _CLOSE in value:
+        def visit(value: Any, key: str | None) -> None:
+            kind = value.__class__
+            if kind is dict:
+                add("{")
+                for name, item in value.items():
+                    add(name)
+                    visit(item, "@context" if key == "@context" else name)
+                add("}")
+            elif kind is list:
+                add("[")
+                for item in value:
+                    visit(item, key)
+                add("]")
+            elif kind is str:
+                if _OPEN in value or _CLOSE in value:
+                    self.templatable = False
+                if key is None or key in _VERBATIM_KEYS or (key[:1] == "@" and key != "@id"):
+                    add(("=", value))
+                    return
+                match = iri(value)
+                scheme = match.group(1) if match and value not in terms else None
+                add(("s", scheme))  # a candidate slot; an IRI-shaped one keeps its scheme
+                candidate(value)
+                scheme_of(scheme)
+            elif isinstance(value, dict | list | str):  # a subclass: not worth templating
                 self.templatable = False
-            if key is None or key in _VERBATIM_KEYS or (key.startswith("@") and key != "@id"):
-                self.shape.append(("=", value))
-                return
-            match = _IRI.match(value)
-            scheme = match.group(1) if match and value not in self._terms else None
-            self.shape.append(("s", scheme))  # a candidate slot; an IRI-shaped one keeps its scheme
-            self.candidates.append(value)
-            self.schemes.append(scheme)
-        else:
-            self.shape.append(("v", type(value).__name__, value))
+                add(("?", id(value)))
+            else:
+                add(("v", kind.__name__, value))
+
+        visit(document, None)
 
 
 def _placeholder(index: int, scheme: str | None) -> str:
@@ -216,10 +222,11 @@ class _Template:
         """The quads with every slot's value in place; equal quads collapse (RDF datasets are sets)."""
         rendered = {index: before + (escape(values[index]) if literal else values[index]) + after
                     for index, (before, after, literal) in self.formats.items()}
-        unique: dict[tuple, None] = {}
-        for quad in self.quads:
-            unique[tuple(rendered[t] if t.__class__ is int else t for t in quad)] = None
-        return list(unique)  # type: ignore[arg-type]
+        unique: dict[Quad, None] = {}
+        for s, p, o, g in self.quads:  # only subjects and objects are slots (see _classify)
+            unique[(rendered[s] if s.__class__ is int else s, p,  # type: ignore[index]
+                    rendered[o] if o.__class__ is int else o, g)] = None  # type: ignore[index]
+        return list(unique)
 
 
 def context_terms(documents: dict[str, Any]) -> frozenset[str]:

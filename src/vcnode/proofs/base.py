@@ -34,14 +34,18 @@ def decode_proof_value(value: Any) -> bytes:
     """The 64-byte Ed25519 signature of a ``proofValue``; :class:`ProofError` when malformed."""
     if not isinstance(value, str) or not value.startswith("z"):
         raise ProofError("proofValue must be a base58btc multibase string ('z…')", code="malformedProofValue")
+    digits = value[1:]
     try:
-        signature = base58.b58decode(value[1:])
+        number = base58.b58decode_int(digits)
     except ValueError:
         raise ProofError("proofValue is not valid base58btc", code="malformedProofValue") from None
-    if len(signature) != 64:
-        raise ProofError(f"proofValue must hold a 64-byte Ed25519 signature, got {len(signature)} bytes",
+    # As base58.b58decode, but int.to_bytes instead of its byte-by-byte divmod loop: each leading '1' is a
+    # zero byte, the rest is the big-endian number.
+    length = len(digits) - len(digits.lstrip("1")) + (number.bit_length() + 7) // 8
+    if length != 64:
+        raise ProofError(f"proofValue must hold a 64-byte Ed25519 signature, got {length} bytes",
                          code="malformedProofValue")
-    return signature
+    return number.to_bytes(64, "big")
 
 
 class Cryptosuite(ABC):

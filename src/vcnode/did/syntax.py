@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # A generous cap: real DIDs are < 200 characters; did:jwk/did:peer can reach ~1 KB.
 MAX_DID_LENGTH = 2048
@@ -38,6 +39,11 @@ def parse_did_url(value: object) -> DidUrl | None:
     """Split a DID or DID URL into its parts, or None when it is not valid per the ABNF."""
     if not isinstance(value, str) or len(value) > MAX_DID_LENGTH:
         return None
+    return _parse(value)
+
+
+@lru_cache(maxsize=4096)  # verification method ids repeat across every credential of an issuer
+def _parse(value: str) -> DidUrl | None:
     match = DID_URL_RE.fullmatch(value)
     if match is None:
         return None

@@ -78,9 +78,17 @@ def canonicalize_rdfc(document: dict[str, Any], registry: ContextRegistry | None
 _STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _FLOATS = re.compile(rb"\d[.eE]")  # outside strings: a digit then ".", "e" or "E" is a float
 _FOUR_BYTE_UTF8 = re.compile(rb"[\xf0-\xf4]")
-# orjson's compact output puts a number right after ':', ',' or '['; a float there has '.', 'e' or 'E'.
-# Nothing found means no float; a hit may be inside a string, so the exact check runs then.
-_MAYBE_FLOAT = re.compile(rb"(?:^|[:,\[])-?\d+[.eE]")
+# orjson's compact output puts a number at the start or right after ':', ',' or '['; a float there has '.',
+# 'e' or 'E' after its digits. Nothing found means no float; a hit may be inside a string, so the exact
+# check runs then. (Finding number starts first, then matching at each, is ~8x faster than one search.)
+_NUMBER_START = re.compile(rb"[:,\[]-?[0-9]")
+_FLOAT_AT = re.compile(rb"-?[0-9]+[.eE]")
+
+
+def _maybe_float(out: bytes) -> bool:
+    if _FLOAT_AT.match(out):
+        return True
+    return any(_FLOAT_AT.match(out, hit.start() + 1) for hit in _NUMBER_START.finditer(out))
 
 
 def _orjson_jcs(document: Any) -> bytes | None:
@@ -95,7 +103,7 @@ def _orjson_jcs(document: Any) -> bytes | None:
         return None
     if not out.isascii() and _FOUR_BYTE_UTF8.search(out):
         return None
-    if _MAYBE_FLOAT.search(out) and _FLOATS.search(_STRINGS.sub(b'""', out)):
+    if _maybe_float(out) and _FLOATS.search(_STRINGS.sub(b'""', out)):
         return None
     return out
 

@@ -114,6 +114,12 @@ def test_batch_survives_sigkill_and_resumes_without_loss_or_duplicates(tmp_path:
     assert verified.returncode == 0, verified.stdout
     again = subprocess.run([*command, "--json"], env=env, capture_output=True, text=True, timeout=300)
     assert json.loads(again.stdout)["issued"] == 0             # idempotent
+    # A corrected achievement is a different credential: every row is issued again, not skipped.
+    corrected = json.loads(achievement.read_text())
+    corrected["description"] += " (revised)"
+    achievement.write_text(json.dumps(corrected))
+    revised = subprocess.run([*command, "--json"], env=env, capture_output=True, text=True, timeout=300)
+    assert json.loads(revised.stdout)["issued"] == rows, revised.stderr
 
 
 def test_batch_input_errors(tmp_path: Path) -> None:

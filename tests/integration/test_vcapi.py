@@ -275,6 +275,16 @@ async def test_get_an_issued_credential(client: TestClient, web_node: Node, issu
     assert fetched["id"] == url_id
 
 
+async def test_a_credential_without_an_id_is_stored_under_the_location_returned(client: TestClient,
+                                                                                 issue_token: str) -> None:
+    credential = badge(NODE_DID)
+    credential.pop("id", None)
+    response = await issue(client, issue_token, credential)
+    signed = (await expect_json(response, 201))["verifiableCredential"]
+    assert "id" not in signed and response.headers["Location"].startswith("/credentials/urn:uuid:")
+    assert await expect_json(await client.get(response.headers["Location"], headers=bearer(issue_token)), 200) == signed
+
+
 async def test_get_an_unknown_credential_is_404(client: TestClient, issue_token: str) -> None:
     path = "/credentials/" + quote("urn:uuid:00000000-0000-0000-0000-000000000000", safe="")
     await expect_problem(await client.get(path, headers=bearer(issue_token)), 404, "notFound")

@@ -76,7 +76,7 @@ class ServerThread:
         self.node = await initialise(config, did_method="web", environ=env)
         _, self.token = await self.node.tokens.create(["issue"])
         for suite in ("eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020"):
-            self.signed.append(await self.node.credentials.issue(badge(NODE_DID), suite=suite))
+            self.signed.append((await self.node.credentials.issue(badge(NODE_DID), suite=suite)).credential)
         pair = Ed25519KeyPair.generate()
         holder = SigningKey(f"did:key:{pair.public_multikey}#{pair.public_multikey}", pair)
         self.presentation = create_presentation(self.signed[:1], holder, challenge="abc", domain="employer.example")

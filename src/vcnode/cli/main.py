@@ -226,12 +226,12 @@ async def cmd_issue(args: argparse.Namespace) -> int:
     async def action(node: Any) -> int:
         if isinstance(credential, dict) and "issuer" not in credential:
             credential["issuer"] = node.identities.default_did
-        signed = await node.credentials.issue(credential, suite=args.suite)
-        output = orjson.dumps(signed, option=orjson.OPT_INDENT_2)
+        issued = await node.credentials.issue(credential, suite=args.suite)
+        output = orjson.dumps(issued.credential, option=orjson.OPT_INDENT_2)
         if args.out:
             with open(args.out, "wb") as handle:
                 handle.write(output + b"\n")
-            print(f"issued {signed.get('id', '')} -> {args.out}", file=sys.stderr)
+            print(f"issued {issued.record_id} -> {args.out}", file=sys.stderr)
         else:
             sys.stdout.write(output.decode() + "\n")
         return 0

@@ -9,6 +9,7 @@ row twice. Each chunk is signed in memory, stored in one transaction, then writt
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import time
 import uuid
@@ -24,6 +25,7 @@ from vcnode.credentials.issue import issue_credential
 from vcnode.credentials.openbadges import build_open_badge
 from vcnode.errors import InvalidInput
 from vcnode.identity.service import IdentityService
+from vcnode.jsonld import canonicalize_jcs
 from vcnode.store.base import Store
 from vcnode.store.records import CredentialRecord
 
@@ -60,9 +62,11 @@ def read_learners(path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def credential_id_for(issuer: str, achievement_id: str, row_number: int, row: dict[str, str]) -> str:
-    """A stable id for one row of one batch (same input → same id)."""
-    key = "|".join((issuer, achievement_id, str(row_number), row.get("id", ""), row.get("email", "")))
+def credential_id_for(issuer: str, achievement: dict[str, Any], row_number: int, row: dict[str, str]) -> str:
+    """A stable id for one row of one batch (same input → same id). The whole achievement counts, so a
+    corrected achievement file issues new credentials rather than skipping rows as already done."""
+    digest = hashlib.sha256(canonicalize_jcs(achievement)).hexdigest()
+    key = "|".join((issuer, digest, str(row_number), row.get("id", ""), row.get("email", "")))
     return f"urn:uuid:{uuid.uuid5(_NAMESPACE, key)}"
 
 
@@ -83,7 +87,7 @@ async def issue_batch(rows: list[dict[str, str]], *, achievement: dict[str, Any]
     key = identities.signing_key(issuer_did)
     started = time.perf_counter()
     valid_from = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    ids = [credential_id_for(issuer_did, achievement["id"], n, row) for n, row in enumerate(rows)]
+    ids = [credential_id_for(issuer_did, achievement, n, row) for n, row in enumerate(rows)]
     done = await store.existing_credentials(ids)
     issued = skipped = 0
     for start in range(0, len(rows), CHUNK):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,15 @@ def select_suite(options: dict[str, Any]) -> str:
     raise InvalidInput(f"unsupported cryptosuite {str(cryptosuite)[:80]!r}; use eddsa-rdfc-2022 or eddsa-jcs-2022")
 
 
+@dataclass(frozen=True)
+class Issued:
+    """A signed credential and the id it is stored under (its own ``id``, or a ``urn:uuid`` given by the
+    node when the credential has none) for ``GET /credentials/{id}``."""
+
+    credential: dict[str, Any]
+    record_id: str
+
+
 class CredentialService:
     """Issuing and verifying for one node."""
 
@@ -62,14 +72,14 @@ class CredentialService:
                               status=422) from None
         return did
 
-    async def issue(self, credential: Any, *, suite: str = DEFAULT_SUITE) -> dict[str, Any]:
+    async def issue(self, credential: Any, *, suite: str = DEFAULT_SUITE) -> Issued:
         """Sign ``credential`` with its issuer's active key and store the result."""
         did = self.issuer_of(credential)
         signed = issue_credential(credential, self._identities.signing_key(did), suite=suite)
         record_id = signed.get("id") if isinstance(signed.get("id"), str) else f"urn:uuid:{uuid.uuid4()}"
         created = datetime.now(UTC).isoformat()
         await self._store.save_credential(CredentialRecord(record_id, did, orjson.dumps(signed).decode(), created))
-        return signed
+        return Issued(signed, record_id)
 
     async def get(self, credential_id: str) -> dict[str, Any]:
         """A credential this node issued."""

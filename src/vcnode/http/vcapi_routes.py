@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -35,8 +36,10 @@ async def issue(request: web.Request) -> web.Response:
     suite = select_suite(optional_object(body, "options"))
     did = node.credentials.issuer_of(body["credential"])
     node.tokens.check_identity(token, did)
-    signed = await node.credentials.issue(body["credential"], suite=suite)
-    return json_response({"verifiableCredential": signed}, status=201)
+    issued = await node.credentials.issue(body["credential"], suite=suite)
+    response = json_response({"verifiableCredential": issued.credential}, status=201)
+    response.headers["Location"] = "/credentials/" + quote(issued.record_id, safe=":")
+    return response
 
 
 def _verifier(member: str, method: str, doc: str) -> Callable[[web.Request], Awaitable[web.Response]]:

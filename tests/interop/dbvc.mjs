@@ -5,8 +5,6 @@
 //   {op: "signPresentation", suite, secretKeyMultibase, presentation, challenge, domain} -> {document}
 //   {op: "verifyPresentation", presentation, challenge, domain}       -> {verified, error}
 // Contexts come only from the directories named in argv (vcnode's pinned contexts); nothing is fetched.
-import fs from 'node:fs';
-import path from 'node:path';
 import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite as rdfc} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
@@ -14,68 +12,20 @@ import {createSignCryptosuite, createVerifyCryptosuite} from '@digitalbazaar/edd
 import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import * as DidKey from '@digitalbazaar/did-method-key';
+import {loadContexts, runJobs, seedOf, staticDocumentLoader} from './common.mjs';
 
-const contexts = new Map();
-for(const dir of process.argv.slice(2)) {
-  const index = path.join(dir, 'index.json');
-  if(fs.existsSync(index)) {
-    for(const [url, entry] of Object.entries(JSON.parse(fs.readFileSync(index, 'utf8')))) {
-      contexts.set(url, JSON.parse(fs.readFileSync(path.join(dir, entry.file), 'utf8')));
-    }
-  }
-  const extra = path.join(dir, 'urls.json');  // test-only contexts: {url: file}
-  if(fs.existsSync(extra)) {
-    for(const [url, file] of Object.entries(JSON.parse(fs.readFileSync(extra, 'utf8')))) {
-      contexts.set(url, JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
-    }
-  }
-}
+const contexts = loadContexts(process.argv.slice(2));
 
 const didKey = DidKey.driver();
 didKey.use({multibaseMultikeyHeader: 'z6Mk', fromMultibase: Ed25519Multikey.from});
 
-async function documentLoader(url) {
-  if(contexts.has(url)) {
-    return {contextUrl: null, documentUrl: url, document: contexts.get(url)};
-  }
-  if(url.startsWith('did:key:')) {
-    const document = await didKey.get({url});
-    return {contextUrl: null, documentUrl: url, document};
-  }
-  throw new Error(`documentLoader refuses ${url}`);
-}
+const documentLoader = staticDocumentLoader(contexts, didKey);
 
 async function keyPair(secretKeyMultibase) {
-  // The secret multikey (0x1300 + seed) gives the seed; the multikey library derives the key pair.
-  const seed = base58Decode(secretKeyMultibase.slice(1)).slice(2);
-  const pair = await Ed25519Multikey.generate({seed});
+  const pair = await Ed25519Multikey.generate({seed: seedOf(secretKeyMultibase)});
   const did = `did:key:${pair.publicKeyMultibase}`;
   return Ed25519Multikey.from({...await pair.export({publicKey: true, secretKey: true}), controller: did,
     id: `${did}#${pair.publicKeyMultibase}`});
-}
-
-const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-function base58Decode(text) {
-  let value = 0n;
-  for(const char of text) {
-    const digit = ALPHABET.indexOf(char);
-    if(digit < 0) {
-      throw new Error('bad base58');
-    }
-    value = value * 58n + BigInt(digit);
-  }
-  const bytes = [];
-  while(value > 0n) {
-    bytes.unshift(Number(value % 256n));
-    value /= 256n;
-  }
-  for(const char of text) {
-    if(char !== '1') {
-      break;
-    }
-    bytes.unshift(0);
-  }
-  return Uint8Array.from(bytes);
 }
 
 function signingSuite(name, key) {
@@ -125,9 +75,4 @@ async function run(job) {
   }
 }
 
-const jobs = JSON.parse(fs.readFileSync(0, 'utf8'));
-const results = [];
-for(const job of jobs) {
-  results.push(await run(job));
-}
-process.stdout.write(JSON.stringify(results));
+await runJobs(run);

@@ -6,51 +6,25 @@ contexts, so both sides see exactly the same contexts and neither fetches anythi
 
 from __future__ import annotations
 
-import copy
 import json
-import shutil
-import subprocess
 from typing import Any
 
 import pytest
 
-from did_methods.key import KeyDriver
 from tests.builders import badge
 from tests.builders import did_key_signer as signer
-from tests.conftest import ROOT
+from tests.interop.harness import run_harness, tampered
 from vcnode.credentials import VerifyOptions, create_presentation, issue_credential, sign, verify_credential
 from vcnode.credentials import verify_presentation as vcnode_verify_presentation
 from vcnode.did.resolver import Resolver
 from vcnode.proofs import SUITES
 
 pytestmark = pytest.mark.interop
-HARNESS = ROOT / "tests" / "interop"
-CONTEXT_DIRS = [str(ROOT / "src" / "vcnode" / "jsonld" / "contexts"), str(ROOT / "tests" / "fixtures" / "contexts")]
 
 
 def digital_bazaar(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Run jobs through Digital Bazaar's libraries (see dbvc.mjs)."""
-    if shutil.which("node") is None or not (HARNESS / "node_modules" / "@digitalbazaar" / "vc").is_dir():
-        pytest.fail("the interop packages are not installed: run scripts/test (it runs npm ci in tests/interop)")
-    result = subprocess.run(["node", str(HARNESS / "dbvc.mjs"), *CONTEXT_DIRS], input=json.dumps(jobs),
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout)
-
-
-
-
-
-
-def tampered(document: dict[str, Any]) -> dict[str, Any]:
-    changed = copy.deepcopy(document)
-    changed["credentialSubject"]["achievement"]["name"] = "Advanced Data Privacy"
-    return changed
-
-
-@pytest.fixture
-def resolver() -> Resolver:
-    return Resolver([KeyDriver()])
+    return run_harness("dbvc.mjs", jobs)
 
 
 def test_digital_bazaar_verifies_what_vcnode_issued_and_rejects_tampering() -> None:

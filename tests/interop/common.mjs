@@ -1,0 +1,76 @@
+// Shared by the interop harnesses (dbvc.mjs, dcc.mjs): vcnode's pinned contexts, key seeds, the job loop.
+import fs from 'node:fs';
+import path from 'node:path';
+
+// Contexts from the directories named in argv: each may hold index.json (vcnode's pinned contexts:
+// {url: {file}}) and urls.json (test-only contexts: {url: file}).
+export function loadContexts(dirs) {
+  const contexts = new Map();
+  for(const dir of dirs) {
+    const index = path.join(dir, 'index.json');
+    if(fs.existsSync(index)) {
+      for(const [url, entry] of Object.entries(JSON.parse(fs.readFileSync(index, 'utf8')))) {
+        contexts.set(url, JSON.parse(fs.readFileSync(path.join(dir, entry.file), 'utf8')));
+      }
+    }
+    const extra = path.join(dir, 'urls.json');
+    if(fs.existsSync(extra)) {
+      for(const [url, file] of Object.entries(JSON.parse(fs.readFileSync(extra, 'utf8')))) {
+        contexts.set(url, JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
+      }
+    }
+  }
+  return contexts;
+}
+
+// A document loader that serves only `contexts` and did:key documents (from a did-io style did:key driver).
+export function staticDocumentLoader(contexts, didKey) {
+  return async function documentLoader(url) {
+    if(contexts.has(url)) {
+      return {contextUrl: null, documentUrl: url, document: contexts.get(url)};
+    }
+    if(url.startsWith('did:key:')) {
+      return {contextUrl: null, documentUrl: url, document: await didKey.get({url})};
+    }
+    throw new Error(`documentLoader refuses ${url}`);
+  };
+}
+
+// The secret multikey (0x1300 + seed) gives the 32-byte Ed25519 seed.
+export function seedOf(secretKeyMultibase) {
+  return base58Decode(secretKeyMultibase.slice(1)).slice(2);
+}
+
+const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+function base58Decode(text) {
+  let value = 0n;
+  for(const char of text) {
+    const digit = ALPHABET.indexOf(char);
+    if(digit < 0) {
+      throw new Error('bad base58');
+    }
+    value = value * 58n + BigInt(digit);
+  }
+  const bytes = [];
+  while(value > 0n) {
+    bytes.unshift(Number(value % 256n));
+    value /= 256n;
+  }
+  for(const char of text) {
+    if(char !== '1') {
+      break;
+    }
+    bytes.unshift(0);
+  }
+  return Uint8Array.from(bytes);
+}
+
+// Reads a JSON array of jobs on stdin, runs them one by one, writes the JSON array of results on stdout.
+export async function runJobs(run) {
+  const jobs = JSON.parse(fs.readFileSync(0, 'utf8'));
+  const results = [];
+  for(const job of jobs) {
+    results.push(await run(job));
+  }
+  process.stdout.write(JSON.stringify(results));
+}

@@ -37,6 +37,10 @@ class Config:
     resolver_cache_size: int = 10_000
     resolver_cache_ttl: float = 300.0
     allow_embedded_keys: bool = False
+    status_list_entries: int = 131_072
+    status_list_ttl: float = 300.0
+    status_list_validity: float = 30 * 86_400.0
+    status_fail_open: bool = False
     tls_cert: str = ""
     tls_key: str = ""
     log_level: str = "info"
@@ -70,9 +74,14 @@ class Config:
         for name in ("fetch_timeout", "fetch_max_bytes", "resolver_cache_size"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be positive")
-        for name in ("fetch_max_redirects", "resolver_cache_ttl"):
+        for name in ("fetch_max_redirects", "resolver_cache_ttl", "status_list_ttl"):
             if not getattr(self, name) >= 0:
                 raise ConfigError(f"{name} must not be negative")
+        if not 131_072 <= self.status_list_entries <= 16 * 1024 * 1024 or self.status_list_entries % 8:
+            raise ConfigError("status_list_entries must be a multiple of 8 from 131072 (the spec's minimum, for "
+                              f"herd privacy) to 16777216, got {self.status_list_entries}")
+        if not self.status_list_validity >= 3600:
+            raise ConfigError("status_list_validity must be at least 3600 seconds")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ConfigError(f"log_level must be debug, info, warning, error or critical, not {self.log_level!r}")
 

@@ -14,12 +14,16 @@ from pathlib import Path
 from vcnode.auth import TokenService
 from vcnode.config import Config, write_config
 from vcnode.credentials.service import CredentialService
+from vcnode.credentials.verify import VerifyOptions, verify_status_list
 from vcnode.did.driver import DriverContext
 from vcnode.did.resolver import Resolver, load_drivers
 from vcnode.errors import ConfigError, KeystoreError
 from vcnode.identity import IdentityService
 from vcnode.keys.vault import EncryptedVault, PlaintextVault, Vault, VaultParams
 from vcnode.net.fetch import SafeFetcher
+from vcnode.status.check import StatusChecker
+from vcnode.status.fetch import list_fetcher
+from vcnode.status.service import StatusService
 from vcnode.store import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,18 @@ def make_resolver(config: Config, fetcher: SafeFetcher, identities: IdentityServ
                     local=identities.local_document if identities else None)
 
 
+def make_status(config: Config, store: Store, identities: IdentityService, fetcher: SafeFetcher,
+                resolver: Resolver) -> tuple[StatusService, StatusChecker]:
+    """The node's status lists, and the checker that reads any list (its own locally) when verifying."""
+    options = VerifyOptions(allow_embedded_keys=config.allow_embedded_keys)
+    status = StatusService(store, identities, base_url=config.base_url, ttl=config.status_list_ttl,
+                           validity=config.status_list_validity)
+    checker = StatusChecker(list_fetcher(fetcher, status), lambda doc: verify_status_list(doc, resolver, options),
+                            default_ttl=config.status_list_ttl, fail_open=config.status_fail_open)
+    status.on_change = checker.invalidate  # a change this node makes is seen by its next verification
+    return status, checker
+
+
 @dataclass
 class Node:
     """An open node. Use ``async with await Node.open(config)`` or call :meth:`close`."""
@@ -69,6 +85,8 @@ class Node:
     resolver: Resolver
     tokens: TokenService
     credentials: CredentialService
+    status: StatusService
+    status_checker: StatusChecker
     _data_version: int = field(default=0, repr=False)
 
     @classmethod
@@ -87,8 +105,12 @@ class Node:
             await fetcher.close()
             raise
         resolver = make_resolver(config, fetcher, identities)
-        credentials = CredentialService(identities, store, resolver, allow_embedded_keys=config.allow_embedded_keys)
-        node = cls(config, store, vault, identities, fetcher, resolver, TokenService(store), credentials)
+        status, checker = make_status(config, store, identities, fetcher, resolver)
+        credentials = CredentialService(identities, store, resolver, allow_embedded_keys=config.allow_embedded_keys,
+                                        status=status, status_checker=checker,
+                                        status_list_entries=config.status_list_entries)
+        node = cls(config, store, vault, identities, fetcher, resolver, TokenService(store), credentials, status,
+                   checker)
         node._data_version = await store.data_version()
         return node
 
@@ -103,6 +125,7 @@ class Node:
         await self.identities.load()
         for did in before | {identity.did for identity in self.identities.list()}:
             self.resolver.invalidate(did)
+        self.status_checker.invalidate()  # the CLI may have revoked or suspended credentials
         log.info("reloaded identities and keys changed by another process")
         return True
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,8 +17,11 @@ from vcnode.did.resolver import Resolver
 from vcnode.errors import InvalidInput, NotFound, VcnodeError
 from vcnode.identity.service import IdentityService
 from vcnode.proofs import DEFAULT_SUITE, SUITES
+from vcnode.status.check import StatusChecker
+from vcnode.status.entries import status_entry, with_status
+from vcnode.status.service import StatusService
 from vcnode.store.base import Store
-from vcnode.store.records import CredentialRecord
+from vcnode.store.records import CredentialRecord, StatusListSpec
 
 
 def select_suite(options: dict[str, Any]) -> str:
@@ -52,11 +55,15 @@ class CredentialService:
     """Issuing and verifying for one node."""
 
     def __init__(self, identities: IdentityService, store: Store, resolver: Resolver, *,
-                 allow_embedded_keys: bool = False) -> None:
+                 allow_embedded_keys: bool = False, status: StatusService | None = None,
+                 status_checker: StatusChecker | None = None, status_list_entries: int = 131_072) -> None:
         self._identities = identities
         self._store = store
         self._resolver = resolver
         self._allow_embedded_keys = allow_embedded_keys
+        self._status = status
+        self._checker = status_checker
+        self._list_entries = status_list_entries
 
     def issuer_of(self, credential: Any) -> str:
         """The identity of this node that must sign ``credential``; a clear error when it is not held."""
@@ -72,14 +79,35 @@ class CredentialService:
                               status=422) from None
         return did
 
-    async def issue(self, credential: Any, *, suite: str = DEFAULT_SUITE) -> Issued:
-        """Sign ``credential`` with its issuer's active key and store the result."""
+    async def issue(self, credential: Any, *, suite: str = DEFAULT_SUITE,
+                    status: list[StatusListSpec] | tuple[StatusListSpec, ...] = ()) -> Issued:
+        """Sign ``credential`` with its issuer's active key and store the result. For each ``status`` spec
+        the credential gets a ``credentialStatus`` entry; indexes and the credential are stored in one
+        transaction, so an index is never handed out without its credential or twice."""
         did = self.issuer_of(credential)
-        signed = issue_credential(credential, self._identities.signing_key(did), suite=suite)
-        record_id = signed.get("id") if isinstance(signed.get("id"), str) else f"urn:uuid:{uuid.uuid4()}"
-        created = datetime.now(UTC).isoformat()
-        await self._store.save_credential(CredentialRecord(record_id, did, orjson.dumps(signed).decode(), created))
+        key = self._identities.signing_key(did)
+        record_id = credential.get("id") if isinstance(credential.get("id"), str) else f"urn:uuid:{uuid.uuid4()}"
+        async with self._store.issuance() as transaction:
+            entries = []
+            for spec in status:
+                [allocation] = await transaction.allocate(did, self.list_spec(spec), [record_id])
+                entries.append(status_entry(self.status_service.list_url(allocation.list_id), allocation))
+            signed = issue_credential(with_status(credential, entries) if entries else credential, key, suite=suite)
+            created = datetime.now(UTC).isoformat()
+            await transaction.save_credentials([CredentialRecord(record_id, did, orjson.dumps(signed).decode(),
+                                                                 created)])
         return Issued(signed, record_id)
+
+    @property
+    def status_service(self) -> StatusService:
+        """The node's status lists (issuing with status needs them)."""
+        if self._status is None:
+            raise VcnodeError("this node has no status lists configured", code="statusUnavailable", status=503)
+        return self._status
+
+    def list_spec(self, spec: StatusListSpec) -> StatusListSpec:
+        """``spec`` with the node's configured list length."""
+        return replace(spec, entries=self._list_entries)
 
     async def get(self, credential_id: str) -> dict[str, Any]:
         """A credential this node issued."""
@@ -98,7 +126,7 @@ class CredentialService:
         if checks is not None and not (isinstance(checks, list) and all(isinstance(c, str) for c in checks)):
             raise InvalidInput("options.checks must be a list of check names")
         return VerifyOptions(challenge=challenge, domain=domain, allow_embedded_keys=self._allow_embedded_keys,
-                             checks=frozenset(checks) if checks is not None else None)
+                             status=self._checker, checks=frozenset(checks) if checks is not None else None)
 
     async def verify_credential(self, credential: Any, options: dict[str, Any] | None = None) -> Report:
         """Verify any credential (no store access: this is the hot path)."""

@@ -9,7 +9,7 @@ import ssl
 
 from aiohttp import web
 
-from vcnode.http import did_routes, health_routes, vcapi_routes
+from vcnode.http import did_routes, health_routes, status_routes, vcapi_routes
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.middleware import problem_middleware
 from vcnode.node import Node
@@ -30,6 +30,7 @@ def build_app(node: Node) -> web.Application:
     health_routes.add_routes(app)
     did_routes.add_routes(app)
     vcapi_routes.add_routes(app)
+    status_routes.add_routes(app)
     return app
 
 

@@ -13,6 +13,7 @@ from vcnode.credentials.service import select_suite
 from vcnode.http.body import BadRequest, optional_object, read_json_object
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.problem import PROBLEM_JSON, json_response, problem_type
+from vcnode.status.entries import status_requests
 
 
 def _report_response(report: Report) -> web.Response:
@@ -33,10 +34,11 @@ async def issue(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     if not isinstance(body.get("credential"), dict):
         raise BadRequest("the body needs a 'credential' object")
-    suite = select_suite(optional_object(body, "options"))
+    options = optional_object(body, "options")
+    suite, status = select_suite(options), status_requests(options)
     did = node.credentials.issuer_of(body["credential"])
     node.tokens.check_identity(token, did)
-    issued = await node.credentials.issue(body["credential"], suite=suite)
+    issued = await node.credentials.issue(body["credential"], suite=suite, status=status)
     response = json_response({"verifiableCredential": issued.credential}, status=201)
     response.headers["Location"] = "/credentials/" + quote(issued.record_id, safe=":")
     return response

@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-from vcnode.store.records import CredentialRecord, IdentityRecord, KeyRecord, TokenRecord
+from vcnode.store.records import (
+    CredentialRecord,
+    IdentityRecord,
+    KeyRecord,
+    StatusAllocation,
+    StatusChange,
+    StatusListRecord,
+    StatusListSpec,
+    TokenRecord,
+)
+
+
+class Issuance(Protocol):
+    """Work done inside one write transaction: status indexes handed out and the credentials that carry
+    them are stored together, or neither is."""
+
+    async def allocate(self, issuer: str, spec: StatusListSpec, credential_ids: list[str]) -> list[StatusAllocation]:
+        """One random, never used index per credential in the issuer's open list of this kind (new lists as
+        they fill), in the order of ``credential_ids``."""
+        ...
+
+    async def save_credentials(self, records: list[CredentialRecord]) -> None:
+        """Store issued credentials."""
+        ...
 
 
 class Store(Protocol):
@@ -88,4 +112,33 @@ class Store(Protocol):
 
     async def existing_credentials(self, ids: list[str]) -> set[str]:
         """Which of ``ids`` are already stored."""
+        ...
+
+    def issuance(self) -> AbstractAsyncContextManager[Issuance]:
+        """A write transaction for issuing: committed when the block ends, rolled back if it raises."""
+        ...
+
+    async def get_status_list(self, list_id: str) -> StatusListRecord | None:
+        """One status list by id."""
+        ...
+
+    async def list_status_lists(self, issuer: str | None = None) -> list[StatusListRecord]:
+        """Every status list (of one issuer), oldest first."""
+        ...
+
+    async def change_status(self, change: StatusChange) -> StatusChange:
+        """Set one entry to ``change.after`` and append ``change`` to the audit log, atomically; returns the
+        change with ``before`` filled in. Bumps the list's version when the value changes."""
+        ...
+
+    async def publish_status_list(self, list_id: str, version: int, document: str, until: str) -> None:
+        """Keep the signed list credential for ``version`` (ignored if a newer one is already kept)."""
+        ...
+
+    async def status_changes(self, credential_id: str | None = None, limit: int = 1000) -> list[StatusChange]:
+        """The audit log, newest first (of one credential, or all)."""
+        ...
+
+    async def status_indexes(self, credential_ids: list[str]) -> list[tuple[str, str, int]]:
+        """(credential id, list id, index) of every index handed out to these credentials."""
         ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import secrets
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,17 @@ from pathlib import Path
 import aiosqlite
 
 from vcnode.errors import Conflict, NotFound, VcnodeError
-from vcnode.store.records import CredentialRecord, IdentityRecord, KeyRecord, TokenRecord
+from vcnode.status.bitstring import get_entry, new_bitstring, set_entry
+from vcnode.store.records import (
+    CredentialRecord,
+    IdentityRecord,
+    KeyRecord,
+    StatusAllocation,
+    StatusChange,
+    StatusListRecord,
+    StatusListSpec,
+    TokenRecord,
+)
 
 _IDENTITY_COLUMNS = "did, method, name, web_path, is_default, created"
 _KEY_COLUMNS = "id, identity_did, key_type, public_multikey, sealed_secret, valid_from, valid_until, active"
@@ -206,6 +217,65 @@ class SqliteStore:
                 found.update([row[0] async for row in cursor])
         return found
 
+    @asynccontextmanager
+    async def issuance(self) -> AsyncIterator[SqliteIssuance]:
+        async with self._transaction() as db:
+            yield SqliteIssuance(db)
+
+    async def get_status_list(self, list_id: str) -> StatusListRecord | None:
+        async with self.db.execute(f"SELECT {_LIST_COLUMNS} FROM status_lists WHERE id = ?", (list_id,)) as cursor:
+            row = await cursor.fetchone()
+        return _status_list(row) if row else None
+
+    async def list_status_lists(self, issuer: str | None = None) -> list[StatusListRecord]:
+        where, args = ("WHERE issuer = ?", (issuer,)) if issuer else ("", ())
+        async with self.db.execute(f"SELECT {_LIST_COLUMNS} FROM status_lists {where} ORDER BY created, id",
+                                   args) as cursor:
+            return [_status_list(row) async for row in cursor]
+
+    async def change_status(self, change: StatusChange) -> StatusChange:
+        async with self._transaction() as db:
+            async with db.execute("SELECT bits, status_size FROM status_lists WHERE id = ?",
+                                  (change.list_id,)) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                raise NotFound(f"no status list {change.list_id}")
+            bits, size = bytearray(row[0]), int(row[1])
+            before = get_entry(bits, change.index, size)
+            done = dataclasses.replace(change, before=before)
+            if before != change.after:
+                set_entry(bits, change.index, change.after, size)
+                await db.execute("UPDATE status_lists SET bits = ?, version = version + 1 WHERE id = ?",
+                                 (bytes(bits), change.list_id))
+            await db.execute("INSERT INTO status_changes (at, actor, credential_id, list_id, idx, purpose, before, "
+                             "after, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             (done.at, done.actor, done.credential_id, done.list_id, done.index, done.purpose,
+                              done.before, done.after, done.reason))
+        return done
+
+    async def publish_status_list(self, list_id: str, version: int, document: str, until: str) -> None:
+        async with self._transaction() as db:
+            # Never replace a publication of a newer version (another process may have re-signed meanwhile).
+            await db.execute("UPDATE status_lists SET published = ?, published_version = ?, published_until = ? "
+                             "WHERE id = ? AND COALESCE(published_version, -1) <= ?",
+                             (document, version, until, list_id, version))
+
+    async def status_changes(self, credential_id: str | None = None, limit: int = 1000) -> list[StatusChange]:
+        where, args = ("WHERE credential_id = ?", (credential_id, limit)) if credential_id else ("", (limit,))
+        async with self.db.execute("SELECT at, actor, credential_id, list_id, idx, purpose, before, after, reason "
+                                   f"FROM status_changes {where} ORDER BY seq DESC LIMIT ?", args) as cursor:
+            return [StatusChange(*row) async for row in cursor]
+
+    async def status_indexes(self, credential_ids: list[str]) -> list[tuple[str, str, int]]:
+        found: list[tuple[str, str, int]] = []
+        for start in range(0, len(credential_ids), 500):
+            chunk = credential_ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with self.db.execute(f"SELECT credential_id, list_id, idx FROM status_entries "
+                                       f"WHERE credential_id IN ({marks})", chunk) as cursor:
+                found.extend([(row[0], row[1], int(row[2])) async for row in cursor])
+        return found
+
     async def get_credential(self, credential_id: str) -> CredentialRecord | None:
         async with self.db.execute("SELECT id, issuer, document, created FROM credentials WHERE id = ?",
                                    (credential_id,)) as cursor:
@@ -214,6 +284,81 @@ class SqliteStore:
 
 
 _TOKEN_COLUMNS = "id, token_hash, scopes, identity, created, revoked"
+_LIST_COLUMNS = ("id, issuer, purpose, status_size, messages, entries, allocated, bits, version, published, "
+                 "published_version, published_until, created")
+
+
+def _status_list(row: sqlite3.Row | tuple) -> StatusListRecord:
+    return StatusListRecord(row[0], row[1], row[2], int(row[3]), row[4], int(row[5]), int(row[6]), bytes(row[7]),
+                            int(row[8]), row[9], row[10], row[11], row[12])
+
+
+class SqliteIssuance:
+    """Status index allocation and credential storage inside one ``BEGIN IMMEDIATE`` transaction."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def allocate(self, issuer: str, spec: StatusListSpec, credential_ids: list[str]) -> list[StatusAllocation]:
+        """A random, never used index for each credential, in the issuer's open list of this kind (a new list
+        when it fills). The write lock is held, so no other writer can take the same index meanwhile."""
+        out: list[StatusAllocation] = []
+        pending = list(credential_ids)
+        while pending:
+            list_id, free = await self._open_list(issuer, spec)
+            take = pending[:free]
+            indexes = await self._free_indexes(list_id, spec.entries, len(take))
+            await self._db.executemany("INSERT INTO status_entries (list_id, idx, credential_id) VALUES (?, ?, ?)",
+                                       [(list_id, i, c) for i, c in zip(indexes, take, strict=True)])
+            await self._db.execute("UPDATE status_lists SET allocated = allocated + ? WHERE id = ?",
+                                   (len(take), list_id))
+            out.extend(StatusAllocation(c, list_id, i, spec) for i, c in zip(indexes, take, strict=True))
+            pending = pending[free:]
+        return out
+
+    async def save_credentials(self, records: list[CredentialRecord]) -> None:
+        await self._db.executemany("INSERT OR REPLACE INTO credentials (id, issuer, document, created) "
+                                   "VALUES (?, ?, ?, ?)", [(r.id, r.issuer, r.document, r.created) for r in records])
+
+    async def _open_list(self, issuer: str, spec: StatusListSpec) -> tuple[str, int]:
+        async with self._db.execute("SELECT id, entries - allocated FROM status_lists WHERE issuer = ? AND purpose = ? "
+                                    "AND status_size = ? AND messages IS ? AND allocated < entries "
+                                    "ORDER BY created, id LIMIT 1",
+                                    (issuer, spec.purpose, spec.status_size, spec.messages)) as cursor:
+            row = await cursor.fetchone()
+        if row is not None:
+            return row[0], int(row[1])
+        list_id = secrets.token_urlsafe(12)
+        await self._db.execute(f"INSERT INTO status_lists ({_LIST_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 1, NULL, "
+                               "NULL, NULL, ?)", (list_id, issuer, spec.purpose, spec.status_size, spec.messages,
+                                                  spec.entries, bytes(new_bitstring(spec.entries, spec.status_size)),
+                                                  datetime.now(UTC).isoformat()))
+        return list_id, spec.entries
+
+    async def _free_indexes(self, list_id: str, entries: int, count: int) -> list[int]:
+        """``count`` distinct unused indexes, uniformly at random (CSPRNG: an index says nothing about when
+        or to whom it was given)."""
+        chosen: set[int] = set()
+        for _ in range(8):  # random probing; dense lists fall through to the exact method below
+            candidates = list({secrets.randbelow(entries) for _ in range(2 * (count - len(chosen)) + 8)} - chosen)
+            used = await self._used(list_id, candidates)
+            chosen.update(index for index in candidates if index not in used)
+            if len(chosen) >= count:
+                return list(chosen)[:count]
+        async with self._db.execute("SELECT idx FROM status_entries WHERE list_id = ?", (list_id,)) as cursor:
+            taken = {row[0] async for row in cursor} | chosen
+        free = [index for index in range(entries) if index not in taken]
+        return [*chosen, *secrets.SystemRandom().sample(free, count - len(chosen))]
+
+    async def _used(self, list_id: str, candidates: list[int]) -> set[int]:
+        used: set[int] = set()
+        for start in range(0, len(candidates), 500):
+            chunk = candidates[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with self._db.execute(f"SELECT idx FROM status_entries WHERE list_id = ? AND idx IN ({marks})",
+                                        [list_id, *chunk]) as cursor:
+                used.update([row[0] async for row in cursor])
+        return used
 
 
 def _token(row: sqlite3.Row | tuple) -> TokenRecord:

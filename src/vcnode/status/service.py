@@ -1,0 +1,150 @@
+"""The issuer side of status lists: entries for new credentials, status changes, and the signed lists.
+
+A change only flips bits and bumps the list's version; the list credential is re-signed when it is next
+asked for (``published``), so a thousand revocations cost one signature. A published list is also
+re-signed when half its validity has passed, so a served list is never close to expiring.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from vcnode.credentials.issue import issue_credential
+from vcnode.credentials.model import VC_V2
+from vcnode.errors import Conflict, InvalidInput, NotFound
+from vcnode.identity.service import IdentityService
+from vcnode.proofs.verify import parse_datetime
+from vcnode.status.bitstring import encode_list
+from vcnode.status.entries import LIST_CREDENTIAL_TYPE, LIST_TYPE
+from vcnode.store.base import Store
+from vcnode.store.records import StatusChange, StatusListRecord
+
+
+@dataclass(frozen=True)
+class PublishedList:
+    """A signed status list credential ready to serve."""
+
+    document: bytes
+    etag: str
+    max_age: int
+    version: int
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """The outcome of a status change."""
+
+    credential_id: str
+    purpose: str
+    list_url: str
+    index: int
+    before: int
+    after: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"credentialId": self.credential_id, "statusPurpose": self.purpose, "statusListCredential":
+                self.list_url, "statusListIndex": str(self.index), "before": self.before, "after": self.after}
+
+
+class StatusService:
+    """Status lists of the identities this node holds."""
+
+    def __init__(self, store: Store, identities: IdentityService, *, base_url: str, ttl: float,
+                 validity: float) -> None:
+        self._store = store
+        self._identities = identities
+        self._base_url = base_url.rstrip("/")
+        self._ttl = ttl
+        self._validity = validity
+        #: Called with a list's URL after one of its entries changed (the node drops its cached copy).
+        self.on_change: Callable[[str], None] | None = None
+
+    def list_url(self, list_id: str) -> str:
+        """Where the list credential is served."""
+        return f"{self._base_url}/status/{list_id}"
+
+    def list_id(self, url: str) -> str | None:
+        """The id of one of this node's lists from its URL, else None."""
+        prefix = f"{self._base_url}/status/"
+        return url[len(prefix):] if url.startswith(prefix) and "/" not in url[len(prefix):] else None
+
+    async def update(self, credential_id: str, purpose: str, value: int, *, actor: str,
+                     reason: str | None = None) -> StatusUpdate:
+        """Set the ``purpose`` entry of a credential this node issued to ``value`` (1 sets the bit) and log
+        it. :class:`NotFound` for an unknown credential, :class:`Conflict` when it has no such entry."""
+        if await self._store.get_credential(credential_id) is None:
+            raise NotFound(f"this node issued no credential {credential_id[:200]!r}")
+        for _, list_id, index in await self._store.status_indexes([credential_id]):
+            record = await self._store.get_status_list(list_id)
+            if record is None or record.purpose != purpose:
+                continue
+            if not 0 <= value < (1 << record.status_size):
+                raise InvalidInput(f"status {value} does not fit the list's statusSize {record.status_size}")
+            change = await self._store.change_status(StatusChange(
+                at=_now().isoformat(), actor=actor, credential_id=credential_id, list_id=list_id, index=index,
+                purpose=purpose, before=0, after=value, reason=reason))
+            url = self.list_url(list_id)
+            if self.on_change is not None and change.before != change.after:
+                self.on_change(url)
+            return StatusUpdate(credential_id, purpose, url, index, change.before, change.after)
+        raise Conflict(f"credential {credential_id[:200]} was issued without a {purpose[:40]} status entry")
+
+    async def published(self, list_id: str) -> PublishedList:
+        """The signed list credential, re-signed first if the list changed or half its validity passed."""
+        record = await self._store.get_status_list(list_id)
+        if record is None:
+            raise NotFound(f"no status list {list_id[:80]!r}")
+        now = _now()
+        until = parse_datetime(record.published_until) if record.published_until else None
+        fresh = (record.published is not None and record.published_version == record.version
+                 and until is not None and (until - now).total_seconds() > self._validity / 2)
+        document = record.published if fresh and record.published else await self._sign(record, now)
+        body = document.encode()
+        return PublishedList(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', int(self._ttl), record.version)
+
+    async def _sign(self, record: StatusListRecord, now: datetime) -> str:
+        url = self.list_url(record.id)
+        until = now + timedelta(seconds=self._validity)
+        credential = {
+            "@context": [VC_V2], "id": url, "type": ["VerifiableCredential", LIST_CREDENTIAL_TYPE],
+            "issuer": record.issuer, "validFrom": _stamp(now), "validUntil": _stamp(until),
+            "credentialSubject": {"id": f"{url}#list", "type": LIST_TYPE, "statusPurpose": record.purpose,
+                                  "encodedList": encode_list(record.bits), "ttl": int(self._ttl * 1000)},
+        }
+        signed = issue_credential(credential, self._identities.signing_key(record.issuer))
+        document = orjson.dumps(signed).decode()
+        await self._store.publish_status_list(record.id, record.version, document, until.isoformat())
+        return document
+
+    async def log(self, credential_id: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """The audit log, newest first, as JSON objects."""
+        return [{"at": c.at, "actor": c.actor, "credentialId": c.credential_id, "statusPurpose": c.purpose,
+                 "statusListCredential": self.list_url(c.list_id), "statusListIndex": str(c.index),
+                 "before": c.before, "after": c.after, "reason": c.reason}
+                for c in await self._store.status_changes(credential_id, limit)]
+
+
+def message_for(messages: str | None, value: int) -> str | None:
+    """The statusMessage text for ``value`` in a message list, if it names one."""
+    for item in json.loads(messages) if messages else []:
+        try:
+            if int(item["status"], 16) == value:
+                return str(item["message"])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

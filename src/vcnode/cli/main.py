@@ -226,7 +226,7 @@ async def cmd_issue(args: argparse.Namespace) -> int:
     async def action(node: Any) -> int:
         if isinstance(credential, dict) and "issuer" not in credential:
             credential["issuer"] = node.identities.default_did
-        issued = await node.credentials.issue(credential, suite=args.suite)
+        issued = await node.credentials.issue(credential, suite=args.suite, status=_status_specs(args.status))
         output = orjson.dumps(issued.credential, option=orjson.OPT_INDENT_2)
         if args.out:
             with open(args.out, "wb") as handle:
@@ -234,6 +234,81 @@ async def cmd_issue(args: argparse.Namespace) -> int:
             print(f"issued {issued.record_id} -> {args.out}", file=sys.stderr)
         else:
             sys.stdout.write(output.decode() + "\n")
+        return 0
+    return await _with_node(args, action)
+
+
+def _status_specs(purposes: str | None) -> list[Any]:
+    """``--status revocation,suspension`` as status requests (none when the flag is absent)."""
+    from vcnode.status.entries import status_requests
+
+    names = [name.strip() for name in (purposes or "").split(",") if name.strip()]
+    return status_requests({"statusPurpose": names}) if names else []
+
+
+def _actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name (e.g. a container without /etc/passwd entry)
+        return f"cli:uid-{os.getuid()}"
+
+
+def _status_command(purpose: str, value: int, verb: str) -> Callable[[argparse.Namespace], Awaitable[int]]:
+    async def command(args: argparse.Namespace) -> int:
+        async def action(node: Any) -> int:
+            update = await node.status.update(args.credential_id, purpose, value, actor=_actor(), reason=args.reason)
+            if args.json:
+                _print_json(update.to_json())
+            else:
+                unchanged = " (no change)" if update.before == update.after else ""
+                print(f"{verb} {update.credential_id}: {purpose} entry {update.index} of {update.list_url} "
+                      f"is now {update.after}{unchanged}")
+            return 0
+        return await _with_node(args, action)
+
+    command.__doc__ = f"Set the {purpose} status of a credential this node issued to {value}."
+    return command
+
+
+cmd_revoke = _status_command("revocation", 1, "revoked")
+cmd_suspend = _status_command("suspension", 1, "suspended")
+cmd_unsuspend = _status_command("suspension", 0, "unsuspended")
+
+
+async def cmd_status_log(args: argparse.Namespace) -> int:
+    """The audit log of status changes, newest first."""
+    async def action(node: Any) -> int:
+        entries = await node.status.log(args.credential, args.limit)
+        if args.json:
+            _print_json(entries)
+            return 0
+        if not entries:
+            print("no status changes")
+        for entry in entries:
+            reason = f"  reason: {entry['reason']}" if entry["reason"] else ""
+            print(f"{entry['at']}  {entry['actor']:<16} {entry['credentialId']}  {entry['statusPurpose']} "
+                  f"{entry['before']} -> {entry['after']}{reason}")
+        return 0
+    return await _with_node(args, action)
+
+
+async def cmd_status_lists(args: argparse.Namespace) -> int:
+    """The status lists this node publishes."""
+    async def action(node: Any) -> int:
+        lists = [{"url": node.status.list_url(r.id), "issuer": r.issuer, "statusPurpose": r.purpose,
+                  "statusSize": r.status_size, "entries": r.entries, "allocated": r.allocated,
+                  "version": r.version, "published": r.published_version == r.version}
+                 for r in await node.store.list_status_lists()]
+        if args.json:
+            _print_json(lists)
+            return 0
+        if not lists:
+            print("no status lists yet (issue a credential with --status)")
+        for item in lists:
+            print(f"{item['url']}  {item['statusPurpose']:<11} {item['allocated']:>7}/{item['entries']} used  "
+                  f"version {item['version']}{'' if item['published'] else ' (re-signed on next fetch)'}")
         return 0
     return await _with_node(args, action)
 
@@ -252,6 +327,10 @@ def print_report(report: dict[str, Any], title: str) -> None:
                                  for p in result.get("proofs", []))
             elif check == "issuer":
                 note = result.get("issuer", "")
+            elif check == "status":
+                note = "; ".join(f"{e.get('statusPurpose')}={e.get('status', e.get('error'))}"
+                                 + (f" ({e['message']})" if e.get("message") else "")
+                                 for e in result.get("entries", []))
         print(f"  {check:<12} {state:<12} {note}".rstrip())
     for error in report["errors"]:
         print(f"  error    {error['code']}: {error['message']}")
@@ -315,9 +394,11 @@ async def cmd_issue_batch(args: argparse.Namespace) -> int:
         issuer = args.issuer or node.identities.default_did
         identity = node.identities.get(issuer)
         profile = {"name": args.issuer_name or identity.name}
+        status = [node.credentials.list_spec(spec) for spec in _status_specs(args.status)]
         result = await issue_batch(rows, achievement=achievement, issuer_did=issuer, issuer_profile=profile,
                                    identities=node.identities, store=node.store, out_dir=Path(args.out),
-                                   suite=args.suite, progress=None if args.json else _Progress())
+                                   suite=args.suite, status=status, status_service=node.status,
+                                   progress=None if args.json else _Progress())
         if args.json:
             _print_json(result.to_json())
         else:
@@ -403,6 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("file")
     issue.add_argument("--suite", choices=suites, default="eddsa-rdfc-2022")
     issue.add_argument("--out", help="write here instead of stdout")
+    issue.add_argument("--status", metavar="PURPOSES", help="add status entries, e.g. revocation,suspension")
     issue.set_defaults(run=cmd_issue)
 
     verify = commands.add_parser("verify", help="verify a credential or presentation file")
@@ -419,8 +501,29 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--issuer", help="identity to issue with (default: the node's own)")
     batch.add_argument("--issuer-name", help="issuer profile name")
     batch.add_argument("--suite", choices=suites, default="eddsa-rdfc-2022")
+    batch.add_argument("--status", metavar="PURPOSES", help="add status entries, e.g. revocation,suspension")
     batch.add_argument("--json", action="store_true", help="a JSON summary instead of progress")
     batch.set_defaults(run=cmd_issue_batch)
+
+    for name, run, what in (("revoke", cmd_revoke, "revoke a credential this node issued (permanent in intent)"),
+                            ("suspend", cmd_suspend, "suspend a credential this node issued"),
+                            ("unsuspend", cmd_unsuspend, "lift a suspension")):
+        change = commands.add_parser(name, help=what)
+        change.add_argument("credential_id", metavar="ID", help="the credential's id")
+        change.add_argument("--reason", help="recorded in the audit log")
+        change.add_argument("--json", action="store_true", help="the change as JSON")
+        change.set_defaults(run=run)
+
+    status = commands.add_parser("status", help="status lists and their audit log").add_subparsers(
+        dest="status_command", required=True, metavar="SUBCOMMAND")
+    status_log = status.add_parser("log", help="status changes, newest first")
+    status_log.add_argument("--credential", metavar="ID", help="only this credential's changes")
+    status_log.add_argument("--limit", type=int, default=1000)
+    status_log.add_argument("--json", action="store_true")
+    status_log.set_defaults(run=cmd_status_log)
+    status_lists = status.add_parser("lists", help="the lists this node publishes")
+    status_lists.add_argument("--json", action="store_true")
+    status_lists.set_defaults(run=cmd_status_lists)
     return parser
 
 

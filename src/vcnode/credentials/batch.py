@@ -2,8 +2,9 @@
 
 Every row gets a deterministic credential id (from the issuer, the achievement and the row), so a batch
 that is run again — after a crash, SIGKILL or Ctrl-C — skips what is already stored and never issues a
-row twice. Each chunk is signed in memory, stored in one transaction, then written out as files
-(atomically: temp file + rename).
+row twice. Each chunk gets its status indexes, is signed and is stored in one transaction (so an index is
+never handed out without its credential, nor twice), then written out as files (atomically: temp file +
+rename).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,10 +25,12 @@ import orjson
 from vcnode.credentials.issue import issue_credential
 from vcnode.credentials.openbadges import build_open_badge
 from vcnode.errors import InvalidInput
-from vcnode.identity.service import IdentityService
+from vcnode.identity.service import IdentityService, SigningKey
 from vcnode.jsonld import canonicalize_jcs
+from vcnode.status.entries import status_entry, with_status
+from vcnode.status.service import StatusService
 from vcnode.store.base import Store
-from vcnode.store.records import CredentialRecord
+from vcnode.store.records import CredentialRecord, StatusListSpec
 
 CHUNK = 250
 _NAMESPACE = uuid.UUID("6b1c4f0e-2f39-4e0c-9d55-4d1f4c7b3a10")
@@ -78,7 +81,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 async def issue_batch(rows: list[dict[str, str]], *, achievement: dict[str, Any], issuer_did: str,
                       issuer_profile: dict[str, Any], identities: IdentityService, store: Store, out_dir: Path,
-                      suite: str, progress: Callable[[int, int], None] | None = None) -> BatchResult:
+                      suite: str, status: Sequence[StatusListSpec] = (), status_service: StatusService | None = None,
+                      progress: Callable[[int, int], None] | None = None) -> BatchResult:
     """Issue one OB 3.0 credential per row; see the module docstring for the guarantees."""
     for field in ("id", "name", "description", "criteria"):
         if field not in achievement:
@@ -90,9 +94,11 @@ async def issue_batch(rows: list[dict[str, str]], *, achievement: dict[str, Any]
     ids = [credential_id_for(issuer_did, achievement, n, row) for n, row in enumerate(rows)]
     done = await store.existing_credentials(ids)
     issued = skipped = 0
+    if status and status_service is None:
+        raise InvalidInput("issuing with status needs the node's status lists")
     for start in range(0, len(rows), CHUNK):
         chunk = list(zip(ids[start:start + CHUNK], rows[start:start + CHUNK], strict=True))
-        records, files = [], []
+        todo = []
         for credential_id, row in chunk:
             if credential_id in done:
                 skipped += 1
@@ -102,19 +108,42 @@ async def issue_batch(rows: list[dict[str, str]], *, achievement: dict[str, Any]
                     if record is not None:
                         _write_atomically(target, record.document.encode())
                 continue
-            credential = build_open_badge(
-                credential_id=credential_id, issuer={**issuer_profile, "id": issuer_did}, achievement=achievement,
-                learner_id=(row.get("id") or "").strip() or None, learner_email=(row.get("email") or "").strip()
-                or None, learner_name=(row.get("name") or "").strip() or None, valid_from=valid_from)
-            signed = issue_credential(credential, key, suite=suite)
-            document = orjson.dumps(signed)
-            records.append(CredentialRecord(credential_id, issuer_did, document.decode(), valid_from))
-            files.append((out_dir / f"{credential_id.rsplit(':', 1)[1]}.json", document))
-        if records:
-            await store.save_credentials(records)  # the chunk is stored whole or not at all
+            todo.append((credential_id, row))
+        if todo:
+            files = await _issue_chunk(todo, store=store, status=status, status_service=status_service, key=key,
+                                       suite=suite, issuer=issuer_did, profile=issuer_profile,
+                                       achievement=achievement, valid_from=valid_from, out_dir=out_dir)
             for path, document in files:
                 _write_atomically(path, document)
-            issued += len(records)
+            issued += len(files)
         if progress:
             progress(min(start + CHUNK, len(rows)), len(rows))
     return BatchResult(len(rows), issued, skipped, time.perf_counter() - started, str(out_dir))
+
+
+async def _issue_chunk(todo: list[tuple[str, dict[str, str]]], *, store: Store, status: Sequence[StatusListSpec],
+                       status_service: StatusService | None, key: SigningKey, suite: str, issuer: str,
+                       profile: dict[str, Any], achievement: dict[str, Any], valid_from: str,
+                       out_dir: Path) -> list[tuple[Path, bytes]]:
+    """Allocate status indexes, sign and store one chunk in one transaction; returns the files to write."""
+    files = []
+    async with store.issuance() as transaction:  # the chunk is stored whole or not at all
+        entries: dict[str, list[dict[str, Any]]] = {credential_id: [] for credential_id, _ in todo}
+        for spec in status:
+            for allocation in await transaction.allocate(issuer, spec, list(entries)):
+                entries[allocation.credential_id].append(status_entry(
+                    status_service.list_url(allocation.list_id), allocation))  # type: ignore[union-attr]
+        records = []
+        for credential_id, row in todo:
+            credential = build_open_badge(
+                credential_id=credential_id, issuer={**profile, "id": issuer}, achievement=achievement,
+                learner_id=(row.get("id") or "").strip() or None,
+                learner_email=(row.get("email") or "").strip() or None,
+                learner_name=(row.get("name") or "").strip() or None, valid_from=valid_from)
+            if entries[credential_id]:
+                credential = with_status(credential, entries[credential_id])
+            document = orjson.dumps(issue_credential(credential, key, suite=suite))
+            records.append(CredentialRecord(credential_id, issuer, document.decode(), valid_from))
+            files.append((out_dir / f"{credential_id.rsplit(':', 1)[1]}.json", document))
+        await transaction.save_credentials(records)
+    return files

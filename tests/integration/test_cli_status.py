@@ -107,3 +107,64 @@ def test_batch_with_status_survives_sigkill_without_reusing_an_index(tmp_path: P
     assert in_documents == sorted(held)  # each credential carries exactly the indexes recorded for it
     sample = sorted(out.glob("*.json"))[rows // 3]
     assert verify(home, sample)["verified"]
+
+
+def test_a_server_killed_during_concurrent_issuance_keeps_every_index_unique(tmp_path: Path) -> None:
+    """Many concurrent HTTP issue requests with status; SIGKILL the server mid-way, restart, issue more."""
+    import asyncio
+
+    import aiohttp
+
+    from tests.builders import badge
+    from tests.integration.test_serve import free_port, wait_for
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
+    env.update({"VCNODE_PASSPHRASE": PASSPHRASE, "VCNODE_LOG_LEVEL": "WARNING"})
+    home, port = tmp_path / "node", free_port()
+    vcnode = [sys.executable, "-m", "vcnode", "--home", str(home)]
+    subprocess.run([*vcnode, "init", "--port", str(port)], check=True, env=env, capture_output=True, timeout=60)
+    token = subprocess.run([*vcnode, "token", "create", "--scope", "issue"], check=True, env=env,
+                           capture_output=True, text=True, timeout=60).stdout.strip()
+    did = json.loads(subprocess.run([*vcnode, "identity", "list", "--json"], check=True, env=env,
+                                    capture_output=True, text=True, timeout=60).stdout)[0]["did"]
+
+    def serve() -> subprocess.Popen:
+        process = subprocess.Popen([*vcnode, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(f"http://127.0.0.1:{port}/health")
+        return process
+
+    async def issue_many(first: int, count: int, stop_after: int | None) -> int:
+        done = 0
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as session:
+            async def one(n: int) -> None:
+                nonlocal done
+                body = {"credential": badge(did, f"urn:uuid:33333333-0000-4000-8000-{n:012d}"),
+                        "options": {"statusPurpose": ["revocation", "suspension"]}}
+                try:
+                    async with session.post(f"http://127.0.0.1:{port}/credentials/issue", json=body) as response:
+                        if response.status == 201:
+                            done += 1
+                except aiohttp.ClientError:
+                    pass  # the server was killed under this request
+                if stop_after is not None and done >= stop_after:
+                    os.kill(server.pid, signal.SIGKILL)
+            await asyncio.gather(*(one(n) for n in range(first, first + count)))
+        return done
+
+    server = serve()
+    try:
+        asyncio.run(issue_many(0, 400, stop_after=150))
+        server.wait(timeout=30)
+        server = serve()
+        assert asyncio.run(issue_many(1000, 100, stop_after=None)) == 100
+    finally:
+        server.kill()
+        server.wait(timeout=30)
+    held = allocations(home)
+    assert len(held) == len({(list_id, idx) for list_id, idx, _ in held})  # no index handed out twice
+    with sqlite3.connect(home / "vcnode.sqlite3") as db:
+        documents = [json.loads(d) for (d,) in db.execute("SELECT document FROM credentials")]
+    assert len(documents) >= 250
+    in_documents = sorted((entry["statusListCredential"].rsplit("/", 1)[1], int(entry["statusListIndex"]), d["id"])
+                          for d in documents for entry in d["credentialStatus"])
+    assert in_documents == sorted(held)  # every stored credential kept its entries, and no entry is orphaned

@@ -30,6 +30,7 @@ from vcnode.http.app import SERVER_LIMITS, build_app
 from vcnode.identity.service import SigningKey
 from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.node import Node, initialise
+from vcnode.status.entries import status_requests
 
 NODE_DID = "did:web:example.edu"
 FOREIGN_DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
@@ -52,6 +53,8 @@ class ServerThread:
         self.runner: web.AppRunner | None = None
         self.port = 0
         self.token = ""
+        self.status_token = ""
+        self.with_status: dict[str, Any] = {}
         self.signed: list[dict[str, Any]] = []
         self.presentation: dict[str, Any] = {}
 
@@ -75,6 +78,10 @@ class ServerThread:
                                                                  "allow_http_hosts": ["127.0.0.1"]})
         self.node = await initialise(config, did_method="web", environ=env)
         _, self.token = await self.node.tokens.create(["issue"])
+        _, self.status_token = await self.node.tokens.create(["status"])
+        self.with_status = (await self.node.credentials.issue(
+            badge(NODE_DID, "urn:uuid:5a5a5a5a-0000-4000-8000-000000000001"),
+            status=status_requests({"statusPurpose": ["revocation", "suspension"]}))).credential
         for suite in ("eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020"):
             self.signed.append((await self.node.credentials.issue(badge(NODE_DID), suite=suite)).credential)
         pair = Ed25519KeyPair.generate()
@@ -165,10 +172,17 @@ wild_values = st.recursive(wild_scalars, lambda children: st.lists(children, max
                            | st.dictionaries(keys, children, max_size=5), max_leaves=25)
 suite_names = st.sampled_from([None, "DataIntegrityProof", "Ed25519Signature2020", "eddsa-rdfc-2022",
                                "eddsa-jcs-2022", "ecdsa-rdfc-2019", ""])
+purposes = st.sampled_from(["revocation", "suspension", "message", ["revocation", "suspension"], ""])
+status_request = st.fixed_dictionaries({}, optional={
+    "type": st.sampled_from(["BitstringStatusListEntry", "StatusList2021Entry"]) | json_values,
+    "statusPurpose": purposes | json_values, "statusSize": st.integers(-2, 10) | json_values,
+    "statusMessage": st.just([{"status": "0x0", "message": "a"}, {"status": "0x1", "message": "b"}]) | json_values})
 options = st.one_of(
     st.fixed_dictionaries({}, optional={"type": suite_names | json_values, "cryptosuite": suite_names | json_values,
                                         "challenge": st.just("abc") | json_values,
-                                        "domain": st.just("employer.example") | json_values}),
+                                        "domain": st.just("employer.example") | json_values,
+                                        "statusPurpose": purposes | json_values,
+                                        "credentialStatus": status_request | st.lists(status_request, max_size=3)}),
     json_values)
 content_types = st.one_of(
     st.sampled_from(["application/json", "application/ld+json", "application/vc+json",
@@ -362,3 +376,30 @@ def test_resolve_never_fails(server: ServerThread, did: str, safe: str, accept: 
 def test_get_credential_never_fails(server: ServerThread, credential_id: str, safe: str, with_token: bool) -> None:
     headers = {"Authorization": f"Bearer {server.token}"} if with_token else {}
     server.check("GET", "/credentials/" + quote(credential_id, safe=safe), headers=headers)
+
+
+status_changes = st.fixed_dictionaries({}, optional={
+    "credentialId": st.sampled_from(["urn:uuid:5a5a5a5a-0000-4000-8000-000000000001", "urn:uuid:x", ""]) | json_values,
+    "credentialStatus": st.fixed_dictionaries({}, optional={
+        "type": st.sampled_from(["BitstringStatusListEntry", "BitstringStatusList"]) | json_values,
+        "statusPurpose": purposes | json_values}) | json_values,
+    "status": st.booleans() | st.integers(-5, 300) | json_values, "reason": st.text(max_size=20) | json_values})
+
+
+@FUZZ
+@given(body=st.builds(encode, status_changes) | st.builds(encode, wild_values), with_token=st.booleans())
+def test_status_changes_never_fail(server: ServerThread, body: bytes, with_token: bool) -> None:
+    headers = {"Content-Type": "application/json"}
+    if with_token:
+        headers["Authorization"] = f"Bearer {server.status_token}"
+    server.check("POST", "/credentials/status", body, headers)
+    # Whatever was changed, the credential still verifies or fails with a status code, never a crash.
+    server.check("POST", "/credentials/verify", encode({"verifiableCredential": server.with_status}),
+                 {"Content-Type": "application/json"})
+
+
+@FUZZ
+@given(list_id=st.text(max_size=100), safe=st.sampled_from(["", ":/%"]),
+       etag=st.none() | st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40))
+def test_get_status_list_never_fails(server: ServerThread, list_id: str, safe: str, etag: str | None) -> None:
+    server.check("GET", "/status/" + quote(list_id, safe=safe), headers={"If-None-Match": etag} if etag else {})

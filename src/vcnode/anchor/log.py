@@ -1,0 +1,203 @@
+"""A node's anchor logs: appending to its own, taking in verified copies of others', witnessing, and
+detecting equivocation (two validly signed, different versions of one position of a log)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from vcnode.anchor.cid import cid_for_bytes
+from vcnode.anchor.entries import (
+    HEAD,
+    WITNESS,
+    AnchorError,
+    check_entry_shape,
+    check_head_shape,
+    entry_cid,
+    make_entry,
+    make_head,
+    make_witness,
+    status_list_statement,
+)
+from vcnode.anchor.store import AnchorStore, ListAnchor, StoredEntry
+from vcnode.did.resolver import Resolver
+from vcnode.identity.service import SigningKey
+from vcnode.proofs.verify import ProofExpectations, verify_proofs
+
+MAX_PAYLOAD = 1024 * 1024  # a status list credential is a few KB; anything near this is abuse
+
+
+@dataclass
+class IngestResult:
+    """What taking in a batch of entries did."""
+
+    accepted: int = 0
+    equivocations: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def verify_signature(document: dict[str, Any], signer: str, resolver: Resolver) -> None:
+    """The document's proof must verify and be made by a key ``signer`` controls (assertionMethod)."""
+    results = await verify_proofs(document, ProofExpectations(purpose="assertionMethod", controller=signer),
+                                  resolver)
+    if not any(result.verified for result in results):
+        reason = next((r.error["code"] for r in results if r.error), "invalidSignature")
+        raise AnchorError("invalidSignature", f"not validly signed by {signer[:120]} ({reason})")
+
+
+class AnchorLog:
+    """Anchor logs held by one node. ``keys`` gives the signing key of each DID the node owns."""
+
+    def __init__(self, store: AnchorStore, resolver: Resolver, keys: Callable[[str], SigningKey | None], *,
+                 quota_per_log: int = 64 * 1024 * 1024) -> None:
+        self.store = store
+        self._resolver = resolver
+        self._keys = keys
+        self._quota = quota_per_log
+        self._append_lock = asyncio.Lock()
+
+    async def publish_status_list(self, did: str, url: str, version: int, document: bytes) -> dict[str, Any]:
+        """Anchor a new publication of one of this node's status lists in ``did``'s log; returns the entry."""
+        cid = cid_for_bytes(document)
+        return await self.append(did, status_list_statement(url, version, cid, len(document)), {cid: document})
+
+    async def append(self, did: str, statement: dict[str, Any], blobs: dict[str, bytes]) -> dict[str, Any]:
+        """Append a statement to this node's own log for ``did`` (with the payloads it references)."""
+        key = self._keys(did)
+        if key is None:
+            raise AnchorError("notOwner", f"this node holds no key for {did[:120]}")
+        async with self._append_lock:
+            head = await self.store.head(did)
+            seq = head["seq"] + 1 if head else 1
+            entry = make_entry(key, did, seq, head["entry"] if head else None, statement)
+            cid = entry_cid(entry)
+            await self.store.append([StoredEntry(did, seq, cid, entry)], make_head(key, did, seq, cid), blobs)
+        return entry
+
+    async def ingest(self, head: dict[str, Any], entries: list[dict[str, Any]],
+                     blobs: dict[str, bytes]) -> IngestResult:
+        """Take in another node's log up to ``head``: entries after what is held, each checked (shape,
+        signature by the log's DID, seq, ``prev`` link), ending at the head's entry, with every payload they
+        reference. All or nothing. Entries may start with ones already held (senders include the last one
+        held, so a fork shows): one that differs from what is held becomes a proof of equivocation."""
+        check_head_shape(head)
+        log = head["log"]
+        await verify_signature(head, log, self._resolver)
+        result = IngestResult()
+        held = await self.store.head(log)
+        held_seq = held["seq"] if held else 0
+        if head["seq"] <= held_seq:
+            mine = await self.store.entry(log, head["seq"])
+            if mine is not None and mine.cid != head["entry"]:
+                result.equivocations.append(await self._record_equivocation(log, head["seq"], mine.document, head))
+            return result
+        expected_prev = held["entry"] if held else None
+        accepted: list[StoredEntry] = []
+        needed: dict[str, bytes] = {}
+        for entry in entries:
+            check_entry_shape(entry)
+            if entry["log"] != log:
+                raise AnchorError("brokenLink", f"an entry of another log was sent for {log[:80]}")
+            if entry["seq"] <= held_seq:  # an overlap with what is held: it must be the same entry
+                mine = await self.store.entry(log, entry["seq"])
+                if mine is not None and mine.cid != entry_cid(entry):
+                    result.equivocations.append(await self._record_equivocation(log, entry["seq"], mine.document,
+                                                                                entry))
+                    return result
+                continue
+            seq = held_seq + len(accepted) + 1
+            if entry["seq"] != seq:
+                raise AnchorError("brokenLink", f"expected entry {seq} of {log[:80]}, got {entry['seq']}")
+            if entry["prev"] != expected_prev:
+                raise AnchorError("brokenLink", f"entry {seq} does not link to entry {seq - 1}")
+            await verify_signature(entry, log, self._resolver)
+            cid = entry_cid(entry)
+            accepted.append(StoredEntry(log, seq, cid, entry))
+            expected_prev = cid
+            payload = entry["statement"].get("payload")
+            if payload is not None:
+                needed[payload] = _checked_payload(payload, entry["statement"].get("size"), blobs.get(payload))
+            if seq == head["seq"]:
+                break
+        if not accepted or accepted[-1].seq != head["seq"] or accepted[-1].cid != head["entry"]:
+            raise AnchorError("brokenLink", f"the entries do not lead to the head's entry {head['seq']}")
+        if await self.store.bytes_held(log) + sum(len(b) for b in needed.values()) > self._quota:
+            raise AnchorError("quotaExceeded", f"the payloads of {log[:80]} exceed this node's quota")
+        await self.store.append(accepted, head, needed)
+        result.accepted = len(accepted)
+        return result
+
+    async def check_equivocation(self, a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any] | None:
+        """A proof of equivocation from two documents (entries or heads) naming different CIDs for the same
+        position of one log, both validly signed by that log's owner; None when they do not conflict."""
+        pos_a, pos_b = _position(a), _position(b)
+        if pos_a[0] != pos_b[0] or pos_a[1] != pos_b[1] or pos_a[2] == pos_b[2]:
+            return None
+        for document in (a, b):
+            await verify_signature(document, pos_a[0], self._resolver)
+        return {"type": "AnchorEquivocation", "log": pos_a[0], "seq": pos_a[1], "documents": [a, b]}
+
+    async def take_equivocation(self, proof: Any) -> dict[str, Any] | None:
+        """Verify a proof of equivocation received from a peer and keep it; the proof if it is new."""
+        if not isinstance(proof, dict) or not isinstance(proof.get("documents"), list) or len(proof["documents"]) != 2:
+            raise AnchorError("malformedProof", "a proof of equivocation holds two signed documents")
+        checked = await self.check_equivocation(*proof["documents"])
+        if checked is None:
+            raise AnchorError("malformedProof", "the two documents do not conflict")
+        return checked if await self.store.add_equivocation(checked) else None
+
+    async def _record_equivocation(self, log: str, seq: int, a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+        proof = await self.check_equivocation(a, b)
+        assert proof is not None  # the caller found different CIDs at one position
+        await self.store.add_equivocation(proof)
+        return proof
+
+    async def witness(self, witness_did: str, log: str) -> dict[str, Any] | None:
+        """Sign a witness statement for the newest entry held of ``log`` (verified when it was taken in)."""
+        key = self._keys(witness_did)
+        head = await self.store.head(log)
+        if key is None or head is None or log == witness_did:
+            return None
+        statement = make_witness(key, witness_did, log, head["seq"], head["entry"])
+        await self.store.add_witness(statement)
+        return statement
+
+    async def take_witness(self, statement: Any) -> bool:
+        """Keep another node's witness statement when it is validly signed and agrees with the log held."""
+        check_head_shape(statement, WITNESS)
+        mine = await self.store.entry(statement["log"], statement["seq"])
+        if mine is None or mine.cid != statement["entry"]:
+            return False  # about entries not held (yet), or a different history: not counted
+        await verify_signature(statement, statement["witness"], self._resolver)
+        return await self.store.add_witness(statement)
+
+    async def list_anchor(self, url: str) -> tuple[ListAnchor, int, list[dict[str, Any]]] | None:
+        """The newest anchored publication of a status list, how many distinct other nodes witnessed it,
+        and any proofs that its log's owner equivocated."""
+        anchor = await self.store.list_anchor(url)
+        if anchor is None:
+            return None
+        statements = await self.store.witnesses(anchor.log, anchor.seq)
+        witnesses = {s["witness"] for s in statements if s["witness"] != anchor.log}
+        return anchor, len(witnesses), await self.store.equivocations(anchor.log)
+
+
+def _position(document: Any) -> tuple[str, int, str]:
+    """(log, seq, entry CID) that a signed entry or head vouches for."""
+    if isinstance(document, dict) and document.get("type") == HEAD:
+        check_head_shape(document)
+        return document["log"], document["seq"], document["entry"]
+    check_entry_shape(document)
+    return document["log"], document["seq"], entry_cid(document)
+
+
+def _checked_payload(cid: str, size: Any, data: bytes | None) -> bytes:
+    if data is None:
+        raise AnchorError("missingPayload", f"payload {cid} was not sent")
+    if len(data) > MAX_PAYLOAD or len(data) != size:
+        raise AnchorError("payloadTooLarge" if len(data) > MAX_PAYLOAD else "payloadMismatch",
+                          f"payload {cid} has {len(data)} bytes, expected {size}")
+    if cid_for_bytes(data) != cid:
+        raise AnchorError("payloadMismatch", f"payload does not hash to {cid}")
+    return data

@@ -1,0 +1,153 @@
+"""Where anchor logs are kept: the interface, and an in-memory implementation (simulations, tests).
+
+The node's SQLite store implements the same interface (``vcnode.store.sqlite.SqliteAnchorStore``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """One entry of a log as kept: its position, CID and the signed document."""
+
+    log: str
+    seq: int
+    cid: str
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ListAnchor:
+    """The newest anchored publication of a status list URL."""
+
+    log: str
+    seq: int
+    version: int
+    payload: str
+    time: str
+
+
+class AnchorStore(Protocol):
+    """Persistence of anchor logs, payloads, witness statements and proofs of equivocation."""
+
+    async def head(self, log: str) -> dict[str, Any] | None:
+        """The newest signed head held for ``log``."""
+        ...
+
+    async def heads(self) -> list[dict[str, Any]]:
+        """Every log's newest signed head."""
+        ...
+
+    async def entry(self, log: str, seq: int) -> StoredEntry | None:
+        """One entry."""
+        ...
+
+    async def entries(self, log: str, from_seq: int, limit: int) -> list[StoredEntry]:
+        """Entries ``from_seq`` on, at most ``limit``."""
+        ...
+
+    async def append(self, entries: list[StoredEntry], head: dict[str, Any], blobs: dict[str, bytes]) -> None:
+        """Add verified entries, their payloads and the new head, atomically."""
+        ...
+
+    async def blob(self, cid: str) -> bytes | None:
+        """A payload by CID."""
+        ...
+
+    async def list_anchor(self, url: str) -> ListAnchor | None:
+        """The newest anchored publication of a status list."""
+        ...
+
+    async def add_witness(self, statement: dict[str, Any]) -> bool:
+        """Keep a verified witness statement; False if this witness already stated this or a later seq."""
+        ...
+
+    async def witnesses(self, log: str, seq: int) -> list[dict[str, Any]]:
+        """Witness statements for ``log`` at ``seq`` or later."""
+        ...
+
+    async def add_equivocation(self, proof: dict[str, Any]) -> bool:
+        """Keep a verified proof of equivocation; False if one is already held for that log and seq."""
+        ...
+
+    async def equivocations(self, log: str | None = None) -> list[dict[str, Any]]:
+        """Proofs of equivocation (of one log, or all)."""
+        ...
+
+    async def bytes_held(self, log: str) -> int:
+        """Payload bytes held for a log (for quotas)."""
+        ...
+
+
+@dataclass
+class MemoryAnchorStore:
+    """An :class:`AnchorStore` in memory."""
+
+    _heads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _entries: dict[tuple[str, int], StoredEntry] = field(default_factory=dict)
+    _blobs: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    _lists: dict[str, ListAnchor] = field(default_factory=dict)
+    _witnesses: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    _equivocations: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+
+    async def head(self, log: str) -> dict[str, Any] | None:
+        return self._heads.get(log)
+
+    async def heads(self) -> list[dict[str, Any]]:
+        return list(self._heads.values())
+
+    async def entry(self, log: str, seq: int) -> StoredEntry | None:
+        return self._entries.get((log, seq))
+
+    async def entries(self, log: str, from_seq: int, limit: int) -> list[StoredEntry]:
+        out = []
+        seq = from_seq
+        while len(out) < limit and (log, seq) in self._entries:
+            out.append(self._entries[(log, seq)])
+            seq += 1
+        return out
+
+    async def append(self, entries: list[StoredEntry], head: dict[str, Any], blobs: dict[str, bytes]) -> None:
+        for stored in entries:
+            self._entries[(stored.log, stored.seq)] = stored
+            statement = stored.document["statement"]
+            if statement.get("type") == "StatusListPublished":
+                self._lists[statement["url"]] = ListAnchor(stored.log, stored.seq, statement["version"],
+                                                           statement["payload"], stored.document["time"])
+        for cid, data in blobs.items():
+            self._blobs[cid] = (head["log"], data)
+        self._heads[head["log"]] = head
+
+    async def blob(self, cid: str) -> bytes | None:
+        held = self._blobs.get(cid)
+        return held[1] if held else None
+
+    async def list_anchor(self, url: str) -> ListAnchor | None:
+        return self._lists.get(url)
+
+    async def add_witness(self, statement: dict[str, Any]) -> bool:
+        key = (statement["log"], statement["witness"])
+        held = self._witnesses.get(key)
+        if held is not None and held["seq"] >= statement["seq"]:
+            return False
+        self._witnesses[key] = statement
+        return True
+
+    async def witnesses(self, log: str, seq: int) -> list[dict[str, Any]]:
+        return [s for (held_log, _), s in self._witnesses.items() if held_log == log and s["seq"] >= seq]
+
+    async def add_equivocation(self, proof: dict[str, Any]) -> bool:
+        key = (proof["log"], proof["seq"])
+        if key in self._equivocations:
+            return False
+        self._equivocations[key] = proof
+        return True
+
+    async def equivocations(self, log: str | None = None) -> list[dict[str, Any]]:
+        return [p for (held_log, _), p in self._equivocations.items() if log is None or held_log == log]
+
+    async def bytes_held(self, log: str) -> int:
+        return sum(len(data) for owner, data in self._blobs.values() if owner == log)

@@ -105,3 +105,12 @@ def check_head_shape(head: Any, kind: str = HEAD) -> dict[str, Any]:
     if kind == WITNESS and not isinstance(head.get("witness"), str):
         raise AnchorError("malformedHead", "a witness statement names its witness")
     return head
+
+
+def position(document: dict[str, Any]) -> tuple[str, int, str]:
+    """(log, seq, entry CID) fixed by a signed head or a signed entry — either marks how far a log goes."""
+    if isinstance(document, dict) and document.get("type") == HEAD:
+        check_head_shape(document)
+        return document["log"], document["seq"], document["entry"]
+    check_entry_shape(document)
+    return document["log"], document["seq"], entry_cid(document)

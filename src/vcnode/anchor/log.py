@@ -10,7 +10,6 @@ from typing import Any
 
 from vcnode.anchor.cid import cid_for_bytes
 from vcnode.anchor.entries import (
-    HEAD,
     WITNESS,
     AnchorError,
     check_entry_shape,
@@ -19,6 +18,7 @@ from vcnode.anchor.entries import (
     make_entry,
     make_head,
     make_witness,
+    position,
     status_list_statement,
 )
 from vcnode.anchor.store import AnchorStore, ListAnchor, StoredEntry
@@ -69,30 +69,31 @@ class AnchorLog:
             raise AnchorError("notOwner", f"this node holds no key for {did[:120]}")
         async with self._append_lock:
             head = await self.store.head(did)
-            seq = head["seq"] + 1 if head else 1
-            entry = make_entry(key, did, seq, head["entry"] if head else None, statement)
+            _, held, prev = position(head) if head else (did, 0, None)
+            seq = held + 1
+            entry = make_entry(key, did, seq, prev, statement)
             cid = entry_cid(entry)
             await self.store.append([StoredEntry(did, seq, cid, entry)], make_head(key, did, seq, cid), blobs)
         return entry
 
     async def ingest(self, head: dict[str, Any], entries: list[dict[str, Any]],
                      blobs: dict[str, bytes]) -> IngestResult:
-        """Take in another node's log up to ``head``: entries after what is held, each checked (shape,
+        """Take in another node's log up to ``head`` (a signed head, or the last signed entry sent when a log
+        is longer than one batch): entries after what is held, each checked (shape,
         signature by the log's DID, seq, ``prev`` link), ending at the head's entry, with every payload they
         reference. All or nothing. Entries may start with ones already held (senders include the last one
         held, so a fork shows): one that differs from what is held becomes a proof of equivocation."""
-        check_head_shape(head)
-        log = head["log"]
+        log, head_seq, head_cid = position(head)
         await verify_signature(head, log, self._resolver)
         result = IngestResult()
         held = await self.store.head(log)
-        held_seq = held["seq"] if held else 0
-        if head["seq"] <= held_seq:
-            mine = await self.store.entry(log, head["seq"])
-            if mine is not None and mine.cid != head["entry"]:
-                result.equivocations.append(await self._record_equivocation(log, head["seq"], mine.document, head))
+        _, held_seq, held_cid = position(held) if held else (log, 0, None)
+        if head_seq <= held_seq:
+            mine = await self.store.entry(log, head_seq)
+            if mine is not None and mine.cid != head_cid:
+                result.equivocations.append(await self._record_equivocation(log, head_seq, mine.document, head))
             return result
-        expected_prev = held["entry"] if held else None
+        expected_prev = held_cid
         accepted: list[StoredEntry] = []
         needed: dict[str, bytes] = {}
         for entry in entries:
@@ -118,10 +119,10 @@ class AnchorLog:
             payload = entry["statement"].get("payload")
             if payload is not None:
                 needed[payload] = _checked_payload(payload, entry["statement"].get("size"), blobs.get(payload))
-            if seq == head["seq"]:
+            if seq == head_seq:
                 break
-        if not accepted or accepted[-1].seq != head["seq"] or accepted[-1].cid != head["entry"]:
-            raise AnchorError("brokenLink", f"the entries do not lead to the head's entry {head['seq']}")
+        if not accepted or accepted[-1].seq != head_seq or accepted[-1].cid != head_cid:
+            raise AnchorError("brokenLink", f"the entries do not lead to the head's entry {head_seq}")
         if await self.store.bytes_held(log) + sum(len(b) for b in needed.values()) > self._quota:
             raise AnchorError("quotaExceeded", f"the payloads of {log[:80]} exceed this node's quota")
         await self.store.append(accepted, head, needed)
@@ -131,7 +132,7 @@ class AnchorLog:
     async def check_equivocation(self, a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any] | None:
         """A proof of equivocation from two documents (entries or heads) naming different CIDs for the same
         position of one log, both validly signed by that log's owner; None when they do not conflict."""
-        pos_a, pos_b = _position(a), _position(b)
+        pos_a, pos_b = position(a), position(b)
         if pos_a[0] != pos_b[0] or pos_a[1] != pos_b[1] or pos_a[2] == pos_b[2]:
             return None
         for document in (a, b):
@@ -159,7 +160,8 @@ class AnchorLog:
         head = await self.store.head(log)
         if key is None or head is None or log == witness_did:
             return None
-        statement = make_witness(key, witness_did, log, head["seq"], head["entry"])
+        _, seq, cid = position(head)
+        statement = make_witness(key, witness_did, log, seq, cid)
         await self.store.add_witness(statement)
         return statement
 
@@ -181,15 +183,6 @@ class AnchorLog:
         statements = await self.store.witnesses(anchor.log, anchor.seq)
         witnesses = {s["witness"] for s in statements if s["witness"] != anchor.log}
         return anchor, len(witnesses), await self.store.equivocations(anchor.log)
-
-
-def _position(document: Any) -> tuple[str, int, str]:
-    """(log, seq, entry CID) that a signed entry or head vouches for."""
-    if isinstance(document, dict) and document.get("type") == HEAD:
-        check_head_shape(document)
-        return document["log"], document["seq"], document["entry"]
-    check_entry_shape(document)
-    return document["log"], document["seq"], entry_cid(document)
 
 
 def _checked_payload(cid: str, size: Any, data: bytes | None) -> bytes:

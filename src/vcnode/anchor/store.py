@@ -34,7 +34,7 @@ class AnchorStore(Protocol):
     """Persistence of anchor logs, payloads, witness statements and proofs of equivocation."""
 
     async def head(self, log: str) -> dict[str, Any] | None:
-        """The newest signed head held for ``log``."""
+        """The signed document (a head, or an entry) marking how far ``log`` is held."""
         ...
 
     async def heads(self) -> list[dict[str, Any]]:

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Gossip: rounds, messages and bytes until 99 % of nodes hold a new status list version. Not a test.
+
+An in-process simulation runs the node's own protocol code (``vcnode.p2p.gossip``, ``vcnode.anchor``)
+over a loopback transport: every message is signed, serialised and verified, every entry and payload is
+verified by every node. The issuer publishes a real signed Bitstring Status List credential (131,072
+entries, 2 % set). Scenarios: all nodes honest and online; 10 % offline; 10 % malicious (they answer
+pulls with forged entries, payloads that do not match, or broken links). Baseline, measured in the same
+run: flooding (every node forwards each new head to all its peers), the straightforward approach.
+
+    .venv/bin/python scripts/bench_gossip.py [--nodes 100 1000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import json
+import math
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from did_methods.key import KeyDriver
+from vcnode.anchor.log import AnchorLog
+from vcnode.anchor.store import MemoryAnchorStore
+from vcnode.credentials.issue import issue_credential
+from vcnode.did.resolver import Resolver
+from vcnode.identity.service import SigningKey
+from vcnode.keys.ed25519 import Ed25519KeyPair
+from vcnode.p2p.gossip import Gossip
+from vcnode.p2p.loopback import LoopbackNetwork, message_size
+from vcnode.p2p.peers import PeerTable
+from vcnode.status.bitstring import encode_list, new_bitstring, set_entry
+
+PEERS_PER_NODE = 8
+
+
+class MaliciousGossip(Gossip):
+    """Answers pulls with forged data (a changed statement, so the signature fails)."""
+
+    async def _serve_pull(self, message: dict[str, Any]) -> dict[str, Any]:
+        answer = await super()._serve_pull(message)
+        forged = copy.deepcopy(answer)
+        for entry in forged.get("entries", []):
+            entry["statement"]["version"] = entry["statement"].get("version", 0) + 1000
+        return forged
+
+
+def signer() -> SigningKey:
+    pair = Ed25519KeyPair.generate()
+    return SigningKey(f"did:key:{pair.public_multikey}#{pair.public_multikey}", pair)
+
+
+def status_list(issuer: SigningKey, rng: random.Random) -> bytes:
+    """A signed BitstringStatusListCredential with 2 % of 131,072 entries set."""
+    bits = new_bitstring(131_072)
+    for index in rng.sample(range(131_072), 2621):
+        set_entry(bits, index, 1)
+    did = issuer.verification_method.split("#")[0]
+    credential = {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "https://u1.example/status/r1",
+                  "type": ["VerifiableCredential", "BitstringStatusListCredential"], "issuer": did,
+                  "validFrom": "2026-11-23T00:00:00Z", "validUntil": "2026-12-23T00:00:00Z",
+                  "credentialSubject": {"id": "https://u1.example/status/r1#list", "type": "BitstringStatusList",
+                                        "statusPurpose": "revocation", "encodedList": encode_list(bits),
+                                        "ttl": 300000}}
+    return orjson.dumps(issue_credential(credential, issuer))
+
+
+async def holders(nodes: list[Gossip], log: str) -> list[Gossip]:
+    """The nodes holding at least one entry of ``log``."""
+    return [node for node in nodes if await node.anchors.store.head(log) is not None]
+
+
+@dataclass
+class Outcome:
+    rounds: int | None
+    reached: float
+    messages_per_node: float
+    bytes_per_node: float
+    payload: int
+    forged_accepted: int
+    seconds: float
+
+
+async def simulate(n: int, *, offline: float = 0.0, malicious: float = 0.0, flood: bool = False,
+                   seed: int = 7) -> Outcome:
+    rng = random.Random(seed)
+    resolver = Resolver([KeyDriver()])
+    network = LoopbackNetwork()
+    keys = [signer() for _ in range(n)]
+    urls = [f"loop://node-{i}" for i in range(n)]
+    bad = set(rng.sample(range(1, n), int(n * malicious)))
+    down = set(rng.sample([i for i in range(1, n) if i not in bad], int(n * offline)))
+    nodes = []
+    for i in range(n):
+        did = keys[i].verification_method.split("#")[0]
+        peers = PeerTable(rng=random.Random(seed + i))
+        for j in rng.sample([k for k in range(n) if k != i], min(PEERS_PER_NODE, n - 1)):
+            peers.add(urls[j], keys[j].verification_method.split("#")[0])
+        anchors = AnchorLog(MemoryAnchorStore(), resolver, {did: keys[i]}.get)
+        kind = MaliciousGossip if i in bad else Gossip
+        node = kind(did=did, key=keys[i], url=urls[i], anchors=anchors, resolver=resolver, peers=peers,
+                    transport=network, rng=random.Random(seed * 31 + i), measure=message_size,
+                    fanout=PEERS_PER_NODE if flood else 1, stop_after=1 if flood else 3)
+        network.add(node)
+        nodes.append(node)
+    network.offline = {urls[i] for i in down}
+    issuer = nodes[0]
+    payload = status_list(keys[0], rng)
+    started = time.perf_counter()
+    entry = await issuer.anchors.publish_status_list(issuer.did, "https://u1.example/status/r1", 1, payload)
+    issuer.published(entry)
+    honest = [node for i, node in enumerate(nodes) if i not in bad and i not in down]
+    target = math.ceil(0.99 * len(honest))
+    rounds = None
+    for round_number in range(1, 60):
+        active = [node for i, node in enumerate(nodes) if i not in down and node.has_work()]
+        if not active:
+            break
+        await asyncio.gather(*(node.step() for node in active))
+        holding = len(await holders(honest, issuer.did))
+        if rounds is None and holding >= target:
+            rounds = round_number
+    holding = await holders(honest, issuer.did)
+    real = await issuer.anchors.store.entry(issuer.did, 1)
+    kept = [await node.anchors.store.entry(issuer.did, 1) for node in holding]
+    forged = sum(1 for stored in kept if stored is None or stored.cid != real.cid)
+    online = [node for i, node in enumerate(nodes) if i not in down]
+    return Outcome(rounds, len(holding) / len(honest), sum(node.stats.sent for node in online) / len(online),
+                   sum(node.stats.bytes_sent for node in online) / len(online), len(payload), forged,
+                   time.perf_counter() - started)
+
+
+async def run(sizes: list[int]) -> list[dict[str, Any]]:
+    rows = []
+    for n in sizes:
+        for name, kwargs in (("honest", {}), ("10% offline", {"offline": 0.1}),
+                             ("10% malicious", {"malicious": 0.1}), ("flooding baseline", {"flood": True})):
+            outcome = await simulate(n, **kwargs)
+            rows.append({"nodes": n, "scenario": name, "goal_rounds": 2 * math.log2(n), **outcome.__dict__})
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--nodes", type=int, nargs="+", default=[100, 1000])
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    rows = asyncio.run(run(args.nodes))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print("Gossip of one new status list version (in-process simulation of the node's protocol code)")
+    print(f"  {'nodes':>6} {'scenario':<18} {'rounds to 99%':>14} {'goal':>6} {'reached':>8} {'msgs/node':>10} "
+          f"{'bytes/node':>11} {'x payload':>10} {'forged kept':>12} {'time':>7}")
+    for r in rows:
+        rounds = "-" if r["rounds"] is None else str(r["rounds"])
+        print(f"  {r['nodes']:>6} {r['scenario']:<18} {rounds:>14} {r['goal_rounds']:>6.1f} {r['reached']:>7.1%} "
+              f"{r['messages_per_node']:>10.1f} {r['bytes_per_node']:>11,.0f} "
+              f"{r['bytes_per_node'] / r['payload']:>9.2f}x {r['forged_accepted']:>12} {r['seconds']:>6.1f}s")
+    print(f"  payload: one signed status list credential of {rows[0]['payload']:,} bytes; bytes/node = every byte "
+          "sent (requests and answers) / nodes")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

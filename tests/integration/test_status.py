@@ -173,3 +173,28 @@ async def test_message_lists_report_the_message(client: TestClient, tokens: dict
     assert report["verified"]  # a message is information, not a failure
     [result] = report["results"]["status"]["entries"]
     assert (result["status"], result["message"]) == (2, "withdrawn by the learner")
+
+
+@pytest.mark.parametrize("entry", [
+    {"type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": True,
+     "statusListCredential": "https://example.com/status/1"},
+    {"type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": "-1",
+     "statusListCredential": "https://example.com/status/1"},
+    {"type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": "007",
+     "statusListCredential": "https://example.com/status/1"},
+    {"type": "BitstringStatusListEntry", "statusPurpose": "", "statusListIndex": "7",
+     "statusListCredential": "https://example.com/status/1"},
+    {"type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": "7",
+     "statusListCredential": "not a url"},
+])
+async def test_a_malformed_entry_written_by_the_caller_is_not_signed(client: TestClient, tokens: dict[str, str],
+                                                                     entry: dict[str, Any]) -> None:
+    credential = {**badge(NODE_DID), "credentialStatus": entry}
+    problem = await expect_problem(await issue(client, tokens["issue"], credential), 422)
+    assert "malformedValue" in [e["code"] for e in problem["errors"]]
+
+
+async def test_a_message_list_needs_a_message_for_every_value(client: TestClient, tokens: dict[str, str]) -> None:
+    request = {"statusPurpose": "message", "statusSize": 2,
+               "statusMessage": [{"status": "0x0", "message": "valid"}, {"status": "0x1", "message": "pending"}]}
+    await expect_problem(await issue(client, tokens["issue"], badge(NODE_DID), {"credentialStatus": request}), 400)

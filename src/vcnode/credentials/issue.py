@@ -15,6 +15,7 @@ from vcnode.identity.service import SigningKey
 from vcnode.jsonld import ContextRegistry
 from vcnode.proofs import DEFAULT_SUITE, suite_by_name
 from vcnode.proofs.ed25519_signature_2020 import SUITE_CONTEXT
+from vcnode.status.entries import check_issued_entries
 
 DATA_INTEGRITY_V1 = "https://w3id.org/security/data-integrity/v1"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
@@ -38,6 +39,8 @@ def prepare_credential(credential: Any) -> dict[str, Any]:
     check_credential_structure(credential, report)
     if isinstance(credential, dict) and is_open_badge(credential) and not report.errors:
         check_open_badge(credential, report)
+    if isinstance(credential, dict):
+        check_issued_entries(credential, report)
     if report.errors:
         raise InvalidCredential("; ".join(e.message for e in report.errors[:5]),
                                 extra={"errors": [e.to_json() for e in report.errors]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from vcnode.credentials.model import is_url
 from vcnode.errors import InvalidInput
 from vcnode.store.records import StatusAllocation, StatusListSpec
 
@@ -58,6 +59,8 @@ def status_requests(options: dict[str, Any]) -> list[StatusListSpec]:
 def _messages(value: Any, size: int) -> list[dict[str, str]]:
     if not isinstance(value, list) or not value:
         raise InvalidInput("a list with statusSize > 1 needs statusMessage: [{status: '0x0', message: …}, …]")
+    if len(value) != 1 << size:
+        raise InvalidInput(f"statusMessage must list all {1 << size} values of a statusSize {size} entry")
     out = []
     for item in value:
         if not (isinstance(item, dict) and isinstance(item.get("status"), str) and isinstance(item.get("message"),
@@ -70,7 +73,32 @@ def _messages(value: Any, size: int) -> list[dict[str, str]]:
         if not 0 <= number < (1 << size):
             raise InvalidInput(f"statusMessage status {item['status'][:20]!r} does not fit in statusSize {size}")
         out.append({"status": item["status"], "message": item["message"]})
+    if len({int(item["status"], 16) for item in out}) != len(out):
+        raise InvalidInput("each status value may have one statusMessage")
     return out
+
+
+def check_issued_entries(credential: dict[str, Any], report: Any) -> None:
+    """Before signing: every ``BitstringStatusListEntry`` a caller wrote into ``credentialStatus`` must be
+    well formed (Bitstring Status List §2.1; a malformed one is the spec's MALFORMED_VALUE_ERROR), so the
+    node never signs an entry no verifier can use. Verifiers stay lenient (1EdTech samples use numbers)."""
+    entries = credential.get("credentialStatus")
+    for position, entry in enumerate(entries if isinstance(entries, list) else [entries] if entries else []):
+        if not isinstance(entry, dict) or entry.get("type") != ENTRY_TYPE:
+            continue
+        path = f"credentialStatus[{position}]" if isinstance(entries, list) else "credentialStatus"
+        index, size = entry.get("statusListIndex"), entry.get("statusSize", 1)
+        problems = []
+        if not isinstance(entry.get("statusPurpose"), str) or not entry["statusPurpose"]:
+            problems.append("statusPurpose must be a non-empty string")
+        if not (isinstance(index, str) and index.isascii() and index.isdigit() and str(int(index)) == index):
+            problems.append("statusListIndex must be a string of base-10 digits")
+        if not is_url(entry.get("statusListCredential")):
+            problems.append("statusListCredential must be a URL")
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            problems.append("statusSize must be a positive integer")
+        for problem in problems:
+            report.error("structure", "malformedValue", f"{path}: {problem}", path)
 
 
 def status_entry(list_url: str, allocation: StatusAllocation) -> dict[str, Any]:

@@ -3,10 +3,11 @@
 Transport-agnostic: messages are JSON objects handed to a :class:`Transport` (HTTP between real nodes,
 a loopback in simulations), so the same code runs in both.
 
-- **Rumour (push, feedback and counter).** A node that learns a newer head of a log — its own after
-  publishing, or another's after pulling and verifying it — announces the head's summary (log, seq, entry
-  CID) to ``fanout`` random peers each round, until ``stop_after`` of them answer that they knew it already.
-  Summaries are small, so spreading costs little next to the payload.
+- **Announce (push).** A node that learns a newer head of a log — its own after publishing, or another's
+  after pulling and verifying it — announces the head's summary (log, seq, entry CID) once to up to
+  ``fanout`` of its peers, skipping those it knows have it (they announced it, or told us they knew it).
+  Peer tables are small and random, so this reaches every connected node in about log(N)/log(fanout)
+  hops, and a summary is small next to the payload it points to.
 - **Pull.** A node told of a head newer than its own pulls the missing entries (starting with the last
   one it holds, so a fork shows) with their payloads from the announcer, verifies them (``AnchorLog``) and
   becomes a source in turn. Proofs of equivocation spread the same way as heads.
@@ -94,14 +95,13 @@ class Gossip:
     resolver: Resolver
     peers: PeerTable
     transport: Transport
-    fanout: int = 1
-    stop_after: int = 3
+    fanout: int = 8
     rng: random.Random = field(default_factory=random.SystemRandom)
     measure: Callable[[dict[str, Any]], int] | None = None  # message size, for statistics
     on_equivocation: Callable[[dict[str, Any]], Awaitable[None]] | None = None
     stats: GossipStats = field(default_factory=GossipStats)
-    _rumours: dict[str, list[Any]] = field(default_factory=dict)           # log → [summary, "knew it" answers]
-    _told_by: dict[str, str] = field(default_factory=dict)                 # log → peer URL it came from
+    _rumours: dict[str, dict[str, Any]] = field(default_factory=dict)      # log → summary to announce
+    _known_by: dict[tuple[str, int], set[str]] = field(default_factory=dict)  # (log, seq) → peers that have it
     _to_pull: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # log → (peer, summary)
     _new_proofs: list[dict[str, Any]] = field(default_factory=list)
 
@@ -198,7 +198,14 @@ class Gossip:
                     self._to_pull[item["log"]] = (sender, item)
             else:
                 known.append(item["log"])
+            self._knows(item["log"], item["seq"], sender)
         return known
+
+    def _knows(self, log: str, seq: int, peer: str) -> None:
+        holders = self._known_by.setdefault((log, seq), set())
+        holders.add(peer)
+        if len(self._known_by) > 4 * MAX_HEADS:  # forget the oldest positions; at worst a peer hears twice
+            del self._known_by[next(iter(self._known_by))]
 
     async def _serve_pull(self, message: dict[str, Any]) -> dict[str, Any]:
         log, from_seq = message.get("log"), message.get("fromSeq", 1)
@@ -254,39 +261,47 @@ class Gossip:
     def published(self, head: dict[str, Any]) -> None:
         """This node appended to its own log: spread the new head."""
         item = summary(head)
-        self._rumours[item["log"]] = [item, 0]
+        self._rumours[item["log"]] = item
 
     async def step(self) -> None:
         """Pull what was announced, then push what is new. One gossip round of this node."""
         pulls, self._to_pull = self._to_pull, {}
         for log, (peer, item) in pulls.items():
-            await self._pull(peer, log, item)
+            # The announcer first; if it fails or sends invalid data, up to two others known to have it.
+            others = sorted(self._known_by.get((log, item["seq"]), set()) - {peer})
+            for source in [peer, *self.rng.sample(others, min(2, len(others)))]:
+                if await self._pull(source, log, item):
+                    break
+        rumours, self._rumours = self._rumours, {}
         proofs, self._new_proofs = self._new_proofs, []
-        if not self._rumours and not proofs:
+        if not rumours and not proofs:
             return
-        exclude = {self._told_by.get(log, "") for log in self._rumours}
-        message = self._message("announce", heads=[item for item, _ in self._rumours.values()],
-                                equivocations=proofs)
-        for peer in self.peers.sample(self.fanout, exclude):
-            answer = await self._send(peer.url, message)
-            known = answer.get("known") if isinstance(answer, dict) else None
-            for log in known if isinstance(known, list) else []:
-                if log in self._rumours:
-                    self._rumours[log][1] += 1
-        for log in [log for log, (_, misses) in self._rumours.items() if misses >= self.stop_after]:
-            del self._rumours[log]
+        batches: dict[str, list[dict[str, Any]]] = {}
+        for item in rumours.values():
+            holders = self._known_by.get((item["log"], item["seq"]), set())
+            for peer in self.peers.sample(self.fanout, holders):
+                batches.setdefault(peer.url, []).append(item)
+        if proofs:  # proofs of equivocation go to every usable peer
+            for peer in self.peers.usable():
+                batches.setdefault(peer.url, [])
+        for url, items in batches.items():
+            answer = await self._send(url, self._message("announce", heads=items, equivocations=proofs))
+            for item in items:
+                self._knows(item["log"], item["seq"], url)
+            del answer
 
-    async def _pull(self, peer: str, log: str, item: dict[str, Any]) -> None:
+    async def _pull(self, peer: str, log: str, item: dict[str, Any]) -> bool:
+        """Pull ``log`` from ``peer`` up to the announced ``item``; False when the peer failed us."""
         for _ in range(64):  # at most 64 batches of 256 entries per announcement; the rest on the next one
             held = await self.anchors.store.head(log)
             from_seq = max(1, position(held)[1]) if held else 1  # include the last entry held: a fork shows
             answer = await self._send(peer, self._message("pull", log=log, fromSeq=from_seq))
             if answer is None:
-                return
+                return False
             self.stats.pulls += 1
             head, entries, more = answer.get("head"), answer.get("entries"), answer.get("more") is True
             if head is None:
-                return
+                return False
             try:
                 if not isinstance(head, dict) or not isinstance(entries, list) or len(entries) > MAX_ENTRIES:
                     raise AnchorError("malformedEntry", f"a pull answer holds a head and at most {MAX_ENTRIES} "
@@ -298,15 +313,15 @@ class Gossip:
             except (AnchorError, ValueError):
                 self.peers.penalise(peer)
                 self.stats.invalid += 1
-                return
+                return False
             for proof in result.equivocations:
                 await self._found_equivocation(proof)
             if not result.accepted:
-                return
-            self._rumours[log] = [summary(head), 0]
-            self._told_by[log] = peer
+                return bool(result.equivocations) or position(head)[1] <= from_seq
+            self._rumours[log] = summary(head)
             if not more:
-                return
+                return True
+        return True
 
     async def anti_entropy(self) -> None:
         """Exchange head summaries, peers and witness statements with one random peer; pull what we lack."""

@@ -41,6 +41,11 @@ class Config:
     status_list_ttl: float = 300.0
     status_list_validity: float = 30 * 86_400.0
     status_fail_open: bool = False
+    peers: list[str] = field(default_factory=list)
+    gossip_interval: float = 1.0
+    anti_entropy_interval: float = 30.0
+    witness_threshold: int = 0
+    prefer_replicas: bool = False
     tls_cert: str = ""
     tls_key: str = ""
     log_level: str = "info"
@@ -80,6 +85,14 @@ class Config:
         if not 131_072 <= self.status_list_entries <= 16 * 1024 * 1024 or self.status_list_entries % 8:
             raise ConfigError("status_list_entries must be a multiple of 8 from 131072 (the spec's minimum, for "
                               f"herd privacy) to 16777216, got {self.status_list_entries}")
+        if not 0.05 <= self.gossip_interval <= 3600 or not 0.1 <= self.anti_entropy_interval <= 86_400:
+            raise ConfigError("gossip_interval must be 0.05-3600 s and anti_entropy_interval 0.1-86400 s")
+        if self.witness_threshold < 0:
+            raise ConfigError("witness_threshold must not be negative")
+        for peer in self.peers:
+            parts = urlsplit(peer)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ConfigError(f"each peer must be a node's base URL (http(s)://host[:port]), got {peer!r}")
         if not self.status_list_validity >= 3600:
             raise ConfigError("status_list_validity must be at least 3600 seconds")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

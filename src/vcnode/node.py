@@ -11,6 +11,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vcnode.anchor.lists import AnchoredFetch
+from vcnode.anchor.log import AnchorLog
 from vcnode.auth import TokenService
 from vcnode.config import Config, write_config
 from vcnode.credentials.service import CredentialService
@@ -21,10 +23,13 @@ from vcnode.errors import ConfigError, KeystoreError
 from vcnode.identity import IdentityService
 from vcnode.keys.vault import EncryptedVault, PlaintextVault, Vault, VaultParams
 from vcnode.net.fetch import SafeFetcher
+from vcnode.p2p.gossip import Gossip
+from vcnode.p2p.http import HttpTransport
+from vcnode.p2p.peers import PeerTable
 from vcnode.status.check import StatusChecker
 from vcnode.status.fetch import list_fetcher
 from vcnode.status.service import StatusService
-from vcnode.store import Store, open_store
+from vcnode.store import Store, anchor_store_for, open_store
 
 log = logging.getLogger(__name__)
 
@@ -62,15 +67,31 @@ def make_resolver(config: Config, fetcher: SafeFetcher, identities: IdentityServ
 
 
 def make_status(config: Config, store: Store, identities: IdentityService, fetcher: SafeFetcher,
-                resolver: Resolver) -> tuple[StatusService, StatusChecker]:
-    """The node's status lists, and the checker that reads any list (its own locally) when verifying."""
+                resolver: Resolver, anchors: AnchorLog) -> tuple[StatusService, StatusChecker, AnchoredFetch]:
+    """The node's status lists, and the checker that reads any list (its own locally, others checked against
+    their anchors) when verifying."""
     options = VerifyOptions(allow_embedded_keys=config.allow_embedded_keys)
     status = StatusService(store, identities, base_url=config.base_url, ttl=config.status_list_ttl,
                            validity=config.status_list_validity)
-    checker = StatusChecker(list_fetcher(fetcher, status), lambda doc: verify_status_list(doc, resolver, options),
-                            default_ttl=config.status_list_ttl, fail_open=config.status_fail_open)
+    fetch = AnchoredFetch(anchors, list_fetcher(fetcher, status), prefer_replicas=config.prefer_replicas)
+    checker = StatusChecker(fetch, lambda doc: verify_status_list(doc, resolver, options),
+                            default_ttl=config.status_list_ttl, fail_open=config.status_fail_open,
+                            witness_threshold=config.witness_threshold)
     status.on_change = checker.invalidate  # a change this node makes is seen by its next verification
-    return status, checker
+    return status, checker, fetch
+
+
+def make_gossip(config: Config, identities: IdentityService, anchors: AnchorLog, resolver: Resolver,
+                fetcher: SafeFetcher) -> Gossip | None:
+    """The node's side of the gossip protocol, speaking as its default identity (None before init)."""
+    did = identities.default_did
+    if did is None:
+        return None
+    peers = PeerTable()
+    for url in config.peers:
+        peers.add(url.rstrip("/"))
+    return Gossip(did=did, key=identities.signing_key(did), url=config.base_url, anchors=anchors, resolver=resolver,
+                  peers=peers, transport=HttpTransport(fetcher))
 
 
 @dataclass
@@ -87,6 +108,9 @@ class Node:
     credentials: CredentialService
     status: StatusService
     status_checker: StatusChecker
+    anchors: AnchorLog
+    anchored_lists: AnchoredFetch
+    gossip: Gossip | None = None
     _data_version: int = field(default=0, repr=False)
 
     @classmethod
@@ -105,14 +129,32 @@ class Node:
             await fetcher.close()
             raise
         resolver = make_resolver(config, fetcher, identities)
-        status, checker = make_status(config, store, identities, fetcher, resolver)
+        anchors = AnchorLog(anchor_store_for(store), resolver, identities.signer_for)
+        status, checker, anchored_lists = make_status(config, store, identities, fetcher, resolver, anchors)
         credentials = CredentialService(identities, store, resolver, allow_embedded_keys=config.allow_embedded_keys,
                                         status=status, status_checker=checker,
                                         status_list_entries=config.status_list_entries)
         node = cls(config, store, vault, identities, fetcher, resolver, TokenService(store), credentials, status,
-                   checker)
+                   checker, anchors, anchored_lists)
+        status.on_publish = node.anchor_publication
+        node.start_gossip()
         node._data_version = await store.data_version()
         return node
+
+    def start_gossip(self) -> None:
+        """Take part in gossip as the node's default identity (once it has one)."""
+        if self.gossip is not None:
+            return
+        self.gossip = make_gossip(self.config, self.identities, self.anchors, self.resolver, self.fetcher)
+        if self.gossip is not None:
+            self.gossip.on_ingest = lambda _log: self.status_checker.invalidate()
+            self.anchored_lists.pull_log = self.gossip.pull_from
+
+    async def anchor_publication(self, issuer: str, url: str, version: int, document: bytes) -> None:
+        """Anchor a newly signed status list in its issuer's log and announce the new head."""
+        entry = await self.anchors.publish_status_list(issuer, url, version, document)
+        if self.gossip is not None:
+            self.gossip.published(entry)
 
     async def refresh_if_changed(self) -> bool:
         """Reload identities and keys if another process (the CLI) committed to the store since the last
@@ -126,6 +168,11 @@ class Node:
         for did in before | {identity.did for identity in self.identities.list()}:
             self.resolver.invalidate(did)
         self.status_checker.invalidate()  # the CLI may have revoked or suspended credentials
+        if self.gossip is not None:  # … and anchored the re-signed lists: announce the new heads
+            for identity in self.identities.list():
+                head = await self.anchors.store.head(identity.did)
+                if head is not None:
+                    self.gossip.published(head)
         log.info("reloaded identities and keys changed by another process")
         return True
 
@@ -201,6 +248,7 @@ async def initialise(config: Config, *, did_method: str, environ: dict[str, str]
     node = await Node.open(config, environ=env)
     try:
         await node.identities.create(did_method, default=True)
+        node.start_gossip()
     except BaseException:
         await node.close()
         raise

@@ -259,6 +259,7 @@ def _status_command(purpose: str, value: int, verb: str) -> Callable[[argparse.N
     async def command(args: argparse.Namespace) -> int:
         async def action(node: Any) -> int:
             update = await node.status.update(args.credential_id, purpose, value, actor=_actor(), reason=args.reason)
+            await node.status.publish_changed()  # re-sign and anchor now; a running server announces it
             if args.json:
                 _print_json(update.to_json())
             else:

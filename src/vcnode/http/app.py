@@ -6,10 +6,11 @@ import asyncio
 import logging
 import signal
 import ssl
+import time
 
 from aiohttp import web
 
-from vcnode.http import did_routes, health_routes, status_routes, vcapi_routes
+from vcnode.http import did_routes, health_routes, p2p_routes, status_routes, vcapi_routes
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.middleware import problem_middleware
 from vcnode.node import Node
@@ -31,6 +32,7 @@ def build_app(node: Node) -> web.Application:
     did_routes.add_routes(app)
     vcapi_routes.add_routes(app)
     status_routes.add_routes(app)
+    p2p_routes.add_routes(app)
     return app
 
 
@@ -55,6 +57,7 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     watcher = asyncio.create_task(watch_store(node, STORE_WATCH_SECONDS))
+    gossiper = asyncio.create_task(gossip_loop(node))
     if ready is not None:
         ready.set()
     try:
@@ -62,6 +65,7 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
     finally:
         log.info("shutting down")
         watcher.cancel()
+        gossiper.cancel()
         await runner.cleanup()
 
 
@@ -73,3 +77,23 @@ async def watch_store(node: Node, interval: float) -> None:
             await node.refresh_if_changed()
         except Exception:  # a transient store error must not stop the server; the next tick retries
             log.exception("checking the store for changes failed")
+
+
+async def gossip_loop(node: Node) -> None:
+    """Re-sign (and so anchor) changed status lists, spread new heads, and now and then exchange state with a
+    random peer and sign witness statements for the logs held."""
+    last_exchange = 0.0
+    while True:
+        await asyncio.sleep(node.config.gossip_interval)
+        try:
+            await node.status.publish_changed()
+            if node.gossip is None:
+                continue
+            if node.gossip.has_work():
+                await node.gossip.step()
+            if time.monotonic() - last_exchange >= node.config.anti_entropy_interval:
+                last_exchange = time.monotonic()
+                await node.gossip.witness_all()
+                await node.gossip.anti_entropy()
+        except Exception:  # one bad round must not stop gossip; the next one retries
+            log.exception("gossip round failed")

@@ -82,6 +82,14 @@ class IdentityService:
         except KeyError:
             raise NotFound(f"this node holds no identity {did}") from None
 
+    def holds(self, did: str) -> bool:
+        """True when this node holds ``did`` (can sign for it)."""
+        return did in self._signers
+
+    def signer_for(self, did: str) -> SigningKey | None:
+        """The active signing key of ``did`` when this node holds it, else None."""
+        return self._signers.get(did)
+
     def keys(self, did: str | None = None) -> list[KeyRecord]:
         """Keys of one identity (newest first) or of all."""
         if did is not None:

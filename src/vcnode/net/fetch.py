@@ -149,6 +149,25 @@ class SafeFetcher:
                 raise FetchError(f"fetching {str(target)[:200]} failed: {exc}", code="unreachable") from None
         raise FetchError(f"more than {self.max_redirects} redirects fetching {url[:200]}", code="tooManyRedirects")
 
+    async def post_json(self, url: str, body: bytes) -> FetchResponse:
+        """POST a JSON body to ``url`` under the same guards as :meth:`get`; redirects are not followed (a
+        peer that moved announces its new address instead)."""
+        target = self.check_url(url)
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with self._session_for_loop().post(
+                        target, data=body, allow_redirects=False,
+                        headers={"Content-Type": "application/json", "Accept": "application/json"}) as resp:
+                    return FetchResponse(str(resp.url), resp.status, dict(resp.headers), await self._read_capped(resp))
+        except TimeoutError:
+            raise FetchError(f"timed out after {self.timeout:g} s posting to {url[:200]}", code="timeout") from None
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, AddressRefused):
+                raise FetchError(f"refusing to contact {target.host}: {exc.os_error}", code="addressRefused") from None
+            raise FetchError(f"cannot connect to {target.host}: {exc.os_error}", code="unreachable") from None
+        except aiohttp.ClientError as exc:
+            raise FetchError(f"posting to {str(target)[:200]} failed: {exc}", code="unreachable") from None
+
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
         declared = resp.content_length
         if declared is not None and declared > self.max_bytes:

@@ -99,6 +99,7 @@ class Gossip:
     rng: random.Random = field(default_factory=random.SystemRandom)
     measure: Callable[[dict[str, Any]], int] | None = None  # message size, for statistics
     on_equivocation: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+    on_ingest: Callable[[str], None] | None = None  # a log grew (the node drops cached lists)
     stats: GossipStats = field(default_factory=GossipStats)
     _rumours: dict[str, dict[str, Any]] = field(default_factory=dict)      # log → summary to announce
     _known_by: dict[tuple[str, int], set[str]] = field(default_factory=dict)  # (log, seq) → peers that have it
@@ -249,6 +250,8 @@ class Gossip:
 
     async def _found_equivocation(self, proof: dict[str, Any]) -> None:
         self._new_proofs.append(proof)
+        if self.on_ingest is not None:
+            self.on_ingest(proof["log"])
         if self.on_equivocation is not None:
             await self.on_equivocation(proof)
 
@@ -319,9 +322,15 @@ class Gossip:
             if not result.accepted:
                 return bool(result.equivocations) or position(head)[1] <= from_seq
             self._rumours[log] = summary(head)
+            if self.on_ingest is not None:
+                self.on_ingest(log)
             if not more:
                 return True
         return True
+
+    async def pull_from(self, url: str, log: str) -> bool:
+        """Ask the node at ``url`` for its newest entries of ``log`` (e.g. the issuer's own node)."""
+        return await self._pull(url, log, {"log": log, "seq": 0})
 
     async def anti_entropy(self) -> None:
         """Exchange head summaries, peers and witness statements with one random peer; pull what we lack."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,8 +24,19 @@ from vcnode.credentials.report import Report
 from vcnode.proofs.verify import parse_datetime
 from vcnode.status.bitstring import MIN_ENTRIES, BitstringError, decode_list, get_entry
 
-#: Fetch a URL: returns the body and how long it may be cached (seconds, None if unsaid).
-Fetch = Callable[[str], Awaitable[tuple[bytes, float | None]]]
+
+@dataclass(frozen=True)
+class FetchedList:
+    """A status list document as fetched: its bytes, how long it may be cached (seconds, None if unsaid)
+    and where it came from (``source``: self, issuer or replica; anchoring details when anchored)."""
+
+    body: bytes
+    max_age: float | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+
+#: Fetch a status list by URL.
+Fetch = Callable[[str], Awaitable[FetchedList]]
 #: Verify a list credential (without checking its own status).
 VerifyList = Callable[[dict[str, Any]], Awaitable[Report]]
 
@@ -57,18 +68,20 @@ class StatusList:
     bits: bytes = b""
     revoked: frozenset[str] = frozenset()
     valid_until: datetime | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
 
 
 class StatusChecker:
     """Status checks for every credential a node verifies; one instance per node (it holds the cache)."""
 
     def __init__(self, fetch: Fetch, verify: VerifyList, *, default_ttl: float = 300.0, max_ttl: float = 86_400.0,
-                 fail_open: bool = False) -> None:
+                 fail_open: bool = False, witness_threshold: int = 0) -> None:
         self._fetch = fetch
         self._verify = verify
         self._default_ttl = default_ttl
         self._max_ttl = max_ttl
         self.fail_open = fail_open
+        self.witness_threshold = witness_threshold
         self._cache: dict[tuple[str, str], tuple[float, StatusList | StatusListError]] = {}
         self._inflight: dict[tuple[str, str], asyncio.Task[tuple[float, StatusList | StatusListError]]] = {}
 
@@ -98,7 +111,8 @@ class StatusChecker:
 
     async def _load(self, url: str, entry_type: str) -> tuple[float, StatusList | StatusListError]:
         try:
-            body, max_age = await self._fetch(url)
+            fetched = await self._fetch(url)
+            body, max_age = fetched.body, fetched.max_age
         except StatusListError as exc:
             return time.monotonic() + FAILURE_TTL, exc
         except Exception as exc:  # FetchError and anything else the transport raises
@@ -109,6 +123,7 @@ class StatusChecker:
             found, ttl = await self._parse(url, entry_type, body)
         except StatusListError as exc:
             return time.monotonic() + FAILURE_TTL, exc
+        found = replace(found, provenance=fetched.provenance)
         ttl = min(x for x in (ttl, max_age, self._max_ttl) if x is not None)
         if found.valid_until is not None:
             ttl = min(ttl, max(0.0, (found.valid_until - datetime.now(found.valid_until.tzinfo)).total_seconds()))
@@ -199,6 +214,7 @@ class StatusChecker:
             raise StatusListError("statusInvalid", str(exc)) from None
         result: dict[str, Any] = {"type": kind, "statusPurpose": purpose, "statusListCredential": url,
                                   "statusListIndex": str(index), "status": value}
+        self._provenance(found, result, now, path, report)
         message = _message(entry, value)
         if message is not None:
             result["message"] = message
@@ -206,6 +222,26 @@ class StatusChecker:
             code = FAILING_PURPOSES[purpose]
             report.error("status", code, f"the credential is {code}" + (f": {message}" if message else ""), path)
         return result
+
+    def _provenance(self, found: StatusList, result: dict[str, Any], now: datetime, path: str,
+                    report: Report) -> None:
+        """Say where the list came from; a list whose issuer equivocated, or with too few witnesses, fails."""
+        provenance = dict(found.provenance)
+        if not provenance:
+            return
+        anchored = parse_datetime(provenance.get("anchoredAt"))
+        if anchored is not None:
+            provenance["ageSeconds"] = max(0, int((now - anchored).total_seconds()))
+        result["source"] = provenance.pop("source", "issuer")
+        if "seq" in provenance:
+            result["anchor"] = provenance
+        if provenance.get("equivocations"):
+            report.error("status", "issuerEquivocated", f"the issuer signed conflicting versions of its anchor log "
+                         f"({provenance['equivocations']} proof(s) held): its status lists cannot be trusted", path)
+        if self.witness_threshold and provenance.get("witnesses", 0) < self.witness_threshold:
+            report.error("status", "insufficientWitnesses", f"the list version was witnessed by "
+                         f"{provenance.get('witnesses', 0)} peer(s); this node requires {self.witness_threshold}",
+                         path)
 
     async def _check_revocation_list(self, credential: dict[str, Any], entry: dict[str, Any], path: str,
                                      report: Report) -> dict[str, Any]:

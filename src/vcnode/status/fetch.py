@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from vcnode.errors import FetchError
 from vcnode.net.fetch import SafeFetcher, parse_max_age
-from vcnode.status.check import Fetch, StatusListError
+from vcnode.status.check import Fetch, FetchedList, StatusListError
 from vcnode.status.service import StatusService
 
 ACCEPT = "application/vc+ld+json, application/vc, application/ld+json, application/json"
@@ -13,13 +14,18 @@ def list_fetcher(fetcher: SafeFetcher, own: StatusService | None = None) -> Fetc
     """A :data:`Fetch` for status lists. The node's own lists are read locally (never over the network, and
     they are invalidated when they change, so no max-age applies)."""
 
-    async def fetch(url: str) -> tuple[bytes, float | None]:
+    async def fetch(url: str) -> FetchedList:
         list_id = own.list_id(url) if own is not None else None
         if list_id is not None:
-            return (await own.published(list_id)).document, None  # type: ignore[union-attr]
-        response = await fetcher.get(url, accept=ACCEPT)
+            published = await own.published(list_id)  # type: ignore[union-attr]
+            return FetchedList(published.document, None, {"source": "self"})
+        try:
+            response = await fetcher.get(url, accept=ACCEPT)
+        except FetchError as exc:
+            raise StatusListError("statusUnavailable", f"cannot fetch the status list {url[:200]}: {exc.detail}") \
+                from None
         if response.status != 200:
             raise StatusListError("statusUnavailable", f"the status list {url[:200]} answered HTTP {response.status}")
-        return response.body, parse_max_age(response.headers)
+        return FetchedList(response.body, parse_max_age(response.headers), {"source": "issuer"})
 
     return fetch

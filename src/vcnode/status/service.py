@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -65,6 +65,8 @@ class StatusService:
         self._validity = validity
         #: Called with a list's URL after one of its entries changed (the node drops its cached copy).
         self.on_change: Callable[[str], None] | None = None
+        #: Called with (issuer, list URL, version, signed document) after a list was (re-)signed: anchoring.
+        self.on_publish: Callable[[str, str, int, bytes], Awaitable[None]] | None = None
 
     def list_url(self, list_id: str) -> str:
         """Where the list credential is served."""
@@ -121,7 +123,20 @@ class StatusService:
         signed = issue_credential(credential, self._identities.signing_key(record.issuer))
         document = orjson.dumps(signed).decode()
         await self._store.publish_status_list(record.id, record.version, document, until.isoformat())
+        if self.on_publish is not None:
+            await self.on_publish(record.issuer, url, record.version, document.encode())
         return document
+
+    async def publish_changed(self) -> int:
+        """Re-sign every list that changed since it was last signed (so the change is anchored and gossiped
+        now, not when the list is next fetched); returns how many were re-signed."""
+        count = 0
+        for list_id in await self._store.changed_status_lists():
+            record = await self._store.get_status_list(list_id)
+            if record is not None and self._identities.holds(record.issuer):
+                await self.published(list_id)
+                count += 1
+        return count
 
     async def log(self, credential_id: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
         """The audit log, newest first, as JSON objects."""

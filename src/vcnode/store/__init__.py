@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vcnode.anchor.store import AnchorStore
 from vcnode.store.base import Store
 from vcnode.store.records import IdentityRecord, KeyRecord
 
-__all__ = ["IdentityRecord", "KeyRecord", "Store", "open_store"]
+__all__ = ["IdentityRecord", "KeyRecord", "Store", "anchor_store_for", "open_store"]
 
 
 async def open_store(database_path: Path) -> Store:
@@ -17,3 +18,13 @@ async def open_store(database_path: Path) -> Store:
     store = SqliteStore(database_path)
     await store.open()
     return store
+
+
+def anchor_store_for(store: Store) -> AnchorStore:
+    """The anchor log store that lives beside ``store`` (the same database)."""
+    from vcnode.store.anchors import SqliteAnchorStore
+    from vcnode.store.sqlite import SqliteStore
+
+    if not isinstance(store, SqliteStore):
+        raise TypeError(f"no anchor store for {type(store).__name__}")
+    return SqliteAnchorStore(store)

@@ -126,6 +126,10 @@ class Store(Protocol):
         """Every status list (of one issuer), oldest first."""
         ...
 
+    async def changed_status_lists(self) -> list[str]:
+        """Ids of lists whose bits changed since they were last signed (or never signed)."""
+        ...
+
     async def change_status(self, change: StatusChange) -> StatusChange:
         """Set one entry to ``change.after`` and append ``change`` to the audit log, atomically; returns the
         change with ``before`` filled in. Bumps the list's version when the value changes."""

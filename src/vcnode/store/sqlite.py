@@ -84,7 +84,7 @@ class SqliteStore:
         for number, name, sql in known:
             # Each migration re-reads the version inside its own transaction, so two processes starting at
             # once cannot both apply it.
-            async with self._transaction() as db:
+            async with self.transaction() as db:
                 async with db.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (number,)) as cursor:
                     if await cursor.fetchone():
                         continue
@@ -100,7 +100,9 @@ class SqliteStore:
         return int(row[0]) if row else 0
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``), serialised with every other write of this store;
+        for the other stores of the package that share this connection (anchors)."""
         async with self._write_lock:
             await self.db.execute("BEGIN IMMEDIATE")
             try:
@@ -125,13 +127,13 @@ class SqliteStore:
         return row[0] if row else None
 
     async def set_meta(self, key: str, value: str) -> None:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             await db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
     async def add_identity(self, identity: IdentityRecord, key: KeyRecord) -> None:
         try:
-            async with self._transaction() as db:
+            async with self.transaction() as db:
                 await db.execute(f"INSERT INTO identities ({_IDENTITY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
                                  (identity.did, identity.method, identity.name, identity.web_path,
                                   int(identity.is_default), identity.created))
@@ -164,7 +166,7 @@ class SqliteStore:
             raise Conflict(f"cannot rotate to {new_key.id}: {exc}") from None
 
     async def _rotate_key(self, identity_did: str, new_key: KeyRecord, at: str) -> KeyRecord:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             async with db.execute(f"SELECT {_KEY_COLUMNS} FROM keys WHERE identity_did = ? AND active = 1",
                                   (identity_did,)) as cursor:
                 row = await cursor.fetchone()
@@ -177,7 +179,7 @@ class SqliteStore:
 
 
     async def add_token(self, token: TokenRecord) -> None:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             await db.execute("INSERT INTO api_tokens (id, token_hash, scopes, identity, created, revoked) "
                              "VALUES (?, ?, ?, ?, ?, ?)", (token.id, token.token_hash, ",".join(token.scopes),
                                                           token.identity, token.created, token.revoked))
@@ -193,18 +195,18 @@ class SqliteStore:
             return [_token(row) async for row in cursor]
 
     async def revoke_token(self, token_id: str, at: str) -> bool:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             cursor = await db.execute("UPDATE api_tokens SET revoked = ? WHERE id = ? AND revoked IS NULL",
                                       (at, token_id))
             return cursor.rowcount == 1
 
     async def save_credential(self, record: CredentialRecord) -> None:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             await db.execute("INSERT OR REPLACE INTO credentials (id, issuer, document, created) VALUES (?, ?, ?, ?)",
                              (record.id, record.issuer, record.document, record.created))
 
     async def save_credentials(self, records: list[CredentialRecord]) -> None:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             await db.executemany("INSERT OR REPLACE INTO credentials (id, issuer, document, created) "
                                  "VALUES (?, ?, ?, ?)", [(r.id, r.issuer, r.document, r.created) for r in records])
 
@@ -219,7 +221,7 @@ class SqliteStore:
 
     @asynccontextmanager
     async def issuance(self) -> AsyncIterator[SqliteIssuance]:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             yield SqliteIssuance(db)
 
     async def get_status_list(self, list_id: str) -> StatusListRecord | None:
@@ -233,8 +235,13 @@ class SqliteStore:
                                    args) as cursor:
             return [_status_list(row) async for row in cursor]
 
+    async def changed_status_lists(self) -> list[str]:
+        async with self.db.execute("SELECT id FROM status_lists WHERE published_version IS NULL "
+                                   "OR published_version != version ORDER BY id") as cursor:
+            return [row[0] async for row in cursor]
+
     async def change_status(self, change: StatusChange) -> StatusChange:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             async with db.execute("SELECT bits, status_size FROM status_lists WHERE id = ?",
                                   (change.list_id,)) as cursor:
                 row = await cursor.fetchone()
@@ -254,7 +261,7 @@ class SqliteStore:
         return done
 
     async def publish_status_list(self, list_id: str, version: int, document: str, until: str) -> None:
-        async with self._transaction() as db:
+        async with self.transaction() as db:
             # Never replace a publication of a newer version (another process may have re-signed meanwhile).
             await db.execute("UPDATE status_lists SET published = ?, published_version = ?, published_until = ? "
                              "WHERE id = ? AND COALESCE(published_version, -1) <= ?",

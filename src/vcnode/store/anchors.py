@@ -1,0 +1,102 @@
+"""Anchor logs and the peer table in the node's SQLite database (see vcnode.anchor.store.AnchorStore)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from vcnode.anchor.entries import position
+from vcnode.anchor.store import ListAnchor, StoredEntry
+from vcnode.store.sqlite import SqliteStore
+
+
+class SqliteAnchorStore:
+    """An :class:`vcnode.anchor.store.AnchorStore` sharing the node's SQLite connection and write lock."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+
+    async def _one(self, sql: str, args: tuple) -> Any:
+        async with self._store.db.execute(sql, args) as cursor:
+            return await cursor.fetchone()
+
+    async def _all(self, sql: str, args: tuple = ()) -> list[Any]:
+        async with self._store.db.execute(sql, args) as cursor:
+            return list(await cursor.fetchall())
+
+    async def head(self, log: str) -> dict[str, Any] | None:
+        row = await self._one("SELECT document FROM anchor_heads WHERE log = ?", (log,))
+        return orjson.loads(row[0]) if row else None
+
+    async def heads(self) -> list[dict[str, Any]]:
+        return [orjson.loads(row[0]) for row in await self._all("SELECT document FROM anchor_heads ORDER BY log")]
+
+    async def entry(self, log: str, seq: int) -> StoredEntry | None:
+        row = await self._one("SELECT cid, document FROM anchor_entries WHERE log = ? AND seq = ?", (log, seq))
+        return StoredEntry(log, seq, row[0], orjson.loads(row[1])) if row else None
+
+    async def entries(self, log: str, from_seq: int, limit: int) -> list[StoredEntry]:
+        rows = await self._all("SELECT seq, cid, document FROM anchor_entries WHERE log = ? AND seq >= ? "
+                               "ORDER BY seq LIMIT ?", (log, from_seq, limit))
+        return [StoredEntry(log, row[0], row[1], orjson.loads(row[2])) for row in rows]
+
+    async def append(self, entries: list[StoredEntry], head: dict[str, Any], blobs: dict[str, bytes]) -> None:
+        log, seq, _ = position(head)
+        async with self._store.transaction() as db:
+            await db.executemany("INSERT INTO anchor_entries (log, seq, cid, document) VALUES (?, ?, ?, ?)",
+                                 [(e.log, e.seq, e.cid, orjson.dumps(e.document).decode()) for e in entries])
+            await db.executemany("INSERT OR IGNORE INTO anchor_blobs (cid, log, data) VALUES (?, ?, ?)",
+                                 [(cid, log, data) for cid, data in blobs.items()])
+            for e in entries:
+                statement = e.document["statement"]
+                if statement.get("type") == "StatusListPublished":
+                    await db.execute("INSERT INTO anchor_lists (url, log, seq, version, payload, time) "
+                                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET log = excluded.log, "
+                                     "seq = excluded.seq, version = excluded.version, payload = excluded.payload, "
+                                     "time = excluded.time WHERE excluded.seq > anchor_lists.seq OR "
+                                     "excluded.log != anchor_lists.log",
+                                     (statement["url"], e.log, e.seq, statement["version"], statement["payload"],
+                                      e.document["time"]))
+            await db.execute("INSERT INTO anchor_heads (log, seq, document) VALUES (?, ?, ?) ON CONFLICT (log) "
+                             "DO UPDATE SET seq = excluded.seq, document = excluded.document",
+                             (log, seq, orjson.dumps(head).decode()))
+
+    async def blob(self, cid: str) -> bytes | None:
+        row = await self._one("SELECT data FROM anchor_blobs WHERE cid = ?", (cid,))
+        return bytes(row[0]) if row else None
+
+    async def list_anchor(self, url: str) -> ListAnchor | None:
+        row = await self._one("SELECT log, seq, version, payload, time FROM anchor_lists WHERE url = ?", (url,))
+        return ListAnchor(*row) if row else None
+
+    async def add_witness(self, statement: dict[str, Any]) -> bool:
+        async with self._store.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO anchor_witnesses (log, witness, seq, document) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (log, witness) DO UPDATE SET seq = excluded.seq, document = excluded.document "
+                "WHERE excluded.seq > anchor_witnesses.seq",
+                (statement["log"], statement["witness"], statement["seq"], orjson.dumps(statement).decode()))
+            return cursor.rowcount == 1
+
+    async def witnesses(self, log: str, seq: int) -> list[dict[str, Any]]:
+        rows = await self._all("SELECT document FROM anchor_witnesses WHERE log = ? AND seq >= ?", (log, seq))
+        return [orjson.loads(row[0]) for row in rows]
+
+    async def add_equivocation(self, proof: dict[str, Any]) -> bool:
+        async with self._store.transaction() as db:
+            cursor = await db.execute("INSERT OR IGNORE INTO anchor_equivocations (log, seq, document, found) "
+                                      "VALUES (?, ?, ?, ?)", (proof["log"], proof["seq"],
+                                                              orjson.dumps(proof).decode(),
+                                                              datetime.now(UTC).isoformat()))
+            return cursor.rowcount == 1
+
+    async def equivocations(self, log: str | None = None) -> list[dict[str, Any]]:
+        where, args = ("WHERE log = ?", (log,)) if log else ("", ())
+        return [orjson.loads(row[0]) for row in await self._all(
+            f"SELECT document FROM anchor_equivocations {where} ORDER BY found", args)]
+
+    async def bytes_held(self, log: str) -> int:
+        row = await self._one("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM anchor_blobs WHERE log = ?", (log,))
+        return int(row[0]) if row else 0

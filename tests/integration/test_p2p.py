@@ -1,0 +1,258 @@
+"""Four real nodes on 127.0.0.1 — two universities, a regulator and an employer — gossiping anchor logs.
+
+A issues and revokes; A goes offline; the employer still sees the revocation, from a replica, with the
+anchored sequence and witnesses. A node offline during revocations catches up; one killed with SIGKILL
+keeps what it had. A forked log is detected and flagged in the employer's report, and junk sent to the
+gossip endpoint is refused while honest traffic flows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.builders import badge
+from tests.conftest import PASSPHRASE
+from tests.integration.test_serve import free_port, wait_for
+
+NAMES = ("uni_a", "uni_b", "regulator", "employer")
+
+
+class Cluster:
+    """Node directories and server processes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.ports = {name: free_port() for name in NAMES}
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.dids: dict[str, str] = {}
+        self.tokens: dict[str, str] = {}
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def env(self, name: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
+        peers = [self.url(other) for other in NAMES if other != name]
+        env.update({"VCNODE_PASSPHRASE": PASSPHRASE, "VCNODE_LOG_LEVEL": "WARNING", "VCNODE_PEERS": ",".join(peers),
+                    "VCNODE_ALLOW_HTTP_HOSTS": "127.0.0.1", "VCNODE_GOSSIP_INTERVAL": "0.1",
+                    "VCNODE_ANTI_ENTROPY_INTERVAL": "0.5", "VCNODE_FETCH_TIMEOUT": "2"})
+        return env
+
+    def cli(self, name: str, *args: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "vcnode", "--home", str(self.root / name), *args],
+                                env=self.env(name), capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def init(self) -> None:
+        for name in NAMES:
+            self.cli(name, "init", "--port", str(self.ports[name]))
+            self.dids[name] = json.loads(self.cli(name, "identity", "list", "--json"))[0]["did"]
+        self.tokens["uni_a"] = self.cli("uni_a", "token", "create", "--scope", "issue,status").strip()
+
+    def start(self, name: str) -> None:
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "vcnode", "--home", str(self.root / name), "serve"], env=self.env(name),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_for(self.url(name) + "/health")
+
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
+        process = self.processes.pop(name)
+        process.send_signal(sig)
+        process.wait(timeout=30)
+
+    def close(self) -> None:
+        for name in list(self.processes):
+            self.stop(name, signal.SIGKILL)
+
+    def post(self, name: str, path: str, body: Any, token: str | None = None) -> tuple[int, dict[str, Any]]:
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(self.url(name) + path, data=json.dumps(body).encode(), headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+    def head(self, name: str, log: str) -> int:
+        with urllib.request.urlopen(self.url(name) + "/p2p/v1/status", timeout=10) as response:
+            heads = {h["log"]: h["seq"] for h in json.loads(response.read())["heads"]}
+        return heads.get(log, 0)
+
+    def wait_head(self, names: tuple[str, ...], log: str, seq: int, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while any(self.head(name, log) < seq for name in names):
+            assert time.monotonic() < deadline, {name: self.head(name, log) for name in names}
+            time.sleep(0.1)
+
+    def issue(self, credential_id: str) -> dict[str, Any]:
+        status, body = self.post("uni_a", "/credentials/issue", {
+            "credential": badge(self.dids["uni_a"], credential_id),
+            "options": {"statusPurpose": "revocation"}}, self.tokens["uni_a"])
+        assert status == 201, body
+        return body["verifiableCredential"]
+
+    def revoke(self, credential_id: str) -> None:
+        status, body = self.post("uni_a", "/credentials/status", {
+            "credentialId": credential_id, "credentialStatus": {"type": "BitstringStatusListEntry",
+                                                                "statusPurpose": "revocation"}, "status": True},
+            self.tokens["uni_a"])
+        assert status == 200, body
+
+    def verify(self, name: str, credential: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return self.post(name, "/credentials/verify", {"verifiableCredential": credential})
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    running = Cluster(tmp_path)
+    running.init()
+    for name in NAMES:
+        running.start(name)
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def test_revocation_reaches_the_employer_from_a_replica_when_the_issuer_is_offline(cluster: Cluster) -> None:
+    a = cluster.dids["uni_a"]
+    credential = cluster.issue("urn:uuid:44444444-0000-4000-8000-000000000001")
+    cluster.wait_head(("uni_b", "regulator", "employer"), a, 1)  # the list was signed, anchored and gossiped
+    status, report = cluster.verify("employer", credential)
+    assert status == 200, report
+    [entry] = report["results"]["status"]["entries"]
+    assert entry["source"] == "issuer" and entry["anchor"]["log"] == a
+
+    cluster.revoke(credential["id"])
+    cluster.wait_head(("uni_b", "regulator", "employer"), a, 2)
+    time.sleep(1.5)  # a few anti-entropy rounds: witness statements reach the employer
+    cluster.stop("uni_a")
+    status, report = cluster.verify("employer", credential)
+    assert status == 400 and [e["code"] for e in report["errors"]] == ["revoked"], report
+    [entry] = report["results"]["status"]["entries"]
+    assert entry["source"] == "replica" and entry["anchor"]["seq"] == 2, entry
+    assert entry["anchor"]["witnesses"] >= 1 and entry["anchor"]["ageSeconds"] >= 0, entry
+
+
+def test_a_node_offline_during_revocations_catches_up_and_survives_sigkill(cluster: Cluster) -> None:
+    a = cluster.dids["uni_a"]
+    credentials = [cluster.issue(f"urn:uuid:44444444-0000-4000-8000-00000000001{n}") for n in range(3)]
+    cluster.wait_head(("uni_b",), a, 1)
+    cluster.stop("uni_b")
+    for credential in credentials:
+        cluster.revoke(credential["id"])
+        time.sleep(0.3)  # separate publications: three new anchor entries
+    target = cluster.head("uni_a", a)
+    assert target >= 3
+    cluster.wait_head(("regulator", "employer"), a, target)
+    cluster.start("uni_b")
+    cluster.wait_head(("uni_b",), a, target)  # caught up by anti-entropy
+    cluster.stop("uni_b", signal.SIGKILL)
+    cluster.start("uni_b")
+    assert cluster.head("uni_b", a) == target  # nothing lost
+    cluster.stop("uni_a")
+    for credential in credentials:
+        status, report = cluster.verify("uni_b", credential)
+        assert status == 400 and report["errors"][0]["code"] == "revoked", report
+
+
+def test_a_forked_log_is_detected_gossiped_and_flagged(cluster: Cluster) -> None:
+    a = cluster.dids["uni_a"]
+    credential = cluster.issue("urn:uuid:44444444-0000-4000-8000-000000000021")
+    cluster.wait_head(("uni_b", "regulator", "employer"), a, 1)
+    cluster.stop("uni_a")
+    # The issuer (its own key, its own history) shows uni_b one entry 2 and the regulator another.
+    asyncio.run(fork_and_show(cluster))
+    deadline = time.monotonic() + 30
+    while True:
+        status, report = cluster.verify("employer", credential)
+        codes = [e["code"] for e in report.get("errors", [])]
+        if "issuerEquivocated" in codes:
+            break
+        assert time.monotonic() < deadline, report
+        time.sleep(0.2)
+    assert status == 400
+
+
+async def fork_and_show(cluster: Cluster) -> None:
+    """Play the misbehaving issuer: two validly signed, different entries 2 of A's log, each shown to
+    different nodes through A's own gossip identity."""
+    from aiohttp import web
+
+    from did_methods.key import KeyDriver
+    from vcnode.anchor.log import AnchorLog
+    from vcnode.anchor.store import MemoryAnchorStore, StoredEntry
+    from vcnode.config import load_config
+    from vcnode.did.resolver import Resolver
+    from vcnode.node import Node
+    from vcnode.p2p.gossip import Gossip
+    from vcnode.p2p.http import MESSAGE_PATH, HttpTransport
+    from vcnode.p2p.peers import PeerTable
+
+    node = await Node.open(load_config(cluster.root / "uni_a", environ=cluster.env("uni_a")),
+                           environ=cluster.env("uni_a"))
+    try:
+        did = node.identities.default_did
+        key = node.identities.signing_key(did)
+        held = await node.anchors.store.entries(did, 1, 100)
+        forks = []
+        for variant in (b"version shown to uni_b", b"version shown to the regulator"):
+            store = MemoryAnchorStore()
+            await store.append([StoredEntry(e.log, e.seq, e.cid, e.document) for e in held],
+                               held[-1].document, {})
+            anchors = AnchorLog(store, Resolver([KeyDriver()]), {did: key}.get)
+            entry = await anchors.publish_status_list(did, "https://fork.example/status/x", 99, variant)
+            forks.append((anchors, entry))
+        port = cluster.ports["uni_a"]
+        for (anchors, entry), target in zip(forks, ("uni_b", "regulator"), strict=True):
+            peers = PeerTable()
+            peers.add(cluster.url(target))
+            gossip = Gossip(did=did, key=key, url=f"http://127.0.0.1:{port}", anchors=anchors,
+                            resolver=Resolver([KeyDriver()]), peers=peers, transport=HttpTransport(node.fetcher))
+            app = web.Application()
+
+            async def handle(request: web.Request, gossip: Gossip = gossip) -> web.Response:
+                return web.json_response(await gossip.handle(await request.json()))
+
+            app.router.add_post(MESSAGE_PATH, handle)
+            runner = web.AppRunner(app)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+            try:
+                gossip.published(entry)
+                await gossip.step()  # announce to the target, which pulls from this server
+                deadline = time.monotonic() + 20
+                while gossip.stats.received == 0 and time.monotonic() < deadline:  # until the target pulled
+                    await asyncio.sleep(0.1)
+                assert gossip.stats.received, f"{target} never pulled the forked entry"
+            finally:
+                await runner.cleanup()
+    finally:
+        await node.close()
+
+
+def test_junk_and_floods_are_refused_while_honest_traffic_flows(cluster: Cluster) -> None:
+    a = cluster.dids["uni_a"]
+    for junk in ({}, {"type": "announce"}, {"from": "did:key:z6Mkx", "url": "http://127.0.0.1:1", "type": "pull",
+                                                  "time": "2026-01-01T00:00:00Z", "proof": {}}, [1, 2]):
+        status, body = cluster.post("employer", "/p2p/v1/message", junk)
+        assert 400 <= status < 500, (junk, status, body)
+    credential = cluster.issue("urn:uuid:44444444-0000-4000-8000-000000000031")
+    cluster.wait_head(("employer",), a, 1)
+    status, _ = cluster.verify("employer", credential)
+    assert status == 200

@@ -1,0 +1,38 @@
+"""The SQLite anchor store behaves like the in-memory one (the same anchor log scenarios, persisted)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from did_methods.key import KeyDriver
+from tests.builders import did_key_signer
+from tests.unit import test_anchor
+from vcnode.anchor.log import AnchorLog
+from vcnode.did.resolver import Resolver
+from vcnode.store.anchors import SqliteAnchorStore
+from vcnode.store.sqlite import SqliteStore
+
+
+async def test_a_persisted_copy_survives_reopening(tmp_path: Path) -> None:
+    issuer, witness = did_key_signer(), did_key_signer()
+    did = test_anchor.did_of(issuer)
+    source = test_anchor.node_log(issuer)
+    await test_anchor.publish(source, did, 3)
+    store = SqliteStore(tmp_path / "a.sqlite3")
+    await store.open()
+    replica = AnchorLog(SqliteAnchorStore(store), Resolver([KeyDriver()]), {test_anchor.did_of(witness): witness}.get)
+    assert (await test_anchor.copy_of(source, did, replica)).accepted == 3
+    statement = await replica.witness(test_anchor.did_of(witness), did)
+    assert statement is not None and statement["seq"] == 3
+    await store.close()
+
+    await store.open()
+    reopened = AnchorLog(SqliteAnchorStore(store), Resolver([KeyDriver()]), lambda _: None)
+    head = await reopened.store.head(did)
+    assert head["seq"] == 3 and len(await reopened.store.entries(did, 1, 10)) == 3
+    anchor, witnesses, equivocations = await reopened.list_anchor("https://a.example/status/1")
+    assert (anchor.seq, anchor.version, witnesses, equivocations) == (2, 1, 1, [])
+    assert await reopened.store.blob(anchor.payload) == b"list 1"
+    await test_anchor.publish(source, did, 1)
+    assert (await test_anchor.copy_of(source, did, reopened, from_seq=3)).accepted == 1
+    await store.close()

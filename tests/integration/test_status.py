@@ -198,3 +198,21 @@ async def test_a_message_list_needs_a_message_for_every_value(client: TestClient
     request = {"statusPurpose": "message", "statusSize": 2,
                "statusMessage": [{"status": "0x0", "message": "valid"}, {"status": "0x1", "message": "pending"}]}
     await expect_problem(await issue(client, tokens["issue"], badge(NODE_DID), {"credentialStatus": request}), 400)
+
+
+async def test_a_revocation_cannot_be_undone(client: TestClient, tokens: dict[str, str]) -> None:
+    credential = await issue_with_status(client, tokens["issue"], "urn:uuid:11111111-0000-4000-8000-000000000008")
+    await expect_json(await change(client, tokens["status"], credential["id"], "revocation", True), 200)
+    await expect_problem(await change(client, tokens["status"], credential["id"], "revocation", False), 409)
+    assert [e["code"] for e in (await verify(client, credential))["errors"]] == ["revoked"]
+
+
+async def test_a_credential_issued_again_is_changed_through_its_current_entries(client: TestClient,
+                                                                               tokens: dict[str, str]) -> None:
+    credential_id = "urn:uuid:11111111-0000-4000-8000-000000000009"
+    first = await issue_with_status(client, tokens["issue"], credential_id, ["revocation"])
+    second = await issue_with_status(client, tokens["issue"], credential_id, ["revocation"])
+    assert entries(first)["revocation"]["statusListIndex"] != entries(second)["revocation"]["statusListIndex"]
+    update = await expect_json(await change(client, tokens["status"], credential_id, "revocation", True), 200)
+    assert update["statusListIndex"] == entries(second)["revocation"]["statusListIndex"]
+    assert [e["code"] for e in (await verify(client, second))["errors"]] == ["revoked"]

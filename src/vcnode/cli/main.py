@@ -329,7 +329,7 @@ def print_report(report: dict[str, Any], title: str) -> None:
             elif check == "issuer":
                 note = result.get("issuer", "")
             elif check == "status":
-                note = "; ".join(f"{e.get('statusPurpose')}={e.get('status', e.get('error'))}"
+                note = "; ".join(f"{e.get('statusPurpose') or e.get('type')}={e.get('status', e.get('error'))}"
                                  + (f" ({e['message']})" if e.get("message") else "")
                                  for e in result.get("entries", []))
         print(f"  {check:<12} {state:<12} {note}".rstrip())

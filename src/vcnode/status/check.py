@@ -47,6 +47,7 @@ LIST_KINDS = {  # entry type → (list credential type, list subject type, encod
 REVOCATION_LIST = "1EdTechRevocationList"
 FAILING_PURPOSES = {"revocation": "revoked", "suspension": "suspended"}
 FAILURE_TTL = 10.0  # a list that failed is retried after this long, not on every check
+MAX_CACHED_LISTS = 10_000  # beyond this the oldest cached list is dropped (each holds up to 16 MB of bits)
 
 
 class StatusListError(Exception):
@@ -103,7 +104,10 @@ class StatusChecker:
                 self._inflight[key] = task
                 task.add_done_callback(lambda _: self._inflight.pop(key, None))
             cached = await asyncio.shield(task)
+            self._cache.pop(key, None)
             self._cache[key] = cached
+            while len(self._cache) > MAX_CACHED_LISTS:
+                del self._cache[next(iter(self._cache))]
         result = cached[1]
         if isinstance(result, StatusListError):
             raise result
@@ -208,6 +212,9 @@ class StatusChecker:
         if purpose not in found.purposes:
             raise StatusListError("statusInvalid", f"the status list is for {', '.join(found.purposes)}, not "
                                   f"{purpose[:40]}")
+        if len(found.bits) * 8 // size < MIN_ENTRIES:
+            raise StatusListError("statusInvalid", f"the status list holds {len(found.bits) * 8 // size} entries of "
+                                  f"{size} bits, fewer than the {MIN_ENTRIES} the specification requires")
         try:
             value = get_entry(found.bits, index, size)
         except BitstringError as exc:

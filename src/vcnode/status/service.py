@@ -17,11 +17,11 @@ from typing import Any
 import orjson
 
 from vcnode.credentials.issue import issue_credential
-from vcnode.credentials.model import VC_V2
+from vcnode.credentials.model import VC_V2, as_list
 from vcnode.errors import Conflict, InvalidInput, NotFound
 from vcnode.identity.service import IdentityService
 from vcnode.proofs.verify import parse_datetime
-from vcnode.status.bitstring import encode_list
+from vcnode.status.bitstring import encode_list, get_entry
 from vcnode.status.entries import LIST_CREDENTIAL_TYPE, LIST_TYPE
 from vcnode.store.base import Store
 from vcnode.store.records import StatusChange, StatusListRecord
@@ -81,14 +81,23 @@ class StatusService:
                      reason: str | None = None) -> StatusUpdate:
         """Set the ``purpose`` entry of a credential this node issued to ``value`` (1 sets the bit) and log
         it. :class:`NotFound` for an unknown credential, :class:`Conflict` when it has no such entry."""
-        if await self._store.get_credential(credential_id) is None:
+        stored = await self._store.get_credential(credential_id)
+        if stored is None:
             raise NotFound(f"this node issued no credential {credential_id[:200]!r}")
+        # The entries the stored (current) credential carries: an id issued again gets new indexes, and only
+        # those of the copy the node now holds are meant.
+        carried = {(entry.get("statusListCredential"), str(entry.get("statusListIndex")))
+                   for entry in as_list(orjson.loads(stored.document).get("credentialStatus"))
+                   if isinstance(entry, dict)}
         for _, list_id, index in await self._store.status_indexes([credential_id]):
             record = await self._store.get_status_list(list_id)
-            if record is None or record.purpose != purpose:
+            if record is None or record.purpose != purpose or (self.list_url(list_id), str(index)) not in carried:
                 continue
             if not 0 <= value < (1 << record.status_size):
                 raise InvalidInput(f"status {value} does not fit the list's statusSize {record.status_size}")
+            if purpose == "revocation" and value == 0 and get_entry(record.bits, index, record.status_size):
+                raise Conflict("a revocation cannot be undone (Bitstring Status List: revocation is not "
+                               "reversible); issue a new credential instead")
             change = await self._store.change_status(StatusChange(
                 at=_now().isoformat(), actor=actor, credential_id=credential_id, list_id=list_id, index=index,
                 purpose=purpose, before=0, after=value, reason=reason))

@@ -403,3 +403,26 @@ def test_status_changes_never_fail(server: ServerThread, body: bytes, with_token
        etag=st.none() | st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40))
 def test_get_status_list_never_fails(server: ServerThread, list_id: str, safe: str, etag: str | None) -> None:
     server.check("GET", "/status/" + quote(list_id, safe=safe), headers={"If-None-Match": etag} if etag else {})
+
+
+gossip_messages = st.fixed_dictionaries({}, optional={
+    "type": st.sampled_from(["announce", "pull", "exchange", "push", ""]) | json_values,
+    "from": st.sampled_from([FOREIGN_DID, NODE_DID, "did:key:z6Mk"]) | json_values,
+    "url": st.sampled_from(["http://127.0.0.1:1", "https://peer.example"]) | json_values,
+    "time": st.sampled_from(["2026-11-23T00:00:00Z", "yesterday"]) | json_values,
+    "heads": st.lists(st.fixed_dictionaries({"log": st.sampled_from([NODE_DID, FOREIGN_DID]) | json_values,
+                                             "seq": st.integers(-1, 2**70) | json_values,
+                                             "entry": st.sampled_from(["bafkrei", ""]) | json_values}), max_size=3)
+    | json_values,
+    "log": json_values, "fromSeq": st.integers(-5, 2**70) | json_values, "peers": json_values,
+    "witnesses": json_values, "equivocations": json_values,
+    "proof": st.fixed_dictionaries({"type": st.just("DataIntegrityProof"), "cryptosuite": st.just("eddsa-jcs-2022"),
+                                    "verificationMethod": st.just(f"{FOREIGN_DID}#{FOREIGN_DID[8:]}"),
+                                    "proofPurpose": st.just("assertionMethod"),
+                                    "proofValue": st.just("z" + "1" * 87)}) | json_values})
+
+
+@FUZZ
+@given(body=st.builds(encode, gossip_messages) | st.builds(encode, wild_values))
+def test_gossip_messages_never_fail(server: ServerThread, body: bytes) -> None:
+    server.check("POST", "/p2p/v1/message", body, {"Content-Type": "application/json"})

@@ -48,6 +48,8 @@ class PeerTable:
         self._burst = burst
         self._rng = rng or random.SystemRandom()
         self._clock = clock
+        # Senders not (yet) in the table share one bucket, so new identities cannot flood either.
+        self._strangers = Peer("", tokens=burst, refilled=clock())  # type: ignore[operator]
 
     def _now(self) -> float:
         return self._clock()  # type: ignore[operator]
@@ -99,9 +101,7 @@ class PeerTable:
 
     def allow(self, url: str) -> bool:
         """Take one request token from a peer's bucket; False when it is over its rate (or banned)."""
-        peer = self.peers.get(url)
-        if peer is None:
-            return True  # unknown senders are limited by the caller's global limits
+        peer = self.peers.get(url) or self._strangers
         now = self._now()
         if peer.banned(now):
             return False

@@ -30,6 +30,8 @@ from vcnode.status.check import StatusChecker
 from vcnode.status.fetch import list_fetcher
 from vcnode.status.service import StatusService
 from vcnode.store import Store, anchor_store_for, open_store
+from vcnode.store.anchors import load_peers, save_peers
+from vcnode.store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +140,7 @@ class Node:
                    checker, anchors, anchored_lists)
         status.on_publish = node.anchor_publication
         node.start_gossip()
+        await node.load_peers()
         node._data_version = await store.data_version()
         return node
 
@@ -149,6 +152,21 @@ class Node:
         if self.gossip is not None:
             self.gossip.on_ingest = lambda _log: self.status_checker.invalidate()
             self.anchored_lists.pull_log = self.gossip.pull_from
+
+    async def load_peers(self) -> None:
+        """Add the peers remembered from earlier runs (configured bootstrap peers are already in)."""
+        if self.gossip is None or not isinstance(self.store, SqliteStore):
+            return
+        for url, did, source, score in await load_peers(self.store):
+            peer = self.gossip.peers.add(url, did, source)
+            if peer is not None and peer.source != "config":
+                peer.score = score
+
+    async def save_peers(self) -> None:
+        """Remember the peer table for the next run."""
+        if self.gossip is None or not isinstance(self.store, SqliteStore):
+            return
+        await save_peers(self.store, [(p.url, p.did, p.source, p.score) for p in self.gossip.peers.peers.values()])
 
     async def anchor_publication(self, issuer: str, url: str, version: int, document: bytes) -> None:
         """Anchor a newly signed status list in its issuer's log and announce the new head."""

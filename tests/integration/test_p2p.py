@@ -256,3 +256,17 @@ def test_junk_and_floods_are_refused_while_honest_traffic_flows(cluster: Cluster
     cluster.wait_head(("employer",), a, 1)
     status, _ = cluster.verify("employer", credential)
     assert status == 200
+
+
+def test_peers_learned_by_exchange_are_remembered_across_restarts(cluster: Cluster) -> None:
+    # The employer was configured with every peer; the regulator's table gains whoever contacted it too.
+    time.sleep(1.5)  # a few anti-entropy rounds save the table
+    cluster.stop("regulator")
+    rows = subprocess.run(["sqlite3", str(cluster.root / "regulator" / "vcnode.sqlite3"),
+                           "SELECT url FROM peers"], capture_output=True, text=True)
+    if rows.returncode == 0:
+        assert {cluster.url(n) for n in NAMES if n != "regulator"} <= set(rows.stdout.split())
+    cluster.start("regulator")
+    with urllib.request.urlopen(cluster.url("regulator") + "/p2p/v1/status", timeout=10) as response:
+        peers = {p["url"] for p in json.loads(response.read())["peers"]}
+    assert {cluster.url(n) for n in NAMES if n != "regulator"} <= peers

@@ -95,5 +95,6 @@ async def gossip_loop(node: Node) -> None:
                 last_exchange = time.monotonic()
                 await node.gossip.witness_all()
                 await node.gossip.anti_entropy()
+                await node.save_peers()
         except Exception:  # one bad round must not stop gossip; the next one retries
             log.exception("gossip round failed")

@@ -100,3 +100,17 @@ class SqliteAnchorStore:
     async def bytes_held(self, log: str) -> int:
         row = await self._one("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM anchor_blobs WHERE log = ?", (log,))
         return int(row[0]) if row else 0
+
+
+async def save_peers(store: SqliteStore, peers: list[tuple[str, str | None, str, int]]) -> None:
+    """Replace the persisted peer table with (url, did, source, score) rows."""
+    async with store.transaction() as db:
+        await db.execute("DELETE FROM peers")
+        await db.executemany("INSERT INTO peers (url, did, source, score, last_seen) VALUES (?, ?, ?, ?, ?)",
+                             [(*row, datetime.now(UTC).isoformat()) for row in peers])
+
+
+async def load_peers(store: SqliteStore) -> list[tuple[str, str | None, str, int]]:
+    """The persisted peer table as (url, did, source, score) rows."""
+    async with store.db.execute("SELECT url, did, source, score FROM peers ORDER BY url") as cursor:
+        return [(row[0], row[1], row[2], int(row[3])) async for row in cursor]

@@ -70,15 +70,17 @@ def decode_list(encoded: object, *, multibase: bool = True) -> bytes:
             raise BitstringError("encodedList must be multibase base64url (start with 'u')")
         encoded = encoded[1:]
     text = encoded.replace("+", "-").replace("/", "_").rstrip("=")
-    try:
-        compressed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    try:  # validate: any character outside the alphabet is an error (by default it would be skipped silently)
+        compressed = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     except ValueError:
         raise BitstringError("encodedList is not valid base64url") from None
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        bits = inflater.decompress(compressed, MAX_LIST_BYTES)
+        bits = inflater.decompress(compressed, MAX_LIST_BYTES + 1)
     except zlib.error:
         raise BitstringError("encodedList is not GZIP-compressed") from None
-    if inflater.unconsumed_tail:
+    if len(bits) > MAX_LIST_BYTES:
         raise BitstringError(f"the decoded list is larger than {MAX_LIST_BYTES} bytes")
+    if not inflater.eof:  # a cut-off stream inflates to a prefix of the list without any zlib error
+        raise BitstringError("encodedList is a truncated GZIP stream")
     return bits

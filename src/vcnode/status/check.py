@@ -11,6 +11,7 @@ that cannot be fetched or is not valid fails the ``status`` check (``statusUnava
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -47,7 +48,8 @@ LIST_KINDS = {  # entry type → (list credential type, list subject type, encod
 REVOCATION_LIST = "1EdTechRevocationList"
 FAILING_PURPOSES = {"revocation": "revoked", "suspension": "suspended"}
 FAILURE_TTL = 10.0  # a list that failed is retried after this long, not on every check
-MAX_CACHED_LISTS = 10_000  # beyond this the oldest cached list is dropped (each holds up to 16 MB of bits)
+MAX_CACHE_BYTES = 64 * 1024 * 1024  # decoded lists kept at most (one list may decode to 16 MB)
+MAX_CACHE_ENTRIES = 10_000  # lists (and failures) kept at most
 
 
 class StatusListError(Exception):
@@ -76,20 +78,33 @@ class StatusChecker:
     """Status checks for every credential a node verifies; one instance per node (it holds the cache)."""
 
     def __init__(self, fetch: Fetch, verify: VerifyList, *, default_ttl: float = 300.0, max_ttl: float = 86_400.0,
-                 fail_open: bool = False, witness_threshold: int = 0) -> None:
+                 fail_open: bool = False, witness_threshold: int = 0, max_cache_bytes: int = MAX_CACHE_BYTES,
+                 max_cache_entries: int = MAX_CACHE_ENTRIES) -> None:
         self._fetch = fetch
         self._verify = verify
         self._default_ttl = default_ttl
         self._max_ttl = max_ttl
         self.fail_open = fail_open
         self.witness_threshold = witness_threshold
+        self._max_cache_bytes = max_cache_bytes
+        self._max_cache_entries = max_cache_entries
+        # Oldest first: when the cache is over its bounds, expired entries go, then the oldest.
         self._cache: dict[tuple[str, str], tuple[float, StatusList | StatusListError]] = {}
+        self._cache_bytes = 0
         self._inflight: dict[tuple[str, str], asyncio.Task[tuple[float, StatusList | StatusListError]]] = {}
 
+    @property
+    def cache_bytes(self) -> int:
+        """About how much memory the cached lists take."""
+        return self._cache_bytes
+
     def invalidate(self, url: str | None = None) -> None:
-        """Forget a cached list (after this node changed it), or every list."""
+        """Forget a cached list (after this node changed it), or every list. A fetch already under way is
+        detached too: whatever it read may predate the change, so it is neither cached nor shared."""
         for key in [k for k in self._cache if url is None or k[0] == url]:
-            del self._cache[key]
+            self._forget(key)
+        for key in [k for k in self._inflight if url is None or k[0] == url]:
+            del self._inflight[key]
 
     async def status_list(self, url: str, entry_type: str) -> StatusList:
         """The verified list at ``url`` (cached); :class:`StatusListError` when it cannot be used."""
@@ -102,16 +117,38 @@ class StatusChecker:
                 # cancel the fetch for the others.
                 task = asyncio.ensure_future(self._load(url, entry_type))
                 self._inflight[key] = task
-                task.add_done_callback(lambda _: self._inflight.pop(key, None))
+                task.add_done_callback(functools.partial(self._settle, key))
             cached = await asyncio.shield(task)
-            self._cache.pop(key, None)
-            self._cache[key] = cached
-            while len(self._cache) > MAX_CACHED_LISTS:
-                del self._cache[next(iter(self._cache))]
         result = cached[1]
         if isinstance(result, StatusListError):
             raise result
         return result
+
+    def _settle(self, key: tuple[str, str], task: asyncio.Task[tuple[float, StatusList | StatusListError]]) -> None:
+        # Cached once, by the fetch itself (not by each waiter), unless invalidate() detached it meanwhile.
+        if self._inflight.get(key) is not task:
+            return
+        del self._inflight[key]
+        if not task.cancelled() and task.exception() is None:
+            self._remember(key, task.result())
+
+    def _remember(self, key: tuple[str, str], cached: tuple[float, StatusList | StatusListError]) -> None:
+        self._forget(key)
+        self._cache[key] = cached
+        self._cache_bytes += _footprint(cached[1])
+        if self._cache_bytes <= self._max_cache_bytes and len(self._cache) <= self._max_cache_entries:
+            return
+        now = time.monotonic()
+        for stale in [k for k, (expires, _) in self._cache.items() if expires <= now and k != key]:
+            self._forget(stale)
+        while (self._cache_bytes > self._max_cache_bytes or len(self._cache) > self._max_cache_entries) \
+                and len(self._cache) > 1:
+            self._forget(next(iter(self._cache)))
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        cached = self._cache.pop(key, None)
+        if cached is not None:
+            self._cache_bytes -= _footprint(cached[1])
 
     async def _load(self, url: str, entry_type: str) -> tuple[float, StatusList | StatusListError]:
         try:
@@ -190,10 +227,10 @@ class StatusChecker:
                            report: Report) -> dict[str, Any]:
         if not isinstance(entry, dict):
             raise StatusListError("statusInvalid", "a credentialStatus entry must be an object")
-        kind = entry.get("type")
+        kind = _entry_type(entry.get("type"))
         if kind == REVOCATION_LIST:
             return await self._check_revocation_list(credential, entry, path, report)
-        if kind not in LIST_KINDS:
+        if not isinstance(kind, str) or kind not in LIST_KINDS:
             raise StatusListError("statusUnsupported", f"status type {str(kind)[:60]!r} is not supported (supported: "
                                   f"{', '.join([*LIST_KINDS, REVOCATION_LIST])})")
         url, purpose = entry.get("statusListCredential"), entry.get("statusPurpose")
@@ -207,14 +244,14 @@ class StatusChecker:
         if found.issuer != issuer_id(credential):
             raise StatusListError("statusInvalid", f"the status list is issued by {str(found.issuer)[:120]}, not "
                                   "by the credential's issuer")
+        if len(found.bits) * 8 // size < MIN_ENTRIES:  # §3.2 step 9: entries, not bits, must reach the minimum
+            raise StatusListError("statusInvalid", f"the status list has {len(found.bits) * 8 // size} entries of "
+                                  f"{size} bits, fewer than the {MIN_ENTRIES} the specification requires")
         if found.valid_until is not None and found.valid_until < now:
             raise StatusListError("statusInvalid", f"the status list expired at {found.valid_until.isoformat()}")
         if purpose not in found.purposes:
             raise StatusListError("statusInvalid", f"the status list is for {', '.join(found.purposes)}, not "
                                   f"{purpose[:40]}")
-        if len(found.bits) * 8 // size < MIN_ENTRIES:
-            raise StatusListError("statusInvalid", f"the status list holds {len(found.bits) * 8 // size} entries of "
-                                  f"{size} bits, fewer than the {MIN_ENTRIES} the specification requires")
         try:
             value = get_entry(found.bits, index, size)
         except BitstringError as exc:
@@ -259,11 +296,25 @@ class StatusChecker:
         if found.issuer is not None and found.issuer != issuer_id(credential):
             raise StatusListError("statusInvalid", f"the revocation list is issued by {found.issuer[:120]}, not by "
                                   "the credential's issuer")
-        revoked = credential.get("id") in found.revoked
+        credential_id = credential.get("id")
+        revoked = isinstance(credential_id, str) and credential_id in found.revoked
         if revoked:
             report.error("status", "revoked", "the credential is revoked (it is in its issuer's revocation list)",
                          path)
         return {"type": REVOCATION_LIST, "statusPurpose": "revocation", "id": url, "status": int(revoked)}
+
+
+def _entry_type(value: Any) -> Any:
+    """The one supported type an entry names (JSON-LD allows a type array), else the value as given."""
+    known = [t for t in as_list(value) if isinstance(t, str) and (t in LIST_KINDS or t == REVOCATION_LIST)]
+    return known[0] if len(known) == 1 else value
+
+
+def _footprint(result: StatusList | StatusListError) -> int:
+    """Roughly the bytes a cache entry holds."""
+    if isinstance(result, StatusListError):
+        return 256 + len(result.message)
+    return 256 + len(result.url) + len(result.bits) + sum(64 + len(i) for i in result.revoked)
 
 
 def _index(value: Any) -> int | None:
@@ -293,8 +344,14 @@ def _revocation_list(url: str, document: dict[str, Any]) -> StatusList:
     revoked = document.get("revokedCredential", document.get("revokedCredentials"))
     if not isinstance(revoked, list):
         raise StatusListError("statusInvalid", f"the revocation list at {url[:200]} has no revokedCredential")
-    ids = frozenset(item.get("id") if isinstance(item, dict) else item for item in revoked
-                    if isinstance(item, str) or (isinstance(item, dict) and item.get("revoked", True) is not False))
-    issuer = document.get("issuer")
-    issuer = issuer.get("id") if isinstance(issuer, dict) else issuer if isinstance(issuer, str) else None
-    return StatusList(url, issuer, ("revocation",), revoked=frozenset(i for i in ids if isinstance(i, str)))
+    ids = set()
+    for item in revoked:  # only string ids count (anything else is unhashable or cannot match a credential)
+        if isinstance(item, dict) and item.get("revoked", True) is not False:
+            item = item.get("id")
+        if isinstance(item, str):
+            ids.add(item)
+    issuer = issuer_id(document)
+    if "issuer" in document and not isinstance(issuer, str):
+        raise StatusListError("statusInvalid", f"the revocation list at {url[:200]} names its issuer neither by a "
+                              "string nor by an object with a string id")
+    return StatusList(url, issuer, ("revocation",), revoked=frozenset(ids))

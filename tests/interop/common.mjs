@@ -23,11 +23,15 @@ export function loadContexts(dirs) {
   return contexts;
 }
 
-// A document loader that serves only `contexts` and did:key documents (from a did-io style did:key driver).
-export function staticDocumentLoader(contexts, didKey) {
+// A document loader that serves only `contexts`, the given `documents` ({url: document}, such as status
+// list credentials) and did:key documents (from a did-io style did:key driver).
+export function staticDocumentLoader(contexts, didKey, documents = {}) {
   return async function documentLoader(url) {
     if(contexts.has(url)) {
       return {contextUrl: null, documentUrl: url, document: contexts.get(url)};
+    }
+    if(Object.hasOwn(documents, url)) {
+      return {contextUrl: null, documentUrl: url, document: documents[url]};
     }
     if(url.startsWith('did:key:')) {
       return {contextUrl: null, documentUrl: url, document: await didKey.get({url})};

@@ -4,6 +4,13 @@
 //   {op: "verify", credential}                                        -> {verified, error}
 //   {op: "signPresentation", suite, secretKeyMultibase, presentation, challenge, domain} -> {document}
 //   {op: "verifyPresentation", presentation, challenge, domain}       -> {verified, error}
+//   {op: "checkStatus", credential, documents}                        -> {verified, error, results}
+//     @digitalbazaar/vc-bitstring-status-list's checkStatus; `documents` ({url: document}) holds the status
+//     list credentials its loader serves; results: [{statusPurpose, statusListIndex, statusListCredential,
+//     status}] per BitstringStatusListEntry (status: their boolean, the bit they read)
+//   {op: "signStatusList", suite, secretKeyMultibase, id, statusPurpose, length, set, context?} -> {document}
+//     a BitstringStatusListCredential made with their createList / createCredential, the entries `set`
+//     (indexes) set, signed with @digitalbazaar/vc as the key's did:key
 // Contexts come only from the directories named in argv (vcnode's pinned contexts); nothing is fetched.
 import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
@@ -12,6 +19,8 @@ import {createSignCryptosuite, createVerifyCryptosuite} from '@digitalbazaar/edd
 import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import * as DidKey from '@digitalbazaar/did-method-key';
+import {checkStatus, createCredential as createStatusListCredential, createList}
+  from '@digitalbazaar/vc-bitstring-status-list';
 import {loadContexts, runJobs, seedOf, staticDocumentLoader} from './common.mjs';
 
 const contexts = loadContexts(process.argv.slice(2));
@@ -68,6 +77,24 @@ async function run(job) {
     if(job.op === 'verifyPresentation') {
       return summary(await vc.verify({presentation: job.presentation, challenge: job.challenge,
         domain: job.domain, suite: verifyingSuites(), documentLoader}));
+    }
+    if(job.op === 'checkStatus') {
+      const result = await checkStatus({credential: job.credential, suite: verifyingSuites(),
+        documentLoader: staticDocumentLoader(contexts, didKey, job.documents)});
+      return {...summary(result), results: (result.results ?? []).map(({credentialStatus: entry, status}) => ({
+        statusPurpose: entry.statusPurpose, statusListIndex: entry.statusListIndex,
+        statusListCredential: entry.statusListCredential, status}))};
+    }
+    if(job.op === 'signStatusList') {
+      const key = await keyPair(job.secretKeyMultibase);
+      const list = await createList({length: job.length});
+      for(const index of job.set) {
+        list.setStatus(index, true);
+      }
+      const unsigned = await createStatusListCredential({id: job.id, list, statusPurpose: job.statusPurpose,
+        context: job.context});
+      const credential = {...unsigned, issuer: key.controller};
+      return {document: await vc.issue({credential, suite: signingSuite(job.suite, key), documentLoader})};
     }
     return {error: `unknown op ${job.op}`};
   } catch(e) {

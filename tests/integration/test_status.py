@@ -216,3 +216,14 @@ async def test_a_credential_issued_again_is_changed_through_its_current_entries(
     update = await expect_json(await change(client, tokens["status"], credential_id, "revocation", True), 200)
     assert update["statusListIndex"] == entries(second)["revocation"]["statusListIndex"]
     assert [e["code"] for e in (await verify(client, second))["errors"]] == ["revoked"]
+
+
+async def test_a_vc_1_1_credential_gets_the_status_context(client: TestClient, tokens: dict[str, str]) -> None:
+    credential = {"@context": ["https://www.w3.org/2018/credentials/v1"],
+                  "id": "urn:uuid:11111111-0000-4000-8000-0000000000aa", "type": ["VerifiableCredential"],
+                  "issuer": NODE_DID, "issuanceDate": "2026-01-01T00:00:00Z",
+                  "credentialSubject": {"id": "did:example:learner"}}
+    response = await issue(client, tokens["issue"], credential, {"statusPurpose": "revocation"})
+    signed = (await expect_json(response, 201))["verifiableCredential"]
+    assert "https://www.w3.org/ns/credentials/status/v1" in signed["@context"]
+    assert (await verify(client, signed))["verified"]

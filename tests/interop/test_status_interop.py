@@ -27,7 +27,7 @@ from vcnode.credentials.verify import verify_status_list
 from vcnode.did.resolver import Resolver
 from vcnode.node import Node, initialise
 from vcnode.status.bitstring import decode_list, encode_list, get_entry, set_entry
-from vcnode.status.check import StatusChecker
+from vcnode.status.check import FetchedList, StatusChecker
 from vcnode.status.entries import STATUS_CONTEXT
 from vcnode.store.records import StatusListSpec
 
@@ -143,8 +143,8 @@ def their_credential(version: str, issuer: str, n: int) -> dict[str, Any]:
 def status_checker(documents: dict[str, dict[str, Any]], resolver: Resolver) -> StatusChecker:
     """vcnode's verifier-side status checker, reading ``documents`` instead of the network."""
 
-    async def fetch(url: str) -> tuple[bytes, float | None]:
-        return orjson.dumps(documents[url]), None
+    async def fetch(url: str) -> FetchedList:
+        return FetchedList(orjson.dumps(documents[url]))
 
     return StatusChecker(fetch, lambda doc: verify_status_list(doc, resolver, VerifyOptions()))
 

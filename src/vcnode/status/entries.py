@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from vcnode.credentials.model import is_url
+from vcnode.credentials.model import VC_V1, as_list, is_url
 from vcnode.errors import InvalidInput
 from vcnode.store.records import StatusAllocation, StatusListSpec
 
@@ -118,4 +118,9 @@ def with_status(credential: dict[str, Any], entries: list[dict[str, Any]]) -> di
     existing = credential.get("credentialStatus")
     existing = [] if existing is None else existing if isinstance(existing, list) else [existing]
     combined = [*existing, *entries]
-    return {**credential, "credentialStatus": combined[0] if len(combined) == 1 else combined}
+    out = {**credential, "credentialStatus": combined[0] if len(combined) == 1 else combined}
+    contexts = as_list(credential.get("@context"))
+    # VC 2.0 defines the Bitstring Status List terms; a VC 1.1 credential needs their own context.
+    if entries and contexts and contexts[0] == VC_V1 and STATUS_CONTEXT not in contexts:
+        out["@context"] = [*contexts, STATUS_CONTEXT]
+    return out

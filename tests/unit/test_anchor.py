@@ -35,8 +35,11 @@ async def publish(log: AnchorLog, did: str, n: int) -> list[dict[str, Any]]:
 async def copy_of(source: AnchorLog, did: str, into: AnchorLog, from_seq: int = 1) -> Any:
     head = await source.store.head(did)
     stored = await source.store.entries(did, from_seq, 100)
-    blobs = {s.document["statement"]["payload"]: await source.store.blob(s.document["statement"]["payload"])
-             for s in stored}
+    blobs = {}
+    for s in stored:  # what a node serves: the payloads it still holds
+        data = await source.store.blob(s.document["statement"]["payload"])
+        if data is not None:
+            blobs[s.document["statement"]["payload"]] = data
     return await into.ingest(head, [s.document for s in stored], blobs)
 
 
@@ -125,3 +128,15 @@ async def test_witness_statements_are_counted_once_per_node() -> None:
         await d.take_witness(forged)
     _, witnesses, _ = await d.list_anchor("https://a.example/status/0")
     assert witnesses == 2
+
+
+async def test_superseded_payloads_are_evicted_and_not_needed_to_catch_up() -> None:
+    issuer = did_key_signer()
+    did = did_of(issuer)
+    a, b = node_log(issuer), node_log()
+    first = await a.publish_status_list(did, "https://a.example/status/r", 1, b"version 1")
+    await a.publish_status_list(did, "https://a.example/status/r", 2, b"version 2")
+    assert await a.store.blob(first["statement"]["payload"]) is None  # superseded: evicted
+    assert (await copy_of(a, did, b)).accepted == 2  # a replica catches up without the old payload
+    anchor, _, _ = await b.list_anchor("https://a.example/status/r")
+    assert anchor.version == 2 and await b.store.blob(anchor.payload) == b"version 2"

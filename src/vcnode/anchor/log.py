@@ -116,13 +116,22 @@ class AnchorLog:
             cid = entry_cid(entry)
             accepted.append(StoredEntry(log, seq, cid, entry))
             expected_prev = cid
-            payload = entry["statement"].get("payload")
-            if payload is not None:
-                needed[payload] = _checked_payload(payload, entry["statement"].get("size"), blobs.get(payload))
             if seq == head_seq:
                 break
         if not accepted or accepted[-1].seq != head_seq or accepted[-1].cid != head_cid:
             raise AnchorError("brokenLink", f"the entries do not lead to the head's entry {head_seq}")
+        # Only the newest publication of each list is kept (see AnchorStore.append), so only its payload is
+        # required; a superseded payload that was sent anyway is checked and dropped.
+        newest = {stored.document["statement"].get("url"): stored for stored in accepted}
+        for stored in accepted:
+            statement = stored.document["statement"]
+            payload = statement.get("payload")
+            if payload is None:
+                continue
+            if newest.get(statement.get("url")) is stored:
+                needed[payload] = _checked_payload(payload, statement.get("size"), blobs.get(payload))
+            elif payload in blobs:
+                _checked_payload(payload, statement.get("size"), blobs[payload])
         if await self.store.bytes_held(log) + sum(len(b) for b in needed.values()) > self._quota:
             raise AnchorError("quotaExceeded", f"the payloads of {log[:80]} exceed this node's quota")
         await self.store.append(accepted, head, needed)

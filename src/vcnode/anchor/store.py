@@ -50,7 +50,9 @@ class AnchorStore(Protocol):
         ...
 
     async def append(self, entries: list[StoredEntry], head: dict[str, Any], blobs: dict[str, bytes]) -> None:
-        """Add verified entries, their payloads and the new head, atomically."""
+        """Add verified entries, their payloads and the new head, atomically. Eviction: when a newer
+        publication of a status list is anchored, the payload of the one it supersedes is deleted (entries,
+        which are small, are kept for good)."""
         ...
 
     async def blob(self, cid: str) -> bytes | None:
@@ -111,14 +113,18 @@ class MemoryAnchorStore:
         return out
 
     async def append(self, entries: list[StoredEntry], head: dict[str, Any], blobs: dict[str, bytes]) -> None:
+        for cid, data in blobs.items():
+            self._blobs[cid] = (head["log"], data)
         for stored in entries:
             self._entries[(stored.log, stored.seq)] = stored
             statement = stored.document["statement"]
             if statement.get("type") == "StatusListPublished":
+                old = self._lists.get(statement["url"])
                 self._lists[statement["url"]] = ListAnchor(stored.log, stored.seq, statement["version"],
                                                            statement["payload"], stored.document["time"])
-        for cid, data in blobs.items():
-            self._blobs[cid] = (head["log"], data)
+                if old is not None and old.payload != statement["payload"] \
+                        and all(anchor.payload != old.payload for anchor in self._lists.values()):
+                    self._blobs.pop(old.payload, None)
         self._heads[head["log"]] = head
 
     async def blob(self, cid: str) -> bytes | None:

@@ -52,6 +52,9 @@ class SqliteAnchorStore:
             for e in entries:
                 statement = e.document["statement"]
                 if statement.get("type") == "StatusListPublished":
+                    async with db.execute("SELECT payload FROM anchor_lists WHERE url = ?",
+                                          (statement["url"],)) as cursor:
+                        old = await cursor.fetchone()
                     await db.execute("INSERT INTO anchor_lists (url, log, seq, version, payload, time) "
                                      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET log = excluded.log, "
                                      "seq = excluded.seq, version = excluded.version, payload = excluded.payload, "
@@ -59,6 +62,9 @@ class SqliteAnchorStore:
                                      "excluded.log != anchor_lists.log",
                                      (statement["url"], e.log, e.seq, statement["version"], statement["payload"],
                                       e.document["time"]))
+                    if old is not None and old[0] != statement["payload"]:  # evict the superseded payload
+                        await db.execute("DELETE FROM anchor_blobs WHERE cid = ? AND cid NOT IN "
+                                         "(SELECT payload FROM anchor_lists)", (old[0],))
             await db.execute("INSERT INTO anchor_heads (log, seq, document) VALUES (?, ?, ?) ON CONFLICT (log) "
                              "DO UPDATE SET seq = excluded.seq, document = excluded.document",
                              (log, seq, orjson.dumps(head).decode()))

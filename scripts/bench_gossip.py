@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Gossip: rounds, messages and bytes until 99 % of nodes hold a new status list version. Not a test.
 
-An in-process simulation runs the node's own protocol code (``vcnode.p2p.gossip``, ``vcnode.anchor``)
+Real aiohttp nodes on 127.0.0.1 (one server per node, HTTP transport) for N <= 50, and an in-process
+simulation for larger N; both run the node's own protocol code (``vcnode.p2p.gossip``, ``vcnode.anchor``)
 over a loopback transport: every message is signed, serialised and verified, every entry and payload is
 verified by every node. The issuer publishes a real signed Bitstring Status List credential (131,072
 entries, 2 % set). Scenarios: all nodes honest and online; 10 % offline; 10 % malicious (they answer
@@ -21,11 +22,13 @@ import copy
 import json
 import math
 import random
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from aiohttp import web
 
 from did_methods.key import KeyDriver
 from vcnode.anchor.log import AnchorLog
@@ -34,7 +37,9 @@ from vcnode.credentials.issue import issue_credential
 from vcnode.did.resolver import Resolver
 from vcnode.identity.service import SigningKey
 from vcnode.keys.ed25519 import Ed25519KeyPair
-from vcnode.p2p.gossip import Gossip, summary
+from vcnode.net.fetch import SafeFetcher
+from vcnode.p2p.gossip import Gossip, MessageRefused, summary
+from vcnode.p2p.http import MESSAGE_PATH, HttpTransport
 from vcnode.p2p.loopback import LoopbackNetwork, message_size
 from vcnode.p2p.peers import PeerTable
 from vcnode.status.bitstring import encode_list, new_bitstring, set_entry
@@ -110,13 +115,60 @@ class Outcome:
     seconds: float
 
 
+class HttpNetwork:
+    """Real aiohttp servers on 127.0.0.1 (one per node, in this process) and the node's HTTP transport."""
+
+    def __init__(self) -> None:
+        self.fetcher = SafeFetcher(timeout=10, max_bytes=4 * 1024 * 1024, allow_http_hosts=["127.0.0.1"])
+        self.transport = HttpTransport(self.fetcher)
+        self.runners: dict[str, web.AppRunner] = {}
+        self.offline: set[str] = set()
+
+    async def url(self) -> str:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+    def add(self, node: Gossip) -> None:
+        self.runners[node.url] = node  # type: ignore[assignment]  # started in start()
+
+    async def start(self) -> None:
+        for url, node in list(self.runners.items()):
+            app = web.Application()
+
+            async def handle(request: web.Request, node: Any = node) -> web.Response:
+                try:
+                    return web.json_response(await node.handle(await request.json()), dumps=_dumps)
+                except MessageRefused as exc:
+                    return web.json_response({"code": exc.code}, status=400)
+
+            app.router.add_post(MESSAGE_PATH, handle)
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            if url not in self.offline:
+                await web.TCPSite(runner, "127.0.0.1", int(url.rsplit(":", 1)[1])).start()
+            self.runners[url] = runner
+
+    async def request(self, url: str, message: dict[str, Any]) -> dict[str, Any]:
+        return await self.transport.request(url, message)
+
+    async def close(self) -> None:
+        for runner in self.runners.values():
+            await runner.cleanup()
+        await self.fetcher.close()
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 async def simulate(n: int, *, offline: float = 0.0, malicious: float = 0.0, flood: bool = False,
-                   seed: int = 7) -> Outcome:
+                   seed: int = 7, http: bool = False) -> Outcome:
     rng = random.Random(seed)
     resolver = Resolver([KeyDriver()])
-    network = LoopbackNetwork()
+    network: Any = HttpNetwork() if http else LoopbackNetwork()
     keys = [signer() for _ in range(n)]
-    urls = [f"loop://node-{i}" for i in range(n)]
+    urls = [await network.url() for _ in range(n)] if http else [f"loop://node-{i}" for i in range(n)]
     bad = set(rng.sample(range(1, n), int(n * malicious)))
     down = set(rng.sample([i for i in range(1, n) if i not in bad], int(n * offline)))
     nodes = []
@@ -133,6 +185,17 @@ async def simulate(n: int, *, offline: float = 0.0, malicious: float = 0.0, floo
         network.add(node)
         nodes.append(node)
     network.offline = {urls[i] for i in down}
+    if http:
+        await network.start()
+    try:
+        return await _spread(nodes, keys, bad, down, rng)
+    finally:
+        if http:
+            await network.close()
+
+
+async def _spread(nodes: list[Gossip], keys: list[SigningKey], bad: set[int], down: set[int],
+                  rng: random.Random) -> Outcome:
     issuer = nodes[0]
     payload = status_list(keys[0], rng)
     started = time.perf_counter()
@@ -159,32 +222,43 @@ async def simulate(n: int, *, offline: float = 0.0, malicious: float = 0.0, floo
                    time.perf_counter() - started)
 
 
-async def run(sizes: list[int]) -> list[dict[str, Any]]:
+SCENARIOS = (("honest", {}), ("10% offline", {"offline": 0.1}), ("10% malicious", {"malicious": 0.1}),
+             ("eager push (baseline)", {"flood": True}))
+
+
+async def run(sizes: list[int], http_sizes: list[int]) -> list[dict[str, Any]]:
     rows = []
+    for n in http_sizes:
+        for name, kwargs in SCENARIOS[:3]:
+            outcome = await simulate(n, http=True, **kwargs)
+            rows.append({"nodes": n, "transport": "http", "scenario": name, "goal_rounds": 2 * math.log2(n),
+                         **outcome.__dict__})
     for n in sizes:
-        for name, kwargs in (("honest", {}), ("10% offline", {"offline": 0.1}),
-                             ("10% malicious", {"malicious": 0.1}), ("eager push (baseline)", {"flood": True})):
+        for name, kwargs in SCENARIOS:
             outcome = await simulate(n, **kwargs)
-            rows.append({"nodes": n, "scenario": name, "goal_rounds": 2 * math.log2(n), **outcome.__dict__})
+            rows.append({"nodes": n, "transport": "loopback", "scenario": name, "goal_rounds": 2 * math.log2(n),
+                         **outcome.__dict__})
     return rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--nodes", type=int, nargs="+", default=[100, 1000])
+    parser.add_argument("--nodes", type=int, nargs="+", default=[100, 1000], help="loopback simulation sizes")
+    parser.add_argument("--http-nodes", type=int, nargs="*", default=[10, 50],
+                        help="sizes run as real aiohttp servers on 127.0.0.1 (at most 50)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    rows = asyncio.run(run(args.nodes))
+    rows = asyncio.run(run(args.nodes, [n for n in args.http_nodes if n <= 50]))
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print("Gossip of one new status list version (in-process simulation of the node's protocol code)")
-    print(f"  {'nodes':>6} {'scenario':<22} {'rounds to 99%':>14} {'goal':>6} {'reached':>8} {'msgs/node':>10} "
-          f"{'bytes/node':>11} {'x payload':>10} {'forged kept':>12} {'time':>7}")
+    print("Gossip of one new status list version (the node's protocol code; http = real aiohttp nodes)")
+    print(f"  {'nodes':>6} {'transport':<9} {'scenario':<22} {'rounds to 99%':>14} {'goal':>6} {'reached':>8} "
+          f"{'msgs/node':>10} {'bytes/node':>11} {'x payload':>10} {'forged kept':>12} {'time':>7}")
     for r in rows:
         rounds = "-" if r["rounds"] is None else str(r["rounds"])
-        print(f"  {r['nodes']:>6} {r['scenario']:<22} {rounds:>14} {r['goal_rounds']:>6.1f} {r['reached']:>7.1%} "
-              f"{r['messages_per_node']:>10.1f} {r['bytes_per_node']:>11,.0f} "
+        print(f"  {r['nodes']:>6} {r['transport']:<9} {r['scenario']:<22} {rounds:>14} {r['goal_rounds']:>6.1f} "
+              f"{r['reached']:>7.1%} {r['messages_per_node']:>10.1f} {r['bytes_per_node']:>11,.0f} "
               f"{r['bytes_per_node'] / r['payload']:>9.2f}x {r['forged_accepted']:>12} {r['seconds']:>6.1f}s")
     print(f"  payload: one signed status list credential of {rows[0]['payload']:,} bytes; bytes/node = every byte "
           "sent (requests and answers) / nodes")

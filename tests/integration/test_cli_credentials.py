@@ -73,6 +73,24 @@ def write_batch_inputs(tmp_path: Path, rows: int) -> tuple[Path, Path]:
     return learners, achievement
 
 
+def kill_batch_midway(command: list[str], rows: int) -> dict[str, str]:
+    """Run an issue-batch command and SIGKILL it once some chunks are committed; returns its environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
+    env.update({"VCNODE_PASSPHRASE": PASSPHRASE, "VCNODE_LOG_LEVEL": "WARNING"})
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    # Progress lines arrive every 10 %; kill the process hard after the second one.
+    deadline = time.monotonic() + 120
+    seen = ""
+    while f"/{rows}" not in seen or seen.count("\n") < 2:
+        line = process.stderr.readline()
+        assert line or process.poll() is None, "the batch ended before it could be interrupted"
+        seen += line
+        assert time.monotonic() < deadline
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    return env
+
+
 def stored_ids(home: Path) -> list[str]:
     with sqlite3.connect(home / "vcnode.sqlite3") as db:
         return [row[0] for row in db.execute("SELECT id FROM credentials")]
@@ -83,21 +101,9 @@ def test_batch_survives_sigkill_and_resumes_without_loss_or_duplicates(tmp_path:
     rows = 3000
     learners, achievement = write_batch_inputs(tmp_path, rows)
     out = tmp_path / "out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
-    env.update({"VCNODE_PASSPHRASE": PASSPHRASE, "VCNODE_LOG_LEVEL": "WARNING"})
     command = [sys.executable, "-m", "vcnode", "--home", str(home), "issue-batch", str(learners),
                "--achievement", str(achievement), "--out", str(out)]
-    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    # Progress lines arrive every 10 %; kill the process hard once some chunks are committed.
-    deadline = time.monotonic() + 120
-    seen = ""
-    while "/3000" not in seen or seen.count("\n") < 2:
-        line = process.stderr.readline()
-        assert line or process.poll() is None, "the batch ended before it could be interrupted"
-        seen += line
-        assert time.monotonic() < deadline
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    env = kill_batch_midway(command, rows)
     partial = stored_ids(home)
     assert 0 < len(partial) < rows, len(partial)
 

@@ -9,12 +9,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from tests.conftest import PASSPHRASE
 from tests.integration.test_cli import assert_one_line_error, run
-from tests.integration.test_cli_credentials import node, stored_ids, write_batch_inputs
+from tests.integration.test_cli_credentials import kill_batch_midway, node, stored_ids, write_batch_inputs
 
 
 def issue(tmp_path: Path, home: Path, name: str, status: str) -> Path:
@@ -77,20 +76,9 @@ def test_batch_with_status_survives_sigkill_without_reusing_an_index(tmp_path: P
     rows = 2000
     learners, achievement = write_batch_inputs(tmp_path, rows)
     out = tmp_path / "out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
-    env.update({"VCNODE_PASSPHRASE": PASSPHRASE, "VCNODE_LOG_LEVEL": "WARNING"})
     command = [sys.executable, "-m", "vcnode", "--home", str(home), "issue-batch", str(learners),
                "--achievement", str(achievement), "--out", str(out), "--status", "revocation,suspension"]
-    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    deadline = time.monotonic() + 120
-    seen = ""
-    while "/2000" not in seen or seen.count("\n") < 2:
-        line = process.stderr.readline()
-        assert line or process.poll() is None, "the batch ended before it could be interrupted"
-        seen += line
-        assert time.monotonic() < deadline
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    env = kill_batch_midway(command, rows)
     partial = stored_ids(home)
     assert 0 < len(partial) < rows
     # Whatever was committed is whole: every stored credential has both of its indexes, and nothing else.

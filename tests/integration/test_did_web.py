@@ -11,8 +11,7 @@ import asyncio
 import gzip
 import itertools
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
 import orjson
@@ -20,6 +19,7 @@ import pytest
 from aiohttp import web
 
 from did_methods.web import WebDriver, did_web_url
+from tests.servers import ConnectionCounter, Handler, LocalServer
 from vcnode.did.driver import DriverContext
 from vcnode.did.resolution import Resolution, ResolutionError
 from vcnode.did.resolver import Resolver
@@ -34,7 +34,6 @@ MAX_BYTES = 64 * 1024  # the fetcher's body cap
 BOUND = 5.0  # no single call in this file may take longer than this
 FAST = 0.5  # a refusal that happens before connecting returns well inside this
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 T = TypeVar("T")
 
 
@@ -43,36 +42,10 @@ async def bounded(awaitable: Awaitable[T], seconds: float = BOUND) -> T:
     return await asyncio.wait_for(awaitable, seconds)
 
 
-class DidServer:
+class DidServer(LocalServer):
     """A real HTTP server on 127.0.0.1 serving whatever handlers a test registers, counting requests."""
 
-    def __init__(self) -> None:
-        self.routes: dict[str, Handler] = {}
-        self.hits: Counter[str] = Counter()
-        self.port = 0
-        self._runner: web.AppRunner | None = None
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        # handler_cancellation: a handler still sleeping when the client gives up is cancelled, so
-        # shutdown does not wait for it; shutdown_timeout bounds the rest.
-        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        self.hits[request.path] += 1
-        handler = self.routes.get(request.path)
-        if handler is None:
-            return web.Response(status=404, text="no such document")
-        return await handler(request)
+    not_found = "no such document"
 
     @property
     def authority(self) -> str:
@@ -114,28 +87,6 @@ class DidServer:
             return web.Response(status=status, headers={"Location": location})
 
         self.serve(path, handler)
-
-
-class ConnectionCounter:
-    """A bare TCP listener on 127.0.0.1 that only counts connections: proof that a guard never connected."""
-
-    def __init__(self) -> None:
-        self.connections = 0
-        self.port = 0
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def _accept(self, _: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        writer.close()
-
-    async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
 
 
 def make_document(did: str) -> dict[str, Any]:

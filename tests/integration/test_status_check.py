@@ -15,8 +15,7 @@ import base64
 import copy
 import gzip
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from tests.builders import badge, did_key_signer
 from tests.integration.test_vcapi import expect_json, expect_problem
+from tests.servers import ConnectionCounter, Handler, LocalServer
 from vcnode.config import load_config
 from vcnode.credentials import issue_credential
 from vcnode.credentials.report import Report
@@ -48,38 +48,16 @@ SL2021 = "https://w3id.org/vc/status-list/2021/v1"
 OB_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 CREDENTIAL_ID = "urn:uuid:5a7e0c1e-0000-4000-8000-000000000001"
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class ListServer:
+class ListServer(LocalServer):
     """A real HTTP server on 127.0.0.1 serving what each test registers, counting requests per path."""
 
+    not_found = "no such list"
+
     def __init__(self) -> None:
-        self.routes: dict[str, Handler] = {}
-        self.hits: Counter[str] = Counter()
+        super().__init__()
         self.sent = 0  # bytes a streaming handler managed to write
-        self.port = 0
-        self._runner: web.AppRunner | None = None
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        # handler_cancellation: a handler still sleeping or streaming when the client gives up is cancelled.
-        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = self._runner.addresses[0][1]
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        self.hits[request.path] += 1
-        handler = self.routes.get(request.path)
-        if handler is None:
-            return web.Response(status=404, text="no such list")
-        return await handler(request)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -409,28 +387,6 @@ async def test_a_list_that_drips_slowly_times_out(web_node: Node, server: ListSe
     report = await verify_in_process(web_node, issuer.credential(server.serve("/drip", drip), 7))
     assert [e.code for e in report.errors] == ["statusUnavailable"] and "timed out" in report.errors[0].message
     assert time.monotonic() - started < FETCH_TIMEOUT * 4
-
-
-class ConnectionCounter:
-    """A bare TCP listener on 127.0.0.1 that only counts connections: proof that a guard never connected."""
-
-    def __init__(self) -> None:
-        self.connections = 0
-        self.port = 0
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def _accept(self, _: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        writer.close()
-
-    async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
 
 
 @pytest.mark.parametrize("url", [

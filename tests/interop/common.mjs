@@ -78,3 +78,12 @@ export async function runJobs(run) {
   }
   process.stdout.write(JSON.stringify(results));
 }
+
+// The did:key signing key for a Multikey secret, made with the given library's Ed25519Multikey class
+// (Digital Bazaar's or the DCC's fork: each side signs with its own stack).
+export async function didKeyPair(Ed25519Multikey, secretKeyMultibase) {
+  const pair = await Ed25519Multikey.generate({seed: seedOf(secretKeyMultibase)});
+  const did = `did:key:${pair.publicKeyMultibase}`;
+  return Ed25519Multikey.from({...await pair.export({publicKey: true, secretKey: true}), controller: did,
+    id: `${did}#${pair.publicKeyMultibase}`});
+}

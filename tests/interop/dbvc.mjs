@@ -21,7 +21,7 @@ import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import * as DidKey from '@digitalbazaar/did-method-key';
 import {checkStatus, createCredential as createStatusListCredential, createList}
   from '@digitalbazaar/vc-bitstring-status-list';
-import {loadContexts, runJobs, seedOf, staticDocumentLoader} from './common.mjs';
+import {didKeyPair, loadContexts, runJobs, staticDocumentLoader} from './common.mjs';
 
 const contexts = loadContexts(process.argv.slice(2));
 
@@ -30,11 +30,8 @@ didKey.use({multibaseMultikeyHeader: 'z6Mk', fromMultibase: Ed25519Multikey.from
 
 const documentLoader = staticDocumentLoader(contexts, didKey);
 
-async function keyPair(secretKeyMultibase) {
-  const pair = await Ed25519Multikey.generate({seed: seedOf(secretKeyMultibase)});
-  const did = `did:key:${pair.publicKeyMultibase}`;
-  return Ed25519Multikey.from({...await pair.export({publicKey: true, secretKey: true}), controller: did,
-    id: `${did}#${pair.publicKeyMultibase}`});
+function keyPair(secretKeyMultibase) {
+  return didKeyPair(Ed25519Multikey, secretKeyMultibase);
 }
 
 function signingSuite(name, key) {

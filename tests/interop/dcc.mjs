@@ -24,7 +24,7 @@ import {Ed25519Signature2020} from '@digitalcredentials/ed25519-signature-2020';
 import * as Ed25519Multikey from '@digitalcredentials/ed25519-multikey';
 import * as DidKey from '@digitalcredentials/did-method-key';
 import {securityLoader} from '@digitalcredentials/security-document-loader';
-import {loadContexts, runJobs, seedOf, staticDocumentLoader} from './common.mjs';
+import {didKeyPair, loadContexts, runJobs, staticDocumentLoader} from './common.mjs';
 
 // stdout carries the results only: the libraries' console.log diagnostics go to stderr.
 console.log = console.info = console.error;
@@ -64,11 +64,8 @@ if(!globalThis.vcnodeInteropStandInUsed) {
   throw new Error('verifier-core did not take the static document loader (has its module layout changed?)');
 }
 
-async function keyPair(secretKeyMultibase) {
-  const pair = await Ed25519Multikey.generate({seed: seedOf(secretKeyMultibase)});
-  const did = `did:key:${pair.publicKeyMultibase}`;
-  return Ed25519Multikey.from({...await pair.export({publicKey: true, secretKey: true}), controller: did,
-    id: `${did}#${pair.publicKeyMultibase}`});
+function keyPair(secretKeyMultibase) {
+  return didKeyPair(Ed25519Multikey, secretKeyMultibase);
 }
 
 function signingSuite(name, key) {

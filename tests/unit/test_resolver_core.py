@@ -147,3 +147,84 @@ async def test_a_cancelled_caller_does_not_cancel_the_others() -> None:
     first.cancel()
     result = await second
     assert result.error is None and driver.calls == 1
+
+
+class VersionedDriver:
+    """Records what the core hands it: DIDs with a query of the DID parameters it declares."""
+
+    method: ClassVar[str] = "ver"
+    offline: ClassVar[bool] = False
+    did_parameters: ClassVar[frozenset[str]] = frozenset({"versionTime", "versionId"})
+
+    def __init__(self, fail: ResolutionError | None = None, deactivated: bool = False) -> None:
+        self.seen: list[tuple[str, str | None]] = []
+        self.fail, self.deactivated = fail, deactivated
+
+    async def resolve(self, did):  # type: ignore[no-untyped-def]
+        self.seen.append((did.did, did.query))
+        if self.fail is not None:
+            raise self.fail
+        if self.deactivated:
+            return DriverResult(None, {"deactivated": True}, cache_ttl=60)
+        return DriverResult({"id": did.did, "query": did.query}, {"versionId": did.query}, cache_ttl=60)
+
+
+async def test_did_parameters_reach_drivers_that_declare_them() -> None:
+    driver = VersionedDriver()
+    resolver = Resolver([driver, KeyDriver()])
+    result = await resolver.resolve("did:ver:a?versionTime=2025-01-01T00:00:00Z")
+    assert result.error is None
+    assert result.did_document == {"id": "did:ver:a", "query": "versionTime=2025-01-01T00:00:00Z"}
+    await resolver.resolve("did:ver:a?versionTime=2025-01-01T00:00:00Z")
+    await resolver.resolve("did:ver:a")
+    assert driver.seen == [("did:ver:a", "versionTime=2025-01-01T00:00:00Z"), ("did:ver:a", None)]
+    resolver.invalidate("did:ver:a")  # drops the versioned results too
+    await resolver.resolve("did:ver:a?versionTime=2025-01-01T00:00:00Z")
+    assert len(driver.seen) == 3
+
+
+@pytest.mark.parametrize(("did_url", "code"), [
+    ("did:ver:a?service=files", "invalidDidUrl"),           # not declared by the driver
+    ("did:ver:a?versionId=1&versionId=2", "invalidDidUrl"),  # repeated
+    ("did:ver:a?versionId", "invalidDidUrl"),                # no value
+    (f"{ED_DID}?versionTime=2025-01-01T00:00:00Z", "invalidDidUrl"),  # did:key keeps no versions
+    ("did:ver:a/path?versionId=1", "invalidDid"),
+    ("did:ver:a?versionId=1#key-1", "invalidDid"),
+    ("did:nope:a?versionId=1", "methodNotSupported"),
+])
+async def test_queries_the_method_cannot_answer(did_url: str, code: str) -> None:
+    driver = VersionedDriver()
+    result = await Resolver([driver, KeyDriver()]).resolve(did_url)
+    assert result.error == code, result.resolution_metadata
+    assert driver.seen == []
+
+
+def test_did_parameters_are_percent_decoded_and_plus_is_literal() -> None:
+    from vcnode.did.syntax import did_parameters
+
+    assert did_parameters("versionTime=2025-01-01T00:00:00%2B00:00&versionId=1-a+b") == {
+        "versionTime": "2025-01-01T00:00:00+00:00", "versionId": "1-a+b"}
+    assert did_parameters("") == {}
+    assert did_parameters("a=1&a=2") is None and did_parameters("=1") is None and did_parameters("a") is None
+
+
+async def test_driver_errors_marked_not_permanent_are_not_cached() -> None:
+    driver = VersionedDriver(fail=ResolutionError("invalidDid", "the log does not verify", permanent=False))
+    resolver = Resolver([driver])
+    for _ in range(2):
+        assert (await resolver.resolve("did:ver:a")).error == "invalidDid"
+    assert len(driver.seen) == 2
+    syntax = VersionedDriver(fail=ResolutionError("invalidDid", "bad DID"))
+    resolver = Resolver([syntax])
+    for _ in range(2):
+        await resolver.resolve("did:ver:b")
+    assert len(syntax.seen) == 1
+
+
+async def test_a_deactivated_did_has_no_document_and_dereferences_to_not_found() -> None:
+    resolver = Resolver([VersionedDriver(deactivated=True)])
+    result = await resolver.resolve("did:ver:a")
+    assert result.error is None and result.did_document is None and result.document_metadata["deactivated"]
+    with pytest.raises(ResolutionError) as caught:
+        await resolver.dereference("did:ver:a#key-1")
+    assert caught.value.code == "notFound" and "deactivated" in caught.value.message

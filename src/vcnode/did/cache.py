@@ -43,6 +43,11 @@ class TtlLruCache(Generic[V]):
         """Forget ``key`` if present."""
         self._data.pop(key, None)
 
+    def discard_prefix(self, prefix: str) -> None:
+        """Forget every key that starts with ``prefix``."""
+        for key in [key for key in self._data if key.startswith(prefix)]:
+            del self._data[key]
+
     def clear(self) -> None:
         """Forget everything."""
         self._data.clear()

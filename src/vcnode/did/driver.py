@@ -30,9 +30,13 @@ class DidMethodDriver(Protocol):
     # True for drivers that compute the document without I/O (did:key, did:jwk): the resolver then calls
     # them inline instead of in a shared task, which costs more than the work itself.
     offline: ClassVar[bool]
+    # Optional, not declared here so existing drivers need not change: ``did_parameters: ClassVar[frozenset[str]]``,
+    # the DID parameters (DID URL query names such as versionId, versionTime) the method resolves. The
+    # resolver passes a query to ``resolve`` only when every name in it is listed; other drivers get bare DIDs.
 
     async def resolve(self, did: DidUrl) -> DriverResult:
-        """Resolve ``did`` (a bare DID: no path, query or fragment)."""
+        """Resolve ``did``: a DID with no path or fragment, and a query only of names in ``did_parameters``
+        (read them with :func:`vcnode.did.syntax.did_parameters`)."""
         ...
 
 

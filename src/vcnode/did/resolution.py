@@ -36,19 +36,28 @@ HTTP_STATUS: dict[str, int] = {
 
 
 class ResolutionError(Exception):
-    """Raised by drivers (and the core) to end a resolution with a DID Resolution error code."""
+    """Raised by drivers (and the core) to end a resolution with a DID Resolution error code.
 
-    def __init__(self, code: str, message: str) -> None:
+    ``permanent`` says whether the error is a fact about the DID string that may be cached; None leaves it
+    to the code (``invalidDid``, ``methodNotSupported`` and ``unsupportedPublicKeyType`` are). A driver sets
+    False for an ``invalidDid`` that depends on what a server published, which may be fixed.
+    """
+
+    def __init__(self, code: str, message: str, *, permanent: bool | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.permanent = permanent
 
 
 @dataclass(frozen=True, slots=True)
 class DriverResult:
-    """What a method driver returns: the document, its metadata and how long it may be cached."""
+    """What a method driver returns: the document, its metadata and how long it may be cached.
 
-    document: dict[str, Any]
+    ``document`` is None only for a deactivated DID whose method withholds the document
+    (``document_metadata["deactivated"]`` is then true)."""
+
+    document: dict[str, Any] | None
     document_metadata: dict[str, Any] = field(default_factory=dict)
     cache_ttl: float | None = None  # seconds; None = the resolver's default, 0 = do not cache
 

@@ -13,11 +13,12 @@ from vcnode.did import resolution as r
 from vcnode.did.cache import TtlLruCache
 from vcnode.did.driver import ENTRY_POINT_GROUP, DidMethodDriver, DriverContext
 from vcnode.did.resolution import DriverResult, Resolution, ResolutionError
-from vcnode.did.syntax import DidUrl, parse_did_url
+from vcnode.did.syntax import DidUrl, did_parameters, parse_did_url
 
 log = logging.getLogger(__name__)
 
-# The node's own identities: an in-memory lookup, so synchronous.
+# The node's own identities: an in-memory lookup, so synchronous. It gets the string being resolved: a bare
+# DID, or a DID with a query of DID parameters (``…?versionTime=…``); None means "not one of ours".
 LocalDocuments = Callable[[str], DriverResult | None]
 
 _VERIFICATION_RELATIONSHIPS = ("authentication", "assertionMethod", "keyAgreement",
@@ -61,18 +62,26 @@ class Resolver:
         return sorted(self._drivers)
 
     def invalidate(self, did: str) -> None:
-        """Drop a cached result (e.g. after the node rotated one of its own keys)."""
+        """Drop the cached results of a DID, with or without DID parameters (e.g. after the node rotated one
+        of its own keys)."""
         self._cache.discard(did)
+        self._cache.discard_prefix(did + "?")
 
     async def resolve(self, did: str) -> Resolution:
-        """Resolve a bare DID. Never raises for bad input or upstream faults: errors are in the result."""
+        """Resolve a bare DID, or a DID with a query of DID parameters its method supports
+        (``did:webvh:…?versionTime=…``). Never raises for bad input or upstream faults: errors are in the result.
+        """
         cached = self._cache.get(did) if isinstance(did, str) else None
         if cached is not None:
             return cached
         parsed = parse_did_url(did)
-        if parsed is None or parsed.did != did:
+        if parsed is None or parsed.path or parsed.fragment is not None:
             return Resolution.failure(r.INVALID_DID, "not a valid DID per the DID Core syntax")
         driver = self._drivers.get(parsed.method)
+        if parsed.query is not None:
+            problem = self._unsupported_query(parsed, driver)
+            if problem is not None:
+                return Resolution.failure(r.INVALID_DID_URL, problem)
         if driver is not None and getattr(driver, "offline", False):
             return await self._resolve_and_cache(parsed)
         task = self._inflight.get(did)
@@ -84,15 +93,30 @@ class Resolver:
             task.add_done_callback(lambda _: self._inflight.pop(did, None))
         return await asyncio.shield(task)
 
+    @staticmethod
+    def _unsupported_query(parsed: DidUrl, driver: DidMethodDriver | None) -> str | None:
+        names = did_parameters(parsed.query or "")
+        if names is None:
+            return f"the query {str(parsed.query)[:100]!r} is not a list of distinct name=value DID parameters"
+        supported = getattr(driver, "did_parameters", frozenset())
+        unsupported = sorted(set(names) - supported)
+        if driver is not None and unsupported:
+            return f"did:{parsed.method} does not support the DID parameters {unsupported[:5]}"
+        return None
+
+    @staticmethod
+    def _key(parsed: DidUrl) -> str:
+        return parsed.did if parsed.query is None else f"{parsed.did}?{parsed.query}"
+
     async def _resolve_and_cache(self, parsed: DidUrl) -> Resolution:
         result, ttl = await self._resolve_uncached(parsed)
-        self._cache.put(parsed.did, result, ttl)
+        self._cache.put(self._key(parsed), result, ttl)
         return result
 
     async def _resolve_uncached(self, parsed: DidUrl) -> tuple[Resolution, float]:
         started = time.perf_counter()
         try:
-            found = self._local(parsed.did) if self._local is not None else None
+            found = self._local(self._key(parsed)) if self._local is not None else None
             if found is None:
                 driver = self._drivers.get(parsed.method)
                 if driver is None:
@@ -101,7 +125,8 @@ class Resolver:
         except ResolutionError as exc:
             # invalidDid and methodNotSupported are facts about the string: cache them like successes.
             permanent = (r.INVALID_DID, r.METHOD_NOT_SUPPORTED, r.UNSUPPORTED_PUBLIC_KEY_TYPE)
-            ttl = self._default_ttl if exc.code in permanent else 0.0
+            cache = exc.code in permanent if exc.permanent is None else exc.permanent
+            ttl = self._default_ttl if cache else 0.0
             return Resolution.failure(exc.code, exc.message), ttl
         except Exception as exc:  # a driver bug is reported as internalError, never a crash
             log.exception("driver for did:%s failed", parsed.method)
@@ -119,6 +144,8 @@ class Resolver:
         if parsed is None or parsed.fragment is None or parsed.path or parsed.query is not None:
             raise ResolutionError(r.INVALID_DID_URL, f"not a DID URL with a fragment: {str(did_url)[:200]!r}")
         result = await self.resolve(parsed.did)
+        if result.did_document is None and result.document_metadata.get("deactivated") is True:
+            raise ResolutionError(r.NOT_FOUND, f"{parsed.did} is deactivated")
         if result.did_document is None:
             raise ResolutionError(result.error or r.INTERNAL_ERROR,
                                   result.resolution_metadata.get("errorMessage", "resolution failed"))

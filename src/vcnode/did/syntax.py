@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import unquote
 
 # A generous cap: real DIDs are < 200 characters; did:jwk/did:peer can reach ~1 KB.
 MAX_DID_LENGTH = 2048
@@ -50,3 +51,17 @@ def _parse(value: str) -> DidUrl | None:
     method, msid = match.group("method"), match.group("msid")
     return DidUrl(did=f"did:{method}:{msid}", method=method, method_specific_id=msid,
                   path=match.group("path") or "", query=match.group("query"), fragment=match.group("fragment"))
+
+
+def did_parameters(query: str) -> dict[str, str] | None:
+    """The name/value pairs of a DID URL query (``versionTime=2025-01-01T00:00:00Z&…``), percent-decoded,
+    or None when a pair has no ``=``, a name is empty or repeated. ``+`` is a plus sign, not a space:
+    this is an RFC 3986 query, not a form."""
+    parameters: dict[str, str] = {}
+    for pair in query.split("&") if query else []:
+        name, equals, value = pair.partition("=")
+        name, value = unquote(name), unquote(value)
+        if not equals or not name or name in parameters:
+            return None
+        parameters[name] = value
+    return parameters

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from vcnode.did.resolution import ResolutionError
-from vcnode.did.resolver import Resolver, relationship_ids
+from vcnode.did.resolution import Resolution, ResolutionError
+from vcnode.did.resolver import Resolver, find_verification_method, relationship_ids
 from vcnode.did.syntax import parse_did_url
 from vcnode.errors import VcnodeError
 from vcnode.jsonld import ContextRegistry
@@ -106,20 +106,60 @@ async def _method_and_key(proof: dict[str, Any], expect: ProofExpectations, reso
         raise ProofError(f"verification method {vm_id[:120]!r} is not a DID URL this node can resolve",
                          code="verificationMethodNotFound")
     try:
-        method = await resolver.dereference(vm_id)
+        method: dict[str, Any] | None = await resolver.dereference(vm_id)
+        problem = None
     except ResolutionError as exc:
-        raise ProofError(f"verification method {vm_id[:120]} could not be resolved: {exc.code}: {exc.message}",
-                         code="verificationMethodNotFound") from None
-    # The method must be authorised for this purpose by the document of the DID that controls it.
-    controller_doc = await resolver.resolve(parsed.did)
-    document = controller_doc.did_document or {}
-    if method.get("controller") != parsed.did:
-        raise ProofError(f"verification method {vm_id[:120]} is not controlled by {parsed.did}",
-                         code="controllerMismatch")
-    if vm_id not in relationship_ids(document, expect.purpose):
-        raise ProofError(f"{vm_id[:120]} is not listed under {expect.purpose} in {parsed.did}'s DID document",
-                         code="proofPurposeNotAuthorized")
+        method, problem = None, ProofError(f"verification method {vm_id[:120]} could not be resolved: {exc.code}: "
+                                           f"{exc.message}", code="verificationMethodNotFound")
+    if method is not None:
+        # The method must be authorised for this purpose by the document of the DID that controls it.
+        controller_doc = await resolver.resolve(parsed.did)
+        _check_not_deactivated(controller_doc, parsed.did)
+        if method.get("controller") != parsed.did:
+            raise ProofError(f"verification method {vm_id[:120]} is not controlled by {parsed.did}",
+                             code="controllerMismatch")
+        if vm_id not in relationship_ids(controller_doc.did_document or {}, expect.purpose):
+            problem = ProofError(f"{vm_id[:120]} is not listed under {expect.purpose} in {parsed.did}'s DID "
+                                 "document", code="proofPurposeNotAuthorized")
+    if problem is not None:
+        method = await _method_at_creation(proof, parsed.did, vm_id, expect.purpose, resolver, result)
+        if method is None:
+            raise problem
+    assert method is not None  # set above whenever problem is None
     return method, ed25519_public_key(method)
+
+
+def _check_not_deactivated(resolution: Resolution, did: str) -> None:
+    if resolution.document_metadata.get("deactivated") is True:
+        raise ProofError(f"{did} is deactivated", code="didDeactivated")
+
+
+async def _method_at_creation(proof: dict[str, Any], did: str, vm_id: str, purpose: str, resolver: Resolver,
+                              result: ProofResult) -> dict[str, Any] | None:
+    """The verification method as the DID document in effect at ``proof.created`` authorised it, for DID
+    methods that keep their history (did:webvh): a key rotated out since still verifies what it signed
+    while it was current. None when the method has no versions or that version does not authorise the key.
+
+    The signer asserts ``created``; a key taken out of the document because it leaked could sign with an
+    earlier date. Rotation by removal therefore protects only signatures dated after it, as with did:web
+    keys whose ``validUntil`` has passed.
+    """
+    created = parse_datetime(proof.get("created"))
+    if created is None:
+        return None
+    at = created.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    resolution = await resolver.resolve(f"{did}?versionTime={at}")
+    document = resolution.did_document
+    if document is None:
+        return None
+    _check_not_deactivated(resolution, did)
+    method = find_verification_method(document, vm_id)
+    if method is None or method.get("controller") != did or vm_id not in relationship_ids(document, purpose):
+        return None
+    version = resolution.document_metadata.get("versionId")
+    result.warnings.append({"code": "keyFromEarlierVersion", "message": f"{vm_id[:120]} is not authorised by the "
+                            f"current DID document; the version in effect at proof.created ({version}) authorised it"})
+    return method
 
 
 def _check_times(proof: dict[str, Any], method: dict[str, Any], now: datetime) -> None:

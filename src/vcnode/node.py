@@ -19,6 +19,8 @@ from vcnode.credentials.service import CredentialService
 from vcnode.credentials.verify import VerifyOptions, verify_status_list
 from vcnode.did.driver import DriverContext
 from vcnode.did.resolver import Resolver, load_drivers
+from vcnode.did.webvh.errors import WebvhError
+from vcnode.did.webvh.identifier import check_domain
 from vcnode.errors import ConfigError, KeystoreError
 from vcnode.identity import IdentityService
 from vcnode.keys.vault import EncryptedVault, PlaintextVault, Vault, VaultParams
@@ -239,8 +241,13 @@ async def initialise(config: Config, *, did_method: str, environ: dict[str, str]
     """
     if config.database_path.exists():
         raise ConfigError(f"a node already exists in {config.home}")
-    if did_method == "web" and not config.domain:
-        raise ConfigError("a did:web node needs --domain")
+    if did_method in ("web", "webvh") and not config.domain:
+        raise ConfigError(f"a did:{did_method} node needs --domain")
+    if did_method == "webvh":
+        try:
+            check_domain(config.domain, allow_hosts=frozenset(h.lower() for h in config.allow_http_hosts))
+        except WebvhError as exc:
+            raise ConfigError(f"--domain {config.domain!r} cannot locate a did:webvh DID: {exc.detail}") from None
     env = os.environ if environ is None else environ
     config.home.mkdir(parents=True, exist_ok=True)
     if config.keystore == "encrypted" and not env.get(PASSPHRASE_ENV) and not config.passphrase_file:

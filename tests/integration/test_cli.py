@@ -98,3 +98,25 @@ def test_generated_passphrase_file_is_private(tmp_path: Path) -> None:
 def test_usage_errors_exit_non_zero(tmp_path: Path, args: list[str]) -> None:
     result = run(tmp_path, *args)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_webvh_init_rotate_and_resolve_versions(tmp_path: Path) -> None:
+    home = tmp_path / "node"
+    init = run(home, "init", "--did-method", "webvh", "--domain", "uni.example")
+    assert init.returncode == 0, init.stderr
+    did = init.stdout.split("DID: ", 1)[1].strip()
+    assert did.startswith("did:webvh:Qm") and did.endswith(":uni.example")
+    assert run(home, "keys", "rotate").returncode == 0
+    latest = json.loads(run(home, "did", "resolve", "--result", did).stdout)
+    assert latest["didDocumentMetadata"]["versionNumber"] == 2
+    first = json.loads(run(home, "did", "resolve", f"{did}?versionNumber=1").stdout)
+    keys = json.loads(run(home, "keys", "list", "--json").stdout)
+    assert [vm["id"] for vm in first["verificationMethod"]] == [keys[1]["id"]]  # the retired key
+    assert [vm["id"] for vm in latest["didDocument"]["verificationMethod"]] == [keys[0]["id"]]
+    assert_one_line_error(run(home, "did", "resolve", f"{did}?versionNumber=3"), "notFound")
+
+
+def test_webvh_needs_a_domain_name(tmp_path: Path) -> None:
+    assert_one_line_error(run(tmp_path / "a", "init", "--did-method", "webvh"), "needs --domain")
+    assert_one_line_error(run(tmp_path / "b", "init", "--did-method", "webvh", "--domain", "10.0.0.1"), "IP address")
+    assert not (tmp_path / "b").exists()  # refused before anything was written

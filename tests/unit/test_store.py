@@ -55,3 +55,24 @@ async def test_rotation_keeps_exactly_one_active_key(tmp_path: Path) -> None:
         assert len(await store.list_keys("did:web:a")) == 2  # the failed rotation changed nothing
     finally:
         await store.close()
+
+
+async def test_webvh_log_entries_are_stored_with_their_key_changes(tmp_path: Path) -> None:
+    from vcnode.store.records import WebvhEntryRecord
+
+    did = "did:webvh:Qm1:example.com"
+    store = await open_store(tmp_path / "db.sqlite3")
+    try:
+        first = WebvhEntryRecord(did, 1, "1-Qma", "2026-01-01T00:00:00Z", '{"versionId":"1-Qma"}')
+        await store.add_identity(IdentityRecord(did, "webvh", "a", "", True, "t"), key(did, 1), webvh_entry=first)
+        second = WebvhEntryRecord(did, 2, "2-Qmb", "2026-01-02T00:00:00Z", '{"versionId":"2-Qmb"}')
+        await store.rotate_key(did, key(did, 2), second.version_time, webvh_entry=second)
+        assert await store.list_webvh_entries() == [first, second]
+        # Another writer appending its own version 2 fails, and its key change with it: the log never forks.
+        fork = WebvhEntryRecord(did, 2, "2-Qmc", "2026-01-03T00:00:00Z", '{"versionId":"2-Qmc"}')
+        with pytest.raises(Conflict):
+            await store.rotate_key(did, key(did, 3), fork.version_time, webvh_entry=fork)
+        assert [k.id for k in await store.list_keys(did) if k.active] == [f"{did}#k2"]
+        assert await store.list_webvh_entries() == [first, second]
+    finally:
+        await store.close()

@@ -419,8 +419,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     init = commands.add_parser("init", help="create a node directory and its identity")
-    init.add_argument("--domain", help="the node's domain (host[:port]): gives it a did:web identity")
-    init.add_argument("--did-method", choices=["key", "web"], help="default: web with --domain, else key")
+    init.add_argument("--domain", help="the node's domain (host[:port]): gives it a did:web (or did:webvh) identity")
+    init.add_argument("--did-method", choices=["key", "web", "webvh"], help="default: web with --domain, else key")
     init.add_argument("--public-url", help="base URL other parties reach this node at")
     init.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     init.add_argument("--port", type=int, help="port to listen on (default 8080)")
@@ -440,7 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     identity = commands.add_parser("identity", help="issuer identities").add_subparsers(
         dest="subcommand", required=True, metavar="SUBCOMMAND")
     create = identity.add_parser("create", help="create an identity")
-    create.add_argument("--did-method", choices=["key", "web"], required=True)
+    create.add_argument("--did-method", choices=["key", "web", "webvh"], required=True)
     create.add_argument("--name", required=True, help="short name, e.g. 'law-faculty'")
     create.add_argument("--path", help="did:web path served by this node (default identities/NAME)")
     create.set_defaults(run=cmd_identity_create)

@@ -9,18 +9,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from vcnode.config import Config, did_web_domain
-from vcnode.did.resolution import DriverResult
+from vcnode.did.resolution import DriverResult, ResolutionError
+from vcnode.did.syntax import did_parameters, parse_did_url
+from vcnode.did.webvh.errors import WebvhError
+from vcnode.did.webvh.identifier import did_for
 from vcnode.errors import Conflict, InvalidInput, NotFound
 from vcnode.identity.documents import web_document
+from vcnode.identity.webvh import append_entry, create_entry, next_version_time, node_document
+from vcnode.identity.webvh_logs import WebvhLogs
 from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.keys.vault import Vault
 from vcnode.store.base import Store
-from vcnode.store.records import IdentityRecord, KeyRecord
+from vcnode.store.records import IdentityRecord, KeyRecord, WebvhEntryRecord
 
 log = logging.getLogger(__name__)
 
-METHODS = ("key", "web")
+METHODS = ("key", "web", "webvh")
+SERVED_METHODS = ("web", "webvh")  # identities whose documents the node serves at a path
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 _PATH_SEGMENT_RE = re.compile(r"[A-Za-z0-9._-]+")
 
@@ -49,6 +57,7 @@ class IdentityService:
         self._keys: dict[str, list[KeyRecord]] = {}
         self._signers: dict[str, SigningKey] = {}
         self._web_paths: dict[str, str] = {}
+        self._webvh = WebvhLogs(frozenset(host.lower().strip("[]") for host in config.allow_http_hosts))
 
     async def load(self) -> None:
         """Read identities and keys; decrypt active keys (fails fast on a wrong passphrase)."""
@@ -65,6 +74,7 @@ class IdentityService:
                 self._signers[key.identity_did] = SigningKey(key.id, pair)
         self._web_paths = {identity.web_path: identity.did for identity in identities
                            if identity.web_path is not None}
+        self._webvh.load(await self._store.list_webvh_entries())
 
     def list(self) -> list[IdentityRecord]:
         """All identities, the default first."""
@@ -123,6 +133,8 @@ class IdentityService:
         if not name or not _NAME_RE.fullmatch(name):
             raise InvalidInput("identity name must be 1-63 characters: lowercase letters, digits, '.', '_', '-'")
         key_pair = Ed25519KeyPair.generate()
+        created = now_iso()
+        entry: WebvhEntryRecord | None = None
         if method == "key":
             did, path = f"did:key:{key_pair.public_multikey}", None
         else:
@@ -130,15 +142,36 @@ class IdentityService:
             if not default and not path:
                 raise InvalidInput("only the node's default identity can be served at the root")
             if path and not all(_PATH_SEGMENT_RE.fullmatch(segment) for segment in path.split("/")):
-                raise InvalidInput(f"invalid did:web path {path!r}: use letters, digits, '.', '_', '-' and '/'")
-            did = self._did_for("web", path)
-        created = now_iso()
+                raise InvalidInput(f"invalid did:{method} path {path!r}: use letters, digits, '.', '_', '-' and '/'")
+            if method == "web":
+                did = self._did_for("web", path)
+            else:
+                entry = self._first_webvh_entry(path, key_pair)
+                did, created = entry.identity_did, entry.version_time
         identity = IdentityRecord(did, method, name, path, default, created)
         key = self._key_record(did, key_pair, created)
-        await self._store.add_identity(identity, key)
+        await self._store.add_identity(identity, key, webvh_entry=entry)
         await self.load()
         log.info("created identity %s (%s)", did, name)
         return identity
+
+    def _first_webvh_entry(self, path: str, key_pair: Ed25519KeyPair) -> WebvhEntryRecord:
+        """The first log entry of a new did:webvh identity: its key both updates the DID and signs."""
+        if not self._config.domain:
+            raise InvalidInput("a did:webvh identity needs the node's domain: run 'vcnode init --domain …' "
+                               "or set VCNODE_DOMAIN")
+        template = did_for(self._config.domain, tuple(segment for segment in path.split("/") if segment))
+        entry = create_entry(node_document(template, key_pair.public_multikey),
+                             # ttl: remote resolvers cache for as long as the node's did:web documents say.
+                             {"updateKeys": [key_pair.public_multikey], "portable": False, "ttl": 300}, key_pair,
+                             next_version_time(None, datetime.now(UTC)))
+        did = entry["state"]["id"]
+        try:
+            self._webvh.verify(did, [entry])
+        except WebvhError as exc:  # e.g. a domain that is an IP address or has no dot
+            raise InvalidInput(f"cannot create a did:webvh for domain {self._config.domain!r}: {exc.detail}") \
+                from None
+        return _entry_record(did, entry)
 
     def _key_record(self, did: str, key_pair: Ed25519KeyPair, valid_from: str) -> KeyRecord:
         return KeyRecord(id=f"{did}#{key_pair.public_multikey}", identity_did=did, key_type="Ed25519",
@@ -146,31 +179,78 @@ class IdentityService:
                          valid_from=valid_from, valid_until=None, active=True)
 
     async def rotate(self, did: str) -> tuple[KeyRecord, KeyRecord]:
-        """Make a new key the signing key; the old one stays listed for verification. Returns (old, new)."""
+        """Make a new key the signing key; the old one stays listed for verification (did:web: in the document
+        with ``validUntil``; did:webvh: in the earlier versions of its log, to which a new entry is appended).
+        Returns (old, new)."""
         identity = self.get(did)
         if identity.method == "key":
             raise Conflict("a did:key identity cannot rotate: its DID is its key. Create a new identity instead.")
-        at = now_iso()
-        new_key = self._key_record(did, Ed25519KeyPair.generate(), at)
-        retired = await self._store.rotate_key(did, new_key, at)
+        new_pair = Ed25519KeyPair.generate()
+        entry = None
+        if identity.method == "webvh":
+            entry = self._rotation_entry(did, new_pair)
+            at = entry.version_time
+        else:
+            at = now_iso()
+        new_key = self._key_record(did, new_pair, at)
+        retired = await self._store.rotate_key(did, new_key, at, webvh_entry=entry)
         await self.load()
         log.info("rotated the key of %s: %s -> %s", did, retired.id, new_key.id)
         return retired, new_key
 
+    def _rotation_entry(self, did: str, new_pair: Ed25519KeyPair) -> WebvhEntryRecord:
+        """The log entry that rotates a did:webvh identity to ``new_pair``: the new document and update key,
+        signed by the current key (the update key in effect before the entry)."""
+        entries = self._webvh.entries(did)
+        previous = entries[-1]
+        entry = append_entry(previous, node_document(did, new_pair.public_multikey),
+                             {"updateKeys": [new_pair.public_multikey]}, self._signers[did].key_pair,
+                             next_version_time(previous["versionTime"], datetime.now(UTC)))
+        try:
+            self._webvh.verify(did, [*entries, entry])  # never publish an entry other resolvers would reject
+        except WebvhError as exc:
+            raise Conflict(f"cannot rotate {did}: the new log entry does not verify: {exc.message}") from None
+        return _entry_record(did, entry)
+
     def document(self, did: str) -> dict[str, Any] | None:
-        """The DID document this node publishes for one of its did:web identities (None for others)."""
+        """The current DID document of one of the node's did:web or did:webvh identities (None for others)."""
         identity = self._identities.get(did)
-        if identity is None or identity.method != "web":
+        if identity is None or identity.method not in SERVED_METHODS:
             return None
+        if identity.method == "webvh":
+            return self._webvh.document(did)
         return web_document(did, self._keys.get(did, []))
 
     def document_at_path(self, web_path: str) -> dict[str, Any] | None:
-        """The did:web document served at ``/<web_path>/did.json`` ('' for /.well-known/did.json)."""
+        """The did:web document served at ``/<web_path>/did.json`` ('' for /.well-known/did.json): for a did:webvh
+        identity, the parallel did:web document derived from its current version."""
         did = self._web_paths.get(web_path)
-        return self.document(did) if did else None
+        if did is None:
+            return None
+        return self._webvh.web_document(did) if self._identities[did].method == "webvh" else self.document(did)
 
-    def local_document(self, did: str) -> DriverResult | None:
-        """Resolver hook: answer for the node's own did:web identities without a network trip."""
-        document = self.document(did)
+    def log_at_path(self, web_path: str) -> bytes | None:
+        """The did:webvh log (``did.jsonl``) served at ``/<web_path>/did.jsonl`` ('' for /.well-known/did.jsonl)."""
+        did = self._web_paths.get(web_path)
+        return self._webvh.jsonl(did) if did is not None else None
+
+    def local_document(self, did_url: str) -> DriverResult | None:
+        """Resolver hook: answer for the node's own did:web and did:webvh identities without a network trip.
+        ``did_url`` is a DID, or for did:webvh a DID with ``versionId``/``versionTime``/``versionNumber``."""
+        parsed = parse_did_url(did_url)
+        identity = self._identities.get(parsed.did) if parsed is not None else None
+        if parsed is None or identity is None or identity.method not in SERVED_METHODS:
+            return None
         # Cached until the node invalidates it on rotation, which is the only way it changes.
-        return DriverResult(document, {}, cache_ttl=math.inf) if document is not None else None
+        if identity.method == "web":
+            return DriverResult(web_document(parsed.did, self._keys.get(parsed.did, [])), {}, cache_ttl=math.inf)
+        try:
+            selected = self._webvh.resolve(parsed.did, did_parameters(parsed.query or "") or {})
+        except WebvhError as exc:
+            raise ResolutionError(exc.resolution_error, exc.message, permanent=False) from None
+        return DriverResult(selected.document, selected.metadata, cache_ttl=math.inf)
+
+
+def _entry_record(did: str, entry: dict[str, Any]) -> WebvhEntryRecord:
+    number = int(entry["versionId"].split("-", 1)[0])
+    return WebvhEntryRecord(did, number, entry["versionId"], entry["versionTime"], orjson.dumps(entry).decode())

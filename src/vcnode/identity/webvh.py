@@ -25,19 +25,21 @@ def _iso(moment: datetime) -> str:
 
 
 def next_version_time(previous: str | None, now: datetime) -> str:
-    """The versionTime of a new entry: ``now`` rounded up to the whole second, and after ``previous``.
+    """The versionTime of a new entry, to the second: for the first entry ``now`` rounded down; for later
+    ones ``now`` rounded up, and at least a second after ``previous`` (versionTime strictly increases).
 
-    Rounding up matters for rotation: credentials carry ``proof.created`` truncated to the second, and a
-    verifier looks the signing key up in the version in effect at that time. An entry dated the same
-    second as a credential signed just before it would take that credential's key away.
+    Credentials carry ``proof.created`` truncated to the second, and a verifier looks the signing key up in
+    the version in effect at that time. Rounding the first entry down keeps a credential signed in the
+    DID's first second inside version 1; rounding a rotation up keeps one signed just before the rotation
+    (in the same second) inside the version whose key signed it.
     """
     moment = now.astimezone(UTC)
+    if previous is None:
+        return _iso(moment.replace(microsecond=0))
     if moment.microsecond:
         moment = moment.replace(microsecond=0) + timedelta(seconds=1)
-    if previous is not None:
-        before = datetime.fromisoformat(previous.replace("Z", "+00:00"))
-        moment = max(moment, before + timedelta(seconds=1))  # versionTime must strictly increase
-    return _iso(moment)
+    before = datetime.fromisoformat(previous.replace("Z", "+00:00"))
+    return _iso(max(moment, before + timedelta(seconds=1)))
 
 
 def create_entry(state: dict[str, Any], parameters: dict[str, Any], signer: Ed25519KeyPair,

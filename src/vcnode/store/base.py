@@ -14,6 +14,7 @@ from vcnode.store.records import (
     StatusListRecord,
     StatusListSpec,
     TokenRecord,
+    WebvhEntryRecord,
 )
 
 
@@ -62,8 +63,9 @@ class Store(Protocol):
         """Set a node metadata value."""
         ...
 
-    async def add_identity(self, identity: IdentityRecord, key: KeyRecord) -> None:
-        """Store a new identity with its first (active) key, atomically."""
+    async def add_identity(self, identity: IdentityRecord, key: KeyRecord,
+                           webvh_entry: WebvhEntryRecord | None = None) -> None:
+        """Store a new identity with its first (active) key and, for did:webvh, its first log entry, atomically."""
         ...
 
     async def list_identities(self) -> list[IdentityRecord]:
@@ -78,8 +80,14 @@ class Store(Protocol):
         """Keys (of one identity, or all), newest first within an identity."""
         ...
 
-    async def rotate_key(self, identity_did: str, new_key: KeyRecord, at: str) -> KeyRecord:
-        """Retire the active key at ``at`` and make ``new_key`` active, atomically; returns the retired key."""
+    async def rotate_key(self, identity_did: str, new_key: KeyRecord, at: str,
+                         webvh_entry: WebvhEntryRecord | None = None) -> KeyRecord:
+        """Retire the active key at ``at`` and make ``new_key`` active (appending the did:webvh log entry that
+        publishes it), atomically; returns the retired key. :class:`Conflict` if that entry number exists."""
+        ...
+
+    async def list_webvh_entries(self) -> list[WebvhEntryRecord]:
+        """Every did:webvh log entry, by identity then version number."""
         ...
 
     async def add_token(self, token: TokenRecord) -> None:

@@ -32,6 +32,17 @@ class KeyRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class WebvhEntryRecord:
+    """One entry of a did:webvh identity's log: ``entry`` is the JSON line as published (no newline)."""
+
+    identity_did: str
+    version_number: int
+    version_id: str
+    version_time: str
+    entry: str
+
+
+@dataclass(frozen=True, slots=True)
 class TokenRecord:
     """An API bearer token (only its hash is stored)."""
 

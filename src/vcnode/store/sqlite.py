@@ -25,10 +25,12 @@ from vcnode.store.records import (
     StatusListRecord,
     StatusListSpec,
     TokenRecord,
+    WebvhEntryRecord,
 )
 
 _IDENTITY_COLUMNS = "did, method, name, web_path, is_default, created"
 _KEY_COLUMNS = "id, identity_did, key_type, public_multikey, sealed_secret, valid_from, valid_until, active"
+_WEBVH_COLUMNS = "identity_did, version_number, version_id, version_time, entry"
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -131,7 +133,8 @@ class SqliteStore:
             await db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
-    async def add_identity(self, identity: IdentityRecord, key: KeyRecord) -> None:
+    async def add_identity(self, identity: IdentityRecord, key: KeyRecord,
+                           webvh_entry: WebvhEntryRecord | None = None) -> None:
         try:
             async with self.transaction() as db:
                 await db.execute(f"INSERT INTO identities ({_IDENTITY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
@@ -139,6 +142,9 @@ class SqliteStore:
                                   int(identity.is_default), identity.created))
                 await db.execute(f"INSERT INTO keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                  _key_row(key))
+                if webvh_entry is not None:
+                    await db.execute(f"INSERT INTO webvh_entries ({_WEBVH_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                                     dataclasses.astuple(webvh_entry))
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"identity {identity.did} (name {identity.name!r}) clashes with an existing one: {exc}") \
                 from None
@@ -159,13 +165,20 @@ class SqliteStore:
                                    "ORDER BY identity_did, valid_from DESC, rowid DESC", args) as cursor:
             return [_key(row) async for row in cursor]
 
-    async def rotate_key(self, identity_did: str, new_key: KeyRecord, at: str) -> KeyRecord:
+    async def rotate_key(self, identity_did: str, new_key: KeyRecord, at: str,
+                         webvh_entry: WebvhEntryRecord | None = None) -> KeyRecord:
         try:
-            return await self._rotate_key(identity_did, new_key, at)
+            return await self._rotate_key(identity_did, new_key, at, webvh_entry)
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"cannot rotate to {new_key.id}: {exc}") from None
 
-    async def _rotate_key(self, identity_did: str, new_key: KeyRecord, at: str) -> KeyRecord:
+    async def list_webvh_entries(self) -> list[WebvhEntryRecord]:
+        async with self.db.execute(f"SELECT {_WEBVH_COLUMNS} FROM webvh_entries "
+                                   "ORDER BY identity_did, version_number") as cursor:
+            return [WebvhEntryRecord(*row) async for row in cursor]
+
+    async def _rotate_key(self, identity_did: str, new_key: KeyRecord, at: str,
+                          webvh_entry: WebvhEntryRecord | None) -> KeyRecord:
         async with self.transaction() as db:
             async with db.execute(f"SELECT {_KEY_COLUMNS} FROM keys WHERE identity_did = ? AND active = 1",
                                   (identity_did,)) as cursor:
@@ -175,6 +188,10 @@ class SqliteStore:
             await db.execute("UPDATE keys SET active = 0, valid_until = ? WHERE id = ?", (at, row[0]))
             await db.execute(f"INSERT INTO keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                              _key_row(new_key))
+            if webvh_entry is not None:
+                # The primary key (identity, version number) makes a second writer fail instead of forking the log.
+                await db.execute(f"INSERT INTO webvh_entries ({_WEBVH_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                                 dataclasses.astuple(webvh_entry))
         return dataclasses.replace(_key(row), active=False, valid_until=at)
 
 

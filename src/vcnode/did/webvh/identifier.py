@@ -142,6 +142,11 @@ def did_for(domain: str, path: tuple[str, ...] = (), scid: str = SCID_PLACEHOLDE
     return PREFIX + ":".join([scid, encoded, *(_did_encode(segment) for segment in path)])
 
 
+def check_domain(domain: str, *, allow_hosts: frozenset[str] = frozenset()) -> None:
+    """Raise :class:`WebvhError` unless ``domain`` (``host`` or ``host:port``) can locate a did:webvh DID."""
+    parse_webvh_did(did_for(domain, scid="Qm" + "1" * 44), allow_hosts=allow_hosts)
+
+
 def _did_encode(value: str) -> str:
     # quote() leaves '~' alone (unreserved in URLs), but a DID's idchar does not include it.
     return quote(value, safe="").replace("~", "%7E")

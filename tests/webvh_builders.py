@@ -52,3 +52,7 @@ class LogBuilder:
 
     def jsonl(self) -> bytes:
         return to_jsonl(self.entries)
+
+    @staticmethod
+    def jsonl_of(entries: list[dict[str, Any]]) -> bytes:
+        return to_jsonl(entries)

@@ -120,3 +120,24 @@ def test_webvh_needs_a_domain_name(tmp_path: Path) -> None:
     assert_one_line_error(run(tmp_path / "a", "init", "--did-method", "webvh"), "needs --domain")
     assert_one_line_error(run(tmp_path / "b", "init", "--did-method", "webvh", "--domain", "10.0.0.1"), "IP address")
     assert not (tmp_path / "b").exists()  # refused before anything was written
+
+
+def test_witness_approves_a_candidate_entry(tmp_path: Path) -> None:
+    from tests.webvh_builders import LogBuilder, key
+
+    home = tmp_path / "node"
+    assert run(home, "init").returncode == 0
+    witness = run(home, "witness", "id").stdout.strip()
+    assert witness.startswith("did:key:z6Mk")
+    log = LogBuilder().create(key(1), {"witness": {"threshold": 1, "witnesses": [{"id": witness}]}}).update(key(1))
+    (tmp_path / "published.jsonl").write_bytes(LogBuilder.jsonl_of(log.entries[:1]))
+    (tmp_path / "candidate.json").write_text(json.dumps(log.entries[1]))
+    signed = run(home, "witness", "sign", "--entry", str(tmp_path / "candidate.json"),
+                 "--log", str(tmp_path / "published.jsonl"))
+    assert signed.returncode == 0, signed.stderr
+    approval = json.loads(signed.stdout)
+    assert approval["versionId"] == log.entries[1]["versionId"]
+    assert approval["proof"][0]["verificationMethod"].startswith(witness + "#")
+    # Presented as the first entry of a new DID, the second entry does not verify: no approval.
+    refused = run(home, "witness", "sign", "--entry", str(tmp_path / "candidate.json"))
+    assert_one_line_error(refused, "not approved")

@@ -68,3 +68,26 @@ def test_a_witness_approves_a_version_and_the_resolver_counts_it() -> None:
         "DataIntegrityProof", "eddsa-jcs-2022", "assertionMethod")
     verified = verify_log(log.jsonl(), parse_webvh_did(log.did), now=datetime.now(UTC))
     assert apply_witnesses(verified, [item]).error is None
+
+
+def test_a_witness_approves_only_a_candidate_that_verifies_and_names_it() -> None:
+    from vcnode.did.webvh.approve import approve
+    from vcnode.did.webvh.errors import WebvhError
+
+    rule = {"threshold": 1, "witnesses": [{"id": witness_did(key(10))}]}
+    log = LogBuilder().create(key(1), {"witness": rule}).update(key(1))
+    now = datetime(2025, 6, 1, tzinfo=UTC)
+    first = approve(b"", log.entries[0], key(10), now=now, created=at(0))
+    second = approve(LogBuilder.jsonl_of(log.entries[:1]), log.entries[1], key(10), now=now, created=at(1))
+    verified = verify_log(log.jsonl(), parse_webvh_did(log.did), now=now)
+    assert apply_witnesses(verified, [first, second]).error is None
+    with pytest.raises(WebvhError) as caught:
+        approve(b"", log.entries[0], key(11), now=now, created=at(0))
+    assert caught.value.code == "notAWitness"
+    tampered = {**log.entries[1], "state": {**log.entries[1]["state"], "alsoKnownAs": []}}
+    with pytest.raises(WebvhError) as caught:
+        approve(LogBuilder.jsonl_of(log.entries[:1]), tampered, key(10), now=now, created=at(1))
+    assert caught.value.code == "entryHashMismatch"
+    with pytest.raises(WebvhError) as caught:  # a candidate that is not the next entry of the witness's copy
+        approve(b"", log.entries[1], key(10), now=now, created=at(1))
+    assert caught.value.code in {"invalidVersionId", "invalidParameters"}

@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -172,6 +173,44 @@ async def cmd_keys_rotate(args: argparse.Namespace) -> int:
         old, new = await node.rotate_key(did)
         print(f"retired {old.id}")
         print(f"active  {new.id}")
+        return 0
+    return await _with_node(args, action)
+
+
+async def cmd_witness_id(args: argparse.Namespace) -> int:
+    """Print the did:key under which this node witnesses did:webvh DIDs (its identity's signing key)."""
+    from vcnode.did.webvh.witness import witness_did
+
+    async def action(node: Any) -> int:
+        print(witness_did(node.identities.signing_key(args.did or node.identities.default_did).key_pair))
+        return 0
+    return await _with_node(args, action)
+
+
+async def cmd_witness_sign(args: argparse.Namespace) -> int:
+    """As a witness of a did:webvh DID: verify a candidate log entry against our copy of the published log
+    and print our approval (a did-witness.json item)."""
+    from datetime import UTC, datetime
+
+    from vcnode.did.webvh.approve import approve
+    from vcnode.did.webvh.errors import WebvhError
+    from vcnode.identity.service import now_iso
+
+    candidate = _read_json_file(args.entry)
+    try:
+        published = Path(args.log).read_bytes() if args.log else b""
+    except OSError as exc:
+        raise CliError(f"cannot read {args.log}: {exc.strerror}") from None
+
+    async def action(node: Any) -> int:
+        key_pair = node.identities.signing_key(args.did or node.identities.default_did).key_pair
+        allow = frozenset(host.lower() for host in node.config.allow_http_hosts)
+        try:
+            approval = approve(published, candidate, key_pair, now=datetime.now(UTC), created=now_iso(),
+                               allow_hosts=allow)
+        except WebvhError as exc:
+            raise CliError(f"not approved: {exc.message}") from None
+        _print_json(approval)
         return 0
     return await _with_node(args, action)
 
@@ -468,6 +507,17 @@ def build_parser() -> argparse.ArgumentParser:
     rotate = keys.add_parser("rotate", help="make a new key the signing key")
     rotate.add_argument("--did", help="identity (default: the node's own)")
     rotate.set_defaults(run=cmd_keys_rotate)
+
+    witness = commands.add_parser("witness", help="witness other parties' did:webvh DIDs").add_subparsers(
+        dest="subcommand", required=True, metavar="SUBCOMMAND")
+    witness_id = witness.add_parser("id", help="the did:key to list in a DID's witness parameter")
+    witness_id.add_argument("--did", help="identity whose key witnesses (default: the node's own)")
+    witness_id.set_defaults(run=cmd_witness_id)
+    witness_sign = witness.add_parser("sign", help="verify a candidate log entry and print this node's approval")
+    witness_sign.add_argument("--entry", required=True, help="the candidate entry (JSON) the controller sent")
+    witness_sign.add_argument("--log", help="our copy of the published did.jsonl (omit for a new DID)")
+    witness_sign.add_argument("--did", help="identity whose key witnesses (default: the node's own)")
+    witness_sign.set_defaults(run=cmd_witness_sign)
 
     token = commands.add_parser("token", help="API bearer tokens").add_subparsers(
         dest="subcommand", required=True, metavar="SUBCOMMAND")

@@ -10,22 +10,25 @@ The verification itself is pure and lives in :mod:`vcnode.did.webvh`; this modul
 from __future__ import annotations
 
 import math
+import time
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import orjson
 
+from vcnode.did.cache import TtlLruCache
 from vcnode.did.driver import DriverContext
 from vcnode.did.resolution import INTERNAL_ERROR, INVALID_DID, NOT_FOUND, DriverResult, ResolutionError
 from vcnode.did.syntax import DidUrl, did_parameters
 from vcnode.did.webvh.errors import WebvhError
-from vcnode.did.webvh.identifier import parse_webvh_did
-from vcnode.did.webvh.log import apply_witnesses, verify_log
+from vcnode.did.webvh.identifier import WebvhDid, parse_webvh_did
+from vcnode.did.webvh.log import VerifiedLog, apply_witnesses, verify_log
 from vcnode.did.webvh.versions import QUERY_PARAMETERS, resolve_version
 from vcnode.errors import FetchError
 from vcnode.net.fetch import MAX_CACHE_SECONDS, FetchResponse, SafeFetcher, parse_max_age
 
 LOG_ACCEPT = "text/jsonl, application/jsonl, application/json;q=0.5, */*;q=0.1"
+VERIFIED_LOGS = 1000  # fully verified logs kept, so each version query does not fetch and verify again
 
 
 class WebvhDriver:
@@ -39,6 +42,9 @@ class WebvhDriver:
         if context.fetcher is None:
             raise ValueError("the did:webvh driver needs a fetcher")
         self._fetcher: SafeFetcher = context.fetcher
+        # Verifying a credential signed before a rotation resolves <did>?versionTime=<created>: every
+        # credential brings another time, so the log itself is cached, not only each result.
+        self._logs: TtlLruCache[tuple[VerifiedLog, float]] = TtlLruCache(VERIFIED_LOGS)
 
     async def resolve(self, did: DidUrl) -> DriverResult:
         """Fetch and verify the log, then select the version the query names (the latest without one)."""
@@ -47,22 +53,35 @@ class WebvhDriver:
             parsed = parse_webvh_did(did.did, allow_hosts=allow)
         except WebvhError as exc:  # a fact about the string: the resolver may cache it
             raise ResolutionError(INVALID_DID, exc.message) from None
-        plain_http = parsed.host in allow
-        response = await self._get(parsed.log_url(plain_http=plain_http), LOG_ACCEPT)
-        if response.status in (404, 410):
-            raise ResolutionError(NOT_FOUND, f"{response.url} answered {response.status}: no DID log")
         try:
-            log = verify_log(response.body, parsed, now=datetime.now(UTC), allow_hosts=allow)
-            if log.needs_witnesses:
-                log = apply_witnesses(log, await self._witness_file(parsed.witness_url(plain_http=plain_http)))
+            log, expires = await self._log(parsed)
             selected = resolve_version(log, did_parameters(did.query or "") or {}, allow_hosts=allow)
         except WebvhError as exc:
             # A log that fails verification may be repaired by its controller: never cached.
             raise ResolutionError(exc.resolution_error, exc.message, permanent=False) from None
+        return DriverResult(selected.document, selected.metadata, cache_ttl=max(0.0, expires - time.monotonic()))
+
+    async def _log(self, did: WebvhDid) -> tuple[VerifiedLog, float]:
+        """The verified log (witness approvals applied) and when it expires (monotonic clock)."""
+        cached = self._logs.get(did.did)
+        if cached is not None:
+            return cached
+        allow = self._fetcher.allowed_hosts
+        plain_http = did.host in allow
+        response = await self._get(did.log_url(plain_http=plain_http), LOG_ACCEPT)
+        if response.status in (404, 410):
+            raise ResolutionError(NOT_FOUND, f"{response.url} answered {response.status}: no DID log")
+        log = verify_log(response.body, did, now=datetime.now(UTC), allow_hosts=allow)
+        if log.needs_witnesses:
+            log = apply_witnesses(log, await self._witness_file(did.witness_url(plain_http=plain_http)))
         # The controller's ttl parameter, but never longer than the server's Cache-Control or one day.
         max_age = parse_max_age(response.headers)
-        ttl = min(float(selected.ttl), MAX_CACHE_SECONDS, math.inf if max_age is None else max_age)
-        return DriverResult(selected.document, selected.metadata, cache_ttl=ttl)
+        ttl = min(float(log.versions[-1].parameters.ttl) if log.versions else 0.0, MAX_CACHE_SECONDS,
+                  math.inf if max_age is None else max_age)
+        result = (log, time.monotonic() + ttl)
+        if log.error is None:  # the spec: do not cache a DID that fails verification
+            self._logs.put(did.did, result, ttl)
+        return result
 
     async def _get(self, url: str, accept: str) -> FetchResponse:
         try:

@@ -97,3 +97,12 @@ async def test_a_deactivated_did_verifies_nothing() -> None:
     for signer, created in ((key(1), "2025-01-15T00:00:00Z"), (key(2), "2025-02-15T00:00:00Z")):
         result = await check(credential(log.did, signer, created), resolver)
         assert not result["verified"] and result["error"]["code"] == "didDeactivated", result
+
+
+async def test_credentials_from_many_times_fetch_the_log_once() -> None:
+    log = rotated_log()
+    resolver, fetcher = setup(log)
+    for day in range(10, 20):
+        result = await check(credential(log.did, key(1), f"2025-01-{day}T00:00:00Z"), resolver)
+        assert result["verified"], result
+    assert fetcher.requests == [parse_webvh_did(log.did).log_url()]

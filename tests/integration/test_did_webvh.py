@@ -3,6 +3,7 @@ serving ``did.jsonl`` and ``did-witness.json``."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,14 +13,38 @@ import pytest
 from aiohttp import web
 
 from did_methods.webvh import WebvhDriver
-from tests.integration.test_did_web import DidServer, assert_error, resolve
+from tests.servers import Handler, LocalServer
 from tests.webvh_builders import LogBuilder, key
 from vcnode.did.driver import DriverContext
+from vcnode.did.resolution import Resolution
 from vcnode.did.resolver import Resolver
 from vcnode.did.webvh.witness import witness_did, witness_proof
 from vcnode.net.fetch import SafeFetcher
 
 pytestmark = pytest.mark.integration
+BOUND = 5.0  # no resolution in this file may take longer
+
+
+class DidServer(LocalServer):
+    """Serves did:webvh logs (and witness files) for DIDs naming this server."""
+
+    @property
+    def authority(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def serve(self, path: str, handler: Handler) -> None:
+        self.routes[path] = handler
+
+
+async def resolve(resolver: Resolver, did: str) -> Resolution:
+    return await asyncio.wait_for(resolver.resolve(did), BOUND)
+
+
+def assert_error(result: Resolution, code: str, in_message: str | None = None) -> None:
+    assert result.did_document is None
+    assert result.error == code, result.resolution_metadata
+    if in_message is not None:
+        assert in_message in result.resolution_metadata["errorMessage"], result.resolution_metadata
 
 
 def recent(days_ago: int) -> str:

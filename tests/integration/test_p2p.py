@@ -93,6 +93,13 @@ class Cluster:
             heads = {h["log"]: h["seq"] for h in json.loads(response.read())["heads"]}
         return heads.get(log, 0)
 
+    def saw(self, name: str, log: str, entry: str) -> bool:
+        """Whether a node holds ``entry`` as its head of ``log``, or holds a proof that ``log`` forked."""
+        with urllib.request.urlopen(self.url(name) + "/p2p/v1/status", timeout=10) as response:
+            state = json.loads(response.read())
+        return any(h["log"] == log and h["entry"] == entry for h in state["heads"]) or \
+            any(p["log"] == log for p in state["equivocations"])
+
     def wait_head(self, names: tuple[str, ...], log: str, seq: int, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while any(self.head(name, log) < seq for name in names):
@@ -195,6 +202,7 @@ async def fork_and_show(cluster: Cluster) -> None:
     from aiohttp import web
 
     from did_methods.key import KeyDriver
+    from vcnode.anchor.entries import entry_cid
     from vcnode.anchor.log import AnchorLog
     from vcnode.anchor.store import MemoryAnchorStore, StoredEntry
     from vcnode.config import load_config
@@ -236,10 +244,11 @@ async def fork_and_show(cluster: Cluster) -> None:
             try:
                 gossip.published(entry)
                 await gossip.step()  # announce to the target, which pulls from this server
+                fork = entry_cid(entry)
                 deadline = time.monotonic() + 20
-                while gossip.stats.received == 0 and time.monotonic() < deadline:  # until the target pulled
+                while not cluster.saw(target, did, fork):  # until the target took this branch or proved the fork
+                    assert time.monotonic() < deadline, f"{target} never took the forked entry"
                     await asyncio.sleep(0.1)
-                assert gossip.stats.received, f"{target} never pulled the forked entry"
             finally:
                 await runner.cleanup()
     finally:

@@ -42,6 +42,7 @@ class WebvhDriver:
         if context.fetcher is None:
             raise ValueError("the did:webvh driver needs a fetcher")
         self._fetcher: SafeFetcher = context.fetcher
+        self._replicas = context.replicas
         # Verifying a credential signed before a rotation resolves <did>?versionTime=<created>: every
         # credential brings another time, so the log itself is cached, not only each result.
         self._logs: TtlLruCache[tuple[VerifiedLog, float]] = TtlLruCache(VERIFIED_LOGS)
@@ -68,7 +69,16 @@ class WebvhDriver:
             return cached
         allow = self._fetcher.allowed_hosts
         plain_http = did.host in allow
-        response = await self._get(did.log_url(plain_http=plain_http), LOG_ACCEPT)
+        url = did.log_url(plain_http=plain_http)
+        try:
+            response = await self._get(url, LOG_ACCEPT)
+        except ResolutionError:
+            # The DID's server is unreachable: a copy peers replicated (they act as watchers) is as good,
+            # since the log verifies by itself — hash chain, SCID and proofs — wherever it comes from.
+            replica = await self._replicas(url) if self._replicas is not None else None
+            if replica is None:
+                raise
+            response = FetchResponse(url, 200, {}, replica)
         if response.status in (404, 410):
             raise ResolutionError(NOT_FOUND, f"{response.url} answered {response.status}: no DID log")
         log = verify_log(response.body, did, now=datetime.now(UTC), allow_hosts=allow)

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vcnode.anchor.lists import AnchoredFetch
+from vcnode.anchor.lists import AnchoredFetch, PublishedReplicas
 from vcnode.anchor.log import AnchorLog
 from vcnode.auth import TokenService
 from vcnode.config import Config, write_config
@@ -20,7 +20,7 @@ from vcnode.credentials.verify import VerifyOptions, verify_status_list
 from vcnode.did.driver import DriverContext
 from vcnode.did.resolver import Resolver, load_drivers
 from vcnode.did.webvh.errors import WebvhError
-from vcnode.did.webvh.identifier import check_domain
+from vcnode.did.webvh.identifier import check_domain, parse_webvh_did
 from vcnode.errors import ConfigError, KeystoreError
 from vcnode.identity import IdentityService
 from vcnode.keys.vault import EncryptedVault, PlaintextVault, Vault, VaultParams
@@ -63,9 +63,11 @@ def make_fetcher(config: Config) -> SafeFetcher:
                        max_redirects=config.fetch_max_redirects, allow_http_hosts=config.allow_http_hosts)
 
 
-def make_resolver(config: Config, fetcher: SafeFetcher, identities: IdentityService | None = None) -> Resolver:
-    """A resolver with every registered driver; the node's own identities answered locally."""
-    drivers = load_drivers(DriverContext(fetcher=fetcher))
+def make_resolver(config: Config, fetcher: SafeFetcher, identities: IdentityService | None = None,
+                  replicas: PublishedReplicas | None = None) -> Resolver:
+    """A resolver with every registered driver; the node's own identities answered locally, and documents
+    peers replicated used when their server is unreachable."""
+    drivers = load_drivers(DriverContext(fetcher=fetcher, replicas=replicas))
     return Resolver(drivers, cache_size=config.resolver_cache_size, default_ttl=config.resolver_cache_ttl,
                     local=identities.local_document if identities else None)
 
@@ -132,8 +134,10 @@ class Node:
             await store.close()
             await fetcher.close()
             raise
-        resolver = make_resolver(config, fetcher, identities)
+        replicas = PublishedReplicas()
+        resolver = make_resolver(config, fetcher, identities, replicas)
         anchors = AnchorLog(anchor_store_for(store), resolver, identities.signer_for)
+        replicas.anchors = anchors
         status, checker, anchored_lists = make_status(config, store, identities, fetcher, resolver, anchors)
         credentials = CredentialService(identities, store, resolver, allow_embedded_keys=config.allow_embedded_keys,
                                         status=status, status_checker=checker,
@@ -143,6 +147,7 @@ class Node:
         status.on_publish = node.anchor_publication
         node.start_gossip()
         await node.load_peers()
+        await node.anchor_did_logs()
         node._data_version = await store.data_version()
         return node
 
@@ -170,6 +175,21 @@ class Node:
             return
         await save_peers(self.store, [(p.url, p.did, p.source, p.score) for p in self.gossip.peers.peers.values()])
 
+    async def anchor_did_logs(self) -> None:
+        """Anchor the current log of each did:webvh identity the node holds (when it changed), so peers
+        replicate it and can resolve the DID while this node is offline."""
+        for identity in self.identities.list():
+            if identity.method != "webvh":
+                continue
+            log = self.identities.log_at_path(identity.web_path or "")
+            if log is None:
+                continue
+            parsed = parse_webvh_did(identity.did, allow_hosts=self.fetcher.allowed_hosts)
+            url = parsed.log_url(plain_http=parsed.host in self.fetcher.allowed_hosts)
+            entry = await self.anchors.publish_did_log(identity.did, url, log)
+            if entry is not None and self.gossip is not None:
+                self.gossip.published(entry)
+
     async def anchor_publication(self, issuer: str, url: str, version: int, document: bytes) -> None:
         """Anchor a newly signed status list in its issuer's log and announce the new head."""
         entry = await self.anchors.publish_status_list(issuer, url, version, document)
@@ -188,6 +208,7 @@ class Node:
         for did in before | {identity.did for identity in self.identities.list()}:
             self.resolver.invalidate(did)
         self.status_checker.invalidate()  # the CLI may have revoked or suspended credentials
+        await self.anchor_did_logs()  # … or rotated a did:webvh key
         if self.gossip is not None:  # … and anchored the re-signed lists: announce the new heads
             for identity in self.identities.list():
                 head = await self.anchors.store.head(identity.did)
@@ -200,6 +221,7 @@ class Node:
         """Rotate the signing key of one of the node's identities and refresh cached documents."""
         result = await self.identities.rotate(did)
         self.resolver.invalidate(did)
+        await self.anchor_did_logs()
         return result
 
     async def ready(self) -> dict[str, bool]:
@@ -274,6 +296,7 @@ async def initialise(config: Config, *, did_method: str, environ: dict[str, str]
     try:
         await node.identities.create(did_method, default=True)
         node.start_gossip()
+        await node.anchor_did_logs()
     except BaseException:
         await node.close()
         raise

@@ -166,3 +166,46 @@ async def test_webvh_needs_a_domain_name(tmp_path: Path, node_env: dict[str, str
     config = load_config(tmp_path / "n", environ=node_env, overrides={"domain": "127.0.0.1:8080"})
     with pytest.raises(VcnodeError, match="IP address"):
         await initialise(config, did_method="webvh", environ=node_env)
+
+
+async def test_peers_keep_a_did_webvh_log_and_resolve_it_while_its_server_is_down(
+        tmp_path: Path, node_env: dict[str, str]) -> None:
+    """Peers act as watchers: the issuer's log is anchored and replicated, and resolves with the issuer down."""
+    ports = {"issuer": free_port(), "peer": free_port()}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+
+    async def start(name: str, method: str, domain: str = "") -> tuple[Node, web.AppRunner]:
+        other = "peer" if name == "issuer" else "issuer"
+        config = load_config(tmp_path / name, environ=node_env, overrides={
+            "domain": domain, "port": ports[name], "allow_http_hosts": ["127.0.0.1"], "peers": [urls[other]],
+            "fetch_timeout": 2.0})
+        node = await initialise(config, did_method=method, environ=node_env)
+        runner = web.AppRunner(build_app(node), access_log=None, **SERVER_LIMITS)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", ports[name]).start()
+        return node, runner
+
+    issuer, issuer_runner = await start("issuer", "webvh", f"127.0.0.1:{ports['issuer']}")
+    peer, peer_runner = await start("peer", "key")
+    try:
+        did = issuer.identities.default_did
+        await issuer.rotate_key(did)  # two versions: the replica must carry the whole log
+        credential = (await issuer.credentials.issue(badge(did))).credential
+        for _ in range(3):  # announce, pull
+            await issuer.gossip.step()
+            await peer.gossip.step()
+        assert (await peer.anchors.store.head(did))["seq"] == 2
+        await issuer_runner.cleanup()  # the issuer's server goes down
+        await peer_runner.cleanup()
+        await peer.close()  # … and the peer restarts, so nothing it resolved earlier is still cached
+        peer = await Node.open(load_config(tmp_path / "peer", environ=node_env), environ=node_env)
+        peer_runner = web.AppRunner(build_app(peer))
+        await peer_runner.setup()
+        resolved = await peer.resolver.resolve(did)
+        assert resolved.error is None and resolved.document_metadata["versionNumber"] == 2, resolved.resolution_metadata
+        report = (await peer.credentials.verify_credential(credential)).to_json()
+        assert report["verified"], report["errors"]
+    finally:
+        await peer_runner.cleanup()
+        await peer.close()
+        await issuer.close()

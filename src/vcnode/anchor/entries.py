@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vcnode.anchor.cid import cid_for_json, is_cid
+from vcnode.anchor.statements import DID_LOG_PUBLISHED, PUBLISHED, STATUS_LIST_PUBLISHED
 from vcnode.credentials.issue import sign
 from vcnode.identity.service import SigningKey
 
 ENTRY = "AnchorEntry"
 HEAD = "AnchorHead"
 WITNESS = "AnchorWitness"
-STATUS_LIST_PUBLISHED = "StatusListPublished"
 SUITE = "eddsa-jcs-2022"
 MAX_SEQ = 2**53 - 1
 
@@ -63,6 +63,12 @@ def status_list_statement(url: str, version: int, payload_cid: str, size: int) -
     return {"type": STATUS_LIST_PUBLISHED, "url": url, "version": version, "payload": payload_cid, "size": size}
 
 
+def did_log_statement(url: str, version: int, payload_cid: str, size: int) -> dict[str, Any]:
+    """The statement that a did:webvh log was published: its URL, number of entries and content. Peers that
+    replicate it act as the DID's watchers: the log verifies by itself wherever it comes from."""
+    return {"type": DID_LOG_PUBLISHED, "url": url, "version": version, "payload": payload_cid, "size": size}
+
+
 def entry_cid(entry: dict[str, Any]) -> str:
     """The CID of a signed entry."""
     return cid_for_json(entry)
@@ -84,12 +90,12 @@ def check_entry_shape(entry: Any) -> dict[str, Any]:
     statement = entry.get("statement")
     if not isinstance(statement, dict) or not isinstance(statement.get("type"), str):
         raise AnchorError("malformedEntry", "an anchor entry needs a typed statement")
-    if statement["type"] == STATUS_LIST_PUBLISHED:
+    if statement["type"] in PUBLISHED:
         size, version = statement.get("size"), statement.get("version")
         if not (isinstance(statement.get("url"), str) and is_cid(statement.get("payload"))
                 and isinstance(size, int) and not isinstance(size, bool) and size >= 0
                 and isinstance(version, int) and not isinstance(version, bool)):
-            raise AnchorError("malformedEntry", "a StatusListPublished statement needs url, version, payload (CID) "
+            raise AnchorError("malformedEntry", f"a {statement['type']} statement needs url, version, payload (CID) "
                               "and size")
     return entry
 

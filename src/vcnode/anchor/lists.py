@@ -60,3 +60,18 @@ class AnchoredFetch:
         if replica is None:
             raise StatusListError("statusUnavailable", f"{url[:200]} is anchored but no replica is held")
         return FetchedList(replica, None, {**provenance, "source": "replica"})
+
+
+class PublishedReplicas:
+    """Replicated documents by the URL they were published at (for drivers, see ``DriverContext``);
+    ``anchors`` is set once the node's anchor logs exist (they need the resolver that uses this)."""
+
+    def __init__(self) -> None:
+        self.anchors: AnchorLog | None = None
+
+    async def __call__(self, url: str) -> bytes | None:
+        """The newest anchored document published at ``url``, if a replica is held."""
+        if self.anchors is None:
+            return None
+        found = await self.anchors.store.list_anchor(url)
+        return await self.anchors.store.blob(found.payload) if found is not None else None

@@ -14,6 +14,7 @@ from vcnode.anchor.entries import (
     AnchorError,
     check_entry_shape,
     check_head_shape,
+    did_log_statement,
     entry_cid,
     make_entry,
     make_head,
@@ -61,6 +62,15 @@ class AnchorLog:
         """Anchor a new publication of one of this node's status lists in ``did``'s log; returns the entry."""
         cid = cid_for_bytes(document)
         return await self.append(did, status_list_statement(url, version, cid, len(document)), {cid: document})
+
+    async def publish_did_log(self, did: str, url: str, log: bytes) -> dict[str, Any] | None:
+        """Anchor this node's did:webvh log for ``did`` unless its current content is already anchored."""
+        cid = cid_for_bytes(log)
+        current = await self.store.list_anchor(url)
+        if current is not None and current.payload == cid:
+            return None
+        version = log.count(b"\n") + (0 if log.endswith(b"\n") else 1)
+        return await self.append(did, did_log_statement(url, version, cid, len(log)), {cid: log})
 
     async def append(self, did: str, statement: dict[str, Any], blobs: dict[str, bytes]) -> dict[str, Any]:
         """Append a statement to this node's own log for ``did`` (with the payloads it references)."""

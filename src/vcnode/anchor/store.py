@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from vcnode.anchor.statements import PUBLISHED
+
 
 @dataclass(frozen=True)
 class StoredEntry:
@@ -118,7 +120,7 @@ class MemoryAnchorStore:
         for stored in entries:
             self._entries[(stored.log, stored.seq)] = stored
             statement = stored.document["statement"]
-            if statement.get("type") == "StatusListPublished":
+            if statement.get("type") in PUBLISHED:
                 old = self._lists.get(statement["url"])
                 self._lists[statement["url"]] = ListAnchor(stored.log, stored.seq, statement["version"],
                                                            statement["payload"], stored.document["time"])

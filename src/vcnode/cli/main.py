@@ -97,6 +97,7 @@ async def cmd_identity_create(args: argparse.Namespace) -> int:
     """Create an additional issuer identity."""
     async def action(node: Any) -> int:
         identity = await node.identities.create(args.did_method, name=args.name, web_path=args.path)
+        await node.anchor_did_logs()  # a did:webvh log is replicated by peers from the start
         print(identity.did)
         return 0
     return await _with_node(args, action)

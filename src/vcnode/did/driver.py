@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
@@ -19,6 +20,9 @@ class DriverContext:
 
     fetcher: SafeFetcher | None = None
     settings: dict[str, Any] | None = None
+    #: Documents peers replicated, by the URL they were published at (e.g. did:webvh logs): a driver may
+    #: use one when the URL cannot be reached, if the document verifies by itself.
+    replicas: Callable[[str], Awaitable[bytes | None]] | None = None
 
 
 @runtime_checkable

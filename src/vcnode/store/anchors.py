@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from vcnode.anchor.entries import position
+from vcnode.anchor.statements import PUBLISHED
 from vcnode.anchor.store import ListAnchor, StoredEntry
 from vcnode.store.sqlite import SqliteStore
 
@@ -51,7 +52,7 @@ class SqliteAnchorStore:
                                  [(cid, log, data) for cid, data in blobs.items()])
             for e in entries:
                 statement = e.document["statement"]
-                if statement.get("type") == "StatusListPublished":
+                if statement.get("type") in PUBLISHED:
                     async with db.execute("SELECT payload FROM anchor_lists WHERE url = ?",
                                           (statement["url"],)) as cursor:
                         old = await cursor.fetchone()

@@ -141,7 +141,8 @@ class Node:
         status, checker, anchored_lists = make_status(config, store, identities, fetcher, resolver, anchors)
         credentials = CredentialService(identities, store, resolver, allow_embedded_keys=config.allow_embedded_keys,
                                         status=status, status_checker=checker,
-                                        status_list_entries=config.status_list_entries)
+                                        status_list_entries=config.status_list_entries,
+                                        equivocations=anchors.equivocation_count)
         node = cls(config, store, vault, identities, fetcher, resolver, TokenService(store), credentials, status,
                    checker, anchors, anchored_lists)
         status.on_publish = node.anchor_publication

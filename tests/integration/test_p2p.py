@@ -194,6 +194,10 @@ def test_a_forked_log_is_detected_gossiped_and_flagged(cluster: Cluster) -> None
         assert time.monotonic() < deadline, report
         time.sleep(0.2)
     assert status == 400
+    # Every report about this issuer says so, also for a credential without status entries.
+    plain = {**badge(a, "urn:uuid:44444444-0000-4000-8000-000000000022")}
+    status, report = cluster.verify("employer", plain)
+    assert "issuerEquivocated" in [w["code"] for w in report["warnings"]], report
 
 
 async def fork_and_show(cluster: Cluster) -> None:

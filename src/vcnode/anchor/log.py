@@ -193,6 +193,10 @@ class AnchorLog:
         await verify_signature(statement, statement["witness"], self._resolver)
         return await self.store.add_witness(statement)
 
+    async def equivocation_count(self, did: str) -> int:
+        """How many proofs of equivocation are held against ``did``'s log."""
+        return len(await self.store.equivocations(did))
+
     async def list_anchor(self, url: str) -> tuple[ListAnchor, int, list[dict[str, Any]]] | None:
         """The newest anchored publication of a status list, how many distinct other nodes witnessed it,
         and any proofs that its log's owner equivocated."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -56,7 +57,8 @@ class CredentialService:
 
     def __init__(self, identities: IdentityService, store: Store, resolver: Resolver, *,
                  allow_embedded_keys: bool = False, status: StatusService | None = None,
-                 status_checker: StatusChecker | None = None, status_list_entries: int = 131_072) -> None:
+                 status_checker: StatusChecker | None = None, status_list_entries: int = 131_072,
+                 equivocations: Callable[[str], Awaitable[int]] | None = None) -> None:
         self._identities = identities
         self._store = store
         self._resolver = resolver
@@ -64,6 +66,7 @@ class CredentialService:
         self._status = status
         self._checker = status_checker
         self._list_entries = status_list_entries
+        self._equivocations = equivocations
 
     def issuer_of(self, credential: Any) -> str:
         """The identity of this node that must sign ``credential``; a clear error when it is not held."""
@@ -126,7 +129,8 @@ class CredentialService:
         if checks is not None and not (isinstance(checks, list) and all(isinstance(c, str) for c in checks)):
             raise InvalidInput("options.checks must be a list of check names")
         return VerifyOptions(challenge=challenge, domain=domain, allow_embedded_keys=self._allow_embedded_keys,
-                             status=self._checker, checks=frozenset(checks) if checks is not None else None)
+                             status=self._checker, equivocations=self._equivocations,
+                             checks=frozenset(checks) if checks is not None else None)
 
     async def verify_credential(self, credential: Any, options: dict[str, Any] | None = None) -> Report:
         """Verify any credential (no store access: this is the hot path)."""

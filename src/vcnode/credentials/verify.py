@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,8 @@ class VerifyOptions:
     checks: frozenset[str] | None = None
     #: Checks ``credentialStatus`` entries; None reports status as not checked.
     status: StatusChecker | None = None
+    #: How many proofs of equivocation are held against a DID (peer-to-peer anchoring); None: not asked.
+    equivocations: Callable[[str], Awaitable[int]] | None = None
 
     def wants(self, check: str) -> bool:
         """True when ``check`` was asked for (or no selection was made)."""
@@ -74,6 +77,17 @@ def _check_issuer(credential: dict[str, Any], results: list[ProofResult], report
     report.passed("issuer", issuer=issuer)
 
 
+async def _flag_equivocation(credential: dict[str, Any], options: VerifyOptions, report: Report) -> None:
+    """Every report for an issuer proven to have shown different histories to different nodes says so."""
+    issuer = issuer_id(credential)
+    if options.equivocations is None or not isinstance(issuer, str):
+        return
+    proofs = await options.equivocations(issuer)
+    if proofs:
+        report.warn("issuer", "issuerEquivocated", f"this node holds {proofs} proof(s) that the issuer signed "
+                    "conflicting versions of its anchor log: what it publishes (status lists) cannot be trusted")
+
+
 async def _check_status(credential: dict[str, Any], options: VerifyOptions, now: datetime, report: Report) -> None:
     if not credential.get("credentialStatus"):
         return
@@ -108,6 +122,7 @@ async def verify_credential(credential: Any, resolver: Resolver, options: Verify
     _record_proofs(results, report)
     if options.wants("issuer"):
         _check_issuer(credential, results, report)
+        await _flag_equivocation(credential, options, report)
     if options.wants("status") or options.wants("credentialStatus"):
         await _check_status(credential, options, now, report)
     if embedded is not None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import base64
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -98,7 +98,6 @@ class Gossip:
     fanout: int = 8
     rng: random.Random = field(default_factory=random.SystemRandom)
     measure: Callable[[dict[str, Any]], int] | None = None  # message size, for statistics
-    on_equivocation: Callable[[dict[str, Any]], Awaitable[None]] | None = None
     on_ingest: Callable[[str], None] | None = None  # a log grew (the node drops cached lists)
     stats: GossipStats = field(default_factory=GossipStats)
     _rumours: dict[str, dict[str, Any]] = field(default_factory=dict)      # log → summary to announce
@@ -252,8 +251,6 @@ class Gossip:
         self._new_proofs.append(proof)
         if self.on_ingest is not None:
             self.on_ingest(proof["log"])
-        if self.on_equivocation is not None:
-            await self.on_equivocation(proof)
 
     # --- outbound ---------------------------------------------------------------------------------------
 
@@ -288,10 +285,10 @@ class Gossip:
             for peer in self.peers.usable():
                 batches.setdefault(peer.url, [])
         for url, items in batches.items():
-            answer = await self._send(url, self._message("announce", heads=items, equivocations=proofs))
+            # Whether the peer had a head or will now pull it, it need not be told again.
+            await self._send(url, self._message("announce", heads=items, equivocations=proofs))
             for item in items:
                 self._knows(item["log"], item["seq"], url)
-            del answer
 
     async def _pull(self, peer: str, log: str, item: dict[str, Any]) -> bool:
         """Pull ``log`` from ``peer`` up to the announced ``item``; False when the peer failed us."""

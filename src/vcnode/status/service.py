@@ -8,7 +8,6 @@ re-signed when half its validity has passed, so a served list is never close to 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -153,17 +152,6 @@ class StatusService:
                  "statusListCredential": self.list_url(c.list_id), "statusListIndex": str(c.index),
                  "before": c.before, "after": c.after, "reason": c.reason}
                 for c in await self._store.status_changes(credential_id, limit)]
-
-
-def message_for(messages: str | None, value: int) -> str | None:
-    """The statusMessage text for ``value`` in a message list, if it names one."""
-    for item in json.loads(messages) if messages else []:
-        try:
-            if int(item["status"], 16) == value:
-                return str(item["message"])
-        except (KeyError, TypeError, ValueError):
-            continue
-    return None
 
 
 def _now() -> datetime:

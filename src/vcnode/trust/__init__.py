@@ -1,0 +1,37 @@
+"""Trust: who vouches for a credential's issuer, what its award is worth in another framework, and how
+awards stack. Pure domain logic over signed statements (see docs/trust.md):
+
+- ``vocab``: the context and type names; ``statements``: the parsed statements as frozen values;
+  ``parse``: credential → statement (``StatementError``); ``build``: the unsigned statement credentials;
+- ``source``: the ``StatementSource`` interface, ``Indexed`` check results, the in-memory index;
+- ``award``: what an Open Badges credential says (level, credits, field, country, date);
+- ``scope``: scope checks; ``completeness``: the EU micro-credential elements;
+- ``evaluate``: the trust path and the recognition report (``report``);
+- ``pathways``: stacking evaluation; ``stacked``: the stacked award credential;
+- ``examples``: example data for Hong Kong, New Zealand and Ireland (not official).
+"""
+
+from vcnode.trust.build import build_accreditation, build_agreement, build_framework, build_pathway
+from vcnode.trust.parse import StatementError, is_statement, parse_statement
+from vcnode.trust.source import FrameworkLookup, Indexed, InMemoryStatements, StatementSource
+from vcnode.trust.statements import (
+    Accreditation,
+    CreditConversion,
+    CreditUnit,
+    Endorsement,
+    FrameworkDescriptor,
+    Level,
+    LevelMap,
+    Pathway,
+    PathwayAward,
+    RecognitionAgreement,
+    Scope,
+)
+from vcnode.trust.vocab import TRUST_CONTEXT
+
+__all__ = [
+    "TRUST_CONTEXT", "Accreditation", "CreditConversion", "CreditUnit", "Endorsement", "FrameworkDescriptor",
+    "FrameworkLookup", "InMemoryStatements", "Indexed", "Level", "LevelMap", "Pathway", "PathwayAward",
+    "RecognitionAgreement", "Scope", "StatementError", "StatementSource", "build_accreditation", "build_agreement",
+    "build_framework", "build_pathway", "is_statement", "parse_statement",
+]

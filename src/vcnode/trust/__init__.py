@@ -12,7 +12,9 @@ awards stack. Pure domain logic over signed statements (see docs/trust.md):
 """
 
 from vcnode.trust.build import build_accreditation, build_agreement, build_framework, build_pathway
+from vcnode.trust.evaluate import RecognitionOptions, evaluate_recognition
 from vcnode.trust.parse import StatementError, is_statement, parse_statement
+from vcnode.trust.report import Outcome, RecognitionReport
 from vcnode.trust.source import FrameworkLookup, Indexed, InMemoryStatements, StatementSource
 from vcnode.trust.statements import (
     Accreditation,
@@ -31,7 +33,8 @@ from vcnode.trust.vocab import TRUST_CONTEXT
 
 __all__ = [
     "TRUST_CONTEXT", "Accreditation", "CreditConversion", "CreditUnit", "Endorsement", "FrameworkDescriptor",
-    "FrameworkLookup", "InMemoryStatements", "Indexed", "Level", "LevelMap", "Pathway", "PathwayAward",
-    "RecognitionAgreement", "Scope", "StatementError", "StatementSource", "build_accreditation", "build_agreement",
-    "build_framework", "build_pathway", "is_statement", "parse_statement",
+    "FrameworkLookup", "InMemoryStatements", "Indexed", "Level", "LevelMap", "Outcome", "Pathway", "PathwayAward",
+    "RecognitionAgreement", "RecognitionOptions", "RecognitionReport", "Scope", "StatementError", "StatementSource",
+    "build_accreditation", "build_agreement", "build_framework", "build_pathway", "evaluate_recognition",
+    "is_statement", "parse_statement",
 ]

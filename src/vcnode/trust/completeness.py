@@ -1,0 +1,137 @@
+"""Completeness of an Open Badges 3.0 credential against the mandatory elements of the EU Council
+Recommendation on micro-credentials (2022, Annex I), where docs/credentials.md says each element goes.
+
+Presence is checked, not quality: a description counts as learning outcomes if it is there. The member
+found is reported, so a reader can judge.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from vcnode.credentials.model import as_list
+
+#: (key, the element as the Recommendation names it)
+ELEMENTS = (
+    ("learner", "Identification of the learner"),
+    ("title", "Title of the micro-credential"),
+    ("country", "Country(ies)/region(s) of the issuer"),
+    ("awardingBody", "Awarding body(ies)"),
+    ("dateOfIssuing", "Date of issuing"),
+    ("learningOutcomes", "Learning outcomes"),
+    ("workload", "Notional workload needed to achieve the learning outcomes"),
+    ("level", "Level (and cycle, if applicable) of the learning experience"),
+    ("assessment", "Type of assessment"),
+    ("participation", "Form of participation in the learning activity"),
+    ("qualityAssurance", "Type of quality assurance used to underpin the micro-credential"),
+)
+# Framework names that are level frameworks when no descriptor says so (EQF, QF-EHEA, national NQF/NFQ).
+_LEVEL_FRAMEWORK = re.compile(r"\b(EQF|QF-EHEA|NQF|NFQ|[A-Z]*QF|[A-Z]*QCF)\b|\blevel\b", re.IGNORECASE)
+_COMPETENCY = {"ceasn:competency", "ceterms:competency", "competency"}
+
+
+@dataclass(frozen=True)
+class ElementCheck:
+    """One mandatory element: present where (a member path), or missing (``where`` is None)."""
+
+    key: str
+    label: str
+    where: str | None
+
+    @property
+    def present(self) -> bool:
+        """The credential carries the element."""
+        return self.where is not None
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """All mandatory elements, present or missing."""
+
+    elements: tuple[ElementCheck, ...]
+
+    @property
+    def complete(self) -> bool:
+        """Every mandatory element is present."""
+        return all(e.present for e in self.elements)
+
+    @property
+    def missing(self) -> list[str]:
+        """Keys of the missing elements."""
+        return [e.key for e in self.elements if not e.present]
+
+    def to_json(self) -> dict[str, Any]:
+        """``{complete, present, missing, elements}``."""
+        return {"complete": self.complete, "present": [e.key for e in self.elements if e.present],
+                "missing": self.missing,
+                "elements": [{"element": e.key, "label": e.label, "present": e.present, "where": e.where}
+                             for e in self.elements]}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _has(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+def _country(profile: dict[str, Any]) -> bool:
+    address = _dict(profile.get("address"))
+    return _has(address.get("addressCountryCode")) or _has(address.get("addressCountry"))
+
+
+def check_completeness(credential: Any, is_level_framework: Callable[[str], bool] | None = None) -> Completeness:
+    """Which mandatory elements ``credential`` carries. ``is_level_framework`` says whether an alignment's
+    ``targetFramework`` names a levelled framework (from known descriptors); without it, or when it says no,
+    names such as EQF, QF-EHEA, NQF, NFQ, xxQF or the word "level" count."""
+    credential = _dict(credential)
+    subjects = [s for s in as_list(credential.get("credentialSubject")) if isinstance(s, dict)]
+    subject = next((s for s in subjects if isinstance(s.get("achievement"), dict)), subjects[0] if subjects else {})
+    achievement = _dict(subject.get("achievement"))
+    issuer = _dict(credential.get("issuer"))
+    creator = _dict(achievement.get("creator"))
+    criteria = _dict(achievement.get("criteria"))
+    alignments = [a for a in as_list(achievement.get("alignment")) if isinstance(a, dict)]
+    tags = [t for t in as_list(achievement.get("tag")) if isinstance(t, str)]
+
+    def level_alignment(a: dict[str, Any]) -> bool:
+        if str(a.get("targetType", "")).casefold() in _COMPETENCY:
+            return False
+        name = str(a.get("targetFramework") or "")
+        known = bool(name) and is_level_framework is not None and is_level_framework(name)
+        return (known or bool(_LEVEL_FRAMEWORK.search(f"{name} {a.get('targetName') or ''}"))) \
+            and _has(a.get("targetCode") or a.get("targetName"))
+
+    def quality_alignment(a: dict[str, Any]) -> bool:
+        return "quality assurance" in f"{a.get('targetFramework') or ''} {a.get('targetName') or ''}".casefold()
+
+    found: dict[str, str | None] = {
+        "learner": "credentialSubject.id" if _has(subject.get("id")) else
+        "credentialSubject.identifier" if _has(subject.get("identifier")) else None,
+        "title": "achievement.name" if _has(achievement.get("name")) else None,
+        "country": "issuer.address" if _country(issuer) else
+        "achievement.creator.address" if _country(creator) else None,
+        "awardingBody": "issuer.name" if _has(issuer.get("id")) and _has(issuer.get("name")) else None,
+        "dateOfIssuing": next((m for m in ("awardedDate", "validFrom", "issuanceDate") if _has(credential.get(m))),
+                              None),
+        "learningOutcomes": "achievement.description, achievement.criteria"
+        if _has(achievement.get("description")) and _has(criteria) else None,
+        "workload": "credentialSubject.creditsEarned" if isinstance(subject.get("creditsEarned"), int | float) else
+        "achievement.creditsAvailable" if isinstance(achievement.get("creditsAvailable"), int | float) else None,
+        "level": next((f"achievement.alignment[{i}]" for i, a in enumerate(alignments) if level_alignment(a)),
+                      None),
+        "assessment": "achievement.criteria.narrative" if _has(criteria.get("narrative")) else
+        "achievement.resultDescription" if _has(achievement.get("resultDescription")) else
+        "credentialSubject.result" if _has(subject.get("result")) else None,
+        "participation": next((f"achievement.tag[{i}]" for i, t in enumerate(tags)
+                               if t.casefold().startswith("participation")), None),
+        "qualityAssurance": next((f"achievement.alignment[{i}]" for i, a in enumerate(alignments)
+                                  if quality_alignment(a)), None)
+        or ("achievement.endorsement" if _has(achievement.get("endorsement")) else
+            "endorsement" if _has(credential.get("endorsement")) else None),
+    }
+    return Completeness(tuple(ElementCheck(key, label, found[key]) for key, label in ELEMENTS))

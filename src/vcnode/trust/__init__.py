@@ -14,8 +14,10 @@ awards stack. Pure domain logic over signed statements (see docs/trust.md):
 from vcnode.trust.build import build_accreditation, build_agreement, build_framework, build_pathway
 from vcnode.trust.evaluate import RecognitionOptions, evaluate_recognition
 from vcnode.trust.parse import StatementError, is_statement, parse_statement
+from vcnode.trust.pathways import HeldCredential, PathwayResult, evaluate_pathway, evaluate_pathways
 from vcnode.trust.report import Outcome, RecognitionReport
 from vcnode.trust.source import FrameworkLookup, Indexed, InMemoryStatements, StatementSource
+from vcnode.trust.stacked import PathwayNotSatisfied, build_stacked_award, component_digest
 from vcnode.trust.statements import (
     Accreditation,
     CreditConversion,
@@ -33,8 +35,9 @@ from vcnode.trust.vocab import TRUST_CONTEXT
 
 __all__ = [
     "TRUST_CONTEXT", "Accreditation", "CreditConversion", "CreditUnit", "Endorsement", "FrameworkDescriptor",
-    "FrameworkLookup", "InMemoryStatements", "Indexed", "Level", "LevelMap", "Outcome", "Pathway", "PathwayAward",
-    "RecognitionAgreement", "RecognitionOptions", "RecognitionReport", "Scope", "StatementError", "StatementSource",
-    "build_accreditation", "build_agreement", "build_framework", "build_pathway", "evaluate_recognition",
-    "is_statement", "parse_statement",
+    "FrameworkLookup", "HeldCredential", "InMemoryStatements", "Indexed", "Level", "LevelMap", "Outcome", "Pathway",
+    "PathwayAward", "PathwayNotSatisfied", "PathwayResult", "RecognitionAgreement", "RecognitionOptions",
+    "RecognitionReport", "Scope", "StatementError", "StatementSource", "build_accreditation", "build_agreement",
+    "build_framework", "build_pathway", "build_stacked_award", "component_digest", "evaluate_pathway",
+    "evaluate_pathways", "evaluate_recognition", "is_statement", "parse_statement",
 ]

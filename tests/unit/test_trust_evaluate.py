@@ -15,6 +15,7 @@ from vcnode.trust import (
     InMemoryStatements,
     LevelMap,
     Outcome,
+    RecognitionCache,
     RecognitionOptions,
     RecognitionReport,
     Scope,
@@ -382,3 +383,37 @@ def test_example_badges_name_the_examples_frameworks() -> None:
     badge = example_badge("hk-cloud-data", issuer="did:example:p", learner_id="did:example:l",
                           credential_id="urn:uuid:1")
     assert badge["credentialSubject"]["achievement"]["alignment"][0]["targetUrl"] == HKQF
+
+
+async def test_the_cache_reuses_paths_until_the_index_or_the_time_changes(world: World) -> None:
+    cache = RecognitionCache()
+    first = evaluate(world, world.badge(learner="did:example:a"), "nz-regulator", cache=cache)
+    second = evaluate(world, world.badge(learner="did:example:b"), "nz-regulator", cache=cache)
+    assert (cache.misses, cache.hits) == (1, 1)
+    assert first.to_json() == second.to_json() == evaluate(world, world.badge(), "nz-regulator").to_json()
+    # Another level is another path evaluation.
+    assert evaluate(world, world.badge("hk-advanced-analytics"), "nz-regulator", cache=cache).recognised \
+        is Outcome.FAILED
+    assert cache.misses == 2
+    # A change in the index is seen at once.
+    world.index.set_status(ACCREDITATION, "withdrawn")
+    assert codes(evaluate(world, world.badge(), "nz-regulator", cache=cache)) == ["withdrawn"]
+    world.index.set_status(ACCREDITATION, "valid")
+    assert evaluate(world, world.badge(), "nz-regulator", cache=cache).recognised is Outcome.OK
+    hits = cache.hits
+    # So is the passing of a validity bound: the accreditation ends at 2029-12-31T23:59:59Z.
+    late = datetime(2029, 12, 31, 23, 59, 59, tzinfo=UTC)
+    assert evaluate(world, world.badge(), "nz-regulator", cache=cache, now=late).recognised is Outcome.OK
+    assert cache.hits == hits + 1
+    after = evaluate(world, world.badge(), "nz-regulator", cache=cache, now=datetime(2030, 1, 1, tzinfo=UTC))
+    assert after.recognised is Outcome.FAILED and codes(after) == ["expired"]
+
+
+@pytest.mark.parametrize("key", ["hk-cloud-data", "hk-advanced-analytics"])
+async def test_cached_and_fresh_reports_are_the_same(world: World, key: str) -> None:
+    cache = RecognitionCache()
+    for _ in range(2):
+        for anchor in ("nz-regulator", "hk-regulator", "eu-regulator"):
+            cached = evaluate(world, world.badge(key), anchor, cache=cache)
+            assert cached.to_json() == evaluate(world, world.badge(key), anchor).to_json()
+    assert cache.hits == 3 and cache.misses == 3

@@ -12,7 +12,7 @@ awards stack. Pure domain logic over signed statements (see docs/trust.md):
 """
 
 from vcnode.trust.build import build_accreditation, build_agreement, build_framework, build_pathway
-from vcnode.trust.evaluate import RecognitionOptions, evaluate_recognition
+from vcnode.trust.evaluate import RecognitionCache, RecognitionOptions, evaluate_recognition
 from vcnode.trust.parse import StatementError, is_statement, parse_statement
 from vcnode.trust.pathways import HeldCredential, PathwayResult, evaluate_pathway, evaluate_pathways
 from vcnode.trust.report import Outcome, RecognitionReport
@@ -36,8 +36,8 @@ from vcnode.trust.vocab import TRUST_CONTEXT
 __all__ = [
     "TRUST_CONTEXT", "Accreditation", "CreditConversion", "CreditUnit", "Endorsement", "FrameworkDescriptor",
     "FrameworkLookup", "HeldCredential", "InMemoryStatements", "Indexed", "Level", "LevelMap", "Outcome", "Pathway",
-    "PathwayAward", "PathwayNotSatisfied", "PathwayResult", "RecognitionAgreement", "RecognitionOptions",
-    "RecognitionReport", "Scope", "StatementError", "StatementSource", "build_accreditation", "build_agreement",
-    "build_framework", "build_pathway", "build_stacked_award", "component_digest", "evaluate_pathway",
-    "evaluate_pathways", "evaluate_recognition", "is_statement", "parse_statement",
+    "PathwayAward", "PathwayNotSatisfied", "PathwayResult", "RecognitionAgreement", "RecognitionCache",
+    "RecognitionOptions", "RecognitionReport", "Scope", "StatementError", "StatementSource", "build_accreditation",
+    "build_agreement", "build_framework", "build_pathway", "build_stacked_award", "component_digest",
+    "evaluate_pathway", "evaluate_pathways", "evaluate_recognition", "is_statement", "parse_statement",
 ]

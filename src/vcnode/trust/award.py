@@ -114,17 +114,17 @@ def _country(profile: Any) -> str | None:
     return code.upper() if isinstance(code, str) and code else None
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _alignment(value: Any) -> Alignment | None:
     if not isinstance(value, dict):
         return None
-    types = [t for t in as_list(value.get("targetType")) if isinstance(t, str)]
-
-    def text(name: str) -> str | None:
-        item = value.get(name)
-        return item if isinstance(item, str) and item else None
-
-    return Alignment(text("targetFramework"), text("targetCode"), text("targetName"), text("targetUrl"),
-                     types[0] if types else None)
+    kind = value.get("targetType")
+    kind = kind[0] if isinstance(kind, list) and kind else kind
+    return Alignment(_text(value.get("targetFramework")), _text(value.get("targetCode")),
+                     _text(value.get("targetName")), _text(value.get("targetUrl")), _text(kind))
 
 
 def read_award(credential: Any) -> AwardFacts:

@@ -84,6 +84,25 @@ def _country(profile: dict[str, Any]) -> bool:
     return _has(address.get("addressCountryCode")) or _has(address.get("addressCountry"))
 
 
+def _alignment_elements(alignments: list[Any], is_level_framework: Callable[[str], bool] | None) \
+        -> tuple[str | None, str | None]:
+    """(where the level is, where the quality assurance is) among the alignments, in one pass."""
+    level = quality = None
+    for index, alignment in enumerate(alignments):
+        if not isinstance(alignment, dict):
+            continue
+        framework = str(alignment.get("targetFramework") or "")
+        name = str(alignment.get("targetName") or "")
+        if quality is None and "quality assurance" in f"{framework} {name}".casefold():
+            quality = f"achievement.alignment[{index}]"
+        if level is None and str(alignment.get("targetType", "")).casefold() not in _COMPETENCY \
+                and _has(alignment.get("targetCode") or name) \
+                and ((bool(framework) and is_level_framework is not None and is_level_framework(framework))
+                     or _LEVEL_FRAMEWORK.search(f"{framework} {name}")):
+            level = f"achievement.alignment[{index}]"
+    return level, quality
+
+
 def check_completeness(credential: Any, is_level_framework: Callable[[str], bool] | None = None) -> Completeness:
     """Which mandatory elements ``credential`` carries. ``is_level_framework`` says whether an alignment's
     ``targetFramework`` names a levelled framework (from known descriptors); without it, or when it says no,
@@ -93,45 +112,29 @@ def check_completeness(credential: Any, is_level_framework: Callable[[str], bool
     subject = next((s for s in subjects if isinstance(s.get("achievement"), dict)), subjects[0] if subjects else {})
     achievement = _dict(subject.get("achievement"))
     issuer = _dict(credential.get("issuer"))
-    creator = _dict(achievement.get("creator"))
     criteria = _dict(achievement.get("criteria"))
-    alignments = [a for a in as_list(achievement.get("alignment")) if isinstance(a, dict)]
-    tags = [t for t in as_list(achievement.get("tag")) if isinstance(t, str)]
-
-    def level_alignment(a: dict[str, Any]) -> bool:
-        if str(a.get("targetType", "")).casefold() in _COMPETENCY:
-            return False
-        name = str(a.get("targetFramework") or "")
-        known = bool(name) and is_level_framework is not None and is_level_framework(name)
-        return (known or bool(_LEVEL_FRAMEWORK.search(f"{name} {a.get('targetName') or ''}"))) \
-            and _has(a.get("targetCode") or a.get("targetName"))
-
-    def quality_alignment(a: dict[str, Any]) -> bool:
-        return "quality assurance" in f"{a.get('targetFramework') or ''} {a.get('targetName') or ''}".casefold()
-
+    level, quality = _alignment_elements(as_list(achievement.get("alignment")), is_level_framework)
+    tags = as_list(achievement.get("tag"))
     found: dict[str, str | None] = {
         "learner": "credentialSubject.id" if _has(subject.get("id")) else
         "credentialSubject.identifier" if _has(subject.get("identifier")) else None,
         "title": "achievement.name" if _has(achievement.get("name")) else None,
         "country": "issuer.address" if _country(issuer) else
-        "achievement.creator.address" if _country(creator) else None,
+        "achievement.creator.address" if _country(_dict(achievement.get("creator"))) else None,
         "awardingBody": "issuer.name" if _has(issuer.get("id")) and _has(issuer.get("name")) else None,
         "dateOfIssuing": next((m for m in ("awardedDate", "validFrom", "issuanceDate") if _has(credential.get(m))),
                               None),
         "learningOutcomes": "achievement.description, achievement.criteria"
-        if _has(achievement.get("description")) and _has(criteria) else None,
+        if _has(achievement.get("description")) and criteria else None,
         "workload": "credentialSubject.creditsEarned" if isinstance(subject.get("creditsEarned"), int | float) else
         "achievement.creditsAvailable" if isinstance(achievement.get("creditsAvailable"), int | float) else None,
-        "level": next((f"achievement.alignment[{i}]" for i, a in enumerate(alignments) if level_alignment(a)),
-                      None),
+        "level": level,
         "assessment": "achievement.criteria.narrative" if _has(criteria.get("narrative")) else
         "achievement.resultDescription" if _has(achievement.get("resultDescription")) else
         "credentialSubject.result" if _has(subject.get("result")) else None,
         "participation": next((f"achievement.tag[{i}]" for i, t in enumerate(tags)
-                               if t.casefold().startswith("participation")), None),
-        "qualityAssurance": next((f"achievement.alignment[{i}]" for i, a in enumerate(alignments)
-                                  if quality_alignment(a)), None)
-        or ("achievement.endorsement" if _has(achievement.get("endorsement")) else
-            "endorsement" if _has(credential.get("endorsement")) else None),
+                               if isinstance(t, str) and t.casefold().startswith("participation")), None),
+        "qualityAssurance": quality or ("achievement.endorsement" if _has(achievement.get("endorsement")) else
+                                        "endorsement" if _has(credential.get("endorsement")) else None),
     }
     return Completeness(tuple(ElementCheck(key, label, found[key]) for key, label in ELEMENTS))

@@ -12,7 +12,8 @@ by the agreements' level maps, so a limit anywhere on the path applies to the aw
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +51,7 @@ class RecognitionOptions:
     ``verifier_credit_framework``: the credit framework for credits (default: the anchor's credit conversion
     target, else the verifier framework when it has a credit unit). ``max_chains``: a bound on partial
     paths explored, for indexes where recognition is very dense (reaching it answers ``unchecked``).
+    ``cache``: one :class:`RecognitionCache` per node, shared by its evaluations.
     """
 
     anchors: Collection[str]
@@ -58,6 +60,8 @@ class RecognitionOptions:
     verifier_framework: str | None = None
     verifier_credit_framework: str | None = None
     max_chains: int = 10_000
+    #: Reuse trust paths across evaluations (see :class:`RecognitionCache`); None walks every time.
+    cache: RecognitionCache | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -70,21 +74,14 @@ class _Chain:
     levels: Mapping[str, tuple[str, str]]
     credits: Mapping[str, tuple[float, str]]
     parties: frozenset[str]
+    result: Outcome
 
     @property
     def top(self) -> str:
         return self.entries[-1].statement.issuer
 
-    @property
-    def result(self) -> Outcome:
-        return combine(hop.result for hop in self.hops)
-
     def path(self) -> TrustPath:
         return TrustPath(self.top, tuple(reversed(self.hops)), self.result)
-
-
-def _stamp(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
 def _judge(entry: Indexed[Any], subject: str, now: datetime, problems: list[Reason],
@@ -113,14 +110,9 @@ def _judge(entry: Indexed[Any], subject: str, now: datetime, problems: list[Reas
                                   at))
     warnings = (Reason("issuerEquivocated", f"{statement.issuer} signed conflicting versions of its anchor log: "
                        "statements from it may have been hidden from this node", at),) if entry.equivocated else ()
-    evidence: dict[str, Any] = {"proof": entry.proof, "status": entry.status,
-                                "validFrom": _stamp(statement.valid_from), "validUntil": _stamp(statement.valid_until)}
-    if scope is not None:
-        evidence["scope"] = scope_json(scope)
-    evidence.update(entry.evidence)
     result = Outcome.FAILED if failing else Outcome.UNCHECKED if pending else Outcome.OK
     return Hop(statement.id, kind_of(statement), statement.issuer, subject, result, tuple(failing + pending),
-               warnings, evidence)
+               warnings, entry, scope)
 
 
 def _origin(facts: AwardFacts, framework: str | None, lookup: FrameworkLookup) -> tuple[dict[str, tuple[str, str]],
@@ -151,7 +143,7 @@ def _start(entry: Indexed[Accreditation], facts: AwardFacts, lookup: FrameworkLo
     levels, credits = _origin(facts, statement.scope.framework, lookup)
     hop = _judge(entry, statement.provider, now, check_scope(statement.scope, _plain(levels), facts, lookup),
                  statement.scope)
-    return _Chain((entry,), (hop,), levels, credits, frozenset({statement.provider, statement.issuer}))
+    return _Chain((entry,), (hop,), levels, credits, frozenset({statement.provider, statement.issuer}), hop.result)
 
 
 def _extend(chain: _Chain, entry: Indexed[RecognitionAgreement], facts: AwardFacts, lookup: FrameworkLookup,
@@ -169,7 +161,8 @@ def _extend(chain: _Chain, entry: Indexed[RecognitionAgreement], facts: AwardFac
         value = credits[conversion.from_framework][0] * conversion.factor
         credits = {**credits, conversion.to_framework: (value, f"creditConversion x{conversion.factor:g} of "
                                                                f"{statement.id}")}
-    return _Chain((*chain.entries, entry), (*chain.hops, hop), levels, credits, chain.parties | {statement.issuer})
+    return _Chain((*chain.entries, entry), (*chain.hops, hop), levels, credits, chain.parties | {statement.issuer},
+                  combine((chain.result, hop.result)))
 
 
 @dataclass
@@ -264,8 +257,10 @@ def _equivalent(chain: _Chain | None, facts: AwardFacts, options: RecognitionOpt
 
 
 def _award(chain: _Chain | None, facts: AwardFacts, lookup: FrameworkLookup) -> Award:
+    """The award in its accreditation's framework. A chain's first entries are what the credential states
+    (mapped values are only added for other frameworks), so they are reused."""
     framework = chain.entries[0].statement.scope.framework if chain is not None else None
-    levels, credits = _origin(facts, framework, lookup)
+    levels, credits = (chain.levels, chain.credits) if chain is not None else _origin(facts, framework, lookup)
     level = levels[framework][0] if framework in levels else None
     credit_framework = next(iter(credits), None)
     unit = lookup(credit_framework) if credit_framework else None
@@ -318,20 +313,39 @@ def _signals(credential: dict[str, Any], facts: AwardFacts, starts: list[_Chain]
     return signals
 
 
-def evaluate_recognition(credential: Any, source: StatementSource, options: RecognitionOptions) -> RecognitionReport:
-    """The recognition report for one credential (whose own proof is checked elsewhere). Never raises for
-    a malformed credential: what cannot be read is reported."""
-    now = options.now or datetime.now(UTC)
-    credential = credential if isinstance(credential, dict) else {}
-    facts = read_award(credential)
-    lookup = FrameworkLookup(source)
-    anchors = tuple(sorted(options.anchors))
+@dataclass(frozen=True)
+class _Walk:
+    """Everything about the trust path of one award: reusable for awards with the same trust-relevant facts
+    while the source is unchanged and no statement on it crossed a validity bound (``holds_at``)."""
+
+    starts: tuple[_Chain, ...]
+    outcome: Outcome
+    chosen: _Chain | None
+    path: TrustPath | None
+    reasons: tuple[Reason, ...]
+    rejected: tuple[_Chain, ...]
+    at: datetime
+    bounds: tuple[tuple[datetime | None, datetime | None], ...]
+
+    def holds_at(self, now: datetime) -> bool:
+        """Every statement the result depends on is on the same side of its validity bounds at ``now``."""
+        at = self.at
+        return all((start is None or (now < start) == (at < start)) and (end is None or (now > end) == (at > end))
+                   for start, end in self.bounds)
+
+
+_ORDER = {Outcome.OK: 0, Outcome.UNCHECKED: 1, Outcome.FAILED: 2}
+
+
+def _walk(facts: AwardFacts, source: StatementSource, options: RecognitionOptions, lookup: FrameworkLookup,
+          now: datetime) -> _Walk:
     starts = [_start(entry, facts, lookup, now) for entry in source.accreditations_of(facts.issuer)] \
         if facts.issuer else []
     reasons: list[Reason] = []
     rejected: list[_Chain] = []
     chosen: _Chain | None = None
     path: TrustPath | None = None
+    complete: list[_Chain] = []
     if facts.issuer is None:
         outcome = Outcome.FAILED
         reasons.append(Reason("noIssuer", "the credential names no issuer"))
@@ -340,8 +354,9 @@ def evaluate_recognition(credential: Any, source: StatementSource, options: Reco
         path = TrustPath(facts.issuer, (), Outcome.OK)
     else:
         found = _search(starts, facts, source, options, lookup, now)
-        ranked = sorted(found.complete, key=lambda c: ([Outcome.OK, Outcome.UNCHECKED, Outcome.FAILED].index(c.result),
-                                                       sum(h.result is Outcome.FAILED for h in c.hops), len(c.hops)))
+        complete = found.complete
+        ranked = sorted(complete, key=lambda c: (_ORDER[c.result], sum(h.result is Outcome.FAILED for h in c.hops),
+                                                 len(c.hops)))
         if ranked:
             chosen, rejected = ranked[0], [c for c in ranked[1:] if c.result is Outcome.FAILED]
             path, outcome = chosen.path(), chosen.result
@@ -350,16 +365,76 @@ def evaluate_recognition(credential: Any, source: StatementSource, options: Reco
             reason = _no_path(facts, starts, found, options)
             outcome = Outcome.UNCHECKED if reason.code == "searchLimit" else Outcome.FAILED
             reasons.append(reason)
+    # Only the statements of complete paths and the issuer's accreditations decide the result: the search
+    # follows links whatever their validity, so dead ends stay dead ends.
+    entries = {id(e): e.statement for chain in (*starts, *complete) for e in chain.entries}
+    bounds = tuple((statement.valid_from, statement.valid_until) for statement in entries.values())
+    return _Walk(tuple(starts), outcome, chosen, path, tuple(reasons), tuple(rejected[:MAX_REJECTED_PATHS]), now,
+                 bounds)
+
+
+class RecognitionCache:
+    """Trust paths already walked, kept for sources that say when they change (an integer ``version``
+    attribute, as :class:`~vcnode.trust.source.InMemoryStatements` has). An entry is reused for a
+    credential of the same issuer with the same level alignments, credits, field and country, under the
+    same anchors and bounds, while the source's version is unchanged and no statement it depends on has
+    crossed its validFrom or validUntil. Least recently used entries go first."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self.hits = 0
+        self.misses = 0
+        self._walks: OrderedDict[tuple[Any, ...], _Walk] = OrderedDict()
+        self._lookup: tuple[int, int, FrameworkLookup] | None = None
+
+    def lookup(self, source: StatementSource, version: int) -> FrameworkLookup:
+        """A framework lookup shared while the source is unchanged."""
+        if self._lookup is None or self._lookup[:2] != (id(source), version):
+            self._lookup = (id(source), version, FrameworkLookup(source))
+        return self._lookup[2]
+
+    def walk(self, key: tuple[Any, ...], now: datetime, compute: Callable[[], _Walk]) -> _Walk:
+        """The cached walk for ``key`` if it still holds at ``now``, else a new one."""
+        found = self._walks.get(key)
+        if found is not None and found.holds_at(now):
+            self._walks.move_to_end(key)
+            self.hits += 1
+            return found
+        self.misses += 1
+        walk = compute()
+        self._walks[key] = walk
+        self._walks.move_to_end(key)
+        while len(self._walks) > self.max_entries:
+            self._walks.popitem(last=False)
+        return walk
+
+
+def evaluate_recognition(credential: Any, source: StatementSource, options: RecognitionOptions) -> RecognitionReport:
+    """The recognition report for one credential (whose own proof is checked elsewhere). Never raises for
+    a malformed credential: what cannot be read is reported."""
+    now = options.now or datetime.now(UTC)
+    credential = credential if isinstance(credential, dict) else {}
+    facts = read_award(credential)
+    cache, version = options.cache, getattr(source, "version", None)
+    if cache is not None and isinstance(version, int):
+        lookup = cache.lookup(source, version)
+        key = (id(source), version, facts.issuer, facts.alignments, facts.field_of_study, facts.country,
+               facts.credits, facts.credits_member, frozenset(options.anchors), options.max_depth, options.max_chains)
+        walk = cache.walk(key, now, lambda: _walk(facts, source, options, lookup, now))
+    else:
+        lookup = FrameworkLookup(source)
+        walk = _walk(facts, source, options, lookup, now)
+    path = walk.path
     path_ids = {hop.statement for hop in path.hops} if path else set()
-    fallback = chosen or next((c for c in starts if c.result is Outcome.OK), starts[0] if starts else None)
-    warnings = [w for hop in (path.hops if path else ()) for w in hop.warnings]
+    fallback = walk.chosen or next((c for c in walk.starts if c.result is Outcome.OK),
+                                   walk.starts[0] if walk.starts else None)
     return RecognitionReport(
-        recognised=outcome, issuer=facts.issuer, anchors=anchors, path=path, reasons=tuple(reasons),
-        rejected_paths=tuple(c.path() for c in rejected[:MAX_REJECTED_PATHS]),
+        recognised=walk.outcome, issuer=facts.issuer, anchors=tuple(sorted(options.anchors)), path=path,
+        reasons=walk.reasons, rejected_paths=tuple(c.path() for c in walk.rejected),
         award=_award(fallback, facts, lookup),
-        equivalent=_equivalent(chosen, facts, options, lookup) if path is not None or options.verifier_framework
+        equivalent=_equivalent(walk.chosen, facts, options, lookup) if path is not None or options.verifier_framework
         else None,
         completeness=check_completeness(credential, lambda name: bool((d := lookup(name)) and d.levels)),
-        signals=tuple(_signals(credential, facts, starts, path_ids, source, options, now)),
-        warnings=tuple(warnings),
+        signals=tuple(_signals(credential, facts, list(walk.starts), path_ids, source, options, now)),
+        warnings=tuple(w for hop in (path.hops if path else ()) for w in hop.warnings),
     )

@@ -10,10 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from vcnode.trust.build import scope_json
 from vcnode.trust.completeness import Completeness
+from vcnode.trust.source import Indexed
+from vcnode.trust.statements import Scope
+
+
+def _stamp(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
 class Outcome(StrEnum):
@@ -46,7 +54,9 @@ class Reason:
 
 @dataclass(frozen=True)
 class Hop:
-    """One statement on a trust path: who stated what about whom, and whether it holds."""
+    """One statement on a trust path: who stated what about whom, and whether it holds. ``evidence`` is
+    what the node found when it checked the statement (built only when asked for: reports are often read
+    for their result alone)."""
 
     statement: str
     kind: str
@@ -55,7 +65,23 @@ class Hop:
     result: Outcome
     reasons: tuple[Reason, ...] = ()
     warnings: tuple[Reason, ...] = ()
-    evidence: Mapping[str, Any] = field(default_factory=dict)
+    checked: Indexed[Any] | None = field(default=None, repr=False, compare=False)
+    scope: Scope | None = None
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        """Proof and status results, validity period, scope, and the index's own evidence (anchoring…)."""
+        if self.checked is None:
+            return {}
+        statement = self.checked.statement
+        out: dict[str, Any] = {"proof": self.checked.proof, "status": self.checked.status,
+                               "validFrom": _stamp(statement.valid_from), "validUntil": _stamp(statement.valid_until)}
+        if self.checked.signer is not None:
+            out["signer"] = self.checked.signer
+        if self.scope is not None:
+            out["scope"] = scope_json(self.scope)
+        out.update(self.checked.evidence)
+        return out
 
     def to_json(self) -> dict[str, Any]:
         """The hop; ``reason`` is the first reason's message (all of them are under ``reasons``)."""
@@ -66,7 +92,7 @@ class Hop:
             out["reasons"] = [r.to_json() for r in self.reasons]
         if self.warnings:
             out["warnings"] = [w.to_json() for w in self.warnings]
-        out["evidence"] = dict(self.evidence)
+        out["evidence"] = self.evidence
         return out
 
 

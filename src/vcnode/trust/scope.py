@@ -50,30 +50,32 @@ def check_scope(scope: Scope, levels: Mapping[str, str], facts: AwardFacts, look
     id to the award's level in it, as known at this point of the path."""
     problems: list[Reason] = []
     if scope.framework is not None:
-        label = framework_label(scope.framework, lookup)
         level = levels.get(scope.framework)
-        detail = {"aspect": "level", "framework": scope.framework, "maxLevel": scope.max_level, "awardLevel": level}
+        descriptor = lookup(scope.framework)
+        label = descriptor.code if descriptor is not None else scope.framework
+        problem = None
         if level is None:
             limit = f"its limit {label} {scope.max_level}" if scope.max_level else f"its framework {label}"
-            problems.append(Reason("scopeMismatch", f"the award has no level in {label}, so {limit} cannot be "
-                                   "applied", detail))
+            problem = f"the award has no level in {label}, so {limit} cannot be applied"
         elif scope.max_level is not None:
-            descriptor = lookup(scope.framework)
             award_rank, limit_rank = level_rank(level, descriptor), level_rank(scope.max_level, descriptor)
             if award_rank is None or limit_rank is None:
-                problems.append(Reason("scopeMismatch", f"{label} level {level} cannot be compared with the limit "
-                                       f"{scope.max_level} (unknown level)", detail))
+                problem = f"{label} level {level} cannot be compared with the limit {scope.max_level} (unknown level)"
             elif award_rank > limit_rank:
-                problems.append(Reason("scopeMismatch", f"the award is at {label} level {level}, above the "
-                                       f"scope's maximum {label} {scope.max_level}", detail))
+                problem = f"the award is at {label} level {level}, above the scope's maximum {label} {scope.max_level}"
+        if problem is not None:
+            problems.append(Reason("scopeMismatch", problem, {"aspect": "level", "framework": scope.framework,
+                                                              "maxLevel": scope.max_level, "awardLevel": level}))
     if scope.fields:
-        detail = {"aspect": "fieldOfStudy", "fields": list(scope.fields), "awardField": facts.field_of_study}
-        if facts.field_of_study is None:
-            problems.append(Reason("scopeMismatch", "the award states no field of study; the scope covers only "
-                                   + "; ".join(scope.fields), detail))
-        elif not any(field_matches(f, facts.field_of_study) for f in scope.fields):
-            problems.append(Reason("scopeMismatch", f"the award's field {facts.field_of_study!r} is outside the "
-                                   f"scope's fields ({'; '.join(scope.fields)})", detail))
+        field = facts.field_of_study
+        problem = None
+        if field is None:
+            problem = "the award states no field of study; the scope covers only " + "; ".join(scope.fields)
+        elif not any(field_matches(f, field) for f in scope.fields):
+            problem = f"the award's field {field!r} is outside the scope's fields ({'; '.join(scope.fields)})"
+        if problem is not None:
+            problems.append(Reason("scopeMismatch", problem, {"aspect": "fieldOfStudy", "fields": list(scope.fields),
+                                                              "awardField": field}))
     if scope.jurisdictions and facts.country is not None and facts.country not in scope.jurisdictions:
         problems.append(Reason("scopeMismatch", f"the issuer's country {facts.country} is outside the scope's "
                                f"jurisdictions ({', '.join(scope.jurisdictions)})",

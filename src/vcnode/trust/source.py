@@ -77,6 +77,8 @@ class InMemoryStatements:
     hundred thousand. ``add`` the same statement id again to replace it (a newer copy, a changed status)."""
 
     def __init__(self) -> None:
+        #: Incremented on every change, so caches of evaluations know when to forget (see RecognitionCache).
+        self.version = 0
         self._by_id: dict[str, Indexed[AnyStatement]] = {}
         # subject (or framework name) → statement id → record; ids keep replacement and removal cheap.
         self._accreditations: dict[str, dict[str, Indexed[Any]]] = defaultdict(dict)
@@ -105,6 +107,7 @@ class InMemoryStatements:
         """Index a parsed statement with what its checks found; returns the record."""
         entry: Indexed[AnyStatement] = Indexed(statement, proof, status, signer, equivocated, dict(evidence or {}))
         self.remove(statement.id)
+        self.version += 1
         self._by_id[statement.id] = entry
         if isinstance(statement, Accreditation):
             self._accreditations[statement.provider][statement.id] = entry
@@ -148,6 +151,7 @@ class InMemoryStatements:
         entry = self._by_id.pop(statement_id, None)
         if entry is None:
             return
+        self.version += 1
         statement = entry.statement
         if isinstance(statement, Accreditation):
             self._accreditations[statement.provider].pop(statement_id, None)

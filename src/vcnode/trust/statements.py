@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,10 +77,11 @@ class FrameworkDescriptor(Statement):
 
     def rank(self, code: str) -> int | None:
         """The position of level ``code`` (0 = lowest), or None when the framework has no such level."""
-        for position, level in enumerate(self.levels):
-            if level.code == code:
-                return position
-        return None
+        return self._ranks.get(code)
+
+    @cached_property
+    def _ranks(self) -> dict[str, int]:
+        return {level.code: position for position, level in enumerate(self.levels)}
 
 
 @dataclass(frozen=True)

@@ -56,19 +56,20 @@ class Completeness:
     @property
     def complete(self) -> bool:
         """Every mandatory element is present."""
-        return all(e.present for e in self.elements)
+        return all(e.where is not None for e in self.elements)
 
     @property
     def missing(self) -> list[str]:
         """Keys of the missing elements."""
-        return [e.key for e in self.elements if not e.present]
+        return [e.key for e in self.elements if e.where is None]
 
     def to_json(self) -> dict[str, Any]:
         """``{complete, present, missing, elements}``."""
-        return {"complete": self.complete, "present": [e.key for e in self.elements if e.present],
-                "missing": self.missing,
-                "elements": [{"element": e.key, "label": e.label, "present": e.present, "where": e.where}
-                             for e in self.elements]}
+        present, missing, elements = [], [], []
+        for e in self.elements:
+            (present if e.where is not None else missing).append(e.key)
+            elements.append({"element": e.key, "label": e.label, "present": e.where is not None, "where": e.where})
+        return {"complete": not missing, "present": present, "missing": missing, "elements": elements}
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -268,7 +268,7 @@ def _award(chain: _Chain | None, facts: AwardFacts, lookup: FrameworkLookup) -> 
     hours = facts.credits * credit_unit.notional_hours if credit_unit and facts.credits is not None else None
     return Award(framework, framework_label(framework, lookup) if framework else None, level, facts.credits,
                  facts.credits_member, credit_framework, credit_unit.name if credit_unit else None, hours,
-                 facts.field_of_study, facts.country, tuple(a.to_json() for a in facts.alignments))
+                 facts.field_of_study, facts.country, facts.alignments)
 
 
 def _signals(credential: dict[str, Any], facts: AwardFacts, starts: list[_Chain], path_ids: set[str],

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from vcnode.trust.award import Alignment
 from vcnode.trust.build import scope_json
 from vcnode.trust.completeness import Completeness
 from vcnode.trust.source import Indexed
 from vcnode.trust.statements import Scope
-
-
-def _stamp(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
 class Outcome(StrEnum):
@@ -74,8 +70,9 @@ class Hop:
         if self.checked is None:
             return {}
         statement = self.checked.statement
-        out: dict[str, Any] = {"proof": self.checked.proof, "status": self.checked.status,
-                               "validFrom": _stamp(statement.valid_from), "validUntil": _stamp(statement.valid_until)}
+        valid_from, valid_until = statement.stamps
+        out: dict[str, Any] = {"proof": self.checked.proof, "status": self.checked.status, "validFrom": valid_from,
+                               "validUntil": valid_until}
         if self.checked.signer is not None:
             out["signer"] = self.checked.signer
         if self.scope is not None:
@@ -127,7 +124,7 @@ class Award:
     notional_hours: float | None
     field_of_study: str | None
     country: str | None
-    stated_alignments: tuple[dict[str, Any], ...] = ()
+    stated_alignments: tuple[Alignment, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The award's level and credits in the issuer's framework, and what they were read from."""
@@ -135,7 +132,7 @@ class Award:
                 "credits": self.credits, "creditsFrom": self.credits_member, "creditFramework": self.credit_framework,
                 "creditUnit": self.credit_unit, "notionalHours": self.notional_hours,
                 "fieldOfStudy": self.field_of_study, "country": self.country,
-                "statedAlignments": list(self.stated_alignments)}
+                "statedAlignments": [a.to_json() for a in self.stated_alignments]}
 
 
 @dataclass(frozen=True)

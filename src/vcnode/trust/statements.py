@@ -23,6 +23,12 @@ class Statement:
     valid_from: datetime | None = None
     valid_until: datetime | None = None
 
+    @cached_property
+    def stamps(self) -> tuple[str | None, str | None]:
+        """``validFrom`` and ``validUntil`` as dateTimeStamps (reports show them for every hop)."""
+        return (_stamp(self.valid_from) if self.valid_from is not None else None,
+                _stamp(self.valid_until) if self.valid_until is not None else None)
+
     def validity_problem(self, now: datetime) -> tuple[str, str] | None:
         """``("notYetValid" | "expired", message)`` when ``now`` is outside the validity period."""
         if self.valid_from is not None and now < self.valid_from:

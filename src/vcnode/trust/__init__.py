@@ -6,13 +6,15 @@ awards stack. Pure domain logic over signed statements (see docs/trust.md):
 - ``source``: the ``StatementSource`` interface, ``Indexed`` check results, the in-memory index;
 - ``award``: what an Open Badges credential says (level, credits, field, country, date);
 - ``scope``: scope checks; ``completeness``: the EU micro-credential elements;
-- ``evaluate``: the trust path and the recognition report (``report``);
+- ``evaluate``: the trust path and the recognition report (``report``), with ``hops`` (one statement
+  judged), ``signals`` (accreditations and endorsements) and ``cache`` (paths reused while they hold);
 - ``pathways``: stacking evaluation; ``stacked``: the stacked award credential;
 - ``examples``: example data for Hong Kong, New Zealand and Ireland (not official).
 """
 
 from vcnode.trust.build import build_accreditation, build_agreement, build_framework, build_pathway
-from vcnode.trust.evaluate import RecognitionCache, RecognitionOptions, evaluate_recognition
+from vcnode.trust.cache import RecognitionCache
+from vcnode.trust.evaluate import RecognitionOptions, evaluate_recognition
 from vcnode.trust.parse import StatementError, is_statement, parse_statement
 from vcnode.trust.pathways import HeldCredential, PathwayResult, evaluate_pathway, evaluate_pathways
 from vcnode.trust.report import Outcome, RecognitionReport

@@ -12,31 +12,20 @@ by the agreements' level maps, so a limit anywhere on the path applies to the aw
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from vcnode.credentials.model import as_list
 from vcnode.trust.award import AwardFacts, read_award
-from vcnode.trust.build import scope_json
+from vcnode.trust.cache import RecognitionCache
 from vcnode.trust.completeness import check_completeness
-from vcnode.trust.parse import StatementError, kind_of, parse_endorsement
-from vcnode.trust.report import (
-    Award,
-    Equivalence,
-    Hop,
-    Outcome,
-    QualitySignal,
-    Reason,
-    RecognitionReport,
-    TrustPath,
-    combine,
-)
+from vcnode.trust.hops import judge
+from vcnode.trust.report import Award, Equivalence, Hop, Outcome, Reason, RecognitionReport, TrustPath, combine
 from vcnode.trust.scope import check_scope, framework_label
+from vcnode.trust.signals import quality_signals
 from vcnode.trust.source import FrameworkLookup, Indexed, StatementSource
-from vcnode.trust.statements import Accreditation, RecognitionAgreement, Scope
+from vcnode.trust.statements import Accreditation, RecognitionAgreement
 
 DEFAULT_MAX_DEPTH = 4
 MAX_REJECTED_PATHS = 10
@@ -84,37 +73,6 @@ class _Chain:
         return TrustPath(self.top, tuple(reversed(self.hops)), self.result)
 
 
-def _judge(entry: Indexed[Any], subject: str, now: datetime, problems: list[Reason],
-           scope: Scope | None = None) -> Hop:
-    """One statement as a hop: forged, withdrawn, out of its validity period or out of scope fails it;
-    a proof or status that was not checked leaves it unchecked."""
-    statement = entry.statement
-    at = {"statement": statement.id}
-    failing: list[Reason] = []
-    pending: list[Reason] = []
-    if entry.forged:
-        message = f"{statement.id} is signed by {entry.signer}, not by its issuer {statement.issuer}" \
-            if entry.proof != "failed" else f"the proof of {statement.id} does not verify"
-        failing.append(Reason("forgedStatement", message, at))
-    else:
-        if entry.status == "withdrawn":
-            failing.append(Reason("withdrawn", f"{statement.issuer} withdrew {statement.id}", at))
-        validity = statement.validity_problem(now)
-        if validity is not None:
-            failing.append(Reason(validity[0], validity[1], at))
-        failing.extend(Reason(p.code, p.message, {**at, **p.detail}) for p in problems)
-        if entry.proof == "unchecked":
-            pending.append(Reason("proofUnchecked", f"the proof of {statement.id} was not checked", at))
-        if entry.status == "unchecked":
-            pending.append(Reason("statusUnchecked", f"whether {statement.id} was withdrawn could not be checked",
-                                  at))
-    warnings = (Reason("issuerEquivocated", f"{statement.issuer} signed conflicting versions of its anchor log: "
-                       "statements from it may have been hidden from this node", at),) if entry.equivocated else ()
-    result = Outcome.FAILED if failing else Outcome.UNCHECKED if pending else Outcome.OK
-    return Hop(statement.id, kind_of(statement), statement.issuer, subject, result, tuple(failing + pending),
-               warnings, entry, scope)
-
-
 def _origin(facts: AwardFacts, framework: str | None, lookup: FrameworkLookup) -> tuple[dict[str, tuple[str, str]],
                                                                                      dict[str, tuple[float, str]]]:
     """The award's level in ``framework`` and its credits in their own unit, as the credential states them."""
@@ -141,7 +99,7 @@ def _plain(levels: Mapping[str, tuple[str, str]]) -> dict[str, str]:
 def _start(entry: Indexed[Accreditation], facts: AwardFacts, lookup: FrameworkLookup, now: datetime) -> _Chain:
     statement = entry.statement
     levels, credits = _origin(facts, statement.scope.framework, lookup)
-    hop = _judge(entry, statement.provider, now, check_scope(statement.scope, _plain(levels), facts, lookup),
+    hop = judge(entry, statement.provider, now, check_scope(statement.scope, _plain(levels), facts, lookup),
                  statement.scope)
     return _Chain((entry,), (hop,), levels, credits, frozenset({statement.provider, statement.issuer}), hop.result)
 
@@ -149,7 +107,7 @@ def _start(entry: Indexed[Accreditation], facts: AwardFacts, lookup: FrameworkLo
 def _extend(chain: _Chain, entry: Indexed[RecognitionAgreement], facts: AwardFacts, lookup: FrameworkLookup,
             now: datetime) -> _Chain:
     statement = entry.statement
-    hop = _judge(entry, statement.recognised, now, check_scope(statement.scope, _plain(chain.levels), facts, lookup),
+    hop = judge(entry, statement.recognised, now, check_scope(statement.scope, _plain(chain.levels), facts, lookup),
                  statement.scope)
     levels, credits = chain.levels, chain.credits
     level_map, conversion = statement.level_map, statement.credit_conversion
@@ -271,48 +229,6 @@ def _award(chain: _Chain | None, facts: AwardFacts, lookup: FrameworkLookup) -> 
                  facts.field_of_study, facts.country, facts.alignments)
 
 
-def _signals(credential: dict[str, Any], facts: AwardFacts, starts: list[_Chain], path_ids: set[str],
-             source: StatementSource, options: RecognitionOptions, now: datetime) -> list[QualitySignal]:
-    signals = []
-    for chain in starts:
-        hop, statement = chain.hops[0], chain.entries[0].statement
-        signals.append(QualitySignal("accreditation", statement.id, statement.issuer, statement.provider, hop.result,
-                                     hop.reasons, {"scope": scope_json(statement.scope),
-                                                   "onTrustPath": statement.id in path_ids,
-                                                   "issuerIsAnchor": statement.issuer in options.anchors}))
-    seen: set[str] = set()
-    subjects = dict.fromkeys(s for s in (facts.issuer, facts.achievement_id, facts.credential_id) if s)
-    for subject in subjects:
-        for entry in source.endorsements_of(subject):
-            statement = entry.statement
-            seen.add(statement.id)
-            hop = _judge(entry, subject, now, [])
-            signals.append(QualitySignal("endorsement", statement.id, statement.issuer, subject, hop.result,
-                                         hop.reasons, {"comment": statement.comment}))
-    achievement = next((s.get("achievement") for s in as_list(credential.get("credentialSubject"))
-                        if isinstance(s, dict) and isinstance(s.get("achievement"), dict)), {})
-    for where, embedded in (("endorsement", credential.get("endorsement")),
-                            ("achievement.endorsement", achievement.get("endorsement"))):
-        for item in as_list(embedded):
-            label = str(item.get("id")) if isinstance(item, dict) else where
-            try:
-                endorsement = parse_endorsement(item)
-            except StatementError as exc:
-                signals.append(QualitySignal("endorsement", label, str(item.get("issuer", "")) if isinstance(
-                    item, dict) else "", "", Outcome.FAILED, (Reason("invalidStatement", exc.detail),),
-                    {"embeddedIn": where}))
-                continue
-            if endorsement.id in seen:
-                continue
-            seen.add(endorsement.id)
-            signals.append(QualitySignal(
-                "endorsement", endorsement.id, endorsement.issuer, endorsement.subject, Outcome.UNCHECKED,
-                (Reason("embeddedNotChecked", "an endorsement carried in the credential: its proof and status are "
-                        "not checked by the recognition evaluation"),),
-                {"comment": endorsement.comment, "embeddedIn": where}))
-    return signals
-
-
 @dataclass(frozen=True)
 class _Walk:
     """Everything about the trust path of one award: reusable for awards with the same trust-relevant facts
@@ -373,42 +289,6 @@ def _walk(facts: AwardFacts, source: StatementSource, options: RecognitionOption
                  bounds)
 
 
-class RecognitionCache:
-    """Trust paths already walked, kept for sources that say when they change (an integer ``version``
-    attribute, as :class:`~vcnode.trust.source.InMemoryStatements` has). An entry is reused for a
-    credential of the same issuer with the same level alignments, credits, field and country, under the
-    same anchors and bounds, while the source's version is unchanged and no statement it depends on has
-    crossed its validFrom or validUntil. Least recently used entries go first."""
-
-    def __init__(self, max_entries: int = 10_000) -> None:
-        self.max_entries = max_entries
-        self.hits = 0
-        self.misses = 0
-        self._walks: OrderedDict[tuple[Any, ...], _Walk] = OrderedDict()
-        self._lookup: tuple[int, int, FrameworkLookup] | None = None
-
-    def lookup(self, source: StatementSource, version: int) -> FrameworkLookup:
-        """A framework lookup shared while the source is unchanged."""
-        if self._lookup is None or self._lookup[:2] != (id(source), version):
-            self._lookup = (id(source), version, FrameworkLookup(source))
-        return self._lookup[2]
-
-    def walk(self, key: tuple[Any, ...], now: datetime, compute: Callable[[], _Walk]) -> _Walk:
-        """The cached walk for ``key`` if it still holds at ``now``, else a new one."""
-        found = self._walks.get(key)
-        if found is not None and found.holds_at(now):
-            self._walks.move_to_end(key)
-            self.hits += 1
-            return found
-        self.misses += 1
-        walk = compute()
-        self._walks[key] = walk
-        self._walks.move_to_end(key)
-        while len(self._walks) > self.max_entries:
-            self._walks.popitem(last=False)
-        return walk
-
-
 def evaluate_recognition(credential: Any, source: StatementSource, options: RecognitionOptions) -> RecognitionReport:
     """The recognition report for one credential (whose own proof is checked elsewhere). Never raises for
     a malformed credential: what cannot be read is reported."""
@@ -435,6 +315,7 @@ def evaluate_recognition(credential: Any, source: StatementSource, options: Reco
         equivalent=_equivalent(walk.chosen, facts, options, lookup) if path is not None or options.verifier_framework
         else None,
         completeness=check_completeness(credential, lambda name: bool((d := lookup(name)) and d.levels)),
-        signals=tuple(_signals(credential, facts, list(walk.starts), path_ids, source, options, now)),
+        signals=tuple(quality_signals(credential, facts, [(c.entries[0].statement, c.hops[0]) for c in walk.starts],
+                                      path_ids, options.anchors, source, now)),
         warnings=tuple(w for hop in (path.hops if path else ()) for w in hop.warnings),
     )

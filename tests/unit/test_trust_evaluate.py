@@ -242,8 +242,8 @@ async def test_cycles_in_recognition_end(world: World) -> None:
     # With zz recognising yy, the path runs through the cycle's members once each.
     await agreement(world, "zz-regulator", "yy-regulator")
     report = evaluate(world, world.badge(), "zz-regulator", max_depth=10)
-    assert report.recognised is Outcome.OK
-    assert [h.issuer for h in report.path.hops] == [world.did(r) for r in ("zz-regulator", "yy-regulator",  # type: ignore
+    assert report.recognised is Outcome.OK and report.path is not None
+    assert [h.issuer for h in report.path.hops] == [world.did(r) for r in ("zz-regulator", "yy-regulator",
                                                                            "xx-regulator", "hk-regulator")]
 
 

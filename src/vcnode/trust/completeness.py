@@ -49,26 +49,32 @@ class ElementCheck:
 
 @dataclass(frozen=True)
 class Completeness:
-    """All mandatory elements, present or missing."""
+    """All mandatory elements, present or missing: ``found`` holds, in the order of :data:`ELEMENTS`, where
+    each element was found (None when missing)."""
 
-    elements: tuple[ElementCheck, ...]
+    found: tuple[str | None, ...]
+
+    @property
+    def elements(self) -> tuple[ElementCheck, ...]:
+        """Each element with where it was found."""
+        return tuple(ElementCheck(key, label, where) for (key, label), where in zip(ELEMENTS, self.found, strict=True))
 
     @property
     def complete(self) -> bool:
         """Every mandatory element is present."""
-        return all(e.where is not None for e in self.elements)
+        return None not in self.found
 
     @property
     def missing(self) -> list[str]:
         """Keys of the missing elements."""
-        return [e.key for e in self.elements if e.where is None]
+        return [key for (key, _), where in zip(ELEMENTS, self.found, strict=True) if where is None]
 
     def to_json(self) -> dict[str, Any]:
         """``{complete, present, missing, elements}``."""
         present, missing, elements = [], [], []
-        for e in self.elements:
-            (present if e.where is not None else missing).append(e.key)
-            elements.append({"element": e.key, "label": e.label, "present": e.where is not None, "where": e.where})
+        for (key, label), where in zip(ELEMENTS, self.found, strict=True):
+            (present if where is not None else missing).append(key)
+            elements.append({"element": key, "label": label, "present": where is not None, "where": where})
         return {"complete": not missing, "present": present, "missing": missing, "elements": elements}
 
 
@@ -138,4 +144,4 @@ def check_completeness(credential: Any, is_level_framework: Callable[[str], bool
         "qualityAssurance": quality or ("achievement.endorsement" if _has(achievement.get("endorsement")) else
                                         "endorsement" if _has(credential.get("endorsement")) else None),
     }
-    return Completeness(tuple(ElementCheck(key, label, found[key]) for key, label in ELEMENTS))
+    return Completeness(tuple(found[key] for key, _ in ELEMENTS))

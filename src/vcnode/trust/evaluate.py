@@ -21,9 +21,19 @@ from vcnode.trust.award import AwardFacts, read_award
 from vcnode.trust.cache import RecognitionCache
 from vcnode.trust.completeness import check_completeness
 from vcnode.trust.hops import judge
-from vcnode.trust.report import Award, Equivalence, Hop, Outcome, Reason, RecognitionReport, TrustPath, combine
+from vcnode.trust.report import (
+    Award,
+    Equivalence,
+    Hop,
+    Outcome,
+    QualitySignal,
+    Reason,
+    RecognitionReport,
+    TrustPath,
+    combine,
+)
 from vcnode.trust.scope import check_scope, framework_label
-from vcnode.trust.signals import quality_signals
+from vcnode.trust.signals import accreditation_signals, endorsement_signals
 from vcnode.trust.source import FrameworkLookup, Indexed, StatementSource
 from vcnode.trust.statements import Accreditation, RecognitionAgreement
 
@@ -240,6 +250,7 @@ class _Walk:
     path: TrustPath | None
     reasons: tuple[Reason, ...]
     rejected: tuple[_Chain, ...]
+    accreditations: tuple[QualitySignal, ...]
     at: datetime
     bounds: tuple[tuple[datetime | None, datetime | None], ...]
 
@@ -285,8 +296,10 @@ def _walk(facts: AwardFacts, source: StatementSource, options: RecognitionOption
     # follows links whatever their validity, so dead ends stay dead ends.
     entries = {id(e): e.statement for chain in (*starts, *complete) for e in chain.entries}
     bounds = tuple((statement.valid_from, statement.valid_until) for statement in entries.values())
-    return _Walk(tuple(starts), outcome, chosen, path, tuple(reasons), tuple(rejected[:MAX_REJECTED_PATHS]), now,
-                 bounds)
+    signals = accreditation_signals([(c.entries[0].statement, c.hops[0]) for c in starts],
+                                    {hop.statement for hop in path.hops} if path else set(), options.anchors)
+    return _Walk(tuple(starts), outcome, chosen, path, tuple(reasons), tuple(rejected[:MAX_REJECTED_PATHS]), signals,
+                 now, bounds)
 
 
 def evaluate_recognition(credential: Any, source: StatementSource, options: RecognitionOptions) -> RecognitionReport:
@@ -305,7 +318,6 @@ def evaluate_recognition(credential: Any, source: StatementSource, options: Reco
         lookup = FrameworkLookup(source)
         walk = _walk(facts, source, options, lookup, now)
     path = walk.path
-    path_ids = {hop.statement for hop in path.hops} if path else set()
     fallback = walk.chosen or next((c for c in walk.starts if c.result is Outcome.OK),
                                    walk.starts[0] if walk.starts else None)
     return RecognitionReport(
@@ -315,7 +327,6 @@ def evaluate_recognition(credential: Any, source: StatementSource, options: Reco
         equivalent=_equivalent(walk.chosen, facts, options, lookup) if path is not None or options.verifier_framework
         else None,
         completeness=check_completeness(credential, lambda name: bool((d := lookup(name)) and d.levels)),
-        signals=tuple(quality_signals(credential, facts, [(c.entries[0].statement, c.hops[0]) for c in walk.starts],
-                                      path_ids, options.anchors, source, now)),
+        signals=(*walk.accreditations, *endorsement_signals(credential, facts, source, now)),
         warnings=tuple(w for hop in (path.hops if path else ()) for w in hop.warnings),
     )

@@ -17,18 +17,22 @@ from vcnode.trust.source import StatementSource
 from vcnode.trust.statements import Accreditation
 
 
-def quality_signals(credential: dict[str, Any], facts: AwardFacts, accreditations: Sequence[tuple[Accreditation, Hop]],
-                    path_ids: Collection[str], anchors: Collection[str], source: StatementSource,
-                    now: datetime) -> list[QualitySignal]:
-    """Each accreditation of the issuer (already judged as a hop), each endorsement the source holds of the
-    issuer, the achievement or the credential, and each endorsement embedded in the credential (unchecked:
-    its proof is not verified here)."""
+def accreditation_signals(accreditations: Sequence[tuple[Accreditation, Hop]], path_ids: Collection[str],
+                          anchors: Collection[str]) -> tuple[QualitySignal, ...]:
+    """Each accreditation of the issuer, already judged as a hop, whether or not it is on the trust path."""
+    return tuple(QualitySignal("accreditation", statement.id, statement.issuer, statement.provider, hop.result,
+                               hop.reasons, {"scope": scope_json(statement.scope),
+                                             "onTrustPath": statement.id in path_ids,
+                                             "issuerIsAnchor": statement.issuer in anchors})
+                 for statement, hop in accreditations)
+
+
+def endorsement_signals(credential: dict[str, Any], facts: AwardFacts, source: StatementSource,
+                        now: datetime) -> list[QualitySignal]:
+    """Each endorsement the source holds of the issuer, the achievement or the credential (proof, status and
+    validity judged), and each endorsement embedded in the credential (unchecked: its proof is not verified
+    here)."""
     signals = []
-    for statement, hop in accreditations:
-        signals.append(QualitySignal("accreditation", statement.id, statement.issuer, statement.provider, hop.result,
-                                     hop.reasons, {"scope": scope_json(statement.scope),
-                                                   "onTrustPath": statement.id in path_ids,
-                                                   "issuerIsAnchor": statement.issuer in anchors}))
     seen: set[str] = set()
     subjects = dict.fromkeys(s for s in (facts.issuer, facts.achievement_id, facts.credential_id) if s)
     for subject in subjects:

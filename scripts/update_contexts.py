@@ -42,6 +42,12 @@ INLINE = {
     "https://www.w3.org/ns/credentials/examples/v2": {
         "@context": {"@vocab": "https://www.w3.org/ns/credentials/examples#"}},
 }
+# Contexts vcnode defines itself, for the terms of its own documents: edited by hand in the contexts folder
+# (the script keeps them and lists them in index.json). URL → what it defines.
+DEFINED_HERE = {
+    "https://vcnode.dev/ns/trust/v1": "trust statements: frameworks, accreditations, agreements, pathways "
+                                      "(docs/trust.md)",
+}
 # Contexts published on no package registry (CLR 2.0 is not on npm), pinned by hand from the 1EdTech
 # validator, the same source as ../shared/vectors/clr2: the script checks each file is still the one pinned.
 VALIDATOR = "github:1EdTech/digital-credentials-public-validator@38254719 inspector-vc/src/main/resources/contexts/"
@@ -101,6 +107,11 @@ def main() -> int:
     for url, document in INLINE.items():
         (OUT / file_name(url)).write_text(json.dumps(document, indent=2) + "\n", "utf-8")
         index[url] = {"file": file_name(url), "source": "inline (scripts/update_contexts.py): not on npm"}
+    for url in DEFINED_HERE:
+        if not (OUT / file_name(url)).is_file():
+            print(f"{file_name(url)}: missing (vcnode defines it: restore it from git)", file=sys.stderr)
+            return 1
+        index[url] = {"file": file_name(url), "source": "vcnode: defined here"}
     for url, (source, sha256) in BY_HAND.items():
         pinned = OUT / file_name(url)
         if not pinned.is_file() or hashlib.sha256(pinned.read_bytes()).hexdigest() != sha256:

@@ -105,18 +105,14 @@ def make_document(did: str) -> dict[str, Any]:
 
 @pytest.fixture
 async def server() -> AsyncIterator[DidServer]:
-    srv = DidServer()
-    await srv.start()
-    yield srv
-    await srv.close()
+    async with DidServer() as srv:
+        yield srv
 
 
 @pytest.fixture
 async def counter() -> AsyncIterator[ConnectionCounter]:
-    listener = ConnectionCounter()
-    await listener.start()
-    yield listener
-    await listener.close()
+    async with ConnectionCounter() as listener:
+        yield listener
 
 
 @pytest.fixture

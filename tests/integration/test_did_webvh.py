@@ -53,10 +53,8 @@ def recent(days_ago: int) -> str:
 
 @pytest.fixture
 async def server() -> AsyncIterator[DidServer]:
-    srv = DidServer()
-    await srv.start()
-    yield srv
-    await srv.close()
+    async with DidServer() as srv:
+        yield srv
 
 
 @pytest.fixture

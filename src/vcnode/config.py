@@ -46,6 +46,11 @@ class Config:
     anti_entropy_interval: float = 30.0
     witness_threshold: int = 0
     prefer_replicas: bool = False
+    trust_anchors: list[str] = field(default_factory=list)
+    trust_framework: str = ""
+    trust_credit_framework: str = ""
+    trust_max_depth: int = 4
+    recognition_default: bool = False
     tls_cert: str = ""
     tls_key: str = ""
     log_level: str = "info"
@@ -93,6 +98,11 @@ class Config:
             parts = urlsplit(peer)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ConfigError(f"each peer must be a node's base URL (http(s)://host[:port]), got {peer!r}")
+        for anchor in self.trust_anchors:
+            if not anchor.startswith("did:") or len(anchor) > 2048:
+                raise ConfigError(f"each trust anchor must be a DID, got {anchor[:120]!r}")
+        if not 1 <= self.trust_max_depth <= 8:
+            raise ConfigError(f"trust_max_depth must be 1-8, got {self.trust_max_depth}")
         if not self.status_list_validity >= 3600:
             raise ConfigError("status_list_validity must be at least 3600 seconds")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

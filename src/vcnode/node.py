@@ -5,11 +5,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from vcnode.anchor.lists import AnchoredFetch, PublishedReplicas
 from vcnode.anchor.log import AnchorLog
@@ -28,12 +31,15 @@ from vcnode.net.fetch import SafeFetcher
 from vcnode.p2p.gossip import Gossip
 from vcnode.p2p.http import HttpTransport
 from vcnode.p2p.peers import PeerTable
+from vcnode.proofs import DEFAULT_SUITE
 from vcnode.status.check import StatusChecker
+from vcnode.status.entries import status_requests
 from vcnode.status.fetch import list_fetcher
 from vcnode.status.service import StatusService
 from vcnode.store import Store, anchor_store_for, open_store
 from vcnode.store.anchors import load_peers, save_peers
 from vcnode.store.sqlite import SqliteStore
+from vcnode.trust.service import TrustService, TrustSettings, complete_statement
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +106,13 @@ def make_gossip(config: Config, identities: IdentityService, anchors: AnchorLog,
                   peers=peers, transport=HttpTransport(fetcher))
 
 
+def trust_settings(config: Config) -> TrustSettings:
+    """The trust anchors and verifier framework the configuration names."""
+    return TrustSettings(anchors=tuple(config.trust_anchors), verifier_framework=config.trust_framework or None,
+                         verifier_credit_framework=config.trust_credit_framework or None,
+                         max_depth=config.trust_max_depth, status_ttl=config.status_list_ttl)
+
+
 @dataclass
 class Node:
     """An open node. Use ``async with await Node.open(config)`` or call :meth:`close`."""
@@ -116,8 +129,10 @@ class Node:
     status_checker: StatusChecker
     anchors: AnchorLog
     anchored_lists: AnchoredFetch
+    trust: TrustService
     gossip: Gossip | None = None
     _data_version: int = field(default=0, repr=False)
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set, repr=False)
 
     @classmethod
     async def open(cls, config: Config, *, environ: dict[str, str] | None = None) -> Node:
@@ -143,12 +158,17 @@ class Node:
                                         status=status, status_checker=checker,
                                         status_list_entries=config.status_list_entries,
                                         equivocations=anchors.equivocation_count)
+        trust = TrustService(anchors, resolver, checker, trust_settings(config),
+                             own=lambda did: identities.signer_for(did) is not None)
         node = cls(config, store, vault, identities, fetcher, resolver, TokenService(store), credentials, status,
-                   checker, anchors, anchored_lists)
+                   checker, anchors, anchored_lists, trust)
+        trust.announce = node.announce
         status.on_publish = node.anchor_publication
+        status.on_change = node.status_changed
         node.start_gossip()
         await node.load_peers()
         await node.anchor_did_logs()
+        await trust.load()
         node._data_version = await store.data_version()
         return node
 
@@ -158,8 +178,31 @@ class Node:
             return
         self.gossip = make_gossip(self.config, self.identities, self.anchors, self.resolver, self.fetcher)
         if self.gossip is not None:
-            self.gossip.on_ingest = lambda _log: self.status_checker.invalidate()
+            self.gossip.on_ingest = self.log_grew
             self.anchored_lists.pull_log = self.gossip.pull_from
+
+    def announce(self, entry: dict[str, Any]) -> None:
+        """Spread a new entry of one of this node's anchor logs (once the node gossips)."""
+        if self.gossip is not None:
+            self.gossip.published(entry)
+
+    def status_changed(self, url: str) -> None:
+        """One of this node's lists changed: its next verification (and recognition) must see it."""
+        self.status_checker.invalidate(url)
+        self.trust.invalidate_status()
+
+    def log_grew(self, log_did: str) -> None:
+        """A peer's log grew (or was found forked): drop cached lists and index its new trust statements."""
+        self.status_checker.invalidate()
+        self.trust.invalidate_status()
+        task = asyncio.get_running_loop().create_task(self.trust.sync(log_did))
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("indexing trust statements failed", exc_info=task.exception())
 
     async def load_peers(self) -> None:
         """Add the peers remembered from earlier runs (configured bootstrap peers are already in)."""
@@ -209,7 +252,9 @@ class Node:
         for did in before | {identity.did for identity in self.identities.list()}:
             self.resolver.invalidate(did)
         self.status_checker.invalidate()  # the CLI may have revoked or suspended credentials
+        self.trust.invalidate_status()
         await self.anchor_did_logs()  # … or rotated a did:webvh key
+        await self.trust.sync(None)  # … or published trust statements
         if self.gossip is not None:  # … and anchored the re-signed lists: announce the new heads
             for identity in self.identities.list():
                 head = await self.anchors.store.head(identity.did)
@@ -225,6 +270,19 @@ class Node:
         await self.anchor_did_logs()
         return result
 
+    async def publish_statement(self, document: Any, *, suite: str = DEFAULT_SUITE) -> dict[str, Any]:
+        """Sign one of this node's trust statements (issuer, id and validFrom filled in when absent; a
+        revocation entry, so it can be withdrawn), anchor it in its issuer's log and announce it."""
+        completed = complete_statement(document, issuer=self.identities.default_did or "",
+                                       base_url=self.config.base_url, now=datetime.now(UTC))
+
+        async def issue(credential: dict[str, Any]) -> dict[str, Any]:
+            issued = await self.credentials.issue(credential, suite=suite,
+                                                  status=status_requests({"statusPurpose": "revocation"}))
+            return issued.credential
+
+        return await self.trust.publish(completed, issue)
+
     async def ready(self) -> dict[str, bool]:
         """Readiness checks: store answers, keys unlocked."""
         try:
@@ -235,6 +293,8 @@ class Node:
 
     async def close(self) -> None:
         """Release the store and network connections."""
+        for task in list(self._tasks):
+            task.cancel()
         await self.fetcher.close()
         await self.store.close()
 

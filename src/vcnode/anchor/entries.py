@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vcnode.anchor.cid import cid_for_json, is_cid
-from vcnode.anchor.statements import DID_LOG_PUBLISHED, PUBLISHED, STATUS_LIST_PUBLISHED
+from vcnode.anchor.statements import PUBLISHED
 from vcnode.credentials.issue import sign
 from vcnode.identity.service import SigningKey
 
@@ -58,15 +58,14 @@ def make_witness(key: SigningKey, witness: str, log: str, seq: int, entry_cid: s
                  "time": now_stamp()}, key, suite=SUITE)
 
 
-def status_list_statement(url: str, version: int, payload_cid: str, size: int) -> dict[str, Any]:
-    """The statement that a status list credential was published: its URL, version and content."""
-    return {"type": STATUS_LIST_PUBLISHED, "url": url, "version": version, "payload": payload_cid, "size": size}
-
-
-def did_log_statement(url: str, version: int, payload_cid: str, size: int) -> dict[str, Any]:
-    """The statement that a did:webvh log was published: its URL, number of entries and content. Peers that
-    replicate it act as the DID's watchers: the log verifies by itself wherever it comes from."""
-    return {"type": DID_LOG_PUBLISHED, "url": url, "version": version, "payload": payload_cid, "size": size}
+def published_statement(kind: str, url: str, version: int, payload_cid: str, size: int) -> dict[str, Any]:
+    """The statement that a document of ``kind`` (one of ``PUBLISHED``) was published under ``url``: its
+    version and content. A status list credential at its URL; a did:webvh log at its URL (peers that replicate
+    it act as the DID's watchers: the log verifies by itself wherever it comes from); a trust statement under
+    its credential id."""
+    if kind not in PUBLISHED:
+        raise ValueError(f"not a kind of publication: {kind}")
+    return {"type": kind, "url": url, "version": version, "payload": payload_cid, "size": size}
 
 
 def entry_cid(entry: dict[str, Any]) -> str:

@@ -14,14 +14,14 @@ from vcnode.anchor.entries import (
     AnchorError,
     check_entry_shape,
     check_head_shape,
-    did_log_statement,
     entry_cid,
     make_entry,
     make_head,
     make_witness,
     position,
-    status_list_statement,
+    published_statement,
 )
+from vcnode.anchor.statements import DID_LOG_PUBLISHED, STATUS_LIST_PUBLISHED, TRUST_STATEMENT_PUBLISHED
 from vcnode.anchor.store import AnchorStore, ListAnchor, StoredEntry
 from vcnode.did.resolver import Resolver
 from vcnode.identity.service import SigningKey
@@ -61,16 +61,28 @@ class AnchorLog:
     async def publish_status_list(self, did: str, url: str, version: int, document: bytes) -> dict[str, Any]:
         """Anchor a new publication of one of this node's status lists in ``did``'s log; returns the entry."""
         cid = cid_for_bytes(document)
-        return await self.append(did, status_list_statement(url, version, cid, len(document)), {cid: document})
+        statement = published_statement(STATUS_LIST_PUBLISHED, url, version, cid, len(document))
+        return await self.append(did, statement, {cid: document})
 
     async def publish_did_log(self, did: str, url: str, log: bytes) -> dict[str, Any] | None:
         """Anchor this node's did:webvh log for ``did`` unless its current content is already anchored."""
-        cid = cid_for_bytes(log)
-        current = await self.store.list_anchor(url)
+        version = log.count(b"\n") + (0 if log.endswith(b"\n") else 1)
+        return await self._publish_changed(did, DID_LOG_PUBLISHED, url, log, lambda _held: version)
+
+    async def publish_trust_statement(self, did: str, statement_id: str, document: bytes) -> dict[str, Any] | None:
+        """Anchor a signed trust statement of ``did`` under its credential id, unless this content already is;
+        a changed statement with the same id gets the next version."""
+        return await self._publish_changed(did, TRUST_STATEMENT_PUBLISHED, statement_id, document,
+                                           lambda held: held.version + 1 if held else 1)
+
+    async def _publish_changed(self, did: str, kind: str, url: str, document: bytes,
+                               version: Callable[[ListAnchor | None], int]) -> dict[str, Any] | None:
+        cid = cid_for_bytes(document)
+        current = await self.store.list_anchor(url, did)
         if current is not None and current.payload == cid:
             return None
-        version = log.count(b"\n") + (0 if log.endswith(b"\n") else 1)
-        return await self.append(did, did_log_statement(url, version, cid, len(log)), {cid: log})
+        statement = published_statement(kind, url, version(current), cid, len(document))
+        return await self.append(did, statement, {cid: document})
 
     async def append(self, did: str, statement: dict[str, Any], blobs: dict[str, bytes]) -> dict[str, Any]:
         """Append a statement to this node's own log for ``did`` (with the payloads it references)."""

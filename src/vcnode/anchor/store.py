@@ -23,7 +23,7 @@ class StoredEntry:
 
 @dataclass(frozen=True)
 class ListAnchor:
-    """The newest anchored publication of a status list URL."""
+    """The newest anchored publication under a URL in one log."""
 
     log: str
     seq: int
@@ -61,8 +61,13 @@ class AnchorStore(Protocol):
         """A payload by CID."""
         ...
 
-    async def list_anchor(self, url: str) -> ListAnchor | None:
-        """The newest anchored publication of a status list."""
+    async def list_anchor(self, url: str, log: str | None = None) -> ListAnchor | None:
+        """The newest anchored publication under ``url`` (a status list, a did:webvh log, a trust statement):
+        in ``log``, or in whichever log anchored one most recently."""
+        ...
+
+    async def anchored(self, kind: str, log: str | None = None) -> list[tuple[str, ListAnchor]]:
+        """Every URL with a publication of ``kind`` (in ``log``), and its newest anchor in each log."""
         ...
 
     async def add_witness(self, statement: dict[str, Any]) -> bool:
@@ -93,7 +98,7 @@ class MemoryAnchorStore:
     _heads: dict[str, dict[str, Any]] = field(default_factory=dict)
     _entries: dict[tuple[str, int], StoredEntry] = field(default_factory=dict)
     _blobs: dict[str, tuple[str, bytes]] = field(default_factory=dict)
-    _lists: dict[str, ListAnchor] = field(default_factory=dict)
+    _lists: dict[tuple[str, str], tuple[str, ListAnchor]] = field(default_factory=dict)  # (url, log) → (kind, …)
     _witnesses: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _equivocations: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
 
@@ -121,20 +126,31 @@ class MemoryAnchorStore:
             self._entries[(stored.log, stored.seq)] = stored
             statement = stored.document["statement"]
             if statement.get("type") in PUBLISHED:
-                old = self._lists.get(statement["url"])
-                self._lists[statement["url"]] = ListAnchor(stored.log, stored.seq, statement["version"],
-                                                           statement["payload"], stored.document["time"])
-                if old is not None and old.payload != statement["payload"] \
-                        and all(anchor.payload != old.payload for anchor in self._lists.values()):
-                    self._blobs.pop(old.payload, None)
+                key = (statement["url"], stored.log)
+                old = self._lists.get(key)
+                if old is not None and old[1].seq >= stored.seq:
+                    continue
+                self._lists[key] = (statement["type"], ListAnchor(stored.log, stored.seq, statement["version"],
+                                                                  statement["payload"], stored.document["time"]))
+                if old is not None and old[1].payload != statement["payload"] \
+                        and all(anchor.payload != old[1].payload for _, anchor in self._lists.values()):
+                    self._blobs.pop(old[1].payload, None)
         self._heads[head["log"]] = head
 
     async def blob(self, cid: str) -> bytes | None:
         held = self._blobs.get(cid)
         return held[1] if held else None
 
-    async def list_anchor(self, url: str) -> ListAnchor | None:
-        return self._lists.get(url)
+    async def list_anchor(self, url: str, log: str | None = None) -> ListAnchor | None:
+        if log is not None:
+            found = self._lists.get((url, log))
+            return found[1] if found else None
+        held = [anchor for (held_url, _), (_, anchor) in self._lists.items() if held_url == url]
+        return max(held, key=lambda anchor: (anchor.time, anchor.seq)) if held else None
+
+    async def anchored(self, kind: str, log: str | None = None) -> list[tuple[str, ListAnchor]]:
+        return [(url, anchor) for (url, held_log), (held_kind, anchor) in self._lists.items()
+                if held_kind == kind and (log is None or held_log == log)]
 
     async def add_witness(self, statement: dict[str, Any]) -> bool:
         key = (statement["log"], statement["witness"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -14,11 +15,13 @@ from vcnode.http.body import BadRequest, optional_object, read_json_object
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.problem import PROBLEM_JSON, json_response, problem_type
 from vcnode.status.entries import status_requests
+from vcnode.trust.service import recognition_request
 
 
-def _report_response(report: Report) -> web.Response:
-    """200 with the report when verified; otherwise 400 with the same report as an RFC 9457 problem."""
-    body = report.to_json()
+def _report_response(report: Report, extra: dict[str, Any] | None = None) -> web.Response:
+    """200 with the report (and ``extra`` members) when verified; otherwise 400 with the same body as an
+    RFC 9457 problem."""
+    body = {**report.to_json(), **(extra or {})}
     if report.verified:
         return json_response(body)
     first = body["errors"][0] if body["errors"] else {"code": "notVerified", "message": "verification failed"}
@@ -51,19 +54,24 @@ def _verifier(member: str, method: str, doc: str) -> Callable[[web.Request], Awa
         body = await read_json_object(request)
         if member not in body:
             raise BadRequest(f"the body needs a '{member}'")
-        service = request.app[NODE_KEY].credentials
-        report = await getattr(service, method)(body[member], optional_object(body, "options"))
-        return _report_response(report)
+        node = request.app[NODE_KEY]
+        options = optional_object(body, "options")
+        recognition = recognition_request(options, node.config.recognition_default)
+        report = await getattr(node.credentials, method)(body[member], options)
+        if recognition is None:
+            return _report_response(report)
+        section = await node.trust.section(body[member], recognition, presentation=member != "verifiableCredential")
+        return _report_response(report, {"recognition": section})
 
     handler.__doc__ = doc
     return handler
 
 
 verify = _verifier("verifiableCredential", "verify_credential",
-                   "``POST /credentials/verify`` ``{verifiableCredential, options: {checks}}``.")
+                   "``POST /credentials/verify`` ``{verifiableCredential, options: {checks, recognition}}``.")
 verify_presentation = _verifier(
     "verifiablePresentation", "verify_presentation",
-    "``POST /presentations/verify`` ``{verifiablePresentation, options: {challenge, domain}}``.")
+    "``POST /presentations/verify`` ``{verifiablePresentation, options: {challenge, domain, recognition}}``.")
 
 
 async def get_credential(request: web.Request) -> web.Response:

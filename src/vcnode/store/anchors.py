@@ -53,19 +53,19 @@ class SqliteAnchorStore:
             for e in entries:
                 statement = e.document["statement"]
                 if statement.get("type") in PUBLISHED:
-                    async with db.execute("SELECT payload FROM anchor_lists WHERE url = ?",
-                                          (statement["url"],)) as cursor:
+                    async with db.execute("SELECT payload FROM anchor_published WHERE url = ? AND log = ?",
+                                          (statement["url"], e.log)) as cursor:
                         old = await cursor.fetchone()
-                    await db.execute("INSERT INTO anchor_lists (url, log, seq, version, payload, time) "
-                                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET log = excluded.log, "
-                                     "seq = excluded.seq, version = excluded.version, payload = excluded.payload, "
-                                     "time = excluded.time WHERE excluded.seq > anchor_lists.seq OR "
-                                     "excluded.log != anchor_lists.log",
-                                     (statement["url"], e.log, e.seq, statement["version"], statement["payload"],
-                                      e.document["time"]))
+                    await db.execute("INSERT INTO anchor_published (url, log, kind, seq, version, payload, time) "
+                                     "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url, log) DO UPDATE SET "
+                                     "kind = excluded.kind, seq = excluded.seq, version = excluded.version, "
+                                     "payload = excluded.payload, time = excluded.time "
+                                     "WHERE excluded.seq > anchor_published.seq",
+                                     (statement["url"], e.log, statement["type"], e.seq, statement["version"],
+                                      statement["payload"], e.document["time"]))
                     if old is not None and old[0] != statement["payload"]:  # evict the superseded payload
                         await db.execute("DELETE FROM anchor_blobs WHERE cid = ? AND cid NOT IN "
-                                         "(SELECT payload FROM anchor_lists)", (old[0],))
+                                         "(SELECT payload FROM anchor_published)", (old[0],))
             await db.execute("INSERT INTO anchor_heads (log, seq, document) VALUES (?, ?, ?) ON CONFLICT (log) "
                              "DO UPDATE SET seq = excluded.seq, document = excluded.document",
                              (log, seq, orjson.dumps(head).decode()))
@@ -74,9 +74,17 @@ class SqliteAnchorStore:
         row = await self._one("SELECT data FROM anchor_blobs WHERE cid = ?", (cid,))
         return bytes(row[0]) if row else None
 
-    async def list_anchor(self, url: str) -> ListAnchor | None:
-        row = await self._one("SELECT log, seq, version, payload, time FROM anchor_lists WHERE url = ?", (url,))
+    async def list_anchor(self, url: str, log: str | None = None) -> ListAnchor | None:
+        where, args = ("url = ? AND log = ?", (url, log)) if log is not None else ("url = ?", (url,))
+        row = await self._one(f"SELECT log, seq, version, payload, time FROM anchor_published WHERE {where} "
+                              "ORDER BY time DESC, seq DESC LIMIT 1", args)
         return ListAnchor(*row) if row else None
+
+    async def anchored(self, kind: str, log: str | None = None) -> list[tuple[str, ListAnchor]]:
+        where, args = ("kind = ? AND log = ?", (kind, log)) if log is not None else ("kind = ?", (kind,))
+        rows = await self._all(f"SELECT url, log, seq, version, payload, time FROM anchor_published WHERE {where} "
+                               "ORDER BY log, url", args)
+        return [(row[0], ListAnchor(*row[1:])) for row in rows]
 
     async def add_witness(self, statement: dict[str, Any]) -> bool:
         async with self._store.transaction() as db:

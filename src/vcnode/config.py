@@ -210,6 +210,23 @@ def write_config(config: Config) -> Path:
     return path
 
 
+def update_config_file(home: Path, **changes: Any) -> Path:
+    """Change settings in ``config.toml`` itself (not the environment's overrides, which are not written),
+    keeping the other settings as the file has them; the result must validate."""
+    path = home / CONFIG_FILE
+    try:
+        values = tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    values.update(changes)
+    types = _types()
+    Config(**{name: _coerce(name, types[name], value) for name, value in values.items()}).validate()
+    lines = ["# vcnode configuration; every key can be overridden by VCNODE_<KEY>. See docs/configuration.md."]
+    lines += [f"{name} = {_toml_value(value)}" for name, value in values.items()]
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return path
+
+
 def replace(config: Config, **changes: Any) -> Config:
     """A copy of ``config`` with ``changes`` applied and validated."""
     new = dataclasses.replace(config, **changes)

@@ -168,7 +168,6 @@ class Node:
         node.start_gossip()
         await node.load_peers()
         await node.anchor_did_logs()
-        await trust.load()
         node._data_version = await store.data_version()
         return node
 

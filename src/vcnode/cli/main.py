@@ -17,38 +17,12 @@ from typing import Any
 import orjson
 
 from vcnode import __version__
-from vcnode.config import Config, load_config
+from vcnode.cli import trust
+from vcnode.cli.common import CliError, actor, node_config, print_json, read_json_file, with_node
 from vcnode.errors import VcnodeError
 
 EXIT_ERROR = 1
 EXIT_INTERNAL = 70
-
-
-class CliError(VcnodeError):
-    """A command could not do what was asked."""
-
-    code = "cliError"
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
-
-
-def _config(args: argparse.Namespace, **overrides: Any) -> Config:
-    config = load_config(args.home, overrides=overrides)
-    if not args.verbose:  # -v wins; otherwise the node's log_level (file or VCNODE_LOG_LEVEL)
-        logging.getLogger().setLevel(config.log_level.upper())
-    return config
-
-
-async def _with_node(args: argparse.Namespace, action: Callable[[Any], Awaitable[int]]) -> int:
-    from vcnode.node import Node
-
-    node = await Node.open(_config(args))
-    try:
-        return await action(node)
-    finally:
-        await node.close()
 
 
 async def cmd_init(args: argparse.Namespace) -> int:
@@ -68,7 +42,7 @@ async def cmd_init(args: argparse.Namespace) -> int:
     home = resolve_home(args.home)
     if (home / "vcnode.sqlite3").exists():
         raise CliError(f"a node already exists in {home}")
-    config = _config(args, **overrides)
+    config = node_config(args, **overrides)
     node = await initialise(config, did_method=method)
     try:
         print(f"initialised node in {config.home}")
@@ -83,7 +57,7 @@ async def cmd_serve(args: argparse.Namespace) -> int:
     from vcnode.http.app import serve, tls_context
     from vcnode.node import Node
 
-    config = _config(args, host=args.host, port=args.port, tls_cert=args.tls_cert, tls_key=args.tls_key)
+    config = node_config(args, host=args.host, port=args.port, tls_cert=args.tls_cert, tls_key=args.tls_key)
     ssl_context = tls_context(config.tls_cert, config.tls_key) if config.tls_cert else None
     node = await Node.open(config)
     try:
@@ -100,7 +74,7 @@ async def cmd_identity_create(args: argparse.Namespace) -> int:
         await node.anchor_did_logs()  # a did:webvh log is replicated by peers from the start
         print(identity.did)
         return 0
-    return await _with_node(args, action)
+    return await with_node(args, action)
 
 
 def _identity_rows(node: Any) -> list[dict[str, Any]]:
@@ -113,12 +87,12 @@ async def cmd_identity_list(args: argparse.Namespace) -> int:
     async def action(node: Any) -> int:
         rows = _identity_rows(node)
         if args.json:
-            _print_json(rows)
+            print_json(rows)
         else:
             for row in rows:
                 print(f"{row['did']}  {row['name']}{'  (default)' if row['default'] else ''}")
         return 0
-    return await _with_node(args, action)
+    return await with_node(args, action)
 
 
 async def cmd_did_resolve(args: argparse.Namespace) -> int:
@@ -127,9 +101,9 @@ async def cmd_did_resolve(args: argparse.Namespace) -> int:
         result = await node.resolver.resolve(args.did)
         if result.error:
             raise CliError(f"{result.error}: {result.resolution_metadata.get('errorMessage', '')}".rstrip(": "))
-        _print_json(result.to_json() if args.result else result.did_document)
+        print_json(result.to_json() if args.result else result.did_document)
         return 0
-    return await _with_node(args, action)
+    return await with_node(args, action)
 
 
 async def cmd_did_show(args: argparse.Namespace) -> int:
@@ -138,16 +112,16 @@ async def cmd_did_show(args: argparse.Namespace) -> int:
         if args.did:
             node.identities.get(args.did)
             result = await node.resolver.resolve(args.did)
-            _print_json(result.did_document)
+            print_json(result.did_document)
             return 0
         rows = _identity_rows(node)
         if args.json:
-            _print_json(rows)
+            print_json(rows)
         else:
             for row in rows:
                 print(row["did"])
         return 0
-    return await _with_node(args, action)
+    return await with_node(args, action)
 
 
 async def cmd_keys_list(args: argparse.Namespace) -> int:
@@ -157,14 +131,14 @@ async def cmd_keys_list(args: argparse.Namespace) -> int:
         rows = [{"id": k.id, "type": k.key_type, "active": k.active, "validFrom": k.valid_from,
                  "validUntil": k.valid_until} for k in keys]
         if args.json:
-            _print_json(rows)
+            print_json(rows)
         else:
             for row in rows:
                 state = "active " if row["active"] else "retired"
                 until = row["validUntil"] or "-"
                 print(f"{state}  {row['validFrom']}  {until}  {row['id']}")
         return 0
-    return await _with_node(args, action)
+    return await with_node(args, action)
 
 
 async def cmd_keys_rotate(args: argparse.Namespace) -> int:
@@ -175,7 +149,7 @@ async def cmd_keys_rotate(args: argparse.Namespace) -> int:
         print(f"retired {old.id}")
         print(f"active  {new.id}")
         return 0
-    return await _with_node(args, action)
+    return await with_node(args, action)
 
 
 async def cmd_witness_id(args: argparse.Namespace) -> int:
@@ -185,7 +159,7 @@ async def cmd_witness_id(args: argparse.Namespace) -> int:
     async def action(node: Any) -> int:
         print(witness_did(node.identities.signing_key(args.did or node.identities.default_did).key_pair))
         return 0
-    return await _with_node(args, action)
+    return await with_node(args, action)
 
 
 async def cmd_witness_sign(args: argparse.Namespace) -> int:
@@ -197,7 +171,7 @@ async def cmd_witness_sign(args: argparse.Namespace) -> int:
     from vcnode.did.webvh.errors import WebvhError
     from vcnode.identity.service import now_iso
 
-    candidate = _read_json_file(args.entry)
+    candidate = read_json_file(args.entry)
     try:
         published = Path(args.log).read_bytes() if args.log else b""
     except OSError as exc:
@@ -211,18 +185,9 @@ async def cmd_witness_sign(args: argparse.Namespace) -> int:
                                allow_hosts=allow)
         except WebvhError as exc:
             raise CliError(f"not approved: {exc.message}") from None
-        _print_json(approval)
+        print_json(approval)
         return 0
-    return await _with_node(args, action)
-
-
-def _read_json_file(path: str) -> Any:
-    try:
-        return orjson.loads(open(path, "rb").read())
-    except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror}") from None
-    except orjson.JSONDecodeError as exc:
-        raise CliError(f"{path} is not valid JSON: {exc}") from None
+    return await with_node(args, action)
 
 
 async def cmd_token_create(args: argparse.Namespace) -> int:
@@ -236,7 +201,7 @@ async def cmd_token_create(args: argparse.Namespace) -> int:
         print(f"token {record.id} scopes={','.join(record.scopes)} identity={record.identity or 'any'}",
               file=sys.stderr)
         return 0
-    return await _with_node(args, action)
+    return await with_node(args, action)
 
 
 async def cmd_token_list(args: argparse.Namespace) -> int:
@@ -247,7 +212,7 @@ async def cmd_token_list(args: argparse.Namespace) -> int:
             print(f"{record.id}  {','.join(record.scopes):<20} {record.identity or 'any identity'}  "
                   f"{record.created}  {state}")
         return 0
-    return await _with_node(args, action)
+    return await with_node(args, action)
 
 
 async def cmd_token_revoke(args: argparse.Namespace) -> int:
@@ -256,12 +221,12 @@ async def cmd_token_revoke(args: argparse.Namespace) -> int:
         await node.tokens.revoke(args.id)
         print(f"revoked {args.id}")
         return 0
-    return await _with_node(args, action)
+    return await with_node(args, action)
 
 
 async def cmd_issue(args: argparse.Namespace) -> int:
     """Sign a credential file with the identity named as its issuer."""
-    credential = _read_json_file(args.file)
+    credential = read_json_file(args.file)
 
     async def action(node: Any) -> int:
         if isinstance(credential, dict) and "issuer" not in credential:
@@ -275,7 +240,7 @@ async def cmd_issue(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(output.decode() + "\n")
         return 0
-    return await _with_node(args, action)
+    return await with_node(args, action)
 
 
 def _status_specs(purposes: str | None) -> list[Any]:
@@ -286,28 +251,19 @@ def _status_specs(purposes: str | None) -> list[Any]:
     return status_requests({"statusPurpose": names}) if names else []
 
 
-def _actor() -> str:
-    import getpass
-
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no user name (e.g. a container without /etc/passwd entry)
-        return f"cli:uid-{os.getuid()}"
-
-
 def _status_command(purpose: str, value: int, verb: str) -> Callable[[argparse.Namespace], Awaitable[int]]:
     async def command(args: argparse.Namespace) -> int:
         async def action(node: Any) -> int:
-            update = await node.status.update(args.credential_id, purpose, value, actor=_actor(), reason=args.reason)
+            update = await node.status.update(args.credential_id, purpose, value, actor=actor(), reason=args.reason)
             await node.status.publish_changed()  # re-sign and anchor now; a running server announces it
             if args.json:
-                _print_json(update.to_json())
+                print_json(update.to_json())
             else:
                 unchanged = " (no change)" if update.before == update.after else ""
                 print(f"{verb} {update.credential_id}: {purpose} entry {update.index} of {update.list_url} "
                       f"is now {update.after}{unchanged}")
             return 0
-        return await _with_node(args, action)
+        return await with_node(args, action)
 
     command.__doc__ = f"Set the {purpose} status of a credential this node issued to {value}."
     return command
@@ -323,7 +279,7 @@ async def cmd_status_log(args: argparse.Namespace) -> int:
     async def action(node: Any) -> int:
         entries = await node.status.log(args.credential, args.limit)
         if args.json:
-            _print_json(entries)
+            print_json(entries)
             return 0
         if not entries:
             print("no status changes")
@@ -332,7 +288,7 @@ async def cmd_status_log(args: argparse.Namespace) -> int:
             print(f"{entry['at']}  {entry['actor']:<16} {entry['credentialId']}  {entry['statusPurpose']} "
                   f"{entry['before']} -> {entry['after']}{reason}")
         return 0
-    return await _with_node(args, action)
+    return await with_node(args, action)
 
 
 async def cmd_status_lists(args: argparse.Namespace) -> int:
@@ -343,7 +299,7 @@ async def cmd_status_lists(args: argparse.Namespace) -> int:
                   "version": r.version, "published": r.published_version == r.version}
                  for r in await node.store.list_status_lists()]
         if args.json:
-            _print_json(lists)
+            print_json(lists)
             return 0
         if not lists:
             print("no status lists yet (issue a credential with --status)")
@@ -351,7 +307,7 @@ async def cmd_status_lists(args: argparse.Namespace) -> int:
             print(f"{item['url']}  {item['statusPurpose']:<11} {item['allocated']:>7}/{item['entries']} used  "
                   f"version {item['version']}{'' if item['published'] else ' (re-signed on next fetch)'}")
         return 0
-    return await _with_node(args, action)
+    return await with_node(args, action)
 
 
 def print_report(report: dict[str, Any], title: str) -> None:
@@ -381,7 +337,7 @@ def print_report(report: dict[str, Any], title: str) -> None:
 
 async def cmd_verify(args: argparse.Namespace) -> int:
     """Verify a credential or presentation file; exit 0 when verified, 1 when not."""
-    document = _read_json_file(args.file)
+    document = read_json_file(args.file)
 
     async def action(node: Any) -> int:
         is_presentation = isinstance(document, dict) and "VerifiablePresentation" in (
@@ -393,11 +349,11 @@ async def cmd_verify(args: argparse.Namespace) -> int:
             report = await node.credentials.verify_credential(document, options)
         data = report.to_json()
         if args.json:
-            _print_json(data)
+            print_json(data)
         else:
             print_report(data, args.file)
         return 0 if report.verified else 1
-    return await _with_node(args, action)
+    return await with_node(args, action)
 
 
 class _Progress:
@@ -427,7 +383,7 @@ async def cmd_issue_batch(args: argparse.Namespace) -> int:
     from vcnode.credentials.batch import issue_batch, read_learners
 
     rows = read_learners(Path(args.csv))
-    achievement = _read_json_file(args.achievement)
+    achievement = read_json_file(args.achievement)
     if not isinstance(achievement, dict):
         raise CliError(f"{args.achievement} must hold a JSON object (the achievement)")
 
@@ -441,13 +397,13 @@ async def cmd_issue_batch(args: argparse.Namespace) -> int:
                                    suite=args.suite, status=status, status_service=node.status,
                                    progress=None if args.json else _Progress())
         if args.json:
-            _print_json(result.to_json())
+            print_json(result.to_json())
         else:
             summary = result.to_json()
             print(f"issued {summary['issued']}, already done {summary['skipped']}, of {summary['total']} "
                   f"in {summary['seconds']} s -> {summary['outDir']}")
         return 0
-    return await _with_node(args, action)
+    return await with_node(args, action)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -576,6 +532,8 @@ def build_parser() -> argparse.ArgumentParser:
     status_lists = status.add_parser("lists", help="the lists this node publishes")
     status_lists.add_argument("--json", action="store_true")
     status_lists.set_defaults(run=cmd_status_lists)
+
+    trust.add_commands(commands)
     return parser
 
 

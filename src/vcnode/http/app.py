@@ -47,6 +47,7 @@ def tls_context(cert: str, key: str) -> ssl.SSLContext:
 async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext | None = None,
                 ready: asyncio.Event | None = None) -> None:
     """Serve until SIGINT/SIGTERM, then shut down gracefully."""
+    await node.trust.ready()  # verify the trust statements held once, before the first request needs them
     runner = web.AppRunner(build_app(node), access_log=None, handle_signals=False, **SERVER_LIMITS)
     await runner.setup()
     site = web.TCPSite(runner, host, port, ssl_context=ssl_context, backlog=1024, reuse_address=True)

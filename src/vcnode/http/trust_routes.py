@@ -37,7 +37,9 @@ async def publish_statement(request: web.Request) -> web.Response:
 async def list_statements(request: web.Request) -> web.Response:
     """``GET /trust/statements``: every statement this node holds (its own and replicated), summarised with
     what its checks found."""
-    return json_response({"statements": request.app[NODE_KEY].trust.statements()})
+    trust = request.app[NODE_KEY].trust
+    await trust.ready()
+    return json_response({"statements": trust.statements()})
 
 
 async def get_statement(request: web.Request) -> web.Response:
@@ -45,6 +47,7 @@ async def get_statement(request: web.Request) -> web.Response:
     one of this node's ids (``{base_url}/trust/statements/{id}``)."""
     node: Node = request.app[NODE_KEY]
     wanted = request.match_info["id"]
+    await node.trust.ready()
     document = node.trust.document(wanted) or node.trust.document(f"{node.config.base_url}/trust/statements/{wanted}")
     if document is None:
         raise NotFound(f"this node holds no trust statement {wanted[:200]!r}")

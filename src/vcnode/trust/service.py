@@ -131,6 +131,7 @@ class TrustService:
         self._held: dict[str, HeldStatement] = {}  # statement id → what is indexed
         self._confirmed: dict[str, float] = {}  # statement id → when its status was last confirmed (monotonic)
         self._sync_lock = asyncio.Lock()
+        self._loaded = False
 
     @property
     def anchors(self) -> tuple[str, ...]:
@@ -150,9 +151,12 @@ class TrustService:
         """Forget which statuses were confirmed (a log or one of this node's lists changed)."""
         self._confirmed.clear()
 
-    async def load(self) -> int:
-        """Index every trust statement the anchor store holds; returns how many changed."""
-        return await self.sync(None)
+    async def ready(self) -> None:
+        """Index every trust statement the anchor store holds, the first time only (later changes arrive
+        through :meth:`sync`). Commands that never evaluate trust do not pay for verifying them."""
+        if not self._loaded:
+            await self.sync(None)
+            self._loaded = True
 
     async def sync(self, log_did: str | None) -> int:
         """Index the trust statements anchored in ``log_did``'s log (every log when None) that are new or
@@ -216,6 +220,7 @@ class TrustService:
                         ) -> RecognitionReport:
         """The recognition report for ``credential`` against this node's trust anchors (or ``anchors``),
         with the status of every statement the answer rests on confirmed first."""
+        await self.ready()
         settings = self.settings
         options = RecognitionOptions(anchors=tuple(anchors) if anchors is not None else settings.anchors, now=now,
                                      max_depth=settings.max_depth,

@@ -21,14 +21,17 @@ from typing import Any
 
 import pytest
 
+from tests.builders import did_key_signer
 from tests.cluster import Cluster
+from vcnode.credentials.issue import create_presentation
 from vcnode.trust.examples import FRAMEWORKS, example_badge, example_documents
 
 NAMES = ("hk_provider", "hk_regulator", "nz_regulator", "employer")
 ROLE = {"hk_provider": "hk-provider", "hk_regulator": "hk-regulator", "nz_regulator": "nz-regulator"}
 ACCREDITATION = "https://vcnode.dev/examples/statements/accreditation-hk"
 AGREEMENT = "https://vcnode.dev/examples/statements/agreement-nz-hk"
-LEARNER = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+LEARNER_KEY = did_key_signer()
+LEARNER = LEARNER_KEY.verification_method.split("#", 1)[0]
 
 
 class TrustCluster(Cluster):
@@ -133,6 +136,19 @@ def test_recognition_across_cities_with_withdrawal_and_an_offline_regulator(clus
     assert report["recognised"] is False
     reason = report["reasons"][0]
     assert (reason["code"], reason["aspect"], reason["statement"]) == ("scopeMismatch", "level", ACCREDITATION)
+
+    # The learner presents both: one recognition report per credential, in order.
+    presentation = create_presentation([badge, advanced], LEARNER_KEY, challenge="c-1", domain="employer.example")
+    status, body = cluster.post("employer", "/presentations/verify", {
+        "verifiablePresentation": presentation,
+        "options": {"challenge": "c-1", "domain": "employer.example", "recognition": {"framework": "NZQCF"}}})
+    assert status == 200 and body["verified"] is True, body
+    assert [(r["credential"], r["recognised"]) for r in body["recognition"]] == [(badge["id"], True),
+                                                                               (advanced["id"], False)]
+    assert body["recognition"][0]["equivalent"]["level"] == "6", body["recognition"][0]["equivalent"]
+    # Without options.recognition (and no node default) there is no recognition section.
+    status, body = cluster.post("employer", "/credentials/verify", {"verifiableCredential": badge})
+    assert status == 200 and "recognition" not in body
 
     # The HK regulator goes offline: the statements and its status list come from replicas.
     cluster.stop("hk_regulator")

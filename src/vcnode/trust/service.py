@@ -224,14 +224,21 @@ class TrustService:
         settings = self.settings
         options = RecognitionOptions(anchors=tuple(anchors) if anchors is not None else settings.anchors, now=now,
                                      max_depth=settings.max_depth,
-                                     verifier_framework=verifier_framework or settings.verifier_framework,
-                                     verifier_credit_framework=settings.verifier_credit_framework, cache=self.cache)
+                                     verifier_framework=self._framework_id(verifier_framework
+                                                                           or settings.verifier_framework),
+                                     verifier_credit_framework=self._framework_id(settings.verifier_credit_framework),
+                                     cache=self.cache)
         report = evaluate_recognition(credential, self.index, options)
         for _ in range(MAX_ROUNDS):
             if not await self.confirm(referenced(report) + self._frameworks_used(report), now):
                 break
             report = evaluate_recognition(credential, self.index, options)
         return report
+
+    def _framework_id(self, reference: str | None) -> str | None:
+        """A framework named by its id, code or name, as the id its descriptor gives (as written if unknown)."""
+        found = self.index.framework(reference) if reference else None
+        return found.statement.framework if found is not None else reference
 
     def _frameworks_used(self, report: RecognitionReport) -> list[str]:
         """The framework descriptors the award and its equivalent were read with."""

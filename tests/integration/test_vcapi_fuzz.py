@@ -31,6 +31,7 @@ from vcnode.identity.service import SigningKey
 from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.node import Node, initialise
 from vcnode.status.entries import status_requests
+from vcnode.trust.examples import example_documents
 
 NODE_DID = "did:web:example.edu"
 FOREIGN_DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
@@ -182,7 +183,9 @@ options = st.one_of(
                                         "challenge": st.just("abc") | json_values,
                                         "domain": st.just("employer.example") | json_values,
                                         "statusPurpose": purposes | json_values,
-                                        "credentialStatus": status_request | st.lists(status_request, max_size=3)}),
+                                        "credentialStatus": status_request | st.lists(status_request, max_size=3),
+                                        "recognition": st.booleans() | st.just({"framework": "NZQCF"})
+                                        | json_values}),
     json_values)
 content_types = st.one_of(
     st.sampled_from(["application/json", "application/ld+json", "application/vc+json",
@@ -396,6 +399,34 @@ def test_status_changes_never_fail(server: ServerThread, body: bytes, with_token
     # Whatever was changed, the credential still verifies or fails with a status code, never a crash.
     server.check("POST", "/credentials/verify", encode({"verifiableCredential": server.with_status}),
                  {"Content-Type": "application/json"})
+
+
+def _example_statements() -> list[dict[str, Any]]:
+    """The example statements, stated by this node (the fuzz's starting points)."""
+    roles = ("hk-regulator", "hk-provider", "nz-regulator", "eu-regulator", "eu-provider")
+    dids = {role: NODE_DID if role == "hk-regulator" else FOREIGN_DID for role in roles}
+    return [d for d in example_documents(dids) if (d["issuer"]["id"] if isinstance(d["issuer"], dict)
+                                                   else d["issuer"]) == NODE_DID]
+
+
+@FUZZ
+@given(data=st.data(), with_token=st.booleans())
+def test_publish_statement_never_fails(server: ServerThread, data: st.DataObject, with_token: bool) -> None:
+    body = data.draw(bodies("statement", _example_statements()))
+    headers = {"Content-Type": "application/json"}
+    if with_token:
+        headers["Authorization"] = f"Bearer {server.token}"
+    status, content_type, payload = server.request("POST", "/trust/statements", body, headers)
+    server.assert_answer("POST /trust/statements", body, status, content_type, payload)
+    if status == 201:  # what the node publishes, it holds and serves
+        signed = json.loads(payload)["verifiableCredential"]
+        assert server.check("GET", "/trust/statements/" + quote(signed["id"], safe="")) is None
+
+
+@FUZZ
+@given(statement_id=st.text(max_size=200), safe=st.sampled_from(["", ":/%"]))
+def test_get_statement_never_fails(server: ServerThread, statement_id: str, safe: str) -> None:
+    server.check("GET", "/trust/statements/" + quote(statement_id, safe=safe))
 
 
 @FUZZ

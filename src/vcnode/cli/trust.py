@@ -163,7 +163,9 @@ def _hop_details(hop: dict[str, Any]) -> list[str]:
         parts = [f"{scope['framework']} ≤ {scope['maxLevel']}" if scope.get("maxLevel") else scope.get("framework")]
         parts += [", ".join(scope.get("fieldOfStudy", [])), ", ".join(scope.get("jurisdiction", []))]
         out.append("scope: " + "; ".join(p for p in parts if p))
-    checks = [f"proof {evidence.get('proof')}", f"status {evidence.get('status')}"]
+    status_check = evidence.get("statusCheck", {})
+    checks = [f"proof {evidence.get('proof')}", f"status {evidence.get('status')}"
+              + (f" (list from {status_check['source']})" if status_check.get("source") else "")]
     if evidence.get("validUntil"):
         checks.append(f"valid until {evidence['validUntil']}")
     anchor = evidence.get("anchor")

@@ -200,3 +200,21 @@ def test_complete_statement_fills_only_what_is_missing() -> None:
     assert filled["id"].startswith("http://n/trust/statements/")
     written = {"issuer": "did:key:other", "id": "https://x.example/s", "validFrom": "2025-01-01T00:00:00Z"}
     assert complete_statement(written, issuer="did:key:z", base_url="http://n", now=now) == written
+
+
+async def test_an_open_badges_endorsement_replicated_through_a_log_is_a_verified_quality_signal(
+        scenario: Scenario) -> None:
+    from vcnode.credentials.openbadges import OB_CONTEXT
+    world = scenario.world
+    endorsement = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", OB_CONTEXT], "id": "https://industry.example/e/1",
+        "type": ["VerifiableCredential", "EndorsementCredential"], "name": "Industry endorsement",
+        "issuer": {"id": world.did("industry-body"), "type": ["Profile"], "name": "Example industry body"},
+        "validFrom": "2025-01-01T00:00:00Z",
+        "credentialSubject": {"id": world.did("hk-provider"), "type": ["EndorsementSubject"],
+                              "endorsementComment": "Graduates are job-ready."}}
+    await scenario.anchor("industry-body", world.sign(endorsement))
+    report = await scenario.trust.recognise(_badge(scenario), now=NOW)
+    signals = [(s.kind, s.statement, s.result.value) for s in report.signals]
+    assert ("endorsement", "https://industry.example/e/1", "ok") in signals
+    assert report.recognised.value == "ok"  # a weaker signal: reported, never deciding recognition

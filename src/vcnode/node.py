@@ -159,7 +159,7 @@ class Node:
                                         status_list_entries=config.status_list_entries,
                                         equivocations=anchors.equivocation_count)
         trust = TrustService(anchors, resolver, checker, trust_settings(config),
-                             own=lambda did: identities.signer_for(did) is not None)
+                             own=lambda did: identities.signer_for(did) is not None, store=store)
         node = cls(config, store, vault, identities, fetcher, resolver, TokenService(store), credentials, status,
                    checker, anchors, anchored_lists, trust)
         trust.announce = node.announce

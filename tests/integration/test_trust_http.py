@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from vcnode.node import Node
@@ -93,3 +94,31 @@ async def test_publishing_refuses_what_it_cannot_state(web_node: Node, client: T
     assert response.status == 400
     response = await client.post("/trust/statements", json={"statement": document})
     assert response.status == 401
+
+
+async def test_a_crash_between_signing_and_anchoring_is_finished_on_the_next_start(
+        web_node: Node, node_env: dict[str, str]) -> None:
+    [document] = example_documents({"hk-regulator": web_node.identities.default_did or "",
+                                    "hk-provider": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"},
+                                   ("accreditations",))
+
+    async def crash(*_: object) -> None:
+        raise KeyboardInterrupt  # the process stops here: signed and stored, not anchored
+
+    anchor = web_node.anchors.publish_trust_statement
+    web_node.anchors.publish_trust_statement = crash  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        await web_node.publish_statement(document)
+    web_node.anchors.publish_trust_statement = anchor  # type: ignore[method-assign]
+    assert await web_node.anchors.store.list_anchor(ACCREDITATION) is None
+    await web_node.close()
+    reopened = await Node.open(web_node.config, environ=node_env)
+    try:
+        await reopened.trust.ready()
+        signed = reopened.trust.document(ACCREDITATION)
+        assert signed is not None and signed == await reopened.credentials.get(ACCREDITATION)
+        assert (await reopened.anchors.store.list_anchor(ACCREDITATION)).version == 1
+        await reopened.trust.ready()  # done once: nothing is anchored twice
+        assert len(await reopened.anchors.store.entries(reopened.identities.default_did, 1, 100)) == 1
+    finally:
+        await reopened.close()

@@ -28,6 +28,7 @@ from vcnode.did.resolver import Resolver
 from vcnode.errors import InvalidInput, VcnodeError
 from vcnode.proofs.verify import ProofExpectations, verify_proofs
 from vcnode.status.check import StatusChecker
+from vcnode.store import Store
 from vcnode.trust.cache import RecognitionCache
 from vcnode.trust.evaluate import RecognitionOptions, evaluate_recognition
 from vcnode.trust.parse import StatementError, parse_statement
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 UNRESOLVED = frozenset({"verificationMethodNotFound"})
 #: Status errors that mean the statement was withdrawn (suspension withdraws it until lifted).
 WITHDRAWN = frozenset({"revoked", "suspended"})
+#: The node's meta key for statements signed whose anchoring is not yet known to have finished.
+PENDING_META_KEY = "trust_pending"
 #: Rounds of evaluate → confirm the statuses the answer used → evaluate again (each round only re-checks
 #: statements it has not confirmed; a withdrawn link can expose another path, whose links are confirmed next).
 MAX_ROUNDS = 6
@@ -119,7 +122,7 @@ class TrustService:
 
     def __init__(self, anchors: AnchorLog, resolver: Resolver, checker: StatusChecker, settings: TrustSettings, *,
                  own: Callable[[str], bool] = lambda _did: False,
-                 announce: Callable[[dict[str, Any]], None] | None = None) -> None:
+                 announce: Callable[[dict[str, Any]], None] | None = None, store: Store | None = None) -> None:
         self.index = InMemoryStatements()
         self.cache = RecognitionCache()
         self.settings = settings
@@ -131,7 +134,9 @@ class TrustService:
         self._held: dict[str, HeldStatement] = {}  # statement id → what is indexed
         self._confirmed: dict[str, float] = {}  # statement id → when its status was last confirmed (monotonic)
         self._sync_lock = asyncio.Lock()
+        self._publish_lock = asyncio.Lock()
         self._loaded = False
+        self._store = store
 
     @property
     def anchors(self) -> tuple[str, ...]:
@@ -155,6 +160,7 @@ class TrustService:
         """Index every trust statement the anchor store holds, the first time only (later changes arrive
         through :meth:`sync`). Commands that never evaluate trust do not pay for verifying them."""
         if not self._loaded:
+            await self._recover()
             await self.sync(None)
             self._loaded = True
 
@@ -306,9 +312,35 @@ class TrustService:
         if not self._own(statement.issuer):
             raise VcnodeError(f"this node holds no identity {statement.issuer[:120]} to state this",
                               code="unknownIssuer", status=422)
-        signed = await issue(document)
-        await self.anchor(signed)
+        # Signing (with its status index) and anchoring are two transactions: the id is noted as pending
+        # first, so a crash between them is finished on the next start (see _recover), never lost.
+        async with self._publish_lock:
+            await self._note_pending(add=statement.id)
+            signed = await issue(document)
+            await self.anchor(signed)
+            await self._note_pending(remove=statement.id)
         return signed
+
+    async def _pending(self) -> list[str]:
+        stored = await self._store.get_meta(PENDING_META_KEY) if self._store is not None else None
+        return list(orjson.loads(stored)) if stored else []
+
+    async def _note_pending(self, *, add: str | None = None, remove: str | None = None) -> None:
+        if self._store is None:
+            return
+        pending = [statement_id for statement_id in await self._pending() if statement_id != remove]
+        if add is not None:
+            pending.append(add)
+        await self._store.set_meta(PENDING_META_KEY, orjson.dumps(pending).decode())
+
+    async def _recover(self) -> None:
+        """Anchor the statements a crash left signed but not anchored (those not signed are forgotten)."""
+        for statement_id in await self._pending():
+            record = await self._store.get_credential(statement_id) if self._store is not None else None
+            if record is not None:
+                await self.anchor(orjson.loads(record.document))
+                log.warning("anchored trust statement %s, signed before the node stopped", statement_id[:200])
+            await self._note_pending(remove=statement_id)
 
     async def anchor(self, signed: dict[str, Any]) -> None:
         """Anchor one of this node's signed statements in its issuer's log, announce it and index it."""

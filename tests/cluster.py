@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +116,13 @@ class Cluster:
 
     def verify(self, name: str, credential: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         return self.post(name, "/credentials/verify", {"verifiableCredential": credential})
+
+    @contextmanager
+    def serving(self) -> Iterator[Cluster]:
+        """Every node serving for the duration; all killed afterwards."""
+        try:
+            for name in self.names:
+                self.start(name)
+            yield self
+        finally:
+            self.close()

@@ -29,12 +29,8 @@ NAMES = ("uni_a", "uni_b", "regulator", "employer")
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
     running = Cluster(tmp_path, NAMES)
     running.init()
-    for name in NAMES:
-        running.start(name)
-    try:
+    with running.serving():
         yield running
-    finally:
-        running.close()
 
 
 def test_revocation_reaches_the_employer_from_a_replica_when_the_issuer_is_offline(cluster: Cluster) -> None:

@@ -71,12 +71,8 @@ def cluster(tmp_path: Path) -> Iterator[TrustCluster]:
     running = TrustCluster(tmp_path, NAMES)
     running.init()
     running.cli("employer", "trust", "anchors", "add", running.dids["nz_regulator"])
-    for name in NAMES:
-        running.start(name)
-    try:
+    with running.serving():
         yield running
-    finally:
-        running.close()
 
 
 def _publish_examples(cluster: TrustCluster, tmp_path: Path) -> None:

@@ -44,6 +44,14 @@ class Alignment:
     url: str | None
     target_type: str | None
 
+    def __hash__(self) -> int:
+        # Alignments are part of the recognition cache's keys: their hash is computed once.
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash((self.framework, self.code, self.name, self.url, self.target_type))
+
     @property
     def is_competency(self) -> bool:
         """An outcome or competency alignment (never a level)."""
@@ -135,9 +143,11 @@ def _alignment(value: Any) -> Alignment | None:
     kind = value.get("targetType")
     if isinstance(kind, list):
         kind = kind[0] if kind else None
-    get = value.get
-    content = (_text(get("targetFramework")), _text(get("targetCode")), _text(get("targetName")),
-               _text(get("targetUrl")), _text(kind))
+    framework, code, name, url = (value.get("targetFramework"), value.get("targetCode"), value.get("targetName"),
+                                  value.get("targetUrl"))
+    content = (framework if isinstance(framework, str) and framework else None,
+               code if isinstance(code, str) and code else None, name if isinstance(name, str) and name else None,
+               url if isinstance(url, str) and url else None, kind if isinstance(kind, str) and kind else None)
     found = _ALIGNMENTS.get(content)
     if found is None:
         if len(_ALIGNMENTS) >= _MAX_ALIGNMENTS:

@@ -95,8 +95,8 @@ class Hop:
         if warnings:
             out["warnings"] = [w.copy() for w in warnings]
         out["evidence"] = fresh = evidence.copy()
-        if own_scope:
-            fresh["scope"] = scope_json(self.scope)  # type: ignore[arg-type]
+        if own_scope and self.scope is not None:
+            fresh["scope"] = scope_json(self.scope)
         return out
 
     @cached_property

@@ -22,9 +22,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-from vcnode.credentials.model import as_list, issuer_id
+from vcnode.credentials.model import as_list
 from vcnode.proofs.verify import parse_datetime
 from vcnode.trust.statements import FrameworkDescriptor
 
@@ -43,6 +44,14 @@ class Alignment:
     url: str | None
     target_type: str | None
 
+    def __hash__(self) -> int:
+        # Alignments are part of the recognition cache's keys: their hash is computed once.
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash((self.framework, self.code, self.name, self.url, self.target_type))
+
     @property
     def is_competency(self) -> bool:
         """An outcome or competency alignment (never a level)."""
@@ -57,6 +66,10 @@ class Alignment:
 
     def to_json(self) -> dict[str, Any]:
         """The alignment's members as written."""
+        return self._json.copy()
+
+    @cached_property
+    def _json(self) -> dict[str, Any]:
         out = {"targetFramework": self.framework, "targetCode": self.code, "targetName": self.name,
                "targetUrl": self.url}
         return {k: v for k, v in out.items() if v is not None}
@@ -118,37 +131,83 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+#: Alignments already read, by their content (many credentials carry the same achievement): reused, so a
+#: credential's alignments are not built again and compare by identity first in the recognition cache's keys.
+_ALIGNMENTS: dict[tuple[str | None, ...], Alignment] = {}
+_MAX_ALIGNMENTS = 4096
+
+
 def _alignment(value: Any) -> Alignment | None:
     if not isinstance(value, dict):
         return None
     kind = value.get("targetType")
-    kind = kind[0] if isinstance(kind, list) and kind else kind
-    return Alignment(_text(value.get("targetFramework")), _text(value.get("targetCode")),
-                     _text(value.get("targetName")), _text(value.get("targetUrl")), _text(kind))
+    if isinstance(kind, list):
+        kind = kind[0] if kind else None
+    framework, code, name, url = (value.get("targetFramework"), value.get("targetCode"), value.get("targetName"),
+                                  value.get("targetUrl"))
+    content = (framework if isinstance(framework, str) and framework else None,
+               code if isinstance(code, str) and code else None, name if isinstance(name, str) and name else None,
+               url if isinstance(url, str) and url else None, kind if isinstance(kind, str) and kind else None)
+    found = _ALIGNMENTS.get(content)
+    if found is None:
+        if len(_ALIGNMENTS) >= _MAX_ALIGNMENTS:
+            _ALIGNMENTS.clear()
+        found = _ALIGNMENTS[content] = Alignment(*content)
+    return found
+
+
+_EMPTY: dict[str, Any] = {}
+
+
+def credential_parts(credential: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The credential subject that is read (the first with an achievement, else the first) and its
+    achievement (``{}`` when missing). Shared by :func:`read_award` and the completeness check; the
+    returned mappings are the credential's own and must not be changed."""
+    subjects = credential.get("credentialSubject")
+    if isinstance(subjects, dict):  # the usual case: one subject
+        subject = subjects
+    else:
+        listed = [s for s in as_list(subjects) if isinstance(s, dict)]
+        subject = next((s for s in listed if isinstance(s.get("achievement"), dict)), listed[0] if listed else _EMPTY)
+    achievement = subject.get("achievement")
+    return subject, achievement if isinstance(achievement, dict) else _EMPTY
 
 
 def read_award(credential: Any) -> AwardFacts:
     """The award facts of an Open Badges 3.0 credential; members that are missing or malformed read as
     None (the callers report what they needed and did not find)."""
-    credential = credential if isinstance(credential, dict) else {}
-    subjects = [s for s in as_list(credential.get("credentialSubject")) if isinstance(s, dict)]
-    subject = next((s for s in subjects if isinstance(s.get("achievement"), dict)), subjects[0] if subjects else {})
-    achievement = subject.get("achievement") if isinstance(subject.get("achievement"), dict) else {}
-    earned, available = _number(subject.get("creditsEarned")), _number(achievement.get("creditsAvailable"))
-    credits, member = (earned, "creditsEarned") if earned is not None else \
-        (available, "creditsAvailable") if available is not None else (None, None)
+    credential = credential if isinstance(credential, dict) else _EMPTY
+    return read_award_parts(credential, *credential_parts(credential))
+
+
+def read_award_parts(credential: dict[str, Any], subject: dict[str, Any], achievement: dict[str, Any]) -> AwardFacts:
+    """:func:`read_award` for a credential whose subject and achievement were found (``credential_parts``)."""
+    earned = _number(subject.get("creditsEarned"))
+    if earned is not None:
+        credits, member = earned, "creditsEarned"
+    else:
+        credits = _number(achievement.get("creditsAvailable"))
+        member = "creditsAvailable" if credits is not None else None
     field = achievement.get("fieldOfStudy")
     awarded = parse_datetime(credential.get("awardedDate")) or parse_datetime(credential.get("validFrom")) \
         or parse_datetime(credential.get("issuanceDate"))
-    alignments = tuple(a for a in map(_alignment, as_list(achievement.get("alignment"))) if a is not None)
+    raw = achievement.get("alignment")
+    alignments = () if raw is None else \
+        tuple(a for a in map(_alignment, raw if isinstance(raw, list) else (raw,)) if a is not None)
     credential_id, subject_id, achievement_id = credential.get("id"), subject.get("id"), achievement.get("id")
-    return AwardFacts(
+    name = achievement.get("name")
+    issuer = credential.get("issuer")
+    # AwardFacts is frozen: filled directly, as its generated __init__ would (one setattr call per field is
+    # a noticeable share of a recognition evaluation).
+    facts = object.__new__(AwardFacts)
+    facts.__dict__.update(
         credential_id=credential_id if isinstance(credential_id, str) else None,
-        issuer=issuer_id(credential),
+        issuer=issuer.get("id") if isinstance(issuer, dict) else issuer if isinstance(issuer, str) else None,
         subject_id=subject_id if isinstance(subject_id, str) else None,
         achievement_id=achievement_id if isinstance(achievement_id, str) else None,
-        achievement_name=achievement.get("name") if isinstance(achievement.get("name"), str) else None,
+        achievement_name=name if isinstance(name, str) else None,
         field_of_study=field if isinstance(field, str) and field.strip() else None,
-        country=_country(credential.get("issuer")) or _country(achievement.get("creator")),
+        country=_country(issuer) or _country(achievement.get("creator")),
         credits=credits, credits_member=member, awarded=awarded, alignments=alignments,
     )
+    return facts

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vcnode.credentials.model import as_list
+from vcnode.trust.award import credential_parts
 
 #: (key, the element as the Recommendation names it)
 ELEMENTS = (
@@ -70,12 +71,30 @@ class Completeness:
         return [key for (key, _), where in zip(ELEMENTS, self.found, strict=True) if where is None]
 
     def to_json(self) -> dict[str, Any]:
-        """``{complete, present, missing, elements}``."""
+        """``{complete, present, missing, elements}`` (new containers on every call)."""
+        complete, present, missing, elements = _json_parts(self.found)
+        return {"complete": complete, "present": list(present), "missing": list(missing),
+                "elements": [element.copy() for element in elements]}
+
+
+_JsonParts = tuple[bool, tuple[str, ...], tuple[str, ...], tuple[dict[str, Any], ...]]
+#: The JSON of each combination of found elements seen, by its content (``Completeness.found``); callers
+#: get copies. Few combinations occur, but the paths of indexed members are unbounded, hence the limit.
+_JSON: dict[tuple[str | None, ...], _JsonParts] = {}
+_MAX_JSON = 1024
+
+
+def _json_parts(found: tuple[str | None, ...]) -> _JsonParts:
+    parts = _JSON.get(found)
+    if parts is None:
         present, missing, elements = [], [], []
-        for (key, label), where in zip(ELEMENTS, self.found, strict=True):
+        for (key, label), where in zip(ELEMENTS, found, strict=True):
             (present if where is not None else missing).append(key)
             elements.append({"element": key, "label": label, "present": where is not None, "where": where})
-        return {"complete": not missing, "present": present, "missing": missing, "elements": elements}
+        if len(_JSON) >= _MAX_JSON:
+            _JSON.clear()
+        parts = _JSON[found] = (not missing, tuple(present), tuple(missing), tuple(elements))
+    return parts
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -115,33 +134,47 @@ def check_completeness(credential: Any, is_level_framework: Callable[[str], bool
     ``targetFramework`` names a levelled framework (from known descriptors); without it, or when it says no,
     names such as EQF, QF-EHEA, NQF, NFQ, xxQF or the word "level" count."""
     credential = _dict(credential)
-    subjects = [s for s in as_list(credential.get("credentialSubject")) if isinstance(s, dict)]
-    subject = next((s for s in subjects if isinstance(s.get("achievement"), dict)), subjects[0] if subjects else {})
-    achievement = _dict(subject.get("achievement"))
+    return completeness_of(credential, *credential_parts(credential), is_level_framework)
+
+
+def completeness_of(credential: dict[str, Any], subject: dict[str, Any], achievement: dict[str, Any],
+                    is_level_framework: Callable[[str], bool] | None = None) -> Completeness:
+    """:func:`check_completeness` for a credential whose subject and achievement were found
+    (:func:`~vcnode.trust.award.credential_parts`)."""
     issuer = _dict(credential.get("issuer"))
     criteria = _dict(achievement.get("criteria"))
     level, quality = _alignment_elements(as_list(achievement.get("alignment")), is_level_framework)
-    tags = as_list(achievement.get("tag"))
-    found: dict[str, str | None] = {
-        "learner": "credentialSubject.id" if _has(subject.get("id")) else
+    tags = achievement.get("tag")
+    return Completeness((
+        # learner
+        "credentialSubject.id" if _has(subject.get("id")) else
         "credentialSubject.identifier" if _has(subject.get("identifier")) else None,
-        "title": "achievement.name" if _has(achievement.get("name")) else None,
-        "country": "issuer.address" if _country(issuer) else
+        # title
+        "achievement.name" if _has(achievement.get("name")) else None,
+        # country
+        "issuer.address" if _country(issuer) else
         "achievement.creator.address" if _country(_dict(achievement.get("creator"))) else None,
-        "awardingBody": "issuer.name" if _has(issuer.get("id")) and _has(issuer.get("name")) else None,
-        "dateOfIssuing": next((m for m in ("awardedDate", "validFrom", "issuanceDate") if _has(credential.get(m))),
-                              None),
-        "learningOutcomes": "achievement.description, achievement.criteria"
-        if _has(achievement.get("description")) and criteria else None,
-        "workload": "credentialSubject.creditsEarned" if isinstance(subject.get("creditsEarned"), int | float) else
+        # awardingBody
+        "issuer.name" if _has(issuer.get("id")) and _has(issuer.get("name")) else None,
+        # dateOfIssuing
+        "awardedDate" if _has(credential.get("awardedDate")) else "validFrom" if _has(credential.get("validFrom"))
+        else "issuanceDate" if _has(credential.get("issuanceDate")) else None,
+        # learningOutcomes
+        "achievement.description, achievement.criteria" if _has(achievement.get("description")) and criteria
+        else None,
+        # workload
+        "credentialSubject.creditsEarned" if isinstance(subject.get("creditsEarned"), int | float) else
         "achievement.creditsAvailable" if isinstance(achievement.get("creditsAvailable"), int | float) else None,
-        "level": level,
-        "assessment": "achievement.criteria.narrative" if _has(criteria.get("narrative")) else
+        # level
+        level,
+        # assessment
+        "achievement.criteria.narrative" if _has(criteria.get("narrative")) else
         "achievement.resultDescription" if _has(achievement.get("resultDescription")) else
         "credentialSubject.result" if _has(subject.get("result")) else None,
-        "participation": next((f"achievement.tag[{i}]" for i, t in enumerate(tags)
-                               if isinstance(t, str) and t.casefold().startswith("participation")), None),
-        "qualityAssurance": quality or ("achievement.endorsement" if _has(achievement.get("endorsement")) else
-                                        "endorsement" if _has(credential.get("endorsement")) else None),
-    }
-    return Completeness(tuple(found[key] for key, _ in ELEMENTS))
+        # participation
+        None if tags is None else next((f"achievement.tag[{i}]" for i, t in enumerate(as_list(tags))
+                                        if isinstance(t, str) and t.casefold().startswith("participation")), None),
+        # qualityAssurance
+        quality or ("achievement.endorsement" if _has(achievement.get("endorsement")) else
+                    "endorsement" if _has(credential.get("endorsement")) else None),
+    ))

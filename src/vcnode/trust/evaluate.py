@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
-from vcnode.trust.award import AwardFacts, read_award
+from vcnode.trust.award import AwardFacts, credential_parts, read_award_parts
 from vcnode.trust.cache import RecognitionCache
-from vcnode.trust.completeness import check_completeness
+from vcnode.trust.completeness import completeness_of
 from vcnode.trust.hops import judge
 from vcnode.trust.report import (
     Award,
@@ -253,12 +254,35 @@ class _Walk:
     accreditations: tuple[QualitySignal, ...]
     at: datetime
     bounds: tuple[tuple[datetime | None, datetime | None], ...]
+    #: The anchors as reported (sorted), and the path's warnings.
+    anchors: tuple[str, ...] = ()
+    warnings: tuple[Reason, ...] = ()
+    #: (award, equivalent) by (verifier_framework, verifier_credit_framework): they depend only on the walk,
+    #: on the award facts of the cache key and on the source's version, so a reused walk reuses them.
+    views: dict[tuple[str | None, str | None], tuple[Award, Equivalence | None]] = \
+        field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def rejected_paths(self) -> tuple[TrustPath, ...]:
+        """The rejected chains as paths (built once for every report that reuses the walk)."""
+        return tuple(c.path() for c in self.rejected)
+
+    @cached_property
+    def _limits(self) -> tuple[datetime | None, datetime | None, datetime | None, datetime | None]:
+        """The bounds as four limits on ``now``: at or after the latest validFrom already passed at ``at``,
+        before the earliest still to come, after the latest validUntil passed, at or before the earliest
+        still to come."""
+        at = self.at
+        starts = [start for start, _ in self.bounds if start is not None]
+        ends = [end for _, end in self.bounds if end is not None]
+        return (max((s for s in starts if not at < s), default=None), min((s for s in starts if at < s), default=None),
+                max((e for e in ends if at > e), default=None), min((e for e in ends if not at > e), default=None))
 
     def holds_at(self, now: datetime) -> bool:
         """Every statement the result depends on is on the same side of its validity bounds at ``now``."""
-        at = self.at
-        return all((start is None or (now < start) == (at < start)) and (end is None or (now > end) == (at > end))
-                   for start, end in self.bounds)
+        started, next_start, ended, next_end = self._limits
+        return (started is None or now >= started) and (next_start is None or now < next_start) \
+            and (ended is None or now > ended) and (next_end is None or now <= next_end)
 
 
 _ORDER = {Outcome.OK: 0, Outcome.UNCHECKED: 1, Outcome.FAILED: 2}
@@ -299,7 +323,23 @@ def _walk(facts: AwardFacts, source: StatementSource, options: RecognitionOption
     signals = accreditation_signals([(c.entries[0].statement, c.hops[0]) for c in starts],
                                     {hop.statement for hop in path.hops} if path else set(), options.anchors)
     return _Walk(tuple(starts), outcome, chosen, path, tuple(reasons), tuple(rejected[:MAX_REJECTED_PATHS]), signals,
-                 now, bounds)
+                 now, bounds, tuple(sorted(options.anchors)),
+                 tuple(w for hop in (path.hops if path else ()) for w in hop.warnings))
+
+
+def _view(walk: _Walk, facts: AwardFacts, options: RecognitionOptions,
+          lookup: FrameworkLookup) -> tuple[Award, Equivalence | None]:
+    """The award and its equivalent for a walk, computed once per walk and verifier framework choice."""
+    key = (options.verifier_framework, options.verifier_credit_framework)
+    found = walk.views.get(key)
+    if found is None:
+        fallback = walk.chosen or next((c for c in walk.starts if c.result is Outcome.OK),
+                                       walk.starts[0] if walk.starts else None)
+        found = walk.views[key] = (
+            _award(fallback, facts, lookup),
+            _equivalent(walk.chosen, facts, options, lookup) if walk.path is not None or options.verifier_framework
+            else None)
+    return found
 
 
 def evaluate_recognition(credential: Any, source: StatementSource, options: RecognitionOptions) -> RecognitionReport:
@@ -307,7 +347,8 @@ def evaluate_recognition(credential: Any, source: StatementSource, options: Reco
     a malformed credential: what cannot be read is reported."""
     now = options.now or datetime.now(UTC)
     credential = credential if isinstance(credential, dict) else {}
-    facts = read_award(credential)
+    subject, achievement = credential_parts(credential)
+    facts = read_award_parts(credential, subject, achievement)
     cache, version = options.cache, getattr(source, "version", None)
     if cache is not None and isinstance(version, int):
         lookup = cache.lookup(source, version)
@@ -317,16 +358,15 @@ def evaluate_recognition(credential: Any, source: StatementSource, options: Reco
     else:
         lookup = FrameworkLookup(source)
         walk = _walk(facts, source, options, lookup, now)
-    path = walk.path
-    fallback = walk.chosen or next((c for c in walk.starts if c.result is Outcome.OK),
-                                   walk.starts[0] if walk.starts else None)
-    return RecognitionReport(
-        recognised=walk.outcome, issuer=facts.issuer, anchors=tuple(sorted(options.anchors)), path=path,
-        reasons=walk.reasons, rejected_paths=tuple(c.path() for c in walk.rejected),
-        award=_award(fallback, facts, lookup),
-        equivalent=_equivalent(walk.chosen, facts, options, lookup) if path is not None or options.verifier_framework
-        else None,
-        completeness=check_completeness(credential, lambda name: bool((d := lookup(name)) and d.levels)),
-        signals=(*walk.accreditations, *endorsement_signals(credential, facts, source, now)),
-        warnings=tuple(w for hop in (path.hops if path else ()) for w in hop.warnings),
+    award, equivalent = _view(walk, facts, options, lookup)
+    # RecognitionReport is frozen: filled directly, as its generated __init__ would (one setattr call per
+    # field is a noticeable share of an evaluation whose walk is cached).
+    report = object.__new__(RecognitionReport)
+    report.__dict__.update(
+        recognised=walk.outcome, issuer=facts.issuer, anchors=walk.anchors, path=walk.path, reasons=walk.reasons,
+        rejected_paths=walk.rejected_paths, award=award, equivalent=equivalent,
+        completeness=completeness_of(credential, subject, achievement, lookup.has_levels),
+        signals=walk.accreditations + endorsement_signals(credential, facts, source, now, achievement),
+        warnings=walk.warnings,
     )
+    return report

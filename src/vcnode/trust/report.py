@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from vcnode.trust.award import Alignment
@@ -26,6 +27,10 @@ class Outcome(StrEnum):
     OK = "ok"
     FAILED = "failed"
     UNCHECKED = "unchecked"
+
+
+#: Each outcome's JSON string (``Outcome.value`` is slower to read than a dictionary).
+_VALUES: dict[Outcome, str] = {outcome: outcome.value for outcome in Outcome}
 
 
 def combine(outcomes: Iterable[Outcome]) -> Outcome:
@@ -81,16 +86,33 @@ class Hop:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        """The hop; ``reason`` is the first reason's message (all of them are under ``reasons``)."""
-        out: dict[str, Any] = {"statement": self.statement, "type": self.kind, "issuer": self.issuer,
-                               "subject": self.subject, "result": self.result.value}
-        if self.reasons:
-            out["reason"] = self.reasons[0].message
-            out["reasons"] = [r.to_json() for r in self.reasons]
-        if self.warnings:
-            out["warnings"] = [w.to_json() for w in self.warnings]
-        out["evidence"] = self.evidence
+        """The hop; ``reason`` is the first reason's message (all of them are under ``reasons``). New
+        containers on every call, down to the scope's lists; the values of ``checked.evidence`` are shared."""
+        head, reasons, warnings, evidence, own_scope = self._json
+        out = head.copy()
+        if reasons:
+            out["reasons"] = [r.copy() for r in reasons]
+        if warnings:
+            out["warnings"] = [w.copy() for w in warnings]
+        out["evidence"] = fresh = evidence.copy()
+        if own_scope and self.scope is not None:
+            fresh["scope"] = scope_json(self.scope)
         return out
+
+    @cached_property
+    def _json(self) -> tuple[dict[str, Any], tuple[dict[str, Any], ...], tuple[dict[str, Any], ...], dict[str, Any],
+                             bool]:
+        """What ``to_json`` copies, built once per hop (a hop is immutable, and a cached walk's hops are
+        reported again and again): the members before ``reasons``, the reasons, the warnings, the evidence
+        and whether its ``scope`` is the hop's own (rebuilt for each copy, as it holds lists)."""
+        head: dict[str, Any] = {"statement": self.statement, "type": self.kind, "issuer": self.issuer,
+                                "subject": self.subject, "result": _VALUES[self.result]}
+        if self.reasons:
+            head["reason"] = self.reasons[0].message
+        evidence = self.evidence
+        own_scope = self.scope is not None and (self.checked is None or "scope" not in self.checked.evidence)
+        return (head, tuple(r.to_json() for r in self.reasons), tuple(w.to_json() for w in self.warnings), evidence,
+                own_scope)
 
 
 @dataclass(frozen=True)
@@ -107,7 +129,7 @@ class TrustPath:
 
     def to_json(self) -> dict[str, Any]:
         """``{anchor, result, hops}``."""
-        return {"anchor": self.anchor, "result": self.result.value, "hops": [h.to_json() for h in self.hops]}
+        return {"anchor": self.anchor, "result": _VALUES[self.result], "hops": [h.to_json() for h in self.hops]}
 
 
 @dataclass(frozen=True)
@@ -128,11 +150,16 @@ class Award:
 
     def to_json(self) -> dict[str, Any]:
         """The award's level and credits in the issuer's framework, and what they were read from."""
+        out = self._json.copy()
+        out["statedAlignments"] = [a.to_json() for a in self.stated_alignments]
+        return out
+
+    @cached_property
+    def _json(self) -> dict[str, Any]:
         return {"framework": self.framework, "frameworkCode": self.framework_code, "level": self.level,
                 "credits": self.credits, "creditsFrom": self.credits_member, "creditFramework": self.credit_framework,
                 "creditUnit": self.credit_unit, "notionalHours": self.notional_hours,
-                "fieldOfStudy": self.field_of_study, "country": self.country,
-                "statedAlignments": [a.to_json() for a in self.stated_alignments]}
+                "fieldOfStudy": self.field_of_study, "country": self.country, "statedAlignments": None}
 
 
 @dataclass(frozen=True)
@@ -149,6 +176,10 @@ class Equivalence:
 
     def to_json(self) -> dict[str, Any]:
         """``{framework, level, levelBasis, credits, creditsBasis, …}``."""
+        return self._json.copy()
+
+    @cached_property
+    def _json(self) -> dict[str, Any]:
         return {"framework": self.framework, "frameworkCode": self.framework_code, "level": self.level,
                 "levelBasis": self.level_basis, "creditFramework": self.credit_framework, "credits": self.credits,
                 "creditsBasis": self.credits_basis}
@@ -168,11 +199,16 @@ class QualitySignal:
 
     def to_json(self) -> dict[str, Any]:
         """The signal as reported."""
-        out: dict[str, Any] = {"kind": self.kind, "statement": self.statement, "issuer": self.issuer,
-                               "subject": self.subject, "result": self.result.value, **self.detail}
-        if self.reasons:
-            out["reasons"] = [r.to_json() for r in self.reasons]
+        head, reasons = self._json
+        out = head.copy()
+        if reasons:
+            out["reasons"] = [r.copy() for r in reasons]
         return out
+
+    @cached_property
+    def _json(self) -> tuple[dict[str, Any], tuple[dict[str, Any], ...]]:
+        return ({"kind": self.kind, "statement": self.statement, "issuer": self.issuer, "subject": self.subject,
+                 "result": _VALUES[self.result], **self.detail}, tuple(r.to_json() for r in self.reasons))
 
 
 _RECOGNISED_JSON: dict[Outcome, bool | str] = {Outcome.OK: True, Outcome.FAILED: False,

@@ -28,10 +28,10 @@ def accreditation_signals(accreditations: Sequence[tuple[Accreditation, Hop]], p
 
 
 def endorsement_signals(credential: dict[str, Any], facts: AwardFacts, source: StatementSource,
-                        now: datetime) -> list[QualitySignal]:
+                        now: datetime, achievement: dict[str, Any] | None = None) -> tuple[QualitySignal, ...]:
     """Each endorsement the source holds of the issuer, the achievement or the credential (proof, status and
     validity judged), and each endorsement embedded in the credential (unchecked: its proof is not verified
-    here)."""
+    here). ``achievement``: the credential's achievement when already found."""
     signals = []
     seen: set[str] = set()
     subjects = dict.fromkeys(s for s in (facts.issuer, facts.achievement_id, facts.credential_id) if s)
@@ -42,10 +42,13 @@ def endorsement_signals(credential: dict[str, Any], facts: AwardFacts, source: S
             hop = judge(entry, subject, now, [])
             signals.append(QualitySignal("endorsement", statement.id, statement.issuer, subject, hop.result,
                                          hop.reasons, {"comment": statement.comment}))
-    achievement = next((s.get("achievement") for s in as_list(credential.get("credentialSubject"))
-                        if isinstance(s, dict) and isinstance(s.get("achievement"), dict)), {})
+    if achievement is None:
+        achievement = next((s.get("achievement") for s in as_list(credential.get("credentialSubject"))
+                            if isinstance(s, dict) and isinstance(s.get("achievement"), dict)), {})
     for where, embedded in (("endorsement", credential.get("endorsement")),
                             ("achievement.endorsement", achievement.get("endorsement"))):
+        if embedded is None:
+            continue
         for item in as_list(embedded):
             label = str(item.get("id")) if isinstance(item, dict) else where
             try:
@@ -63,4 +66,4 @@ def endorsement_signals(credential: dict[str, Any], facts: AwardFacts, source: S
                 (Reason("embeddedNotChecked", "an endorsement carried in the credential: its proof and status are "
                         "not checked by the recognition evaluation"),),
                 {"comment": endorsement.comment, "embeddedIn": where}))
-    return signals
+    return tuple(signals)

@@ -193,10 +193,22 @@ class FrameworkLookup:
     def __init__(self, source: StatementSource) -> None:
         self._source = source
         self._seen: dict[str, FrameworkDescriptor | None] = {}
+        self._levelled: dict[str, bool] = {}
 
     def __call__(self, reference: str) -> FrameworkDescriptor | None:
-        if reference not in self._seen:
+        try:
+            return self._seen[reference]
+        except KeyError:
             found = self._source.framework(reference)
             usable = found is not None and not found.forged and found.status != "withdrawn"
-            self._seen[reference] = found.statement if usable and found is not None else None
-        return self._seen[reference]
+            descriptor = self._seen[reference] = found.statement if usable and found is not None else None
+            return descriptor
+
+    def has_levels(self, reference: str) -> bool:
+        """``reference`` names a usable descriptor of a framework with levels (completeness asks this)."""
+        try:
+            return self._levelled[reference]
+        except KeyError:
+            descriptor = self(reference)
+            levelled = self._levelled[reference] = descriptor is not None and bool(descriptor.levels)
+            return levelled

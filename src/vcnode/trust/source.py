@@ -7,6 +7,7 @@ evaluation stays pure: it never fetches, resolves or verifies anything itself.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,7 @@ from vcnode.trust.statements import (
     RecognitionAgreement,
 )
 
+_VERSIONS = itertools.count(1)
 S = TypeVar("S", bound=AnyStatement, covariant=True)
 #: The statement's proof: verified, failed (forged or tampered), or not checked.
 ProofState = Literal["verified", "failed", "unchecked"]
@@ -77,8 +79,9 @@ class InMemoryStatements:
     hundred thousand. ``add`` the same statement id again to replace it (a newer copy, a changed status)."""
 
     def __init__(self) -> None:
-        #: Incremented on every change, so caches of evaluations know when to forget (see RecognitionCache).
-        self.version = 0
+        #: Changes on every change, so caches of evaluations know when to forget (see RecognitionCache). Drawn
+        #: from one counter for all indexes: a new index never repeats an old one's (id, version) pair.
+        self.version = next(_VERSIONS)
         self._by_id: dict[str, Indexed[AnyStatement]] = {}
         # subject (or framework name) → statement id → record; ids keep replacement and removal cheap.
         self._accreditations: dict[str, dict[str, Indexed[Any]]] = defaultdict(dict)
@@ -107,7 +110,7 @@ class InMemoryStatements:
         """Index a parsed statement with what its checks found; returns the record."""
         entry: Indexed[AnyStatement] = Indexed(statement, proof, status, signer, equivocated, dict(evidence or {}))
         self.remove(statement.id)
-        self.version += 1
+        self.version = next(_VERSIONS)
         self._by_id[statement.id] = entry
         if isinstance(statement, Accreditation):
             self._accreditations[statement.provider][statement.id] = entry
@@ -151,7 +154,7 @@ class InMemoryStatements:
         entry = self._by_id.pop(statement_id, None)
         if entry is None:
             return
-        self.version += 1
+        self.version = next(_VERSIONS)
         statement = entry.statement
         if isinstance(statement, Accreditation):
             self._accreditations[statement.provider].pop(statement_id, None)

@@ -10,7 +10,15 @@ import time
 
 from aiohttp import web
 
-from vcnode.http import did_routes, health_routes, p2p_routes, status_routes, trust_routes, vcapi_routes
+from vcnode.http import (
+    did_routes,
+    health_routes,
+    p2p_routes,
+    pathway_routes,
+    status_routes,
+    trust_routes,
+    vcapi_routes,
+)
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.middleware import problem_middleware
 from vcnode.node import Node
@@ -34,6 +42,7 @@ def build_app(node: Node) -> web.Application:
     status_routes.add_routes(app)
     p2p_routes.add_routes(app)
     trust_routes.add_routes(app)
+    pathway_routes.add_routes(app)
     return app
 
 

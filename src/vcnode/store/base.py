@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import Literal, Protocol
 
 from vcnode.store.records import (
     CredentialRecord,
@@ -16,6 +16,10 @@ from vcnode.store.records import (
     TokenRecord,
     WebvhEntryRecord,
 )
+
+#: A challenge's state: open (usable), consumed (by this call), never handed out (or purged), past its expiry,
+#: already used.
+ChallengeState = Literal["open", "consumed", "unknown", "expired", "used"]
 
 
 class Issuance(Protocol):
@@ -153,4 +157,18 @@ class Store(Protocol):
 
     async def status_indexes(self, credential_ids: list[str]) -> list[tuple[str, str, int]]:
         """(credential id, list id, index) of every index handed out to these credentials."""
+        ...
+
+    async def add_challenge(self, challenge: str, created: float, expires: float, limit: int) -> bool:
+        """Store a new challenge (times in Unix seconds), first purging expired ones, in one transaction;
+        False (nothing stored) when ``limit`` unexpired challenges are already held."""
+        ...
+
+    async def challenge_state(self, challenge: str, now: float) -> ChallengeState:
+        """``open`` when the challenge could be consumed now, otherwise why not (nothing changes)."""
+        ...
+
+    async def consume_challenge(self, challenge: str, now: float) -> ChallengeState:
+        """Mark an open, unexpired challenge used, atomically (of two concurrent calls one gets
+        ``consumed``, the other ``used``); otherwise say why not."""
         ...

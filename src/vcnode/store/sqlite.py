@@ -16,6 +16,7 @@ import aiosqlite
 
 from vcnode.errors import Conflict, NotFound, VcnodeError
 from vcnode.status.bitstring import get_entry, new_bitstring, set_entry
+from vcnode.store.base import ChallengeState
 from vcnode.store.records import (
     CredentialRecord,
     IdentityRecord,
@@ -305,6 +306,45 @@ class SqliteStore:
                                    (credential_id,)) as cursor:
             row = await cursor.fetchone()
         return CredentialRecord(*row) if row else None
+
+    async def add_challenge(self, challenge: str, created: float, expires: float, limit: int) -> bool:
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM challenges WHERE expires <= ?", (created,))
+            async with db.execute("SELECT COUNT(*) FROM challenges") as cursor:
+                row = await cursor.fetchone()
+            if row is not None and int(row[0]) >= limit:
+                return False
+            await db.execute("INSERT INTO challenges (challenge, created, expires, used) VALUES (?, ?, ?, NULL)",
+                             (challenge, created, expires))
+        return True
+
+    async def challenge_state(self, challenge: str, now: float) -> ChallengeState:
+        async with self.db.execute("SELECT expires, used FROM challenges WHERE challenge = ?",
+                                   (challenge,)) as cursor:
+            row = await cursor.fetchone()
+        return _challenge_state(row, now) or "open"
+
+    async def consume_challenge(self, challenge: str, now: float) -> ChallengeState:
+        async with self.transaction() as db:
+            async with db.execute("SELECT expires, used FROM challenges WHERE challenge = ?",
+                                  (challenge,)) as cursor:
+                row = await cursor.fetchone()
+            state = _challenge_state(row, now)
+            if state is not None:
+                return state
+            await db.execute("UPDATE challenges SET used = ? WHERE challenge = ?", (now, challenge))
+        return "consumed"
+
+
+def _challenge_state(row: sqlite3.Row | tuple | None, now: float) -> ChallengeState | None:
+    """Why a stored challenge (``(expires, used)``, or None) cannot be consumed; None when it can."""
+    if row is None:
+        return "unknown"
+    if row[1] is not None:
+        return "used"
+    if float(row[0]) <= now:
+        return "expired"
+    return None
 
 
 _TOKEN_COLUMNS = "id, token_hash, scopes, identity, created, revoked"

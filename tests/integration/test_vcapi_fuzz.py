@@ -37,8 +37,9 @@ NODE_DID = "did:web:example.edu"
 FOREIGN_DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 PROBLEM = "application/problem+json"
 PASSPHRASE = "correct horse battery staple"
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                         HealthCheck.data_too_large])
+# VCNODE_FUZZ_EXAMPLES=1500 for a longer hunt than CI's.
+FUZZ = settings(max_examples=int(os.environ.get("VCNODE_FUZZ_EXAMPLES", "150")), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 

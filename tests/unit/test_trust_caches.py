@@ -12,6 +12,7 @@ import pytest
 
 from tests.trust_builders import ECTS, HKQF, NOW, NZQCF, World, example_world
 from vcnode.trust import (
+    InMemoryStatements,
     Outcome,
     RecognitionCache,
     RecognitionOptions,
@@ -201,3 +202,11 @@ def test_holds_at_agrees_with_checking_every_bound() -> None:
                 assert walk.holds_at(now) == reference(at, bounds, now), (bounds, at, now)
                 checked += 1
     assert checked > 10_000
+
+
+@pytest.mark.parametrize("issuer", [{"id": ["did:example:a"]}, {"id": {"id": "x"}}, ["did:example:a"], 3])
+def test_an_issuer_that_is_not_a_string_is_reported_with_a_warm_cache(issuer: Any) -> None:
+    index = InMemoryStatements()
+    options = RecognitionOptions(anchors={"did:example:anchor"}, cache=RecognitionCache())
+    report = evaluate_recognition({"issuer": issuer, "credentialSubject": {}}, index, options)
+    assert report.issuer is None and report.reasons[0].code == "noIssuer"

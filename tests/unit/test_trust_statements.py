@@ -218,3 +218,10 @@ async def test_example_micro_credentials_issue_and_verify(resolver: Resolver, ke
                           credential_id="urn:uuid:5b0f6a58-0000-4000-8000-000000000001")
     report = await verify_credential(issue_credential(badge, provider), resolver)
     assert report.verified, report.to_json()["errors"]
+
+
+@pytest.mark.parametrize("kind", [{}, [{}], [["AccreditationCredential"]], 7, None])
+def test_a_type_that_is_not_a_string_is_refused_not_raised(kind: Any) -> None:
+    assert is_statement({"type": kind}) is False
+    with pytest.raises(StatementError):
+        parse_statement({"type": kind})

@@ -197,12 +197,13 @@ def read_award_parts(credential: dict[str, Any], subject: dict[str, Any], achiev
     credential_id, subject_id, achievement_id = credential.get("id"), subject.get("id"), achievement.get("id")
     name = achievement.get("name")
     issuer = credential.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer  # any JSON value: a string names one
     # AwardFacts is frozen: filled directly, as its generated __init__ would (one setattr call per field is
     # a noticeable share of a recognition evaluation).
     facts = object.__new__(AwardFacts)
     facts.__dict__.update(
         credential_id=credential_id if isinstance(credential_id, str) else None,
-        issuer=issuer.get("id") if isinstance(issuer, dict) else issuer if isinstance(issuer, str) else None,
+        issuer=issuer_id if isinstance(issuer_id, str) else None,
         subject_id=subject_id if isinstance(subject_id, str) else None,
         achievement_id=achievement_id if isinstance(achievement_id, str) else None,
         achievement_name=name if isinstance(name, str) else None,

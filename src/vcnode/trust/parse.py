@@ -257,13 +257,14 @@ PARSERS: Mapping[str, Callable[[Any], AnyStatement]] = {
 
 def is_statement(document: Any) -> bool:
     """True when ``document`` claims to be a trust statement (by its type)."""
-    return isinstance(document, dict) and any(t in PARSERS for t in as_list(document.get("type")))
+    return isinstance(document, dict) and any(isinstance(t, str) and t in PARSERS
+                                              for t in as_list(document.get("type")))
 
 
 def parse_statement(document: Any) -> AnyStatement:
     """Any trust statement, by its credential type; :class:`StatementError` when it is none or malformed."""
     types = as_list(document.get("type")) if isinstance(document, dict) else []
-    kinds = [t for t in types if t in PARSERS]
+    kinds = [t for t in types if isinstance(t, str) and t in PARSERS]  # a type may be any JSON value
     if len(kinds) != 1:
         raise StatementError(f"a trust statement's type names exactly one of {', '.join(PARSERS)}", "type")
     return PARSERS[kinds[0]](document)

@@ -5,12 +5,19 @@ Guards: HTTPS only, except hosts named in ``allow_http_hosts``; addresses that a
 literals before connecting and for names after DNS resolution (so a public name that resolves to
 127.0.0.1, or a redirect to one, is refused too); a total timeout; a cap on the body size (after
 decompression); a bounded number of redirects, each re-checked.
+
+An IPv6 address that carries an IPv4 address (NAT64, 6to4, Teredo, IPv4-mapped/-compatible/-translated,
+ISATAP) is only as public as the IPv4 address inside it: a NAT64 gateway or a 6to4 relay would forward
+``[64:ff9b::7f00:1]`` to 127.0.0.1. IPv4 literals are read the way the C resolver reads them (``2130706433``,
+``0x7f000001``, ``0177.0.0.1`` and ``127.1`` are all 127.0.0.1), because aiohttp hands such hosts to the socket
+layer without asking our resolver.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 from typing import Any
@@ -29,18 +36,67 @@ class AddressRefused(OSError):
     """A name resolved only to addresses the node may not contact."""
 
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052 well-known prefix: the IPv4 address is the last 32 bits
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215 local-use NAT64: never globally reachable
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291 (deprecated) ::a.b.c.d
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # RFC 2765 SIIT ::ffff:0:a.b.c.d
+_ISATAP_IDS = (0x00005EFE, 0x02005EFE)  # RFC 5214 interface identifier ::[02]00:5efe:a.b.c.d, under any prefix
+# What aiohttp takes for an IP address and so connects to without our resolver (aiohttp.helpers.is_ip_address).
+_NUMERIC_HOST = re.compile(r"[0-9.]+|.*:.*")
+_INET_ATON_HOST = re.compile(r"[0-9a-fA-FxX.]+")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries and that a gateway, relay or tunnel would deliver to."""
+    value = int(ip)
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip in _NAT64 or ip in _IPV4_TRANSLATED or ip in _IPV4_COMPATIBLE:
+        found.append(ipaddress.IPv4Address(value & 0xFFFFFFFF))
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)  # the Teredo server and the (de-obfuscated) client
+    if (value >> 32) & 0xFFFFFFFF in _ISATAP_IDS:
+        found.append(ipaddress.IPv4Address(value & 0xFFFFFFFF))
+    return found
+
+
+def is_public_address(ip: IPAddress) -> bool:
+    """True when the node may contact ``ip``: globally routable, not multicast, and every IPv4 address
+    embedded in it (see :func:`embedded_ipv4`) is so too."""
+    if not ip.is_global or ip.is_multicast:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _NAT64_LOCAL:
+            return False
+        return all(is_public_address(inner) for inner in embedded_ipv4(ip))
+    return True
+
+
 def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    return is_public_address(ipaddress.ip_address(address.split("%", 1)[0]))
 
 
-def _ip_literal(host: str) -> str | None:
+def host_address(host: str) -> IPAddress | None:
+    """The IP address a URL host denotes, however it is spelled, or None for a name.
+
+    ``[v6]``, dotted quads, and the legacy IPv4 forms ``inet_aton`` (and so ``getaddrinfo``) accepts:
+    decimal ``2130706433``, hex ``0x7f000001``, octal ``0177.0.0.1``, short ``127.1``."""
+    bare = host.strip("[]")
     try:
-        return str(ipaddress.ip_address(host.strip("[]")))
+        return ipaddress.ip_address(bare.split("%", 1)[0])
     except ValueError:
-        return None
+        pass
+    if _INET_ATON_HOST.fullmatch(bare):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(bare))
+        except OSError:
+            return None
+    return None
 
 
 class _GuardedResolver(AbstractResolver):
@@ -111,9 +167,15 @@ class SafeFetcher:
         allowed = self.is_allowed_host(host)
         if target.scheme == "http" and not allowed:
             raise FetchError(f"refusing plain HTTP to {host}: only HTTPS is allowed", code="urlRefused")
-        literal = _ip_literal(host)
-        if literal is not None and not allowed and not _is_public(literal):
-            raise FetchError(f"refusing to fetch from non-public address {host}", code="addressRefused")
+        if allowed:
+            return target
+        address = host_address(host)
+        if address is None and _NUMERIC_HOST.fullmatch(host):
+            # aiohttp would pass this host straight to the socket layer, past the guarded resolver
+            raise FetchError(f"refusing to fetch {host[:100]!r}: not a valid IP address", code="urlRefused")
+        if address is not None and not is_public_address(address):
+            shown = host if str(address) == host.strip("[]") else f"{host} ({address})"
+            raise FetchError(f"refusing to fetch from non-public address {shown}", code="addressRefused")
         return target
 
     async def get(self, url: str, *, accept: str = "application/json") -> FetchResponse:

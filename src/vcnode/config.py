@@ -53,6 +53,10 @@ class Config:
     recognition_default: bool = False
     tls_cert: str = ""
     tls_key: str = ""
+    http_header_timeout: float = 10.0
+    http_body_timeout: float = 30.0
+    http_keepalive_timeout: float = 75.0
+    http_max_connections: int = 1024
     log_level: str = "info"
     home: Path = field(default=Path(DEFAULT_HOME), metadata={"persist": False})
 
@@ -103,6 +107,11 @@ class Config:
                 raise ConfigError(f"each trust anchor must be a DID, got {anchor[:120]!r}")
         if not 1 <= self.trust_max_depth <= 8:
             raise ConfigError(f"trust_max_depth must be 1-8, got {self.trust_max_depth}")
+        for name in ("http_header_timeout", "http_body_timeout", "http_keepalive_timeout"):
+            if not 0 < getattr(self, name) <= 3600:
+                raise ConfigError(f"{name} must be more than 0 and at most 3600 seconds, got {getattr(self, name)}")
+        if not 1 <= self.http_max_connections <= 1_000_000:
+            raise ConfigError(f"http_max_connections must be 1-1000000, got {self.http_max_connections}")
         if not self.status_list_validity >= 3600:
             raise ConfigError("status_list_validity must be at least 3600 seconds")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

@@ -19,6 +19,8 @@ from vcnode.http import (
     trust_routes,
     vcapi_routes,
 )
+from vcnode.http.body import BODY_TIMEOUT_KEY
+from vcnode.http.connections import ConnectionGuard, ConnectionLimits, connection_cap, listen, raise_open_file_limit
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.middleware import problem_middleware
 from vcnode.node import Node
@@ -32,10 +34,13 @@ SERVER_LIMITS = {"max_line_size": 16 * 1024, "max_field_size": 16 * 1024}
 STORE_WATCH_SECONDS = 2.0
 
 
-def build_app(node: Node) -> web.Application:
-    """The node's HTTP API over an open :class:`Node`."""
-    app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_BODY_BYTES)
+def build_app(node: Node, connections: ConnectionGuard | None = None) -> web.Application:
+    """The node's HTTP API over an open :class:`Node`; ``connections`` (as :func:`serve` makes it) learns
+    when each request starts and ends."""
+    middlewares = [problem_middleware] if connections is None else [connections.middleware, problem_middleware]
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
     app[NODE_KEY] = node
+    app[BODY_TIMEOUT_KEY] = node.config.http_body_timeout
     health_routes.add_routes(app)
     did_routes.add_routes(app)
     vcapi_routes.add_routes(app)
@@ -55,12 +60,22 @@ def tls_context(cert: str, key: str) -> ssl.SSLContext:
 
 async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext | None = None,
                 ready: asyncio.Event | None = None) -> None:
-    """Serve until SIGINT/SIGTERM, then shut down gracefully."""
+    """Serve until SIGINT/SIGTERM, then shut down gracefully.
+
+    Connections go through a :class:`ConnectionGuard` (request-head deadline, connection cap), so the listener
+    is made by :func:`listen` rather than by an aiohttp site."""
+    config = node.config
     await node.trust.ready()  # verify the trust statements held once, before the first request needs them
-    runner = web.AppRunner(build_app(node), access_log=None, handle_signals=False, **SERVER_LIMITS)
+    cap = connection_cap(config.http_max_connections, raise_open_file_limit())
+    guard = ConnectionGuard(ConnectionLimits(header_timeout=config.http_header_timeout, max_connections=cap))
+    runner = web.AppRunner(build_app(node, guard), access_log=None, handle_signals=False,
+                           keepalive_timeout=config.http_keepalive_timeout, **SERVER_LIMITS)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, ssl_context=ssl_context, backlog=1024, reuse_address=True)
-    await site.start()
+    try:
+        listener = await listen(guard, runner, host, port, ssl_context=ssl_context)
+    except BaseException:
+        await runner.cleanup()
+        raise
     scheme = "https" if ssl_context else "http"
     log.info("vcnode serving %s on %s://%s:%d", node.identities.default_did, scheme, host, port)
     stop = asyncio.Event()
@@ -77,6 +92,7 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
         log.info("shutting down")
         watcher.cancel()
         gossiper.cancel()
+        listener.close()  # stop accepting; runner.cleanup() then finishes and closes open connections
         await runner.cleanup()
 
 

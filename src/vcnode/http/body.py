@@ -1,7 +1,8 @@
-"""Reading JSON request bodies safely: content type, size (aiohttp's client_max_size), syntax, depth."""
+"""Reading JSON request bodies safely: content type, size (aiohttp's client_max_size), time, syntax, depth."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -10,6 +11,9 @@ from aiohttp import web
 from vcnode.errors import VcnodeError
 
 MAX_JSON_DEPTH = 64
+DEFAULT_BODY_TIMEOUT = 30.0
+# Seconds a client has to send a request body once its handler starts reading it (the http_body_timeout setting).
+BODY_TIMEOUT_KEY = web.AppKey("body_timeout", float)
 
 
 class BadRequest(VcnodeError):
@@ -40,7 +44,14 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
                                                    and content_type.endswith("+json")):
         raise VcnodeError(f"send the body as application/json, not {content_type or 'nothing'}",
                           code="unsupportedMediaType", status=415)
-    raw = await request.read()  # aiohttp enforces client_max_size here (413)
+    timeout = request.app.get(BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT)
+    try:
+        # a body dripped a few bytes at a time would otherwise hold the connection (and its handler) forever
+        async with asyncio.timeout(timeout):
+            raw = await request.read()  # aiohttp enforces client_max_size here (413)
+    except TimeoutError:
+        raise VcnodeError(f"the request body did not arrive within {timeout:g} s", code="requestTimeout",
+                          status=408) from None
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

@@ -21,7 +21,8 @@ from vcnode.http import (
 )
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.middleware import problem_middleware
-from vcnode.node import Node
+from vcnode.node import Node, offload_settings
+from vcnode.proofs import offload
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
     await node.trust.ready()  # verify the trust statements held once, before the first request needs them
     runner = web.AppRunner(build_app(node), access_log=None, handle_signals=False, **SERVER_LIMITS)
     await runner.setup()
+    offload.install(offload_settings(node.config))  # large documents' proofs are checked off the loop
     site = web.TCPSite(runner, host, port, ssl_context=ssl_context, backlog=1024, reuse_address=True)
     await site.start()
     scheme = "https" if ssl_context else "http"
@@ -78,6 +80,7 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
         watcher.cancel()
         gossiper.cancel()
         await runner.cleanup()
+        offload.uninstall()
 
 
 async def watch_store(node: Node, interval: float) -> None:

@@ -33,3 +33,13 @@ def badge(issuer: str, credential_id: str = DEFAULT_ID) -> dict[str, Any]:
                                               "criteria": {"narrative": "Pass the assessed project."},
                                               "creditsAvailable": 5}},
     }
+
+
+def blank_node_clique(size: int, issuer: str = "did:example:issuer") -> dict[str, Any]:
+    """A credential whose subject is ``size`` blank nodes each linked to all the others and to nothing else:
+    nothing tells them apart, so RDFC-1.0's N-degree hashing would try every permutation (the
+    canonicalisation bomb of issue 11). About 2 KB for 8 nodes."""
+    nodes = [{"id": f"_:n{i}", "knows": [{"id": f"_:n{j}"} for j in range(size) if j != i]} for i in range(size)]
+    return {"@context": ["https://www.w3.org/ns/credentials/v2",
+                         {"@vocab": "urn:example:vocab#", "knows": {"@type": "@id"}}],
+            "type": ["VerifiableCredential"], "issuer": issuer, "credentialSubject": {"members": nodes}}

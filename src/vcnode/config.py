@@ -51,6 +51,11 @@ class Config:
     trust_credit_framework: str = ""
     trust_max_depth: int = 4
     recognition_default: bool = False
+    canonicalization_max_work_factor: float = 1.0
+    canonicalization_deadline: float = 1.0
+    proof_offload_bytes: int = 64 * 1024
+    proof_deadline: float = 5.0
+    proof_workers: int = 1
     tls_cert: str = ""
     tls_key: str = ""
     http_header_timeout: float = 10.0
@@ -114,6 +119,13 @@ class Config:
             raise ConfigError(f"http_max_connections must be 1-1000000, got {self.http_max_connections}")
         if not self.status_list_validity >= 3600:
             raise ConfigError("status_list_validity must be at least 3600 seconds")
+        if not 0 <= self.canonicalization_max_work_factor <= 6:
+            raise ConfigError("canonicalization_max_work_factor must be 0-6 (rdf-canonize's default is 1), got "
+                              f"{self.canonicalization_max_work_factor}")
+        if not 0 < self.canonicalization_deadline <= 60 or not 0 < self.proof_deadline <= 600:
+            raise ConfigError("canonicalization_deadline must be 0-60 s and proof_deadline 0-600 s")
+        if self.proof_offload_bytes < 0 or not 1 <= self.proof_workers <= 64:
+            raise ConfigError("proof_offload_bytes must not be negative and proof_workers must be 1-64")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ConfigError(f"log_level must be debug, info, warning, error or critical, not {self.log_level!r}")
 

@@ -26,12 +26,14 @@ from vcnode.did.webvh.errors import WebvhError
 from vcnode.did.webvh.identifier import check_domain, parse_webvh_did
 from vcnode.errors import ConfigError, KeystoreError
 from vcnode.identity import IdentityService
+from vcnode.jsonld.rdfc import CanonicalizationLimits, configure_limits
 from vcnode.keys.vault import EncryptedVault, PlaintextVault, Vault, VaultParams
 from vcnode.net.fetch import SafeFetcher
 from vcnode.p2p.gossip import Gossip
 from vcnode.p2p.http import HttpTransport
 from vcnode.p2p.peers import PeerTable
 from vcnode.proofs import DEFAULT_SUITE
+from vcnode.proofs.offload import OffloadSettings
 from vcnode.status.check import StatusChecker
 from vcnode.status.entries import status_requests
 from vcnode.status.fetch import list_fetcher
@@ -61,6 +63,18 @@ def read_passphrase(config: Config, environ: dict[str, str] | None = None) -> st
         except OSError as exc:
             raise KeystoreError(f"cannot read passphrase_file {path}: {exc.strerror}", code="noPassphrase") from None
     raise KeystoreError(f"no passphrase: set {PASSPHRASE_ENV} or passphrase_file", code="noPassphrase")
+
+
+def canonicalization_limits(config: Config) -> CanonicalizationLimits:
+    """How much RDFC-1.0 N-degree work one document may cost on this node."""
+    return CanonicalizationLimits(max_work_factor=config.canonicalization_max_work_factor,
+                                  deadline=config.canonicalization_deadline)
+
+
+def offload_settings(config: Config) -> OffloadSettings:
+    """When a served node checks proofs in worker processes (see :mod:`vcnode.proofs.offload`)."""
+    return OffloadSettings(min_bytes=config.proof_offload_bytes, deadline=config.proof_deadline,
+                           workers=config.proof_workers, limits=canonicalization_limits(config))
 
 
 def make_fetcher(config: Config) -> SafeFetcher:
@@ -139,6 +153,7 @@ class Node:
         """Open an initialised node directory, unlocking its key vault."""
         if not config.database_path.exists():
             raise ConfigError(f"no node in {config.home}: run 'vcnode init' first (or set --home / VCNODE_HOME)")
+        configure_limits(canonicalization_limits(config))
         store = await open_store(config.database_path)
         fetcher = make_fetcher(config)
         try:

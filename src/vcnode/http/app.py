@@ -23,7 +23,8 @@ from vcnode.http.body import BODY_TIMEOUT_KEY
 from vcnode.http.connections import ConnectionGuard, ConnectionLimits, connection_cap, listen, raise_open_file_limit
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.middleware import problem_middleware
-from vcnode.node import Node
+from vcnode.node import Node, offload_settings
+from vcnode.proofs import offload
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
     except BaseException:
         await runner.cleanup()
         raise
+    offload.install(offload_settings(config))  # large documents' proofs are checked off the loop
     scheme = "https" if ssl_context else "http"
     log.info("vcnode serving %s on %s://%s:%d", node.identities.default_did, scheme, host, port)
     stop = asyncio.Event()
@@ -94,6 +96,7 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
         gossiper.cancel()
         listener.close()  # stop accepting; runner.cleanup() then finishes and closes open connections
         await runner.cleanup()
+        offload.uninstall()
 
 
 async def watch_store(node: Node, interval: float) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from itertools import accumulate
 from typing import Any
 
 import orjson
@@ -24,17 +26,33 @@ class BadRequest(VcnodeError):
     title = "Bad request"
 
 
-def _depth_exceeds(value: Any, limit: int) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-    return False
+# A JSON string (with escapes); removed before brackets are counted, so brackets inside strings do not count.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_NESTING = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+# Bodies at least this long are parsed in a thread, so a large body does not hold the event loop.
+THREADED_PARSE_BYTES = 64 * 1024
+
+
+def _depth_exceeds(raw: bytes, limit: int) -> bool:
+    """True when valid JSON ``raw`` nests arrays/objects deeper than ``limit``: brackets counted outside
+    strings (C-speed regex and translate, then one pass over the brackets alone)."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    if len(brackets) <= 2 * limit:
+        return False
+    return max(accumulate(_NESTING[byte] for byte in brackets)) > limit
+
+
+def _parse(raw: bytes) -> dict[str, Any]:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    if _depth_exceeds(raw, MAX_JSON_DEPTH):
+        raise BadRequest(f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels")
+    return body
 
 
 async def read_json_object(request: web.Request) -> dict[str, Any]:
@@ -52,15 +70,9 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     except TimeoutError:
         raise VcnodeError(f"the request body did not arrive within {timeout:g} s", code="requestTimeout",
                           status=408) from None
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object")
-    if _depth_exceeds(body, MAX_JSON_DEPTH):
-        raise BadRequest(f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels")
-    return body
+    if len(raw) >= THREADED_PARSE_BYTES:
+        return await asyncio.to_thread(_parse, raw)
+    return _parse(raw)
 
 
 def optional_object(body: dict[str, Any], name: str) -> dict[str, Any]:

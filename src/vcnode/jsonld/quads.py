@@ -6,8 +6,8 @@ way, a quad is serialized once, and hashing a blank node's first-degree quads is
 
 RDFC-1.0 gives blank nodes canonical labels in the order of their first-degree hashes when those hashes
 are all distinct, which is the case for credentials (each blank node is an object with its own values).
-Only when two blank nodes hash alike does it need the N-degree algorithm: then pyld's implementation
-runs on the same quads, so the output is RDFC-1.0 either way.
+Only when two blank nodes hash alike does it need the N-degree algorithm: then :mod:`vcnode.jsonld.rdfc`
+runs on the same quads, with its work bounded, so the output is RDFC-1.0 either way.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import hashlib
 import re
 from typing import Any
 
-from pyld.canon import URDNA2015
 from pyld.nquads import RDF_LANGSTRING, XSD_STRING, escape, unescape
+
+from vcnode.jsonld.rdfc import CanonicalizationLimits, n_degree_labels
 
 Quad = tuple[str, str, str, str]
 Dataset = dict[str, list[dict[str, Any]]]
@@ -100,24 +101,27 @@ def _first_degree(node: str, quads: list[Quad]) -> str:
     return hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
-def canonical_nquads(quads: list[Quad]) -> str:
-    """RDFC-1.0 canonical N-Quads of the dataset made of ``quads``."""
+def blank_node_mentions(quads: list[Quad]) -> dict[str, list[Quad]]:
+    """Blank node → the quads that mention it, once per mention (RDFC-1.0's blank node to quads map)."""
     mentions: dict[str, list[Quad]] = {}
     for quad in quads:
         s, _, o, g = quad
-        # One reference per occurrence, as RDFC-1.0's blank node to quads map records them.
         if s[:2] == "_:":
             mentions.setdefault(s, []).append(quad)
         if o[:2] == "_:":
             mentions.setdefault(o, []).append(quad)
         if g[:2] == "_:":
             mentions.setdefault(g, []).append(quad)
-    if not mentions:
-        return "".join(sorted(_line(*quad) for quad in quads))
-    hashes = {node: _first_degree(node, related) for node, related in mentions.items()}
-    if len(set(hashes.values())) < len(hashes):  # a tie: RDFC-1.0 needs the N-degree hashes
-        return URDNA2015().main(to_dataset(quads), {"format": "application/n-quads"})
-    labels = {node: f"_:c14n{index}" for index, node in enumerate(sorted(hashes, key=hashes.__getitem__))}
+    return mentions
+
+
+def first_degree_hashes(mentions: dict[str, list[Quad]]) -> dict[str, str]:
+    """Blank node → its first-degree hash."""
+    return {node: _first_degree(node, related) for node, related in mentions.items()}
+
+
+def relabelled(quads: list[Quad], labels: dict[str, str]) -> str:
+    """The quads with their blank nodes renamed by ``labels``, as sorted N-Quads."""
     lines = []
     for s, p, o, g in quads:
         if s[:2] == "_:":
@@ -129,3 +133,17 @@ def canonical_nquads(quads: list[Quad]) -> str:
         lines.append(f"{s} {p} {o} {g} .\n" if g else f"{s} {p} {o} .\n")
     lines.sort()
     return "".join(lines)
+
+
+def canonical_nquads(quads: list[Quad], limits: CanonicalizationLimits | None = None) -> str:
+    """RDFC-1.0 canonical N-Quads of the dataset made of ``quads``; :class:`CanonicalizationLimit` when
+    its blank nodes need more N-degree work than ``limits`` (the configured ones by default) allow."""
+    mentions = blank_node_mentions(quads)
+    if not mentions:
+        return "".join(sorted(_line(*quad) for quad in quads))
+    hashes = first_degree_hashes(mentions)
+    if len(set(hashes.values())) < len(hashes):  # a tie: RDFC-1.0 needs the N-degree hashes
+        labels = n_degree_labels(mentions, hashes, limits)
+    else:
+        labels = {node: f"_:c14n{index}" for index, node in enumerate(sorted(hashes, key=hashes.__getitem__))}
+    return relabelled(quads, labels)

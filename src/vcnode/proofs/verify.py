@@ -14,7 +14,7 @@ from vcnode.did.syntax import parse_did_url
 from vcnode.errors import VcnodeError
 from vcnode.jsonld import ContextRegistry
 from vcnode.keys import multikey
-from vcnode.proofs import suite_for_proof
+from vcnode.proofs import Cryptosuite, offload, suite_for_proof
 from vcnode.proofs.base import ProofError
 from vcnode.proofs.keys import ed25519_public_key
 
@@ -183,6 +183,16 @@ def _check_times(proof: dict[str, Any], method: dict[str, Any], now: datetime) -
             raise ProofError("the proof was created after its key was retired", code="keyNotValidAtCreation")
 
 
+async def _verify_signature(suite: Cryptosuite, unsecured: dict[str, Any], proof: dict[str, Any], public_key: bytes,
+                            registry: ContextRegistry | None) -> bool:
+    """The suite's signature check: in a worker process for a heavy document when the node installed
+    workers (see :mod:`vcnode.proofs.offload`), else here."""
+    workers = offload.installed()
+    if workers is not None and registry is None and workers.is_heavy(unsecured):
+        return await workers.verify(unsecured, proof, public_key)
+    return suite.verify_proof(unsecured, proof, public_key, registry)
+
+
 async def verify_one(unsecured: dict[str, Any], proof: Any, expect: ProofExpectations, resolver: Resolver,
                      registry: ContextRegistry | None) -> ProofResult:
     """Verify a single proof over ``unsecured`` (the document with the proofs it covers, if chained)."""
@@ -207,7 +217,7 @@ async def verify_one(unsecured: dict[str, Any], proof: Any, expect: ProofExpecta
             raise ProofError(f"the key's controller {str(result.controller)[:120]} is not {expect.controller[:120]}",
                              code="controllerMismatch")
         _check_times(proof, method, expect.now or datetime.now(UTC))
-        if not suite.verify_proof(unsecured, proof, public_key, registry):
+        if not await _verify_signature(suite, unsecured, proof, public_key, registry):
             raise ProofError("the signature does not verify", code="invalidSignature")
     except multikey.MultikeyError as exc:
         return _fail(result, "invalidPublicKey", exc.detail)

@@ -1,0 +1,223 @@
+"""RDFC-1.0 blank node labelling when first-degree hashes tie, with the work bounded.
+
+:func:`vcnode.jsonld.quads.canonical_nquads` labels blank nodes by their first-degree hashes when those are
+all distinct. When two or more tie, RDFC-1.0 needs the N-degree algorithm (§4.8-4.9), which tries every
+permutation of tied neighbours and recurses: a graph whose blank nodes are indistinguishable (a clique of
+eight costs about a minute in pyld) makes it explode. A verifier canonicalises before it checks a signature,
+so that cost is open to anyone who can send a document.
+
+This module is the N-degree algorithm on the string quads of :mod:`vcnode.jsonld.quads` (no deep copies of
+pyld's term dictionaries), bounded the way Digital Bazaar's rdf-canonize bounds it: the number of
+Hash N-Degree Quads calls for one dataset may not exceed ``(non-unique blank nodes) ** max_work_factor``
+(work factor 1 by default, as rdf-canonize), and a wall-clock deadline stops it in any case. Past either
+bound it raises :class:`CanonicalizationLimit`. The output is byte-identical to pyld's URDNA2015; tests compare
+the two on generated graphs with ties.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import permutations
+
+from vcnode.errors import VcnodeError
+
+Quad = tuple[str, str, str, str]
+_POSITIONS = ("s", None, "o", "g")
+
+
+class CanonicalizationLimit(VcnodeError):
+    """The document's blank nodes need more canonicalisation work than the node allows."""
+
+    code = "canonicalizationLimit"
+    status = 422
+    title = "Canonicalization limit exceeded"
+
+
+@dataclass(frozen=True)
+class CanonicalizationLimits:
+    """How much N-degree work one dataset may cost.
+
+    ``max_work_factor``: Hash N-Degree Quads may run at most ``n ** max_work_factor`` times for a dataset
+    with ``n`` blank nodes whose first-degree hashes tie (0: never; rdf-canonize's default is 1).
+    ``deadline``: seconds of wall-clock time for the N-degree phase, whatever the count.
+    """
+
+    max_work_factor: float = 1
+    deadline: float = 1.0
+
+    def budget(self, non_unique: int) -> float:
+        """The number of N-degree calls allowed for ``non_unique`` tied blank nodes."""
+        if self.max_work_factor <= 0:
+            return 0
+        return float(non_unique) ** self.max_work_factor
+
+
+class _Issuer:
+    """RDFC-1.0's identifier issuer: old label → ``prefix + counter``, remembering the order of issue."""
+
+    __slots__ = ("existing", "order", "prefix")
+
+    def __init__(self, prefix: str, existing: dict[str, str] | None = None, order: list[str] | None = None) -> None:
+        self.prefix = prefix
+        self.existing = existing if existing is not None else {}
+        self.order = order if order is not None else []
+
+    def issue(self, old: str) -> str:
+        """The identifier issued for ``old``, issuing the next one if it has none yet."""
+        found = self.existing.get(old)
+        if found is None:
+            found = self.existing[old] = f"{self.prefix}{len(self.order)}"
+            self.order.append(old)
+        return found
+
+    def copy(self) -> _Issuer:
+        return _Issuer(self.prefix, dict(self.existing), list(self.order))
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class NDegreeLabeller:
+    """Canonical labels for a dataset's blank nodes (RDFC-1.0 §4.4 steps 5-6), within ``limits``."""
+
+    def __init__(self, mentions: dict[str, list[Quad]], first_degree: dict[str, str],
+                 limits: CanonicalizationLimits) -> None:
+        self._mentions = mentions
+        self._first_degree = first_degree
+        self._limits = limits
+        self._canonical = _Issuer("_:c14n")
+        self._remaining = 0.0
+        self._budget = 0.0
+        self._deadline = 0.0
+
+    def labels(self) -> dict[str, str]:
+        """Blank node label → canonical label (``_:c14nN``)."""
+        groups: dict[str, list[str]] = {}
+        for node, first in self._first_degree.items():
+            groups.setdefault(first, []).append(node)
+        tied: list[list[str]] = []
+        for first in sorted(groups):
+            nodes = groups[first]
+            if len(nodes) == 1:
+                self._canonical.issue(nodes[0])
+            else:
+                tied.append(nodes)
+        self._budget = self._remaining = self._limits.budget(sum(len(nodes) for nodes in tied))
+        self._deadline = time.monotonic() + self._limits.deadline
+        for nodes in tied:
+            results: list[tuple[str, _Issuer]] = []
+            for node in nodes:
+                if node in self._canonical.existing:
+                    continue
+                issuer = _Issuer("_:b")
+                issuer.issue(node)
+                results.append(self._hash_n_degree(node, issuer))
+            for _hash, issuer in sorted(results, key=lambda result: result[0]):
+                for existing in issuer.order:
+                    self._canonical.issue(existing)
+        return self._canonical.existing
+
+    def _spend(self) -> None:
+        if self._remaining < 1:
+            raise CanonicalizationLimit(
+                f"the document's blank nodes cannot be told apart within the canonicalization work limit "
+                f"({int(self._budget)} deep iterations); such a document is refused before its proof is checked")
+        if time.monotonic() > self._deadline:
+            raise CanonicalizationLimit(
+                f"canonicalizing the document's blank nodes took longer than {self._limits.deadline:g} s")
+        self._remaining -= 1
+
+    def _related_hash(self, related: str, quad: Quad, issuer: _Issuer, position: str) -> str:
+        """Hash Related Blank Node (§4.7)."""
+        identifier = (self._canonical.existing.get(related) or issuer.existing.get(related)
+                      or self._first_degree[related])
+        if position == "g":
+            return _sha256(f"g{identifier}")
+        return _sha256(f"{position}{quad[1]}{identifier}")
+
+    def _hash_to_related(self, node: str, issuer: _Issuer) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for quad in self._mentions[node]:
+            for index in (0, 2, 3):
+                component = quad[index]
+                if component[:2] == "_:" and component != node:
+                    related_hash = self._related_hash(component, quad, issuer, _POSITIONS[index])  # type: ignore[arg-type]
+                    out.setdefault(related_hash, []).append(component)
+        return out
+
+    def _hash_n_degree(self, node: str, issuer: _Issuer) -> tuple[str, _Issuer]:
+        """Hash N-Degree Quads (§4.9): the hash and the issuer the chosen paths left."""
+        self._spend()
+        data: list[str] = []
+        canonical = self._canonical.existing
+        for related_hash, blank_nodes in sorted(self._hash_to_related(node, issuer).items()):
+            data.append(related_hash)
+            chosen_path = ""
+            chosen_issuer: _Issuer | None = None
+            for permutation in _permutations(blank_nodes):
+                issuer_copy = issuer.copy()
+                path = ""
+                recursion: list[str] = []
+                skip = False
+                for related in permutation:
+                    label = canonical.get(related)
+                    if label is None:
+                        if related not in issuer_copy.existing:
+                            recursion.append(related)
+                        label = issuer_copy.issue(related)
+                    path += label
+                    if chosen_path and len(path) >= len(chosen_path) and path > chosen_path:
+                        skip = True
+                        break
+                if skip:
+                    continue
+                for related in recursion:
+                    result_hash, result_issuer = self._hash_n_degree(related, issuer_copy)
+                    path += issuer_copy.issue(related)
+                    path += f"<{result_hash}>"
+                    issuer_copy = result_issuer
+                    if chosen_path and len(path) >= len(chosen_path) and path > chosen_path:
+                        skip = True
+                        break
+                if skip:
+                    continue
+                if not chosen_path or path < chosen_path:
+                    chosen_path, chosen_issuer = path, issuer_copy
+            data.append(chosen_path)
+            assert chosen_issuer is not None  # the first permutation is never skipped
+            issuer = chosen_issuer
+        return _sha256("".join(data)), issuer
+
+
+def _permutations(nodes: list[str]) -> Iterable[tuple[str, ...]]:
+    return permutations(nodes) if len(nodes) > 1 else (tuple(nodes),)
+
+
+class _Configured:
+    """The node's limits, set once at start-up from its configuration (a setting, not shared state)."""
+
+    limits = CanonicalizationLimits()
+
+
+def configure_limits(limits: CanonicalizationLimits) -> None:
+    """Use ``limits`` for every canonicalisation in this process that is not given its own."""
+    _Configured.limits = limits
+
+
+def configured_limits() -> CanonicalizationLimits:
+    """The limits set by :func:`configure_limits` (rdf-canonize's defaults until then)."""
+    return _Configured.limits
+
+
+def n_degree_labels(mentions: dict[str, list[Quad]], first_degree: dict[str, str],
+                    limits: CanonicalizationLimits | None = None) -> dict[str, str]:
+    """Canonical labels for every blank node of a dataset whose first-degree hashes tie somewhere.
+
+    ``mentions``: blank node → the quads that mention it (once per mention, as RDFC-1.0's blank node to
+    quads map); ``first_degree``: blank node → its first-degree hash. Raises :class:`CanonicalizationLimit`.
+    """
+    return NDegreeLabeller(mentions, first_degree, limits or _Configured.limits).labels()

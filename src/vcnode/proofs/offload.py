@@ -1,0 +1,148 @@
+"""Checking the proofs of large documents in worker processes, under a deadline.
+
+Canonicalising a document is pure-Python CPU work: a 1 MiB credential can take seconds in pyld's JSON-LD
+expansion, and on the event loop that would stall every other request of the node. A thread would not do:
+the GIL still hands most of the time to the worker, and pyld's caches are not thread-safe. So a document
+whose JSON is at least ``min_bytes`` long is checked in a small pool of worker processes, and a check that
+runs past ``deadline`` seconds is answered with ``canonicalizationLimit`` and its worker is killed (the pool
+is replaced), so no input holds a core forever. Small documents — nearly every credential — stay on the loop,
+where they cost well under a millisecond, so the verification rate is unchanged.
+
+The pool is installed for the process by the node (:func:`install`); library users who never install one
+verify everything in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from vcnode.errors import VcnodeError
+from vcnode.jsonld.rdfc import CanonicalizationLimit, CanonicalizationLimits, configure_limits
+
+
+@dataclass(frozen=True)
+class OffloadSettings:
+    """When and how proofs are checked off the event loop (see the module docstring)."""
+
+    min_bytes: int = 64 * 1024
+    deadline: float = 5.0
+    workers: int = 1
+    limits: CanonicalizationLimits = field(default_factory=CanonicalizationLimits)
+
+
+def _verify_in_worker(unsecured: dict[str, Any], proof: dict[str, Any],
+                      public_key: bytes) -> tuple[bool, tuple[str, str, int] | None]:
+    """Runs in a worker process: the proof's outcome, or the error it raised as (code, detail, status)."""
+    from vcnode.proofs import suite_for_proof
+
+    try:
+        return suite_for_proof(proof).verify_proof(unsecured, proof, public_key), None
+    except VcnodeError as exc:
+        return False, (exc.code, exc.detail, exc.status)
+
+
+def _warm_up() -> None:
+    """Runs in a new worker: load the pinned contexts and pyld's caches before the first real check."""
+    from vcnode.jsonld import canonicalize_rdfc
+
+    canonicalize_rdfc({"@context": ["https://www.w3.org/ns/credentials/v2",
+                                     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+                       "type": ["VerifiableCredential", "OpenBadgeCredential"], "issuer": "did:example:warm",
+                       "credentialSubject": {"type": ["AchievementSubject"], "achievement": {
+                           "id": "urn:example:warm", "type": ["Achievement"], "name": "warm-up"}}})
+
+
+class ProofWorkers:
+    """A lazily started pool of worker processes for heavy proof checks."""
+
+    def __init__(self, settings: OffloadSettings) -> None:
+        self.settings = settings
+        self._pool: ProcessPoolExecutor | None = None
+
+    def is_heavy(self, document: dict[str, Any]) -> bool:
+        """True when ``document`` is large enough to be checked off the loop."""
+        try:
+            return len(orjson.dumps(document)) >= self.settings.min_bytes
+        except (orjson.JSONEncodeError, TypeError):
+            return True  # e.g. integers beyond 64 bits: let a worker find out what they cost
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: the node's process has an event loop and threads that a fork would copy.
+            self._pool = ProcessPoolExecutor(self.settings.workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=configure_limits, initargs=(self.settings.limits,))
+            for _ in range(self.settings.workers):
+                self._pool.submit(_warm_up)  # a worker's first import and contexts cost about a second
+        return self._pool
+
+    def start(self) -> None:
+        """Start the workers now rather than at the first heavy document."""
+        self._executor()
+
+    def _kill(self, pool: ProcessPoolExecutor) -> None:
+        """Stop ``pool`` now, killing whatever it runs (its pending checks fail and are retried)."""
+        if self._pool is pool:
+            self._pool = None
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    async def verify(self, unsecured: dict[str, Any], proof: dict[str, Any], public_key: bytes) -> bool:
+        """Like ``Cryptosuite.verify_proof``, in a worker, within the deadline (raises its errors)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.deadline
+        while True:
+            pool = self._executor()
+            future = pool.submit(_verify_in_worker, unsecured, proof, public_key)
+            try:
+                ok, error = await asyncio.wait_for(asyncio.wrap_future(future), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                if not future.cancel():  # it is running: only killing its process stops it
+                    self._kill(pool)
+                raise CanonicalizationLimit(f"checking the proof of this document took longer than "
+                                            f"{self.settings.deadline:g} s") from None
+            except BrokenExecutor:
+                # Another check's deadline killed the pool while this one waited: try again on a new pool.
+                if loop.time() >= deadline:
+                    raise CanonicalizationLimit("the proof could not be checked in time") from None
+                continue
+            if error is not None:
+                code, detail, status = error
+                raise VcnodeError(detail, code=code, status=status)
+            return ok
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        if self._pool is not None:
+            self._kill(self._pool)
+
+
+class _Installed:
+    workers: ProofWorkers | None = None
+
+
+def install(settings: OffloadSettings) -> ProofWorkers:
+    """Check heavy documents' proofs in worker processes from now on (the node does this at start-up)."""
+    uninstall()
+    configure_limits(settings.limits)
+    _Installed.workers = ProofWorkers(settings)
+    _Installed.workers.start()
+    return _Installed.workers
+
+
+def uninstall() -> None:
+    """Stop the workers; every proof is checked in-process again."""
+    if _Installed.workers is not None:
+        _Installed.workers.close()
+        _Installed.workers = None
+
+
+def installed() -> ProofWorkers | None:
+    """The installed workers, if any."""
+    return _Installed.workers

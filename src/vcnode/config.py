@@ -51,7 +51,7 @@ class Config:
     trust_credit_framework: str = ""
     trust_max_depth: int = 4
     recognition_default: bool = False
-    canonicalization_max_work_factor: float = 1.0
+    canonicalization_max_work_factor: float = 2.0
     canonicalization_deadline: float = 1.0
     proof_offload_bytes: int = 64 * 1024
     proof_deadline: float = 5.0
@@ -120,7 +120,7 @@ class Config:
         if not self.status_list_validity >= 3600:
             raise ConfigError("status_list_validity must be at least 3600 seconds")
         if not 0 <= self.canonicalization_max_work_factor <= 6:
-            raise ConfigError("canonicalization_max_work_factor must be 0-6 (rdf-canonize's default is 1), got "
+            raise ConfigError("canonicalization_max_work_factor must be 0-6, got "
                               f"{self.canonicalization_max_work_factor}")
         if not 0 < self.canonicalization_deadline <= 60 or not 0 < self.proof_deadline <= 600:
             raise ConfigError("canonicalization_deadline must be 0-60 s and proof_deadline 0-600 s")

@@ -125,3 +125,24 @@ async def test_a_large_genuine_badge_still_verifies_in_a_worker(node: str) -> No
         tampered = {**moderate, "name": "Changed"}
         _, status, body = await timed_verify(session, node, tampered)
     assert status == 400 and body["code"] == "invalidSignature", body
+
+
+def listed_levels(count: int) -> tuple[dict[str, Any], SigningKey]:
+    """An unsigned credential (about 3 KB for 60) whose subject holds an ordered list of ``count`` levels:
+    the list's blank nodes tie, so RDFC-1.0 needs (count-2)² N-degree calls - legitimately."""
+    signer = did_key_signer()
+    return {"@context": ["https://www.w3.org/ns/credentials/v2",
+                         {"@vocab": "urn:example:vocab#", "levels": {"@container": "@list"}}],
+            "type": ["VerifiableCredential"], "issuer": signer.verification_method.split("#")[0],
+            "credentialSubject": {"levels": [{"code": str(i)} for i in range(count)]}}, signer
+
+
+async def test_a_small_document_needing_much_n_degree_work_is_checked_in_a_worker(node: str) -> None:
+    # 60 levels: 3,364 N-degree calls, within the work factor but over the loop's 256, so a worker checks it.
+    signed = sign(*listed_levels(60))
+    async with aiohttp.ClientSession() as session:
+        _, status, body = await timed_verify(session, node, signed)
+        assert status == 200 and body["verified"], body
+        tampered = {**signed, "credentialSubject": {"levels": [{"code": str(i)} for i in range(59, -1, -1)]}}
+        _, status, body = await timed_verify(session, node, tampered)
+    assert status == 400 and body["code"] == "invalidSignature", body

@@ -8,7 +8,7 @@ import time
 from itertools import islice, permutations, product
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pyld.canon import URDNA2015
 
@@ -23,10 +23,12 @@ from vcnode.jsonld.quads import (
     to_dataset,
 )
 from vcnode.jsonld.rdfc import (
+    CanonicalizationDeferred,
     CanonicalizationLimit,
     CanonicalizationLimits,
     configure_limits,
     configured_limits,
+    deferring,
     n_degree_labels,
 )
 
@@ -79,6 +81,10 @@ def every_tie_order(quads: list[Quad]) -> set[str]:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(QUADS, min_size=1, max_size=14, unique=True))
 def test_any_small_graph_canonicalizes_as_pyld(quads: list[Quad]) -> None:
+    # pyld lists a quad naming one blank node twice twice for it; RDFC-1.0 and rdf-canonize once (see
+    # quads.blank_node_mentions): such graphs are compared with rdf-canonize in tests/interop instead.
+    assume(not any(len({t for t in (s, o, g) if t[:2] == "_:"}) < sum(t[:2] == "_:" for t in (s, o, g))
+                   for s, _, o, g in quads))
     ours = canonical_nquads(quads, UNLIMITED)
     expected = stock(quads)
     assert ours == expected or expected in every_tie_order(quads)
@@ -116,11 +122,35 @@ def test_the_work_factor_and_the_deadline_are_both_bounds() -> None:
 
 def test_configured_limits_apply_to_every_canonicalization() -> None:
     before = configured_limits()
+    assert canonical_nquads(cycle(3)) == stock(cycle(3))  # the default work factor (2) allows it
     try:
-        configure_limits(CanonicalizationLimits(max_work_factor=2))
-        assert canonical_nquads(cycle(3)) == stock(cycle(3))
+        configure_limits(CanonicalizationLimits(max_work_factor=1))
+        with pytest.raises(CanonicalizationLimit):
+            canonical_nquads(cycle(3))
     finally:
         configure_limits(before)
-    with pytest.raises(CanonicalizationLimit):
-        canonical_nquads(cycle(3))
 
+
+def rdf_list(length: int) -> list[Quad]:
+    rdf = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    quads: list[Quad] = [("_:s", "<urn:levels>", "_:l0", "")]
+    for i in range(length):
+        quads += [(f"_:l{i}", f"{rdf}first>", f"_:e{i}", ""), (f"_:e{i}", "<urn:code>", f'"{i}"', ""),
+                  (f"_:l{i}", f"{rdf}rest>", f"_:l{i + 1}" if i < length - 1 else f"{rdf}nil>", "")]
+    return quads
+
+
+@pytest.mark.parametrize("length", [5, 7, 20, 40])
+def test_lists_of_blank_nodes_are_within_the_default_bound(length: int) -> None:
+    # The middle nodes of an RDF list tie; they need exactly (n-2)**2 calls, which work factor 2 allows.
+    assert canonical_nquads(rdf_list(length)) == stock(rdf_list(length))
+    with pytest.raises(CanonicalizationLimit):
+        canonical_nquads(rdf_list(length), CanonicalizationLimits(max_work_factor=1))
+
+
+def test_work_beyond_the_inline_budget_is_deferred_only_where_asked() -> None:
+    with deferring(10), pytest.raises(CanonicalizationDeferred):
+        canonical_nquads(rdf_list(20))
+    with deferring(1000):
+        assert canonical_nquads(rdf_list(20)) == stock(rdf_list(20))
+    assert canonical_nquads(rdf_list(20)) == stock(rdf_list(20))  # outside the block: no inline budget

@@ -102,15 +102,20 @@ def _first_degree(node: str, quads: list[Quad]) -> str:
 
 
 def blank_node_mentions(quads: list[Quad]) -> dict[str, list[Quad]]:
-    """Blank node → the quads that mention it, once per mention (RDFC-1.0's blank node to quads map)."""
+    """Blank node → the quads it appears in (RDFC-1.0's blank node to quads map), each quad once.
+
+    A quad naming the same blank node twice (``_:a <p> _:a``) is listed once for it, as in Digital Bazaar's
+    rdf-canonize, which the W3C suites and every Data Integrity verifier in the field use. (pyld lists it once
+    per position, which changes that node's hash: a self-referencing credential signed by one would not
+    verify with the other.)"""
     mentions: dict[str, list[Quad]] = {}
     for quad in quads:
         s, _, o, g = quad
         if s[:2] == "_:":
             mentions.setdefault(s, []).append(quad)
-        if o[:2] == "_:":
+        if o[:2] == "_:" and o != s:
             mentions.setdefault(o, []).append(quad)
-        if g[:2] == "_:":
+        if g[:2] == "_:" and g != s and g != o:
             mentions.setdefault(g, []).append(quad)
     return mentions
 

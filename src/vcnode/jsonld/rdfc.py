@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from itertools import permutations
 
@@ -36,16 +38,38 @@ class CanonicalizationLimit(VcnodeError):
     title = "Canonicalization limit exceeded"
 
 
+class CanonicalizationDeferred(Exception):
+    """Inside :func:`deferring`: the N-degree work passed the caller's inline budget; redo it elsewhere (in a
+    worker process, where only the limits apply)."""
+
+
+_INLINE_CALLS: ContextVar[float] = ContextVar("rdfc_inline_calls", default=float("inf"))
+
+
+@contextmanager
+def deferring(inline_calls: float) -> Iterator[None]:
+    """Within the block, N-degree labelling that needs more than ``inline_calls`` calls raises
+    :class:`CanonicalizationDeferred` instead of going on (the event loop uses this to hand such documents to
+    a worker rather than spend tens of milliseconds on them)."""
+    token = _INLINE_CALLS.set(inline_calls)
+    try:
+        yield
+    finally:
+        _INLINE_CALLS.reset(token)
+
+
 @dataclass(frozen=True)
 class CanonicalizationLimits:
     """How much N-degree work one dataset may cost.
 
     ``max_work_factor``: Hash N-Degree Quads may run at most ``n ** max_work_factor`` times for a dataset
-    with ``n`` blank nodes whose first-degree hashes tie (0: never; rdf-canonize's default is 1).
+    with ``n`` blank nodes whose first-degree hashes tie (0: never). rdf-canonize's default is 1; vcnode's is 2,
+    because an RDF list (``@list``) of ``n`` blank nodes ties ``n - 2`` of them and needs exactly that squared:
+    with 1, any list of five or more objects would be refused.
     ``deadline``: seconds of wall-clock time for the N-degree phase, whatever the count.
     """
 
-    max_work_factor: float = 1
+    max_work_factor: float = 2
     deadline: float = 1.0
 
     def budget(self, non_unique: int) -> float:
@@ -92,6 +116,7 @@ class NDegreeLabeller:
         self._canonical = _Issuer("_:c14n")
         self._remaining = 0.0
         self._budget = 0.0
+        self._inline = float("inf")
         self._deadline = 0.0
 
     def labels(self) -> dict[str, str]:
@@ -107,6 +132,7 @@ class NDegreeLabeller:
             else:
                 tied.append(nodes)
         self._budget = self._remaining = self._limits.budget(sum(len(nodes) for nodes in tied))
+        self._inline = _INLINE_CALLS.get()
         self._deadline = time.monotonic() + self._limits.deadline
         for nodes in tied:
             results: list[tuple[str, _Issuer]] = []
@@ -126,6 +152,8 @@ class NDegreeLabeller:
             raise CanonicalizationLimit(
                 f"the document's blank nodes cannot be told apart within the canonicalization work limit "
                 f"({int(self._budget)} deep iterations); such a document is refused before its proof is checked")
+        if self._budget - self._remaining >= self._inline:
+            raise CanonicalizationDeferred
         if time.monotonic() > self._deadline:
             raise CanonicalizationLimit(
                 f"canonicalizing the document's blank nodes took longer than {self._limits.deadline:g} s")

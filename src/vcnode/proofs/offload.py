@@ -3,10 +3,11 @@
 Canonicalising a document is pure-Python CPU work: a 1 MiB credential can take seconds in pyld's JSON-LD
 expansion, and on the event loop that would stall every other request of the node. A thread would not do:
 the GIL still hands most of the time to the worker, and pyld's caches are not thread-safe. So a document
-whose JSON is at least ``min_bytes`` long is checked in a small pool of worker processes, and a check that
-runs past ``deadline`` seconds is answered with ``canonicalizationLimit`` and its worker is killed (the pool
-is replaced), so no input holds a core forever. Small documents — nearly every credential — stay on the loop,
-where they cost well under a millisecond, so the verification rate is unchanged.
+whose JSON is at least ``min_bytes`` long, or whose blank nodes need more than ``inline_calls`` rounds of
+RDFC-1.0's N-degree hashing (see :mod:`vcnode.jsonld.rdfc`), is checked in a small pool of worker processes,
+and a check that runs past ``deadline`` seconds is answered with ``canonicalizationLimit`` and its worker is
+killed (the pool is replaced), so no input holds a core forever. Small documents — nearly every credential —
+stay on the loop, where they cost well under a millisecond, so the verification rate is unchanged.
 
 The pool is installed for the process by the node (:func:`install`); library users who never install one
 verify everything in-process.
@@ -33,6 +34,8 @@ class OffloadSettings:
     min_bytes: int = 64 * 1024
     deadline: float = 5.0
     workers: int = 1
+    #: N-degree calls a document may cost on the loop before it is handed to a worker (a few milliseconds).
+    inline_calls: int = 256
     limits: CanonicalizationLimits = field(default_factory=CanonicalizationLimits)
 
 
@@ -89,7 +92,7 @@ class ProofWorkers:
         """Stop ``pool`` now, killing whatever it runs (its pending checks fail and are retried)."""
         if self._pool is pool:
             self._pool = None
-        for process in list(getattr(pool, "_processes", {}).values()):
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.kill()
         pool.shutdown(wait=False, cancel_futures=True)
 

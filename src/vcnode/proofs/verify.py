@@ -13,6 +13,7 @@ from vcnode.did.resolver import Resolver, find_verification_method, relationship
 from vcnode.did.syntax import parse_did_url
 from vcnode.errors import VcnodeError
 from vcnode.jsonld import ContextRegistry
+from vcnode.jsonld.rdfc import CanonicalizationDeferred, deferring
 from vcnode.keys import multikey
 from vcnode.proofs import Cryptosuite, offload, suite_for_proof
 from vcnode.proofs.base import ProofError
@@ -185,12 +186,19 @@ def _check_times(proof: dict[str, Any], method: dict[str, Any], now: datetime) -
 
 async def _verify_signature(suite: Cryptosuite, unsecured: dict[str, Any], proof: dict[str, Any], public_key: bytes,
                             registry: ContextRegistry | None) -> bool:
-    """The suite's signature check: in a worker process for a heavy document when the node installed
-    workers (see :mod:`vcnode.proofs.offload`), else here."""
+    """The suite's signature check: in a worker process, when the node installed workers (see
+    :mod:`vcnode.proofs.offload`), for a heavy document or one whose blank nodes need more N-degree work than
+    the loop may spend; else here."""
     workers = offload.installed()
-    if workers is not None and registry is None and workers.is_heavy(unsecured):
+    if workers is None or registry is not None:
+        return suite.verify_proof(unsecured, proof, public_key, registry)
+    if workers.is_heavy(unsecured):
         return await workers.verify(unsecured, proof, public_key)
-    return suite.verify_proof(unsecured, proof, public_key, registry)
+    try:
+        with deferring(workers.settings.inline_calls):
+            return suite.verify_proof(unsecured, proof, public_key, registry)
+    except CanonicalizationDeferred:  # small, but its blank nodes need real N-degree work
+        return await workers.verify(unsecured, proof, public_key)
 
 
 async def verify_one(unsecured: dict[str, Any], proof: Any, expect: ProofExpectations, resolver: Resolver,

@@ -41,11 +41,16 @@ class Config:
     status_list_ttl: float = 300.0
     status_list_validity: float = 30 * 86_400.0
     status_fail_open: bool = False
+    status_deadline: float = 10.0
+    status_max_entries: int = 16
+    verify_max_credentials: int = 100
     peers: list[str] = field(default_factory=list)
     gossip_interval: float = 1.0
     anti_entropy_interval: float = 30.0
     witness_threshold: int = 0
     prefer_replicas: bool = False
+    replica_max_age: float = 86_400.0
+    replica_stale_fail_open: bool = False
     trust_anchors: list[str] = field(default_factory=list)
     trust_framework: str = ""
     trust_credit_framework: str = ""
@@ -103,6 +108,11 @@ class Config:
             raise ConfigError("gossip_interval must be 0.05-3600 s and anti_entropy_interval 0.1-86400 s")
         if self.witness_threshold < 0:
             raise ConfigError("witness_threshold must not be negative")
+        for name in ("status_deadline", "replica_max_age"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name} must be positive")
+        if not 1 <= self.status_max_entries <= 1000 or not 1 <= self.verify_max_credentials <= 10_000:
+            raise ConfigError("status_max_entries must be 1-1000 and verify_max_credentials 1-10000")
         for peer in self.peers:
             parts = urlsplit(peer)
             if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -18,6 +18,7 @@ from vcnode.anchor.lists import AnchoredFetch, PublishedReplicas
 from vcnode.anchor.log import AnchorLog
 from vcnode.auth import TokenService
 from vcnode.config import Config, write_config
+from vcnode.credentials.limits import VerifyLimits
 from vcnode.credentials.service import CredentialService
 from vcnode.credentials.verify import VerifyOptions, verify_status_list
 from vcnode.did.driver import DriverContext
@@ -37,6 +38,7 @@ from vcnode.proofs.offload import OffloadSettings
 from vcnode.status.check import StatusChecker
 from vcnode.status.entries import status_requests
 from vcnode.status.fetch import list_fetcher
+from vcnode.status.replicas import ReplicaBounds
 from vcnode.status.service import StatusService
 from vcnode.store import Store, anchor_store_for, open_store
 from vcnode.store.anchors import load_peers, save_peers
@@ -95,14 +97,18 @@ def make_resolver(config: Config, fetcher: SafeFetcher, identities: IdentityServ
 def make_status(config: Config, store: Store, identities: IdentityService, fetcher: SafeFetcher,
                 resolver: Resolver, anchors: AnchorLog) -> tuple[StatusService, StatusChecker, AnchoredFetch]:
     """The node's status lists, and the checker that reads any list (its own locally, others checked against
-    their anchors) when verifying."""
+    their anchors, replicas only while they may vouch) when verifying."""
     options = VerifyOptions(allow_embedded_keys=config.allow_embedded_keys)
     status = StatusService(store, identities, base_url=config.base_url, ttl=config.status_list_ttl,
                            validity=config.status_list_validity)
-    fetch = AnchoredFetch(anchors, list_fetcher(fetcher, status), prefer_replicas=config.prefer_replicas)
+    replicas = ReplicaBounds(max_age=config.replica_max_age, fail_open=config.replica_stale_fail_open,
+                             lag=anchors.lag)
+    fetch = AnchoredFetch(anchors, list_fetcher(fetcher, status), prefer_replicas=config.prefer_replicas,
+                          replicas=replicas)
     checker = StatusChecker(fetch, lambda doc: verify_status_list(doc, resolver, options),
                             default_ttl=config.status_list_ttl, fail_open=config.status_fail_open,
-                            witness_threshold=config.witness_threshold)
+                            witness_threshold=config.witness_threshold, max_entries=config.status_max_entries,
+                            replicas=replicas)
     status.on_change = checker.invalidate  # a change this node makes is seen by its next verification
     return status, checker, fetch
 
@@ -172,7 +178,10 @@ class Node:
         credentials = CredentialService(identities, store, resolver, allow_embedded_keys=config.allow_embedded_keys,
                                         status=status, status_checker=checker,
                                         status_list_entries=config.status_list_entries,
-                                        equivocations=anchors.equivocation_count)
+                                        equivocations=anchors.equivocation_count,
+                                        limits=VerifyLimits(max_status_entries=config.status_max_entries,
+                                                            max_credentials=config.verify_max_credentials),
+                                        status_deadline=config.status_deadline)
         trust = TrustService(anchors, resolver, checker, trust_settings(config),
                              own=lambda did: identities.signer_for(did) is not None, store=store)
         node = cls(config, store, vault, identities, fetcher, resolver, TokenService(store), credentials, status,

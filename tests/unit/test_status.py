@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import gzip
 import json
+import time
+import tracemalloc
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -383,3 +386,103 @@ async def test_a_fetch_raising_status_list_error_keeps_its_code() -> None:
 
     report = await check(StatusChecker(fetch, accept), credential_for("https://l.example/1"))
     assert codes(report) == ["statusUnavailable"] and "HTTP 500" in report.errors[0].message
+
+
+# --- fan-out (issue 11, item 4) and what refused lists leave behind (item 5) ---------------------------------------
+
+
+def credential_with(urls: list[str]) -> dict[str, Any]:
+    return {"id": "urn:uuid:c", "issuer": ISSUER, "credentialStatus": [
+        {"type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": "7",
+         "statusListCredential": url} for url in urls]}
+
+
+async def test_entries_are_fetched_at_once_and_waited_for_until_the_deadline_only() -> None:
+    lists = FakeLists()
+    urls = [f"https://silent.example/{n}" for n in range(6)]
+    lists.documents.update({url: list_document(url, (7,)) for url in urls})
+    lists.gate.clear()  # a list server that does not answer (for now)
+    checker = checker_for(lists)
+    started = asyncio.get_running_loop().time()
+    report = Report()
+    await asyncio.wait_for(checker.check(credential_with(urls), report, NOW, deadline=time.monotonic() + 0.2), 2)
+    assert asyncio.get_running_loop().time() - started < 0.5
+    assert codes(report) == ["statusUnavailable"] * 6 and "deadline" in report.errors[0].message
+    assert [e["error"] for e in report.results["status"]["entries"]] == ["statusUnavailable"] * 6
+    assert sorted(lists.fetches) == urls  # all six were asked for at once
+    # The fetches go on (shared, not cancelled): when the server answers they are cached for the next check.
+    lists.gate.set()
+    await asyncio.sleep(0.01)
+    report = await check(checker, credential_with(urls))
+    assert codes(report) == ["revoked"] * 6 and all(n == 1 for n in lists.fetches.values())
+
+
+async def test_a_passed_deadline_still_reads_cached_lists() -> None:
+    lists = FakeLists()
+    url = "https://l.example/1"
+    lists.documents[url] = list_document(url, (7,))
+    checker = checker_for(lists)
+    await check(checker, credential_for(url))
+    report = Report()
+    await checker.check(credential_with([url, "https://l.example/uncached"]), report, NOW,
+                        deadline=time.monotonic() - 1)
+    assert codes(report) == ["revoked", "statusUnavailable"] and lists.fetches[url] == 1
+    assert "https://l.example/uncached" not in lists.fetches or lists.fetches["https://l.example/uncached"] == 1
+
+
+async def test_prefetch_starts_the_fetches_a_later_check_waits_for() -> None:
+    lists = FakeLists()
+    url = "https://l.example/1"
+    lists.documents[url] = list_document(url, (7,))
+    checker = checker_for(lists)
+    checker.prefetch(credential_for(url))
+    checker.prefetch({"credentialStatus": [5, {"type": "x"}]})  # malformed: nothing to fetch, no error
+    await asyncio.sleep(0.01)
+    assert lists.fetches[url] == 1
+    assert codes(await check(checker, credential_for(url))) == ["revoked"] and lists.fetches[url] == 1
+
+
+async def test_a_credential_with_too_many_entries_is_not_checked() -> None:
+    lists = FakeLists()
+    checker = checker_for(lists, max_entries=3)
+    report = await check(checker, credential_with([f"https://l.example/{n}" for n in range(4)]))
+    assert codes(report) == ["tooManyStatusEntries"] and not lists.fetches
+    checker.prefetch(credential_with([f"https://l.example/{n}" for n in range(4)]))
+    assert not lists.fetches
+
+
+GZIP_BOMB = encode_list(bytes(64 * 1024 * 1024))  # ~64 KiB that inflate to 64 MiB
+
+
+async def test_refused_gzip_bombs_leave_no_buffers_behind() -> None:
+    lists = FakeLists()
+    urls = [f"https://bomb.example/{n}" for n in range(8)]
+    for url in urls:
+        document = orjson.loads(list_document(url))
+        document["credentialSubject"]["encodedList"] = GZIP_BOMB
+        lists.documents[url] = orjson.dumps(document)
+    checker = checker_for(lists)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for url in urls:
+            report = await check(checker, credential_for(url))
+            assert codes(report) == ["statusInvalid"] and "larger than" in report.errors[0].message
+        gc.collect()
+        retained = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert retained < 2 * 1024 * 1024, f"{retained / 2**20:.1f} MiB kept after refusing {len(urls)} bombs"
+    # What the cache holds for each refusal is counted: at least its URL and message, and far from megabytes.
+    assert 8 * 300 < checker.cache_bytes < 64 * 1024
+    # The error a caller gets is fresh, chained to nothing, and each caller gets its own.
+    errors = []
+    for _ in range(2):
+        with pytest.raises(StatusListError) as raised:
+            await checker.status_list(urls[0], "BitstringStatusListEntry")
+        errors.append(raised.value)
+    assert errors[0] is not errors[1] and lists.fetches[urls[0]] == 1
+    assert all(e.__context__ is None and e.__cause__ is None for e in errors)
+    held = [value for _, value, _ in checker._cache.values()]  # what the cache keeps
+    assert len(held) == 8 and not any(isinstance(value, BaseException) for value in held)

@@ -209,6 +209,18 @@ class AnchorLog:
         """How many proofs of equivocation are held against ``did``'s log."""
         return len(await self.store.equivocations(did))
 
+    async def lag(self, log: str) -> dict[str, Any] | None:
+        """How far this node knows its copy of ``log`` to be behind: ``{heldSeq, announcedSeq, announcedAt}``
+        when a peer announced a head beyond the entries held (``AnchorStore.note_announced_head``), else None."""
+        announced = await self.store.announced_head(log)
+        if announced is None:
+            return None
+        head = await self.store.head(log)
+        held = position(head)[1] if head else 0
+        if announced.seq <= held:
+            return None
+        return {"heldSeq": held, "announcedSeq": announced.seq, "announcedAt": announced.first_seen}
+
     async def list_anchor(self, url: str) -> tuple[ListAnchor, int, list[dict[str, Any]]] | None:
         """The newest anchored publication of a status list, how many distinct other nodes witnessed it,
         and any proofs that its log's owner equivocated."""

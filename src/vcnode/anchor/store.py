@@ -6,9 +6,12 @@ The node's SQLite store implements the same interface (``vcnode.store.sqlite.Sql
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from vcnode.anchor.statements import PUBLISHED
+
+MAX_SEQ = 2**53 - 1  # vcnode.anchor.entries.MAX_SEQ (importing it here would be an import cycle via the store)
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,17 @@ class ListAnchor:
     version: int
     payload: str
     time: str
+
+
+@dataclass(frozen=True)
+class AnnouncedHead:
+    """A head of a log that a peer announced beyond the entries this node holds (not yet pulled): the node
+    knows its copy of that log, and every replica anchored in it, may be behind. ``first_seen`` is when this
+    node first heard that the log went beyond what it holds (ISO 8601, UTC)."""
+
+    log: str
+    seq: int
+    first_seen: str
 
 
 class AnchorStore(Protocol):
@@ -90,6 +104,16 @@ class AnchorStore(Protocol):
         """Payload bytes held for a log (for quotas)."""
         ...
 
+    async def note_announced_head(self, log: str, seq: int) -> bool:
+        """Remember that a peer announced ``log`` at ``seq``. Kept only for a log this node holds and only
+        when ``seq`` is beyond its held head (and beyond any head already noted); True when kept. Forgotten
+        once the node holds that far (``append``)."""
+        ...
+
+    async def announced_head(self, log: str) -> AnnouncedHead | None:
+        """The newest head noted for ``log`` beyond the entries held, if any."""
+        ...
+
 
 @dataclass
 class MemoryAnchorStore:
@@ -101,6 +125,7 @@ class MemoryAnchorStore:
     _lists: dict[tuple[str, str], tuple[str, ListAnchor]] = field(default_factory=dict)  # (url, log) → (kind, …)
     _witnesses: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _equivocations: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    _announced: dict[str, AnnouncedHead] = field(default_factory=dict)
 
     async def head(self, log: str) -> dict[str, Any] | None:
         return self._heads.get(log)
@@ -136,6 +161,9 @@ class MemoryAnchorStore:
                         and all(anchor.payload != old[1].payload for _, anchor in self._lists.values()):
                     self._blobs.pop(old[1].payload, None)
         self._heads[head["log"]] = head
+        announced = self._announced.get(head["log"])
+        if announced is not None and announced.seq <= head["seq"]:
+            del self._announced[head["log"]]
 
     async def blob(self, cid: str) -> bytes | None:
         held = self._blobs.get(cid)
@@ -175,3 +203,22 @@ class MemoryAnchorStore:
 
     async def bytes_held(self, log: str) -> int:
         return sum(len(data) for owner, data in self._blobs.values() if owner == log)
+
+    async def note_announced_head(self, log: str, seq: int) -> bool:
+        held = self._heads.get(log)
+        if not _is_seq(seq) or held is None or seq <= held["seq"]:
+            return False
+        noted = self._announced.get(log)
+        if noted is not None and noted.seq >= seq:
+            return False
+        first_seen = noted.first_seen if noted is not None else datetime.now(UTC).isoformat()
+        self._announced[log] = AnnouncedHead(log, seq, first_seen)
+        return True
+
+    async def announced_head(self, log: str) -> AnnouncedHead | None:
+        return self._announced.get(log)
+
+
+def _is_seq(value: Any) -> bool:
+    """A position a log can have (what an announcement may claim)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SEQ

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -11,6 +12,7 @@ from typing import Any
 import orjson
 
 from vcnode.credentials.issue import issue_credential
+from vcnode.credentials.limits import VerifyLimits, check_limits
 from vcnode.credentials.model import issuer_id
 from vcnode.credentials.report import Report
 from vcnode.credentials.verify import VerifyOptions, verify_credential, verify_presentation
@@ -58,7 +60,8 @@ class CredentialService:
     def __init__(self, identities: IdentityService, store: Store, resolver: Resolver, *,
                  allow_embedded_keys: bool = False, status: StatusService | None = None,
                  status_checker: StatusChecker | None = None, status_list_entries: int = 131_072,
-                 equivocations: Callable[[str], Awaitable[int]] | None = None) -> None:
+                 equivocations: Callable[[str], Awaitable[int]] | None = None,
+                 limits: VerifyLimits | None = None, status_deadline: float | None = None) -> None:
         self._identities = identities
         self._store = store
         self._resolver = resolver
@@ -67,6 +70,8 @@ class CredentialService:
         self._checker = status_checker
         self._list_entries = status_list_entries
         self._equivocations = equivocations
+        self._limits = limits or VerifyLimits()
+        self._status_deadline = status_deadline
 
     def issuer_of(self, credential: Any) -> str:
         """The identity of this node that must sign ``credential``; a clear error when it is not held."""
@@ -128,14 +133,19 @@ class CredentialService:
         checks = options.get("checks")
         if checks is not None and not (isinstance(checks, list) and all(isinstance(c, str) for c in checks)):
             raise InvalidInput("options.checks must be a list of check names")
+        deadline = time.monotonic() + self._status_deadline if self._status_deadline is not None else None
         return VerifyOptions(challenge=challenge, domain=domain, allow_embedded_keys=self._allow_embedded_keys,
                              status=self._checker, equivocations=self._equivocations,
-                             checks=frozenset(checks) if checks is not None else None)
+                             checks=frozenset(checks) if checks is not None else None, status_deadline=deadline)
 
     async def verify_credential(self, credential: Any, options: dict[str, Any] | None = None) -> Report:
-        """Verify any credential (no store access: this is the hot path)."""
+        """Verify any credential (no store access: this is the hot path). One over the node's limits is
+        refused (:class:`~vcnode.credentials.limits.TooMuchToVerify`) before any proof work."""
+        check_limits(credential, self._limits)
         return await verify_credential(credential, self._resolver, self._options(options or {}))
 
     async def verify_presentation(self, presentation: Any, options: dict[str, Any] | None = None) -> Report:
-        """Verify a presentation and every credential in it."""
+        """Verify a presentation and every credential in it; refused like :meth:`verify_credential` when it
+        carries more than the node's limits."""
+        check_limits(presentation, self._limits, presentation=True)
         return await verify_presentation(presentation, self._resolver, self._options(options or {}))

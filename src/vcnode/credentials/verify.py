@@ -40,6 +40,9 @@ class VerifyOptions:
     status: StatusChecker | None = None
     #: How many proofs of equivocation are held against a DID (peer-to-peer anchoring); None: not asked.
     equivocations: Callable[[str], Awaitable[int]] | None = None
+    #: When status checks stop waiting for lists (a ``time.monotonic()`` value): one for a whole request, so
+    #: the credentials of a presentation share it. None: wait for every fetch (each bounded by its timeout).
+    status_deadline: float | None = None
 
     def wants(self, check: str) -> bool:
         """True when ``check`` was asked for (or no selection was made)."""
@@ -92,7 +95,7 @@ async def _check_status(credential: dict[str, Any], options: VerifyOptions, now:
     if not credential.get("credentialStatus"):
         return
     if options.status is not None:
-        await options.status.check(credential, report, now)
+        await options.status.check(credential, report, now, deadline=options.status_deadline)
         return
     report.passed("status", checked=False, reason="no status checker was given")
     report.results["status"].pop("verified", None)
@@ -133,6 +136,9 @@ async def verify_credential(credential: Any, resolver: Resolver, options: Verify
 async def _verify_embedded(credentials: list[Any], where: str, resolver: Resolver, options: VerifyOptions,
                            report: Report) -> None:
     """Verify credentials carried inside another document; their reports go under ``credentials``."""
+    if options.status is not None and (options.wants("status") or options.wants("credentialStatus")):
+        for credential in credentials:  # their lists are fetched together, not one credential after another
+            options.status.prefetch(credential)
     reports = []
     for index, credential in enumerate(credentials):
         sub = await verify_credential(credential, resolver, options)

@@ -5,13 +5,18 @@ Supported entries: ``BitstringStatusListEntry`` (W3C Bitstring Status List v1.0)
 checks wait for it, its credential is verified (proof, validity, and the issuer must be the checked
 credential's issuer), and the decoded bits are cached for the list's ``ttl`` / ``Cache-Control``. A list
 that cannot be fetched or is not valid fails the ``status`` check (``statusUnavailable`` /
-``statusInvalid``) unless the node is configured to fail open.
+``statusInvalid``) unless the node is configured to fail open; a replica too old or known to be behind
+fails it with ``statusStale`` (see :mod:`vcnode.status.replicas`).
+
+The lists of one credential's entries are fetched at once, and a check waits for them at most until the
+deadline its caller gives (one per verification request): an entry whose list has not arrived by then is
+``statusUnavailable``, never valid. A credential with more entries than ``max_entries`` is not checked.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -24,6 +29,7 @@ from vcnode.credentials.model import as_list, is_url, issuer_id
 from vcnode.credentials.report import Report
 from vcnode.proofs.verify import parse_datetime
 from vcnode.status.bitstring import MIN_ENTRIES, BitstringError, decode_list, get_entry
+from vcnode.status.replicas import ReplicaBounds
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,9 @@ FAILING_PURPOSES = {"revocation": "revoked", "suspension": "suspended"}
 FAILURE_TTL = 10.0  # a list that failed is retried after this long, not on every check
 MAX_CACHE_BYTES = 64 * 1024 * 1024  # decoded lists kept at most (one list may decode to 16 MB)
 MAX_CACHE_ENTRIES = 10_000  # lists (and failures) kept at most
+MAX_ENTRIES = 16  # credentialStatus entries of one credential checked at most
+MAX_MESSAGE = 1_000  # characters of a cached failure's message
+_CACHE_SLOT = 200  # bytes a cache slot costs beyond its key and value: the dict entry and the (expires, …) tuple
 
 
 class StatusListError(Exception):
@@ -59,6 +68,19 @@ class StatusListError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """A cached failure: its code and message only. The exception it came from is not kept: its traceback and
+    ``__context__`` hold the frames that raised it, with what they had read (a refused GZIP bomb's 16 MiB)."""
+
+    code: str
+    message: str
+
+    def error(self) -> StatusListError:
+        """A fresh exception for one caller (a raised exception collects that caller's traceback)."""
+        return StatusListError(self.code, self.message)
 
 
 @dataclass(frozen=True)
@@ -74,28 +96,52 @@ class StatusList:
     provenance: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """A well-formed ``credentialStatus`` entry: which list, and what to read in it."""
+
+    kind: str
+    url: str
+    purpose: str
+    index: int = 0
+    size: int = 1
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.url, self.kind
+
+
+_Key = tuple[str, str]
+_Cached = tuple[float, "StatusList | _Failure"]
+
+
 class StatusChecker:
     """Status checks for every credential a node verifies; one instance per node (it holds the cache)."""
 
     def __init__(self, fetch: Fetch, verify: VerifyList, *, default_ttl: float = 300.0, max_ttl: float = 86_400.0,
                  fail_open: bool = False, witness_threshold: int = 0, max_cache_bytes: int = MAX_CACHE_BYTES,
-                 max_cache_entries: int = MAX_CACHE_ENTRIES) -> None:
+                 max_cache_entries: int = MAX_CACHE_ENTRIES, max_entries: int = MAX_ENTRIES,
+                 replicas: ReplicaBounds | None = None) -> None:
         self._fetch = fetch
         self._verify = verify
         self._default_ttl = default_ttl
         self._max_ttl = max_ttl
         self.fail_open = fail_open
         self.witness_threshold = witness_threshold
+        self.max_entries = max_entries
+        self.replicas = replicas or ReplicaBounds()
         self._max_cache_bytes = max_cache_bytes
         self._max_cache_entries = max_cache_entries
-        # Oldest first: when the cache is over its bounds, expired entries go, then the oldest.
-        self._cache: dict[tuple[str, str], tuple[float, StatusList | StatusListError]] = {}
+        # Oldest first: when the cache is over its bounds, expired entries go, then the oldest. Each slot keeps
+        # the bytes it was counted for, so what is added and what is taken away always agree.
+        self._cache: dict[_Key, tuple[float, StatusList | _Failure, int]] = {}
         self._cache_bytes = 0
-        self._inflight: dict[tuple[str, str], asyncio.Task[tuple[float, StatusList | StatusListError]]] = {}
+        self._inflight: dict[_Key, asyncio.Task[_Cached]] = {}
 
     @property
     def cache_bytes(self) -> int:
-        """About how much memory the cached lists take."""
+        """About how much memory the cached lists and failures take."""
         return self._cache_bytes
 
     def invalidate(self, url: str | None = None) -> None:
@@ -109,22 +155,40 @@ class StatusChecker:
     async def status_list(self, url: str, entry_type: str) -> StatusList:
         """The verified list at ``url`` (cached); :class:`StatusListError` when it cannot be used."""
         key = (url, entry_type)
-        cached = self._cache.get(key)
-        if cached is None or cached[0] <= time.monotonic():
-            task = self._inflight.get(key)
-            if task is None:
-                # Shared by every check waiting for this list; shielded so one caller giving up does not
-                # cancel the fetch for the others.
-                task = asyncio.ensure_future(self._load(url, entry_type))
-                self._inflight[key] = task
-                task.add_done_callback(functools.partial(self._settle, key))
-            cached = await asyncio.shield(task)
-        result = cached[1]
-        if isinstance(result, StatusListError):
-            raise result
+        result = self._fresh(key)
+        if result is None:
+            # Shielded: shared by every check waiting for this list, so one caller giving up does not cancel
+            # the fetch for the others.
+            result = (await asyncio.shield(self._start(key)))[1]
+        if isinstance(result, _Failure):
+            raise result.error()
         return result
 
-    def _settle(self, key: tuple[str, str], task: asyncio.Task[tuple[float, StatusList | StatusListError]]) -> None:
+    def prefetch(self, credential: Any) -> None:
+        """Start fetching the lists ``credential``'s entries need, without waiting: the credentials of one
+        presentation are then fetched at once, not one after another."""
+        entries = as_list(credential.get("credentialStatus")) if isinstance(credential, dict) else []
+        if len(entries) > self.max_entries:
+            return
+        for entry in entries:
+            parsed = _parse_entry(entry)
+            if isinstance(parsed, _Entry) and self._fresh(parsed.key) is None:
+                self._start(parsed.key)
+
+    def _fresh(self, key: _Key) -> StatusList | _Failure | None:
+        cached = self._cache.get(key)
+        return cached[1] if cached is not None and cached[0] > time.monotonic() else None
+
+    def _start(self, key: _Key) -> asyncio.Task[_Cached]:
+        """The fetch of ``key`` under way, or a new one (cached when it ends, by the fetch itself)."""
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._load(*key))
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._settle(key, done))
+        return task
+
+    def _settle(self, key: _Key, task: asyncio.Task[_Cached]) -> None:
         # Cached once, by the fetch itself (not by each waiter), unless invalidate() detached it meanwhile.
         if self._inflight.get(key) is not task:
             return
@@ -132,38 +196,40 @@ class StatusChecker:
         if not task.cancelled() and task.exception() is None:
             self._remember(key, task.result())
 
-    def _remember(self, key: tuple[str, str], cached: tuple[float, StatusList | StatusListError]) -> None:
+    def _remember(self, key: _Key, cached: _Cached) -> None:
         self._forget(key)
-        self._cache[key] = cached
-        self._cache_bytes += _footprint(cached[1])
+        size = _footprint(key, cached[1])
+        self._cache[key] = (cached[0], cached[1], size)
+        self._cache_bytes += size
         if self._cache_bytes <= self._max_cache_bytes and len(self._cache) <= self._max_cache_entries:
             return
         now = time.monotonic()
-        for stale in [k for k, (expires, _) in self._cache.items() if expires <= now and k != key]:
+        for stale in [k for k, (expires, _, _) in self._cache.items() if expires <= now and k != key]:
             self._forget(stale)
         while (self._cache_bytes > self._max_cache_bytes or len(self._cache) > self._max_cache_entries) \
                 and len(self._cache) > 1:
             self._forget(next(iter(self._cache)))
 
-    def _forget(self, key: tuple[str, str]) -> None:
+    def _forget(self, key: _Key) -> None:
         cached = self._cache.pop(key, None)
         if cached is not None:
-            self._cache_bytes -= _footprint(cached[1])
+            self._cache_bytes -= cached[2]
 
-    async def _load(self, url: str, entry_type: str) -> tuple[float, StatusList | StatusListError]:
+    async def _load(self, url: str, entry_type: str) -> _Cached:
+        # Failures are returned as plain code and message, never as the exception (see _Failure).
         try:
             fetched = await self._fetch(url)
             body, max_age = fetched.body, fetched.max_age
         except StatusListError as exc:
-            return time.monotonic() + FAILURE_TTL, exc
+            return time.monotonic() + FAILURE_TTL, _Failure(exc.code, exc.message[:MAX_MESSAGE])
         except Exception as exc:  # FetchError and anything else the transport raises
             message = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
-            return time.monotonic() + FAILURE_TTL, StatusListError("statusUnavailable", f"cannot fetch the status "
-                                                                   f"list {url[:200]}: {message}")
+            return time.monotonic() + FAILURE_TTL, _Failure("statusUnavailable", f"cannot fetch the status list "
+                                                            f"{url[:200]}: {message}"[:MAX_MESSAGE])
         try:
             found, ttl = await self._parse(url, entry_type, body)
         except StatusListError as exc:
-            return time.monotonic() + FAILURE_TTL, exc
+            return time.monotonic() + FAILURE_TTL, _Failure(exc.code, exc.message[:MAX_MESSAGE])
         found = replace(found, provenance=fetched.provenance)
         ttl = min(x for x in (ttl, max_age, self._max_ttl) if x is not None)
         if found.valid_until is not None:
@@ -204,17 +270,28 @@ class StatusChecker:
         valid_until = parse_datetime(document.get("validUntil") or document.get("expirationDate"))
         return StatusList(url, issuer_id(document), purposes, bits=bits, valid_until=valid_until), seconds
 
-    async def check(self, credential: dict[str, Any], report: Report, now: datetime) -> None:
-        """Check every ``credentialStatus`` entry of ``credential`` into ``report`` (check ``status``)."""
-        entries = as_list(credential.get("credentialStatus"))
+    async def check(self, credential: dict[str, Any], report: Report, now: datetime, *,
+                    deadline: float | None = None) -> None:
+        """Check every ``credentialStatus`` entry of ``credential`` into ``report`` (check ``status``). The
+        lists are fetched at once; ``deadline`` (a ``time.monotonic()`` value) is when to stop waiting."""
+        declared = credential.get("credentialStatus")
+        entries = as_list(declared)
         if not entries:
             return
+        if len(entries) > self.max_entries:
+            report.error("status", "tooManyStatusEntries", f"the credential has {len(entries)} credentialStatus "
+                         f"entries; this node checks at most {self.max_entries}", "credentialStatus")
+            report.passed("status", entries=[])
+            return
+        parsed = [_parse_entry(entry) for entry in entries]
+        found = await self._lists({item.key for item in parsed if isinstance(item, _Entry)}, deadline)
         results = []
-        for position, entry in enumerate(entries):
-            path = f"credentialStatus[{position}]" if isinstance(credential.get("credentialStatus"), list) \
-                else "credentialStatus"
+        for position, (entry, item) in enumerate(zip(entries, parsed, strict=True)):
+            path = f"credentialStatus[{position}]" if isinstance(declared, list) else "credentialStatus"
             try:
-                results.append(await self._check_entry(credential, entry, now, path, report))
+                if isinstance(item, _Failure):
+                    raise item.error()
+                results.append(await self._check_entry(credential, item, found[item.key], now, path, report))
             except StatusListError as exc:
                 results.append({"type": entry.get("type") if isinstance(entry, dict) else None, "error": exc.code})
                 if self.fail_open and exc.code == "statusUnavailable":
@@ -223,24 +300,35 @@ class StatusChecker:
                     report.error("status", exc.code, exc.message, path)
         report.passed("status", entries=results)
 
-    async def _check_entry(self, credential: dict[str, Any], entry: Any, now: datetime, path: str,
-                           report: Report) -> dict[str, Any]:
-        if not isinstance(entry, dict):
-            raise StatusListError("statusInvalid", "a credentialStatus entry must be an object")
-        kind = _entry_type(entry.get("type"))
-        if kind == REVOCATION_LIST:
-            return await self._check_revocation_list(credential, entry, path, report)
-        if not isinstance(kind, str) or kind not in LIST_KINDS:
-            raise StatusListError("statusUnsupported", f"status type {str(kind)[:60]!r} is not supported (supported: "
-                                  f"{', '.join([*LIST_KINDS, REVOCATION_LIST])})")
-        url, purpose = entry.get("statusListCredential"), entry.get("statusPurpose")
-        index, size = _index(entry.get("statusListIndex")), entry.get("statusSize", 1)
-        if not is_url(url) or not isinstance(purpose, str) or index is None:
-            raise StatusListError("statusInvalid", f"{kind} needs statusListCredential (a URL), statusPurpose and "
-                                  "statusListIndex (a non-negative integer as a string)")
-        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 8:
-            raise StatusListError("statusInvalid", "statusSize must be an integer from 1 to 8")
-        found = await self.status_list(url, kind)
+    async def _lists(self, keys: set[_Key], deadline: float | None) -> dict[_Key, StatusList | _Failure]:
+        """The lists for ``keys``: cached ones at once, the others fetched concurrently until ``deadline``."""
+        out: dict[_Key, StatusList | _Failure] = {}
+        waiting: dict[_Key, asyncio.Task[_Cached]] = {}
+        for key in keys:
+            cached = self._fresh(key)
+            if cached is not None:
+                out[key] = cached
+            else:
+                waiting[key] = self._start(key)
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        if waiting and timeout != 0.0:
+            # asyncio.wait neither cancels the shared fetches on a timeout nor when this caller is cancelled.
+            await asyncio.wait(waiting.values(), timeout=timeout)
+        for key, task in waiting.items():
+            if task.done() and not task.cancelled():
+                out[key] = task.result()[1]  # an unexpected exception in _load propagates, as it always did
+            else:
+                out[key] = _Failure("statusUnavailable", f"the status list {key[0][:200]} was not fetched before "
+                                    "the deadline of this verification")
+        return out
+
+    async def _check_entry(self, credential: dict[str, Any], entry: _Entry, found: StatusList | _Failure,
+                           now: datetime, path: str, report: Report) -> dict[str, Any]:
+        if isinstance(found, _Failure):
+            raise found.error()
+        if entry.kind == REVOCATION_LIST:
+            return await self._check_revocation_list(credential, entry, found, now, path, report)
+        url, purpose, index, size = entry.url, entry.purpose, entry.index, entry.size
         if found.issuer != issuer_id(credential):
             raise StatusListError("statusInvalid", f"the status list is issued by {str(found.issuer)[:120]}, not "
                                   "by the credential's issuer")
@@ -256,10 +344,11 @@ class StatusChecker:
             value = get_entry(found.bits, index, size)
         except BitstringError as exc:
             raise StatusListError("statusInvalid", str(exc)) from None
-        result: dict[str, Any] = {"type": kind, "statusPurpose": purpose, "statusListCredential": url,
+        result: dict[str, Any] = {"type": entry.kind, "statusPurpose": purpose, "statusListCredential": url,
                                   "statusListIndex": str(index), "status": value}
-        self._provenance(found, result, now, path, report)
-        message = _message(entry, value)
+        if not await self._provenance(found, result, now, path, report):
+            return result
+        message = _message(entry.raw, value)
         if message is not None:
             result["message"] = message
         if value and purpose in FAILING_PURPOSES:
@@ -267,12 +356,14 @@ class StatusChecker:
             report.error("status", code, f"the credential is {code}" + (f": {message}" if message else ""), path)
         return result
 
-    def _provenance(self, found: StatusList, result: dict[str, Any], now: datetime, path: str,
-                    report: Report) -> None:
-        """Say where the list came from; a list whose issuer equivocated, or with too few witnesses, fails."""
+    async def _provenance(self, found: StatusList, result: dict[str, Any], now: datetime, path: str,
+                          report: Report) -> bool:
+        """Say where the list came from; a list whose issuer equivocated, or with too few witnesses, fails.
+        False when the list may not vouch for the status at all: a stale replica, failing closed (``status``
+        is then left out of ``result``)."""
         provenance = dict(found.provenance)
         if not provenance:
-            return
+            return True
         anchored = parse_datetime(provenance.get("anchoredAt"))
         if anchored is not None:
             provenance["ageSeconds"] = max(0, int((now - anchored).total_seconds()))
@@ -286,35 +377,80 @@ class StatusChecker:
             report.error("status", "insufficientWitnesses", f"the list version was witnessed by "
                          f"{provenance.get('witnesses', 0)} peer(s); this node requires {self.witness_threshold}",
                          path)
+        if result["source"] != "replica":
+            return True
+        stale = await self.replicas.staleness(found.provenance, now)
+        if stale is None:
+            return True
+        result.setdefault("anchor", provenance).update(stale.detail)
+        message = f"the replica of the status list {found.url[:200]} may no longer vouch for it: {stale.reason}"
+        if self.replicas.fail_open:
+            result["stale"] = True
+            report.warn("status", "statusStale", message + " (the node is configured to accept stale replicas)",
+                        path)
+            return True
+        result.pop("status", None)
+        result["error"] = "statusStale"
+        report.error("status", "statusStale", message, path)
+        return False
 
-    async def _check_revocation_list(self, credential: dict[str, Any], entry: dict[str, Any], path: str,
-                                     report: Report) -> dict[str, Any]:
-        url = entry.get("id")
-        if not is_url(url):
-            raise StatusListError("statusInvalid", f"{REVOCATION_LIST} needs the list's URL as its id")
-        found = await self.status_list(url, REVOCATION_LIST)
+    async def _check_revocation_list(self, credential: dict[str, Any], entry: _Entry, found: StatusList,
+                                     now: datetime, path: str, report: Report) -> dict[str, Any]:
         if found.issuer is not None and found.issuer != issuer_id(credential):
             raise StatusListError("statusInvalid", f"the revocation list is issued by {found.issuer[:120]}, not by "
                                   "the credential's issuer")
         credential_id = credential.get("id")
         revoked = isinstance(credential_id, str) and credential_id in found.revoked
+        result: dict[str, Any] = {"type": REVOCATION_LIST, "statusPurpose": "revocation", "id": entry.url,
+                                  "status": int(revoked)}
+        # Where such a list came from is said only for a replica: that is when it can be too old to vouch.
+        if found.provenance.get("source") == "replica" and not await self._provenance(found, result, now, path,
+                                                                                      report):
+            return result
         if revoked:
             report.error("status", "revoked", "the credential is revoked (it is in its issuer's revocation list)",
                          path)
-        return {"type": REVOCATION_LIST, "statusPurpose": "revocation", "id": url, "status": int(revoked)}
+        return result
+
+
+def _parse_entry(entry: Any) -> _Entry | _Failure:
+    """What an entry asks to read, or why it cannot be read (checked before any list is fetched)."""
+    if not isinstance(entry, dict):
+        return _Failure("statusInvalid", "a credentialStatus entry must be an object")
+    kind = _entry_type(entry.get("type"))
+    if kind == REVOCATION_LIST:
+        url = entry.get("id")
+        if not is_url(url):
+            return _Failure("statusInvalid", f"{REVOCATION_LIST} needs the list's URL as its id")
+        return _Entry(REVOCATION_LIST, url, "revocation", raw=entry)
+    if not isinstance(kind, str) or kind not in LIST_KINDS:
+        return _Failure("statusUnsupported", f"status type {str(kind)[:60]!r} is not supported (supported: "
+                        f"{', '.join([*LIST_KINDS, REVOCATION_LIST])})")
+    url, purpose = entry.get("statusListCredential"), entry.get("statusPurpose")
+    index, size = _index(entry.get("statusListIndex")), entry.get("statusSize", 1)
+    if not is_url(url) or not isinstance(purpose, str) or index is None:
+        return _Failure("statusInvalid", f"{kind} needs statusListCredential (a URL), statusPurpose and "
+                        "statusListIndex (a non-negative integer as a string)")
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 8:
+        return _Failure("statusInvalid", "statusSize must be an integer from 1 to 8")
+    return _Entry(kind, url, purpose, index, size, entry)
+
+
+def _footprint(key: _Key, value: StatusList | _Failure) -> int:
+    """The bytes a cache slot holds: its key, its value and everything the value refers to."""
+    size = _CACHE_SLOT + sys.getsizeof(key) + sys.getsizeof(key[0]) + sys.getsizeof(key[1])
+    if isinstance(value, _Failure):
+        return size + sys.getsizeof(value) + sys.getsizeof(value.code) + sys.getsizeof(value.message)
+    parts: list[Any] = [value, value.__dict__, value.url, value.issuer, value.purposes, *value.purposes, value.bits,
+                        value.revoked, *value.revoked]
+    # The provenance is a small dict of scalars: about twice its JSON length.
+    return size + sum(sys.getsizeof(part) for part in parts) + 2 * len(orjson.dumps(value.provenance, default=str))
 
 
 def _entry_type(value: Any) -> Any:
     """The one supported type an entry names (JSON-LD allows a type array), else the value as given."""
     known = [t for t in as_list(value) if isinstance(t, str) and (t in LIST_KINDS or t == REVOCATION_LIST)]
     return known[0] if len(known) == 1 else value
-
-
-def _footprint(result: StatusList | StatusListError) -> int:
-    """Roughly the bytes a cache entry holds."""
-    if isinstance(result, StatusListError):
-        return 256 + len(result.message)
-    return 256 + len(result.url) + len(result.bits) + sum(64 + len(i) for i in result.revoked)
 
 
 def _index(value: Any) -> int | None:

@@ -9,7 +9,7 @@ import orjson
 
 from vcnode.anchor.entries import position
 from vcnode.anchor.statements import PUBLISHED
-from vcnode.anchor.store import ListAnchor, StoredEntry
+from vcnode.anchor.store import MAX_SEQ, AnnouncedHead, ListAnchor, StoredEntry
 from vcnode.store.sqlite import SqliteStore
 
 
@@ -69,6 +69,7 @@ class SqliteAnchorStore:
             await db.execute("INSERT INTO anchor_heads (log, seq, document) VALUES (?, ?, ?) ON CONFLICT (log) "
                              "DO UPDATE SET seq = excluded.seq, document = excluded.document",
                              (log, seq, orjson.dumps(head).decode()))
+            await db.execute("DELETE FROM anchor_announced WHERE log = ? AND seq <= ?", (log, seq))
 
     async def blob(self, cid: str) -> bytes | None:
         row = await self._one("SELECT data FROM anchor_blobs WHERE cid = ?", (cid,))
@@ -115,6 +116,23 @@ class SqliteAnchorStore:
     async def bytes_held(self, log: str) -> int:
         row = await self._one("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM anchor_blobs WHERE log = ?", (log,))
         return int(row[0]) if row else 0
+
+    async def note_announced_head(self, log: str, seq: int) -> bool:
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
+            return False
+        # One statement: the held head is compared and the row written in the same transaction, so a pull
+        # committing meanwhile cannot leave a note for entries already held.
+        async with self._store.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO anchor_announced (log, seq, first_seen) SELECT ?, ?, ? WHERE EXISTS "
+                "(SELECT 1 FROM anchor_heads WHERE log = ? AND seq < ?) ON CONFLICT (log) DO UPDATE SET "
+                "seq = excluded.seq WHERE excluded.seq > anchor_announced.seq",
+                (log, seq, datetime.now(UTC).isoformat(), log, seq))
+            return cursor.rowcount == 1
+
+    async def announced_head(self, log: str) -> AnnouncedHead | None:
+        row = await self._one("SELECT seq, first_seen FROM anchor_announced WHERE log = ?", (log,))
+        return AnnouncedHead(log, int(row[0]), row[1]) if row else None
 
 
 async def save_peers(store: SqliteStore, peers: list[tuple[str, str | None, str, int]]) -> None:

@@ -14,6 +14,7 @@ from typing import Any, get_type_hints
 from urllib.parse import quote, urlsplit
 
 from vcnode.errors import ConfigError
+from vcnode.private_files import private_dir, write_private
 
 CONFIG_FILE = "config.toml"
 ENV_PREFIX = "VCNODE_"
@@ -54,6 +55,8 @@ class Config:
     tls_cert: str = ""
     tls_key: str = ""
     log_level: str = "info"
+    token_cache_size: int = 1024
+    storage_min_free: int = 8 * 1024 * 1024
     home: Path = field(default=Path(DEFAULT_HOME), metadata={"persist": False})
 
     @property
@@ -105,6 +108,8 @@ class Config:
             raise ConfigError(f"trust_max_depth must be 1-8, got {self.trust_max_depth}")
         if not self.status_list_validity >= 3600:
             raise ConfigError("status_list_validity must be at least 3600 seconds")
+        if self.token_cache_size < 0 or self.storage_min_free < 0:
+            raise ConfigError("token_cache_size and storage_min_free must not be negative")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ConfigError(f"log_level must be debug, info, warning, error or critical, not {self.log_level!r}")
 
@@ -195,7 +200,8 @@ def _toml_value(value: Any) -> str:
 
 
 def write_config(config: Config) -> Path:
-    """Write every persisted setting that differs from its default to ``config.toml``."""
+    """Write every persisted setting that differs from its default to ``config.toml`` (0600, in the node
+    directory, made 0700)."""
     defaults = Config()
     lines = ["# vcnode configuration; every key can be overridden by VCNODE_<KEY>. See docs/configuration.md."]
     for item in fields(Config):
@@ -204,15 +210,13 @@ def write_config(config: Config) -> Path:
         value = getattr(config, item.name)
         if value != getattr(defaults, item.name):
             lines.append(f"{item.name} = {_toml_value(value)}")
-    config.home.mkdir(parents=True, exist_ok=True)
-    path = config.home / CONFIG_FILE
-    path.write_text("\n".join(lines) + "\n", "utf-8")
-    return path
+    private_dir(config.home)
+    return write_private(config.home / CONFIG_FILE, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
 def update_config_file(home: Path, **changes: Any) -> Path:
     """Change settings in ``config.toml`` itself (not the environment's overrides, which are not written),
-    keeping the other settings as the file has them; the result must validate."""
+    keeping the other settings as the file has them; the result must validate. The file is replaced, 0600."""
     path = home / CONFIG_FILE
     try:
         values = tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
@@ -223,8 +227,7 @@ def update_config_file(home: Path, **changes: Any) -> Path:
     Config(**{name: _coerce(name, types[name], value) for name, value in values.items()}).validate()
     lines = ["# vcnode configuration; every key can be overridden by VCNODE_<KEY>. See docs/configuration.md."]
     lines += [f"{name} = {_toml_value(value)}" for name, value in values.items()]
-    path.write_text("\n".join(lines) + "\n", "utf-8")
-    return path
+    return write_private(path, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
 def replace(config: Config, **changes: Any) -> Config:

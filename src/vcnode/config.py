@@ -14,6 +14,7 @@ from typing import Any, get_type_hints
 from urllib.parse import quote, urlsplit
 
 from vcnode.errors import ConfigError
+from vcnode.private_files import private_dir, write_private
 
 CONFIG_FILE = "config.toml"
 ENV_PREFIX = "VCNODE_"
@@ -68,6 +69,8 @@ class Config:
     http_keepalive_timeout: float = 75.0
     http_max_connections: int = 1024
     log_level: str = "info"
+    token_cache_size: int = 1024
+    storage_min_free: int = 8 * 1024 * 1024
     home: Path = field(default=Path(DEFAULT_HOME), metadata={"persist": False})
 
     @property
@@ -136,6 +139,8 @@ class Config:
             raise ConfigError("canonicalization_deadline must be 0-60 s and proof_deadline 0-600 s")
         if self.proof_offload_bytes < 0 or not 1 <= self.proof_workers <= 64:
             raise ConfigError("proof_offload_bytes must not be negative and proof_workers must be 1-64")
+        if self.token_cache_size < 0 or self.storage_min_free < 0:
+            raise ConfigError("token_cache_size and storage_min_free must not be negative")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ConfigError(f"log_level must be debug, info, warning, error or critical, not {self.log_level!r}")
 
@@ -226,7 +231,8 @@ def _toml_value(value: Any) -> str:
 
 
 def write_config(config: Config) -> Path:
-    """Write every persisted setting that differs from its default to ``config.toml``."""
+    """Write every persisted setting that differs from its default to ``config.toml`` (0600, in the node
+    directory, made 0700)."""
     defaults = Config()
     lines = ["# vcnode configuration; every key can be overridden by VCNODE_<KEY>. See docs/configuration.md."]
     for item in fields(Config):
@@ -235,15 +241,13 @@ def write_config(config: Config) -> Path:
         value = getattr(config, item.name)
         if value != getattr(defaults, item.name):
             lines.append(f"{item.name} = {_toml_value(value)}")
-    config.home.mkdir(parents=True, exist_ok=True)
-    path = config.home / CONFIG_FILE
-    path.write_text("\n".join(lines) + "\n", "utf-8")
-    return path
+    private_dir(config.home)
+    return write_private(config.home / CONFIG_FILE, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
 def update_config_file(home: Path, **changes: Any) -> Path:
     """Change settings in ``config.toml`` itself (not the environment's overrides, which are not written),
-    keeping the other settings as the file has them; the result must validate."""
+    keeping the other settings as the file has them; the result must validate. The file is replaced, 0600."""
     path = home / CONFIG_FILE
     try:
         values = tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
@@ -254,8 +258,7 @@ def update_config_file(home: Path, **changes: Any) -> Path:
     Config(**{name: _coerce(name, types[name], value) for name, value in values.items()}).validate()
     lines = ["# vcnode configuration; every key can be overridden by VCNODE_<KEY>. See docs/configuration.md."]
     lines += [f"{name} = {_toml_value(value)}" for name, value in values.items()]
-    path.write_text("\n".join(lines) + "\n", "utf-8")
-    return path
+    return write_private(path, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
 def replace(config: Config, **changes: Any) -> Config:

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,15 +18,16 @@ from typing import Any
 from vcnode.anchor.lists import AnchoredFetch, PublishedReplicas
 from vcnode.anchor.log import AnchorLog
 from vcnode.auth import TokenService
-from vcnode.config import Config, write_config
+from vcnode.config import CONFIG_FILE, Config, write_config
 from vcnode.credentials.limits import VerifyLimits
+from vcnode.credentials.model import issuer_id
 from vcnode.credentials.service import CredentialService
 from vcnode.credentials.verify import VerifyOptions, verify_status_list
 from vcnode.did.driver import DriverContext
 from vcnode.did.resolver import Resolver, load_drivers
 from vcnode.did.webvh.errors import WebvhError
 from vcnode.did.webvh.identifier import check_domain, parse_webvh_did
-from vcnode.errors import ConfigError, KeystoreError
+from vcnode.errors import ConfigError, KeystoreError, VcnodeError
 from vcnode.identity import IdentityService
 from vcnode.jsonld.rdfc import CanonicalizationLimits, configure_limits
 from vcnode.keys.vault import EncryptedVault, PlaintextVault, Vault, VaultParams
@@ -33,6 +35,7 @@ from vcnode.net.fetch import SafeFetcher
 from vcnode.p2p.gossip import Gossip
 from vcnode.p2p.http import HttpTransport
 from vcnode.p2p.peers import PeerTable
+from vcnode.private_files import private_dir, tighten, write_private
 from vcnode.proofs import DEFAULT_SUITE
 from vcnode.proofs.offload import OffloadSettings
 from vcnode.status.check import StatusChecker
@@ -42,6 +45,7 @@ from vcnode.status.replicas import ReplicaBounds
 from vcnode.status.service import StatusService
 from vcnode.store import Store, anchor_store_for, open_store
 from vcnode.store.anchors import load_peers, save_peers
+from vcnode.store.health import StorageMonitor, StorageUnavailable
 from vcnode.store.sqlite import SqliteStore
 from vcnode.trust.service import TrustService, TrustSettings, complete_statement
 
@@ -133,6 +137,14 @@ def trust_settings(config: Config) -> TrustSettings:
                          max_depth=config.trust_max_depth, status_ttl=config.status_list_ttl)
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """What ``/ready`` answers: each check, and the error naming the first cause when one failed."""
+
+    checks: dict[str, bool]
+    problem: VcnodeError | None = None
+
+
 @dataclass
 class Node:
     """An open node. Use ``async with await Node.open(config)`` or call :meth:`close`."""
@@ -160,7 +172,10 @@ class Node:
         if not config.database_path.exists():
             raise ConfigError(f"no node in {config.home}: run 'vcnode init' first (or set --home / VCNODE_HOME)")
         configure_limits(canonicalization_limits(config))
-        store = await open_store(config.database_path)
+        secret = config.home / GENERATED_PASSPHRASE_FILE
+        for path in (config.home, config.home / CONFIG_FILE, secret.parent, secret):
+            tighten(path)  # a node directory from before modes were enforced (the store tightens its files)
+        store = await open_store(config.database_path, min_free=config.storage_min_free)
         fetcher = make_fetcher(config)
         try:
             vault = await _unlock_vault(store, config, environ)
@@ -184,7 +199,8 @@ class Node:
                                         status_deadline=config.status_deadline)
         trust = TrustService(anchors, resolver, checker, trust_settings(config),
                              own=lambda did: identities.signer_for(did) is not None, store=store)
-        node = cls(config, store, vault, identities, fetcher, resolver, TokenService(store), credentials, status,
+        node = cls(config, store, vault, identities, fetcher, resolver,
+                   TokenService(store, cache_size=config.token_cache_size), credentials, status,
                    checker, anchors, anchored_lists, trust)
         trust.announce = node.announce
         status.on_publish = node.anchor_publication
@@ -293,11 +309,16 @@ class Node:
         await self.anchor_did_logs()
         return result
 
-    async def publish_statement(self, document: Any, *, suite: str = DEFAULT_SUITE) -> dict[str, Any]:
+    async def publish_statement(self, document: Any, *, suite: str = DEFAULT_SUITE,
+                                authorize: Callable[[str | None], None] | None = None) -> dict[str, Any]:
         """Sign one of this node's trust statements (issuer, id and validFrom filled in when absent; a
-        revocation entry, so it can be withdrawn), anchor it in its issuer's log and announce it."""
+        revocation entry, so it can be withdrawn), anchor it in its issuer's log and announce it.
+        ``authorize`` is called with the id of the issuer that would sign (whether ``issuer`` is a string or
+        an object) before anything is signed, and raises to refuse."""
         completed = complete_statement(document, issuer=self.identities.default_did or "",
                                        base_url=self.config.base_url, now=datetime.now(UTC))
+        if authorize is not None:
+            authorize(issuer_id(completed) if isinstance(completed, dict) else None)
 
         async def issue(credential: dict[str, Any]) -> dict[str, Any]:
             issued = await self.credentials.issue(credential, suite=suite,
@@ -306,13 +327,28 @@ class Node:
 
         return await self.trust.publish(completed, issue)
 
-    async def ready(self) -> dict[str, bool]:
-        """Readiness checks: store answers, keys unlocked."""
+    @property
+    def storage(self) -> StorageMonitor | None:
+        """Whether the store's disk takes writes (full, read-only), when the store can tell."""
+        return self.store.storage if isinstance(self.store, SqliteStore) else None
+
+    async def ready(self) -> Readiness:
+        """Readiness checks: the store answers, keys unlocked, the storage takes writes."""
         try:
             store_ok = await self.store.ping()
         except Exception:
             store_ok = False
-        return {"store": store_ok, "keys": self.identities.default_did is not None}
+        storage = None
+        if self.storage is not None and store_ok and isinstance(self.store, SqliteStore):
+            storage = await self.storage.check(self.store.probe_write)
+        checks = {"store": store_ok, "keys": self.identities.default_did is not None, "storage": storage is None}
+        problem: VcnodeError | None = None
+        if storage is not None:
+            problem = StorageUnavailable(storage)
+        elif not all(checks.values()):
+            failed = ", ".join(name for name, ok in checks.items() if not ok)
+            problem = VcnodeError(f"not ready: {failed}", code="notReady", status=503)
+        return Readiness(checks, problem)
 
     async def close(self) -> None:
         """Release the store and network connections."""
@@ -343,7 +379,8 @@ async def initialise(config: Config, *, did_method: str, environ: dict[str, str]
     """Create a node directory: config file, store, key vault and the node's default identity.
 
     With an encrypted key store and no passphrase given (``VCNODE_PASSPHRASE`` / ``passphrase_file``),
-    a random passphrase is generated into ``secrets/passphrase`` (mode 0600) for development set-ups.
+    a random passphrase is generated into ``secrets/passphrase`` (mode 0600) for development set-ups. The
+    directory is made 0700 and every file in it 0600, whatever the umask.
     """
     if config.database_path.exists():
         raise ConfigError(f"a node already exists in {config.home}")
@@ -355,18 +392,16 @@ async def initialise(config: Config, *, did_method: str, environ: dict[str, str]
         except WebvhError as exc:
             raise ConfigError(f"--domain {config.domain!r} cannot locate a did:webvh DID: {exc.detail}") from None
     env = os.environ if environ is None else environ
-    config.home.mkdir(parents=True, exist_ok=True)
+    private_dir(config.home)  # 0700 whatever the umask; every file below is 0600 (vcnode.private_files)
     if config.keystore == "encrypted" and not env.get(PASSPHRASE_ENV) and not config.passphrase_file:
         secret_path = config.home / GENERATED_PASSPHRASE_FILE
-        secret_path.parent.mkdir(mode=0o700, exist_ok=True)
-        fd = os.open(secret_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(32) + "\n")
+        private_dir(secret_path.parent)
+        write_private(secret_path, (secrets.token_urlsafe(32) + "\n").encode())
         config.passphrase_file = GENERATED_PASSPHRASE_FILE
         log.warning("generated a passphrase in %s; for production keep it outside the node directory",
                     secret_path)
     write_config(config)
-    store = await open_store(config.database_path)
+    store = await open_store(config.database_path, min_free=config.storage_min_free)
     try:
         if config.keystore == "plaintext":
             log.warning("SECRET KEYS WILL BE STORED UNENCRYPTED (development key store)")

@@ -80,13 +80,15 @@ async def test_path_identities_are_served_under_their_path(client: TestClient, w
 async def test_health_and_ready(client: TestClient) -> None:
     assert (await (await client.get("/health")).json())["status"] == "ok"
     ready = await client.get("/ready")
-    assert ready.status == 200 and (await ready.json())["checks"] == {"store": True, "keys": True}
+    assert ready.status == 200 and (await ready.json())["checks"] == {"store": True, "keys": True, "storage": True}
 
 
 async def test_ready_fails_when_the_store_is_closed(client: TestClient, web_node: Node) -> None:
     await web_node.store.close()
     response = await client.get("/ready")
-    assert response.status == 503 and (await response.json())["checks"]["store"] is False
+    body = await response.json()
+    assert response.status == 503 and response.headers["Content-Type"] == PROBLEM
+    assert body["code"] == "notReady" and body["checks"]["store"] is False
 
 
 @pytest.mark.parametrize(("method", "path", "status"), [

@@ -390,6 +390,27 @@ async def test_the_award_needs_an_issue_token_for_the_provider(provider: Provide
     assert ok.status == 201, await ok.text()  # none of the refusals used up the challenge
 
 
+async def test_a_token_for_another_identity_is_refused_alike_for_held_and_unknown_pathways(
+        provider: Provider) -> None:
+    """Issue #11 item 12: a token bound to one identity must not learn which pathways the node's other
+    identities offer from the answer: the node's own pathway, another provider's and an unknown one are
+    refused with the same problem."""
+    credentials = [await provider.component(key) for key in FIVE]
+    outsider = did_key_signer()
+    theirs = example_documents({"eu-provider": did_of(outsider)}, ["pathways"])[0]
+    theirs["id"], theirs["credentialSubject"]["id"] = "https://other.example/s", "https://other.example/p"
+    provider.node.trust.index.add_document(issue_credential(theirs, outsider), signer=did_of(outsider))
+    other = await provider.node.identities.create("key", name="faculty")
+    _, scoped = await provider.node.tokens.create(["issue"], identity=other.did)
+    answers = []
+    for pathway in (PATHWAY, "https://other.example/p", "https://nowhere.example/p"):
+        presentation, challenge = await provider.present(credentials)
+        response = await provider.client.post("/pathways/award", headers=provider.auth(scoped), json={
+            "verifiablePresentation": presentation, "options": {"challenge": challenge, "pathway": pathway}})
+        answers.append(await problem(response, 403, "forbidden"))
+    assert answers[0] == answers[1] == answers[2]
+
+
 async def test_concurrent_awards_issue_one_credential(provider: Provider) -> None:
     credentials = [await provider.component(key) for key in FIVE]
     exchange = PathwayExchange(provider.node)

@@ -2,14 +2,20 @@
 
 A token is 32 random bytes (``vcn_…``), shown once at creation; the store keeps only its SHA-256. Each
 token has scopes (``issue``, ``status``, ``read``, ``admin``) and optionally the one identity it may act for.
+
+Checking a token costs one SHA-256 and, unless it was verified moments ago, one indexed store lookup: the
+tokens carry 256 bits of randomness, so no slow KDF is needed and none can be turned into a CPU DoS. Only
+tokens that verified are cached (a bounded LRU), so random tokens from outside cannot grow memory.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 
 from vcnode.errors import InvalidInput, NotFound, VcnodeError
@@ -18,7 +24,11 @@ from vcnode.store.records import TokenRecord
 
 SCOPES = ("issue", "status", "read", "admin")
 _PREFIX = "vcn_"
-_CACHE_SECONDS = 5.0  # a revoked token stops working within this time on a running server
+#: What ``create`` hands out: the prefix and 32 bytes in unpadded base64url. Anything else is refused before
+#: it is hashed or looked up.
+_TOKEN_FORMAT = re.compile(r"vcn_[A-Za-z0-9_-]{43}")
+_CACHE_SECONDS = 5.0  # a token revoked by another process stops working within this time on a running server
+DEFAULT_CACHE_SIZE = 1024
 
 
 class Unauthorized(VcnodeError):
@@ -45,9 +55,16 @@ def hash_token(token: str) -> str:
 class TokenService:
     """Create, list, revoke and check tokens."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self._store = store
-        self._cache: dict[str, tuple[float, TokenRecord | None]] = {}
+        self._cache_size = cache_size
+        # digest → (expiry, record) of tokens that verified, least recently used first
+        self._cache: OrderedDict[str, tuple[float, TokenRecord]] = OrderedDict()
+
+    @property
+    def cached(self) -> int:
+        """How many verified tokens are remembered (at most the configured cache size)."""
+        return len(self._cache)
 
     async def create(self, scopes: list[str], identity: str | None = None) -> tuple[TokenRecord, str]:
         """A new token; returns its record and the token itself (the only time it is available)."""
@@ -78,22 +95,36 @@ class TokenService:
         if scheme.lower() != "bearer" or not token.strip():  # the scheme is case-insensitive (RFC 9110 §11.1)
             raise Unauthorized("this endpoint needs 'Authorization: Bearer <token>' (vcnode token create)")
         token = token.strip()
-        digest = hash_token(token)
-        cached = self._cache.get(digest)
-        if cached is not None and cached[0] > time.monotonic():
-            record = cached[1]
-        else:
-            record = await self._store.find_token(digest)
-            self._cache[digest] = (time.monotonic() + _CACHE_SECONDS, record)
-        if record is None or record.revoked or not hmac.compare_digest(record.token_hash, digest):
+        if not _TOKEN_FORMAT.fullmatch(token):
             raise Unauthorized("the bearer token is not valid")
+        record = await self._verified(hash_token(token))
         wanted = (scope,) if isinstance(scope, str) else scope
         if not any(s in record.scopes for s in (*wanted, "admin")):
             raise Forbidden(f"the token lacks the {' or '.join(repr(s) for s in wanted)} scope")
         return record
 
+    async def _verified(self, digest: str) -> TokenRecord:
+        """The live token with this digest, from the cache when it verified within the last seconds."""
+        cached = self._cache.get(digest)
+        if cached is not None and cached[0] > time.monotonic():
+            self._cache.move_to_end(digest)
+            return cached[1]
+        self._cache.pop(digest, None)
+        record = await self._store.find_token(digest)
+        if record is None or record.revoked or not hmac.compare_digest(record.token_hash, digest):
+            raise Unauthorized("the bearer token is not valid")
+        self._cache[digest] = (time.monotonic() + _CACHE_SECONDS, record)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return record
+
     @staticmethod
-    def check_identity(record: TokenRecord, did: str) -> None:
+    def may_act_for(record: TokenRecord, did: str | None) -> bool:
+        """Whether the token may act for ``did`` (a token without an identity acts for every one)."""
+        return record.identity is None or record.identity == did
+
+    @classmethod
+    def check_identity(cls, record: TokenRecord, did: str | None) -> None:
         """Raise :class:`Forbidden` unless the token may act for ``did``."""
-        if record.identity is not None and record.identity != did:
+        if not cls.may_act_for(record, did):
             raise Forbidden(f"the token may act only for {record.identity}")

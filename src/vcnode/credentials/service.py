@@ -117,10 +117,12 @@ class CredentialService:
         """``spec`` with the node's configured list length."""
         return replace(spec, entries=self._list_entries)
 
-    async def get(self, credential_id: str) -> dict[str, Any]:
-        """A credential this node issued."""
+    async def get(self, credential_id: str, *, visible: Callable[[str], bool] | None = None) -> dict[str, Any]:
+        """A credential this node issued. With ``visible`` (is the caller allowed to see its issuer's
+        credentials?), one the caller may not see is answered exactly like one that does not exist, so the
+        answer never tells which ids exist."""
         record = await self._store.get_credential(credential_id)
-        if record is None:
+        if record is None or (visible is not None and not visible(record.issuer)):
             raise NotFound(f"this node issued no credential {credential_id[:200]!r}")
         return orjson.loads(record.document)
 

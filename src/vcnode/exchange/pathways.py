@@ -266,13 +266,22 @@ class PathwayExchange:
                               "issues its award", code="pathwayNotOwned", status=403)
         raise NotFound(f"this node knows no pathway {reference[:200]}", code="unknownPathway")
 
-    async def award(self, presentation: Any, options: Any, *, authorize: Callable[[str], None] | None = None,
+    async def award(self, presentation: Any, options: Any, *,
+                    authorize: Callable[[str | None], None] | None = None,
                     now: datetime | None = None) -> Award:
         """Evaluate the presentation for ``options.pathway`` (one of this node's) and issue the stacked award
         when it is satisfied (:class:`PathwayNotSatisfied`, 409, with the result, when not). ``authorize``
-        is called with the provider's DID before anything is verified or consumed."""
+        is called with the provider's DID (None when the pathway is not one of this node's) before anything
+        is verified or consumed, and raises to refuse."""
         parsed = read_options(options, award=True)
-        entry = self.own_pathway(parsed.pathway)
+        try:
+            entry = self.own_pathway(parsed.pathway)
+        except InvalidInput:
+            raise
+        except VcnodeError:
+            if authorize is not None:  # a token bound to one identity: unknown and others' pathways alike
+                authorize(None)
+            raise
         if authorize is not None:
             authorize(entry.statement.issuer)
         holder, held = await self._holder(presentation, parsed)

@@ -25,6 +25,7 @@ from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.middleware import problem_middleware
 from vcnode.node import Node, offload_settings
 from vcnode.proofs import offload
+from vcnode.store.health import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ MAX_BODY_BYTES = 1024 * 1024
 # before our handlers can answer invalidDid as problem+json; DIDs up to MAX_DID_LENGTH must get through.
 SERVER_LIMITS = {"max_line_size": 16 * 1024, "max_field_size": 16 * 1024}
 STORE_WATCH_SECONDS = 2.0
+#: Longest pause between gossip rounds while the disk refuses writes.
+MAX_STORAGE_BACKOFF = 60.0
 
 
 def build_app(node: Node, connections: ConnectionGuard | None = None) -> web.Application:
@@ -113,8 +116,10 @@ async def gossip_loop(node: Node) -> None:
     """Re-sign (and so anchor) changed status lists, spread new heads, and now and then exchange state with a
     random peer and sign witness statements for the logs held."""
     last_exchange = 0.0
+    backoff = 0.0
     while True:
-        await asyncio.sleep(node.config.gossip_interval)
+        await asyncio.sleep(backoff or node.config.gossip_interval)
+        waited, backoff = backoff, 0.0
         try:
             await node.status.publish_changed()
             if node.gossip is None:
@@ -126,5 +131,7 @@ async def gossip_loop(node: Node) -> None:
                 await node.gossip.witness_all()
                 await node.gossip.anti_entropy()
                 await node.save_peers()
+        except StorageUnavailable:  # full or read-only disk: logged once by the store; retry less and less often
+            backoff = min(max(2 * waited, 2 * node.config.gossip_interval), MAX_STORAGE_BACKOFF)
         except Exception:  # one bad round must not stop gossip; the next one retries
             log.exception("gossip round failed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from vcnode import __version__
-from vcnode.http.problem import json_response
+from vcnode.http.problem import json_response, problem_response
 from vcnode.node import Node
 
 NODE_KEY: web.AppKey[Node] = web.AppKey("node", Node)
@@ -17,10 +17,13 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def ready(request: web.Request) -> web.Response:
-    """Readiness: the store answers and keys are unlocked; 503 otherwise."""
-    checks = await request.app[NODE_KEY].ready()
-    ok = all(checks.values())
-    return json_response({"status": "ready" if ok else "not ready", "checks": checks}, status=200 if ok else 503)
+    """Readiness: the store answers, keys are unlocked and the storage takes writes; otherwise a 503 problem
+    naming the cause (``storageFull``, ``storageReadOnly``, ``notReady``) with the checks."""
+    readiness = await request.app[NODE_KEY].ready()
+    if readiness.problem is None:
+        return json_response({"status": "ready", "checks": readiness.checks})
+    problem = readiness.problem
+    return problem_response(503, problem.code, problem.detail, title="Not ready", checks=readiness.checks)
 
 
 def add_routes(app: web.Application) -> None:

@@ -1,4 +1,5 @@
-"""Turns every error into problem+json: domain errors keep their status, nothing leaks a traceback."""
+"""Turns every error into problem+json: domain errors keep their status, a full or read-only disk is a 503
+naming it, nothing leaks a traceback."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from vcnode.errors import VcnodeError
+from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.problem import problem_response
+from vcnode.store.health import StorageUnavailable, classify
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +39,14 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             detail = f"{request.method} is not allowed on {request.path[:200]}"
         headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
         return problem_response(exc.status, _HTTP_CODES.get(exc.status, "httpError"), detail, headers=headers)
-    except Exception:
+    except Exception as exc:
+        code = classify(exc)
+        if code is not None:  # a write outside the store's transactions met a full or read-only disk
+            node = request.app.get(NODE_KEY)
+            if node is not None and node.storage is not None:
+                node.storage.failed(exc)  # /ready reports it too, and it is logged once
+            error = StorageUnavailable(code)
+            return problem_response(error.status, error.code, error.detail, title=error.title)
         incident = uuid.uuid4().hex[:12]
         log.exception("unhandled error %s on %s %s", incident, request.method, request.path)
         return problem_response(500, "internalError", f"internal error (incident {incident}); see the node log")

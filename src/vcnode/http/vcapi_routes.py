@@ -39,8 +39,8 @@ async def issue(request: web.Request) -> web.Response:
         raise BadRequest("the body needs a 'credential' object")
     options = optional_object(body, "options")
     suite, status = select_suite(options), status_requests(options)
-    did = node.credentials.issuer_of(body["credential"])
-    node.tokens.check_identity(token, did)
+    # A token bound to one identity is refused any other issuer the same way, held by the node or not.
+    node.tokens.check_identity(token, issuer_id(body["credential"]))
     issued = await node.credentials.issue(body["credential"], suite=suite, status=status)
     response = json_response({"verifiableCredential": issued.credential}, status=201)
     response.headers["Location"] = "/credentials/" + quote(issued.record_id, safe=":")
@@ -75,13 +75,14 @@ verify_presentation = _verifier(
 
 
 async def get_credential(request: web.Request) -> web.Response:
-    """``GET /credentials/{id}`` (token with ``read`` or ``issue``): a credential this node issued."""
+    """``GET /credentials/{id}`` (token with ``read`` or ``issue``): a credential this node issued; 404 alike
+    for a missing id and for another identity's credential under a token bound to one identity."""
     node = request.app[NODE_KEY]
     token = await node.tokens.authenticate(request.headers.get("Authorization"), ("read", "issue"))
     # match_info is already percent-decoded by aiohttp; decoding it again would turn an id containing
     # "%20" (or "%2F") into a different id and the credential could never be fetched.
-    credential = await node.credentials.get(request.match_info["id"])
-    node.tokens.check_identity(token, issuer_id(credential) or "")
+    credential = await node.credentials.get(request.match_info["id"],
+                                            visible=lambda did: node.tokens.may_act_for(token, did))
     return json_response(credential)
 
 

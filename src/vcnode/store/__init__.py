@@ -11,11 +11,12 @@ from vcnode.store.records import IdentityRecord, KeyRecord
 __all__ = ["IdentityRecord", "KeyRecord", "Store", "anchor_store_for", "open_store"]
 
 
-async def open_store(database_path: Path) -> Store:
-    """Open (creating and migrating as needed) the node's store."""
+async def open_store(database_path: Path, *, min_free: int = 0) -> Store:
+    """Open (creating and migrating as needed) the node's store; writes are refused (``storageFull``) when
+    ``min_free`` bytes or fewer are left on its disk."""
     from vcnode.store.sqlite import SqliteStore
 
-    store = SqliteStore(database_path)
+    store = SqliteStore(database_path, min_free=min_free)
     await store.open()
     return store
 

@@ -15,8 +15,10 @@ from pathlib import Path
 import aiosqlite
 
 from vcnode.errors import Conflict, NotFound, VcnodeError
+from vcnode.private_files import create_private_file, private_dir, tighten
 from vcnode.status.bitstring import get_entry, new_bitstring, set_entry
 from vcnode.store.base import ChallengeState
+from vcnode.store.health import StorageMonitor, StorageUnavailable
 from vcnode.store.records import (
     CredentialRecord,
     IdentityRecord,
@@ -47,10 +49,12 @@ def migrations() -> list[tuple[int, str, str]]:
 class SqliteStore:
     """One connection; writes are serialised by a lock and each runs in one ``BEGIN IMMEDIATE`` transaction."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, min_free: int = 0) -> None:
         self.path = Path(path)
         self._db: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        #: Whether writes can be stored (disk full, read-only); ``min_free`` bytes or fewer left is full.
+        self.storage = StorageMonitor(self.path.parent, min_free)
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -59,15 +63,27 @@ class SqliteStore:
         return self._db
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.parent.exists():
+            private_dir(self.path.parent)
+        if not self.path.exists():
+            # 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database file's mode.
+            create_private_file(self.path)
+        for path in (self.path, self.path.with_name(self.path.name + "-wal"),
+                     self.path.with_name(self.path.name + "-shm")):
+            tighten(path)  # written by a vcnode that left modes to the umask
         self._db = await aiosqlite.connect(self.path, isolation_level=None)
         # WAL + synchronous=NORMAL: a committed transaction survives a process crash (SIGKILL).
         try:
             for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
                 await self._db.execute(f"PRAGMA {pragma}")
             await self._migrate()
-        except BaseException:
+        except BaseException as exc:
             await self.close()  # aiosqlite's worker thread would otherwise keep the process alive
+            # On a read-only file system SQLite cannot create the -wal/-shm files ("unable to open database
+            # file"): name the cause.
+            code = self.storage.file_system() if isinstance(exc, sqlite3.Error) else None
+            if code is not None:
+                raise StorageUnavailable(code) from exc
             raise
 
     async def close(self) -> None:
@@ -84,7 +100,11 @@ class SqliteStore:
         if current > latest:
             raise VcnodeError(f"the store's schema version {current} is newer than this vcnode knows ({latest}): "
                               "upgrade vcnode", code="schemaTooNew", status=503)
+        async with self.db.execute("SELECT version FROM schema_migrations") as cursor:
+            applied = {row[0] for row in await cursor.fetchall()}
         for number, name, sql in known:
+            if number in applied:  # no write transaction for what is done: a read-only store still opens
+                continue
             # Each migration re-reads the version inside its own transaction, so two processes starting at
             # once cannot both apply it.
             async with self.transaction() as db:
@@ -105,15 +125,44 @@ class SqliteStore:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction (``BEGIN IMMEDIATE``), serialised with every other write of this store;
-        for the other stores of the package that share this connection (anchors)."""
+        for the other stores of the package that share this connection (anchors).
+
+        A full or read-only disk raises :class:`StorageUnavailable` (503 ``storageFull`` /
+        ``storageReadOnly``): before the write when the file system says so, or from SQLite's error."""
         async with self._write_lock:
-            await self.db.execute("BEGIN IMMEDIATE")
+            self.storage.guard()
             try:
-                yield self.db
-            except BaseException:
+                await self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.db
+                except BaseException:
+                    await self._rollback()
+                    raise
+                try:
+                    await self.db.execute("COMMIT")
+                except BaseException:
+                    await self._rollback()  # a failed COMMIT (disk full) may leave the transaction open
+                    raise
+            except (sqlite3.Error, OSError) as exc:
+                problem = self.storage.failed(exc)
+                if problem is None:
+                    raise
+                raise problem from exc
+            self.storage.succeeded()
+
+    async def _rollback(self) -> None:
+        """End the open transaction, if SQLite has not already rolled it back itself (it does on
+        ``SQLITE_FULL``, and a second ROLLBACK would fail and hide the first error)."""
+        if self.db.in_transaction:
+            try:
                 await self.db.execute("ROLLBACK")
-                raise
-            await self.db.execute("COMMIT")
+            except sqlite3.Error:
+                if self.db.in_transaction:
+                    raise
+
+    async def probe_write(self) -> None:
+        """Commit one small write, to learn whether the storage takes writes again."""
+        await self.set_meta("storage_probe", datetime.now(UTC).isoformat())
 
     async def ping(self) -> bool:
         async with self.db.execute("SELECT 1") as cursor:

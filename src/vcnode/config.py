@@ -41,6 +41,7 @@ class Config:
     status_list_entries: int = 131_072
     status_list_ttl: float = 300.0
     status_list_validity: float = 30 * 86_400.0
+    status_list_heartbeat: float = 6 * 3600.0
     status_fail_open: bool = False
     status_deadline: float = 10.0
     status_max_entries: int = 16
@@ -50,7 +51,7 @@ class Config:
     anti_entropy_interval: float = 30.0
     witness_threshold: int = 0
     prefer_replicas: bool = False
-    replica_max_age: float = 86_400.0
+    replica_max_age: float = 3 * 86_400.0
     replica_stale_fail_open: bool = False
     trust_anchors: list[str] = field(default_factory=list)
     trust_framework: str = ""
@@ -132,6 +133,9 @@ class Config:
             raise ConfigError(f"http_max_connections must be 1-1000000, got {self.http_max_connections}")
         if not self.status_list_validity >= 3600:
             raise ConfigError("status_list_validity must be at least 3600 seconds")
+        if not 1 <= self.status_list_heartbeat <= self.status_list_validity / 2:
+            raise ConfigError("status_list_heartbeat must be at least 1 second and at most half of "
+                              f"status_list_validity, got {self.status_list_heartbeat}")
         if not 0 <= self.canonicalization_max_work_factor <= 6:
             raise ConfigError("canonicalization_max_work_factor must be 0-6, got "
                               f"{self.canonicalization_max_work_factor}")

@@ -104,7 +104,7 @@ def make_status(config: Config, store: Store, identities: IdentityService, fetch
     their anchors, replicas only while they may vouch) when verifying."""
     options = VerifyOptions(allow_embedded_keys=config.allow_embedded_keys)
     status = StatusService(store, identities, base_url=config.base_url, ttl=config.status_list_ttl,
-                           validity=config.status_list_validity)
+                           validity=config.status_list_validity, heartbeat=config.status_list_heartbeat)
     replicas = ReplicaBounds(max_age=config.replica_max_age, fail_open=config.replica_stale_fail_open,
                              lag=anchors.lag)
     fetch = AnchoredFetch(anchors, list_fetcher(fetcher, status), prefer_replicas=config.prefer_replicas,

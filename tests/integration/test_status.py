@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -227,3 +228,25 @@ async def test_a_vc_1_1_credential_gets_the_status_context(client: TestClient, t
     signed = (await expect_json(response, 201))["verifiableCredential"]
     assert "https://www.w3.org/ns/credentials/status/v1" in signed["@context"]
     assert (await verify(client, signed))["verified"]
+
+
+async def test_an_unchanged_list_is_re_signed_and_anchored_every_heartbeat(client: TestClient,
+                                                                          tokens: dict[str, str],
+                                                                          web_node: Node) -> None:
+    # Peers let a replica vouch only while its anchored copy is young (replica_max_age), so an issuer keeps
+    # anchoring fresh copies of lists that do not change, or its credentials would fail as statusStale
+    # everywhere as soon as it went offline.
+    credential = await issue_with_status(client, tokens["issue"], "urn:uuid:33333333-0000-4000-8000-000000000001",
+                                         ["revocation"])
+    list_id = entries(credential)["revocation"]["statusListCredential"].rsplit("/", 1)[1]
+    await web_node.status.publish_changed()
+    assert await web_node.status.publish_changed() == 0  # signed just now: nothing to do
+    head = await web_node.anchors.store.head(NODE_DID)
+    record = await web_node.store.get_status_list(list_id)
+    # As if seven hours had passed: the copy was signed longer ago than the six-hour heartbeat.
+    signed = datetime.now(UTC) - timedelta(hours=7)
+    until = signed + timedelta(seconds=web_node.config.status_list_validity)
+    await web_node.store.publish_status_list(list_id, record.published_version, record.published, until.isoformat())
+    assert await web_node.status.publish_changed() == 1
+    assert (await web_node.anchors.store.head(NODE_DID))["seq"] == head["seq"] + 1
+    assert await web_node.status.publish_changed() == 0

@@ -23,7 +23,7 @@ from typing import Any
 
 from vcnode.proofs.verify import parse_datetime
 
-DEFAULT_MAX_AGE = 86_400.0
+DEFAULT_MAX_AGE = 3 * 86_400.0
 #: An anchoring time further in the future than this is not believed (clocks differ by less).
 CLOCK_SKEW = 300.0
 

@@ -2,7 +2,10 @@
 
 A change only flips bits and bumps the list's version; the list credential is re-signed when it is next
 asked for (``published``), so a thousand revocations cost one signature. A published list is also
-re-signed when half its validity has passed, so a served list is never close to expiring.
+re-signed when it was signed longer than ``heartbeat`` ago (and at the latest when half its validity has
+passed, so a served list is never close to expiring). Every signing is anchored: the heartbeat keeps the
+anchored copies peers replicate young, and a peer lets a replica vouch only while it is young (``statusStale``
+after ``replica_max_age``), so it bounds how long an unchanged list stays usable while its issuer is offline.
 """
 
 from __future__ import annotations
@@ -56,12 +59,13 @@ class StatusService:
     """Status lists of the identities this node holds."""
 
     def __init__(self, store: Store, identities: IdentityService, *, base_url: str, ttl: float,
-                 validity: float) -> None:
+                 validity: float, heartbeat: float | None = None) -> None:
         self._store = store
         self._identities = identities
         self._base_url = base_url.rstrip("/")
         self._ttl = ttl
         self._validity = validity
+        self._heartbeat = min(heartbeat if heartbeat is not None else validity / 2, validity / 2)
         #: Called with a list's URL after one of its entries changed (the node drops its cached copy).
         self.on_change: Callable[[str], None] | None = None
         #: Called with (issuer, list URL, version, signed document) after a list was (re-)signed: anchoring.
@@ -107,14 +111,15 @@ class StatusService:
         raise Conflict(f"credential {credential_id[:200]} was issued without a {purpose[:40]} status entry")
 
     async def published(self, list_id: str) -> PublishedList:
-        """The signed list credential, re-signed first if the list changed or half its validity passed."""
+        """The signed list credential, re-signed first if the list changed or was signed longer than the
+        heartbeat ago."""
         record = await self._store.get_status_list(list_id)
         if record is None:
             raise NotFound(f"no status list {list_id[:80]!r}")
         now = _now()
         until = parse_datetime(record.published_until) if record.published_until else None
         fresh = (record.published is not None and record.published_version == record.version
-                 and until is not None and (until - now).total_seconds() > self._validity / 2)
+                 and until is not None and (until - now).total_seconds() > self._validity - self._heartbeat)
         document = record.published if fresh and record.published else await self._sign(record, now)
         body = document.encode()
         return PublishedList(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', int(self._ttl), record.version)
@@ -136,10 +141,12 @@ class StatusService:
         return document
 
     async def publish_changed(self) -> int:
-        """Re-sign every list that changed since it was last signed (so the change is anchored and gossiped
-        now, not when the list is next fetched); returns how many were re-signed."""
+        """Re-sign every list that changed since it was last signed, or was signed longer than the heartbeat
+        ago (so the change, or the fresh copy, is anchored and gossiped now, not when the list is next
+        fetched); returns how many were re-signed."""
         count = 0
-        for list_id in await self._store.changed_status_lists():
+        due = (_now() + timedelta(seconds=self._validity - self._heartbeat)).isoformat()
+        for list_id in await self._store.changed_status_lists(signed_until_before=due):
             record = await self._store.get_status_list(list_id)
             if record is not None and self._identities.holds(record.issuer):
                 await self.published(list_id)

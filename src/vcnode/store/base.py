@@ -138,8 +138,9 @@ class Store(Protocol):
         """Every status list (of one issuer), oldest first."""
         ...
 
-    async def changed_status_lists(self) -> list[str]:
-        """Ids of lists whose bits changed since they were last signed (or never signed)."""
+    async def changed_status_lists(self, signed_until_before: str | None = None) -> list[str]:
+        """Ids of lists whose bits changed since they were last signed (or never signed), and, with
+        ``signed_until_before`` (an ISO time), those whose signed copy is valid until before then."""
         ...
 
     async def change_status(self, change: StatusChange) -> StatusChange:

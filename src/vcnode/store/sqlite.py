@@ -302,9 +302,10 @@ class SqliteStore:
                                    args) as cursor:
             return [_status_list(row) async for row in cursor]
 
-    async def changed_status_lists(self) -> list[str]:
+    async def changed_status_lists(self, signed_until_before: str | None = None) -> list[str]:
         async with self.db.execute("SELECT id FROM status_lists WHERE published_version IS NULL "
-                                   "OR published_version != version ORDER BY id") as cursor:
+                                   "OR published_version != version OR published_until < ? ORDER BY id",
+                                   (signed_until_before or "",)) as cursor:
             return [row[0] async for row in cursor]
 
     async def change_status(self, change: StatusChange) -> StatusChange:

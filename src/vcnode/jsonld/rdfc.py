@@ -43,19 +43,20 @@ class CanonicalizationDeferred(Exception):
     worker process, where only the limits apply)."""
 
 
-_INLINE_CALLS: ContextVar[float] = ContextVar("rdfc_inline_calls", default=float("inf"))
+_NO_INLINE_BOUND = (float("inf"), float("inf"))
+_INLINE: ContextVar[tuple[float, float]] = ContextVar("rdfc_inline", default=_NO_INLINE_BOUND)
 
 
 @contextmanager
-def deferring(inline_calls: float) -> Iterator[None]:
-    """Within the block, N-degree labelling that needs more than ``inline_calls`` calls raises
-    :class:`CanonicalizationDeferred` instead of going on (the event loop uses this to hand such documents to
-    a worker rather than spend tens of milliseconds on them)."""
-    token = _INLINE_CALLS.set(inline_calls)
+def deferring(inline_calls: float, inline_seconds: float = float("inf")) -> Iterator[None]:
+    """Within the block, N-degree labelling that needs more than ``inline_calls`` calls or ``inline_seconds``
+    raises :class:`CanonicalizationDeferred` instead of going on (the event loop uses this to hand such
+    documents to a worker rather than spend more than a few milliseconds on them)."""
+    token = _INLINE.set((inline_calls, inline_seconds))
     try:
         yield
     finally:
-        _INLINE_CALLS.reset(token)
+        _INLINE.reset(token)
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ class NDegreeLabeller:
         self._canonical = _Issuer("_:c14n")
         self._remaining = 0.0
         self._budget = 0.0
-        self._inline = float("inf")
+        self._inline_calls = float("inf")
+        self._inline_until = float("inf")
         self._deadline = 0.0
 
     def labels(self) -> dict[str, str]:
@@ -132,8 +134,10 @@ class NDegreeLabeller:
             else:
                 tied.append(nodes)
         self._budget = self._remaining = self._limits.budget(sum(len(nodes) for nodes in tied))
-        self._inline = _INLINE_CALLS.get()
-        self._deadline = time.monotonic() + self._limits.deadline
+        self._inline_calls, inline_seconds = _INLINE.get()
+        started = time.monotonic()
+        self._inline_until = started + inline_seconds
+        self._deadline = started + self._limits.deadline
         for nodes in tied:
             results: list[tuple[str, _Issuer]] = []
             for node in nodes:
@@ -152,9 +156,10 @@ class NDegreeLabeller:
             raise CanonicalizationLimit(
                 f"the document's blank nodes cannot be told apart within the canonicalization work limit "
                 f"({int(self._budget)} deep iterations); such a document is refused before its proof is checked")
-        if self._budget - self._remaining >= self._inline:
+        now = time.monotonic()
+        if self._budget - self._remaining >= self._inline_calls or now > self._inline_until:
             raise CanonicalizationDeferred
-        if time.monotonic() > self._deadline:
+        if now > self._deadline:
             raise CanonicalizationLimit(
                 f"canonicalizing the document's blank nodes took longer than {self._limits.deadline:g} s")
         self._remaining -= 1
@@ -186,8 +191,11 @@ class NDegreeLabeller:
             data.append(related_hash)
             chosen_path = ""
             chosen_issuer: _Issuer | None = None
+            single = len(blank_nodes) == 1
             for permutation in _permutations(blank_nodes):
-                issuer_copy = issuer.copy()
+                # With one permutation nothing else needs the issuer as it was, so it is extended in place (the
+                # caller passed its own copy, or discards it), saving a copy per related node.
+                issuer_copy = issuer if single else issuer.copy()
                 path = ""
                 recursion: list[str] = []
                 skip = False

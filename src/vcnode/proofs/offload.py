@@ -9,15 +9,22 @@ and a check that runs past ``deadline`` seconds is answered with ``canonicalizat
 killed (the pool is replaced), so no input holds a core forever. Small documents — nearly every credential —
 stay on the loop, where they cost well under a millisecond, so the verification rate is unchanged.
 
-The pool is installed for the process by the node (:func:`install`); library users who never install one
-verify everything in-process.
+The pool is installed for the process by the node (:func:`install`) and its worker started at the first
+document that needs it (its start-up is not counted against the deadline); library users who never install
+one verify everything in-process. Workers die with the node's process, also when it is killed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import multiprocessing
-from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+import os
+import signal
+import threading
+import time
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +32,10 @@ import orjson
 
 from vcnode.errors import VcnodeError
 from vcnode.jsonld.rdfc import CanonicalizationLimit, CanonicalizationLimits, configure_limits
+
+_PR_SET_PDEATHSIG = 1
+#: How long a new worker may take to start (import vcnode, load the contexts) before checks give up on it.
+_START_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -34,8 +45,9 @@ class OffloadSettings:
     min_bytes: int = 64 * 1024
     deadline: float = 5.0
     workers: int = 1
-    #: N-degree calls a document may cost on the loop before it is handed to a worker (a few milliseconds).
+    #: N-degree calls and seconds a document may cost on the loop before it is handed to a worker.
     inline_calls: int = 256
+    inline_seconds: float = 0.002
     limits: CanonicalizationLimits = field(default_factory=CanonicalizationLimits)
 
 
@@ -48,6 +60,28 @@ def _verify_in_worker(unsecured: dict[str, Any], proof: dict[str, Any],
         return suite_for_proof(proof).verify_proof(unsecured, proof, public_key), None
     except VcnodeError as exc:
         return False, (exc.code, exc.detail, exc.status)
+
+
+def _start_worker(limits: CanonicalizationLimits) -> None:
+    """Initializer of a worker process: the node's limits, and exit when the node's process is gone.
+
+    A worker of a ``ProcessPoolExecutor`` never sees its queue close when the parent dies (it holds a write
+    end itself), so after a SIGKILL of ``vcnode serve`` it would live on forever. On Linux the kernel kills it
+    with the parent (``PR_SET_PDEATHSIG``); elsewhere a watchdog thread notices the new parent id.
+    """
+    configure_limits(limits)
+    parent = os.getppid()
+    with contextlib.suppress(AttributeError, OSError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the death signal was armed
+        os._exit(0)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="vcnode-parent-watch", daemon=True).start()
 
 
 def _warm_up() -> None:
@@ -67,6 +101,7 @@ class ProofWorkers:
     def __init__(self, settings: OffloadSettings) -> None:
         self.settings = settings
         self._pool: ProcessPoolExecutor | None = None
+        self._ready: Future[None] | None = None
 
     def is_heavy(self, document: dict[str, Any]) -> bool:
         """True when ``document`` is large enough to be checked off the loop."""
@@ -79,14 +114,21 @@ class ProofWorkers:
         if self._pool is None:
             # spawn, not fork: the node's process has an event loop and threads that a fork would copy.
             self._pool = ProcessPoolExecutor(self.settings.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=configure_limits, initargs=(self.settings.limits,))
-            for _ in range(self.settings.workers):
-                self._pool.submit(_warm_up)  # a worker's first import and contexts cost about a second
+                                             initializer=_start_worker, initargs=(self.settings.limits,))
+            # A new worker's imports and contexts cost about a second: not part of any check's deadline.
+            self._ready = self._pool.submit(_warm_up)
         return self._pool
 
-    def start(self) -> None:
-        """Start the workers now rather than at the first heavy document."""
-        self._executor()
+    async def _started(self) -> ProcessPoolExecutor:
+        """The pool, its first worker started and warmed up."""
+        pool = self._executor()
+        ready = self._ready
+        if ready is not None and not ready.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(ready)), _START_TIMEOUT)
+            except (TimeoutError, BrokenExecutor):
+                raise CanonicalizationLimit("the node's proof workers could not be started in time") from None
+        return pool
 
     def _kill(self, pool: ProcessPoolExecutor) -> None:
         """Stop ``pool`` now, killing whatever it runs (its pending checks fail and are retried)."""
@@ -99,21 +141,22 @@ class ProofWorkers:
     async def verify(self, unsecured: dict[str, Any], proof: dict[str, Any], public_key: bytes) -> bool:
         """Like ``Cryptosuite.verify_proof``, in a worker, within the deadline (raises its errors)."""
         loop = asyncio.get_running_loop()
+        pool = await self._started()
         deadline = loop.time() + self.settings.deadline
         while True:
-            pool = self._executor()
-            future = pool.submit(_verify_in_worker, unsecured, proof, public_key)
             try:
+                future = pool.submit(_verify_in_worker, unsecured, proof, public_key)
                 ok, error = await asyncio.wait_for(asyncio.wrap_future(future), max(0.0, deadline - loop.time()))
             except TimeoutError:
                 if not future.cancel():  # it is running: only killing its process stops it
                     self._kill(pool)
                 raise CanonicalizationLimit(f"checking the proof of this document took longer than "
                                             f"{self.settings.deadline:g} s") from None
-            except BrokenExecutor:
+            except (BrokenExecutor, RuntimeError):
                 # Another check's deadline killed the pool while this one waited: try again on a new pool.
                 if loop.time() >= deadline:
                     raise CanonicalizationLimit("the proof could not be checked in time") from None
+                pool = await self._started()
                 continue
             if error is not None:
                 code, detail, status = error
@@ -135,7 +178,6 @@ def install(settings: OffloadSettings) -> ProofWorkers:
     uninstall()
     configure_limits(settings.limits)
     _Installed.workers = ProofWorkers(settings)
-    _Installed.workers.start()
     return _Installed.workers
 
 

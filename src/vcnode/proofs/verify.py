@@ -195,7 +195,7 @@ async def _verify_signature(suite: Cryptosuite, unsecured: dict[str, Any], proof
     if workers.is_heavy(unsecured):
         return await workers.verify(unsecured, proof, public_key)
     try:
-        with deferring(workers.settings.inline_calls):
+        with deferring(workers.settings.inline_calls, workers.settings.inline_seconds):
             return suite.verify_proof(unsecured, proof, public_key, registry)
     except CanonicalizationDeferred:  # small, but its blank nodes need real N-degree work
         return await workers.verify(unsecured, proof, public_key)

@@ -6,6 +6,7 @@ deadline, so ``/health`` keeps answering for everyone."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,3 +147,34 @@ async def test_a_small_document_needing_much_n_degree_work_is_checked_in_a_worke
         tampered = {**signed, "credentialSubject": {"levels": [{"code": str(i)} for i in range(59, -1, -1)]}}
         _, status, body = await timed_verify(session, node, tampered)
     assert status == 400 and body["code"] == "invalidSignature", body
+
+
+def children(pid: int) -> set[int]:
+    """Ids of the processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_proof_workers_die_with_a_killed_node(tmp_path: Path) -> None:
+    cluster = LimitedCluster(tmp_path, ("killed",))
+    cluster.init()
+    cluster.start("killed")
+    try:
+        signed = sign(*padded_badge(70_000))
+        status, body = cluster.verify("killed", signed)
+        assert status == 200 and body["verified"], body
+        workers = children(cluster.processes["killed"].pid)
+        assert workers, "the heavy document should have started a proof worker"
+    finally:
+        cluster.stop("killed", signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while any(Path(f"/proc/{pid}").exists() for pid in workers):
+        assert time.monotonic() < deadline, f"proof workers {workers} outlived the node"
+        time.sleep(0.05)

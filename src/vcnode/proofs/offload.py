@@ -47,7 +47,7 @@ class OffloadSettings:
     workers: int = 1
     #: N-degree calls and seconds a document may cost on the loop before it is handed to a worker.
     inline_calls: int = 256
-    inline_seconds: float = 0.002
+    inline_seconds: float = 0.005
     limits: CanonicalizationLimits = field(default_factory=CanonicalizationLimits)
 
 
@@ -100,8 +100,7 @@ class ProofWorkers:
 
     def __init__(self, settings: OffloadSettings) -> None:
         self.settings = settings
-        self._pool: ProcessPoolExecutor | None = None
-        self._ready: Future[None] | None = None
+        self._starting: asyncio.Future[tuple[ProcessPoolExecutor, Future[None]]] | None = None
 
     def is_heavy(self, document: dict[str, Any]) -> bool:
         """True when ``document`` is large enough to be checked off the loop."""
@@ -110,30 +109,36 @@ class ProofWorkers:
         except (orjson.JSONEncodeError, TypeError):
             return True  # e.g. integers beyond 64 bits: let a worker find out what they cost
 
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            # spawn, not fork: the node's process has an event loop and threads that a fork would copy.
-            self._pool = ProcessPoolExecutor(self.settings.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_start_worker, initargs=(self.settings.limits,))
-            # A new worker's imports and contexts cost about a second: not part of any check's deadline.
-            self._ready = self._pool.submit(_warm_up)
-        return self._pool
+    def _new_pool(self) -> tuple[ProcessPoolExecutor, Future[None]]:
+        """A pool and its warm-up (run in a thread: starting a process takes ~15 ms the loop must not wait)."""
+        # spawn, not fork: the node's process has an event loop and threads that a fork would copy.
+        pool = ProcessPoolExecutor(self.settings.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_start_worker, initargs=(self.settings.limits,))
+        return pool, pool.submit(_warm_up)
 
     async def _started(self) -> ProcessPoolExecutor:
-        """The pool, its first worker started and warmed up."""
-        pool = self._executor()
-        ready = self._ready
-        if ready is not None and not ready.done():
+        """The pool, its first worker started and warmed up (not counted against any check's deadline: a new
+        worker's imports and contexts cost about a second)."""
+        if self._starting is None:  # no await between the test and the assignment: one pool at a time
+            self._starting = asyncio.ensure_future(asyncio.to_thread(self._new_pool))
+        pool, ready = await asyncio.shield(self._starting)
+        if not ready.done():
             try:
                 await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(ready)), _START_TIMEOUT)
             except (TimeoutError, BrokenExecutor):
                 raise CanonicalizationLimit("the node's proof workers could not be started in time") from None
         return pool
 
+    def _current(self) -> ProcessPoolExecutor | None:
+        starting = self._starting
+        if starting is None or not starting.done() or starting.cancelled() or starting.exception() is not None:
+            return None
+        return starting.result()[0]
+
     def _kill(self, pool: ProcessPoolExecutor) -> None:
         """Stop ``pool`` now, killing whatever it runs (its pending checks fail and are retried)."""
-        if self._pool is pool:
-            self._pool = None
+        if self._current() is pool:
+            self._starting = None
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.kill()
         pool.shutdown(wait=False, cancel_futures=True)
@@ -164,9 +169,16 @@ class ProofWorkers:
             return ok
 
     def close(self) -> None:
-        """Stop the worker processes."""
-        if self._pool is not None:
-            self._kill(self._pool)
+        """Stop the worker processes (also those of a pool still being started)."""
+        starting, self._starting = self._starting, None
+        if starting is None:
+            return
+        if starting.done():
+            if not starting.cancelled() and starting.exception() is None:
+                self._kill(starting.result()[0])
+        else:
+            starting.add_done_callback(lambda done: None if done.cancelled() or done.exception() is not None
+                                       else self._kill(done.result()[0]))
 
 
 class _Installed:

@@ -6,6 +6,7 @@ The node's SQLite store implements the same interface (``vcnode.store.sqlite.Sql
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from vcnode.anchor.statements import PUBLISHED
@@ -19,6 +20,23 @@ class StoredEntry:
     seq: int
     cid: str
     document: dict[str, Any]
+
+
+MAX_ANNOUNCERS = 16  # announced heads kept per log (one per announcer)
+
+
+@dataclass(frozen=True)
+class AnnouncedHead:
+    """A peer said ``log`` reaches ``seq`` (entry CID ``entry``) beyond what this node holds, and the node has
+    not pulled it (yet). ``announcer`` is the authenticated DID (or, for an answer to this node's own
+    request, the URL) that said so; ``seen`` when it last did (ISO 8601). The claim is the peer's, not
+    signed by the log's owner: a peer that cannot then serve it is penalised and its claim dropped."""
+
+    log: str
+    seq: int
+    entry: str
+    announcer: str
+    seen: str
 
 
 @dataclass(frozen=True)
@@ -90,6 +108,20 @@ class AnchorStore(Protocol):
         """Payload bytes held for a log (for quotas)."""
         ...
 
+    async def note_announced(self, heads: list[tuple[str, int, str]], announcer: str) -> None:
+        """Remember (log, seq, entry) heads ``announcer`` announced beyond the held head of a log this node
+        holds (logs it does not hold are not remembered); the newest per (log, announcer), at most
+        ``MAX_ANNOUNCERS`` announcers per log. Pulling the log up to a claim removes it."""
+        ...
+
+    async def announced(self, log: str | None = None) -> list[AnnouncedHead]:
+        """Announced heads beyond the held head (of one log, or all), newest first per log."""
+        ...
+
+    async def forget_announced(self, announcer: str, log: str | None = None) -> None:
+        """Drop what ``announcer`` claimed (about one log, or all): it could not serve it."""
+        ...
+
 
 @dataclass
 class MemoryAnchorStore:
@@ -101,6 +133,7 @@ class MemoryAnchorStore:
     _lists: dict[tuple[str, str], tuple[str, ListAnchor]] = field(default_factory=dict)  # (url, log) → (kind, …)
     _witnesses: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _equivocations: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    _announced: dict[tuple[str, str], AnnouncedHead] = field(default_factory=dict)
 
     async def head(self, log: str) -> dict[str, Any] | None:
         return self._heads.get(log)
@@ -136,6 +169,9 @@ class MemoryAnchorStore:
                         and all(anchor.payload != old[1].payload for _, anchor in self._lists.values()):
                     self._blobs.pop(old[1].payload, None)
         self._heads[head["log"]] = head
+        for key, claim in list(self._announced.items()):
+            if claim.log == head["log"] and claim.seq <= head.get("seq", 0):
+                del self._announced[key]
 
     async def blob(self, cid: str) -> bytes | None:
         held = self._blobs.get(cid)
@@ -175,3 +211,24 @@ class MemoryAnchorStore:
 
     async def bytes_held(self, log: str) -> int:
         return sum(len(data) for owner, data in self._blobs.values() if owner == log)
+
+    async def note_announced(self, heads: list[tuple[str, int, str]], announcer: str) -> None:
+        seen = datetime.now(UTC).isoformat()
+        for log, seq, entry in heads:
+            held = self._heads.get(log)
+            if held is None or held.get("seq", 0) >= seq:
+                continue
+            old = self._announced.get((log, announcer))
+            if old is None and sum(1 for (held_log, _) in self._announced if held_log == log) >= MAX_ANNOUNCERS:
+                continue
+            if old is None or old.seq <= seq:
+                self._announced[(log, announcer)] = AnnouncedHead(log, seq, entry, announcer, seen)
+
+    async def announced(self, log: str | None = None) -> list[AnnouncedHead]:
+        out = [claim for claim in self._announced.values() if (log is None or claim.log == log)
+               and claim.seq > self._heads.get(claim.log, {}).get("seq", 0)]
+        return sorted(out, key=lambda claim: (claim.log, -claim.seq))
+
+    async def forget_announced(self, announcer: str, log: str | None = None) -> None:
+        for key in [k for k in self._announced if k[1] == announcer and (log is None or k[0] == log)]:
+            del self._announced[key]

@@ -68,6 +68,7 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     watcher = asyncio.create_task(watch_store(node, STORE_WATCH_SECONDS))
+    publisher = asyncio.create_task(publish_loop(node))
     gossiper = asyncio.create_task(gossip_loop(node))
     if ready is not None:
         ready.set()
@@ -76,6 +77,7 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
     finally:
         log.info("shutting down")
         watcher.cancel()
+        publisher.cancel()
         gossiper.cancel()
         await runner.cleanup()
 
@@ -90,14 +92,24 @@ async def watch_store(node: Node, interval: float) -> None:
             log.exception("checking the store for changes failed")
 
 
-async def gossip_loop(node: Node) -> None:
-    """Re-sign (and so anchor) changed status lists, spread new heads, and now and then exchange state with a
-    random peer and sign witness statements for the logs held."""
-    last_exchange = 0.0
+async def publish_loop(node: Node) -> None:
+    """Re-sign (and so anchor and announce) changed status lists. Its own task: however long a gossip round
+    takes, the node's own lists are signed on time."""
     while True:
         await asyncio.sleep(node.config.gossip_interval)
         try:
             await node.status.publish_changed()
+        except Exception:  # one failed round must not stop publishing; the next one retries
+            log.exception("publishing changed status lists failed")
+
+
+async def gossip_loop(node: Node) -> None:
+    """Spread new heads, pull announced ones, and now and then exchange state with a random peer and sign
+    witness statements for the logs held."""
+    last_exchange = 0.0
+    while True:
+        await asyncio.sleep(node.config.gossip_interval)
+        try:
             if node.gossip is None:
                 continue
             if node.gossip.has_work():

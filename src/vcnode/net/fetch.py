@@ -36,6 +36,11 @@ def _is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+def is_public_address(address: str) -> bool:
+    """True when an IP address may be contacted without being allowed by name (globally routable)."""
+    return _is_public(address)
+
+
 def _ip_literal(host: str) -> str | None:
     try:
         return str(ipaddress.ip_address(host.strip("[]")))

@@ -47,14 +47,15 @@ from vcnode.anchor.log import AnchorLog, verify_signature
 from vcnode.credentials.issue import sign
 from vcnode.did.resolver import Resolver
 from vcnode.identity.service import SigningKey
-from vcnode.p2p.peers import PENALTY_INVALID, PENALTY_UNREACHABLE, PeerTable
+from vcnode.p2p.peers import PENALTY_INVALID, PENALTY_UNREACHABLE, PeerTable, PeerUrlRefused
 from vcnode.proofs.verify import parse_datetime
 
 MAX_HEADS = 1000
 MAX_ENTRIES = 256
 MAX_WITNESSES = 8
 MAX_PEERS_SHARED = 32
-MAX_PENDING = 4 * MAX_HEADS  # announced heads waiting to be pulled
+MAX_PENDING = 4 * MAX_HEADS  # announced heads of logs not held waiting to be pulled (held logs: always)
+MAX_NEW_PER_ANNOUNCER = MAX_HEADS // 4  # … of which one announcer may have this many at once
 MAX_OFFERS = 4  # announcers remembered per log to pull from
 MAX_NONCE = 64
 MESSAGE_SKEW = timedelta(minutes=5)
@@ -113,21 +114,43 @@ class GossipStats:
 
 
 @dataclass
+class Offer:
+    """One announcer's newest announced head of a log, and the URL its message claimed (used only when the
+    announcer has no proved URL, and then under the announcer's own pull budget)."""
+
+    item: dict[str, Any]
+    claimed: str | None = None
+
+
+@dataclass
 class Pending:
     """Announced heads of one log to pull: the newest each announcer (a DID, or the URL this node asked)
-    announced, a few announcers at most; and for how many rounds no proved URL could serve them."""
+    announced, a few announcers at most; whether this node holds the log; the announcer that first asked
+    (whose quota of new logs it counts against); for how many rounds no source could serve it."""
 
-    offers: dict[str, dict[str, Any]]
+    offers: dict[str, Offer]
+    held: bool
+    first: str
     sourceless: int = 0
 
-    def offer(self, announcer: str, item: dict[str, Any]) -> None:
+    def offer(self, announcer: str, item: dict[str, Any], claimed: str | None) -> None:
         """Note ``announcer``'s head; keep the ``MAX_OFFERS`` newest announcers' (a liar's high claim
         does not displace the others: if it cannot be pulled, theirs are)."""
         old = self.offers.get(announcer)
-        if old is None or item["seq"] > old["seq"]:
-            self.offers[announcer] = item
+        if old is None or item["seq"] > old.item["seq"]:
+            self.offers[announcer] = Offer(item, claimed)
             if len(self.offers) > MAX_OFFERS:
-                del self.offers[min(self.offers, key=lambda a: self.offers[a]["seq"])]
+                del self.offers[min(self.offers, key=lambda a: self.offers[a].item["seq"])]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where to pull from: a URL, the budget it counts against, who announced what is pulled, and what."""
+
+    url: str
+    budget: tuple[str, ...]  # a peer URL, and for a claimed URL also "claim:<announcer DID>"
+    announcer: str | None
+    item: dict[str, Any]
 
 
 @dataclass
@@ -153,13 +176,14 @@ class Gossip:
     on_ingest: Callable[[str], None] | None = None  # a log grew (the node drops cached lists)
     stats: GossipStats = field(default_factory=GossipStats)
     _rumours: dict[str, dict[str, Any]] = field(default_factory=dict)      # log → summary to announce
-    _known_by: dict[tuple[str, int], set[str]] = field(default_factory=dict)  # (log, seq) → peer URLs with it
+    _known_by: dict[tuple[str, int], set[str]] = field(default_factory=dict)  # (log, seq) → peers (URLs, DIDs)
     _to_pull: dict[str, Pending] = field(default_factory=dict)  # log → what to pull
     _new_proofs: list[dict[str, Any]] = field(default_factory=list)
     _seen: OrderedDict[str, float] = field(default_factory=OrderedDict)  # message id → when it may be forgotten
     _inflight: set[asyncio.Task[None]] = field(default_factory=set)
     _pulling: set[str] = field(default_factory=set)  # logs being pulled
-    _busy: Counter[str] = field(default_factory=Counter)  # peer URL → pulls running from it
+    _busy: Counter[str] = field(default_factory=Counter)  # peer URL (or claim:DID) → pulls running from it
+    _new_by: Counter[str] = field(default_factory=Counter)  # announcer → pending logs not held it asked for
     _sending: set[str] = field(default_factory=set)  # peer URLs with an announcement under way
     _probing: set[str] = field(default_factory=set)  # URLs being asked to prove their DID
 
@@ -254,13 +278,13 @@ class Gossip:
         did, url = await self._check_incoming(message, address)
         kind = message.get("type")
         if kind == "announce":
-            known = await self._note_heads(did, url, message.get("heads"))
+            known = await self._note_heads(did, url, message.get("heads"), message["url"])
             await self._take_proofs(did, message.get("equivocations"))
             answer: dict[str, Any] = {"known": known}
         elif kind == "pull":
             answer = await self._serve_pull(message)
         elif kind == "exchange":
-            await self._note_heads(did, url, message.get("heads"))
+            await self._note_heads(did, url, message.get("heads"), message["url"])
             await self._take_proofs(did, message.get("equivocations"))
             await self._take_witnesses(did, message.get("witnesses"))
             if url is not None:  # peer exchange only between peers whose URL was proved
@@ -281,11 +305,13 @@ class Gossip:
             self.stats.bytes_sent += self.measure(answer)
         return answer
 
-    async def _note_heads(self, announcer: str, url: str | None, heads: Any) -> list[str]:
+    async def _note_heads(self, announcer: str, url: str | None, heads: Any, claimed: str | None = None
+                          ) -> list[str]:
         """Remember heads newer than ours (or conflicting with ours) that ``announcer`` (a DID, or the URL
-        this node asked) said it holds, to pull from its proved ``url`` (or others known to hold them);
-        record those beyond a held log's head in the store; returns the logs whose announced head this node
-        already had."""
+        this node asked) said it holds, to pull from its proved ``url`` (else the ``claimed`` one, under its
+        budget), or from others known to hold them; record those beyond a held log's head in the store;
+        returns the logs whose announced head this node already had. Heads of logs held are always taken;
+        of other logs, at most ``MAX_NEW_PER_ANNOUNCER`` per announcer and ``MAX_PENDING`` in all wait."""
         if not isinstance(heads, list) or len(heads) > MAX_HEADS:
             self._penalise(announcer, url)
             raise MessageRefused("malformed", f"heads must be a list of at most {MAX_HEADS}")
@@ -301,19 +327,36 @@ class Gossip:
             if mine is None or item["seq"] > mine["seq"] or \
                     (item["seq"] == mine["seq"] and item["entry"] != mine["entry"]):
                 pending = self._to_pull.get(item["log"])
+                source = None if url is not None else claimed
                 if pending is not None:
-                    pending.offer(announcer, item)
-                elif len(self._to_pull) < MAX_PENDING:
-                    self._to_pull[item["log"]] = Pending({announcer: item})
+                    pending.offer(announcer, item, source)
+                elif mine is not None:
+                    self._to_pull[item["log"]] = Pending({announcer: Offer(item, source)}, True, announcer)
+                elif self._new_by[announcer] < MAX_NEW_PER_ANNOUNCER and self._new_total() < MAX_PENDING:
+                    self._to_pull[item["log"]] = Pending({announcer: Offer(item, source)}, False, announcer)
+                    self._new_by[announcer] += 1
                 if mine is not None and item["seq"] > mine["seq"]:
                     behind.append((item["log"], item["seq"], item["entry"]))
             else:
                 known.append(item["log"])
+            self._knows(item["log"], item["seq"], announcer)  # authenticated: not told again
             if url is not None:
                 self._knows(item["log"], item["seq"], url)
         if behind:
             await self.anchors.store.note_announced(behind, announcer)
         return known
+
+    def _new_total(self) -> int:
+        return sum(self._new_by.values())
+
+    def _unqueue(self, log: str) -> Pending:
+        """Take ``log`` off the pulls waiting (its announcer's quota is freed)."""
+        pending = self._to_pull.pop(log)
+        if not pending.held:
+            self._new_by[pending.first] -= 1
+            if self._new_by[pending.first] <= 0:
+                del self._new_by[pending.first]
+        return pending
 
     def _penalise(self, announcer: str, url: str | None) -> None:
         """Penalise an authenticated sender: the URL this node reached, else the DID that signed."""
@@ -443,7 +486,7 @@ class Gossip:
 
     def _spawn_pulls(self) -> list[asyncio.Task[None]]:
         """Start pulls of announced heads: at most ``pulls_per_round`` running, at most ``pulls_per_peer``
-        from one peer; what is over budget waits for the next round."""
+        from one peer (or on one announcer's claim); what is over budget waits for the next round."""
         started = []
         for log, pending in list(self._to_pull.items()):
             if len(self._pulling) >= self.pulls_per_round:
@@ -453,52 +496,70 @@ class Gossip:
             sources = self._sources(log, pending)
             if not sources:
                 pending.sourceless += 1
-                if pending.sourceless >= SOURCELESS_ROUNDS:  # nobody proved able to serve it: forget it
-                    del self._to_pull[log]
+                if pending.sourceless >= SOURCELESS_ROUNDS:  # nobody able to serve it: forget it
+                    self._unqueue(log)
                 continue
-            if self._busy[sources[0][0]] >= self.pulls_per_peer:
+            if not self._reserve(sources[0]):
                 continue
-            del self._to_pull[log]
-            self._busy[sources[0][0]] += 1  # reserved now, so the next log sees it
+            self._unqueue(log)
             self._pulling.add(log)
-            started.append(self._spawn(self._attempt(log, pending, sources)))
+            started.append(self._spawn(self._attempt(log, sources)))
         return started
 
-    async def _attempt(self, log: str, pending: Pending, sources: list[tuple[str, str | None, dict[str, Any]]]
-                       ) -> None:
+    async def _attempt(self, log: str, sources: list[Source]) -> None:
         """Pull one log: from the announcer of its newest head first; if it fails or sends invalid data, from
-        the other announcers, then up to two others known to have it (each within its peer's budget)."""
+        the other announcers, then up to two others known to have it (each within its budget)."""
         try:
-            for number, (source, announcer, item) in enumerate(sources):
-                if number:
-                    if self._busy[source] >= self.pulls_per_peer:
-                        continue
-                    self._busy[source] += 1
+            for number, source in enumerate(sources):
+                if number and not self._reserve(source):  # (the first was reserved when started)
+                    continue
                 try:
-                    if await self._pull(source, log, item, announcer):
+                    if await self._pull(source.url, log, source.item, source.announcer):
                         return
                 finally:
-                    self._busy[source] -= 1
+                    for key in source.budget:
+                        self._busy[key] -= 1
+                        if self._busy[key] <= 0:
+                            del self._busy[key]
         finally:
             self._pulling.discard(log)
 
-    def _sources(self, log: str, pending: Pending) -> list[tuple[str, str | None, dict[str, Any]]]:
-        """Where to pull a log from, as (URL, announcer, head announced): each announcer's proved URL, newest
-        head first, then up to two other usable peers known to hold the newest; never a banned peer or a URL
-        whose DID was not proved."""
+    def _reserve(self, source: Source) -> bool:
+        """Count a pull against its budgets; False when one of them is spent."""
+        if any(self._busy[key] >= self.pulls_per_peer for key in source.budget):
+            return False
+        for key in source.budget:
+            self._busy[key] += 1
+        return True
+
+    def _sources(self, log: str, pending: Pending) -> list[Source]:
+        """Where to pull a log from: each announcer's proved URL (else the URL its message claimed, if it may
+        be a peer's URL, budgeted as that announcer's), newest head first; then up to two other usable peers
+        known to hold the newest. Never a banned peer."""
         usable = {p.url for p in self.peers.usable()}
-        out: list[tuple[str, str | None, dict[str, Any]]] = []
-        for announcer, item in sorted(pending.offers.items(), key=lambda offer: -offer[1]["seq"]):
+        out: list[Source] = []
+        for announcer, offer in sorted(pending.offers.items(), key=lambda o: -o[1].item["seq"]):
+            if self.peers.banned_did(announcer):
+                continue
             url: str | None = announcer if announcer in usable else None
             if url is None:
                 peer = self.peers.by_did(announcer)
                 url = peer.url if peer is not None and peer.url in usable else None
-            if url is not None and all(url != u for u, _, _ in out):
-                out.append((url, announcer, item))
-        newest = max(pending.offers.values(), key=lambda item: item["seq"])
+            budget: tuple[str, ...] = (url,) if url is not None else ()
+            if url is None and offer.claimed is not None and offer.claimed != self.url:
+                try:
+                    url = self.peers.check_url(offer.claimed)
+                except PeerUrlRefused:
+                    url = None
+                if url is not None and self.peers.is_banned(url):
+                    url = None
+                budget = (url or "", f"claim:{announcer}")
+            if url is not None and all(url != s.url for s in out):
+                out.append(Source(url, budget, announcer, offer.item))
+        newest = max((o.item for o in pending.offers.values()), key=lambda item: item["seq"])
         others = sorted(u for u in self._known_by.get((log, newest["seq"]), set())
-                        if u in usable and all(u != o for o, _, _ in out))
-        return [*out, *((u, None, newest) for u in self.rng.sample(others, min(2, len(others))))]
+                        if u in usable and all(u != s.url for s in out))
+        return [*out, *(Source(u, (u,), None, newest) for u in self.rng.sample(others, min(2, len(others))))]
 
     async def _pull(self, peer: str, log: str, item: dict[str, Any], announcer: str | None = None) -> bool:
         """Pull ``log`` from ``peer`` up to the announced ``item`` within ``pull_deadline``; False when the

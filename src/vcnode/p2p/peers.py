@@ -136,6 +136,7 @@ class PeerTable:
         self._clock = clock
         self._strangers: OrderedDict[str, Standing] = OrderedDict()  # DIDs that are not peers
         self._addresses: OrderedDict[str, Standing] = OrderedDict()
+        self._dropped: OrderedDict[str, Standing] = OrderedDict()  # URLs dropped for not answering
 
     # --- membership -------------------------------------------------------------------------------------
 
@@ -163,7 +164,8 @@ class PeerTable:
             url = self.check_url(url)
         except PeerUrlRefused:
             return False
-        if url in self.peers or url in self.candidates or len(self.candidates) >= self._max_candidates:
+        if url in self.peers or url in self.candidates or len(self.candidates) >= self._max_candidates \
+                or self.is_banned(url):
             return False
         if sum(1 for c in self.candidates.values() if c.source == source) >= self._per_source:
             return False
@@ -187,6 +189,7 @@ class PeerTable:
         """The node at ``url`` (reached by this node) proved it holds ``did``: it is a verified peer, and the
         only one for ``did``. None when the table is full of better peers."""
         self.candidates.pop(url, None)
+        self._dropped.pop(url, None)
         for other in [p for p in self.peers.values() if p.did == did and p.url != url]:
             if other.source == "config":
                 other.did, other.verified = None, False  # it moved: the configured URL is asked again later
@@ -239,13 +242,14 @@ class PeerTable:
         return [p for p in self.usable() if p.verified]
 
     def sample(self, count: int, exclude: set[str] | None = None) -> list[Peer]:
-        """Up to ``count`` random usable peers."""
-        pool = [p for p in self.usable() if not exclude or p.url not in exclude]
+        """Up to ``count`` random usable peers, none whose URL or DID is in ``exclude``."""
+        pool = [p for p in self.usable() if not exclude or (p.url not in exclude and p.did not in exclude)]
         return self._rng.sample(pool, min(count, len(pool)))
 
     def is_banned(self, url: str) -> bool:
-        """True when the peer at ``url`` is banned (never send to it, never pull from it)."""
-        peer = self.peers.get(url)
+        """True when the peer at ``url`` is banned, or was dropped for not answering (never send to it,
+        never pull from it)."""
+        peer = self.peers.get(url) or self._dropped.get(url)
         return peer is not None and peer.banned(self._clock())
 
     # --- behaviour --------------------------------------------------------------------------------------
@@ -270,7 +274,12 @@ class PeerTable:
         if amount == PENALTY_UNREACHABLE:
             peer.failures += 1
             if peer.failures >= MAX_FAILURES and peer.source != "config":
+                # Dropped, and kept out (not offered, sent to or pulled from) for the ban time.
                 del self.peers[url]
+                until = self._clock() + self._ban_seconds
+                self._tracked(self._dropped, url, 0).banned_until = until
+                if peer.did:
+                    self._tracked(self._strangers, peer.did, self._burst).banned_until = until
 
     def penalise_did(self, did: str, amount: int = PENALTY_INVALID) -> None:
         """Lower the score of an authenticated sender (one whose signature verified)."""

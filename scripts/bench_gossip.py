@@ -6,7 +6,10 @@ simulation for larger N; both run the node's own protocol code (``vcnode.p2p.gos
 over a loopback transport: every message is signed, serialised and verified, every entry and payload is
 verified by every node. The issuer publishes a real signed Bitstring Status List credential (131,072
 entries, 2 % set). Scenarios: all nodes honest and online; 10 % offline; 10 % malicious (they answer
-pulls with forged entries). Baseline, measured in the same run: eager push, the straightforward approach,
+pulls with forged entries); 10 % attacking (every round each sends unsigned messages claiming to come from
+its targets' peers, signed announces of 200 junk heads under rotating URLs, and exchanges offering junk peers;
+it proves its DID when asked but never answers a pull). Pull deadline in the simulation: 0.5 s. Baseline,
+measured in the same run: eager push, the straightforward approach,
 where a node forwards the entries and the payload itself to every peer instead of announcing a summary
 and letting peers pull what they lack.
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import copy
 import json
 import math
@@ -38,13 +42,14 @@ from vcnode.did.resolver import Resolver
 from vcnode.identity.service import SigningKey
 from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.net.fetch import SafeFetcher
-from vcnode.p2p.gossip import Gossip, MessageRefused, summary
+from vcnode.p2p.gossip import Gossip, MessageRefused, PeerUnavailable, summary
 from vcnode.p2p.http import MESSAGE_PATH, HttpTransport
-from vcnode.p2p.loopback import LoopbackNetwork, message_size
+from vcnode.p2p.loopback import LoopbackNetwork, loop_url, message_size
 from vcnode.p2p.peers import PeerTable
 from vcnode.status.bitstring import encode_list, new_bitstring, set_entry
 
 PEERS_PER_NODE = 8
+PULL_DEADLINE = 0.5
 
 
 class EagerPush(Gossip):
@@ -57,10 +62,10 @@ class EagerPush(Gossip):
             for peer in self.peers.usable():
                 await self._send(peer.url, self._message("push", **served))
 
-    async def handle(self, message: Any) -> dict[str, Any]:
+    async def handle(self, message: Any, address: str | None = None) -> dict[str, Any]:
         if message.get("type") != "push":
-            return await super().handle(message)
-        await self._check_incoming(message)
+            return await super().handle(message, address)
+        await self._check_incoming(message, address)
         blobs = {cid: base64.b64decode(data) for cid, data in message["blobs"].items()}
         result = await self.anchors.ingest(message["head"], message["entries"], blobs)
         if result.accepted:
@@ -77,6 +82,51 @@ class MaliciousGossip(Gossip):
         for entry in forged.get("entries", []):
             entry["statement"]["version"] = entry["statement"].get("version", 0) + 1000
         return forged
+
+
+class Attacker(Gossip):
+    """Forged claims and junk announces every round; proves its DID when asked, never answers a pull."""
+
+    targets: list[str] = []  # every node's URL
+    network: Any = None
+
+    def has_work(self) -> bool:
+        return True
+
+    async def _serve_pull(self, message: dict[str, Any]) -> dict[str, Any]:
+        await asyncio.sleep(3600)  # the puller's deadline ends it
+        return {}
+
+    async def step(self) -> None:
+        sends = []
+        for target in self.rng.sample(self.targets, min(4, len(self.targets))):
+            node = self.network.nodes.get(target) if isinstance(self.network, LoopbackNetwork) else None
+            claimed = [p for p in node.peers.peers.values()][:8] if node is not None else []
+            for peer in claimed:  # unsigned in their name: three each, enough to ban them on the old code
+                for _ in range(3):
+                    forged = {**self._message("announce", heads=[], equivocations=[]), "from": peer.did or "",
+                              "url": peer.url}
+                    sends.append(self._fire(target, forged))
+            self.url, real = self._junk_url(), self.url
+            junk = [{"log": f"did:key:z6MkJunk{self.rng.getrandbits(64):x}", "seq": 7, "entry": "bagaaierajunk"}
+                    for _ in range(200)]
+            announce = self._message("announce", heads=junk, equivocations=[])  # under a rotating URL
+            self.url = real
+            sends.append(self._fire(target, announce))
+            junk_peers = [self._junk_url() for _ in range(32)]
+            sends.append(self._fire(target, self._message("exchange", heads=junk, peers=junk_peers, witnesses=[],
+                                                          equivocations=[])))
+        await asyncio.gather(*sends)
+
+    def _junk_url(self) -> str:
+        """A URL where nothing answers."""
+        if self.url.startswith("loop://"):
+            return f"loop://junk-{self.rng.getrandbits(32):x}"
+        return f"http://127.0.0.1:{self.rng.randrange(1, 1024)}"
+
+    async def _fire(self, url: str, message: dict[str, Any]) -> None:
+        with contextlib.suppress(PeerUnavailable):
+            await self.transport.request(url, message)
 
 
 def signer() -> SigningKey:
@@ -138,7 +188,8 @@ class HttpNetwork:
 
             async def handle(request: web.Request, node: Any = node) -> web.Response:
                 try:
-                    return web.json_response(await node.handle(await request.json()), dumps=_dumps)
+                    return web.json_response(await node.handle(await request.json(), request.remote),
+                                             dumps=_dumps)
                 except MessageRefused as exc:
                     return web.json_response({"code": exc.code}, status=400)
 
@@ -162,26 +213,30 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-async def simulate(n: int, *, offline: float = 0.0, malicious: float = 0.0, flood: bool = False,
-                   seed: int = 7, http: bool = False) -> Outcome:
+async def simulate(n: int, *, offline: float = 0.0, malicious: float = 0.0, attacking: float = 0.0,
+                   flood: bool = False, seed: int = 7, http: bool = False) -> Outcome:
     rng = random.Random(seed)
     resolver = Resolver([KeyDriver()])
     network: Any = HttpNetwork() if http else LoopbackNetwork()
     keys = [signer() for _ in range(n)]
     urls = [await network.url() for _ in range(n)] if http else [f"loop://node-{i}" for i in range(n)]
-    bad = set(rng.sample(range(1, n), int(n * malicious)))
+    bad = set(rng.sample(range(1, n), int(n * (malicious or attacking))))
     down = set(rng.sample([i for i in range(1, n) if i not in bad], int(n * offline)))
     nodes = []
     for i in range(n):
         did = keys[i].verification_method.split("#")[0]
-        peers = PeerTable(rng=random.Random(seed + i))
+        peers = PeerTable(rng=random.Random(seed + i), **({"allowed_hosts": ["127.0.0.1"]} if http else
+                                                            {"check_url": loop_url}))
         for j in rng.sample([k for k in range(n) if k != i], min(PEERS_PER_NODE, n - 1)):
             peers.add(urls[j], keys[j].verification_method.split("#")[0])
         anchors = AnchorLog(MemoryAnchorStore(), resolver, {did: keys[i]}.get)
-        kind = EagerPush if flood else MaliciousGossip if i in bad else Gossip
+        bad_kind = Attacker if attacking else MaliciousGossip
+        kind = EagerPush if flood else bad_kind if i in bad else Gossip
         node = kind(did=did, key=keys[i], url=urls[i], anchors=anchors, resolver=resolver, peers=peers,
-                    transport=network, rng=random.Random(seed * 31 + i), measure=message_size,
-                    fanout=PEERS_PER_NODE)
+                    transport=network if http else network.endpoint(urls[i]), rng=random.Random(seed * 31 + i),
+                    measure=message_size, fanout=PEERS_PER_NODE, pull_deadline=PULL_DEADLINE)
+        if isinstance(node, Attacker):
+            node.targets, node.network = [u for k, u in enumerate(urls) if k not in bad], network
         network.add(node)
         nodes.append(node)
     network.offline = {urls[i] for i in down}
@@ -206,8 +261,9 @@ async def _spread(nodes: list[Gossip], keys: list[SigningKey], bad: set[int], do
     rounds = None
     for round_number in range(1, 60):
         active = [node for i, node in enumerate(nodes) if i not in down and node.has_work()]
-        if not active:
-            break
+        if not active or (rounds is not None and round_number > rounds + 3 and
+                          any(isinstance(node, Attacker) for node in active)):
+            break  # attackers never stop: measure a few rounds past the goal
         await asyncio.gather(*(node.step() for node in active))
         holding = len(await holders(honest, issuer.did))
         if rounds is None and holding >= target:
@@ -216,20 +272,20 @@ async def _spread(nodes: list[Gossip], keys: list[SigningKey], bad: set[int], do
     real = await issuer.anchors.store.entry(issuer.did, 1)
     kept = [await node.anchors.store.entry(issuer.did, 1) for node in holding]
     forged = sum(1 for stored in kept if stored is None or stored.cid != real.cid)
-    online = [node for i, node in enumerate(nodes) if i not in down]
+    online = [node for i, node in enumerate(nodes) if i not in down and not isinstance(node, Attacker)]
     return Outcome(rounds, len(holding) / len(honest), sum(node.stats.sent for node in online) / len(online),
                    sum(node.stats.bytes_sent for node in online) / len(online), len(payload), forged,
                    time.perf_counter() - started)
 
 
 SCENARIOS = (("honest", {}), ("10% offline", {"offline": 0.1}), ("10% malicious", {"malicious": 0.1}),
-             ("eager push (baseline)", {"flood": True}))
+             ("10% forged+junk", {"attacking": 0.1}), ("eager push (baseline)", {"flood": True}))
 
 
 async def run(sizes: list[int], http_sizes: list[int]) -> list[dict[str, Any]]:
     rows = []
     for n in http_sizes:
-        for name, kwargs in SCENARIOS[:3]:
+        for name, kwargs in SCENARIOS[:4]:
             outcome = await simulate(n, http=True, **kwargs)
             rows.append({"nodes": n, "transport": "http", "scenario": name, "goal_rounds": 2 * math.log2(n),
                          **outcome.__dict__})

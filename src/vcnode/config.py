@@ -49,6 +49,15 @@ class Config:
     peers: list[str] = field(default_factory=list)
     gossip_interval: float = 1.0
     anti_entropy_interval: float = 30.0
+    gossip_pulls_per_round: int = 32
+    gossip_pulls_per_peer: int = 4
+    gossip_pull_deadline: float = 20.0
+    gossip_replay_cache: int = 100_000
+    peer_max: int = 256
+    peer_candidates: int = 64
+    peer_candidates_per_source: int = 8
+    peer_address_rate: float = 200.0
+    peer_address_burst: float = 400.0
     witness_threshold: int = 0
     prefer_replicas: bool = False
     replica_max_age: float = 3 * 86_400.0
@@ -110,6 +119,11 @@ class Config:
                               f"herd privacy) to 16777216, got {self.status_list_entries}")
         if not 0.05 <= self.gossip_interval <= 3600 or not 0.1 <= self.anti_entropy_interval <= 86_400:
             raise ConfigError("gossip_interval must be 0.05-3600 s and anti_entropy_interval 0.1-86400 s")
+        for name in ("gossip_pulls_per_round", "gossip_pulls_per_peer", "gossip_pull_deadline", "gossip_replay_cache",
+                     "peer_max", "peer_candidates", "peer_candidates_per_source", "peer_address_rate",
+                     "peer_address_burst"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name} must be positive")
         if self.witness_threshold < 0:
             raise ConfigError("witness_threshold must not be negative")
         for name in ("status_deadline", "replica_max_age"):

@@ -123,11 +123,15 @@ def make_gossip(config: Config, identities: IdentityService, anchors: AnchorLog,
     did = identities.default_did
     if did is None:
         return None
-    peers = PeerTable()
+    peers = PeerTable(max_peers=config.peer_max, max_candidates=config.peer_candidates,
+                      candidates_per_source=config.peer_candidates_per_source, address_rate=config.peer_address_rate,
+                      address_burst=config.peer_address_burst, allowed_hosts=fetcher.allowed_hosts)
     for url in config.peers:
         peers.add(url.rstrip("/"))
     return Gossip(did=did, key=identities.signing_key(did), url=config.base_url, anchors=anchors, resolver=resolver,
-                  peers=peers, transport=HttpTransport(fetcher))
+                  peers=peers, transport=HttpTransport(fetcher), pulls_per_round=config.gossip_pulls_per_round,
+                  pulls_per_peer=config.gossip_pulls_per_peer, pull_deadline=config.gossip_pull_deadline,
+                  replay_cache=config.gossip_replay_cache, round_wait=config.gossip_interval)
 
 
 def trust_settings(config: Config) -> TrustSettings:
@@ -247,7 +251,10 @@ class Node:
         """Add the peers remembered from earlier runs (configured bootstrap peers are already in)."""
         if self.gossip is None or not isinstance(self.store, SqliteStore):
             return
-        for url, did, source, score in await load_peers(self.store):
+        for url, did, source, score, verified in await load_peers(self.store):
+            if not verified:  # saved before URLs were proved: reach it first
+                self.gossip.peers.offer(url, "saved")
+                continue
             peer = self.gossip.peers.add(url, did, source)
             if peer is not None and peer.source != "config":
                 peer.score = score
@@ -256,7 +263,8 @@ class Node:
         """Remember the peer table for the next run."""
         if self.gossip is None or not isinstance(self.store, SqliteStore):
             return
-        await save_peers(self.store, [(p.url, p.did, p.source, p.score) for p in self.gossip.peers.peers.values()])
+        await save_peers(self.store, [(p.url, p.did, p.source, p.score, p.verified)
+                                      for p in self.gossip.peers.peers.values()])
 
     async def anchor_did_logs(self) -> None:
         """Anchor the current log of each did:webvh identity the node holds (when it changed), so peers
@@ -354,6 +362,8 @@ class Node:
         """Release the store and network connections."""
         for task in list(self._tasks):
             task.cancel()
+        if self.gossip is not None:
+            await self.gossip.close()
         await self.fetcher.close()
         await self.store.close()
 

@@ -36,3 +36,37 @@ async def test_a_persisted_copy_survives_reopening(tmp_path: Path) -> None:
     await test_anchor.publish(source, did, 1)
     assert (await test_anchor.copy_of(source, did, reopened, from_seq=3)).accepted == 1
     await store.close()
+
+
+async def test_announced_heads_are_kept_for_held_logs_until_pulled_or_forgotten(tmp_path: Path) -> None:
+    from vcnode.anchor.store import MAX_ANNOUNCERS, MemoryAnchorStore
+
+    issuer = did_key_signer()
+    did = test_anchor.did_of(issuer)
+    source = test_anchor.node_log(issuer)
+    await test_anchor.publish(source, did, 3)
+    store = SqliteStore(tmp_path / "a.sqlite3")
+    await store.open()
+    try:
+        for replica_store in (SqliteAnchorStore(store), MemoryAnchorStore()):
+            replica = AnchorLog(replica_store, Resolver([KeyDriver()]), lambda _: None)
+            await replica_store.note_announced([(did, 5, "bafyfive")], "did:key:z6MkPeer")
+            assert await replica_store.announced() == []  # a log not held is not remembered
+            [first] = await source.store.entries(did, 1, 1)  # entry 1 alone, standing for its head
+            payload = first.document["statement"]["payload"]
+            blob = await source.store.blob(payload)
+            assert (await replica.ingest(first.document, [first.document],
+                                         {payload: blob} if blob else {})).accepted == 1
+            await replica_store.note_announced([(did, 1, "bafyone"), (did, 2, "bafytwo")], "did:key:z6MkPeer")
+            await replica_store.note_announced([(did, 3, "bafythree")], "https://peer.example")
+            for n in range(MAX_ANNOUNCERS + 4):
+                await replica_store.note_announced([(did, 2, "bafytwo")], f"did:key:z6MkSybil{n}")
+            claims = await replica_store.announced(did)
+            assert len(claims) == MAX_ANNOUNCERS and claims[0].seq == 3 and claims[0].announcer == "https://peer.example"
+            assert {(c.seq, c.entry) for c in claims if c.announcer == "did:key:z6MkPeer"} == {(2, "bafytwo")}
+            await replica_store.forget_announced("https://peer.example", did)
+            assert all(c.seq == 2 for c in await replica_store.announced(did))
+            assert (await test_anchor.copy_of(source, did, replica, from_seq=1)).accepted >= 1  # caught up
+            assert await replica_store.announced(did) == []
+    finally:
+        await store.close()

@@ -169,7 +169,7 @@ async def test_a_replica_behind_an_announced_head_is_stale_whatever_its_age(scen
     checker, _ = scenario.checker(max_age=3 * 3600)
     assert (await scenario.check(checker))[0].verified  # fresh enough, and nothing says it is behind
     # A peer announces entry 2 of the issuer's log; forged gossip stops this node pulling it.
-    assert await scenario.verifier.store.note_announced_head(scenario.did, 2)
+    await scenario.verifier.store.note_announced([(scenario.did, 2, "bafyannounced")], "did:example:peer")
     report, entry = await scenario.check(checker)
     assert codes(report) == ["statusStale"], report.to_json()
     anchor = entry["anchor"]
@@ -177,7 +177,7 @@ async def test_a_replica_behind_an_announced_head_is_stale_whatever_its_age(scen
     assert "announced entry 2" in report.errors[0].message
     # Once the node catches up, the note is gone and the replica is the revoked list.
     await scenario.gossip()
-    assert await scenario.verifier.store.announced_head(scenario.did) is None
+    assert await scenario.verifier.store.announced(scenario.did) == []
     checker, _ = scenario.checker(max_age=3 * 3600)
     report, entry = await scenario.check(checker)
     assert codes(report) == ["revoked"] and entry["anchor"]["seq"] == 2 and entry["source"] == "replica"
@@ -192,7 +192,7 @@ async def test_prefer_replicas_asks_the_online_issuer_when_the_replica_is_stale(
 
 async def test_prefer_replicas_asks_the_issuer_when_a_newer_head_was_announced(scenario: Scenario) -> None:
     checker, _ = scenario.checker(max_age=3 * 3600, prefer_replicas=True)
-    await scenario.verifier.store.note_announced_head(scenario.did, 2)
+    await scenario.verifier.store.note_announced([(scenario.did, 2, "bafyannounced")], "did:example:peer")
     report, entry = await scenario.check(checker)
     assert codes(report) == ["revoked"] and entry["source"] == "issuer", report.to_json()
 
@@ -235,28 +235,24 @@ async def store_log(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
         await store.close()
 
 
-async def test_note_announced_head_records_only_heads_beyond_a_held_log(store_log: AnchorLog) -> None:
+async def test_lag_reports_announced_heads_beyond_a_held_log(store_log: AnchorLog) -> None:
     scenario = Scenario(store_log)
     store, did = store_log.store, scenario.did
     now = datetime.now(UTC)
-    assert not await store.note_announced_head(did, 5)  # a log this node does not hold: nothing to be behind
-    assert await store_log.lag(did) is None
+    await store.note_announced([(did, 5, "bafy5")], "did:example:a")  # a log this node does not hold
+    assert await store.announced(did) == [] and await store_log.lag(did) is None
     await scenario.publish(False, now)
     await scenario.gossip()
-    for seq in (1, 0, -3, True, 2**60):  # not beyond the held head, or not a position at all
-        assert not await store.note_announced_head(did, seq)  # type: ignore[arg-type]
-    assert await store.note_announced_head(did, 3)
-    first = await store.announced_head(did)
-    assert first is not None and first.seq == 3 and datetime.fromisoformat(first.first_seen) <= datetime.now(UTC)
-    assert not await store.note_announced_head(did, 2)  # older than what is noted: kept as it was
-    assert await store.note_announced_head(did, 4)  # newer: raised, first seen unchanged
-    assert (await store.announced_head(did)).seq == 4
-    assert (await store.announced_head(did)).first_seen == first.first_seen
-    assert await store_log.lag(did) == {"heldSeq": 1, "announcedSeq": 4, "announcedAt": first.first_seen}
-    for _ in range(2):  # the node pulls part of the way: still behind
+    await store.note_announced([(did, 1, "bafy1")], "did:example:a")  # not beyond the held head
+    assert await store_log.lag(did) is None
+    await store.note_announced([(did, 3, "bafy3")], "did:example:a")
+    await store.note_announced([(did, 4, "bafy4")], "did:example:b")
+    lag = await store_log.lag(did)
+    assert lag is not None and (lag["heldSeq"], lag["announcedSeq"], lag["announcers"]) == (1, 4, 2), lag
+    # An announcer that cannot serve its claim is forgotten: only the other claim is left.
+    await store.forget_announced("did:example:b", did)
+    assert (await store_log.lag(did))["announcedSeq"] == 3
+    for _ in range(2):  # the node pulls up to the claim: no longer behind
         await scenario.publish(False, now)
     await scenario.gossip()
-    assert (await store_log.lag(did))["heldSeq"] == 3
-    await scenario.publish(True, now)  # and the rest: the note is dropped with the pull that reached it
-    await scenario.gossip()
-    assert await store.announced_head(did) is None and await store_log.lag(did) is None
+    assert await store_log.lag(did) is None

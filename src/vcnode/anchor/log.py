@@ -210,16 +210,18 @@ class AnchorLog:
         return len(await self.store.equivocations(did))
 
     async def lag(self, log: str) -> dict[str, Any] | None:
-        """How far this node knows its copy of ``log`` to be behind: ``{heldSeq, announcedSeq, announcedAt}``
-        when a peer announced a head beyond the entries held (``AnchorStore.note_announced_head``), else None."""
-        announced = await self.store.announced_head(log)
-        if announced is None:
+        """How far this node knows its copy of ``log`` to be behind: ``{heldSeq, announcedSeq, announcedAt,
+        announcers}`` when authenticated peers announced a head beyond the entries held and have not (yet)
+        failed to serve it (``AnchorStore.announced``), else None."""
+        claims = await self.store.announced(log)
+        if not claims:
             return None
         head = await self.store.head(log)
         held = position(head)[1] if head else 0
-        if announced.seq <= held:
+        newest = max(claims, key=lambda claim: claim.seq)
+        if newest.seq <= held:
             return None
-        return {"heldSeq": held, "announcedSeq": announced.seq, "announcedAt": announced.first_seen}
+        return {"heldSeq": held, "announcedSeq": newest.seq, "announcedAt": newest.seen, "announcers": len(claims)}
 
     async def list_anchor(self, url: str) -> tuple[ListAnchor, int, list[dict[str, Any]]] | None:
         """The newest anchored publication of a status list, how many distinct other nodes witnessed it,

@@ -11,8 +11,6 @@ from typing import Any, Protocol
 
 from vcnode.anchor.statements import PUBLISHED
 
-MAX_SEQ = 2**53 - 1  # vcnode.anchor.entries.MAX_SEQ (importing it here would be an import cycle via the store)
-
 
 @dataclass(frozen=True)
 class StoredEntry:
@@ -24,6 +22,23 @@ class StoredEntry:
     document: dict[str, Any]
 
 
+MAX_ANNOUNCERS = 16  # announced heads kept per log (one per announcer)
+
+
+@dataclass(frozen=True)
+class AnnouncedHead:
+    """A peer said ``log`` reaches ``seq`` (entry CID ``entry``) beyond what this node holds, and the node has
+    not pulled it (yet). ``announcer`` is the authenticated DID (or, for an answer to this node's own
+    request, the URL) that said so; ``seen`` when it last did (ISO 8601). The claim is the peer's, not
+    signed by the log's owner: a peer that cannot then serve it is penalised and its claim dropped."""
+
+    log: str
+    seq: int
+    entry: str
+    announcer: str
+    seen: str
+
+
 @dataclass(frozen=True)
 class ListAnchor:
     """The newest anchored publication under a URL in one log."""
@@ -33,17 +48,6 @@ class ListAnchor:
     version: int
     payload: str
     time: str
-
-
-@dataclass(frozen=True)
-class AnnouncedHead:
-    """A head of a log that a peer announced beyond the entries this node holds (not yet pulled): the node
-    knows its copy of that log, and every replica anchored in it, may be behind. ``first_seen`` is when this
-    node first heard that the log went beyond what it holds (ISO 8601, UTC)."""
-
-    log: str
-    seq: int
-    first_seen: str
 
 
 class AnchorStore(Protocol):
@@ -104,14 +108,18 @@ class AnchorStore(Protocol):
         """Payload bytes held for a log (for quotas)."""
         ...
 
-    async def note_announced_head(self, log: str, seq: int) -> bool:
-        """Remember that a peer announced ``log`` at ``seq``. Kept only for a log this node holds and only
-        when ``seq`` is beyond its held head (and beyond any head already noted); True when kept. Forgotten
-        once the node holds that far (``append``)."""
+    async def note_announced(self, heads: list[tuple[str, int, str]], announcer: str) -> None:
+        """Remember (log, seq, entry) heads ``announcer`` announced beyond the held head of a log this node
+        holds (logs it does not hold are not remembered); the newest per (log, announcer), at most
+        ``MAX_ANNOUNCERS`` announcers per log. Pulling the log up to a claim removes it."""
         ...
 
-    async def announced_head(self, log: str) -> AnnouncedHead | None:
-        """The newest head noted for ``log`` beyond the entries held, if any."""
+    async def announced(self, log: str | None = None) -> list[AnnouncedHead]:
+        """Announced heads beyond the held head (of one log, or all), newest first per log."""
+        ...
+
+    async def forget_announced(self, announcer: str, log: str | None = None) -> None:
+        """Drop what ``announcer`` claimed (about one log, or all): it could not serve it."""
         ...
 
 
@@ -125,7 +133,7 @@ class MemoryAnchorStore:
     _lists: dict[tuple[str, str], tuple[str, ListAnchor]] = field(default_factory=dict)  # (url, log) → (kind, …)
     _witnesses: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _equivocations: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
-    _announced: dict[str, AnnouncedHead] = field(default_factory=dict)
+    _announced: dict[tuple[str, str], AnnouncedHead] = field(default_factory=dict)
 
     async def head(self, log: str) -> dict[str, Any] | None:
         return self._heads.get(log)
@@ -161,9 +169,9 @@ class MemoryAnchorStore:
                         and all(anchor.payload != old[1].payload for _, anchor in self._lists.values()):
                     self._blobs.pop(old[1].payload, None)
         self._heads[head["log"]] = head
-        announced = self._announced.get(head["log"])
-        if announced is not None and announced.seq <= head["seq"]:
-            del self._announced[head["log"]]
+        for key, claim in list(self._announced.items()):
+            if claim.log == head["log"] and claim.seq <= head.get("seq", 0):
+                del self._announced[key]
 
     async def blob(self, cid: str) -> bytes | None:
         held = self._blobs.get(cid)
@@ -204,21 +212,23 @@ class MemoryAnchorStore:
     async def bytes_held(self, log: str) -> int:
         return sum(len(data) for owner, data in self._blobs.values() if owner == log)
 
-    async def note_announced_head(self, log: str, seq: int) -> bool:
-        held = self._heads.get(log)
-        if not _is_seq(seq) or held is None or seq <= held["seq"]:
-            return False
-        noted = self._announced.get(log)
-        if noted is not None and noted.seq >= seq:
-            return False
-        first_seen = noted.first_seen if noted is not None else datetime.now(UTC).isoformat()
-        self._announced[log] = AnnouncedHead(log, seq, first_seen)
-        return True
+    async def note_announced(self, heads: list[tuple[str, int, str]], announcer: str) -> None:
+        seen = datetime.now(UTC).isoformat()
+        for log, seq, entry in heads:
+            held = self._heads.get(log)
+            if held is None or held.get("seq", 0) >= seq:
+                continue
+            old = self._announced.get((log, announcer))
+            if old is None and sum(1 for (held_log, _) in self._announced if held_log == log) >= MAX_ANNOUNCERS:
+                continue
+            if old is None or old.seq <= seq:
+                self._announced[(log, announcer)] = AnnouncedHead(log, seq, entry, announcer, seen)
 
-    async def announced_head(self, log: str) -> AnnouncedHead | None:
-        return self._announced.get(log)
+    async def announced(self, log: str | None = None) -> list[AnnouncedHead]:
+        out = [claim for claim in self._announced.values() if (log is None or claim.log == log)
+               and claim.seq > self._heads.get(claim.log, {}).get("seq", 0)]
+        return sorted(out, key=lambda claim: (claim.log, -claim.seq))
 
-
-def _is_seq(value: Any) -> bool:
-    """A position a log can have (what an announcement may claim)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SEQ
+    async def forget_announced(self, announcer: str, log: str | None = None) -> None:
+        for key in [k for k in self._announced if k[1] == announcer and (log is None or k[0] == log)]:
+            del self._announced[key]

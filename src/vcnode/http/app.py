@@ -7,6 +7,8 @@ import logging
 import signal
 import ssl
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from aiohttp import web
 
@@ -88,6 +90,7 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     watcher = asyncio.create_task(watch_store(node, STORE_WATCH_SECONDS))
+    publisher = asyncio.create_task(publish_loop(node))
     gossiper = asyncio.create_task(gossip_loop(node))
     if ready is not None:
         ready.set()
@@ -96,6 +99,7 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
     finally:
         log.info("shutting down")
         watcher.cancel()
+        publisher.cancel()
         gossiper.cancel()
         listener.close()  # stop accepting; runner.cleanup() then finishes and closes open connections
         await runner.cleanup()
@@ -112,16 +116,48 @@ async def watch_store(node: Node, interval: float) -> None:
             log.exception("checking the store for changes failed")
 
 
-async def gossip_loop(node: Node) -> None:
-    """Re-sign (and so anchor) changed status lists, spread new heads, and now and then exchange state with a
-    random peer and sign witness statements for the logs held."""
-    last_exchange = 0.0
-    backoff = 0.0
-    while True:
-        await asyncio.sleep(backoff or node.config.gossip_interval)
-        waited, backoff = backoff, 0.0
+class _Rounds:
+    """The pace of a background loop: a round every ``gossip_interval``; while the disk refuses writes (full or
+    read-only: logged once by the store) rounds come less and less often, up to MAX_STORAGE_BACKOFF apart."""
+
+    def __init__(self, node: Node, name: str) -> None:
+        self._node, self._name = node, name
+        self._backoff = self._waited = 0.0
+
+    async def wait(self) -> None:
+        """Sleep until the next round."""
+        await asyncio.sleep(self._backoff or self._node.config.gossip_interval)
+        self._waited, self._backoff = self._backoff, 0.0
+
+    @contextmanager
+    def round(self) -> Iterator[None]:
+        """One round: its failure is logged (or backed off from) and the loop goes on."""
         try:
+            yield
+        except StorageUnavailable:
+            self._backoff = min(max(2 * self._waited, 2 * self._node.config.gossip_interval), MAX_STORAGE_BACKOFF)
+        except Exception:  # one bad round must not stop the loop; the next one retries
+            log.exception("%s round failed", self._name)
+
+
+async def publish_loop(node: Node) -> None:
+    """Re-sign (and so anchor and announce) changed status lists. Its own task: however long a gossip round
+    takes, the node's own lists are signed on time."""
+    rounds = _Rounds(node, "publishing")
+    while True:
+        await rounds.wait()
+        with rounds.round():
             await node.status.publish_changed()
+
+
+async def gossip_loop(node: Node) -> None:
+    """Spread new heads, pull announced ones, and now and then exchange state with a random peer and sign
+    witness statements for the logs held."""
+    rounds = _Rounds(node, "gossip")
+    last_exchange = 0.0
+    while True:
+        await rounds.wait()
+        with rounds.round():
             if node.gossip is None:
                 continue
             if node.gossip.has_work():
@@ -131,7 +167,3 @@ async def gossip_loop(node: Node) -> None:
                 await node.gossip.witness_all()
                 await node.gossip.anti_entropy()
                 await node.save_peers()
-        except StorageUnavailable:  # full or read-only disk: logged once by the store; retry less and less often
-            backoff = min(max(2 * waited, 2 * node.config.gossip_interval), MAX_STORAGE_BACKOFF)
-        except Exception:  # one bad round must not stop gossip; the next one retries
-            log.exception("gossip round failed")

@@ -12,7 +12,7 @@ from vcnode.http.problem import json_response
 from vcnode.p2p.gossip import MessageRefused
 from vcnode.p2p.http import MESSAGE_PATH
 
-_STATUS = {"rateLimited": 429, "badSignature": 401}
+_STATUS = {"rateLimited": 429, "badSignature": 401, "replayed": 409}
 
 
 class PeerMessageRefused(VcnodeError):
@@ -30,7 +30,7 @@ async def message(request: web.Request) -> web.Response:
         raise PeerMessageRefused("this node does not take part in gossip", code="p2pDisabled", status=404)
     body = await read_json_object(request)
     try:
-        answer = await gossip.handle(body)
+        answer = await gossip.handle(body, request.remote or "unknown")
     except MessageRefused as exc:
         raise PeerMessageRefused(str(exc), code=exc.code, status=_STATUS.get(exc.code, 400)) from None
     except AnchorError as exc:
@@ -39,14 +39,15 @@ async def message(request: web.Request) -> web.Response:
 
 
 async def summary(request: web.Request) -> web.Response:
-    """``GET /p2p/v1/status``: the logs this node holds (head positions), peers and proofs of equivocation."""
+    """``GET /p2p/v1/status``: the logs this node holds (head positions), peers whose DID was proved at their
+    URL, and proofs of equivocation."""
     node = request.app[NODE_KEY]
     heads = []
     for head in await node.anchors.store.heads():
         log, seq, cid = position(head)
         heads.append({"log": log, "seq": seq, "entry": cid})
     peers = [{"url": p.url, "did": p.did, "score": p.score, "source": p.source}
-             for p in (node.gossip.peers.usable() if node.gossip else [])]
+             for p in (node.gossip.peers.verified() if node.gossip else [])]
     return json_response({"did": node.identities.default_did, "heads": heads, "peers": peers,
                           "equivocations": await node.anchors.store.equivocations()})
 

@@ -9,7 +9,7 @@ since, while this node was cut off from its peers, is not in it. So a replica vo
   serves the list can make a replica look newer; the list's own ``validFrom`` is not used, because a
   re-anchored old document would keep it;
 - the node does not know it to be behind: no peer announced a head of the issuer's log beyond the entries
-  this node holds (see ``AnchorStore.note_announced_head``).
+  this node holds (see ``AnchorStore.announced``).
 
 Otherwise the status check fails with ``statusStale``, or warns when the node is configured to fail open.
 """

@@ -9,7 +9,7 @@ import orjson
 
 from vcnode.anchor.entries import position
 from vcnode.anchor.statements import PUBLISHED
-from vcnode.anchor.store import MAX_SEQ, AnnouncedHead, ListAnchor, StoredEntry
+from vcnode.anchor.store import MAX_ANNOUNCERS, AnnouncedHead, ListAnchor, StoredEntry
 from vcnode.store.sqlite import SqliteStore
 
 
@@ -117,33 +117,44 @@ class SqliteAnchorStore:
         row = await self._one("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM anchor_blobs WHERE log = ?", (log,))
         return int(row[0]) if row else 0
 
-    async def note_announced_head(self, log: str, seq: int) -> bool:
-        if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
-            return False
-        # One statement: the held head is compared and the row written in the same transaction, so a pull
-        # committing meanwhile cannot leave a note for entries already held.
+    async def note_announced(self, heads: list[tuple[str, int, str]], announcer: str) -> None:
+        seen = datetime.now(UTC).isoformat()
         async with self._store.transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO anchor_announced (log, seq, first_seen) SELECT ?, ?, ? WHERE EXISTS "
-                "(SELECT 1 FROM anchor_heads WHERE log = ? AND seq < ?) ON CONFLICT (log) DO UPDATE SET "
-                "seq = excluded.seq WHERE excluded.seq > anchor_announced.seq",
-                (log, seq, datetime.now(UTC).isoformat(), log, seq))
-            return cursor.rowcount == 1
+            # Only for logs held, beyond their head, and at most MAX_ANNOUNCERS announcers per log: decided
+            # in the statement itself, so concurrent writers cannot overrun it.
+            await db.executemany(
+                "INSERT INTO anchor_announced (log, announcer, seq, entry, seen) SELECT ?1, ?2, ?3, ?4, ?5 "
+                "WHERE EXISTS (SELECT 1 FROM anchor_heads WHERE log = ?1 AND seq < ?3) "
+                "AND (SELECT COUNT(*) FROM anchor_announced WHERE log = ?1 AND announcer != ?2) < ?6 "
+                "ON CONFLICT (log, announcer) DO UPDATE SET seq = excluded.seq, entry = excluded.entry, "
+                "seen = excluded.seen WHERE excluded.seq >= anchor_announced.seq",
+                [(log, announcer, seq, entry, seen, MAX_ANNOUNCERS) for log, seq, entry in heads])
 
-    async def announced_head(self, log: str) -> AnnouncedHead | None:
-        row = await self._one("SELECT seq, first_seen FROM anchor_announced WHERE log = ?", (log,))
-        return AnnouncedHead(log, int(row[0]), row[1]) if row else None
+    async def announced(self, log: str | None = None) -> list[AnnouncedHead]:
+        where, args = ("AND a.log = ?", (log,)) if log is not None else ("", ())
+        rows = await self._all("SELECT a.log, a.seq, a.entry, a.announcer, a.seen FROM anchor_announced a "
+                               f"JOIN anchor_heads h ON h.log = a.log WHERE a.seq > h.seq {where} "
+                               "ORDER BY a.log, a.seq DESC", args)
+        return [AnnouncedHead(*row) for row in rows]
+
+    async def forget_announced(self, announcer: str, log: str | None = None) -> None:
+        where, args = ("AND log = ?", (announcer, log)) if log is not None else ("", (announcer,))
+        async with self._store.transaction() as db:
+            await db.execute(f"DELETE FROM anchor_announced WHERE announcer = ? {where}", args)
 
 
-async def save_peers(store: SqliteStore, peers: list[tuple[str, str | None, str, int]]) -> None:
-    """Replace the persisted peer table with (url, did, source, score) rows."""
+async def save_peers(store: SqliteStore, peers: list[tuple[str, str | None, str, int, bool]]) -> None:
+    """Replace the persisted peer table with (url, did, source, score, verified) rows."""
     async with store.transaction() as db:
         await db.execute("DELETE FROM peers")
-        await db.executemany("INSERT INTO peers (url, did, source, score, last_seen) VALUES (?, ?, ?, ?, ?)",
-                             [(*row, datetime.now(UTC).isoformat()) for row in peers])
+        await db.executemany("INSERT INTO peers (url, did, source, score, verified, last_seen) "
+                             "VALUES (?, ?, ?, ?, ?, ?)",
+                             [(url, did, source, score, int(verified), datetime.now(UTC).isoformat())
+                              for url, did, source, score, verified in peers])
 
 
-async def load_peers(store: SqliteStore) -> list[tuple[str, str | None, str, int]]:
-    """The persisted peer table as (url, did, source, score) rows."""
-    async with store.db.execute("SELECT url, did, source, score FROM peers ORDER BY url") as cursor:
-        return [(row[0], row[1], row[2], int(row[3])) async for row in cursor]
+async def load_peers(store: SqliteStore) -> list[tuple[str, str | None, str, int, bool]]:
+    """The persisted peer table as (url, did, source, score, verified) rows; rows saved before peers were
+    verified (migration 0008) read as not verified."""
+    async with store.db.execute("SELECT url, did, source, score, verified FROM peers ORDER BY url") as cursor:
+        return [(row[0], row[1], row[2], int(row[3]), bool(row[4])) async for row in cursor]

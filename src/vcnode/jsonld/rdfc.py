@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -119,6 +119,7 @@ class NDegreeLabeller:
         self._budget = 0.0
         self._inline_calls = float("inf")
         self._inline_until = float("inf")
+        self._hashes: dict[str, str] = {}
         self._deadline = 0.0
 
     def labels(self) -> dict[str, str]:
@@ -168,9 +169,12 @@ class NDegreeLabeller:
         """Hash Related Blank Node (§4.7)."""
         identifier = (self._canonical.existing.get(related) or issuer.existing.get(related)
                       or self._first_degree[related])
-        if position == "g":
-            return _sha256(f"g{identifier}")
-        return _sha256(f"{position}{quad[1]}{identifier}")
+        text = f"g{identifier}" if position == "g" else f"{position}{quad[1]}{identifier}"
+        # The same few inputs recur across calls (tied nodes share their first-degree hash): hash each once.
+        found = self._hashes.get(text)
+        if found is None:
+            found = self._hashes[text] = _sha256(text)
+        return found
 
     def _hash_to_related(self, node: str, issuer: _Issuer) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
@@ -182,6 +186,17 @@ class NDegreeLabeller:
                     out.setdefault(related_hash, []).append(component)
         return out
 
+    def _single_path(self, related: str, issuer: _Issuer) -> tuple[str, _Issuer]:
+        """§4.9 step 5 for a related hash with one blank node: its path and the issuer after it. With one
+        permutation nothing else needs the issuer as it was, so it is extended in place (the caller passed its
+        own copy, or discards it)."""
+        label = self._canonical.existing.get(related) or issuer.existing.get(related)
+        if label is not None:
+            return label, issuer
+        label = issuer.issue(related)
+        result_hash, issuer = self._hash_n_degree(related, issuer)
+        return f"{label}{label}<{result_hash}>", issuer
+
     def _hash_n_degree(self, node: str, issuer: _Issuer) -> tuple[str, _Issuer]:
         """Hash N-Degree Quads (§4.9): the hash and the issuer the chosen paths left."""
         self._spend()
@@ -189,13 +204,14 @@ class NDegreeLabeller:
         canonical = self._canonical.existing
         for related_hash, blank_nodes in sorted(self._hash_to_related(node, issuer).items()):
             data.append(related_hash)
+            if len(blank_nodes) == 1:  # one permutation: the steps below without their bookkeeping
+                path, issuer = self._single_path(blank_nodes[0], issuer)
+                data.append(path)
+                continue
             chosen_path = ""
             chosen_issuer: _Issuer | None = None
-            single = len(blank_nodes) == 1
-            for permutation in _permutations(blank_nodes):
-                # With one permutation nothing else needs the issuer as it was, so it is extended in place (the
-                # caller passed its own copy, or discards it), saving a copy per related node.
-                issuer_copy = issuer if single else issuer.copy()
+            for permutation in permutations(blank_nodes):
+                issuer_copy = issuer.copy()
                 path = ""
                 recursion: list[str] = []
                 skip = False
@@ -229,8 +245,6 @@ class NDegreeLabeller:
         return _sha256("".join(data)), issuer
 
 
-def _permutations(nodes: list[str]) -> Iterable[tuple[str, ...]]:
-    return permutations(nodes) if len(nodes) > 1 else (tuple(nodes),)
 
 
 class _Configured:

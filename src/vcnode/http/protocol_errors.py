@@ -22,7 +22,7 @@ from vcnode.http.problem import problem_response
 log = logging.getLogger(__name__)
 
 _DETAILS = {400: "the request could not be parsed: a malformed request line or header, or one over 16 KiB"}
-_CODES = {400: "badRequest", 500: "internalError", 504: "timeout"}
+_CODES = {400: "badRequest", 413: "requestTooLarge", 500: "internalError", 504: "timeout"}
 
 
 def problem_for_protocol_error(request: web.BaseRequest, status: int = 500, exc: BaseException | None = None,

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from vcnode.http import (
     did_routes,
+    docs_routes,
     health_routes,
     p2p_routes,
     pathway_routes,
@@ -54,6 +55,7 @@ def build_app(node: Node, connections: ConnectionGuard | None = None) -> web.App
     p2p_routes.add_routes(app)
     trust_routes.add_routes(app)
     pathway_routes.add_routes(app)
+    docs_routes.add_routes(app)
     return app
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from vcnode.errors import ConfigError
+from vcnode.http.protocol_errors import with_problem_errors
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ async def listen(guard: ConnectionGuard, runner: web.BaseRunner, host: str, port
     A TLS handshake gets ``header_timeout`` too; the cap counts a TLS connection once its handshake is done."""
     if runner.server is None:
         raise RuntimeError("set the runner up before listening")
-    guard.make_protocol = runner.server
+    guard.make_protocol = with_problem_errors(runner.server)
     loop = asyncio.get_running_loop()
     return await loop.create_server(guard, host, port, ssl=ssl_context, backlog=ACCEPT_BACKLOG, reuse_address=True,
                                     ssl_handshake_timeout=guard.limits.header_timeout if ssl_context else None)

@@ -91,4 +91,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/credentials/issue", issue)
     app.router.add_post("/credentials/verify", verify)
     app.router.add_post("/presentations/verify", verify_presentation)
-    app.router.add_get("/credentials/{id:.+}", get_credential)
+    # Not the VC API's POST-only paths: GET /credentials/issue is a 405 naming POST, not a lookup of id "issue".
+    app.router.add_get(r"/credentials/{id:(?!(?:issue|verify|status)$).+}", get_credential)

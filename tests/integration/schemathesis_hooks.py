@@ -1,0 +1,40 @@
+"""Schemathesis extensions for tests/integration/schemathesis_run.py (loaded with ``SCHEMATHESIS_HOOKS``).
+
+- ``errors_are_problems``: every 4xx/5xx answer is ``application/problem+json`` (RFC 9457) with the members
+  every vcnode problem has, its ``status`` equal to the HTTP status and ``type`` made from ``code``.
+- Deserializers for the JSON media types schemathesis does not know (``application/did-resolution``), so
+  those answers are checked against their schemas too instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import schemathesis
+
+PROBLEM = "application/problem+json"
+
+
+@schemathesis.check
+def errors_are_problems(ctx: schemathesis.CheckContext, response: schemathesis.Response,
+                        case: schemathesis.Case) -> bool | None:
+    """An error answer is a vcnode problem."""
+    if response.status_code < 400:
+        return None
+    content_type = (response.headers.get("content-type") or [""])[0].split(";")[0].strip().lower()
+    if content_type != PROBLEM:
+        raise AssertionError(f"{response.status_code} answered as {content_type or 'no content type'}, not {PROBLEM}")
+    body = json.loads(response.content)
+    missing = [name for name in ("type", "title", "status", "detail", "code") if not body.get(name)]
+    if missing:
+        raise AssertionError(f"the problem lacks {', '.join(missing)}")
+    if body["status"] != response.status_code or body["type"] != f"urn:vcnode:problem:{body['code']}":
+        raise AssertionError(f"status {body['status']} / type {body['type']} do not match the answer")
+    return None
+
+
+@schemathesis.deserializer("application/did-resolution")
+def did_resolution(ctx: schemathesis.DeserializationContext, response: schemathesis.Response) -> Any:
+    """The DID Resolution media type is JSON without a ``+json`` suffix."""
+    return json.loads(response.content)

@@ -13,10 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.builders import badge
 from tests.ops_node import OpsNode
+from vcnode import metrics
+from vcnode.http.app import enable_metrics
+from vcnode.node import Node
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 GOSSIP = {"VCNODE_GOSSIP_INTERVAL": "0.1", "VCNODE_ANTI_ENTROPY_INTERVAL": "0.5", "VCNODE_LOG_LEVEL": "WARNING"}
@@ -144,3 +148,19 @@ def test_metrics_can_be_switched_off(tmp_path: Path) -> None:
         assert not (node.home / "metrics").exists()
     finally:
         node.kill()
+
+
+async def test_a_node_that_cannot_write_its_metrics_serves_without_them(
+        web_node: Node, client: TestClient, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    _, scraper = await web_node.tokens.create(["metrics"])
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the metrics directory should be")
+    enable_metrics(web_node, blocked)  # what a full or read-only disk does at start: logged, not fatal
+    assert "metrics are off" in caplog.text
+    try:
+        response = await client.get("/metrics", headers={"Authorization": f"Bearer {scraper}"})
+        assert response.status == 503
+        assert (await response.json(content_type=None))["code"] == "metricsUnavailable"
+        assert (await client.get("/health")).status == 200
+    finally:
+        metrics.disable()

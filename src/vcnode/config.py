@@ -6,6 +6,7 @@ Precedence (highest first): command-line flags, environment variables, the TOML 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -81,6 +82,22 @@ class Config:
     log_level: str = "info"
     token_cache_size: int = 1024
     storage_min_free: int = 8 * 1024 * 1024
+    # operations: logs, metrics, client addresses and public rate limits (docs/operations.md)
+    log_format: str = "text"
+    access_log: bool = True
+    metrics_enabled: bool = True
+    metrics_networks: list[str] = field(default_factory=list)
+    trusted_proxies: list[str] = field(default_factory=list)
+    rate_limit_exempt: list[str] = field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    rate_limit_clients: int = 65_536
+    rate_limit_verify: float = 10.0
+    rate_limit_verify_burst: int = 50
+    rate_limit_resolve: float = 20.0
+    rate_limit_resolve_burst: int = 100
+    rate_limit_exchanges: float = 5.0
+    rate_limit_exchanges_burst: int = 20
+    rate_limit_pages: float = 10.0
+    rate_limit_pages_burst: int = 50
     home: Path = field(default=Path(DEFAULT_HOME), metadata={"persist": False})
 
     @property
@@ -161,6 +178,26 @@ class Config:
             raise ConfigError("token_cache_size and storage_min_free must not be negative")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ConfigError(f"log_level must be debug, info, warning, error or critical, not {self.log_level!r}")
+        self._validate_operations()
+
+    def _validate_operations(self) -> None:
+        """Logs, metrics, proxies and rate limits."""
+        if self.log_format not in ("text", "json"):
+            raise ConfigError(f"log_format must be 'text' or 'json', not {self.log_format!r}")
+        for name in ("metrics_networks", "trusted_proxies", "rate_limit_exempt"):
+            for value in getattr(self, name):
+                try:
+                    ipaddress.ip_network(value, strict=False)
+                except ValueError:
+                    raise ConfigError(f"each of {name} must be an IP address or network (CIDR), "
+                                      f"got {value[:80]!r}") from None
+        if not 1 <= self.rate_limit_clients <= 10_000_000:
+            raise ConfigError(f"rate_limit_clients must be 1-10000000, got {self.rate_limit_clients}")
+        for name in ("verify", "resolve", "exchanges", "pages"):
+            rate, burst = getattr(self, f"rate_limit_{name}"), getattr(self, f"rate_limit_{name}_burst")
+            if not 0 <= rate <= 1_000_000 or not 1 <= burst <= 1_000_000:
+                raise ConfigError(f"rate_limit_{name} must be 0-1000000 requests a second (0: no limit) and "
+                                  f"rate_limit_{name}_burst 1-1000000, got {rate} and {burst}")
 
 
 def did_web_domain(domain: str) -> str:

@@ -125,6 +125,7 @@ async def problem(response: Any, status: int, code: str) -> dict[str, Any]:
     assert response.status == status, body
     assert response.headers["Content-Type"] == PROBLEM
     assert body["code"] == code and body["status"] == status and body["detail"], body
+    assert body.pop("requestId") == response.headers["X-Request-Id"]  # differs per request; the rest must not
     return body
 
 

@@ -42,6 +42,8 @@ async def expect_problem(response: ClientResponse, status: int, code: str | None
     assert body["type"].startswith("urn:vcnode:problem:") and body["title"] and body["detail"], body
     assert body["status"] == status and isinstance(body["code"], str) and body["code"], body
     assert body["type"] == f"urn:vcnode:problem:{body['code']}"
+    # Every problem names its request; popped, so two problems compare by what they say (the id always differs).
+    assert body.pop("requestId") == response.headers["X-Request-Id"], body
     if code is not None:
         assert body["code"] == code, body
     return body

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -11,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from vcnode import logs
 from vcnode.config import Config, load_config
 from vcnode.errors import VcnodeError
 
@@ -27,10 +27,10 @@ def print_json(data: Any) -> None:
 
 
 def node_config(args: argparse.Namespace, **overrides: Any) -> Config:
-    """The node's configuration for a command (``--home``, environment, file), with its log level applied."""
+    """The node's configuration for a command (``--home``, environment, file), with its log level and format
+    applied (``-v`` wins over ``log_level``)."""
     config = load_config(args.home, overrides=overrides)
-    if not args.verbose:  # -v wins; otherwise the node's log_level (file or VCNODE_LOG_LEVEL)
-        logging.getLogger().setLevel(config.log_level.upper())
+    logs.apply(config, verbose=args.verbose)
     return config
 
 

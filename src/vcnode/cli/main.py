@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -16,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from vcnode import __version__
+from vcnode import __version__, logs
 from vcnode.cli import trust
 from vcnode.cli.common import CliError, actor, node_config, print_json, read_json_file, with_node
 from vcnode.errors import VcnodeError
@@ -479,7 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="API bearer tokens").add_subparsers(
         dest="subcommand", required=True, metavar="SUBCOMMAND")
     token_create = token.add_parser("create", help="create a token (printed once)")
-    token_create.add_argument("--scope", required=True, help="comma-separated: issue,status,read,admin")
+    token_create.add_argument("--scope", required=True, help="comma-separated: issue,status,read,admin,metrics")
     token_create.add_argument("--identity", help="the only identity (DID) the token may act for")
     token_create.set_defaults(run=cmd_token_create)
     token.add_parser("list", help="list tokens").set_defaults(run=cmd_token_list)
@@ -540,8 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logs.setup(verbose=args.verbose)
     try:
         return asyncio.run(args.run(args))
     except VcnodeError as exc:

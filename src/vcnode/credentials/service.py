@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from vcnode import metrics
 from vcnode.credentials.issue import issue_credential
 from vcnode.credentials.limits import VerifyLimits, check_limits
 from vcnode.credentials.model import issuer_id
@@ -144,10 +145,14 @@ class CredentialService:
         """Verify any credential (no store access: this is the hot path). One over the node's limits is
         refused (:class:`~vcnode.credentials.limits.TooMuchToVerify`) before any proof work."""
         check_limits(credential, self._limits)
-        return await verify_credential(credential, self._resolver, self._options(options or {}))
+        report = await verify_credential(credential, self._resolver, self._options(options or {}))
+        metrics.verification("credential", credential, report.verified)
+        return report
 
     async def verify_presentation(self, presentation: Any, options: dict[str, Any] | None = None) -> Report:
         """Verify a presentation and every credential in it; refused like :meth:`verify_credential` when it
         carries more than the node's limits."""
         check_limits(presentation, self._limits, presentation=True)
-        return await verify_presentation(presentation, self._resolver, self._options(options or {}))
+        report = await verify_presentation(presentation, self._resolver, self._options(options or {}))
+        metrics.verification("presentation", presentation, report.verified)
+        return report

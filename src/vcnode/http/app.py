@@ -9,9 +9,11 @@ import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from aiohttp import web
 
+from vcnode import metrics
 from vcnode.http import (
     did_routes,
     docs_routes,
@@ -22,10 +24,14 @@ from vcnode.http import (
     trust_routes,
     vcapi_routes,
 )
+from vcnode.http import metrics as metrics_routes
+from vcnode.http.access import CLIENTS_KEY, access_middleware
 from vcnode.http.body import BODY_TIMEOUT_KEY
+from vcnode.http.clients import ClientAddresses
 from vcnode.http.connections import ConnectionGuard, ConnectionLimits, connection_cap, listen, raise_open_file_limit
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.middleware import problem_middleware
+from vcnode.http.ratelimit import LIMITER_KEY, RateLimiter, rate_limit_middleware
 from vcnode.node import Node, offload_settings
 from vcnode.proofs import offload
 from vcnode.store.health import StorageUnavailable
@@ -44,10 +50,14 @@ MAX_STORAGE_BACKOFF = 60.0
 def build_app(node: Node, connections: ConnectionGuard | None = None) -> web.Application:
     """The node's HTTP API over an open :class:`Node`; ``connections`` (as :func:`serve` makes it) learns
     when each request starts and ends."""
-    middlewares = [problem_middleware] if connections is None else [connections.middleware, problem_middleware]
+    middlewares = [access_middleware, rate_limit_middleware, problem_middleware]
+    if connections is not None:
+        middlewares.insert(0, connections.middleware)
     app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
     app[NODE_KEY] = node
     app[BODY_TIMEOUT_KEY] = node.config.http_body_timeout
+    app[CLIENTS_KEY] = ClientAddresses(node.config.trusted_proxies)
+    app[LIMITER_KEY] = RateLimiter.from_config(node.config)
     health_routes.add_routes(app)
     did_routes.add_routes(app)
     vcapi_routes.add_routes(app)
@@ -56,6 +66,7 @@ def build_app(node: Node, connections: ConnectionGuard | None = None) -> web.App
     trust_routes.add_routes(app)
     pathway_routes.add_routes(app)
     docs_routes.add_routes(app)
+    metrics_routes.add_routes(app)
     return app
 
 
@@ -73,6 +84,8 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
     Connections go through a :class:`ConnectionGuard` (request-head deadline, connection cap), so the listener
     is made by :func:`listen` rather than by an aiohttp site."""
     config = node.config
+    if config.metrics_enabled:
+        enable_metrics(node)
     await node.trust.ready()  # verify the trust statements held once, before the first request needs them
     cap = connection_cap(config.http_max_connections, raise_open_file_limit())
     guard = ConnectionGuard(ConnectionLimits(header_timeout=config.http_header_timeout, max_connections=cap))
@@ -106,6 +119,21 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
         listener.close()  # stop accepting; runner.cleanup() then finishes and closes open connections
         await runner.cleanup()
         offload.uninstall()
+        metrics.disable()
+
+
+def enable_metrics(node: Node, directory: Path | None = None) -> None:
+    """Record this process's metrics, with the node's stores timed, into ``directory`` (shared by the node's
+    serving processes; by default ``<home>/metrics``, emptied of an earlier run's values first). A node whose
+    disk cannot hold them (full, read-only) serves without metrics: ``/metrics`` then answers 503."""
+    try:
+        metrics.enable(directory or metrics.prepare_directory(node.config.home))
+    except OSError as exc:
+        metrics.disable()
+        log.warning("metrics are off: %s", exc)
+        return
+    metrics.instrument_store(node.store, "store")
+    metrics.instrument_store(node.anchors.store, "anchors")
 
 
 async def watch_store(node: Node, interval: float) -> None:
@@ -113,7 +141,8 @@ async def watch_store(node: Node, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            await node.refresh_if_changed()
+            with metrics.job("store_watch"):
+                await node.refresh_if_changed()
         except Exception:  # a transient store error must not stop the server; the next tick retries
             log.exception("checking the store for changes failed")
 
@@ -148,7 +177,7 @@ async def publish_loop(node: Node) -> None:
     rounds = _Rounds(node, "publishing")
     while True:
         await rounds.wait()
-        with rounds.round():
+        with rounds.round(), metrics.job("status_publish"):
             await node.status.publish_changed()
 
 
@@ -163,9 +192,13 @@ async def gossip_loop(node: Node) -> None:
             if node.gossip is None:
                 continue
             if node.gossip.has_work():
-                await node.gossip.step()
+                with metrics.job("gossip_step"):
+                    await node.gossip.step()
             if time.monotonic() - last_exchange >= node.config.anti_entropy_interval:
                 last_exchange = time.monotonic()
-                await node.gossip.witness_all()
-                await node.gossip.anti_entropy()
-                await node.save_peers()
+                with metrics.job("witness"):
+                    await node.gossip.witness_all()
+                with metrics.job("anti_entropy"):
+                    await node.gossip.anti_entropy()
+                with metrics.job("save_peers"):
+                    await node.save_peers()

@@ -11,6 +11,7 @@ from vcnode.did import resolution as r
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.negotiation import choose
 from vcnode.http.problem import json_response, problem_response
+from vcnode.http.ratelimit import rate_limited
 
 RESOLVE_PREFIX = "/1.0/identifiers/"
 _RESULT_LD = "application/ld+json"
@@ -33,6 +34,7 @@ def _resolution_members(code: str, message: str) -> dict:
             "didDocumentMetadata": {}}
 
 
+@rate_limited("resolve")
 async def resolve(request: web.Request) -> web.Response:
     """``GET /1.0/identifiers/{did}``: the DID Resolution HTTP(S) binding.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from vcnode import metrics
 from vcnode.anchor.entries import AnchorError, position
 from vcnode.errors import VcnodeError
 from vcnode.http.body import read_json_object
@@ -32,9 +33,12 @@ async def message(request: web.Request) -> web.Response:
     try:
         answer = await gossip.handle(body, request.remote or "unknown")
     except MessageRefused as exc:
+        metrics.gossip_message("in", body.get("type"), exc.code)
         raise PeerMessageRefused(str(exc), code=exc.code, status=_STATUS.get(exc.code, 400)) from None
     except AnchorError as exc:
+        metrics.gossip_message("in", body.get("type"), exc.code)
         raise PeerMessageRefused(exc.message, code=exc.code, status=422) from None
+    metrics.gossip_message("in", body.get("type"), "ok")
     return json_response(answer)
 
 

@@ -14,6 +14,7 @@ from vcnode.exchange.pathways import PathwayExchange
 from vcnode.http.body import BadRequest, read_json_object
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.problem import json_response, problem_response
+from vcnode.http.ratelimit import rate_limited
 
 #: The node's challenges and pathway exchange (one each per application).
 CHALLENGES_KEY = web.AppKey("challenges", ChallengeService)
@@ -21,6 +22,7 @@ EXCHANGE_KEY = web.AppKey("pathway_exchange", PathwayExchange)
 PRESENTATION = "verifiablePresentation"
 
 
+@rate_limited("exchanges")
 async def create_challenge(request: web.Request) -> web.Response:
     """``POST /challenges`` (public) → 201 ``{"challenge", "expires"}``: a single-use challenge for a
     presentation, valid for ten minutes. 503 ``tooManyChallenges`` (with ``Retry-After``) when the node
@@ -40,6 +42,7 @@ async def _body(request: web.Request) -> tuple[object, object]:
     return body[PRESENTATION], body.get("options")
 
 
+@rate_limited("exchanges")
 async def evaluate(request: web.Request) -> web.Response:
     """``POST /pathways/evaluate`` (public) ``{verifiablePresentation, options: {challenge, domain?,
     pathways?, provider?}}`` → 200 ``{holder, pathways: [result…], unavailable, warnings}``."""

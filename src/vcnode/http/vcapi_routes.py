@@ -14,6 +14,7 @@ from vcnode.credentials.service import select_suite
 from vcnode.http.body import BadRequest, optional_object, read_json_object
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.problem import PROBLEM_JSON, json_response, problem_type
+from vcnode.http.ratelimit import rate_limited
 from vcnode.status.entries import status_requests
 from vcnode.trust.service import recognition_request
 
@@ -67,11 +68,12 @@ def _verifier(member: str, method: str, doc: str) -> Callable[[web.Request], Awa
     return handler
 
 
-verify = _verifier("verifiableCredential", "verify_credential",
-                   "``POST /credentials/verify`` ``{verifiableCredential, options: {checks, recognition}}``.")
-verify_presentation = _verifier(
+verify = rate_limited("verify")(_verifier(
+    "verifiableCredential", "verify_credential",
+    "``POST /credentials/verify`` ``{verifiableCredential, options: {checks, recognition}}``."))
+verify_presentation = rate_limited("verify")(_verifier(
     "verifiablePresentation", "verify_presentation",
-    "``POST /presentations/verify`` ``{verifiablePresentation, options: {challenge, domain, recognition}}``.")
+    "``POST /presentations/verify`` ``{verifiablePresentation, options: {challenge, domain, recognition}}``."))
 
 
 async def get_credential(request: web.Request) -> web.Response:

@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from vcnode import metrics
 from vcnode.errors import FetchError
 from vcnode.net.fetch import SafeFetcher
 from vcnode.p2p.gossip import PeerUnavailable
@@ -21,6 +22,15 @@ class HttpTransport:
 
     async def request(self, url: str, message: dict[str, Any]) -> dict[str, Any]:
         """POST ``message`` to the peer at ``url`` (its base URL); its JSON answer."""
+        try:
+            answer = await self._request(url, message)
+        except PeerUnavailable:
+            metrics.gossip_message("out", message.get("type"), "unreachable")
+            raise
+        metrics.gossip_message("out", message.get("type"), "ok")
+        return answer
+
+    async def _request(self, url: str, message: dict[str, Any]) -> dict[str, Any]:
         try:
             response = await self._fetcher.post_json(url.rstrip("/") + MESSAGE_PATH, orjson.dumps(message))
         except FetchError as exc:

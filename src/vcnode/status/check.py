@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from vcnode import metrics
 from vcnode.credentials.model import as_list, is_url, issuer_id
 from vcnode.credentials.report import Report
 from vcnode.proofs.verify import parse_datetime
@@ -221,15 +222,20 @@ class StatusChecker:
             fetched = await self._fetch(url)
             body, max_age = fetched.body, fetched.max_age
         except StatusListError as exc:
+            metrics.status_fetch("none", exc.code)
             return time.monotonic() + FAILURE_TTL, _Failure(exc.code, exc.message[:MAX_MESSAGE])
         except Exception as exc:  # FetchError and anything else the transport raises
+            metrics.status_fetch("none", "statusUnavailable")
             message = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
             return time.monotonic() + FAILURE_TTL, _Failure("statusUnavailable", f"cannot fetch the status list "
                                                             f"{url[:200]}: {message}"[:MAX_MESSAGE])
+        source = str(fetched.provenance.get("source", "issuer"))
         try:
             found, ttl = await self._parse(url, entry_type, body)
         except StatusListError as exc:
+            metrics.status_fetch(source, exc.code)
             return time.monotonic() + FAILURE_TTL, _Failure(exc.code, exc.message[:MAX_MESSAGE])
+        metrics.status_fetch(source, "ok")
         found = replace(found, provenance=fetched.provenance)
         ttl = min(x for x in (ttl, max_age, self._max_ttl) if x is not None)
         if found.valid_until is not None:
@@ -308,6 +314,7 @@ class StatusChecker:
             cached = self._fresh(key)
             if cached is not None:
                 out[key] = cached
+                metrics.status_fetch("cache", "ok" if isinstance(cached, StatusList) else cached.code)
             else:
                 waiting[key] = self._start(key)
         timeout = None if deadline is None else max(0.0, deadline - time.monotonic())

@@ -120,6 +120,7 @@ class NDegreeLabeller:
         self._inline_calls = float("inf")
         self._inline_until = float("inf")
         self._hashes: dict[str, str] = {}
+        self._relations: dict[str, list[tuple[str, str]]] = {}
         self._deadline = 0.0
 
     def labels(self) -> dict[str, str]:
@@ -165,25 +166,31 @@ class NDegreeLabeller:
                 f"canonicalizing the document's blank nodes took longer than {self._limits.deadline:g} s")
         self._remaining -= 1
 
-    def _related_hash(self, related: str, quad: Quad, issuer: _Issuer, position: str) -> str:
-        """Hash Related Blank Node (§4.7)."""
-        identifier = (self._canonical.existing.get(related) or issuer.existing.get(related)
-                      or self._first_degree[related])
-        text = f"g{identifier}" if position == "g" else f"{position}{quad[1]}{identifier}"
-        # The same few inputs recur across calls (tied nodes share their first-degree hash): hash each once.
-        found = self._hashes.get(text)
+    def _related_of(self, node: str) -> list[tuple[str, str]]:
+        """(position and predicate as hashed, related blank node) for each blank node ``node``'s quads relate
+        it to (§4.9 step 3), computed once per node."""
+        found = self._relations.get(node)
         if found is None:
-            found = self._hashes[text] = _sha256(text)
+            found = self._relations[node] = []
+            for quad in self._mentions[node]:
+                for index in (0, 2, 3):
+                    component = quad[index]
+                    if component[:2] == "_:" and component != node:
+                        found.append(("g" if index == 3 else f"{_POSITIONS[index]}{quad[1]}", component))
         return found
 
     def _hash_to_related(self, node: str, issuer: _Issuer) -> dict[str, list[str]]:
+        """Related hash → the related blank nodes with that hash (Hash Related Blank Node, §4.7, for each)."""
         out: dict[str, list[str]] = {}
-        for quad in self._mentions[node]:
-            for index in (0, 2, 3):
-                component = quad[index]
-                if component[:2] == "_:" and component != node:
-                    related_hash = self._related_hash(component, quad, issuer, _POSITIONS[index])  # type: ignore[arg-type]
-                    out.setdefault(related_hash, []).append(component)
+        canonical, issued, first_degree, hashes = (self._canonical.existing, issuer.existing, self._first_degree,
+                                                   self._hashes)
+        for prefix, related in self._related_of(node):
+            text = prefix + (canonical.get(related) or issued.get(related) or first_degree[related])
+            # The same few inputs recur across calls (tied nodes share their first-degree hash): hash each once.
+            related_hash = hashes.get(text)
+            if related_hash is None:
+                related_hash = hashes[text] = _sha256(text)
+            out.setdefault(related_hash, []).append(related)
         return out
 
     def _single_path(self, related: str, issuer: _Issuer) -> tuple[str, _Issuer]:

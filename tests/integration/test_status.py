@@ -204,7 +204,8 @@ async def test_a_message_list_needs_a_message_for_every_value(client: TestClient
 async def test_a_revocation_cannot_be_undone(client: TestClient, tokens: dict[str, str]) -> None:
     credential = await issue_with_status(client, tokens["issue"], "urn:uuid:11111111-0000-4000-8000-000000000008")
     await expect_json(await change(client, tokens["status"], credential["id"], "revocation", True), 200)
-    await expect_problem(await change(client, tokens["status"], credential["id"], "revocation", False), 409)
+    await expect_problem(await change(client, tokens["status"], credential["id"], "revocation", False), 409,
+                         "revocationIrreversible")
     assert [e["code"] for e in (await verify(client, credential))["errors"]] == ["revoked"]
 
 

@@ -143,9 +143,11 @@ class Store(Protocol):
         ``signed_until_before`` (an ISO time), those whose signed copy is valid until before then."""
         ...
 
-    async def change_status(self, change: StatusChange) -> StatusChange:
+    async def change_status(self, change: StatusChange, *, irreversible: bool = False) -> StatusChange:
         """Set one entry to ``change.after`` and append ``change`` to the audit log, atomically; returns the
-        change with ``before`` filled in. Bumps the list's version when the value changes."""
+        change with ``before`` filled in. Bumps the list's version when the value changes. With
+        ``irreversible`` (revocation entries), an entry that is set is never cleared: compared and set in the
+        same transaction, :class:`~vcnode.errors.Conflict` ``revocationIrreversible`` otherwise."""
         ...
 
     async def publish_status_list(self, list_id: str, version: int, document: str, until: str) -> None:

@@ -209,17 +209,6 @@ async def test_a_revocation_cannot_be_undone(client: TestClient, tokens: dict[st
     assert [e["code"] for e in (await verify(client, credential))["errors"]] == ["revoked"]
 
 
-async def test_a_credential_issued_again_is_changed_through_its_current_entries(client: TestClient,
-                                                                               tokens: dict[str, str]) -> None:
-    credential_id = "urn:uuid:11111111-0000-4000-8000-000000000009"
-    first = await issue_with_status(client, tokens["issue"], credential_id, ["revocation"])
-    second = await issue_with_status(client, tokens["issue"], credential_id, ["revocation"])
-    assert entries(first)["revocation"]["statusListIndex"] != entries(second)["revocation"]["statusListIndex"]
-    update = await expect_json(await change(client, tokens["status"], credential_id, "revocation", True), 200)
-    assert update["statusListIndex"] == entries(second)["revocation"]["statusListIndex"]
-    assert [e["code"] for e in (await verify(client, second))["errors"]] == ["revoked"]
-
-
 async def test_a_vc_1_1_credential_gets_the_status_context(client: TestClient, tokens: dict[str, str]) -> None:
     credential = {"@context": ["https://www.w3.org/2018/credentials/v1"],
                   "id": "urn:uuid:11111111-0000-4000-8000-0000000000aa", "type": ["VerifiableCredential"],

@@ -233,11 +233,15 @@ async def cmd_issue(args: argparse.Namespace) -> int:
             credential["issuer"] = node.identities.default_did
         issued = await node.credentials.issue(credential, suite=args.suite, status=_status_specs(args.status))
         output = orjson.dumps(issued.credential, option=orjson.OPT_INDENT_2)
+        # A repeated request gets the stored credential back (issuing is idempotent by id).
+        done = "issued" if issued.created else "already issued (the same request)"
         if args.out:
             with open(args.out, "wb") as handle:
                 handle.write(output + b"\n")
-            print(f"issued {issued.record_id} -> {args.out}", file=sys.stderr)
+            print(f"{done} {issued.record_id} -> {args.out}", file=sys.stderr)
         else:
+            if not issued.created:
+                print(f"{done} {issued.record_id}", file=sys.stderr)
             sys.stdout.write(output.decode() + "\n")
         return 0
     return await with_node(args, action)

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from vcnode.credentials.idempotency import issue_request_hash, replayed
 from vcnode.credentials.issue import issue_credential
 from vcnode.credentials.limits import VerifyLimits, check_limits
 from vcnode.credentials.model import issuer_id
@@ -48,10 +49,12 @@ def select_suite(options: dict[str, Any]) -> str:
 @dataclass(frozen=True)
 class Issued:
     """A signed credential and the id it is stored under (its own ``id``, or a ``urn:uuid`` given by the
-    node when the credential has none) for ``GET /credentials/{id}``."""
+    node when the credential has none) for ``GET /credentials/{id}``. ``created`` is False when the request
+    repeated an earlier one and the stored credential was returned."""
 
     credential: dict[str, Any]
     record_id: str
+    created: bool = True
 
 
 class CredentialService:
@@ -91,19 +94,31 @@ class CredentialService:
                     status: list[StatusListSpec] | tuple[StatusListSpec, ...] = ()) -> Issued:
         """Sign ``credential`` with its issuer's active key and store the result. For each ``status`` spec
         the credential gets a ``credentialStatus`` entry; indexes and the credential are stored in one
-        transaction, so an index is never handed out without its credential or twice."""
+        transaction, so an index is never handed out without its credential or twice.
+
+        Idempotent by id: when a credential is already stored under the credential's ``id``, the same
+        request (same issuer, unsigned credential, suite and status) gets it back (``created`` False)
+        without new status indexes, and any other request :class:`CredentialIdInUse` (409). The look-up is
+        made inside the issuing transaction and the store's ids are insert-once, so concurrent requests and
+        other processes store one copy."""
         did = self.issuer_of(credential)
         key = self._identities.signing_key(did)
         record_id = credential.get("id") if isinstance(credential.get("id"), str) else f"urn:uuid:{uuid.uuid4()}"
+        request = issue_request_hash(did, credential, suite, status)
         async with self._store.issuance() as transaction:
-            entries = []
-            for spec in status:
-                [allocation] = await transaction.allocate(did, self.list_spec(spec), [record_id])
-                entries.append(status_entry(self.status_service.list_url(allocation.list_id), allocation))
-            signed = issue_credential(with_status(credential, entries) if entries else credential, key, suite=suite)
-            created = datetime.now(UTC).isoformat()
-            await transaction.save_credentials([CredentialRecord(record_id, did, orjson.dumps(signed).decode(),
-                                                                 created)])
+            stored = (await transaction.find_credentials([record_id])).get(record_id)
+            if stored is None:
+                entries = []
+                for spec in status:
+                    [allocation] = await transaction.allocate(did, self.list_spec(spec), [record_id])
+                    entries.append(status_entry(self.status_service.list_url(allocation.list_id), allocation))
+                signed = issue_credential(with_status(credential, entries) if entries else credential, key,
+                                          suite=suite)
+                created = datetime.now(UTC).isoformat()
+                await transaction.save_credentials([CredentialRecord(
+                    record_id, did, orjson.dumps(signed).decode(), created, request)])
+        if stored is not None:
+            return Issued(replayed(stored, request), record_id, created=False)
         return Issued(signed, record_id)
 
     @property

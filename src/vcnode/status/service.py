@@ -88,8 +88,8 @@ class StatusService:
         stored = await self._store.get_credential(credential_id)
         if stored is None:
             raise NotFound(f"this node issued no credential {credential_id[:200]!r}")
-        # The entries the stored (current) credential carries: an id issued again gets new indexes, and only
-        # those of the copy the node now holds are meant.
+        # The entries the stored credential carries. Issuing is idempotent by id now, but a store written
+        # before may hold indexes of earlier copies under the same id: only those of the copy held are meant.
         carried = {(entry.get("statusListCredential"), str(entry.get("statusListIndex")))
                    for entry in as_list(orjson.loads(stored.document).get("credentialStatus"))
                    if isinstance(entry, dict)}

@@ -290,25 +290,6 @@ class SqliteStore:
                                       (at, token_id))
             return cursor.rowcount == 1
 
-    async def save_credential(self, record: CredentialRecord) -> None:
-        async with self.transaction() as db:
-            await db.execute("INSERT OR REPLACE INTO credentials (id, issuer, document, created) VALUES (?, ?, ?, ?)",
-                             (record.id, record.issuer, record.document, record.created))
-
-    async def save_credentials(self, records: list[CredentialRecord]) -> None:
-        async with self.transaction() as db:
-            await db.executemany("INSERT OR REPLACE INTO credentials (id, issuer, document, created) "
-                                 "VALUES (?, ?, ?, ?)", [(r.id, r.issuer, r.document, r.created) for r in records])
-
-    async def existing_credentials(self, ids: list[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            async with self.db.execute(f"SELECT id FROM credentials WHERE id IN ({marks})", chunk) as cursor:
-                found.update([row[0] async for row in cursor])
-        return found
-
     @asynccontextmanager
     async def issuance(self) -> AsyncIterator[SqliteIssuance]:
         async with self.transaction() as db:
@@ -380,7 +361,7 @@ class SqliteStore:
         return found
 
     async def get_credential(self, credential_id: str) -> CredentialRecord | None:
-        async with self.db.execute("SELECT id, issuer, document, created FROM credentials WHERE id = ?",
+        async with self.db.execute(f"SELECT {_CREDENTIAL_COLUMNS} FROM credentials WHERE id = ?",
                                    (credential_id,)) as cursor:
             row = await cursor.fetchone()
         return CredentialRecord(*row) if row else None
@@ -426,6 +407,7 @@ def _challenge_state(row: sqlite3.Row | tuple | None, now: float) -> ChallengeSt
 
 
 _TOKEN_COLUMNS = "id, token_hash, scopes, identity, created, revoked"
+_CREDENTIAL_COLUMNS = "id, issuer, document, created, request_hash"
 _LIST_COLUMNS = ("id, issuer, purpose, status_size, messages, entries, allocated, bits, version, published, "
                  "published_version, published_until, created")
 
@@ -458,9 +440,25 @@ class SqliteIssuance:
             pending = pending[free:]
         return out
 
+    async def find_credentials(self, ids: list[str]) -> dict[str, CredentialRecord]:
+        found: dict[str, CredentialRecord] = {}
+        for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with self._db.execute(f"SELECT {_CREDENTIAL_COLUMNS} FROM credentials WHERE id IN ({marks})",
+                                        chunk) as cursor:
+                found.update({row[0]: CredentialRecord(*row) async for row in cursor})
+        return found
+
     async def save_credentials(self, records: list[CredentialRecord]) -> None:
-        await self._db.executemany("INSERT OR REPLACE INTO credentials (id, issuer, document, created) "
-                                   "VALUES (?, ?, ?, ?)", [(r.id, r.issuer, r.document, r.created) for r in records])
+        # A plain INSERT: the primary key refuses a second credential under an id; nothing is ever replaced
+        # (a replaced credential would leave the first copy's status entries unreachable).
+        try:
+            await self._db.executemany(f"INSERT INTO credentials ({_CREDENTIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                                       [dataclasses.astuple(record) for record in records])
+        except sqlite3.IntegrityError:
+            raise Conflict("a credential with one of these ids is already stored",
+                           code="credentialIdInUse") from None
 
     async def _open_list(self, issuer: str, spec: StatusListSpec) -> tuple[str, int]:
         async with self._db.execute("SELECT id, entries - allocated FROM status_lists WHERE issuer = ? AND purpose = ? "

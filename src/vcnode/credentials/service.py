@@ -27,6 +27,9 @@ from vcnode.status.service import StatusService
 from vcnode.store.base import Store
 from vcnode.store.records import CredentialRecord, StatusListSpec
 
+#: ``options.holderBinding`` of a verification request (presentations; see :mod:`vcnode.credentials.holder`).
+HOLDER_BINDING_OPTIONS = ("required", "allowMismatch")
+
 
 def select_suite(options: dict[str, Any]) -> str:
     """The suite a VC API issue request asks for: ``options.type`` (Ed25519Signature2020) or
@@ -64,7 +67,8 @@ class CredentialService:
                  allow_embedded_keys: bool = False, status: StatusService | None = None,
                  status_checker: StatusChecker | None = None, status_list_entries: int = 131_072,
                  equivocations: Callable[[str], Awaitable[int]] | None = None,
-                 limits: VerifyLimits | None = None, status_deadline: float | None = None) -> None:
+                 limits: VerifyLimits | None = None, status_deadline: float | None = None,
+                 holder_binding: str = "required") -> None:
         self._identities = identities
         self._store = store
         self._resolver = resolver
@@ -75,6 +79,7 @@ class CredentialService:
         self._equivocations = equivocations
         self._limits = limits or VerifyLimits()
         self._status_deadline = status_deadline
+        self._holder_binding = holder_binding  # the node's default for options.holderBinding
 
     def issuer_of(self, credential: Any) -> str:
         """The identity of this node that must sign ``credential``; a clear error when it is not held."""
@@ -150,10 +155,14 @@ class CredentialService:
         checks = options.get("checks")
         if checks is not None and not (isinstance(checks, list) and all(isinstance(c, str) for c in checks)):
             raise InvalidInput("options.checks must be a list of check names")
+        binding = options.get("holderBinding", self._holder_binding)
+        if binding not in HOLDER_BINDING_OPTIONS:
+            raise InvalidInput("options.holderBinding must be 'required' (the default) or 'allowMismatch'")
         deadline = time.monotonic() + self._status_deadline if self._status_deadline is not None else None
         return VerifyOptions(challenge=challenge, domain=domain, allow_embedded_keys=self._allow_embedded_keys,
                              status=self._checker, equivocations=self._equivocations,
-                             checks=frozenset(checks) if checks is not None else None, status_deadline=deadline)
+                             checks=frozenset(checks) if checks is not None else None, status_deadline=deadline,
+                             holder_binding=binding)
 
     async def verify_credential(self, credential: Any, options: dict[str, Any] | None = None) -> Report:
         """Verify any credential (no store access: this is the hot path). One over the node's limits is

@@ -68,6 +68,7 @@ class Config:
     trust_credit_framework: str = ""
     trust_max_depth: int = 4
     recognition_default: bool = False
+    holder_binding: str = "required"
     canonicalization_max_work_factor: float = 2.0
     canonicalization_deadline: float = 1.0
     proof_offload_bytes: int = 64 * 1024
@@ -155,6 +156,8 @@ class Config:
         for anchor in self.trust_anchors:
             if not anchor.startswith("did:") or len(anchor) > 2048:
                 raise ConfigError(f"each trust anchor must be a DID, got {anchor[:120]!r}")
+        if self.holder_binding not in ("required", "allowMismatch"):
+            raise ConfigError(f"holder_binding must be 'required' or 'allowMismatch', got {self.holder_binding!r}")
         if not 1 <= self.trust_max_depth <= 8:
             raise ConfigError(f"trust_max_depth must be 1-8, got {self.trust_max_depth}")
         for name in ("http_header_timeout", "http_body_timeout", "http_keepalive_timeout"):

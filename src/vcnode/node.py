@@ -200,7 +200,8 @@ class Node:
                                         equivocations=anchors.equivocation_count,
                                         limits=VerifyLimits(max_status_entries=config.status_max_entries,
                                                             max_credentials=config.verify_max_credentials),
-                                        status_deadline=config.status_deadline)
+                                        status_deadline=config.status_deadline,
+                                        holder_binding=config.holder_binding)
         trust = TrustService(anchors, resolver, checker, trust_settings(config),
                              own=lambda did: identities.signer_for(did) is not None, store=store)
         node = cls(config, store, vault, identities, fetcher, resolver,

@@ -11,8 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+from tests.builders import did_key_signer
 from tests.conftest import PASSPHRASE
 from tests.integration.test_cli import assert_one_line_error, run
+from vcnode.credentials import create_presentation
 
 ACHIEVEMENT = {"id": "https://hcp.example/achievements/daf", "name": "Data Analytics Fundamentals",
                "description": "Descriptive statistics and dashboards.",
@@ -60,6 +62,31 @@ def test_issue_verify_and_tokens(tmp_path: Path) -> None:
     assert "revoked" in run(home, "token", "list").stdout
     assert_one_line_error(run(home, "token", "create", "--scope", "everything"), "scopes")
     assert_one_line_error(run(home, "token", "revoke", "nope"), "no live token")
+
+
+def test_verify_refuses_a_presentation_of_someone_elses_credential(tmp_path: Path) -> None:
+    """``vcnode verify`` on a presentation whose holder is not the credential's subject: not verified
+    (holderMismatch) unless ``--allow-holder-mismatch``; the subject's own presentation verifies."""
+    home, _ = node(tmp_path)
+    learner, impostor = did_key_signer(), did_key_signer()
+    credential = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                  "credentialSubject": {"id": learner.verification_method.split("#")[0]}}
+    (tmp_path / "c.json").write_text(json.dumps(credential))
+    issued = run(home, "issue", str(tmp_path / "c.json"))
+    assert issued.returncode == 0, issued.stderr
+    signed = json.loads(issued.stdout)
+    (tmp_path / "stolen.json").write_text(json.dumps(create_presentation([signed], impostor)))
+    (tmp_path / "own.json").write_text(json.dumps(create_presentation([signed], learner)))
+
+    stolen = run(home, "verify", str(tmp_path / "stolen.json"), "--json")
+    assert stolen.returncode == 1, stolen.stderr
+    assert [e["code"] for e in json.loads(stolen.stdout)["errors"]] == ["holderMismatch"]
+    readable = run(home, "verify", str(tmp_path / "stolen.json")).stdout
+    assert "NOT VERIFIED" in readable and "holder binding failed" in readable and "holderMismatch" in readable
+    allowed = run(home, "verify", str(tmp_path / "stolen.json"), "--allow-holder-mismatch")
+    assert allowed.returncode == 0 and "VERIFIED" in allowed.stdout, allowed.stdout
+    own = run(home, "verify", str(tmp_path / "own.json"))
+    assert own.returncode == 0 and "holder binding passed" in own.stdout, own.stdout
 
 
 def write_batch_inputs(tmp_path: Path, rows: int) -> tuple[Path, Path]:

@@ -35,6 +35,9 @@ async def test_percent_encoded_did_in_path(client: TestClient) -> None:
     ("did:key:" + "z" * 10_000, 400, "invalidDid"),
     ("did:example:123", 501, "methodNotSupported"),
     ("did:key:zQ3shokFTS3brHcDQrn82RUDfCZESWL1ZdCEJwekUDPQiYBme", 501, "unsupportedPublicKeyType"),
+    ("did:key:z2DQUz8yxybcgY49o2TDENNPqPQBbVynuU6CcNCWtSMrwMx", 400, "invalidPublicKeyLength"),  # 31 bytes
+    ("did:key:zQmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG", 400, "invalidPublicKeyType"),  # a CID
+    ("did:key:z6Mkeb4rtEhc8DUtvt5ehaVjdx3TLbQPpnTArkXhqfb1Mq75", 400, "invalidPublicKey"),  # y = 2: no point
     ("did:web:127.0.0.1%3A1", 502, "internalError"),  # upstream unreachable: reported, not crashed
 ])
 async def test_resolution_errors_are_problems_with_resolution_metadata(

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import orjson
 import pytest
 from aiohttp import ClientResponse
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 from tests.builders import badge, did_key_signer
+from vcnode.config import load_config
 from vcnode.credentials import create_presentation
-from vcnode.node import Node
+from vcnode.http.app import build_app
+from vcnode.identity.service import SigningKey
+from vcnode.node import Node, initialise
 
 NODE_DID = "did:web:example.edu"
 PROBLEM = "application/problem+json"
@@ -305,9 +309,17 @@ async def test_get_a_credential_needs_a_token(client: TestClient, web_node: Node
 # --- presentations ------------------------------------------------------------------------------------------
 
 
+def awarded_to(holder: SigningKey, credential_id: str = "urn:uuid:2f1a3c1e-5b8e-4c4f-9b0a-7f1e2d3c4b5a"
+               ) -> dict[str, Any]:
+    """A badge of the node whose subject is ``holder``'s DID."""
+    credential = badge(NODE_DID, credential_id)
+    credential["credentialSubject"]["id"] = holder.verification_method.split("#")[0]
+    return credential
+
+
 async def test_verify_a_presentation_with_challenge_and_domain(client: TestClient, issue_token: str) -> None:
-    signed = (await expect_json(await issue(client, issue_token, badge(NODE_DID)), 201))["verifiableCredential"]
     holder = did_key_signer()
+    signed = (await expect_json(await issue(client, issue_token, awarded_to(holder)), 201))["verifiableCredential"]
     presentation = create_presentation([signed], holder, challenge="abc", domain="employer.example")
 
     body = {"verifiablePresentation": presentation, "options": {"challenge": "abc", "domain": "employer.example"}}
@@ -315,6 +327,9 @@ async def test_verify_a_presentation_with_challenge_and_domain(client: TestClien
     assert report["verified"] is True and report["errors"] == []
     assert "proof" in report["checks"] and "credentials" in report["checks"]
     assert report["results"]["credentials"]["credentials"][0]["verified"] is True
+    binding = report["results"]["credentials"]["credentials"][0]["results"]["holderBinding"]
+    assert binding["verified"] is True and binding["outcome"] == "passed"
+    assert binding["subject"] == binding["holder"] == presentation["holder"]
 
     body["options"] = {"challenge": "wrong", "domain": "employer.example"}
     problem = await expect_problem(await client.post("/presentations/verify", json=body), 400, "challengeMismatch")
@@ -326,6 +341,75 @@ async def test_verify_a_presentation_with_challenge_and_domain(client: TestClien
 
     body["options"] = {"challenge": 5}
     await expect_problem(await client.post("/presentations/verify", json=body), 400, "invalidInput")
+
+
+async def test_a_presentation_of_someone_elses_credential_fails(client: TestClient, issue_token: str) -> None:
+    """The attack of issue 12: a holder presents a badge whose subject is another DID. Verified before, with
+    no warning; now the credential's holder binding fails and so does the presentation."""
+    learner, impostor = did_key_signer(), did_key_signer()
+    badge_of_learner = (await expect_json(await issue(client, issue_token, awarded_to(learner)), 201))[
+        "verifiableCredential"]
+    stolen = create_presentation([badge_of_learner], impostor, challenge="abc", domain="employer.example")
+    body = {"verifiablePresentation": stolen, "options": {"challenge": "abc", "domain": "employer.example"}}
+    problem = await expect_problem(await client.post("/presentations/verify", json=body), 400, "holderMismatch")
+    assert problem["verified"] is False and problem["errors"][0]["path"] == "verifiableCredential[0]"
+    [sub] = problem["results"]["credentials"]["credentials"]
+    assert sub["verified"] is False and [e["code"] for e in sub["errors"]] == ["holderMismatch"]
+    assert sub["results"]["proof"]["verified"] is True  # the credential itself is genuine
+    binding = sub["results"]["holderBinding"]
+    assert binding["outcome"] == "failed" and binding["holder"] == stolen["holder"]
+    assert binding["subjects"] == [badge_of_learner["credentialSubject"]["id"]]
+    # A verifier that accepts credentials presented by others says so; the mismatch is then a warning.
+    body["options"]["holderBinding"] = "allowMismatch"
+    report = await expect_json(await client.post("/presentations/verify", json=body), 200)
+    [sub] = report["results"]["credentials"]["credentials"]
+    assert sub["verified"] is True and sub["results"]["holderBinding"]["allowed"] is True
+    assert [w["code"] for w in sub["warnings"]] == ["holderMismatch"]
+    body["options"]["holderBinding"] = "ignore"
+    await expect_problem(await client.post("/presentations/verify", json=body), 400, "invalidInput")
+
+
+async def test_a_node_may_allow_holder_mismatches_by_default(tmp_path: Path, node_env: dict[str, str]) -> None:
+    """``holder_binding = "allowMismatch"`` (an operator's explicit choice) is the default for requests that
+    do not say; a request asking for ``required`` still gets it."""
+    config = load_config(tmp_path / "lenient", environ={**node_env, "VCNODE_HOLDER_BINDING": "allowMismatch"},
+                         overrides={"domain": "example.edu"})
+    node = await initialise(config, did_method="web", environ=node_env)
+    try:
+        server = TestServer(build_app(node), host="127.0.0.1")
+        async with TestClient(server) as lenient:
+            _, token = await node.tokens.create(["issue"])
+            learner, impostor = did_key_signer(), did_key_signer()
+            signed = (await expect_json(await issue(lenient, token, awarded_to(learner)), 201))["verifiableCredential"]
+            stolen = create_presentation([signed], impostor, challenge="abc")
+            body: dict[str, Any] = {"verifiablePresentation": stolen, "options": {"challenge": "abc"}}
+            report = await expect_json(await lenient.post("/presentations/verify", json=body), 200)
+            assert report["results"]["credentials"]["credentials"][0]["warnings"][0]["code"] == "holderMismatch"
+            body["options"]["holderBinding"] = "required"
+            await expect_problem(await lenient.post("/presentations/verify", json=body), 400, "holderMismatch")
+    finally:
+        await node.close()
+
+
+async def test_an_unsigned_presentation_cannot_bind_its_holder(client: TestClient, issue_token: str) -> None:
+    """Naming the subject as holder proves nothing without the holder's proof: anyone can copy the badge."""
+    learner = did_key_signer()
+    signed = (await expect_json(await issue(client, issue_token, awarded_to(learner)), 201))["verifiableCredential"]
+    copied = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+              "holder": signed["credentialSubject"]["id"], "verifiableCredential": [signed]}
+    problem = await expect_problem(await client.post("/presentations/verify", json={"verifiablePresentation": copied}),
+                                   400, "holderNotProven")
+    assert problem["results"]["credentials"]["credentials"][0]["results"]["holderBinding"]["outcome"] == "failed"
+    # A credential whose subject has no id is not bound to anyone: the check does not apply.
+    anonymous = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                 "id": "urn:uuid:2f1a3c1e-5b8e-4c4f-9b0a-7f1e2d3c4b5b", "issuer": NODE_DID,
+                 "credentialSubject": {"name": "whoever holds this ticket"}}
+    signed = (await expect_json(await issue(client, issue_token, anonymous), 201))["verifiableCredential"]
+    report = await expect_json(await client.post("/presentations/verify", json={"verifiablePresentation": {
+        **copied, "verifiableCredential": [signed]}}), 200)
+    binding = report["results"]["credentials"]["credentials"][0]["results"]["holderBinding"]
+    assert binding["checked"] is False and binding["outcome"] == "notApplicable"
+    assert "holderBinding" not in report["results"]["credentials"]["credentials"][0]["checks"]
 
 
 async def test_presentation_with_a_tampered_credential_fails(client: TestClient, issue_token: str) -> None:

@@ -84,8 +84,9 @@ class ServerThread:
         self.with_status = (await self.node.credentials.issue(
             badge(NODE_DID, "urn:uuid:5a5a5a5a-0000-4000-8000-000000000001"),
             status=status_requests({"statusPurpose": ["revocation", "suspension"]}))).credential
-        for suite in ("eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020"):
-            self.signed.append((await self.node.credentials.issue(badge(NODE_DID), suite=suite)).credential)
+        for n, suite in enumerate(("eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020")):
+            credential = badge(NODE_DID, f"urn:uuid:5a5a5a5a-0000-4000-8000-00000000001{n}")
+            self.signed.append((await self.node.credentials.issue(credential, suite=suite)).credential)
         pair = Ed25519KeyPair.generate()
         holder = SigningKey(f"did:key:{pair.public_multikey}#{pair.public_multikey}", pair)
         self.presentation = create_presentation(self.signed[:1], holder, challenge="abc", domain="employer.example")

@@ -65,10 +65,13 @@ def test_same_key_same_document_same_proof_byte_for_byte() -> None:
 
 async def test_presentations_both_ways(resolver: Resolver) -> None:
     issuer_key, holder_key = signer(), signer()
-    credential = issue_credential(badge(issuer_key.verification_method.split("#")[0]), issuer_key)
+    holder = holder_key.verification_method.split("#")[0]
+    awarded = badge(issuer_key.verification_method.split("#")[0])
+    awarded["credentialSubject"]["id"] = holder  # the holder presents its own credential (holder binding)
+    credential = issue_credential(awarded, issuer_key)
     ours = create_presentation([credential], holder_key, challenge="ch-1", domain="employer.example")
     unsigned = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
-                "verifiableCredential": [credential]}
+                "holder": holder, "verifiableCredential": [credential]}
     results = digital_bazaar([
         {"op": "verifyPresentation", "presentation": ours, "challenge": "ch-1", "domain": "employer.example"},
         {"op": "verifyPresentation", "presentation": ours, "challenge": "other", "domain": "employer.example"},

@@ -27,7 +27,8 @@ def test_home_from_environment(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("content", ['port = "x"', "port = 70000", "nonsense = 1", "port = ", 'keystore = "rot13"',
-                                     'public_url = "ftp://x"', 'allow_http_hosts = "a"\nport = true'])
+                                     'public_url = "ftp://x"', 'allow_http_hosts = "a"\nport = true',
+                                     'holder_binding = "off"'])
 def test_bad_config_is_a_config_error(tmp_path: Path, content: str) -> None:
     (tmp_path / "config.toml").write_text(content)
     with pytest.raises(ConfigError):

@@ -166,7 +166,9 @@ async def test_issuing_checks_the_data_model_and_the_issuer() -> None:
 
 async def test_presentation_round_trip_and_holder_binding(resolver: Resolver) -> None:
     issuer, holder, stranger = did_key_signer(), did_key_signer(), did_key_signer()
-    credential = issue_credential(badge(issuer.verification_method.split("#")[0]), issuer)
+    awarded = badge(issuer.verification_method.split("#")[0])
+    awarded["credentialSubject"]["id"] = holder.verification_method.split("#")[0]
+    credential = issue_credential(awarded, issuer)
     presentation = create_presentation([credential], holder, challenge="c-123", domain="employer.example")
     options = VerifyOptions(challenge="c-123", domain="employer.example")
     report = (await verify_presentation(presentation, resolver, options)).to_json()

@@ -8,6 +8,7 @@ from typing import Any
 
 import base58
 import pytest
+from multiformats import varint
 
 from did_methods.key import KeyDriver
 from vcnode.did.resolver import Resolver
@@ -135,10 +136,39 @@ async def test_key_types_not_implemented_are_reported_as_such(vectors: Path, res
     "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2do0",  # '0' is not base58
     "did:key:6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",    # no multibase prefix
     "did:key:mO0RqM8X1ZBTCVYEYm1G3l5GRrVcjb8GqtCy5Ls9YgnA",        # base64 multibase: not did:key
-    "did:key:z2J9gaYxrKVpdoG9A4gRnmpnR",                           # truncated key
-    "did:key:zQmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG",     # a CID (sha2-256), not a key
     "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK:extra",
+    "did:key:z" + base58.b58encode(b"\xff\xff").decode(),          # a varint that never ends
 ])
 async def test_malformed_did_key_is_invalid_did(resolver: Resolver, did: str) -> None:
     result = await resolver.resolve(did)
     assert result.error == "invalidDid", result.resolution_metadata
+
+
+def _did_key(codec: int, raw: bytes) -> str:
+    """A did:key of ``raw`` under the multicodec ``codec``, whatever their length (Multikey encoding
+    refuses wrong lengths, so the bytes are put together here)."""
+    return "did:key:z" + base58.b58encode(bytes(varint.encode(codec)) + raw).decode()
+
+
+# The did:key specification's errors (Document Creation, Signature / Encryption Method Creation algorithms):
+# key bytes of the wrong length for their multicodec are invalidPublicKeyLength, bytes that are not a key of
+# that type invalidPublicKey; a multicodec that is no public key type at all is invalidPublicKeyType.
+@pytest.mark.parametrize(("did", "code"), [
+    (_did_key(multikey.ED25519_PUB, bytes(range(1, 32))), "invalidPublicKeyLength"),   # 31 bytes
+    (_did_key(multikey.ED25519_PUB, bytes(range(1, 34))), "invalidPublicKeyLength"),   # 33 bytes
+    (_did_key(multikey.ED25519_PUB, b""), "invalidPublicKeyLength"),
+    (_did_key(multikey.X25519_PUB, bytes(16)), "invalidPublicKeyLength"),
+    (_did_key(multikey.P256_PUB, b"\x02" + bytes(31)), "invalidPublicKeyLength"),
+    (_did_key(multikey.P384_PUB, b"\x04" + bytes(96)), "invalidPublicKeyLength"),     # uncompressed point
+    (_did_key(multikey.ED25519_PUB, (2).to_bytes(32, "little")), "invalidPublicKey"),  # y = 2: not on the curve
+    (_did_key(multikey.P256_PUB, b"\x02" + (1).to_bytes(32, "big")), "invalidPublicKey"),  # x = 1: no such point
+    ("did:key:zQmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG", "invalidPublicKeyType"),  # a CID (sha2-256)
+    (_did_key(multikey.ED25519_PRIV, bytes(range(32))), "invalidPublicKeyType"),         # a private key
+    (_did_key(0x1E3089, bytes(32)), "invalidPublicKeyType"),                               # no such multicodec
+    (_did_key(0xE7, bytes(33)), "unsupportedPublicKeyType"),                               # secp256k1-pub
+])
+async def test_did_key_errors_are_the_specifications(resolver: Resolver, did: str, code: str) -> None:
+    result = await resolver.resolve(did)
+    assert result.error == code, result.resolution_metadata
+    assert result.did_document is None
+

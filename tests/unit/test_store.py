@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -75,4 +77,37 @@ async def test_webvh_log_entries_are_stored_with_their_key_changes(tmp_path: Pat
         assert [k.id for k in await store.list_keys(did) if k.active] == [f"{did}#k2"]
         assert await store.list_webvh_entries() == [first, second]
     finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("other_holds_the_lock", [False, True])
+async def test_a_write_waits_for_an_open_read_while_another_process_writes(tmp_path: Path,
+                                                                          other_holds_the_lock: bool) -> None:
+    """A read of another task still open on the shared connection, and another process (the CLI) that has
+    committed since (``SQLITE_BUSY_SNAPSHOT``) or holds the write lock (``SQLITE_BUSY``): SQLite does not wait
+    by itself, the store does, and the write goes through once the read ends instead of failing."""
+    store = await open_store(tmp_path / "db.sqlite3")
+    other = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
+    try:
+        await store.set_meta("a", "1")
+        await store.set_meta("b", "1")
+        cursor = await store.db.execute("SELECT key FROM meta")
+        await cursor.fetchone()  # the read is open: its statement has more rows
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("UPDATE meta SET value = '2' WHERE key = 'a'")
+        if not other_holds_the_lock:
+            other.execute("COMMIT")
+
+        async def finish_elsewhere() -> None:
+            await asyncio.sleep(0.05)
+            await cursor.close()
+            if other_holds_the_lock:
+                other.execute("COMMIT")
+
+        finishing = asyncio.create_task(finish_elsewhere())
+        await store.set_meta("c", "1")
+        await finishing
+        assert await store.get_meta("a") == "2" and await store.get_meta("c") == "1"
+    finally:
+        other.close()
         await store.close()

@@ -232,11 +232,15 @@ async def cmd_issue(args: argparse.Namespace) -> int:
             credential["issuer"] = node.identities.default_did
         issued = await node.credentials.issue(credential, suite=args.suite, status=_status_specs(args.status))
         output = orjson.dumps(issued.credential, option=orjson.OPT_INDENT_2)
+        # A repeated request gets the stored credential back (issuing is idempotent by id).
+        done = "issued" if issued.created else "already issued (the same request)"
         if args.out:
             with open(args.out, "wb") as handle:
                 handle.write(output + b"\n")
-            print(f"issued {issued.record_id} -> {args.out}", file=sys.stderr)
+            print(f"{done} {issued.record_id} -> {args.out}", file=sys.stderr)
         else:
+            if not issued.created:
+                print(f"{done} {issued.record_id}", file=sys.stderr)
             sys.stdout.write(output.decode() + "\n")
         return 0
     return await with_node(args, action)
@@ -327,6 +331,10 @@ def print_report(report: dict[str, Any], title: str) -> None:
                 note = "; ".join(f"{e.get('statusPurpose') or e.get('type')}={e.get('status', e.get('error'))}"
                                  + (f" ({e['message']})" if e.get("message") else "")
                                  for e in result.get("entries", []))
+            elif check == "credentials":  # a presentation's: each credential, and whether it is the holder's
+                note = "; ".join(f"[{n}] {'verified' if sub['verified'] else 'NOT VERIFIED'}, holder binding "
+                                 + sub["results"].get("holderBinding", {}).get("outcome", "-")
+                                 for n, sub in enumerate(result.get("credentials", [])))
         print(f"  {check:<12} {state:<12} {note}".rstrip())
     for error in report["errors"]:
         print(f"  error    {error['code']}: {error['message']}")
@@ -341,7 +349,9 @@ async def cmd_verify(args: argparse.Namespace) -> int:
     async def action(node: Any) -> int:
         is_presentation = isinstance(document, dict) and "VerifiablePresentation" in (
             document.get("type") if isinstance(document.get("type"), list) else [document.get("type")])
-        options = {"challenge": args.challenge, "domain": args.domain}
+        options: dict[str, Any] = {"challenge": args.challenge, "domain": args.domain}
+        if args.allow_holder_mismatch:  # otherwise the node's holder_binding (required unless configured)
+            options["holderBinding"] = "allowMismatch"
         if is_presentation:
             report = await node.credentials.verify_presentation(document, options)
         else:
@@ -498,6 +508,8 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("file")
     verify.add_argument("--challenge")
     verify.add_argument("--domain")
+    verify.add_argument("--allow-holder-mismatch", action="store_true",
+                        help="presentations: accept credentials whose subject is not the proven holder (a warning)")
     verify.add_argument("--json", action="store_true", help="the report as JSON")
     verify.set_defaults(run=cmd_verify)
 

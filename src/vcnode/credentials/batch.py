@@ -4,7 +4,10 @@ Every row gets a deterministic credential id (from the issuer, the achievement a
 that is run again — after a crash, SIGKILL or Ctrl-C — skips what is already stored and never issues a
 row twice. Each chunk gets its status indexes, is signed and is stored in one transaction (so an index is
 never handed out without its credential, nor twice), then written out as files (atomically: temp file +
-rename).
+rename). Which rows are already stored is read inside that transaction, and the store's ids are
+insert-once, so two runs at once (or an HTTP request under one of the ids) still store one copy. A row
+stored from a different request (another issuer name, suite or status, a changed learner name) is refused
+with ``credentialIdInUse`` rather than skipped as done.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from vcnode.credentials.idempotency import CredentialIdInUse, request_hash, status_options
 from vcnode.credentials.issue import issue_credential
 from vcnode.credentials.openbadges import build_open_badge
 from vcnode.errors import InvalidInput
@@ -31,6 +35,9 @@ from vcnode.status.entries import status_entry, with_status
 from vcnode.status.service import StatusService
 from vcnode.store.base import Store
 from vcnode.store.records import CredentialRecord, StatusListSpec
+
+# (row number, credential id, row, request hash)
+_Row = tuple[int, str, dict[str, str], str]
 
 CHUNK = 250
 _NAMESPACE = uuid.UUID("6b1c4f0e-2f39-4e0c-9d55-4d1f4c7b3a10")
@@ -73,6 +80,16 @@ def credential_id_for(issuer: str, achievement: dict[str, Any], row_number: int,
     return f"urn:uuid:{uuid.uuid5(_NAMESPACE, key)}"
 
 
+def row_request_hash(*, issuer: str, profile: dict[str, Any], achievement: dict[str, Any], row: dict[str, str],
+                     suite: str, status: Sequence[StatusListSpec]) -> str:
+    """What makes a row's request the same again (see :mod:`vcnode.credentials.idempotency`): everything
+    that goes into its credential except the time it is issued."""
+    learner = {name: (row.get(name) or "").strip() for name in ("id", "email", "name")}
+    return request_hash({"issueBatchRow": {"issuer": issuer, "profile": profile, "achievement": achievement,
+                                           "learner": learner, "suite": suite,
+                                           "credentialStatus": status_options(status)}})
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
     temporary = path.with_suffix(".tmp")
     temporary.write_bytes(data)
@@ -91,50 +108,63 @@ async def issue_batch(rows: list[dict[str, str]], *, achievement: dict[str, Any]
     key = identities.signing_key(issuer_did)
     started = time.perf_counter()
     valid_from = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    ids = [credential_id_for(issuer_did, achievement, n, row) for n, row in enumerate(rows)]
-    done = await store.existing_credentials(ids)
-    issued = skipped = 0
     if status and status_service is None:
         raise InvalidInput("issuing with status needs the node's status lists")
+    numbered = [(n, credential_id_for(issuer_did, achievement, n, row), row,
+                 row_request_hash(issuer=issuer_did, profile=issuer_profile, achievement=achievement, row=row,
+                                  suite=suite, status=status)) for n, row in enumerate(rows)]
+    issued = skipped = 0
     for start in range(0, len(rows), CHUNK):
-        chunk = list(zip(ids[start:start + CHUNK], rows[start:start + CHUNK], strict=True))
-        todo = []
-        for credential_id, row in chunk:
-            if credential_id in done:
-                skipped += 1
-                target = out_dir / f"{credential_id.rsplit(':', 1)[1]}.json"
-                if not target.exists():  # stored before a crash, file not yet written
-                    record = await store.get_credential(credential_id)
-                    if record is not None:
-                        _write_atomically(target, record.document.encode())
-                continue
-            todo.append((credential_id, row))
-        if todo:
-            files = await _issue_chunk(todo, store=store, status=status, status_service=status_service, key=key,
-                                       suite=suite, issuer=issuer_did, profile=issuer_profile,
-                                       achievement=achievement, valid_from=valid_from, out_dir=out_dir)
-            for path, document in files:
-                _write_atomically(path, document)
-            issued += len(files)
+        files, done = await _issue_chunk(numbered[start:start + CHUNK], store=store, status=status,
+                                         status_service=status_service, key=key, suite=suite, issuer=issuer_did,
+                                         profile=issuer_profile, achievement=achievement, valid_from=valid_from,
+                                         out_dir=out_dir)
+        for path, document in files:
+            _write_atomically(path, document)
+        for record in done:  # stored by an earlier run; its file may not have been written before a crash
+            target = _file_for(out_dir, record.id)
+            if not target.exists():
+                _write_atomically(target, record.document.encode())
+        issued, skipped = issued + len(files), skipped + len(done)
         if progress:
             progress(min(start + CHUNK, len(rows)), len(rows))
     return BatchResult(len(rows), issued, skipped, time.perf_counter() - started, str(out_dir))
 
 
-async def _issue_chunk(todo: list[tuple[str, dict[str, str]]], *, store: Store, status: Sequence[StatusListSpec],
+def _file_for(out_dir: Path, credential_id: str) -> Path:
+    return out_dir / f"{credential_id.rsplit(':', 1)[1]}.json"
+
+
+async def _issue_chunk(chunk: list[_Row], *, store: Store, status: Sequence[StatusListSpec],
                        status_service: StatusService | None, key: SigningKey, suite: str, issuer: str,
                        profile: dict[str, Any], achievement: dict[str, Any], valid_from: str,
-                       out_dir: Path) -> list[tuple[Path, bytes]]:
-    """Allocate status indexes, sign and store one chunk in one transaction; returns the files to write."""
+                       out_dir: Path) -> tuple[list[tuple[Path, bytes]], list[CredentialRecord]]:
+    """In one transaction: find the chunk's rows already stored, then allocate status indexes for, sign and
+    store the others. Returns the files to write and the records of the rows done before."""
     files = []
     async with store.issuance() as transaction:  # the chunk is stored whole or not at all
-        entries: dict[str, list[dict[str, Any]]] = {credential_id: [] for credential_id, _ in todo}
+        stored = await transaction.find_credentials([credential_id for _, credential_id, _, _ in chunk])
+        done, todo = [], []
+        for number, credential_id, row, request in chunk:
+            record = stored.get(credential_id)
+            if record is None:
+                todo.append((credential_id, row, request))
+            # A record from before requests were recorded (NULL) counts as done, as it did then.
+            elif record.request_hash in (None, request):
+                done.append(record)
+            else:
+                raise CredentialIdInUse(f"row {number + 2} ({credential_id}) was already issued from a different "
+                                        "request (issuer, issuer name, suite, status or the learner's name "
+                                        "changed); run the batch with the inputs it was issued with")
+        if not todo:
+            return [], done
+        entries: dict[str, list[dict[str, Any]]] = {credential_id: [] for credential_id, _, _ in todo}
         for spec in status:
             for allocation in await transaction.allocate(issuer, spec, list(entries)):
                 entries[allocation.credential_id].append(status_entry(
                     status_service.list_url(allocation.list_id), allocation))  # type: ignore[union-attr]
         records = []
-        for credential_id, row in todo:
+        for credential_id, row, request in todo:
             credential = build_open_badge(
                 credential_id=credential_id, issuer={**profile, "id": issuer}, achievement=achievement,
                 learner_id=(row.get("id") or "").strip() or None,
@@ -143,7 +173,7 @@ async def _issue_chunk(todo: list[tuple[str, dict[str, str]]], *, store: Store, 
             if entries[credential_id]:
                 credential = with_status(credential, entries[credential_id])
             document = orjson.dumps(issue_credential(credential, key, suite=suite))
-            records.append(CredentialRecord(credential_id, issuer, document.decode(), valid_from))
-            files.append((out_dir / f"{credential_id.rsplit(':', 1)[1]}.json", document))
+            records.append(CredentialRecord(credential_id, issuer, document.decode(), valid_from, request))
+            files.append((_file_for(out_dir, credential_id), document))
         await transaction.save_credentials(records)
-    return files
+    return files, done

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from vcnode import metrics
+from vcnode.credentials.idempotency import issue_request_hash, replayed
 from vcnode.credentials.issue import issue_credential
 from vcnode.credentials.limits import VerifyLimits, check_limits
 from vcnode.credentials.model import issuer_id
@@ -26,6 +27,9 @@ from vcnode.status.entries import status_entry, with_status
 from vcnode.status.service import StatusService
 from vcnode.store.base import Store
 from vcnode.store.records import CredentialRecord, StatusListSpec
+
+#: ``options.holderBinding`` of a verification request (presentations; see :mod:`vcnode.credentials.holder`).
+HOLDER_BINDING_OPTIONS = ("required", "allowMismatch")
 
 
 def select_suite(options: dict[str, Any]) -> str:
@@ -49,10 +53,12 @@ def select_suite(options: dict[str, Any]) -> str:
 @dataclass(frozen=True)
 class Issued:
     """A signed credential and the id it is stored under (its own ``id``, or a ``urn:uuid`` given by the
-    node when the credential has none) for ``GET /credentials/{id}``."""
+    node when the credential has none) for ``GET /credentials/{id}``. ``created`` is False when the request
+    repeated an earlier one and the stored credential was returned."""
 
     credential: dict[str, Any]
     record_id: str
+    created: bool = True
 
 
 class CredentialService:
@@ -62,7 +68,8 @@ class CredentialService:
                  allow_embedded_keys: bool = False, status: StatusService | None = None,
                  status_checker: StatusChecker | None = None, status_list_entries: int = 131_072,
                  equivocations: Callable[[str], Awaitable[int]] | None = None,
-                 limits: VerifyLimits | None = None, status_deadline: float | None = None) -> None:
+                 limits: VerifyLimits | None = None, status_deadline: float | None = None,
+                 holder_binding: str = "required") -> None:
         self._identities = identities
         self._store = store
         self._resolver = resolver
@@ -73,6 +80,7 @@ class CredentialService:
         self._equivocations = equivocations
         self._limits = limits or VerifyLimits()
         self._status_deadline = status_deadline
+        self._holder_binding = holder_binding  # the node's default for options.holderBinding
 
     def issuer_of(self, credential: Any) -> str:
         """The identity of this node that must sign ``credential``; a clear error when it is not held."""
@@ -92,19 +100,31 @@ class CredentialService:
                     status: list[StatusListSpec] | tuple[StatusListSpec, ...] = ()) -> Issued:
         """Sign ``credential`` with its issuer's active key and store the result. For each ``status`` spec
         the credential gets a ``credentialStatus`` entry; indexes and the credential are stored in one
-        transaction, so an index is never handed out without its credential or twice."""
+        transaction, so an index is never handed out without its credential or twice.
+
+        Idempotent by id: when a credential is already stored under the credential's ``id``, the same
+        request (same issuer, unsigned credential, suite and status) gets it back (``created`` False)
+        without new status indexes, and any other request :class:`CredentialIdInUse` (409). The look-up is
+        made inside the issuing transaction and the store's ids are insert-once, so concurrent requests and
+        other processes store one copy."""
         did = self.issuer_of(credential)
         key = self._identities.signing_key(did)
         record_id = credential.get("id") if isinstance(credential.get("id"), str) else f"urn:uuid:{uuid.uuid4()}"
+        request = issue_request_hash(did, credential, suite, status)
         async with self._store.issuance() as transaction:
-            entries = []
-            for spec in status:
-                [allocation] = await transaction.allocate(did, self.list_spec(spec), [record_id])
-                entries.append(status_entry(self.status_service.list_url(allocation.list_id), allocation))
-            signed = issue_credential(with_status(credential, entries) if entries else credential, key, suite=suite)
-            created = datetime.now(UTC).isoformat()
-            await transaction.save_credentials([CredentialRecord(record_id, did, orjson.dumps(signed).decode(),
-                                                                 created)])
+            stored = (await transaction.find_credentials([record_id])).get(record_id)
+            if stored is None:
+                entries = []
+                for spec in status:
+                    [allocation] = await transaction.allocate(did, self.list_spec(spec), [record_id])
+                    entries.append(status_entry(self.status_service.list_url(allocation.list_id), allocation))
+                signed = issue_credential(with_status(credential, entries) if entries else credential, key,
+                                          suite=suite)
+                created = datetime.now(UTC).isoformat()
+                await transaction.save_credentials([CredentialRecord(
+                    record_id, did, orjson.dumps(signed).decode(), created, request)])
+        if stored is not None:
+            return Issued(replayed(stored, request), record_id, created=False)
         return Issued(signed, record_id)
 
     @property
@@ -136,10 +156,14 @@ class CredentialService:
         checks = options.get("checks")
         if checks is not None and not (isinstance(checks, list) and all(isinstance(c, str) for c in checks)):
             raise InvalidInput("options.checks must be a list of check names")
+        binding = options.get("holderBinding", self._holder_binding)
+        if binding not in HOLDER_BINDING_OPTIONS:
+            raise InvalidInput("options.holderBinding must be 'required' (the default) or 'allowMismatch'")
         deadline = time.monotonic() + self._status_deadline if self._status_deadline is not None else None
         return VerifyOptions(challenge=challenge, domain=domain, allow_embedded_keys=self._allow_embedded_keys,
                              status=self._checker, equivocations=self._equivocations,
-                             checks=frozenset(checks) if checks is not None else None, status_deadline=deadline)
+                             checks=frozenset(checks) if checks is not None else None, status_deadline=deadline,
+                             holder_binding=binding)
 
     async def verify_credential(self, credential: Any, options: dict[str, Any] | None = None) -> Report:
         """Verify any credential (no store access: this is the hot path). One over the node's limits is

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from vcnode.credentials.clr import check_clr, is_clr
+from vcnode.credentials.holder import HolderBinding, bind_holder
 from vcnode.credentials.model import (
     as_list,
     check_credential_structure,
@@ -43,6 +44,9 @@ class VerifyOptions:
     #: When status checks stop waiting for lists (a ``time.monotonic()`` value): one for a whole request, so
     #: the credentials of a presentation share it. None: wait for every fetch (each bounded by its timeout).
     status_deadline: float | None = None
+    #: Presentations: ``required`` (default) fails a credential that is not bound to the proven holder;
+    #: ``allowMismatch`` reports that as a warning (the verifier accepts credentials presented by others).
+    holder_binding: Literal["required", "allowMismatch"] = "required"
 
     def wants(self, check: str) -> bool:
         """True when ``check`` was asked for (or no selection was made)."""
@@ -133,26 +137,51 @@ async def verify_credential(credential: Any, resolver: Resolver, options: Verify
     return report
 
 
+def _record_binding(binding: HolderBinding, options: VerifyOptions, report: Report) -> None:
+    """A credential's ``holderBinding`` result: passed, not applicable (not a check performed), or failed,
+    an error unless the request allows a mismatch (then a warning)."""
+    if binding.outcome == "passed":
+        report.passed("holderBinding", **binding.to_json())
+    elif binding.outcome == "notApplicable":
+        report.results["holderBinding"] = {"checked": False, "reason": binding.message, **binding.to_json()}
+    elif options.holder_binding == "allowMismatch":
+        report.warn("holderBinding", binding.code or "holderMismatch", binding.message + " (allowed by the request)")
+        report.results["holderBinding"] = {**binding.to_json(), "allowed": True}
+    else:
+        report.error("holderBinding", binding.code or "holderMismatch", binding.message)
+        report.results["holderBinding"].update(binding.to_json())
+
+
 async def _verify_embedded(credentials: list[Any], where: str, resolver: Resolver, options: VerifyOptions,
-                           report: Report) -> None:
-    """Verify credentials carried inside another document; their reports go under ``credentials``."""
+                           report: Report, bind: Callable[[Any], HolderBinding] | None = None) -> None:
+    """Verify credentials carried inside another document; their reports go under ``credentials``. With
+    ``bind`` (a presentation's), each report also gets the credential's ``holderBinding``."""
     if options.status is not None and (options.wants("status") or options.wants("credentialStatus")):
         for credential in credentials:  # their lists are fetched together, not one credential after another
             options.status.prefetch(credential)
     reports = []
     for index, credential in enumerate(credentials):
         sub = await verify_credential(credential, resolver, options)
+        if bind is not None:
+            _record_binding(bind(credential), options, sub)
         reports.append(sub.to_json())
         if not sub.verified:
-            report.error("credentials", "credentialNotVerified", f"{where}[{index}] did not verify",
-                         f"{where}[{index}]")
+            # A credential that fails only its holder binding says so at the top: that is the answer.
+            binding = [e for e in sub.errors if e.check == "holderBinding"]
+            if binding and len(binding) == len(sub.errors):
+                report.error("credentials", binding[0].code, f"{where}[{index}]: {binding[0].message}",
+                             f"{where}[{index}]")
+            else:
+                report.error("credentials", "credentialNotVerified", f"{where}[{index}] did not verify",
+                             f"{where}[{index}]")
     report.passed("credentials", credentials=reports)
 
 
 async def verify_presentation(presentation: Any, resolver: Resolver,
                               options: VerifyOptions | None = None) -> Report:
     """A presentation's report: its own proof (authentication, challenge, domain, signed by its holder)
-    and, under ``credentials``, one report per embedded credential."""
+    and, under ``credentials``, one report per embedded credential with its ``holderBinding``
+    (:mod:`vcnode.credentials.holder`)."""
     options = options or VerifyOptions()
     now = options.now or datetime.now(UTC)
     report = Report()
@@ -163,16 +192,18 @@ async def verify_presentation(presentation: Any, resolver: Resolver,
     # Only a string can name the key's controller; any other holder is already an invalidHolder error, and
     # passing it on would crash the proof check (it formats and compares the controller as a string).
     controller = holder if isinstance(holder, str) else None
+    proven = False
     if presentation.get("proof") is not None or options.challenge is not None:
         expect = ProofExpectations(purpose="authentication", controller=controller, challenge=options.challenge,
                                    domain=options.domain, allow_embedded_keys=options.allow_embedded_keys, now=now)
         results = await verify_proofs(presentation, expect, resolver, options.registry)
         _record_proofs(results, report)
+        proven = controller is not None and any(r.verified and r.controller == controller for r in results)
         if holder is None:  # holder is optional in VCDM 2.0; then nothing binds the signer to a holder
             report.warn("proof", "holderNotNamed", "the presentation names no holder: its signer is not bound "
                         "to one")
     else:
         report.warn("proof", "unsignedPresentation", "the presentation has no proof: its holder is not proven")
     await _verify_embedded(as_list(presentation.get("verifiableCredential")), "verifiableCredential", resolver,
-                           options, report)
+                           options, report, lambda credential: bind_holder(credential, holder, holder_proven=proven))
     return report

@@ -18,14 +18,21 @@ METHOD_NOT_SUPPORTED = "methodNotSupported"
 REPRESENTATION_NOT_SUPPORTED = "representationNotSupported"
 INVALID_DID_DOCUMENT = "invalidDidDocument"
 INTERNAL_ERROR = "internalError"
-# did:key specification: a valid key of a type this resolver does not implement.
+# did:key specification: a valid key of a type this resolver does not implement; a multicodec that names no
+# public key type; key bytes of the wrong length for their type; bytes that are not a key (not a curve point).
 UNSUPPORTED_PUBLIC_KEY_TYPE = "unsupportedPublicKeyType"
+INVALID_PUBLIC_KEY_TYPE = "invalidPublicKeyType"
+INVALID_PUBLIC_KEY_LENGTH = "invalidPublicKeyLength"
+INVALID_PUBLIC_KEY = "invalidPublicKey"
 
 # HTTP status per error for the DID Resolution HTTP(S) binding. Upstream faults (a did:web host that is
 # down or serves garbage) are 502: the request was fine, the server it depends on was not.
 HTTP_STATUS: dict[str, int] = {
     INVALID_DID: 400,
     INVALID_DID_URL: 400,
+    INVALID_PUBLIC_KEY_TYPE: 400,
+    INVALID_PUBLIC_KEY_LENGTH: 400,
+    INVALID_PUBLIC_KEY: 400,
     NOT_FOUND: 404,
     REPRESENTATION_NOT_SUPPORTED: 406,
     METHOD_NOT_SUPPORTED: 501,
@@ -39,7 +46,7 @@ class ResolutionError(Exception):
     """Raised by drivers (and the core) to end a resolution with a DID Resolution error code.
 
     ``permanent`` says whether the error is a fact about the DID string that may be cached; None leaves it
-    to the code (``invalidDid``, ``methodNotSupported`` and ``unsupportedPublicKeyType`` are). A driver sets
+    to the code (``invalidDid``, ``methodNotSupported`` and the did:key public key errors are). A driver sets
     False for an ``invalidDid`` that depends on what a server published, which may be fixed.
     """
 

@@ -123,8 +123,10 @@ class Resolver:
                     raise ResolutionError(r.METHOD_NOT_SUPPORTED, f"DID method '{parsed.method}' is not supported")
                 found = await driver.resolve(parsed)
         except ResolutionError as exc:
-            # invalidDid and methodNotSupported are facts about the string: cache them like successes.
-            permanent = (r.INVALID_DID, r.METHOD_NOT_SUPPORTED, r.UNSUPPORTED_PUBLIC_KEY_TYPE)
+            # invalidDid, methodNotSupported and the did:key key errors are facts about the string: cache them
+            # like successes.
+            permanent = (r.INVALID_DID, r.METHOD_NOT_SUPPORTED, r.UNSUPPORTED_PUBLIC_KEY_TYPE,
+                         r.INVALID_PUBLIC_KEY_TYPE, r.INVALID_PUBLIC_KEY_LENGTH, r.INVALID_PUBLIC_KEY)
             cache = exc.code in permanent if exc.permanent is None else exc.permanent
             ttl = self._default_ttl if cache else 0.0
             return Resolution.failure(exc.code, exc.message), ttl

@@ -32,7 +32,9 @@ def _report_response(report: Report, extra: dict[str, Any] | None = None) -> web
 
 
 async def issue(request: web.Request) -> web.Response:
-    """``POST /credentials/issue`` ``{credential, options}`` → 201 ``{verifiableCredential}``."""
+    """``POST /credentials/issue`` ``{credential, options}`` → 201 ``{verifiableCredential}``; a retry of the
+    same request under the credential's id → 200 with the stored credential, another request under a used
+    id → 409 ``credentialIdInUse``."""
     node = request.app[NODE_KEY]
     token = await node.tokens.authenticate(request.headers.get("Authorization"), "issue")
     body = await read_json_object(request)
@@ -43,7 +45,7 @@ async def issue(request: web.Request) -> web.Response:
     # A token bound to one identity is refused any other issuer the same way, held by the node or not.
     node.tokens.check_identity(token, issuer_id(body["credential"]))
     issued = await node.credentials.issue(body["credential"], suite=suite, status=status)
-    response = json_response({"verifiableCredential": issued.credential}, status=201)
+    response = json_response({"verifiableCredential": issued.credential}, status=201 if issued.created else 200)
     response.headers["Location"] = "/credentials/" + quote(issued.record_id, safe=":")
     return response
 

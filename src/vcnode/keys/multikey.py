@@ -30,7 +30,10 @@ KEY_LENGTHS: dict[int, int] = {ED25519_PUB: 32, X25519_PUB: 32, P256_PUB: 33, P3
                                ED25519_PRIV: 32}
 EC_CODECS = frozenset({P256_PUB, P384_PUB, P521_PUB})
 CODEC_NAMES: dict[int, str] = {code: multicodec.get(code=code).name for code in KEY_LENGTHS}
-UNSUPPORTED_KEY_TYPE = "unsupportedPublicKeyType"
+# Codes of the did:key specification's errors that a decoding failure maps to (its resolver reports them).
+UNSUPPORTED_KEY_TYPE = "unsupportedPublicKeyType"  # a public key type this code does not implement
+INVALID_KEY_TYPE = "invalidPublicKeyType"  # the multicodec names no public key type (a hash, a private key…)
+INVALID_KEY_LENGTH = "invalidPublicKeyLength"  # the key bytes are not the length of their type
 _PREFIXES: dict[int, bytes] = {code: bytes(varint.encode(code)) for code in KEY_LENGTHS}
 
 
@@ -89,8 +92,9 @@ def decode(value: str, *, allowed: frozenset[int] | None = None) -> DecodedKey:
             # A well-formed key of a type we do not handle (secp256k1, BLS, RSA…), not malformed input.
             raise MultikeyError(f"{multicodec.get(code=codec).name} keys are not supported",
                                 code=UNSUPPORTED_KEY_TYPE)
-        raise MultikeyError(f"multicodec 0x{codec:x} is not a supported public key type")
+        raise MultikeyError(f"multicodec 0x{codec:x} is not a supported public key type", code=INVALID_KEY_TYPE)
     raw = data[prefix_len:]
     if len(raw) != KEY_LENGTHS[codec]:
-        raise MultikeyError(f"{CODEC_NAMES[codec]} key must be {KEY_LENGTHS[codec]} bytes, got {len(raw)}")
+        raise MultikeyError(f"{CODEC_NAMES[codec]} key must be {KEY_LENGTHS[codec]} bytes, got {len(raw)}",
+                            code=INVALID_KEY_LENGTH)
     return DecodedKey(codec, raw)

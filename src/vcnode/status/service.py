@@ -23,7 +23,7 @@ from vcnode.credentials.model import VC_V2, as_list
 from vcnode.errors import Conflict, InvalidInput, NotFound
 from vcnode.identity.service import IdentityService
 from vcnode.proofs.verify import parse_datetime
-from vcnode.status.bitstring import encode_list, get_entry
+from vcnode.status.bitstring import encode_list
 from vcnode.status.entries import LIST_CREDENTIAL_TYPE, LIST_TYPE
 from vcnode.store.base import Store
 from vcnode.store.records import StatusChange, StatusListRecord
@@ -83,12 +83,13 @@ class StatusService:
     async def update(self, credential_id: str, purpose: str, value: int, *, actor: str,
                      reason: str | None = None) -> StatusUpdate:
         """Set the ``purpose`` entry of a credential this node issued to ``value`` (1 sets the bit) and log
-        it. :class:`NotFound` for an unknown credential, :class:`Conflict` when it has no such entry."""
+        it. :class:`NotFound` for an unknown credential, :class:`Conflict` when it has no such entry, and
+        :class:`Conflict` ``revocationIrreversible`` for clearing a revocation entry that is set."""
         stored = await self._store.get_credential(credential_id)
         if stored is None:
             raise NotFound(f"this node issued no credential {credential_id[:200]!r}")
-        # The entries the stored (current) credential carries: an id issued again gets new indexes, and only
-        # those of the copy the node now holds are meant.
+        # The entries the stored credential carries. Issuing is idempotent by id now, but a store written
+        # before may hold indexes of earlier copies under the same id: only those of the copy held are meant.
         carried = {(entry.get("statusListCredential"), str(entry.get("statusListIndex")))
                    for entry in as_list(orjson.loads(stored.document).get("credentialStatus"))
                    if isinstance(entry, dict)}
@@ -98,12 +99,11 @@ class StatusService:
                 continue
             if not 0 <= value < (1 << record.status_size):
                 raise InvalidInput(f"status {value} does not fit the list's statusSize {record.status_size}")
-            if purpose == "revocation" and value == 0 and get_entry(record.bits, index, record.status_size):
-                raise Conflict("a revocation cannot be undone (Bitstring Status List: revocation is not "
-                               "reversible); issue a new credential instead")
+            # A revocation is irreversible: the store refuses a clear in the transaction that would write it
+            # (a check here, before the write, would race concurrent requests and the CLI).
             change = await self._store.change_status(StatusChange(
                 at=_now().isoformat(), actor=actor, credential_id=credential_id, list_id=list_id, index=index,
-                purpose=purpose, before=0, after=value, reason=reason))
+                purpose=purpose, before=0, after=value, reason=reason), irreversible=purpose == "revocation")
             url = self.list_url(list_id)
             if self.on_change is not None and change.before != change.after:
                 self.on_change(url)

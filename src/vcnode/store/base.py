@@ -31,8 +31,14 @@ class Issuance(Protocol):
         they fill), in the order of ``credential_ids``."""
         ...
 
+    async def find_credentials(self, ids: list[str]) -> dict[str, CredentialRecord]:
+        """The stored credentials among ``ids``, by id, read inside the transaction (so what is not found
+        cannot appear before it commits)."""
+        ...
+
     async def save_credentials(self, records: list[CredentialRecord]) -> None:
-        """Store issued credentials."""
+        """Store issued credentials. Ids are insert-once: :class:`~vcnode.errors.Conflict`
+        ``credentialIdInUse`` (and the transaction is rolled back) when one is already stored."""
         ...
 
 
@@ -110,20 +116,8 @@ class Store(Protocol):
         """Revoke a token by id; False when there is no such live token."""
         ...
 
-    async def save_credential(self, record: CredentialRecord) -> None:
-        """Store an issued credential (replacing one with the same id)."""
-        ...
-
     async def get_credential(self, credential_id: str) -> CredentialRecord | None:
         """An issued credential by id."""
-        ...
-
-    async def save_credentials(self, records: list[CredentialRecord]) -> None:
-        """Store many issued credentials in one transaction (all or none)."""
-        ...
-
-    async def existing_credentials(self, ids: list[str]) -> set[str]:
-        """Which of ``ids`` are already stored."""
         ...
 
     def issuance(self) -> AbstractAsyncContextManager[Issuance]:
@@ -143,9 +137,11 @@ class Store(Protocol):
         ``signed_until_before`` (an ISO time), those whose signed copy is valid until before then."""
         ...
 
-    async def change_status(self, change: StatusChange) -> StatusChange:
+    async def change_status(self, change: StatusChange, *, irreversible: bool = False) -> StatusChange:
         """Set one entry to ``change.after`` and append ``change`` to the audit log, atomically; returns the
-        change with ``before`` filled in. Bumps the list's version when the value changes."""
+        change with ``before`` filled in. Bumps the list's version when the value changes. With
+        ``irreversible`` (revocation entries), an entry that is set is never cleared: compared and set in the
+        same transaction, :class:`~vcnode.errors.Conflict` ``revocationIrreversible`` otherwise."""
         ...
 
     async def publish_status_list(self, list_id: str, version: int, document: str, until: str) -> None:

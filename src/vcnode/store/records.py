@@ -56,12 +56,14 @@ class TokenRecord:
 
 @dataclass(frozen=True, slots=True)
 class CredentialRecord:
-    """A credential this node issued."""
+    """A credential this node issued. ``request_hash`` identifies the request it was issued from (see
+    :mod:`vcnode.credentials.idempotency`); None for credentials stored before it was recorded."""
 
     id: str
     issuer: str
     document: str
     created: str
+    request_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import secrets
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -30,6 +31,10 @@ from vcnode.store.records import (
     TokenRecord,
     WebvhEntryRecord,
 )
+
+# SQLITE_BUSY and SQLITE_BUSY_SNAPSHOT: see SqliteStore._begin.
+_SQLITE_BUSY = (5, 517)
+_BEGIN_PATIENCE = 5.0  # seconds, as the busy_timeout SQLite itself waits for another process's write lock
 
 _IDENTITY_COLUMNS = "did, method, name, web_path, is_default, created"
 _KEY_COLUMNS = "id, identity_did, key_type, public_multikey, sealed_secret, valid_from, valid_until, active"
@@ -132,7 +137,7 @@ class SqliteStore:
         async with self._write_lock:
             self.storage.guard()
             try:
-                await self.db.execute("BEGIN IMMEDIATE")
+                await self._begin()
                 try:
                     yield self.db
                 except BaseException:
@@ -149,6 +154,24 @@ class SqliteStore:
                     raise
                 raise problem from exc
             self.storage.succeeded()
+
+    async def _begin(self) -> None:
+        """``BEGIN IMMEDIATE``, retried for a few seconds while SQLite answers busy. While a read of another
+        task on this shared connection is still open, SQLite's busy handler does not wait: the write cannot
+        start while another process (the CLI) holds the write lock (``SQLITE_BUSY``), nor from a snapshot
+        older than that process's commit (``SQLITE_BUSY_SNAPSHOT``). The read ends as soon as the event loop
+        runs it, and a new one starts from a fresh snapshot."""
+        deadline = time.monotonic() + _BEGIN_PATIENCE
+        delay = 0.001
+        while True:
+            try:
+                await self.db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", None) not in _SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
     async def _rollback(self) -> None:
         """End the open transaction, if SQLite has not already rolled it back itself (it does on
@@ -267,25 +290,6 @@ class SqliteStore:
                                       (at, token_id))
             return cursor.rowcount == 1
 
-    async def save_credential(self, record: CredentialRecord) -> None:
-        async with self.transaction() as db:
-            await db.execute("INSERT OR REPLACE INTO credentials (id, issuer, document, created) VALUES (?, ?, ?, ?)",
-                             (record.id, record.issuer, record.document, record.created))
-
-    async def save_credentials(self, records: list[CredentialRecord]) -> None:
-        async with self.transaction() as db:
-            await db.executemany("INSERT OR REPLACE INTO credentials (id, issuer, document, created) "
-                                 "VALUES (?, ?, ?, ?)", [(r.id, r.issuer, r.document, r.created) for r in records])
-
-    async def existing_credentials(self, ids: list[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            async with self.db.execute(f"SELECT id FROM credentials WHERE id IN ({marks})", chunk) as cursor:
-                found.update([row[0] async for row in cursor])
-        return found
-
     @asynccontextmanager
     async def issuance(self) -> AsyncIterator[SqliteIssuance]:
         async with self.transaction() as db:
@@ -308,7 +312,7 @@ class SqliteStore:
                                    (signed_until_before or "",)) as cursor:
             return [row[0] async for row in cursor]
 
-    async def change_status(self, change: StatusChange) -> StatusChange:
+    async def change_status(self, change: StatusChange, *, irreversible: bool = False) -> StatusChange:
         async with self.transaction() as db:
             async with db.execute("SELECT bits, status_size FROM status_lists WHERE id = ?",
                                   (change.list_id,)) as cursor:
@@ -317,6 +321,11 @@ class SqliteStore:
                 raise NotFound(f"no status list {change.list_id}")
             bits, size = bytearray(row[0]), int(row[1])
             before = get_entry(bits, change.index, size)
+            # Compare-and-set: the value read here is the one replaced, so no concurrent writer (another
+            # request, the CLI) can slip a clear in between the check and the write.
+            if irreversible and before != 0 and change.after == 0:
+                raise Conflict("a revocation cannot be undone (Bitstring Status List: revocation is not "
+                               "reversible); issue a new credential instead", code="revocationIrreversible")
             done = dataclasses.replace(change, before=before)
             if before != change.after:
                 set_entry(bits, change.index, change.after, size)
@@ -352,7 +361,7 @@ class SqliteStore:
         return found
 
     async def get_credential(self, credential_id: str) -> CredentialRecord | None:
-        async with self.db.execute("SELECT id, issuer, document, created FROM credentials WHERE id = ?",
+        async with self.db.execute(f"SELECT {_CREDENTIAL_COLUMNS} FROM credentials WHERE id = ?",
                                    (credential_id,)) as cursor:
             row = await cursor.fetchone()
         return CredentialRecord(*row) if row else None
@@ -398,6 +407,7 @@ def _challenge_state(row: sqlite3.Row | tuple | None, now: float) -> ChallengeSt
 
 
 _TOKEN_COLUMNS = "id, token_hash, scopes, identity, created, revoked"
+_CREDENTIAL_COLUMNS = "id, issuer, document, created, request_hash"
 _LIST_COLUMNS = ("id, issuer, purpose, status_size, messages, entries, allocated, bits, version, published, "
                  "published_version, published_until, created")
 
@@ -430,9 +440,25 @@ class SqliteIssuance:
             pending = pending[free:]
         return out
 
+    async def find_credentials(self, ids: list[str]) -> dict[str, CredentialRecord]:
+        found: dict[str, CredentialRecord] = {}
+        for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with self._db.execute(f"SELECT {_CREDENTIAL_COLUMNS} FROM credentials WHERE id IN ({marks})",
+                                        chunk) as cursor:
+                found.update({row[0]: CredentialRecord(*row) async for row in cursor})
+        return found
+
     async def save_credentials(self, records: list[CredentialRecord]) -> None:
-        await self._db.executemany("INSERT OR REPLACE INTO credentials (id, issuer, document, created) "
-                                   "VALUES (?, ?, ?, ?)", [(r.id, r.issuer, r.document, r.created) for r in records])
+        # A plain INSERT: the primary key refuses a second credential under an id; nothing is ever replaced
+        # (a replaced credential would leave the first copy's status entries unreachable).
+        try:
+            await self._db.executemany(f"INSERT INTO credentials ({_CREDENTIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                                       [dataclasses.astuple(record) for record in records])
+        except sqlite3.IntegrityError:
+            raise Conflict("a credential with one of these ids is already stored",
+                           code="credentialIdInUse") from None
 
     async def _open_list(self, issuer: str, spec: StatusListSpec) -> tuple[str, int]:
         async with self._db.execute("SELECT id, entries - allocated FROM status_lists WHERE issuer = ? AND purpose = ? "

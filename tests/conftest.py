@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -24,8 +26,7 @@ def vectors() -> Path:
     return VECTORS
 
 
-@pytest.fixture
-def node_env() -> dict[str, str]:
+def clean_env() -> dict[str, str]:
     """Environment for a node under test (the passphrase; no inherited VCNODE_* settings)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
     env["VCNODE_PASSPHRASE"] = PASSPHRASE
@@ -33,11 +34,34 @@ def node_env() -> dict[str, str]:
 
 
 @pytest.fixture
-async def web_node(tmp_path: Path, node_env: dict[str, str]) -> AsyncIterator[Node]:
-    """A freshly initialised did:web node (domain example.edu) with an encrypted key store."""
-    config = load_config(tmp_path / "node", environ=node_env,
-                         overrides={"domain": "example.edu", "allow_http_hosts": ["127.0.0.1"]})
-    node = await initialise(config, did_method="web", environ=node_env)
+def node_env() -> dict[str, str]:
+    """Environment for a node under test (the passphrase; no inherited VCNODE_* settings)."""
+    return clean_env()
+
+
+@pytest.fixture(scope="session")
+def web_node_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A did:web node directory (domain example.edu, encrypted key store) initialised once per session:
+    ``web_node`` copies it, so each test pays for opening a node (one Argon2id), not for making one."""
+    home = tmp_path_factory.mktemp("template") / "node"
+    env = clean_env()
+
+    async def make() -> None:
+        config = load_config(home, environ=env, overrides={"domain": "example.edu", "allow_http_hosts": ["127.0.0.1"]})
+        node = await initialise(config, did_method="web", environ=env)
+        await node.close()
+
+    asyncio.run(make())
+    return home
+
+
+@pytest.fixture
+async def web_node(tmp_path: Path, node_env: dict[str, str], web_node_template: Path) -> AsyncIterator[Node]:
+    """A did:web node (domain example.edu) with an encrypted key store, in its own directory: a copy of
+    ``web_node_template`` (its own store, same keys as the template)."""
+    home = tmp_path / "node"
+    shutil.copytree(web_node_template, home)
+    node = await Node.open(load_config(home, environ=node_env), environ=node_env)
     try:
         yield node
     finally:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import subprocess
+import sqlite3
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -168,15 +168,41 @@ def test_junk_and_floods_are_refused_while_honest_traffic_flows(cluster: Cluster
     assert status == 200
 
 
-def test_peers_learned_by_exchange_are_remembered_across_restarts(cluster: Cluster) -> None:
-    # The employer was configured with every peer; the regulator's table gains whoever contacted it too.
-    time.sleep(1.5)  # a few anti-entropy rounds save the table
-    cluster.stop("regulator")
-    rows = subprocess.run(["sqlite3", str(cluster.root / "regulator" / "vcnode.sqlite3"),
-                           "SELECT url FROM peers"], capture_output=True, text=True)
-    if rows.returncode == 0:
-        assert {cluster.url(n) for n in NAMES if n != "regulator"} <= set(rows.stdout.split())
-    cluster.start("regulator")
-    with urllib.request.urlopen(cluster.url("regulator") + "/p2p/v1/status", timeout=10) as response:
-        peers = {p["url"] for p in json.loads(response.read())["peers"]}
-    assert {cluster.url(n) for n in NAMES if n != "regulator"} <= peers
+def test_peers_learned_by_exchange_are_remembered_across_restarts(tmp_path: Path) -> None:
+    # Three nodes, and only the hub is configured anywhere: uni_b and the employer each know the hub alone.
+    network = Cluster(tmp_path, ("hub", "uni_b", "employer"),
+                      peers={"hub": (), "uni_b": ("hub",), "employer": ("hub",)})
+    network.init()
+    try:
+        network.start("hub", "uni_b")
+        wait_until(lambda: network.url("uni_b") in peer_sources(network, "hub"))  # uni_b contacted the hub
+        network.stop("uni_b")  # from now on only the hub can tell the employer about uni_b
+        network.start("employer")
+        wait_until(lambda: peer_sources(network, "employer").get(network.url("uni_b")) == "exchange")
+        wait_until(lambda: ("exchange",) in saved_peers(network, "employer", network.url("uni_b")))
+        network.stop("employer")
+        network.stop("hub")  # nobody can tell it again: what it knows after the restart, it remembered
+        network.start("employer")
+        assert peer_sources(network, "employer") == {network.url("hub"): "config",
+                                                     network.url("uni_b"): "exchange"}
+    finally:
+        network.close()
+
+
+def peer_sources(cluster: Cluster, name: str) -> dict[str, str]:
+    """The peers a node lists (url → how it learned of it: config, exchange or inbound)."""
+    with urllib.request.urlopen(cluster.url(name) + "/p2p/v1/status", timeout=10) as response:
+        return {p["url"]: p["source"] for p in json.loads(response.read())["peers"]}
+
+
+def saved_peers(cluster: Cluster, name: str, url: str) -> list[tuple[str]]:
+    """How a node's store remembers a peer (its source), read from the database file itself."""
+    with sqlite3.connect(f"file:{cluster.root / name / 'vcnode.sqlite3'}?mode=ro", uri=True) as db:
+        return db.execute("SELECT source FROM peers WHERE url = ?", (url,)).fetchall()
+
+
+def wait_until(check: Callable[[], object], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)

@@ -275,7 +275,8 @@ def replace(config: Config, **changes: Any) -> Config:
 
 # A did:web domain as `vcnode init --domain` takes it: a host name (letters, digits, hyphens; dot-separated
 # labels; internationalised letters allowed), an IPv4 address or a bracketed IPv6 address, then an optional port.
-_DOMAIN_HOST = r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?(?:\.[^\W_](?:[\w-]{0,61}[^\W_])?)*|\[[0-9A-Fa-f:.]+\])"
+_LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"
+_DOMAIN_HOST = rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9A-Fa-f:.]+\])"
 _DOMAIN_RE = re.compile(rf"({_DOMAIN_HOST})(?::([0-9]{{1,5}}))?")
 
 

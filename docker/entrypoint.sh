@@ -2,19 +2,24 @@
 # Container entry point: run a vcnode command, initialising the node directory first when the command is
 # 'serve' and no node exists yet.
 #
-#   docker run IMAGE                      -> vcnode serve --host 0.0.0.0 (the image's CMD)
-#   docker run IMAGE keys rotate          -> vcnode keys rotate
-#   docker run IMAGE sh                   -> sh (anything that is not a vcnode command or option)
+#   docker run IMAGE                          -> vcnode serve --host 0.0.0.0 (the image's CMD)
+#   docker run IMAGE keys rotate              -> vcnode keys rotate
+#   docker run IMAGE token create --scope issue -> vcnode token create --scope issue
+#   docker run IMAGE sh                       -> sh (anything that is not a vcnode command or option)
 #
 # VCNODE_INIT_ARGS: extra 'vcnode init' arguments for the first start, e.g. "--domain issuer.example.edu".
+# The command list below is every top-level command of 'vcnode --help' (tests/integration/test_entrypoint.py
+# checks that it stays so).
 set -eu
 
 case "${1:-}" in
-    "" | -* | init | serve | identity | did | keys) set -- vcnode "$@" ;;
+    "" | -* | init | serve | identity | did | keys | witness | token | issue | verify | issue-batch | revoke \
+        | suspend | unsuspend | status | trust) set -- vcnode "$@" ;;
 esac
 
 if [ "$1" = vcnode ]; then
-    # Find the node directory (--home, else VCNODE_HOME, else ./.vcnode) and the subcommand.
+    # Find the node directory (--home before or after the command, else VCNODE_HOME, else ./.vcnode) and the
+    # command.
     home="${VCNODE_HOME:-.vcnode}"
     command=""
     expect_home=""
@@ -29,7 +34,7 @@ if [ "$1" = vcnode ]; then
             --home) expect_home=1 ;;
             --home=*) home="${arg#--home=}" ;;
             -*) ;;
-            *) command="$arg"; break ;;
+            *) [ -n "$command" ] || command="$arg" ;;
         esac
     done
     set -- vcnode "$@"

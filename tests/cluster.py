@@ -3,15 +3,19 @@ the CLI and HTTP calls the multi-node tests make."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +24,66 @@ from tests.conftest import PASSPHRASE
 from tests.integration.test_serve import free_port, wait_for
 
 
-class Cluster:
-    """Node directories and server processes."""
+@dataclass(frozen=True)
+class Template:
+    """A did:key node directory initialised once per test session, with an API token (scopes issue, status)."""
 
-    def __init__(self, root: Path, names: tuple[str, ...], issuer: str | None = None) -> None:
+    home: Path
+    did: str
+    token: str
+
+
+_TEMPLATES: dict[str, Template] = {}
+_TEMPLATE_ROOT: list[Path] = []
+
+
+def _template(key: str, *, token: bool) -> Template:
+    """A node directory made by the real CLI (``vcnode init``, and ``token create`` with ``token``) on first use
+    in this session. Its ``config.toml`` holds no setting: whoever copies it passes them in the environment."""
+    if key not in _TEMPLATES:
+        if not _TEMPLATE_ROOT:
+            _TEMPLATE_ROOT.append(Path(tempfile.mkdtemp(prefix="vcnode-node-templates-")))
+            atexit.register(shutil.rmtree, _TEMPLATE_ROOT[0], True)
+        home = _TEMPLATE_ROOT[0] / key
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
+        env.update({"VCNODE_PASSPHRASE": PASSPHRASE, "VCNODE_LOG_LEVEL": "WARNING"})
+
+        def cli(*args: str) -> str:
+            result = subprocess.run([sys.executable, "-m", "vcnode", "--home", str(home), *args], env=env,
+                                    capture_output=True, text=True, timeout=120)
+            assert result.returncode == 0, result.stderr
+            return result.stdout
+
+        did = cli("init").split("DID: ", 1)[1].strip()
+        _TEMPLATES[key] = Template(home, did, cli("token", "create", "--scope", "issue,status").strip() if token
+                                   else "")
+    return _TEMPLATES[key]
+
+
+def node_template(index: int) -> Template:
+    """The ``index``-th cluster node template: a did:key node (each its own DID) with a token."""
+    return _template(f"cluster{index}", token=True)
+
+
+def fresh_node(home: Path) -> str:
+    """A did:key node in ``home`` just as ``vcnode init`` leaves it (a copy of one made once per session, with
+    the test passphrase); its DID."""
+    template = _template("fresh", token=False)
+    shutil.copytree(template.home, home)
+    return template.did
+
+
+class Cluster:
+    """Node directories and server processes. ``peers`` names each node's configured peers (default: every
+    other node)."""
+
+    def __init__(self, root: Path, names: tuple[str, ...], issuer: str | None = None,
+                 peers: dict[str, tuple[str, ...]] | None = None) -> None:
         self.root = root
         self.names = names
         self.issuer = issuer or names[0]
         self.ports = {name: free_port() for name in names}
+        self.peers = peers or {name: tuple(other for other in names if other != name) for name in names}
         self.processes: dict[str, subprocess.Popen] = {}
         self.dids: dict[str, str] = {}
         self.tokens: dict[str, str] = {}
@@ -37,8 +93,9 @@ class Cluster:
 
     def env(self, name: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
-        peers = [self.url(other) for other in self.names if other != name]
+        peers = [self.url(other) for other in self.peers.get(name, ())]
         env.update({"VCNODE_PASSPHRASE": PASSPHRASE, "VCNODE_LOG_LEVEL": "WARNING", "VCNODE_PEERS": ",".join(peers),
+                    "VCNODE_PORT": str(self.ports[name]),
                     "VCNODE_ALLOW_HTTP_HOSTS": "127.0.0.1", "VCNODE_GOSSIP_INTERVAL": "0.1",
                     "VCNODE_ANTI_ENTROPY_INTERVAL": "0.5", "VCNODE_FETCH_TIMEOUT": "2"})
         return env
@@ -50,17 +107,21 @@ class Cluster:
         return result.stdout
 
     def init(self) -> None:
-        for name in self.names:
-            self.cli(name, "init", "--port", str(self.ports[name]))
-            self.dids[name] = json.loads(self.cli(name, "identity", "list", "--json"))[0]["did"]
-        for name in self.names:
-            self.tokens[name] = self.cli(name, "token", "create", "--scope", "issue,status").strip()
+        """Give every node its directory: a copy of a node template (its own DID and token), not a new
+        ``vcnode init`` per test."""
+        for index, name in enumerate(self.names):
+            template = node_template(index)
+            shutil.copytree(template.home, self.root / name)
+            self.dids[name], self.tokens[name] = template.did, template.token
 
-    def start(self, name: str) -> None:
-        self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "vcnode", "--home", str(self.root / name), "serve"], env=self.env(name),
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_for(self.url(name) + "/health")
+    def start(self, *names: str) -> None:
+        """Start these nodes' servers at once, then wait until each answers."""
+        for name in names:
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "vcnode", "--home", str(self.root / name), "serve"], env=self.env(name),
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for name in names:
+            wait_for(self.url(name) + "/health")
 
     def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
         process = self.processes.pop(name)
@@ -121,8 +182,7 @@ class Cluster:
     def serving(self) -> Iterator[Cluster]:
         """Every node serving for the duration; all killed afterwards."""
         try:
-            for name in self.names:
-                self.start(name)
+            self.start(*self.names)
             yield self
         finally:
             self.close()

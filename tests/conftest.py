@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from vcnode.config import load_config
+from vcnode.keys.vault import Vault
 from vcnode.node import Node, initialise
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,8 +27,7 @@ def vectors() -> Path:
     return VECTORS
 
 
-@pytest.fixture
-def node_env() -> dict[str, str]:
+def clean_env() -> dict[str, str]:
     """Environment for a node under test (the passphrase; no inherited VCNODE_* settings)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
     env["VCNODE_PASSPHRASE"] = PASSPHRASE
@@ -33,11 +35,38 @@ def node_env() -> dict[str, str]:
 
 
 @pytest.fixture
-async def web_node(tmp_path: Path, node_env: dict[str, str]) -> AsyncIterator[Node]:
-    """A freshly initialised did:web node (domain example.edu) with an encrypted key store."""
-    config = load_config(tmp_path / "node", environ=node_env,
-                         overrides={"domain": "example.edu", "allow_http_hosts": ["127.0.0.1"]})
-    node = await initialise(config, did_method="web", environ=node_env)
+def node_env() -> dict[str, str]:
+    """Environment for a node under test (the passphrase; no inherited VCNODE_* settings)."""
+    return clean_env()
+
+
+@pytest.fixture(scope="session")
+def web_node_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Vault]:
+    """A did:web node directory (domain example.edu, encrypted key store) initialised once per session, and
+    its unlocked key vault: ``web_node`` copies the directory and opens the copy with that vault (the same
+    passphrase and salt), so each test pays for neither key making nor Argon2id. Unlocking is tested where
+    nodes are opened from scratch (the CLI and server tests)."""
+    home = tmp_path_factory.mktemp("template") / "node"
+    env = clean_env()
+
+    async def make() -> Vault:
+        config = load_config(home, environ=env, overrides={"domain": "example.edu", "allow_http_hosts": ["127.0.0.1"]})
+        node = await initialise(config, did_method="web", environ=env)
+        await node.close()
+        return node.vault
+
+    return home, asyncio.run(make())
+
+
+@pytest.fixture
+async def web_node(tmp_path: Path, node_env: dict[str, str], web_node_template: tuple[Path, Vault]
+                   ) -> AsyncIterator[Node]:
+    """A did:web node (domain example.edu) with an encrypted key store, in its own directory: a copy of
+    ``web_node_template`` (its own store, the template's keys)."""
+    template, vault = web_node_template
+    home = tmp_path / "node"
+    shutil.copytree(template, home)
+    node = await Node.open(load_config(home, environ=node_env), environ=node_env, vault=vault)
     try:
         yield node
     finally:

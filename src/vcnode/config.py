@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -324,3 +325,69 @@ def replace(config: Config, **changes: Any) -> Config:
     new = dataclasses.replace(config, **changes)
     new.validate()
     return new
+
+
+# A did:web domain as `vcnode init --domain` takes it: a host name (letters, digits, hyphens; dot-separated
+# labels; internationalised letters allowed), an IPv4 address or a bracketed IPv6 address, then an optional port.
+_LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"
+_DOMAIN_HOST = rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9A-Fa-f:.]+\])"
+_DOMAIN_RE = re.compile(rf"({_DOMAIN_HOST})(?::([0-9]{{1,5}}))?")
+
+
+def check_domain(domain: str) -> None:
+    """Raise :class:`ConfigError` unless ``domain`` is ``host[:port]``. A did:web DID and the node's default
+    ``public_url`` are made from it, so a URL (``https://poly.example`` would give
+    ``did:web:https%3A%2F%2Fpoly.example``) or a path (``poly.example/path`` would give
+    ``did:web:poly.example%2Fpath``, which no resolver maps to that path) is refused."""
+    if "://" in domain:
+        host = domain.split("://", 1)[1].split("/", 1)[0]
+        raise ConfigError(f"domain must be host[:port], not a URL: use {host!r} (the node's URL goes in "
+                          f"public_url), got {domain[:200]!r}")
+    host_port, slash, path = domain.partition("/")
+    if slash:
+        raise ConfigError(f"domain must be host[:port] without a path, got {domain[:200]!r}: a did:web DID with a "
+                          "path is an extra identity of the node ('vcnode identity create --did-method web --name "
+                          f"NAME --path {path.strip('/')[:100] or 'PATH'}')")
+    match = _DOMAIN_RE.fullmatch(host_port)
+    if match is None:
+        raise ConfigError(f"domain must be host[:port] (a host name or IP address, then an optional port), "
+                          f"got {domain[:200]!r}")
+    if match.group(2) is not None and not 0 < int(match.group(2)) < 65536:
+        raise ConfigError(f"domain's port must be 1-65535, got {domain[:200]!r}")
+
+
+def domain_host(domain: str) -> str:
+    """The host of a ``host[:port]`` domain, lower-cased, without brackets or port."""
+    if domain.startswith("["):
+        return domain[1:].split("]", 1)[0].lower()
+    return domain.rsplit(":", 1)[0].lower() if ":" in domain else domain.lower()
+
+
+def default_public_url(config: Config) -> str:
+    """The ``public_url`` a node with a ``domain`` gets at init: ``https://DOMAIN``, or ``http://DOMAIN`` when
+    the domain's host is in ``allow_http_hosts`` and the node serves no TLS itself. Such a host is a development
+    set-up (``--domain localhost:8080 --allow-http-host localhost``): other nodes reach it over plain HTTP, as
+    they resolve its did:web, and an https URL would make every status-list fetch fail."""
+    plain = domain_host(config.domain) in {host.lower() for host in config.allow_http_hosts} and not config.tls_cert
+    return f"{'http' if plain else 'https'}://{config.domain}"
+
+
+def public_url_warning(config: Config) -> str | None:
+    """Why other nodes cannot reach this node at its ``public_url``, when that is certain from the
+    configuration alone: the URL names this node's own port on a local host (loopback, the listen address or a
+    host in ``allow_http_hosts``) with another scheme than the node serves. None otherwise (a reverse proxy
+    in front may well serve https for a node that serves http)."""
+    if not config.public_url:
+        return None
+    parts = urlsplit(config.public_url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    serves = "https" if config.tls_cert else "http"
+    local = {"localhost", "127.0.0.1", "::1", config.host.lower()} | {h.lower() for h in config.allow_http_hosts}
+    if (parts.hostname or "").lower() not in local or port != config.port or parts.scheme == serves:
+        return None
+    return (f"public_url {config.public_url} is {parts.scheme} but the node serves {serves} on port {config.port}: "
+            f"other nodes will fail to fetch its status lists; set public_url = \"{serves}://{parts.netloc}\" in "
+            f"{config.home / CONFIG_FILE} (or VCNODE_PUBLIC_URL)")

@@ -19,6 +19,7 @@ from vcnode.anchor.lists import AnchoredFetch, PublishedReplicas
 from vcnode.anchor.log import AnchorLog
 from vcnode.auth import TokenService
 from vcnode.config import CONFIG_FILE, Config, write_config
+from vcnode.config import check_domain as check_node_domain
 from vcnode.credentials.limits import VerifyLimits
 from vcnode.credentials.model import issuer_id
 from vcnode.credentials.service import CredentialService
@@ -171,8 +172,9 @@ class Node:
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set, repr=False)
 
     @classmethod
-    async def open(cls, config: Config, *, environ: dict[str, str] | None = None) -> Node:
-        """Open an initialised node directory, unlocking its key vault."""
+    async def open(cls, config: Config, *, environ: dict[str, str] | None = None, vault: Vault | None = None) -> Node:
+        """Open an initialised node directory, unlocking its key vault (``vault``: the one ``initialise`` has just
+        made, so the passphrase is stretched once per init, not twice)."""
         if not config.database_path.exists():
             raise ConfigError(f"no node in {config.home}: run 'vcnode init' first (or set --home / VCNODE_HOME)")
         configure_limits(canonicalization_limits(config))
@@ -182,7 +184,7 @@ class Node:
         store = await open_store(config.database_path, min_free=config.storage_min_free)
         fetcher = make_fetcher(config)
         try:
-            vault = await _unlock_vault(store, config, environ)
+            vault = vault or await _unlock_vault(store, config, environ)
             identities = IdentityService(store, vault, config)
             await identities.load()
         except BaseException:
@@ -397,6 +399,8 @@ async def initialise(config: Config, *, did_method: str, environ: dict[str, str]
         raise ConfigError(f"a node already exists in {config.home}")
     if did_method in ("web", "webvh") and not config.domain:
         raise ConfigError(f"a did:{did_method} node needs --domain")
+    if config.domain:
+        check_node_domain(config.domain)  # a URL or a path would make a DID nobody can resolve
     if did_method == "webvh":
         try:
             check_domain(config.domain, allow_hosts=frozenset(h.lower() for h in config.allow_http_hosts))
@@ -414,15 +418,16 @@ async def initialise(config: Config, *, did_method: str, environ: dict[str, str]
     write_config(config)
     store = await open_store(config.database_path, min_free=config.storage_min_free)
     try:
+        vault: Vault
         if config.keystore == "plaintext":
             log.warning("SECRET KEYS WILL BE STORED UNENCRYPTED (development key store)")
-            params = VaultParams(PlaintextVault.kind)
+            vault, params = PlaintextVault(), VaultParams(PlaintextVault.kind)
         else:
-            _, params = EncryptedVault.create(read_passphrase(config, env))
+            vault, params = EncryptedVault.create(read_passphrase(config, env))
         await store.set_meta(VAULT_META_KEY, params.to_json())
     finally:
         await store.close()
-    node = await Node.open(config, environ=env)
+    node = await Node.open(config, environ=env, vault=vault)
     try:
         await node.identities.create(did_method, default=True)
         node.start_gossip()

@@ -13,12 +13,17 @@ import pytest
 from tests.conftest import PASSPHRASE
 
 
-def run(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cli_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a CLI process under test: no inherited VCNODE_* settings, the test passphrase."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
     environ.update({"VCNODE_PASSPHRASE": PASSPHRASE, "VCNODE_LOG_LEVEL": "WARNING"})
     environ.update(env or {})
+    return environ
+
+
+def run(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "vcnode", "--home", str(home), *args], capture_output=True,
-                          text=True, env=environ, timeout=60)
+                          text=True, env=cli_env(env), timeout=60)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], fragment: str) -> None:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from tests.builders import did_key_signer
+from tests.cluster import fresh_node
 from tests.conftest import PASSPHRASE
 from tests.integration.test_cli import assert_one_line_error, run
 from vcnode.credentials import create_presentation
@@ -22,10 +23,9 @@ ACHIEVEMENT = {"id": "https://hcp.example/achievements/daf", "name": "Data Analy
 
 
 def node(tmp_path: Path) -> tuple[Path, str]:
+    """A did:key node as `vcnode init` makes it (a copy: init itself is tested in test_cli.py); its DID."""
     home = tmp_path / "node"
-    init = run(home, "init")
-    assert init.returncode == 0, init.stderr
-    return home, init.stdout.split("DID: ")[1].strip()
+    return home, fresh_node(home)
 
 
 def test_issue_verify_and_tokens(tmp_path: Path) -> None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -169,18 +170,47 @@ def test_junk_and_floods_are_refused_while_honest_traffic_flows(cluster: Cluster
     assert status == 200
 
 
-def test_peers_learned_by_exchange_are_remembered_across_restarts(cluster: Cluster) -> None:
-    # The employer was configured with every peer; the regulator's table gains whoever contacted it too.
-    time.sleep(1.5)  # a few anti-entropy rounds save the table
-    cluster.stop("regulator")
-    rows = subprocess.run(["sqlite3", str(cluster.root / "regulator" / "vcnode.sqlite3"),
-                           "SELECT url FROM peers"], capture_output=True, text=True)
-    if rows.returncode == 0:
-        assert {cluster.url(n) for n in NAMES if n != "regulator"} <= set(rows.stdout.split())
-    cluster.start("regulator")
-    with urllib.request.urlopen(cluster.url("regulator") + "/p2p/v1/status", timeout=10) as response:
-        peers = {p["url"] for p in json.loads(response.read())["peers"]}
-    assert {cluster.url(n) for n in NAMES if n != "regulator"} <= peers
+def test_peers_learned_by_exchange_are_remembered_across_restarts(tmp_path: Path) -> None:
+    # Three nodes, and only the hub is configured anywhere: uni_b and the employer each know the hub alone.
+    network = Cluster(tmp_path, ("hub", "uni_b", "employer"),
+                      peers={"hub": (), "uni_b": ("hub",), "employer": ("hub",)})
+    network.init()
+    try:
+        network.start("hub", "uni_b")
+        wait_until(lambda: network.url("uni_b") in peer_sources(network, "hub"))  # the hub proved uni_b's DID
+        network.start("employer")
+        # The employer hears of uni_b from the hub, reaches it and has it prove its DID (a peer is admitted
+        # only so; uni_b may also have reached the employer first, learning of it from the hub likewise).
+        wait_until(lambda: peer_sources(network, "employer").get(network.url("uni_b")) in ("exchange", "inbound"))
+        wait_until(lambda: bool(saved_peers(network, "employer", network.url("uni_b"))))
+        network.stop("employer")
+        network.stop("hub")  # nobody can tell it again: what it knows after the restart, it remembered
+        network.stop("uni_b")
+        network.start("employer")
+        sources = peer_sources(network, "employer")
+        assert sources[network.url("hub")] == "config" and set(sources) == {network.url("hub"), network.url("uni_b")}
+        assert sources[network.url("uni_b")] in ("exchange", "inbound"), sources  # never configured
+    finally:
+        network.close()
+
+
+def peer_sources(cluster: Cluster, name: str) -> dict[str, str]:
+    """The peers a node lists (url → how it learned of it: config, exchange or inbound)."""
+    with urllib.request.urlopen(cluster.url(name) + "/p2p/v1/status", timeout=10) as response:
+        return {p["url"]: p["source"] for p in json.loads(response.read())["peers"]}
+
+
+def saved_peers(cluster: Cluster, name: str, url: str) -> list[tuple[str]]:
+    """How a node's store remembers a peer (its source), read from the database file itself."""
+    with sqlite3.connect(f"file:{cluster.root / name / 'vcnode.sqlite3'}?mode=ro", uri=True) as db:
+        return db.execute("SELECT source FROM peers WHERE url = ?", (url,)).fetchall()
+
+
+def wait_until(check: Callable[[], object], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
 
 
 # --- issue 11: attacks by an outsider on 127.0.0.1 ----------------------------------------------------------

@@ -1,4 +1,5 @@
-"""What every CLI command module shares: the one-line error, JSON output, reading files, opening the node."""
+"""What every CLI command module shares: the one-line error, JSON output, reading files, opening the node,
+the options every command takes. Light on purpose: parsing the command line imports this, not the node."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
-
 from vcnode import logs
 from vcnode.config import Config, load_config
 from vcnode.errors import VcnodeError
+
+#: The proof suites a node signs with, the default first (``vcnode.proofs.SUITES``, named here so that
+#: building the parser does not import the proof code; a unit test keeps the two equal).
+SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020")
 
 
 class CliError(VcnodeError):
@@ -21,8 +24,34 @@ class CliError(VcnodeError):
     code = "cliError"
 
 
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Let ``--home`` and ``-v`` follow the command too (``vcnode did show --home n``), on every subcommand's
+    parser below ``parser``. Their default is "not given", so a value given before the command stands."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for sub in dict.fromkeys(action.choices.values()):  # aliases share a parser
+            options = {option for a in sub._actions for option in a.option_strings}
+            if "--home" not in options:
+                sub.add_argument("--home", metavar="DIR", default=argparse.SUPPRESS,
+                                 help="node directory (default: $VCNODE_HOME or ./.vcnode)")
+            if "--verbose" not in options:
+                sub.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                                 help="debug logging")
+            add_common_options(sub)
+
+
+def has_node(args: argparse.Namespace) -> bool:
+    """Whether the node directory the command names holds an initialised node."""
+    from vcnode.config import resolve_home
+
+    return (resolve_home(args.home) / "vcnode.sqlite3").exists()
+
+
 def print_json(data: Any) -> None:
     """Indented JSON on stdout."""
+    import orjson
+
     sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
@@ -47,6 +76,8 @@ async def with_node(args: argparse.Namespace, action: Callable[[Any], Awaitable[
 
 def read_json_file(path: str) -> Any:
     """A JSON file's content; a one-line :class:`CliError` when it cannot be read or parsed."""
+    import orjson
+
     try:
         return orjson.loads(open(path, "rb").read())
     except OSError as exc:

@@ -6,19 +6,34 @@ Every command maps to domain calls; errors are one line on stderr and a non-zero
 from __future__ import annotations
 
 import argparse
-import asyncio
+import logging
 import os
+import shlex
 import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from vcnode import __version__, logs
+from vcnode import __version__
 from vcnode.cli import trust
-from vcnode.cli.common import CliError, actor, node_config, print_json, read_json_file, with_node
+from vcnode.cli.common import (
+    SUITES,
+    CliError,
+    actor,
+    add_common_options,
+    has_node,
+    node_config,
+    print_json,
+    read_json_file,
+    with_node,
+)
 from vcnode.errors import VcnodeError
+
+# Only what parsing needs is imported here: `vcnode --help` and usage errors must not pay for the node's
+# imports (aiohttp, pyld, cryptography…); each command imports what it uses.
+
+log = logging.getLogger("vcnode.cli")
 
 EXIT_ERROR = 1
 EXIT_INTERNAL = 70
@@ -26,22 +41,27 @@ EXIT_INTERNAL = 70
 
 async def cmd_init(args: argparse.Namespace) -> int:
     """Create a node directory with its default identity."""
-    from vcnode.config import resolve_home
+    from vcnode.config import check_domain, default_public_url, public_url_warning, resolve_home
     from vcnode.node import initialise
 
-    method = args.did_method or ("web" if args.domain else "key")
     overrides: dict[str, Any] = {"domain": args.domain, "host": args.host, "port": args.port,
                                  "public_url": args.public_url}
     if args.allow_http_host:
         overrides["allow_http_hosts"] = args.allow_http_host
     if args.insecure_plaintext_keys:
         overrides["keystore"] = "plaintext"
-    if args.domain and not args.public_url and not os.environ.get("VCNODE_PUBLIC_URL"):
-        overrides["public_url"] = f"https://{args.domain}"
     home = resolve_home(args.home)
     if (home / "vcnode.sqlite3").exists():
         raise CliError(f"a node already exists in {home}")
     config = node_config(args, **overrides)
+    method = args.did_method or ("web" if args.domain else "key")
+    if config.domain:
+        check_domain(config.domain)  # before anything is written: a URL or a path makes an unresolvable DID
+    if args.domain and not config.public_url:  # neither --public-url nor VCNODE_PUBLIC_URL
+        config.public_url = default_public_url(config)
+    warning = public_url_warning(config)
+    if warning:
+        print(f"vcnode: warning: {warning}", file=sys.stderr)
     node = await initialise(config, did_method=method)
     try:
         print(f"initialised node in {config.home}")
@@ -53,10 +73,14 @@ async def cmd_init(args: argparse.Namespace) -> int:
 
 async def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the HTTP API until interrupted."""
+    from vcnode.config import public_url_warning
     from vcnode.http.app import serve, tls_context
     from vcnode.node import Node
 
     config = node_config(args, host=args.host, port=args.port, tls_cert=args.tls_cert, tls_key=args.tls_key)
+    warning = public_url_warning(config)
+    if warning:
+        log.warning("%s", warning)
     ssl_context = tls_context(config.tls_cert, config.tls_key) if config.tls_cert else None
     node = await Node.open(config)
     try:
@@ -95,14 +119,24 @@ async def cmd_identity_list(args: argparse.Namespace) -> int:
 
 
 async def cmd_did_resolve(args: argparse.Namespace) -> int:
-    """Resolve any DID and print the resolution result."""
+    """Resolve any DID and print the resolution result; without a node, over the network with default settings."""
     async def action(node: Any) -> int:
         result = await node.resolver.resolve(args.did)
         if result.error:
             raise CliError(f"{result.error}: {result.resolution_metadata.get('errorMessage', '')}".rstrip(": "))
         print_json(result.to_json() if args.result else result.did_document)
         return 0
-    return await with_node(args, action)
+
+    if has_node(args):
+        return await with_node(args, action)
+    from vcnode.cli.nodeless import Nodeless, no_node_note
+
+    nodeless = Nodeless(node_config(args))
+    try:
+        print(f"vcnode: note: {no_node_note(nodeless.config)}", file=sys.stderr)
+        return await action(nodeless)
+    finally:
+        await nodeless.close()
 
 
 async def cmd_did_show(args: argparse.Namespace) -> int:
@@ -227,10 +261,14 @@ async def cmd_issue(args: argparse.Namespace) -> int:
     """Sign a credential file with the identity named as its issuer."""
     credential = read_json_file(args.file)
 
+    status = _status_specs(args.status)
+
     async def action(node: Any) -> int:
+        import orjson
+
         if isinstance(credential, dict) and "issuer" not in credential:
             credential["issuer"] = node.identities.default_did
-        issued = await node.credentials.issue(credential, suite=args.suite, status=_status_specs(args.status))
+        issued = await node.credentials.issue(credential, suite=args.suite, status=status)
         output = orjson.dumps(issued.credential, option=orjson.OPT_INDENT_2)
         # A repeated request gets the stored credential back (issuing is idempotent by id).
         done = "issued" if issued.created else "already issued (the same request)"
@@ -246,12 +284,26 @@ async def cmd_issue(args: argparse.Namespace) -> int:
     return await with_node(args, action)
 
 
+METHODS = ("key", "web", "webvh")
+
+#: The status purposes ``--status`` takes (a message list needs its messages: over HTTP only).
+STATUS_PURPOSES = ("revocation", "suspension")
+
+
 def _status_specs(purposes: str | None) -> list[Any]:
-    """``--status revocation,suspension`` as status requests (none when the flag is absent)."""
+    """``--status revocation,suspension`` as status requests (none when the flag is absent); a purpose that is
+    not one of :data:`STATUS_PURPOSES` is refused, naming the valid ones."""
+    names = [name.strip() for name in (purposes or "").split(",") if name.strip()]
+    for name in names:
+        if name not in STATUS_PURPOSES:
+            raise CliError(f"--status: unknown status purpose {name[:60]!r}; valid purposes: "
+                           f"{', '.join(STATUS_PURPOSES)} (comma-separated; message lists are issued over HTTP)")
+    if not names:
+        return []
+    import vcnode.credentials  # noqa: F401  # first: vcnode.status.entries imported alone is an import cycle
     from vcnode.status.entries import status_requests
 
-    names = [name.strip() for name in (purposes or "").split(",") if name.strip()]
-    return status_requests({"statusPurpose": names}) if names else []
+    return status_requests({"statusPurpose": names})
 
 
 def _status_command(purpose: str, value: int, verb: str) -> Callable[[argparse.Namespace], Awaitable[int]]:
@@ -343,37 +395,54 @@ def print_report(report: dict[str, Any], title: str) -> None:
 
 
 async def cmd_verify(args: argparse.Namespace) -> int:
-    """Verify a credential or presentation file; exit 0 when verified, 1 when not."""
+    """Verify a credential or presentation file; exit 0 when verified, 1 when not. Without a node, with
+    default settings over the network (the report says so)."""
     document = read_json_file(args.file)
+    is_presentation = isinstance(document, dict) and "VerifiablePresentation" in (
+        document.get("type") if isinstance(document.get("type"), list) else [document.get("type")])
 
-    async def action(node: Any) -> int:
-        is_presentation = isinstance(document, dict) and "VerifiablePresentation" in (
-            document.get("type") if isinstance(document.get("type"), list) else [document.get("type")])
-        options: dict[str, Any] = {"challenge": args.challenge, "domain": args.domain}
-        if args.allow_holder_mismatch:  # otherwise the node's holder_binding (required unless configured)
-            options["holderBinding"] = "allowMismatch"
-        if is_presentation:
-            report = await node.credentials.verify_presentation(document, options)
-        else:
-            report = await node.credentials.verify_credential(document, options)
+    def show(report: Any) -> int:
         data = report.to_json()
         if args.json:
             print_json(data)
         else:
             print_report(data, args.file)
         return 0 if report.verified else 1
-    return await with_node(args, action)
+
+    async def action(node: Any) -> int:
+        options: dict[str, Any] = {"challenge": args.challenge, "domain": args.domain}
+        if args.allow_holder_mismatch:  # otherwise the node's holder_binding (required unless configured)
+            options["holderBinding"] = "allowMismatch"
+        if is_presentation:
+            return show(await node.credentials.verify_presentation(document, options))
+        return show(await node.credentials.verify_credential(document, options))
+
+    if has_node(args):
+        return await with_node(args, action)
+    from vcnode.cli.nodeless import Nodeless
+
+    nodeless = Nodeless(node_config(args))
+    try:
+        return show(await nodeless.verify(document, presentation=is_presentation, challenge=args.challenge,
+                                          domain=args.domain, allow_holder_mismatch=args.allow_holder_mismatch))
+    finally:
+        await nodeless.close()
 
 
 class _Progress:
     """A one-line progress bar on a terminal; a line every 10 % otherwise."""
 
-    def __init__(self) -> None:
-        self.started = __import__("time").perf_counter()
+    def __init__(self, quiet: bool = False) -> None:
+        self.started = time.perf_counter()
         self.last_decile = -1
+        self.quiet = quiet
+        self.done = 0
 
     def __call__(self, done: int, total: int) -> None:
-        elapsed = __import__("time").perf_counter() - self.started
+        self.done = done
+        if self.quiet:
+            return
+        elapsed = time.perf_counter() - self.started
         rate = done / elapsed if elapsed else 0.0
         width = 30
         filled = int(width * done / total) if total else width
@@ -386,49 +455,67 @@ class _Progress:
 
 
 async def cmd_issue_batch(args: argparse.Namespace) -> int:
-    """Issue an Open Badge to every learner in a CSV."""
-    from pathlib import Path
-
+    """Issue an Open Badge to every learner in a CSV; on Ctrl-C, say how far it got and how to resume."""
     from vcnode.credentials.batch import issue_batch, read_learners
 
     rows = read_learners(Path(args.csv))
     achievement = read_json_file(args.achievement)
     if not isinstance(achievement, dict):
         raise CliError(f"{args.achievement} must hold a JSON object (the achievement)")
+    specs = _status_specs(args.status)
+    progress = _Progress(quiet=args.json)
 
     async def action(node: Any) -> int:
         issuer = args.issuer or node.identities.default_did
         identity = node.identities.get(issuer)
         profile = {"name": args.issuer_name or identity.name}
-        status = [node.credentials.list_spec(spec) for spec in _status_specs(args.status)]
+        status = [node.credentials.list_spec(spec) for spec in specs]
         result = await issue_batch(rows, achievement=achievement, issuer_did=issuer, issuer_profile=profile,
                                    identities=node.identities, store=node.store, out_dir=Path(args.out),
                                    suite=args.suite, status=status, status_service=node.status,
-                                   progress=None if args.json else _Progress())
+                                   progress=progress)
         if args.json:
             print_json(result.to_json())
         else:
             summary = result.to_json()
             print(f"issued {summary['issued']}, already done {summary['skipped']}, of {summary['total']} "
-                  f"in {summary['seconds']} s -> {summary['outDir']}")
+                  f"in {summary['seconds']} s -> {summary['outDir']} (manifest: {summary['manifest']})")
         return 0
-    return await with_node(args, action)
+
+    import asyncio
+
+    try:
+        return await with_node(args, action)
+    except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels the command, then raises KeyboardInterrupt
+        print(f"\nvcnode: interrupted after {progress.done} of {len(rows)} rows (each chunk is stored whole or "
+              "not at all, so nothing is half-issued). To resume, run the same command again; rows already "
+              f"issued are skipped, never issued twice:\n  vcnode {shlex.join(sys.argv[1:])}", file=sys.stderr)
+        raise
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for documentation and tests)."""
+    """The argument parser (exposed for documentation and tests). Every argument and option has help text;
+    placeholders are upper case and name one thing one way (DID, FILE, DIR, ID, URL…); ``--home`` and
+    ``-v`` are taken before or after the command."""
     parser = argparse.ArgumentParser(prog="vcnode", description="Verifiable micro-credentials node.")
-    parser.add_argument("--version", action="version", version=f"vcnode {__version__}")
-    parser.add_argument("--home", help="node directory (default: $VCNODE_HOME or ./.vcnode)")
+    parser.add_argument("--version", action="version", version=f"vcnode {__version__}",
+                        help="print the version and exit")
+    parser.add_argument("--home", metavar="DIR", help="node directory (default: $VCNODE_HOME or ./.vcnode)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     help="what to do ('vcnode COMMAND --help' for its options)")
 
     init = commands.add_parser("init", help="create a node directory and its identity")
-    init.add_argument("--domain", help="the node's domain (host[:port]): gives it a did:web (or did:webvh) identity")
-    init.add_argument("--did-method", choices=["key", "web", "webvh"], help="default: web with --domain, else key")
-    init.add_argument("--public-url", help="base URL other parties reach this node at")
-    init.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    init.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    init.add_argument("--domain", metavar="HOST[:PORT]",
+                      help="the node's domain, not a URL and without a path (e.g. issuer.example.edu or "
+                           "localhost:8080): gives it a did:web (or did:webvh) identity")
+    init.add_argument("--did-method", choices=METHODS, metavar="METHOD",
+                      help="method of the node's DID: key, web or webvh (default: web with --domain, else key)")
+    init.add_argument("--public-url", metavar="URL",
+                      help="base URL other parties reach this node at (default with --domain: https://DOMAIN, "
+                           "or http://DOMAIN when its host is an --allow-http-host)")
+    init.add_argument("--host", metavar="ADDRESS", help="address to listen on (default 127.0.0.1)")
+    init.add_argument("--port", type=int, metavar="PORT", help="port to listen on (default 8080)")
     init.add_argument("--allow-http-host", action="append", metavar="HOST",
                       help="host outbound fetches may reach over plain HTTP / on private addresses (repeatable)")
     init.add_argument("--insecure-plaintext-keys", action="store_true",
@@ -436,91 +523,97 @@ def build_parser() -> argparse.ArgumentParser:
     init.set_defaults(run=cmd_init)
 
     serve = commands.add_parser("serve", help="serve the HTTP API")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--tls-cert", help="PEM certificate chain: serve HTTPS")
-    serve.add_argument("--tls-key", help="PEM private key for --tls-cert")
+    serve.add_argument("--host", metavar="ADDRESS", help="address to listen on (default: the config's host)")
+    serve.add_argument("--port", type=int, metavar="PORT", help="port to listen on (default: the config's port)")
+    serve.add_argument("--tls-cert", metavar="FILE", help="PEM certificate chain: serve HTTPS")
+    serve.add_argument("--tls-key", metavar="FILE", help="PEM private key for --tls-cert")
     serve.set_defaults(run=cmd_serve)
 
     identity = commands.add_parser("identity", help="issuer identities").add_subparsers(
-        dest="subcommand", required=True, metavar="SUBCOMMAND")
+        dest="subcommand", required=True, metavar="SUBCOMMAND", help="what to do")
     create = identity.add_parser("create", help="create an identity")
-    create.add_argument("--did-method", choices=["key", "web", "webvh"], required=True)
-    create.add_argument("--name", required=True, help="short name, e.g. 'law-faculty'")
-    create.add_argument("--path", help="did:web path served by this node (default identities/NAME)")
+    create.add_argument("--did-method", choices=METHODS, required=True, metavar="METHOD",
+                        help="method of the new DID: key, web or webvh (web and webvh need the node's domain)")
+    create.add_argument("--name", required=True, metavar="NAME", help="short name, e.g. 'law-faculty'")
+    create.add_argument("--path", metavar="PATH", help="did:web path served by this node (default identities/NAME)")
     create.set_defaults(run=cmd_identity_create)
     listing = identity.add_parser("list", help="list identities")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help="identities with their documents, as JSON")
     listing.set_defaults(run=cmd_identity_list)
 
     did = commands.add_parser("did", help="resolve and show DIDs").add_subparsers(
-        dest="subcommand", required=True, metavar="SUBCOMMAND")
-    resolve = did.add_parser("resolve", help="resolve any DID")
-    resolve.add_argument("did")
+        dest="subcommand", required=True, metavar="SUBCOMMAND", help="what to do")
+    resolve = did.add_parser("resolve", help="resolve any DID (no node needed)")
+    resolve.add_argument("did", metavar="DID", help="the DID (or DID URL) to resolve")
     resolve.add_argument("--result", action="store_true", help="print the whole resolution result")
     resolve.set_defaults(run=cmd_did_resolve)
     show = did.add_parser("show", help="the node's DIDs (its own first), or one document")
-    show.add_argument("did", nargs="?")
+    show.add_argument("did", nargs="?", metavar="DID", help="one of the node's DIDs: print its document")
     show.add_argument("--json", action="store_true", help="identities with their documents")
     show.set_defaults(run=cmd_did_show)
 
     keys = commands.add_parser("keys", help="signing keys").add_subparsers(
-        dest="subcommand", required=True, metavar="SUBCOMMAND")
+        dest="subcommand", required=True, metavar="SUBCOMMAND", help="what to do")
     keys_list = keys.add_parser("list", help="list keys")
-    keys_list.add_argument("--did", help="only this identity's keys")
-    keys_list.add_argument("--json", action="store_true")
+    keys_list.add_argument("--did", metavar="DID", help="only this identity's keys")
+    keys_list.add_argument("--json", action="store_true", help="the keys as JSON")
     keys_list.set_defaults(run=cmd_keys_list)
     rotate = keys.add_parser("rotate", help="make a new key the signing key")
-    rotate.add_argument("--did", help="identity (default: the node's own)")
+    rotate.add_argument("--did", metavar="DID", help="identity (default: the node's own)")
     rotate.set_defaults(run=cmd_keys_rotate)
 
     witness = commands.add_parser("witness", help="witness other parties' did:webvh DIDs").add_subparsers(
-        dest="subcommand", required=True, metavar="SUBCOMMAND")
+        dest="subcommand", required=True, metavar="SUBCOMMAND", help="what to do")
     witness_id = witness.add_parser("id", help="the did:key to list in a DID's witness parameter")
-    witness_id.add_argument("--did", help="identity whose key witnesses (default: the node's own)")
+    witness_id.add_argument("--did", metavar="DID", help="identity whose key witnesses (default: the node's own)")
     witness_id.set_defaults(run=cmd_witness_id)
     witness_sign = witness.add_parser("sign", help="verify a candidate log entry and print this node's approval")
-    witness_sign.add_argument("--entry", required=True, help="the candidate entry (JSON) the controller sent")
-    witness_sign.add_argument("--log", help="our copy of the published did.jsonl (omit for a new DID)")
-    witness_sign.add_argument("--did", help="identity whose key witnesses (default: the node's own)")
+    witness_sign.add_argument("--entry", required=True, metavar="FILE",
+                              help="the candidate entry (JSON) the controller sent")
+    witness_sign.add_argument("--log", metavar="FILE", help="our copy of the published did.jsonl (omit for a new DID)")
+    witness_sign.add_argument("--did", metavar="DID", help="identity whose key witnesses (default: the node's own)")
     witness_sign.set_defaults(run=cmd_witness_sign)
 
     token = commands.add_parser("token", help="API bearer tokens").add_subparsers(
-        dest="subcommand", required=True, metavar="SUBCOMMAND")
+        dest="subcommand", required=True, metavar="SUBCOMMAND", help="what to do")
     token_create = token.add_parser("create", help="create a token (printed once)")
-    token_create.add_argument("--scope", required=True, help="comma-separated: issue,status,read,admin,metrics")
-    token_create.add_argument("--identity", help="the only identity (DID) the token may act for")
+    token_create.add_argument("--scope", required=True, metavar="SCOPES",
+                              help="comma-separated: issue,status,read,admin,metrics")
+    token_create.add_argument("--identity", metavar="DID", help="the only identity the token may act for")
     token_create.set_defaults(run=cmd_token_create)
     token.add_parser("list", help="list tokens").set_defaults(run=cmd_token_list)
     token_revoke = token.add_parser("revoke", help="revoke a token")
-    token_revoke.add_argument("id")
+    token_revoke.add_argument("id", metavar="ID", help="the token's id (from 'token list')")
     token_revoke.set_defaults(run=cmd_token_revoke)
 
-    suites = ["eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020"]
+    suite_help = f"proof suite: {', '.join(SUITES)} (default {SUITES[0]})"
+    status_help = f"add status entries, comma-separated: {','.join(STATUS_PURPOSES)}"
     issue = commands.add_parser("issue", help="sign a credential file")
-    issue.add_argument("file")
-    issue.add_argument("--suite", choices=suites, default="eddsa-rdfc-2022")
-    issue.add_argument("--out", help="write here instead of stdout")
-    issue.add_argument("--status", metavar="PURPOSES", help="add status entries, e.g. revocation,suspension")
+    issue.add_argument("file", metavar="FILE", help="the unsigned credential (JSON); issuer defaults to the node")
+    issue.add_argument("--suite", choices=SUITES, default=SUITES[0], metavar="SUITE", help=suite_help)
+    issue.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    issue.add_argument("--status", metavar="PURPOSES", help=status_help)
     issue.set_defaults(run=cmd_issue)
 
-    verify = commands.add_parser("verify", help="verify a credential or presentation file")
-    verify.add_argument("file")
-    verify.add_argument("--challenge")
-    verify.add_argument("--domain")
+    verify = commands.add_parser("verify", help="verify a credential or presentation file (no node needed)")
+    verify.add_argument("file", metavar="FILE", help="the credential or presentation (JSON)")
+    verify.add_argument("--challenge", metavar="TEXT", help="the challenge the presentation's proof must carry")
+    verify.add_argument("--domain", metavar="TEXT", help="the domain the presentation's proof must carry")
     verify.add_argument("--allow-holder-mismatch", action="store_true",
                         help="presentations: accept credentials whose subject is not the proven holder (a warning)")
     verify.add_argument("--json", action="store_true", help="the report as JSON")
     verify.set_defaults(run=cmd_verify)
 
     batch = commands.add_parser("issue-batch", help="issue an Open Badge to every learner in a CSV")
-    batch.add_argument("csv", help="columns: id and/or email, optional name")
-    batch.add_argument("--achievement", required=True, help="JSON file: id, name, description, criteria, …")
-    batch.add_argument("--out", required=True, help="directory for the signed credentials")
-    batch.add_argument("--issuer", help="identity to issue with (default: the node's own)")
-    batch.add_argument("--issuer-name", help="issuer profile name")
-    batch.add_argument("--suite", choices=suites, default="eddsa-rdfc-2022")
-    batch.add_argument("--status", metavar="PURPOSES", help="add status entries, e.g. revocation,suspension")
+    batch.add_argument("csv", metavar="FILE", help="CSV with columns id and/or email, optional name")
+    batch.add_argument("--achievement", required=True, metavar="FILE",
+                       help="JSON file: id, name, description, criteria, …")
+    batch.add_argument("--out", required=True, metavar="DIR",
+                       help="directory for the signed credentials and manifest.csv")
+    batch.add_argument("--issuer", metavar="DID", help="identity to issue with (default: the node's own)")
+    batch.add_argument("--issuer-name", metavar="NAME", help="issuer profile name (default: the identity's name)")
+    batch.add_argument("--suite", choices=SUITES, default=SUITES[0], metavar="SUITE", help=suite_help)
+    batch.add_argument("--status", metavar="PURPOSES", help=status_help)
     batch.add_argument("--json", action="store_true", help="a JSON summary instead of progress")
     batch.set_defaults(run=cmd_issue_batch)
 
@@ -529,28 +622,33 @@ def build_parser() -> argparse.ArgumentParser:
                             ("unsuspend", cmd_unsuspend, "lift a suspension")):
         change = commands.add_parser(name, help=what)
         change.add_argument("credential_id", metavar="ID", help="the credential's id")
-        change.add_argument("--reason", help="recorded in the audit log")
+        change.add_argument("--reason", metavar="TEXT", help="recorded in the audit log")
         change.add_argument("--json", action="store_true", help="the change as JSON")
         change.set_defaults(run=run)
 
     status = commands.add_parser("status", help="status lists and their audit log").add_subparsers(
-        dest="status_command", required=True, metavar="SUBCOMMAND")
+        dest="status_command", required=True, metavar="SUBCOMMAND", help="what to do")
     status_log = status.add_parser("log", help="status changes, newest first")
     status_log.add_argument("--credential", metavar="ID", help="only this credential's changes")
-    status_log.add_argument("--limit", type=int, default=1000)
-    status_log.add_argument("--json", action="store_true")
+    status_log.add_argument("--limit", type=int, default=1000, metavar="N", help="at most N changes (default 1000)")
+    status_log.add_argument("--json", action="store_true", help="the changes as JSON")
     status_log.set_defaults(run=cmd_status_log)
     status_lists = status.add_parser("lists", help="the lists this node publishes")
-    status_lists.add_argument("--json", action="store_true")
+    status_lists.add_argument("--json", action="store_true", help="the lists as JSON")
     status_lists.set_defaults(run=cmd_status_lists)
 
     trust.add_commands(commands)
+    add_common_options(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     args = build_parser().parse_args(argv)
+    import asyncio  # not before: --help and usage errors need none of it
+
+    from vcnode import logs
+
     logs.setup(verbose=args.verbose)
     try:
         return asyncio.run(args.run(args))

@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from vcnode.cli.common import CliError, actor, print_json, read_json_file, with_node
+from vcnode.cli.common import SUITES, CliError, actor, print_json, read_json_file, with_node
 from vcnode.config import update_config_file
-from vcnode.trust.service import RecognitionRequest
 
 MARK = {"ok": "ok", "failed": "FAILED", "unchecked": "UNCHECKED"}
 VERDICT = {True: "RECOGNISED", False: "NOT RECOGNISED", "unchecked": "UNCHECKED (not every link could be checked)"}
@@ -97,6 +96,8 @@ def _anchors_command(change: str) -> Any:
 
 async def cmd_explain(args: argparse.Namespace) -> int:
     """Verify a credential and explain its recognition: the trust path as a tree, the award, its equivalent."""
+    from vcnode.trust.service import RecognitionRequest
+
     credential = read_json_file(args.file)
 
     async def action(node: Any) -> int:
@@ -190,33 +191,32 @@ def _credits(credits: float | None, unit: str | None) -> str:
 
 def add_commands(commands: Any) -> None:
     """Register ``vcnode trust …``."""
-    from vcnode.proofs import DEFAULT_SUITE
-
     trust = commands.add_parser("trust", help="trust statements, anchors and recognition").add_subparsers(
-        dest="trust_command", required=True, metavar="SUBCOMMAND")
+        dest="trust_command", required=True, metavar="SUBCOMMAND", help="what to do")
     publish = trust.add_parser("publish", help="sign, anchor and replicate a statement file")
     publish.add_argument("file", metavar="FILE", help="an unsigned statement credential (JSON, see docs/trust.md)")
-    publish.add_argument("--suite", default=DEFAULT_SUITE, help=f"cryptosuite (default {DEFAULT_SUITE})")
+    publish.add_argument("--suite", choices=SUITES, default=SUITES[0], metavar="SUITE",
+                         help=f"proof suite: {', '.join(SUITES)} (default {SUITES[0]})")
     publish.add_argument("--json", action="store_true", help="print the signed statement")
     publish.set_defaults(run=cmd_publish)
     withdraw = trust.add_parser("withdraw", help="withdraw one of this node's statements")
-    withdraw.add_argument("statement_id", metavar="ID")
-    withdraw.add_argument("--reason", help="recorded in the status audit log")
+    withdraw.add_argument("statement_id", metavar="ID", help="the statement's id (from 'trust list')")
+    withdraw.add_argument("--reason", metavar="TEXT", help="recorded in the status audit log")
     withdraw.set_defaults(run=cmd_withdraw)
     listing = trust.add_parser("list", help="the statements this node holds")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help="the statements as JSON")
     listing.set_defaults(run=cmd_list)
     anchors = trust.add_parser("anchors", help="the regulators this node trusts directly").add_subparsers(
-        dest="anchors_command", required=True, metavar="SUBCOMMAND")
+        dest="anchors_command", required=True, metavar="SUBCOMMAND", help="what to do")
     for change in ("add", "remove"):
         parser = anchors.add_parser(change, help=f"{change} a trust anchor")
-        parser.add_argument("did", metavar="DID")
+        parser.add_argument("did", metavar="DID", help=f"the DID to {change}")
         parser.set_defaults(run=_anchors_command(change))
     anchors_list = anchors.add_parser("list", help="list the trust anchors")
-    anchors_list.add_argument("--json", action="store_true")
+    anchors_list.add_argument("--json", action="store_true", help="the anchors as JSON")
     anchors_list.set_defaults(run=_anchors_command("list"))
     explain = trust.add_parser("explain", help="explain a credential's recognition as a tree")
-    explain.add_argument("file", metavar="CREDENTIAL", help="a credential file")
-    explain.add_argument("--framework", help="express the award in this framework (id or code)")
+    explain.add_argument("file", metavar="FILE", help="a credential file")
+    explain.add_argument("--framework", metavar="FRAMEWORK", help="express the award in this framework (id or code)")
     explain.add_argument("--json", action="store_true", help="the verification report with its recognition")
     explain.set_defaults(run=cmd_explain)

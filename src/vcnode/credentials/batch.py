@@ -7,14 +7,17 @@ never handed out without its credential, nor twice), then written out as files (
 rename). Which rows are already stored is read inside that transaction, and the store's ids are
 insert-once, so two runs at once (or an HTTP request under one of the ids) still store one copy. A row
 stored from a different request (another issuer name, suite or status, a changed learner name) is refused
-with ``credentialIdInUse`` rather than skipped as done.
+with ``credentialIdInUse`` rather than skipped as done. Every row is checked before the first is issued, and
+a run ends by writing ``manifest.csv``: which row became which credential, in which file.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import os
+import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -27,6 +30,7 @@ import orjson
 
 from vcnode.credentials.idempotency import CredentialIdInUse, request_hash, status_options
 from vcnode.credentials.issue import issue_credential
+from vcnode.credentials.model import is_url
 from vcnode.credentials.openbadges import build_open_badge
 from vcnode.errors import InvalidInput
 from vcnode.identity.service import IdentityService, SigningKey
@@ -52,24 +56,51 @@ class BatchResult:
     skipped: int
     seconds: float
     out_dir: str
+    manifest: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"total": self.total, "issued": self.issued, "skipped": self.skipped,
                 "seconds": round(self.seconds, 3), "perSecond": round(self.issued / self.seconds, 1)
-                if self.seconds else None, "outDir": self.out_dir}
+                if self.seconds else None, "outDir": self.out_dir, "manifest": self.manifest}
+
+
+COLUMNS = ("id", "email", "name")
+MANIFEST = "manifest.csv"
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
 
 def read_learners(path: Path) -> list[dict[str, str]]:
-    """Rows of the learners CSV (columns: id and/or email, optional name)."""
+    """Rows of the learners CSV (columns: id and/or email, optional name), every one checked before anything
+    is issued. A bad row is refused naming its row (as a spreadsheet numbers it: the header is row 1) and
+    column."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            header = reader.fieldnames or []
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InvalidInput(f"cannot read {path}: {exc}") from None
+    if "id" not in header and "email" not in header:
+        raise InvalidInput(f"{path} row 1: the header needs an 'id' or an 'email' column, it has "
+                           f"{', '.join(repr(name) for name in header) or 'none'}")
     for number, row in enumerate(rows, start=2):
-        if not (row.get("id") or "").strip() and not (row.get("email") or "").strip():
-            raise InvalidInput(f"{path}:{number}: each learner needs an 'id' or an 'email' column value")
+        _check_row(path, number, row, len(header))
     return rows
+
+
+def _check_row(path: Path, number: int, row: dict[Any, Any], columns: int) -> None:
+    where = f"{path} row {number}"
+    extra = row.get(None)  # DictReader puts the values beyond the header's columns under None
+    if extra:
+        raise InvalidInput(f"{where}: {columns + len(extra)} values, but the header names {columns} columns")
+    learner_id, email = (row.get("id") or "").strip(), (row.get("email") or "").strip()
+    if not learner_id and not email:
+        raise InvalidInput(f"{where}, columns 'id' and 'email': each learner needs an id or an email")
+    if learner_id and not is_url(learner_id):
+        raise InvalidInput(f"{where}, column 'id': {learner_id[:100]!r} is not a URL (a DID such as "
+                           "did:example:123, or https://…); it becomes credentialSubject.id")
+    if email and not _EMAIL.fullmatch(email):
+        raise InvalidInput(f"{where}, column 'email': {email[:100]!r} is not an email address")
 
 
 def credential_id_for(issuer: str, achievement: dict[str, Any], row_number: int, row: dict[str, str]) -> str:
@@ -78,6 +109,25 @@ def credential_id_for(issuer: str, achievement: dict[str, Any], row_number: int,
     digest = hashlib.sha256(canonicalize_jcs(achievement)).hexdigest()
     key = "|".join((issuer, digest, str(row_number), row.get("id", ""), row.get("email", "")))
     return f"urn:uuid:{uuid.uuid5(_NAMESPACE, key)}"
+
+
+def file_name(credential_id: str) -> str:
+    """The file a batch writes a credential to, in its output directory."""
+    return f"{credential_id.rsplit(':', 1)[1]}.json"
+
+
+def write_manifest(out_dir: Path, rows: list[dict[str, str]], ids: list[str]) -> Path:
+    """``manifest.csv`` in the output directory: for each CSV row (numbered as in errors: the header is row 1)
+    the learner's id and email, the credential's id and its file."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["row", "id", "email", "credentialId", "file"])
+    for number, (row, credential_id) in enumerate(zip(rows, ids, strict=True), start=2):
+        writer.writerow([number, (row.get("id") or "").strip(), (row.get("email") or "").strip(), credential_id,
+                         file_name(credential_id)])
+    path = out_dir / MANIFEST
+    _write_atomically(path, buffer.getvalue().encode("utf-8"))
+    return path
 
 
 def row_request_hash(*, issuer: str, profile: dict[str, Any], achievement: dict[str, Any], row: dict[str, str],
@@ -128,11 +178,12 @@ async def issue_batch(rows: list[dict[str, str]], *, achievement: dict[str, Any]
         issued, skipped = issued + len(files), skipped + len(done)
         if progress:
             progress(min(start + CHUNK, len(rows)), len(rows))
-    return BatchResult(len(rows), issued, skipped, time.perf_counter() - started, str(out_dir))
+    manifest = write_manifest(out_dir, rows, [credential_id for _, credential_id, _, _ in numbered])
+    return BatchResult(len(rows), issued, skipped, time.perf_counter() - started, str(out_dir), str(manifest))
 
 
 def _file_for(out_dir: Path, credential_id: str) -> Path:
-    return out_dir / f"{credential_id.rsplit(':', 1)[1]}.json"
+    return out_dir / file_name(credential_id)
 
 
 async def _issue_chunk(chunk: list[_Row], *, store: Store, status: Sequence[StatusListSpec],

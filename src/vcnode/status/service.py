@@ -23,7 +23,7 @@ from vcnode.credentials.model import VC_V2, as_list
 from vcnode.errors import Conflict, InvalidInput, NotFound
 from vcnode.identity.service import IdentityService
 from vcnode.proofs.verify import parse_datetime
-from vcnode.status.bitstring import encode_list, get_entry
+from vcnode.status.bitstring import encode_list
 from vcnode.status.entries import LIST_CREDENTIAL_TYPE, LIST_TYPE
 from vcnode.store.base import Store
 from vcnode.store.records import StatusChange, StatusListRecord
@@ -98,7 +98,7 @@ class StatusService:
                 continue
             if not 0 <= value < (1 << record.status_size):
                 raise InvalidInput(f"status {value} does not fit the list's statusSize {record.status_size}")
-            if purpose == "revocation" and value == 0 and get_entry(record.bits, index, record.status_size):
+            if purpose == "revocation" and value == 0 and await self._store.status_value(list_id, index):
                 raise Conflict("a revocation cannot be undone (Bitstring Status List: revocation is not "
                                "reversible); issue a new credential instead")
             change = await self._store.change_status(StatusChange(
@@ -126,12 +126,14 @@ class StatusService:
 
     async def _sign(self, record: StatusListRecord, now: datetime) -> str:
         url = self.list_url(record.id)
+        # Read after the record: the bits are at least as new as the version they are published under.
+        bits = await self._store.status_bits(record.id)
         until = now + timedelta(seconds=self._validity)
         credential = {
             "@context": [VC_V2], "id": url, "type": ["VerifiableCredential", LIST_CREDENTIAL_TYPE],
             "issuer": record.issuer, "validFrom": _stamp(now), "validUntil": _stamp(until),
             "credentialSubject": {"id": f"{url}#list", "type": LIST_TYPE, "statusPurpose": record.purpose,
-                                  "encodedList": encode_list(record.bits), "ttl": int(self._ttl * 1000)},
+                                  "encodedList": encode_list(bits), "ttl": int(self._ttl * 1000)},
         }
         signed = issue_credential(credential, self._identities.signing_key(record.issuer))
         document = orjson.dumps(signed).decode()

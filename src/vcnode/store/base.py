@@ -27,8 +27,8 @@ class Issuance(Protocol):
     them are stored together, or neither is."""
 
     async def allocate(self, issuer: str, spec: StatusListSpec, credential_ids: list[str]) -> list[StatusAllocation]:
-        """One random, never used index per credential in the issuer's open list of this kind (new lists as
-        they fill), in the order of ``credential_ids``."""
+        """One unpredictable, never used index per credential in the issuer's open list of this kind (new lists
+        as they fill), in the order of ``credential_ids``; the cost does not grow with the list's length or fill."""
         ...
 
     async def save_credentials(self, records: list[CredentialRecord]) -> None:
@@ -145,7 +145,16 @@ class Store(Protocol):
 
     async def change_status(self, change: StatusChange) -> StatusChange:
         """Set one entry to ``change.after`` and append ``change`` to the audit log, atomically; returns the
-        change with ``before`` filled in. Bumps the list's version when the value changes."""
+        change with ``before`` filled in. Bumps the list's version when the value changes. The cost does not
+        grow with the list's length."""
+        ...
+
+    async def status_value(self, list_id: str, index: int) -> int:
+        """The current value of one entry of a list (reads only the part of the list that holds it)."""
+        ...
+
+    async def status_bits(self, list_id: str) -> bytes:
+        """A list's whole bitstring, as published (read from one snapshot)."""
         ...
 
     async def publish_status_list(self, list_id: str, version: int, document: str, until: str) -> None:

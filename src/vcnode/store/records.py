@@ -86,7 +86,6 @@ class StatusListRecord:
     messages: str | None
     entries: int
     allocated: int
-    bits: bytes
     version: int
     published: str | None
     published_version: int | None

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from itertools import permutations
 
 from vcnode.errors import VcnodeError
 
@@ -156,13 +155,18 @@ class NDegreeLabeller:
             raise CanonicalizationLimit(
                 f"the document's blank nodes cannot be told apart within the canonicalization work limit "
                 f"({int(self._budget)} deep iterations); such a document is refused before its proof is checked")
+        if self._budget - self._remaining >= self._inline_calls:
+            raise CanonicalizationDeferred
+        self._check_clock()
+        self._remaining -= 1
+
+    def _check_clock(self) -> None:
         now = time.monotonic()
-        if self._budget - self._remaining >= self._inline_calls or now > self._inline_until:
+        if now > self._inline_until:
             raise CanonicalizationDeferred
         if now > self._deadline:
             raise CanonicalizationLimit(
                 f"canonicalizing the document's blank nodes took longer than {self._limits.deadline:g} s")
-        self._remaining -= 1
 
     def _related_hash(self, related: str, quad: Quad, issuer: _Issuer, position: str) -> str:
         """Hash Related Blank Node (§4.7)."""
@@ -191,8 +195,10 @@ class NDegreeLabeller:
             data.append(related_hash)
             chosen_path = ""
             chosen_issuer: _Issuer | None = None
-            single = len(blank_nodes) == 1
-            for permutation in _permutations(blank_nodes):
+            single = len(set(blank_nodes)) == 1
+            for count, permutation in enumerate(_permutations(blank_nodes), start=1):
+                if not count & 255:  # permutations that end early make no deep call: the clock still runs
+                    self._check_clock()
                 # With one permutation nothing else needs the issuer as it was, so it is extended in place (the
                 # caller passed its own copy, or discards it), saving a copy per related node.
                 issuer_copy = issuer if single else issuer.copy()
@@ -229,8 +235,35 @@ class NDegreeLabeller:
         return _sha256("".join(data)), issuer
 
 
-def _permutations(nodes: list[str]) -> Iterable[tuple[str, ...]]:
-    return permutations(nodes) if len(nodes) > 1 else (tuple(nodes),)
+def _permutations(nodes: list[str]) -> Iterator[tuple[str, ...]]:
+    """The permutations RDFC-1.0 §4.9.3 step 5.4 visits, in the order Digital Bazaar's rdf-canonize and pyld
+    visit them: Steinhaus-Johnson-Trotter from the sorted list, each element's direction kept by its value.
+
+    A blank node can be listed more than once (the same related node through several quads: every quad of a
+    named graph relates a node to the graph's name the same way); equal elements are never swapped, so a list
+    of one node repeated ``m`` times has one permutation, not ``m!``. Visiting the same permutations in the
+    same order keeps the chosen path, and the issuer kept when two paths are equal, those of the references."""
+    elements = sorted(nodes)
+    if len(elements) < 2 or elements[0] == elements[-1]:
+        yield tuple(elements)
+        return
+    left = dict.fromkeys(elements, True)
+    last = len(elements) - 1
+    while True:
+        yield tuple(elements)
+        mobile, position = None, 0
+        for index, element in enumerate(elements):
+            if (mobile is None or element > mobile) and (
+                    (left[element] and index > 0 and element > elements[index - 1])
+                    or (not left[element] and index < last and element > elements[index + 1])):
+                mobile, position = element, index
+        if mobile is None:
+            return
+        swap = position - 1 if left[mobile] else position + 1
+        elements[position], elements[swap] = elements[swap], mobile
+        for element in elements:
+            if element > mobile:
+                left[element] = not left[element]
 
 
 class _Configured:

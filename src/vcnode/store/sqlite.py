@@ -310,18 +310,19 @@ class SqliteStore:
             return [row[0] async for row in cursor]
 
     async def change_status(self, change: StatusChange) -> StatusChange:
+        # Only the chunk holding the entry is read and written: the cost does not grow with the list.
+        chunk, offset = divmod(change.index, _CHUNK_ENTRIES)
         async with self.transaction() as db:
-            async with db.execute("SELECT status_size, entries FROM status_lists WHERE id = ?",
-                                  (change.list_id,)) as cursor:
+            async with db.execute("SELECT l.status_size, l.entries, c.bits FROM status_lists AS l LEFT JOIN "
+                                  "status_chunks AS c ON c.list_id = l.id AND c.chunk = ? WHERE l.id = ?",
+                                  (chunk, change.list_id)) as cursor:
                 row = await cursor.fetchone()
             if row is None:
                 raise NotFound(f"no status list {change.list_id}")
             size, entries = int(row[0]), int(row[1])
             if not 0 <= change.index < entries:
                 raise BitstringError(f"status index {change.index} is outside a list of {entries} entries")
-            # Only the chunk holding the entry is read and written: the cost does not grow with the list.
-            chunk, offset = divmod(change.index, _CHUNK_ENTRIES)
-            bits = bytearray(await _chunk(db, change.list_id, chunk) or _zero_chunk(entries, size, chunk))
+            bits = bytearray(row[2] if row[2] is not None else _zero_chunk(entries, size, chunk))
             before = get_entry(bits, offset, size)
             done = dataclasses.replace(change, before=before)
             if before != change.after:
@@ -337,17 +338,17 @@ class SqliteStore:
         return done
 
     async def status_value(self, list_id: str, index: int) -> int:
-        async with self.db.execute("SELECT status_size, entries FROM status_lists WHERE id = ?",
-                                   (list_id,)) as cursor:
+        chunk, offset = divmod(index, _CHUNK_ENTRIES)
+        async with self.db.execute("SELECT l.status_size, l.entries, c.bits FROM status_lists AS l LEFT JOIN "
+                                   "status_chunks AS c ON c.list_id = l.id AND c.chunk = ? WHERE l.id = ?",
+                                   (chunk, list_id)) as cursor:
             row = await cursor.fetchone()
         if row is None:
             raise NotFound(f"no status list {list_id}")
         size, entries = int(row[0]), int(row[1])
         if not 0 <= index < entries:
             raise BitstringError(f"status index {index} is outside a list of {entries} entries")
-        chunk, offset = divmod(index, _CHUNK_ENTRIES)
-        bits = await _chunk(self.db, list_id, chunk)
-        return get_entry(bits, offset, size) if bits else 0
+        return get_entry(row[2], offset, size) if row[2] is not None else 0
 
     async def status_bits(self, list_id: str) -> bytes:
         async with self.db.execute("SELECT status_size, entries FROM status_lists WHERE id = ?",
@@ -527,13 +528,6 @@ class _OpenList:
     next_seq: int
     key: bytes
     converted: bool
-
-
-async def _chunk(db: aiosqlite.Connection, list_id: str, chunk: int) -> bytes | None:
-    """The stored bits of one chunk of a list; None while it is all zero."""
-    async with db.execute("SELECT bits FROM status_chunks WHERE list_id = ? AND chunk = ?", (list_id, chunk)) as cursor:
-        row = await cursor.fetchone()
-    return bytes(row[0]) if row else None
 
 
 def _zero_chunk(entries: int, size: int, chunk: int) -> bytearray:

@@ -215,6 +215,7 @@ class Node:
         node.start_gossip()
         await node.load_peers()
         await node.anchor_did_logs()
+        await anchors.reload_equivocations()  # before the first verification, which reads them from memory
         node._data_version = await store.data_version()
         return node
 
@@ -297,6 +298,7 @@ class Node:
         if version == self._data_version:
             return False
         self._data_version = version
+        await self.anchors.reload_equivocations()  # … a proof of equivocation kept by another process
         before = {identity.did for identity in self.identities.list()}
         await self.identities.load()
         for did in before | {identity.did for identity in self.identities.list()}:

@@ -32,9 +32,21 @@ def random_graph(rng: random.Random) -> list[Quad]:
     return sorted(quads)
 
 
+def graph_ties(properties: int) -> list[Quad]:
+    """Two named graphs (two credentials of a presentation) each holding a blank node with ``properties``
+    identical statements: the nodes tie, and each is related to its graph once per statement (RDFC-1.0's lists
+    of related nodes repeat it; the references visit one order of such a list, not ``properties!``)."""
+    quads: list[Quad] = []
+    for graph in ("_:g1", "_:g2"):
+        quads.append(("<urn:subject>", "<urn:has>", f"{graph}n", graph))
+        quads += [(f"{graph}n", f"<urn:p{i}>", f'"{i}"', graph) for i in range(properties)]
+        quads.append(("<urn:presentation>", "<urn:credential>", graph, ""))
+    return quads
+
+
 def graphs() -> list[list[Quad]]:
     rng = random.Random(11)
-    fixed = [cycle(n) for n in range(2, 7)] + [clique(n) for n in range(2, 9)]
+    fixed = [cycle(n) for n in range(2, 7)] + [clique(n) for n in range(2, 9)] + [graph_ties(n) for n in (1, 4, 9)]
     fixed.append(cycle(3) + [(f"_:m{i}", "<urn:p>", f"_:m{(i + 1) % 3}", "") for i in range(3)])
     fixed.append([("_:a", "<urn:p>", '"same"', ""), ("_:b", "<urn:p>", '"same"', "")])  # alike, not linked
     return fixed + [random_graph(rng) for _ in range(200)]

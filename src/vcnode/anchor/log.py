@@ -57,6 +57,9 @@ class AnchorLog:
         self._keys = keys
         self._quota = quota_per_log
         self._append_lock = asyncio.Lock()
+        #: Proofs of equivocation held per log: a cache of the store, so a verification asks it nothing. Reloaded
+        #: when this node keeps a new proof and when another process wrote to the store (Node.refresh_if_changed).
+        self._equivocated: dict[str, int] | None = None
 
     async def publish_status_list(self, did: str, url: str, version: int, document: bytes) -> dict[str, Any]:
         """Anchor a new publication of one of this node's status lists in ``did``'s log; returns the entry."""
@@ -177,13 +180,25 @@ class AnchorLog:
         checked = await self.check_equivocation(*proof["documents"])
         if checked is None:
             raise AnchorError("malformedProof", "the two documents do not conflict")
-        return checked if await self.store.add_equivocation(checked) else None
+        return checked if await self._keep_equivocation(checked) else None
 
     async def _record_equivocation(self, log: str, seq: int, a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         proof = await self.check_equivocation(a, b)
         assert proof is not None  # the caller found different CIDs at one position
-        await self.store.add_equivocation(proof)
+        await self._keep_equivocation(proof)
         return proof
+
+    async def _keep_equivocation(self, proof: dict[str, Any]) -> bool:
+        """Store a verified proof; when it is new, reload the counts (the store is the truth: another process
+        may have added proofs too)."""
+        added = await self.store.add_equivocation(proof)
+        if added:
+            await self.reload_equivocations()
+        return added
+
+    async def reload_equivocations(self) -> None:
+        """Read the number of proofs held per log from the store again (one query)."""
+        self._equivocated = await self.store.equivocation_counts()
 
     async def witness(self, witness_did: str, log: str) -> dict[str, Any] | None:
         """Sign a witness statement for the newest entry held of ``log`` (verified when it was taken in)."""
@@ -206,8 +221,12 @@ class AnchorLog:
         return await self.store.add_witness(statement)
 
     async def equivocation_count(self, did: str) -> int:
-        """How many proofs of equivocation are held against ``did``'s log."""
-        return len(await self.store.equivocations(did))
+        """How many proofs of equivocation are held against ``did``'s log: from memory (every verification
+        asks), loaded from the store on first use and kept current by :meth:`reload_equivocations`."""
+        if self._equivocated is None:
+            await self.reload_equivocations()
+        assert self._equivocated is not None
+        return self._equivocated.get(did, 0)
 
     async def lag(self, log: str) -> dict[str, Any] | None:
         """How far this node knows its copy of ``log`` to be behind: ``{heldSeq, announcedSeq, announcedAt,

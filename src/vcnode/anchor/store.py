@@ -104,6 +104,10 @@ class AnchorStore(Protocol):
         """Proofs of equivocation (of one log, or all)."""
         ...
 
+    async def equivocation_counts(self) -> dict[str, int]:
+        """How many proofs of equivocation are held per log (logs with none left out)."""
+        ...
+
     async def bytes_held(self, log: str) -> int:
         """Payload bytes held for a log (for quotas)."""
         ...
@@ -208,6 +212,12 @@ class MemoryAnchorStore:
 
     async def equivocations(self, log: str | None = None) -> list[dict[str, Any]]:
         return [p for (held_log, _), p in self._equivocations.items() if log is None or held_log == log]
+
+    async def equivocation_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for held_log, _ in self._equivocations:
+            counts[held_log] = counts.get(held_log, 0) + 1
+        return counts
 
     async def bytes_held(self, log: str) -> int:
         return sum(len(data) for owner, data in self._blobs.values() if owner == log)

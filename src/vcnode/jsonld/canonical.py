@@ -11,8 +11,9 @@ from pyld.jsonld import JsonLdError
 
 from vcnode.errors import VcnodeError
 from vcnode.jsonld.contexts import ContextRegistry, UnknownContext, default_registry
+from vcnode.jsonld.presentations import composable, presentation_quads
 from vcnode.jsonld.processor import CachingJsonLdProcessor, SafeJsonLdProcessor, UndefinedTerm, context_resolver
-from vcnode.jsonld.quads import canonical_nquads
+from vcnode.jsonld.quads import Quad, canonical_nquads
 
 
 class CanonicalizationError(VcnodeError):
@@ -57,9 +58,15 @@ def canonicalize_rdfc(document: dict[str, Any], registry: ContextRegistry | None
                "produceGeneralizedRdf": False, "processingMode": "json-ld-1.1", "extractAllScripts": True}
     try:
         lenient = CachingJsonLdProcessor()
-        quads = registry.templates(safe).quads(document, lambda doc: processor.to_rdf(doc, dict(options)),
-                                               lambda doc: lenient.to_rdf(doc, dict(options)))
-        return canonical_nquads(quads)
+        templates = registry.templates(safe)
+
+        def quads_of(part: Any) -> list[Quad]:
+            return templates.quads(part, lambda doc: processor.to_rdf(doc, dict(options)),
+                                   lambda doc: lenient.to_rdf(doc, dict(options)))
+
+        # A presentation's shape rarely repeats, its credentials' do: its dataset is put together from theirs.
+        quads = presentation_quads(document, quads_of) if composable(document) else None
+        return canonical_nquads(quads if quads is not None else quads_of(document))
     except UndefinedTerm as exc:
         raise UndefinedTermError(str(exc)) from None
     except JsonLdError as exc:

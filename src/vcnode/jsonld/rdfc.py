@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from itertools import permutations
 
 from vcnode.errors import VcnodeError
 
@@ -159,12 +158,17 @@ class NDegreeLabeller:
             raise CanonicalizationLimit(
                 f"the document's blank nodes cannot be told apart within the canonicalization work limit "
                 f"({int(self._budget)} deep iterations); such a document is refused before its proof is checked")
-        if self._budget - self._remaining >= self._inline_calls or time.thread_time() > self._inline_until:
+        if self._budget - self._remaining >= self._inline_calls:
+            raise CanonicalizationDeferred
+        self._check_clock()
+        self._remaining -= 1
+
+    def _check_clock(self) -> None:
+        if time.thread_time() > self._inline_until:
             raise CanonicalizationDeferred
         if time.monotonic() > self._deadline:
             raise CanonicalizationLimit(
                 f"canonicalizing the document's blank nodes took longer than {self._limits.deadline:g} s")
-        self._remaining -= 1
 
     def _related_of(self, node: str) -> list[tuple[str, str]]:
         """(position and predicate as hashed, related blank node) for each blank node ``node``'s quads relate
@@ -217,8 +221,13 @@ class NDegreeLabeller:
                 continue
             chosen_path = ""
             chosen_issuer: _Issuer | None = None
-            for permutation in permutations(blank_nodes):
-                issuer_copy = issuer.copy()
+            single = len(set(blank_nodes)) == 1
+            for count, permutation in enumerate(_permutations(blank_nodes), start=1):
+                if not count & 255:  # permutations that end early make no deep call: the clock still runs
+                    self._check_clock()
+                # With one permutation nothing else needs the issuer as it was, so it is extended in place (the
+                # caller passed its own copy, or discards it), saving a copy per related node.
+                issuer_copy = issuer if single else issuer.copy()
                 path = ""
                 recursion: list[str] = []
                 skip = False
@@ -252,6 +261,35 @@ class NDegreeLabeller:
         return _sha256("".join(data)), issuer
 
 
+def _permutations(nodes: list[str]) -> Iterator[tuple[str, ...]]:
+    """The permutations RDFC-1.0 §4.9.3 step 5.4 visits, in the order Digital Bazaar's rdf-canonize and pyld
+    visit them: Steinhaus-Johnson-Trotter from the sorted list, each element's direction kept by its value.
+
+    A blank node can be listed more than once (the same related node through several quads: every quad of a
+    named graph relates a node to the graph's name the same way); equal elements are never swapped, so a list
+    of one node repeated ``m`` times has one permutation, not ``m!``. Visiting the same permutations in the
+    same order keeps the chosen path, and the issuer kept when two paths are equal, those of the references."""
+    elements = sorted(nodes)
+    if len(elements) < 2 or elements[0] == elements[-1]:
+        yield tuple(elements)
+        return
+    left = dict.fromkeys(elements, True)
+    last = len(elements) - 1
+    while True:
+        yield tuple(elements)
+        mobile, position = None, 0
+        for index, element in enumerate(elements):
+            if (mobile is None or element > mobile) and (
+                    (left[element] and index > 0 and element > elements[index - 1])
+                    or (not left[element] and index < last and element > elements[index + 1])):
+                mobile, position = element, index
+        if mobile is None:
+            return
+        swap = position - 1 if left[mobile] else position + 1
+        elements[position], elements[swap] = elements[swap], mobile
+        for element in elements:
+            if element > mobile:
+                left[element] = not left[element]
 
 
 class _Configured:

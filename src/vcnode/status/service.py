@@ -126,12 +126,14 @@ class StatusService:
 
     async def _sign(self, record: StatusListRecord, now: datetime) -> str:
         url = self.list_url(record.id)
+        # Read after the record: the bits are at least as new as the version they are published under.
+        bits = await self._store.status_bits(record.id)
         until = now + timedelta(seconds=self._validity)
         credential = {
             "@context": [VC_V2], "id": url, "type": ["VerifiableCredential", LIST_CREDENTIAL_TYPE],
             "issuer": record.issuer, "validFrom": _stamp(now), "validUntil": _stamp(until),
             "credentialSubject": {"id": f"{url}#list", "type": LIST_TYPE, "statusPurpose": record.purpose,
-                                  "encodedList": encode_list(record.bits), "ttl": int(self._ttl * 1000)},
+                                  "encodedList": encode_list(bits), "ttl": int(self._ttl * 1000)},
         }
         signed = issue_credential(credential, self._identities.signing_key(record.issuer))
         document = orjson.dumps(signed).decode()

@@ -113,6 +113,10 @@ class SqliteAnchorStore:
         return [orjson.loads(row[0]) for row in await self._all(
             f"SELECT document FROM anchor_equivocations {where} ORDER BY found", args)]
 
+    async def equivocation_counts(self) -> dict[str, int]:
+        return {row[0]: int(row[1]) for row in await self._all(
+            "SELECT log, COUNT(*) FROM anchor_equivocations GROUP BY log")}
+
     async def bytes_held(self, log: str) -> int:
         row = await self._one("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM anchor_blobs WHERE log = ?", (log,))
         return int(row[0]) if row else 0

@@ -27,8 +27,8 @@ class Issuance(Protocol):
     them are stored together, or neither is."""
 
     async def allocate(self, issuer: str, spec: StatusListSpec, credential_ids: list[str]) -> list[StatusAllocation]:
-        """One random, never used index per credential in the issuer's open list of this kind (new lists as
-        they fill), in the order of ``credential_ids``."""
+        """One unpredictable, never used index per credential in the issuer's open list of this kind (new lists
+        as they fill), in the order of ``credential_ids``; the cost does not grow with the list's length or fill."""
         ...
 
     async def find_credentials(self, ids: list[str]) -> dict[str, CredentialRecord]:
@@ -139,9 +139,18 @@ class Store(Protocol):
 
     async def change_status(self, change: StatusChange, *, irreversible: bool = False) -> StatusChange:
         """Set one entry to ``change.after`` and append ``change`` to the audit log, atomically; returns the
-        change with ``before`` filled in. Bumps the list's version when the value changes. With
-        ``irreversible`` (revocation entries), an entry that is set is never cleared: compared and set in the
-        same transaction, :class:`~vcnode.errors.Conflict` ``revocationIrreversible`` otherwise."""
+        change with ``before`` filled in. Bumps the list's version when the value changes; the cost does not
+        grow with the list's length. With ``irreversible`` (revocation entries), an entry that is set is never
+        cleared: compared and set in the same transaction, :class:`~vcnode.errors.Conflict`
+        ``revocationIrreversible`` otherwise."""
+        ...
+
+    async def status_value(self, list_id: str, index: int) -> int:
+        """The current value of one entry of a list (reads only the part of the list that holds it)."""
+        ...
+
+    async def status_bits(self, list_id: str) -> bytes:
+        """A list's whole bitstring, as published (read from one snapshot)."""
         ...
 
     async def publish_status_list(self, list_id: str, version: int, document: str, until: str) -> None:

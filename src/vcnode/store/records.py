@@ -88,7 +88,6 @@ class StatusListRecord:
     messages: str | None
     entries: int
     allocated: int
-    bits: bytes
     version: int
     published: str | None
     published_version: int | None

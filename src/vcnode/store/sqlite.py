@@ -17,7 +17,8 @@ import aiosqlite
 
 from vcnode.errors import Conflict, NotFound, VcnodeError
 from vcnode.private_files import create_private_file, private_dir, tighten
-from vcnode.status.bitstring import get_entry, new_bitstring, set_entry
+from vcnode.status.bitstring import BitstringError, get_entry, new_bitstring, set_entry
+from vcnode.status.permutation import KEY_BYTES, IndexPermutation
 from vcnode.store.base import ChallengeState
 from vcnode.store.health import StorageMonitor, StorageUnavailable
 from vcnode.store.records import (
@@ -313,14 +314,20 @@ class SqliteStore:
             return [row[0] async for row in cursor]
 
     async def change_status(self, change: StatusChange, *, irreversible: bool = False) -> StatusChange:
+        # Only the chunk holding the entry is read and written: the cost does not grow with the list.
+        chunk, offset = divmod(change.index, _CHUNK_ENTRIES)
         async with self.transaction() as db:
-            async with db.execute("SELECT bits, status_size FROM status_lists WHERE id = ?",
-                                  (change.list_id,)) as cursor:
+            async with db.execute("SELECT l.status_size, l.entries, c.bits FROM status_lists AS l LEFT JOIN "
+                                  "status_chunks AS c ON c.list_id = l.id AND c.chunk = ? WHERE l.id = ?",
+                                  (chunk, change.list_id)) as cursor:
                 row = await cursor.fetchone()
             if row is None:
                 raise NotFound(f"no status list {change.list_id}")
-            bits, size = bytearray(row[0]), int(row[1])
-            before = get_entry(bits, change.index, size)
+            size, entries = int(row[0]), int(row[1])
+            if not 0 <= change.index < entries:
+                raise BitstringError(f"status index {change.index} is outside a list of {entries} entries")
+            bits = bytearray(row[2] if row[2] is not None else _zero_chunk(entries, size, chunk))
+            before = get_entry(bits, offset, size)
             # Compare-and-set: the value read here is the one replaced, so no concurrent writer (another
             # request, the CLI) can slip a clear in between the check and the write.
             if irreversible and before != 0 and change.after == 0:
@@ -328,14 +335,44 @@ class SqliteStore:
                                "reversible); issue a new credential instead", code="revocationIrreversible")
             done = dataclasses.replace(change, before=before)
             if before != change.after:
-                set_entry(bits, change.index, change.after, size)
-                await db.execute("UPDATE status_lists SET bits = ?, version = version + 1 WHERE id = ?",
-                                 (bytes(bits), change.list_id))
+                set_entry(bits, offset, change.after, size)
+                await db.execute("INSERT INTO status_chunks (list_id, chunk, bits) VALUES (?, ?, ?) "
+                                 "ON CONFLICT (list_id, chunk) DO UPDATE SET bits = excluded.bits",
+                                 (change.list_id, chunk, bytes(bits)))
+                await db.execute("UPDATE status_lists SET version = version + 1 WHERE id = ?", (change.list_id,))
             await db.execute("INSERT INTO status_changes (at, actor, credential_id, list_id, idx, purpose, before, "
                              "after, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              (done.at, done.actor, done.credential_id, done.list_id, done.index, done.purpose,
                               done.before, done.after, done.reason))
         return done
+
+    async def status_value(self, list_id: str, index: int) -> int:
+        chunk, offset = divmod(index, _CHUNK_ENTRIES)
+        async with self.db.execute("SELECT l.status_size, l.entries, c.bits FROM status_lists AS l LEFT JOIN "
+                                   "status_chunks AS c ON c.list_id = l.id AND c.chunk = ? WHERE l.id = ?",
+                                   (chunk, list_id)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            raise NotFound(f"no status list {list_id}")
+        size, entries = int(row[0]), int(row[1])
+        if not 0 <= index < entries:
+            raise BitstringError(f"status index {index} is outside a list of {entries} entries")
+        return get_entry(row[2], offset, size) if row[2] is not None else 0
+
+    async def status_bits(self, list_id: str) -> bytes:
+        async with self.db.execute("SELECT status_size, entries FROM status_lists WHERE id = ?",
+                                   (list_id,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            raise NotFound(f"no status list {list_id}")
+        size, entries = int(row[0]), int(row[1])
+        bits = new_bitstring(entries, size)
+        step = _CHUNK_ENTRIES * size // 8
+        # One statement: the chunks are read from one snapshot of the list.
+        async with self.db.execute("SELECT chunk, bits FROM status_chunks WHERE list_id = ?", (list_id,)) as cursor:
+            async for chunk, data in cursor:
+                bits[chunk * step:chunk * step + len(data)] = data
+        return bytes(bits)
 
     async def publish_status_list(self, list_id: str, version: int, document: str, until: str) -> None:
         async with self.transaction() as db:
@@ -408,13 +445,15 @@ def _challenge_state(row: sqlite3.Row | tuple | None, now: float) -> ChallengeSt
 
 _TOKEN_COLUMNS = "id, token_hash, scopes, identity, created, revoked"
 _CREDENTIAL_COLUMNS = "id, issuer, document, created, request_hash"
-_LIST_COLUMNS = ("id, issuer, purpose, status_size, messages, entries, allocated, bits, version, published, "
+_LIST_COLUMNS = ("id, issuer, purpose, status_size, messages, entries, allocated, version, published, "
                  "published_version, published_until, created")
+#: Entries per stored chunk of a list's bits (migration 0009): 4 KiB per bit of statusSize, byte-aligned.
+_CHUNK_ENTRIES = 32_768
 
 
 def _status_list(row: sqlite3.Row | tuple) -> StatusListRecord:
-    return StatusListRecord(row[0], row[1], row[2], int(row[3]), row[4], int(row[5]), int(row[6]), bytes(row[7]),
-                            int(row[8]), row[9], row[10], row[11], row[12])
+    return StatusListRecord(row[0], row[1], row[2], int(row[3]), row[4], int(row[5]), int(row[6]), int(row[7]),
+                            row[8], row[9], row[10], row[11])
 
 
 class SqliteIssuance:
@@ -424,20 +463,21 @@ class SqliteIssuance:
         self._db = db
 
     async def allocate(self, issuer: str, spec: StatusListSpec, credential_ids: list[str]) -> list[StatusAllocation]:
-        """A random, never used index for each credential, in the issuer's open list of this kind (a new list
-        when it fills). The write lock is held, so no other writer can take the same index meanwhile."""
+        """The next positions of the issuer's open list of this kind (a new list when it fills), in the
+        order of the list's secret permutation: unpredictable, never used, and found without looking at what
+        is taken. The write lock is held, so no other writer can take the same positions meanwhile."""
         out: list[StatusAllocation] = []
         pending = list(credential_ids)
         while pending:
-            list_id, free = await self._open_list(issuer, spec)
-            take = pending[:free]
-            indexes = await self._free_indexes(list_id, spec.entries, len(take))
+            opened = await self._open_list(issuer, spec)
+            take = pending[:opened.entries - opened.allocated]
+            indexes, next_seq = await self._next_indexes(opened, len(take))
             await self._db.executemany("INSERT INTO status_entries (list_id, idx, credential_id) VALUES (?, ?, ?)",
-                                       [(list_id, i, c) for i, c in zip(indexes, take, strict=True)])
-            await self._db.execute("UPDATE status_lists SET allocated = allocated + ? WHERE id = ?",
-                                   (len(take), list_id))
-            out.extend(StatusAllocation(c, list_id, i, spec) for i, c in zip(indexes, take, strict=True))
-            pending = pending[free:]
+                                       [(opened.id, i, c) for i, c in zip(indexes, take, strict=True)])
+            await self._db.execute("UPDATE status_lists SET allocated = allocated + ?, next_seq = ? WHERE id = ?",
+                                   (len(take), next_seq, opened.id))
+            out.extend(StatusAllocation(c, opened.id, i, spec) for i, c in zip(indexes, take, strict=True))
+            pending = pending[len(take):]
         return out
 
     async def find_credentials(self, ids: list[str]) -> dict[str, CredentialRecord]:
@@ -460,45 +500,65 @@ class SqliteIssuance:
             raise Conflict("a credential with one of these ids is already stored",
                            code="credentialIdInUse") from None
 
-    async def _open_list(self, issuer: str, spec: StatusListSpec) -> tuple[str, int]:
-        async with self._db.execute("SELECT id, entries - allocated FROM status_lists WHERE issuer = ? AND purpose = ? "
-                                    "AND status_size = ? AND messages IS ? AND allocated < entries "
-                                    "ORDER BY created, id LIMIT 1",
+    async def _open_list(self, issuer: str, spec: StatusListSpec) -> _OpenList:
+        async with self._db.execute("SELECT id, entries, allocated, next_seq, perm_key, converted FROM status_lists "
+                                    "WHERE issuer = ? AND purpose = ? AND status_size = ? AND messages IS ? "
+                                    "AND allocated < entries AND next_seq < entries ORDER BY created, id LIMIT 1",
                                     (issuer, spec.purpose, spec.status_size, spec.messages)) as cursor:
             row = await cursor.fetchone()
         if row is not None:
-            return row[0], int(row[1])
-        list_id = secrets.token_urlsafe(12)
-        await self._db.execute(f"INSERT INTO status_lists ({_LIST_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 1, NULL, "
-                               "NULL, NULL, ?)", (list_id, issuer, spec.purpose, spec.status_size, spec.messages,
-                                                  spec.entries, bytes(new_bitstring(spec.entries, spec.status_size)),
-                                                  datetime.now(UTC).isoformat()))
-        return list_id, spec.entries
+            return _OpenList(row[0], int(row[1]), int(row[2]), int(row[3]), bytes(row[4]), bool(row[5]))
+        list_id, key = secrets.token_urlsafe(12), secrets.token_bytes(KEY_BYTES)
+        await self._db.execute(f"INSERT INTO status_lists ({_LIST_COLUMNS}, perm_key, next_seq, converted) "
+                               "VALUES (?, ?, ?, ?, ?, ?, 0, 1, NULL, NULL, NULL, ?, ?, 0, 0)",
+                               (list_id, issuer, spec.purpose, spec.status_size, spec.messages, spec.entries,
+                                datetime.now(UTC).isoformat(), key))
+        return _OpenList(list_id, spec.entries, 0, 0, key, False)
 
-    async def _free_indexes(self, list_id: str, entries: int, count: int) -> list[int]:
-        """``count`` distinct unused indexes, uniformly at random (CSPRNG: an index says nothing about when
-        or to whom it was given)."""
-        chosen: set[int] = set()
-        for _ in range(8):  # random probing; dense lists fall through to the exact method below
-            candidates = list({secrets.randbelow(entries) for _ in range(2 * (count - len(chosen)) + 8)} - chosen)
-            used = await self._used(list_id, candidates)
-            chosen.update(index for index in candidates if index not in used)
-            if len(chosen) >= count:
-                return list(chosen)[:count]
-        async with self._db.execute("SELECT idx FROM status_entries WHERE list_id = ?", (list_id,)) as cursor:
-            taken = {row[0] async for row in cursor} | chosen
-        free = [index for index in range(entries) if index not in taken]
-        return [*chosen, *secrets.SystemRandom().sample(free, count - len(chosen))]
+    async def _next_indexes(self, opened: _OpenList, count: int) -> tuple[list[int], int]:
+        """``count`` positions from the list's counter on, and the counter after them. A list converted from
+        random allocation (migration 0009) skips the positions it handed out before, checked 500 at a time:
+        1 / (1 - fill at conversion) look-ups per position, under ten (fuller lists were closed)."""
+        permute = IndexPermutation(opened.key, opened.entries)
+        seq = opened.next_seq
+        if not opened.converted:
+            return [permute(n) for n in range(seq, seq + count)], seq + count
+        indexes: list[int] = []
+        while len(indexes) < count:
+            candidates = [permute(n) for n in range(seq, min(seq + 500, opened.entries))]
+            if not candidates:  # the counter has passed every position: the store's count was wrong
+                raise VcnodeError(f"status list {opened.id} has no free position left", code="statusListFull")
+            used = await self._used(opened.id, candidates)
+            for index in candidates:
+                seq += 1
+                if index not in used:
+                    indexes.append(index)
+                    if len(indexes) == count:
+                        break
+        return indexes, seq
 
     async def _used(self, list_id: str, candidates: list[int]) -> set[int]:
-        used: set[int] = set()
-        for start in range(0, len(candidates), 500):
-            chunk = candidates[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            async with self._db.execute(f"SELECT idx FROM status_entries WHERE list_id = ? AND idx IN ({marks})",
-                                        [list_id, *chunk]) as cursor:
-                used.update([row[0] async for row in cursor])
-        return used
+        marks = ",".join("?" * len(candidates))
+        async with self._db.execute(f"SELECT idx FROM status_entries WHERE list_id = ? AND idx IN ({marks})",
+                                    [list_id, *candidates]) as cursor:
+            return {row[0] async for row in cursor}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _OpenList:
+    """What allocation needs of a list that has room."""
+
+    id: str
+    entries: int
+    allocated: int
+    next_seq: int
+    key: bytes
+    converted: bool
+
+
+def _zero_chunk(entries: int, size: int, chunk: int) -> bytearray:
+    """An all-zero chunk: 32,768 entries, or what is left of the list for its last chunk."""
+    return new_bitstring(min(_CHUNK_ENTRIES, entries - chunk * _CHUNK_ENTRIES), size)
 
 
 def _token(row: sqlite3.Row | tuple) -> TokenRecord:

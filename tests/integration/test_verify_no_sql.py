@@ -62,7 +62,9 @@ async def test_verifying_runs_no_sql(web_node: Node, client: TestClient) -> None
     own = (await web_node.credentials.issue(badge(web_node.identities.default_did or "", "urn:uuid:own-1"),
                                             status=status_requests({"statusPurpose": "revocation"}))).credential
     holder = did_key_signer()
-    presentation = create_presentation([foreign], holder, challenge="c-1")
+    bound = badge(signer.verification_method.split("#")[0])
+    bound["credentialSubject"]["id"] = holder.verification_method.split("#")[0]  # the holder's own badge
+    presentation = create_presentation([issue_credential(bound, signer)], holder, challenge="c-1")
     for credential in (foreign, own):  # the first verification of each may fill caches (the own list's copy)
         assert (await verify(client, credential))["verified"] is True
     async with sql_statements(web_node) as statements:

@@ -12,7 +12,8 @@ from did_methods.key import KeyDriver
 from vcnode.did import resolution as r
 from vcnode.did.resolver import Resolver
 
-KNOWN = {r.INVALID_DID, r.METHOD_NOT_SUPPORTED, r.UNSUPPORTED_PUBLIC_KEY_TYPE, None}
+KNOWN = {r.INVALID_DID, r.METHOD_NOT_SUPPORTED, r.UNSUPPORTED_PUBLIC_KEY_TYPE, r.INVALID_PUBLIC_KEY_TYPE,
+         r.INVALID_PUBLIC_KEY_LENGTH, r.INVALID_PUBLIC_KEY, None}
 resolver = Resolver([KeyDriver(), JwkDriver()])
 
 BASE58ISH = "z6MkLSDn123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz-_.:%"

@@ -187,7 +187,14 @@ def presentations(seconds: float, sizes: tuple[int, ...] = (1, 10, 100)) -> dict
     key = SigningKey(f"did:key:{pair.public_multikey}#{pair.public_multikey}", pair)
     holder_pair = Ed25519KeyPair.generate()
     holder = SigningKey(f"did:key:{holder_pair.public_multikey}#{holder_pair.public_multikey}", holder_pair)
-    credentials = [issue_credential(variant(f"did:key:{pair.public_multikey}", n), key) for n in range(3000)]
+    holder_did = f"did:key:{holder_pair.public_multikey}"
+
+    def about_holder(credential: dict[str, Any]) -> dict[str, Any]:  # a learner presents their own badges
+        credential["credentialSubject"]["id"] = holder_did
+        return credential
+
+    credentials = [issue_credential(about_holder(variant(f"did:key:{pair.public_multikey}", n)), key)
+                   for n in range(3000)]
     resolver = Resolver([KeyDriver()])
     options = VerifyOptions(challenge="bench")
     loop = asyncio.new_event_loop()
@@ -210,22 +217,30 @@ def presentations(seconds: float, sizes: tuple[int, ...] = (1, 10, 100)) -> dict
 
 
 def bounds_overhead(seconds: float) -> dict[str, float]:
-    """What the issue-11 bounds cost a normal verification, same credentials, same run: verify_credential with
-    the serving node's proof workers installed (every proof's document sized for off-loop checking, the inline
+    """What the issue-11 bounds cost a normal verification, same credentials, same run, alternating rounds:
+    verify_credential as a serving node runs it (proof workers installed; the request's size noted, as the
+    HTTP layer notes it when it reads the body, so small requests skip measuring their documents; the inline
     N-degree budget set) against the same call with none installed."""
     resolver = Resolver([KeyDriver()])
     credentials = make_credentials("eddsa-rdfc-2022", 3000)
+    sizes = {id(c): len(json.dumps({"verifiableCredential": c})) for c in credentials}
+
+    async def served(credential: dict[str, Any], resolver: Resolver) -> Any:
+        offload.note_input_size(sizes[id(credential)])
+        return await verify_credential(credential, resolver)
+
     loop = asyncio.new_event_loop()
+    without, bounded = [], []
     try:
-        without = loop.run_until_complete(timed_async(verify_credential, resolver, credentials, seconds))
-        offload.install(offload.OffloadSettings())
-        assert loop.run_until_complete(verify_credential(credentials[0], resolver)).verified
-        bounded = loop.run_until_complete(timed_async(verify_credential, resolver, credentials, seconds))
-        again = loop.run_until_complete(timed_async(verify_credential, resolver, credentials, seconds))
+        for _ in range(3):
+            offload.uninstall()
+            without.append(loop.run_until_complete(timed_async(served, resolver, credentials, seconds / 3)))
+            offload.install(offload.OffloadSettings())
+            bounded.append(loop.run_until_complete(timed_async(served, resolver, credentials, seconds / 3)))
     finally:
         offload.uninstall()
         loop.close()
-    return {"without_per_s": without, "with_per_s": max(bounded, again)}
+    return {"without_per_s": max(without), "with_per_s": max(bounded)}
 
 
 WRK_POST = """

@@ -11,6 +11,7 @@ import orjson
 from aiohttp import web
 
 from vcnode.errors import VcnodeError
+from vcnode.proofs.offload import note_input_size
 
 MAX_JSON_DEPTH = 64
 DEFAULT_BODY_TIMEOUT = 30.0
@@ -70,6 +71,7 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     except TimeoutError:
         raise VcnodeError(f"the request body did not arrive within {timeout:g} s", code="requestTimeout",
                           status=408) from None
+    note_input_size(len(raw))
     if len(raw) >= THREADED_PARSE_BYTES:
         return await asyncio.to_thread(_parse, raw)
     return _parse(raw)

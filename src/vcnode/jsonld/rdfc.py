@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -46,16 +45,22 @@ _NO_INLINE_BOUND = (float("inf"), float("inf"))
 _INLINE: ContextVar[tuple[float, float]] = ContextVar("rdfc_inline", default=_NO_INLINE_BOUND)
 
 
-@contextmanager
-def deferring(inline_calls: float, inline_seconds: float = float("inf")) -> Iterator[None]:
+class deferring:  # lower case: used as a function, `with deferring(calls, seconds):`
     """Within the block, N-degree labelling that needs more than ``inline_calls`` calls or ``inline_seconds`` of
     CPU time raises :class:`CanonicalizationDeferred` instead of going on (the event loop uses this to hand such
-    documents to a worker rather than spend more than a few milliseconds on them)."""
-    token = _INLINE.set((inline_calls, inline_seconds))
-    try:
-        yield
-    finally:
-        _INLINE.reset(token)
+    documents to a worker rather than spend more than a few milliseconds on them). A class rather than a
+    generator-based context manager: it wraps every proof check a serving node makes, so it is kept cheap."""
+
+    __slots__ = ("_bound", "_token")
+
+    def __init__(self, inline_calls: float, inline_seconds: float = float("inf")) -> None:
+        self._bound = (inline_calls, inline_seconds)
+
+    def __enter__(self) -> None:
+        self._token = _INLINE.set(self._bound)
+
+    def __exit__(self, *exc: object) -> None:
+        _INLINE.reset(self._token)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ import signal
 import threading
 import time
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +105,9 @@ class ProofWorkers:
 
     def is_heavy(self, document: dict[str, Any]) -> bool:
         """True when ``document`` is large enough to be checked off the loop."""
+        received = _INPUT_BYTES.get()
+        if received is not None and received < self.settings.min_bytes:
+            return False  # nothing in a smaller request can be large: no need to measure
         try:
             return len(orjson.dumps(document)) >= self.settings.min_bytes
         except (orjson.JSONEncodeError, TypeError):
@@ -179,6 +183,15 @@ class ProofWorkers:
         else:
             starting.add_done_callback(lambda done: None if done.cancelled() or done.exception() is not None
                                        else self._kill(done.result()[0]))
+
+
+_INPUT_BYTES: ContextVar[int | None] = ContextVar("offload_input_bytes", default=None)
+
+
+def note_input_size(size: int) -> None:
+    """The request being handled (this task and those it starts) was ``size`` bytes of JSON: a document in it
+    is at most that large, so smaller requests skip measuring their documents."""
+    _INPUT_BYTES.set(size)
 
 
 class _Installed:

@@ -101,6 +101,19 @@ def pin(core: int) -> list[str]:
     return ["taskset", "-c", str(core)] if shutil.which("taskset") and (os.cpu_count() or 1) > 1 else []
 
 
+def wait_healthy(port: int, timeout: float = 30.0) -> None:
+    """Wait until the server on ``port`` answers ``GET /health``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 class NodeProcess:
     """A real `vcnode serve` process in a temporary node directory."""
 
@@ -116,15 +129,7 @@ class NodeProcess:
         self.did = f"did:web:127.0.0.1%3A{self.port}"
         self.process = subprocess.Popen([*pin(core), *vcnode, "serve", "--port", str(self.port)], env=self.env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=1).read()
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        wait_healthy(self.port)
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)

@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +42,7 @@ from vcnode.proofs.base import decode_proof_value
 from vcnode.proofs.verify import ProofExpectations, verify_proofs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_resolve import NodeProcess, free_port, pin
+from bench_resolve import NodeProcess, free_port, pin, wait_healthy
 
 GOALS = {"eddsa-rdfc-2022": 2000, "Ed25519Signature2020": 2000, "eddsa-jcs-2022": 10000}
 REFERENCE = {"eddsa-rdfc-2022": "Digital Bazaar JS ~230/s", "eddsa-jcs-2022": "Digital Bazaar JS ~2,100/s",
@@ -274,15 +273,7 @@ class EchoProcess:
         self.port = free_port()
         self.process = subprocess.Popen([*pin(core), sys.executable, "-c", ECHO_SERVER, str(self.port)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=1).read()
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        wait_healthy(self.port)
 
     def stop(self) -> None:
         self.process.terminate()

@@ -225,7 +225,10 @@ async def simulate(n: int, *, offline: float = 0.0, malicious: float = 0.0, atta
     nodes = []
     for i in range(n):
         did = keys[i].verification_method.split("#")[0]
-        peers = PeerTable(rng=random.Random(seed + i), **({"allowed_hosts": ["127.0.0.1"]} if http else
+        # Over HTTP every node's requests come from 127.0.0.1, so a receiver's per-address budget (which stands
+        # for one host) is given n hosts' worth: as if each node had an address of its own, as it would.
+        peers = PeerTable(rng=random.Random(seed + i), **({"allowed_hosts": ["127.0.0.1"], "address_rate": 200.0 * n,
+                                                             "address_burst": 400.0 * n} if http else
                                                             {"check_url": loop_url}))
         for j in rng.sample([k for k in range(n) if k != i], min(PEERS_PER_NODE, n - 1)):
             peers.add(urls[j], keys[j].verification_method.split("#")[0])

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from vcnode.http.app import SERVER_LIMITS, build_app
 from vcnode.node import Node
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Any]:
+    """A local server of status lists (``ListServer`` of test_status_check) for the status tests."""
+    from tests.integration.test_status_check import ListServer
+
+    lists = ListServer()
+    await lists.start()
+    try:
+        yield lists
+    finally:
+        await lists.close()
 
 
 @pytest.fixture

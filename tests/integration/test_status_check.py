@@ -137,16 +137,6 @@ async def web_node(tmp_path: Path, node_env: dict[str, str]) -> AsyncIterator[No
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[ListServer]:
-    lists = ListServer()
-    await lists.start()
-    try:
-        yield lists
-    finally:
-        await lists.close()
-
-
-@pytest.fixture
 def issuer() -> Issuer:
     return Issuer()
 

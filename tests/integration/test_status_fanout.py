@@ -38,16 +38,6 @@ DEADLINE = 0.8  # … but one request waits for lists only this long
 BOUND = 5.0  # every call here is cut off after this: the code before the fix takes FETCH_TIMEOUT per entry
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[ListServer]:
-    lists = ListServer()
-    await lists.start()
-    try:
-        yield lists
-    finally:
-        await lists.close()
-
-
 async def serve_node(node: Node) -> AsyncIterator[tuple[Node, TestClient]]:
     test_server = TestServer(build_app(node), host="127.0.0.1")
     try:

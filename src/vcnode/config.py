@@ -70,6 +70,11 @@ class Config:
     trust_max_depth: int = 4
     recognition_default: bool = False
     holder_binding: str = "required"
+    # VC API exchanges with wallets (docs/exchanges.md): default lifetimes of claim links and presentation
+    # requests, and the longest any exchange may be given
+    exchange_claim_ttl: float = 30 * 86_400.0
+    exchange_present_ttl: float = 86_400.0
+    exchange_max_ttl: float = 366 * 86_400.0
     canonicalization_max_work_factor: float = 2.0
     canonicalization_deadline: float = 1.0
     proof_offload_bytes: int = 64 * 1024
@@ -159,6 +164,10 @@ class Config:
                 raise ConfigError(f"each trust anchor must be a DID, got {anchor[:120]!r}")
         if self.holder_binding not in ("required", "allowMismatch"):
             raise ConfigError(f"holder_binding must be 'required' or 'allowMismatch', got {self.holder_binding!r}")
+        for name in ("exchange_claim_ttl", "exchange_present_ttl"):
+            if not 60 <= getattr(self, name) <= self.exchange_max_ttl:
+                raise ConfigError(f"{name} must be at least 60 seconds and at most exchange_max_ttl "
+                                  f"({self.exchange_max_ttl:g}), got {getattr(self, name):g}")
         if not 1 <= self.trust_max_depth <= 8:
             raise ConfigError(f"trust_max_depth must be 1-8, got {self.trust_max_depth}")
         for name in ("http_header_timeout", "http_body_timeout", "http_keepalive_timeout"):

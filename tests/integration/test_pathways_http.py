@@ -16,8 +16,8 @@ from aiohttp.test_utils import TestClient
 from tests.builders import did_key_signer
 from vcnode.credentials import create_presentation, issue_credential
 from vcnode.credentials.issue import sign
-from vcnode.exchange.challenges import ChallengeService, TooManyChallenges
-from vcnode.exchange.pathways import PathwayExchange, evaluate_presentation
+from vcnode.exchanges.challenges import ChallengeService, TooManyChallenges
+from vcnode.exchanges.pathways import PathwayExchange, evaluate_presentation
 from vcnode.http.pathway_routes import CHALLENGES_KEY
 from vcnode.identity.service import SigningKey
 from vcnode.node import Node

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vcnode.exchange.challenges import ChallengeError, ChallengeService, TooManyChallenges
+from vcnode.exchanges.challenges import ChallengeError, ChallengeService, TooManyChallenges
 from vcnode.store import open_store
 
 

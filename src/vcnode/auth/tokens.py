@@ -1,8 +1,8 @@
 """Bearer tokens for the node's protected endpoints.
 
 A token is 32 random bytes (``vcn_…``), shown once at creation; the store keeps only its SHA-256. Each
-token has scopes (``issue``, ``status``, ``read``, ``admin``, ``metrics``) and optionally the one identity it
-may act for.
+token has scopes (``issue``, ``status``, ``read``, ``admin``, ``metrics``, ``exchange``) and optionally the
+one identity it may act for.
 
 Checking a token costs one SHA-256 and, unless it was verified moments ago, one indexed store lookup: the
 tokens carry 256 bits of randomness, so no slow KDF is needed and none can be turned into a CPU DoS. Only
@@ -23,7 +23,7 @@ from vcnode.errors import InvalidInput, NotFound, VcnodeError
 from vcnode.store.base import Store
 from vcnode.store.records import TokenRecord
 
-SCOPES = ("issue", "status", "read", "admin", "metrics")
+SCOPES = ("issue", "status", "read", "admin", "metrics", "exchange")
 _PREFIX = "vcn_"
 #: What ``create`` hands out: the prefix and 32 bytes in unpadded base64url. Anything else is refused before
 #: it is hashed or looked up.

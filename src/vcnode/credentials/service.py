@@ -25,7 +25,7 @@ from vcnode.proofs import DEFAULT_SUITE, SUITES
 from vcnode.status.check import StatusChecker
 from vcnode.status.entries import status_entry, with_status
 from vcnode.status.service import StatusService
-from vcnode.store.base import Store
+from vcnode.store.base import Issuance, Store
 from vcnode.store.records import CredentialRecord, StatusListSpec
 
 #: ``options.holderBinding`` of a verification request (presentations; see :mod:`vcnode.credentials.holder`).
@@ -97,7 +97,8 @@ class CredentialService:
         return did
 
     async def issue(self, credential: Any, *, suite: str = DEFAULT_SUITE,
-                    status: list[StatusListSpec] | tuple[StatusListSpec, ...] = ()) -> Issued:
+                    status: list[StatusListSpec] | tuple[StatusListSpec, ...] = (),
+                    within: Callable[[Issuance], Awaitable[None]] | None = None) -> Issued:
         """Sign ``credential`` with its issuer's active key and store the result. For each ``status`` spec
         the credential gets a ``credentialStatus`` entry; indexes and the credential are stored in one
         transaction, so an index is never handed out without its credential or twice.
@@ -106,12 +107,17 @@ class CredentialService:
         request (same issuer, unsigned credential, suite and status) gets it back (``created`` False)
         without new status indexes, and any other request :class:`CredentialIdInUse` (409). The look-up is
         made inside the issuing transaction and the store's ids are insert-once, so concurrent requests and
-        other processes store one copy."""
+        other processes store one copy.
+
+        ``within`` runs first inside the issuing transaction (an exchange completing with this credential):
+        when it raises, nothing is issued."""
         did = self.issuer_of(credential)
         key = self._identities.signing_key(did)
         record_id = credential.get("id") if isinstance(credential.get("id"), str) else f"urn:uuid:{uuid.uuid4()}"
         request = issue_request_hash(did, credential, suite, status)
         async with self._store.issuance() as transaction:
+            if within is not None:
+                await within(transaction)
             stored = (await transaction.find_credentials([record_id])).get(record_id)
             if stored is None:
                 entries = []

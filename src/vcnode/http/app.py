@@ -18,6 +18,7 @@ from vcnode import metrics
 from vcnode.http import (
     did_routes,
     docs_routes,
+    exchange_routes,
     health_routes,
     p2p_routes,
     pathway_routes,
@@ -66,6 +67,7 @@ def build_app(node: Node, connections: ConnectionGuard | None = None) -> web.App
     p2p_routes.add_routes(app)
     trust_routes.add_routes(app)
     pathway_routes.add_routes(app)
+    exchange_routes.add_routes(app)
     docs_routes.add_routes(app)
     metrics_routes.add_routes(app)
     return app

@@ -1,6 +1,6 @@
 """Presentation exchanges over HTTP: challenges, pathway evaluation and stacked awards (docs/pathways.md).
 
-Thin: the exchange logic is in :mod:`vcnode.exchange`.
+Thin: the exchange logic is in :mod:`vcnode.exchanges`.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from vcnode.exchange.challenges import ChallengeService, TooManyChallenges
-from vcnode.exchange.pathways import PathwayExchange
+from vcnode.exchanges.challenges import ChallengeService, TooManyChallenges
+from vcnode.exchanges.pathways import PathwayExchange
 from vcnode.http.body import BadRequest, read_json_object
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.problem import json_response, problem_response

@@ -7,6 +7,7 @@ from typing import Literal, Protocol
 
 from vcnode.store.records import (
     CredentialRecord,
+    ExchangeRecord,
     IdentityRecord,
     KeyRecord,
     StatusAllocation,
@@ -20,6 +21,9 @@ from vcnode.store.records import (
 #: A challenge's state: open (usable), consumed (by this call), never handed out (or purged), past its expiry,
 #: already used.
 ChallengeState = Literal["open", "consumed", "unknown", "expired", "used"]
+#: Why an exchange could (``completed``: by this call) or could not be completed: unknown id, already
+#: complete, cancelled or refused (``invalid``), past its expiry.
+CompletionState = Literal["completed", "unknown", "complete", "invalid", "expired"]
 
 
 class Issuance(Protocol):
@@ -39,6 +43,13 @@ class Issuance(Protocol):
     async def save_credentials(self, records: list[CredentialRecord]) -> None:
         """Store issued credentials. Ids are insert-once: :class:`~vcnode.errors.Conflict`
         ``credentialIdInUse`` (and the transaction is rolled back) when one is already stored."""
+        ...
+
+    async def complete_exchange(self, exchange_id: str, now: float, holder: str | None, result: str) -> CompletionState:
+        """Mark a pending or active, unexpired exchange complete with ``holder`` and ``result`` (JSON), a
+        compare-and-set inside the transaction: of two wallets racing for one exchange exactly one gets
+        ``completed``. Otherwise nothing changes and the state says why; the caller then raises, so that
+        what it wrote in the same transaction (an issued credential) is rolled back too."""
         ...
 
 
@@ -71,6 +82,11 @@ class Store(Protocol):
 
     async def set_meta(self, key: str, value: str) -> None:
         """Set a node metadata value."""
+        ...
+
+    async def ensure_meta(self, key: str, value: str) -> str:
+        """The metadata value of ``key``, set to ``value`` first when it has none (atomically: of processes
+        racing to set it, all get the one value stored)."""
         ...
 
     async def add_identity(self, identity: IdentityRecord, key: KeyRecord,
@@ -163,6 +179,29 @@ class Store(Protocol):
 
     async def status_indexes(self, credential_ids: list[str]) -> list[tuple[str, str, int]]:
         """(credential id, list id, index) of every index handed out to these credentials."""
+        ...
+
+    async def add_exchanges(self, records: list[ExchangeRecord]) -> list[ExchangeRecord]:
+        """Store new exchanges in one transaction and return them as stored. Ids are insert-once but creation is
+        idempotent: an id already stored with the same ``request_hash`` gives back the stored exchange;
+        with another, :class:`~vcnode.errors.Conflict` ``exchangeIdInUse`` and nothing is stored."""
+        ...
+
+    async def get_exchange(self, exchange_id: str) -> ExchangeRecord | None:
+        """One exchange by id."""
+        ...
+
+    async def start_exchange(self, exchange_id: str, now: float) -> ExchangeRecord | None:
+        """Move a pending, unexpired exchange to ``active`` (a wallet started it; the sequence goes up) and
+        return the exchange as it now is (unchanged when it was not pending); None when unknown."""
+        ...
+
+    async def refuse_presentation(self, exchange_id: str, problem: str) -> None:
+        """Count a refused presentation of an open exchange and keep its problem (JSON) as ``last_error``."""
+        ...
+
+    async def cancel_exchange(self, exchange_id: str, now: float) -> CompletionState:
+        """Make a pending or active exchange ``invalid`` (``completed`` when this call did); otherwise why not."""
         ...
 
     async def add_challenge(self, challenge: str, created: float, expires: float, limit: int) -> bool:

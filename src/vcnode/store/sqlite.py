@@ -19,10 +19,11 @@ from vcnode.errors import Conflict, NotFound, VcnodeError
 from vcnode.private_files import create_private_file, private_dir, tighten
 from vcnode.status.bitstring import BitstringError, get_entry, new_bitstring, set_entry
 from vcnode.status.permutation import KEY_BYTES, IndexPermutation
-from vcnode.store.base import ChallengeState
+from vcnode.store.base import ChallengeState, CompletionState
 from vcnode.store.health import StorageMonitor, StorageUnavailable
 from vcnode.store.records import (
     CredentialRecord,
+    ExchangeRecord,
     IdentityRecord,
     KeyRecord,
     StatusAllocation,
@@ -40,6 +41,8 @@ _BEGIN_PATIENCE = 5.0  # seconds, as the busy_timeout SQLite itself waits for an
 _IDENTITY_COLUMNS = "did, method, name, web_path, is_default, created"
 _KEY_COLUMNS = "id, identity_did, key_type, public_multikey, sealed_secret, valid_from, valid_until, active"
 _WEBVH_COLUMNS = "identity_did, version_number, version_id, version_time, entry"
+_EXCHANGE_COLUMNS = ("id, workflow, state, sequence, created, expires, challenge, domain, owner, variables, "
+                     "request_hash, attempts, last_error, holder, result, completed")
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -206,6 +209,13 @@ class SqliteStore:
         async with self.transaction() as db:
             await db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    async def ensure_meta(self, key: str, value: str) -> str:
+        async with self.transaction() as db:
+            await db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, value))
+            async with db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
+                row = await cursor.fetchone()
+        return str(row[0])
 
     async def add_identity(self, identity: IdentityRecord, key: KeyRecord,
                            webvh_entry: WebvhEntryRecord | None = None) -> None:
@@ -403,6 +413,44 @@ class SqliteStore:
             row = await cursor.fetchone()
         return CredentialRecord(*row) if row else None
 
+    async def add_exchanges(self, records: list[ExchangeRecord]) -> list[ExchangeRecord]:
+        async with self.transaction() as db:
+            stored = await _find_exchanges(db, [record.id for record in records])
+            clash = next((r.id for r in records if r.id in stored and stored[r.id].request_hash != r.request_hash),
+                         None)
+            if clash is not None:
+                raise Conflict(f"the exchange {clash[:120]} was already created from a different request",
+                               code="exchangeIdInUse")
+            new = [record for record in records if record.id not in stored]
+            # A plain INSERT: two processes creating one id race on the primary key, and the loser's whole
+            # transaction (a batch chunk) is refused rather than half stored.
+            try:
+                await db.executemany(f"INSERT INTO exchanges ({_EXCHANGE_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+                                     [dataclasses.astuple(record) for record in new])
+            except sqlite3.IntegrityError:
+                raise Conflict("an exchange with one of these ids or challenges exists", code="exchangeIdInUse") \
+                    from None
+        return [stored.get(record.id, record) for record in records]
+
+    async def get_exchange(self, exchange_id: str) -> ExchangeRecord | None:
+        return (await _find_exchanges(self.db, [exchange_id])).get(exchange_id)
+
+    async def start_exchange(self, exchange_id: str, now: float) -> ExchangeRecord | None:
+        async with self.transaction() as db:
+            await db.execute("UPDATE exchanges SET state = 'active', sequence = sequence + 1 "
+                             "WHERE id = ? AND state = 'pending' AND expires > ?", (exchange_id, now))
+            return (await _find_exchanges(db, [exchange_id])).get(exchange_id)
+
+    async def refuse_presentation(self, exchange_id: str, problem: str) -> None:
+        async with self.transaction() as db:
+            await db.execute("UPDATE exchanges SET attempts = attempts + 1, last_error = ? "
+                             "WHERE id = ? AND state IN ('pending', 'active')", (problem, exchange_id))
+
+    async def cancel_exchange(self, exchange_id: str, now: float) -> CompletionState:
+        async with self.transaction() as db:
+            return await _close_exchange(db, exchange_id, now, "UPDATE exchanges SET state = 'invalid', "
+                                         "sequence = sequence + 1, completed = ?", (now,))
+
     async def add_challenge(self, challenge: str, created: float, expires: float, limit: int) -> bool:
         async with self.transaction() as db:
             await db.execute("DELETE FROM challenges WHERE expires <= ?", (created,))
@@ -449,6 +497,31 @@ _LIST_COLUMNS = ("id, issuer, purpose, status_size, messages, entries, allocated
                  "published_version, published_until, created")
 #: Entries per stored chunk of a list's bits (migration 0009): 4 KiB per bit of statusSize, byte-aligned.
 _CHUNK_ENTRIES = 32_768
+
+
+async def _find_exchanges(db: aiosqlite.Connection, ids: list[str]) -> dict[str, ExchangeRecord]:
+    found: dict[str, ExchangeRecord] = {}
+    for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+        chunk = ids[start:start + 500]
+        async with db.execute(f"SELECT {_EXCHANGE_COLUMNS} FROM exchanges WHERE id IN ({','.join('?' * len(chunk))})",
+                              chunk) as cursor:
+            found.update({row[0]: ExchangeRecord(*row) async for row in cursor})
+    return found
+
+
+async def _close_exchange(db: aiosqlite.Connection, exchange_id: str, now: float, update: str,
+                          values: tuple) -> CompletionState:
+    """Apply ``update`` (SET …) to an open, unexpired exchange — a compare-and-set on its state inside the
+    caller's transaction — or say why it cannot be closed."""
+    cursor = await db.execute(f"{update} WHERE id = ? AND state IN ('pending', 'active') AND expires > ?",
+                              (*values, exchange_id, now))
+    if cursor.rowcount == 1:
+        return "completed"
+    async with db.execute("SELECT state, expires FROM exchanges WHERE id = ?", (exchange_id,)) as found:
+        row = await found.fetchone()
+    if row is None:
+        return "unknown"
+    return "expired" if row[0] in ("pending", "active") else row[0]
 
 
 def _status_list(row: sqlite3.Row | tuple) -> StatusListRecord:
@@ -499,6 +572,11 @@ class SqliteIssuance:
         except sqlite3.IntegrityError:
             raise Conflict("a credential with one of these ids is already stored",
                            code="credentialIdInUse") from None
+
+    async def complete_exchange(self, exchange_id: str, now: float, holder: str | None, result: str) -> CompletionState:
+        return await _close_exchange(self._db, exchange_id, now, "UPDATE exchanges SET state = 'complete', "
+                                     "sequence = sequence + 1, holder = ?, result = ?, completed = ?",
+                                     (holder, result, now))
 
     async def _open_list(self, issuer: str, spec: StatusListSpec) -> _OpenList:
         async with self._db.execute("SELECT id, entries, allocated, next_seq, perm_key, converted FROM status_lists "

@@ -28,7 +28,7 @@ from vcnode.credentials.model import as_list
 from vcnode.credentials.report import Finding, Report
 from vcnode.credentials.service import select_suite
 from vcnode.errors import InvalidInput, NotFound, VcnodeError
-from vcnode.exchange.challenges import ChallengeService
+from vcnode.exchanges.challenges import ChallengeService
 from vcnode.status.entries import status_requests
 from vcnode.trust.pathways import HeldCredential, PathwayResult, evaluate_pathway, evaluate_pathways
 from vcnode.trust.source import FrameworkLookup, Indexed
@@ -228,16 +228,22 @@ class PathwayExchange:
         """Which pathways the presentation's credentials satisfy, and what is missing for the others."""
         parsed = read_options(options)
         holder, held = await self._holder(presentation, parsed)
+        return await self.evaluate_held(holder, held, parsed.pathways, parsed.provider, now=now)
+
+    async def evaluate_held(self, holder: str, held: list[HeldCredential], pathways: Sequence[str] | None = None,
+                            provider: str | None = None, *, now: datetime | None = None) -> Evaluation:
+        """Which of the pathways (these ids, or all the node knows; of one provider) what ``holder`` was
+        proven to hold satisfies (a ``present`` exchange evaluates what its wallet presented this way)."""
         now = now or datetime.now(UTC)
-        candidates = self.node.trust.index.pathways(parsed.provider)
+        candidates = self.node.trust.index.pathways(provider)
         unavailable: list[dict[str, Any]] = []
-        if parsed.pathways is not None:
-            wanted = set(parsed.pathways)
+        if pathways is not None:
+            wanted = set(pathways)
             candidates = [e for e in candidates if e.statement.pathway in wanted or e.statement.id in wanted]
             known = {e.statement.pathway for e in candidates} | {e.statement.id for e in candidates}
             unavailable += [{"pathway": ref, "code": "unknownPathway", "message": f"this node knows no pathway "
-                             f"{ref[:200]}" + (f" of {parsed.provider}" if parsed.provider else "")}
-                            for ref in parsed.pathways if ref not in known]
+                             f"{ref[:200]}" + (f" of {provider}" if provider else "")}
+                            for ref in pathways if ref not in known]
         usable, warnings = [], []
         for entry in await self._confirmed(candidates):
             problem = _unusable(entry, now)

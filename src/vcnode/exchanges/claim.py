@@ -1,0 +1,117 @@
+"""The ``claim`` workflow: a prepared credential is issued to whoever proves control of a DID.
+
+An institution creates the exchange with the unsigned credential (``variables.credential``) and sends the
+learner its link. The learner's wallet starts the exchange, is asked for DID Authentication, and answers
+with a presentation signed by its DID for the exchange's challenge and domain. The credential is then
+issued with that DID as ``credentialSubject.id``, with its status entries, and stored like any other. The
+exchange completes in the same store transaction that stores the credential (a compare-and-set on its
+state), so of any number of wallets racing for one link exactly one gets the credential, and a crash leaves
+either both or neither. Nothing is signed before the claim.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from vcnode.credentials.issue import prepare_credential
+from vcnode.credentials.model import VC_V2, as_list
+from vcnode.credentials.service import select_suite
+from vcnode.errors import InvalidInput
+from vcnode.exchanges.links import ExchangeLinks
+from vcnode.exchanges.model import Exchange, closed
+from vcnode.exchanges.workflows import Prepared, Reply, authenticate, did_authentication, presentation_request
+from vcnode.status.entries import status_requests
+from vcnode.store.base import Issuance
+
+if TYPE_CHECKING:
+    from vcnode.node import Node
+
+#: The namespace of the ids given to claimed credentials that have none (uuid5 of the exchange id).
+CLAIM_NAMESPACE = uuid.UUID("0f9a2c7e-5b1d-4e63-8f0a-3c6d2e9b7a41")
+#: Until the claim, the subject is this placeholder (only to check the credential when the exchange is made).
+_PLACEHOLDER_SUBJECT = "did:example:learner"
+#: A claim's status entries unless ``variables.options`` asks for others: revocable, like every badge.
+DEFAULT_STATUS = {"statusPurpose": "revocation"}
+
+
+def claimed_credential(template: dict[str, Any], holder: str, exchange_id: str) -> dict[str, Any]:
+    """The credential to issue: ``template`` with every subject's ``id`` set to the holder's DID, and an id
+    (``urn:uuid`` derived from the exchange) when the template has none."""
+    credential = copy.deepcopy(template)
+    subjects = as_list(credential.get("credentialSubject"))
+    for subject in subjects:
+        if isinstance(subject, dict):
+            subject["id"] = holder
+    if not isinstance(credential.get("id"), str):
+        credential["id"] = f"urn:uuid:{uuid.uuid5(CLAIM_NAMESPACE, exchange_id)}"
+    return credential
+
+
+class ClaimWorkflow:
+    """Issue a prepared credential to the DID a wallet proves (see the module's description)."""
+
+    id = "claim"
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    def _options(self, variables: dict[str, Any]) -> dict[str, Any]:
+        options = variables.get("options")
+        if options is None:
+            return dict(DEFAULT_STATUS)
+        if not isinstance(options, dict):
+            raise InvalidInput("variables.options must be an object (the VC API issue options)")
+        if options.get("credentialStatus") is None and options.get("statusPurpose") is None:
+            return {**options, **DEFAULT_STATUS}
+        return options
+
+    def prepare(self, variables: dict[str, Any]) -> Prepared:
+        """``variables.credential`` must be a credential one of the node's identities can issue once the
+        subject is known; ``variables.options`` are the VC API issue options (cryptosuite, status)."""
+        template = variables.get("credential")
+        if not isinstance(template, dict):
+            raise InvalidInput("a claim needs variables.credential: the unsigned credential to issue (its "
+                               "credentialSubject.id becomes the DID the learner's wallet proves)")
+        unknown = sorted(set(variables) - {"credential", "options", "redirectUrl"})
+        if unknown:
+            raise InvalidInput(f"variables has unknown members: {', '.join(unknown)[:200]}")
+        if not as_list(template.get("credentialSubject")):
+            raise InvalidInput("variables.credential needs a credentialSubject")
+        issuer = self.node.credentials.issuer_of(template)
+        options = self._options(variables)
+        select_suite(options)
+        status_requests(options)
+        prepare_credential(claimed_credential(template, _PLACEHOLDER_SUBJECT, "check"))
+        return Prepared(owner=issuer, ttl=self.node.config.exchange_claim_ttl)
+
+    def request(self, exchange: Exchange, links: ExchangeLinks) -> dict[str, Any]:
+        """DID Authentication only: the wallet proves the DID the credential will be about."""
+        return presentation_request([did_authentication(self.node)], exchange, links)
+
+    async def accept(self, exchange: Exchange, presentation: Any, *, legacy: bool = False) -> Reply:
+        """Authenticate the holder, then issue and complete in one transaction; the reply carries the
+        credential in a presentation (or bare, in LCW's legacy flow)."""
+        holder, _ = await authenticate(self.node, exchange, presentation, legacy=legacy)
+        variables = exchange.variables
+        options = self._options(variables)
+        credential = claimed_credential(variables["credential"], holder, exchange.id)
+        result = orjson.dumps({"credentialId": credential["id"], "holder": holder}).decode()
+
+        async def complete(transaction: Issuance) -> None:
+            state = await transaction.complete_exchange(exchange.id, exchange.now, holder, result)
+            if state != "completed":
+                raise closed(exchange.id, state)
+
+        issued = await self.node.credentials.issue(credential, suite=select_suite(options),
+                                                   status=status_requests(options), within=complete)
+        if legacy:
+            return Reply(issued.credential)
+        body: dict[str, Any] = {"verifiablePresentation": {"@context": [VC_V2], "type": ["VerifiablePresentation"],
+                                                           "verifiableCredential": [issued.credential]}}
+        if isinstance(variables.get("redirectUrl"), str):
+            body["redirectUrl"] = variables["redirectUrl"]
+        return Reply(body)

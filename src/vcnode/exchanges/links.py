@@ -1,0 +1,110 @@
+"""Every link form a wallet accepts for one exchange, and QR codes of them.
+
+- the **exchange URL** (``<base>/workflows/<w>/exchanges/<x>``): the VC API endpoint the wallet posts to;
+- the **interaction URL** (``<base>/interactions/<x>?iuv=1``, VCALM "Interaction URL Format"): what a QR code
+  carries; fetched with ``Accept: application/json`` it answers ``{"protocols": {"vcapi": <exchange URL>}}``;
+- ``interaction:<interaction URL>``: the VCALM scheme that opens a native wallet app;
+- the Learner Credential Wallet's universal link ``https://lcw.app/request?request=<JSON>`` carrying the same
+  protocols object (LCW ``walletRequestApi.parseWalletApiUrl``);
+- for claims, LCW's legacy credential request link ``https://lcw.app/request?issuer=…&auth_type=bearer&
+  challenge=…&vc_request_url=…`` (LCW ``credentialRequest.requestCredential``): the wallet posts a bare
+  presentation signed with the challenge (no domain) to ``vc_request_url`` and gets the credential back.
+
+Pure, apart from rendering QR codes (segno: no dependencies, PNG and SVG).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+import orjson
+import segno
+
+#: LCW's universal link prefix for requests (LCW app.config.js ``LinkConfig.schemes``).
+LCW_REQUEST = "https://lcw.app/request"
+INTERACTION_SCHEME = "interaction:"
+#: Error correction of the QR codes: "M" (15 %) keeps an emailed or printed code readable when slightly damaged
+#: while staying small for an interaction URL.
+QR_ERROR = "m"
+
+
+def origin(base_url: str) -> str:
+    """``scheme://host[:port]`` of the node's base URL: the ``domain`` a wallet signs its presentations for."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@dataclass(frozen=True)
+class ExchangeLinks:
+    """The URLs of one exchange."""
+
+    exchange_url: str
+    interaction_url: str
+    protocols: dict[str, str]
+    credential_request_url: str | None = None  # claims only (LCW's legacy flow)
+    issuer: str | None = None
+    challenge: str | None = None
+
+    @property
+    def interaction_scheme(self) -> str:
+        """``interaction:<interaction URL>`` (VCALM "Interaction Scheme Format")."""
+        return INTERACTION_SCHEME + self.interaction_url
+
+    @property
+    def lcw(self) -> str:
+        """LCW's universal link with the protocols object (opens the app on a phone that has it)."""
+        message = {"credentialRequestOrigin": origin(self.exchange_url), "protocols": self.protocols}
+        return f"{LCW_REQUEST}?{urlencode({'request': orjson.dumps(message).decode()}, quote_via=quote)}"
+
+    @property
+    def lcw_legacy(self) -> str | None:
+        """LCW's legacy credential request link (claims only)."""
+        if self.credential_request_url is None or self.issuer is None or self.challenge is None:
+            return None
+        query = {"issuer": self.issuer, "auth_type": "bearer", "challenge": self.challenge,
+                 "vc_request_url": self.credential_request_url}
+        return f"{LCW_REQUEST}?{urlencode(query, quote_via=quote)}"
+
+    def to_json(self) -> dict[str, Any]:
+        """``exchangeUrl``, ``interactionUrl``, ``protocols`` and ``links`` (every form a wallet accepts)."""
+        links = {"interaction": self.interaction_scheme, "lcw": self.lcw}
+        if self.lcw_legacy is not None:
+            links["lcwLegacy"] = self.lcw_legacy
+        return {"exchangeUrl": self.exchange_url, "interactionUrl": self.interaction_url,
+                "protocols": self.protocols, "links": links}
+
+
+def exchange_links(base_url: str, workflow: str, exchange_id: str, *, challenge: str | None = None,
+                   issuer: str | None = None) -> ExchangeLinks:
+    """The links of exchange ``exchange_id`` of ``workflow`` on the node at ``base_url``; with ``issuer`` and
+    ``challenge`` (claims) also LCW's legacy credential request link."""
+    base = base_url.rstrip("/")
+    exchange_url = f"{base}/workflows/{quote(workflow, safe='')}/exchanges/{quote(exchange_id, safe='')}"
+    legacy = f"{exchange_url}/credential-request" if issuer is not None and challenge is not None else None
+    return ExchangeLinks(exchange_url, f"{base}/interactions/{quote(exchange_id, safe='')}?iuv=1",
+                         {"vcapi": exchange_url}, legacy, issuer, challenge)
+
+
+def qr_svg(text: str) -> bytes:
+    """A QR code of ``text`` as a standalone SVG (scalable, for print and email)."""
+    out = io.BytesIO()
+    segno.make(text, error=QR_ERROR, micro=False).save(out, kind="svg", scale=4, border=4, xmldecl=True,
+                                                       title="QR code", desc=text)
+    return out.getvalue()
+
+
+def qr_png(text: str, *, scale: int = 6) -> bytes:
+    """A QR code of ``text`` as a PNG (``scale`` pixels per module, with the standard four-module border)."""
+    out = io.BytesIO()
+    segno.make(text, error=QR_ERROR, micro=False).save(out, kind="png", scale=scale, border=4)
+    return out.getvalue()
+
+
+def qr_data_uris(text: str) -> dict[str, str]:
+    """``{"svg": data URI, "png": data URI}``: QR codes of ``text`` ready for an ``<img src>``."""
+    return {"svg": "data:image/svg+xml;base64," + base64.b64encode(qr_svg(text)).decode("ascii"),
+            "png": "data:image/png;base64," + base64.b64encode(qr_png(text)).decode("ascii")}

@@ -1,0 +1,233 @@
+"""Exchanges as stored state machines: create, read, and let a wallet take part (VC API "workflows and
+exchanges", VCALM).
+
+Nothing about an exchange is held in process memory: every step reads the exchange from the store and every
+change is a compare-and-set inside a store transaction, so any process on the database can continue any
+exchange and concurrent wallets cannot both complete one. An exchange's id and challenge are random (the
+link is what lets a learner claim a credential, so it must not be guessable); exchanges created in bulk get
+ids derived with a node secret from the caller's key (``key``), so a batch run again reuses its exchanges.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from vcnode.credentials.model import is_url
+from vcnode.errors import InvalidInput
+from vcnode.exchanges.claim import ClaimWorkflow
+from vcnode.exchanges.links import ExchangeLinks, exchange_links, origin, qr_data_uris
+from vcnode.exchanges.model import Exchange, ExchangeNotFound, InvalidMessage, UnknownWorkflow, closed, timestamp
+from vcnode.exchanges.pathways import PresentationRejected
+from vcnode.exchanges.present import PresentWorkflow
+from vcnode.exchanges.workflows import UnsupportedDidMethod, Workflow
+from vcnode.jsonld import canonicalize_jcs
+from vcnode.store.records import ExchangeRecord
+
+if TYPE_CHECKING:
+    from vcnode.node import Node
+
+#: Longest exchange id accepted in a URL (ours are 22 characters; anything longer is not one of ours).
+MAX_ID_LENGTH = 128
+_ID_SECRET = "exchange_id_secret"
+#: Members of a wallet's message besides the one that says what it is.
+_MESSAGE_EXTRAS = {"referenceId"}
+
+
+def _parse_expires(value: Any, now: float, default_ttl: float, max_ttl: float) -> float:
+    if value is None:
+        return now + default_ttl
+    if not isinstance(value, str):
+        raise InvalidInput("expires must be a date-time string such as 2027-01-31T00:00:00Z")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"expires is not a date-time: {value[:60]!r}") from None
+    if moment.tzinfo is None:
+        raise InvalidInput("expires needs a time zone (e.g. 2027-01-31T00:00:00Z)")
+    seconds = moment.timestamp()
+    if seconds <= now:
+        raise InvalidInput("expires is in the past")
+    if seconds > now + max_ttl:
+        raise InvalidInput(f"expires is more than {max_ttl / 86_400:g} days away (exchange_max_ttl)")
+    return seconds
+
+
+def _request_hash(workflow: str, variables: dict[str, Any]) -> str:
+    return hashlib.sha256(canonicalize_jcs({"workflow": workflow, "variables": variables})).hexdigest()
+
+
+class ExchangeService:
+    """The node's workflows and their exchanges. ``clock`` gives Unix seconds."""
+
+    def __init__(self, node: Node, *, clock: Callable[[], float] = time.time,
+                 workflows: Sequence[Workflow] | None = None) -> None:
+        self.node = node
+        self.clock = clock
+        found = workflows if workflows is not None else (ClaimWorkflow(node), PresentWorkflow(node))
+        self.workflows: dict[str, Workflow] = {workflow.id: workflow for workflow in found}
+
+    def workflow(self, workflow_id: str) -> Workflow:
+        """The workflow with this id; :class:`UnknownWorkflow` (404) naming those offered."""
+        try:
+            return self.workflows[workflow_id]
+        except KeyError:
+            raise UnknownWorkflow(f"this node offers no workflow {workflow_id[:80]!r}; it offers "
+                                  + ", ".join(sorted(self.workflows))) from None
+
+    def links(self, exchange: Exchange) -> ExchangeLinks:
+        """Every link form of ``exchange`` (LCW's legacy request link for claims)."""
+        claim = exchange.workflow == ClaimWorkflow.id
+        return exchange_links(self.node.config.base_url, exchange.workflow, exchange.id,
+                              challenge=exchange.record.challenge if claim else None,
+                              issuer=exchange.record.owner if claim else None)
+
+    def view(self, exchange: Exchange, *, qr: bool = False) -> dict[str, Any]:
+        """The exchange's state with its URLs (and QR codes of its interaction URL with ``qr``)."""
+        links = self.links(exchange)
+        body = {**exchange.to_json(), **links.to_json()}
+        if qr:
+            body["qr"] = qr_data_uris(links.interaction_url)
+        return body
+
+    async def _id_for(self, key: str) -> str:
+        secret = await self.node.store.ensure_meta(_ID_SECRET, secrets.token_hex(32))
+        digest = hmac.new(bytes.fromhex(secret), key.encode("utf-8"), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:16]).decode("ascii").rstrip("=")  # 128 bits, like a random id
+
+    async def create(self, workflow_id: str, body: Any, *, authorize: Callable[[str | None], None] | None = None,
+                     acting_for: str | None = None) -> Exchange:
+        """A new exchange from a ``POST /workflows/{w}/exchanges`` body ``{expires?, variables}``.
+        ``authorize`` is called with the identity a claim issues as and raises to refuse; an exchange that
+        issues nothing belongs to ``acting_for`` (the identity of the creator's token; None for any)."""
+        [exchange] = await self.create_many(workflow_id, [(None, body)], authorize=authorize, acting_for=acting_for)
+        return exchange
+
+    async def create_many(self, workflow_id: str, items: Sequence[tuple[str | None, Any]], *,
+                          authorize: Callable[[str | None], None] | None = None,
+                          acting_for: str | None = None) -> list[Exchange]:
+        """New exchanges in one store transaction, from ``(key, body)`` pairs (see :meth:`create`): with a
+        key (a batch row), the id is derived from it, and the same key and variables give back the exchange
+        made before; a key reused with other variables is refused (``exchangeIdInUse``)."""
+        workflow = self.workflow(workflow_id)
+        now = self.clock()
+        domain = origin(self.node.config.base_url)
+        records = []
+        for key, body in items:
+            if not isinstance(body, dict):
+                raise InvalidInput("the body must be a JSON object: {expires?, variables}")
+            unknown = sorted(set(body) - {"expires", "variables"})
+            if unknown:
+                raise InvalidInput(f"unknown members: {', '.join(unknown)[:200]}; an exchange is created with "
+                                   "{expires?, variables}")
+            variables = body.get("variables", {})
+            if not isinstance(variables, dict):
+                raise InvalidInput("variables must be a JSON object")
+            redirect = variables.get("redirectUrl")
+            if redirect is not None and not (isinstance(redirect, str) and is_url(redirect)
+                                             and redirect.startswith(("https://", "http://"))):
+                raise InvalidInput("variables.redirectUrl must be an http(s) URL")
+            prepared = workflow.prepare(variables)
+            if authorize is not None and prepared.owner is not None:
+                authorize(prepared.owner)
+            expires = _parse_expires(body.get("expires"), now, prepared.ttl, self.node.config.exchange_max_ttl)
+            exchange_id = await self._id_for(f"{workflow.id}\n{key}") if key is not None \
+                else secrets.token_urlsafe(16)
+            records.append(ExchangeRecord(
+                exchange_id, workflow.id, "pending", 0, now, expires, secrets.token_urlsafe(24), domain,
+                prepared.owner or acting_for, orjson.dumps(variables).decode(), _request_hash(workflow.id, variables)))
+        stored = await self.node.store.add_exchanges(records)
+        return [Exchange(record, now) for record in stored]
+
+    async def get(self, workflow_id: str, exchange_id: str, *,
+                  visible: Callable[[str | None], bool] | None = None) -> Exchange:
+        """The exchange as it is now; :class:`ExchangeNotFound` alike for an unknown id, another workflow's
+        and (with ``visible``) one the caller may not see."""
+        self.workflow(workflow_id)
+        record = await self.node.store.get_exchange(exchange_id) if len(exchange_id) <= MAX_ID_LENGTH else None
+        if record is None or record.workflow != workflow_id or (visible is not None and not visible(record.owner)):
+            raise ExchangeNotFound(f"the workflow {workflow_id[:80]} has no exchange {exchange_id[:120]}")
+        return Exchange(record, self.clock())
+
+    async def protocols(self, exchange_id: str) -> dict[str, Any]:
+        """``{"protocols": {"vcapi": <exchange URL>}}``: what an interaction URL answers."""
+        record = await self.node.store.get_exchange(exchange_id) if len(exchange_id) <= MAX_ID_LENGTH else None
+        if record is None:
+            raise ExchangeNotFound(f"no exchange {exchange_id[:120]}: the link is wrong or was never made here")
+        return {"protocols": self.links(Exchange(record, self.clock())).protocols}
+
+    def current_request(self, exchange: Exchange) -> dict[str, Any]:
+        """The verifiable presentation request of an open exchange, without starting it."""
+        self._open(exchange)
+        return {"verifiablePresentationRequest": self.workflow(exchange.workflow).request(exchange,
+                                                                                        self.links(exchange))}
+
+    def _open(self, exchange: Exchange) -> None:
+        if exchange.state not in ("pending", "active"):
+            raise closed(exchange.id, exchange.state)
+
+    async def participate(self, workflow_id: str, exchange_id: str, message: Any) -> dict[str, Any]:
+        """A wallet's message: ``{}`` starts (or resumes) the exchange and gets the verifiable presentation
+        request; ``{verifiablePresentation}`` answers it. See :meth:`accept` for what can be refused."""
+        exchange = await self.get(workflow_id, exchange_id)
+        if not isinstance(message, dict):
+            raise InvalidMessage("a wallet's message is a JSON object: {} to start, {verifiablePresentation} "
+                                 "to answer")
+        kinds = set(message) - _MESSAGE_EXTRAS
+        if not kinds:
+            self._open(exchange)
+            record = await self.node.store.start_exchange(exchange.id, exchange.now)
+            exchange = Exchange(record or exchange.record, exchange.now)
+            self._open(exchange)
+            workflow = self.workflow(workflow_id)
+            return {"verifiablePresentationRequest": workflow.request(exchange, self.links(exchange))}
+        if kinds != {"verifiablePresentation"}:
+            raise InvalidMessage(f"this exchange takes {{}} or {{verifiablePresentation}}, not "
+                                 f"{', '.join(sorted(kinds))[:120]}")
+        presentation = message["verifiablePresentation"]
+        if not isinstance(presentation, dict):
+            raise InvalidMessage("verifiablePresentation must be one presentation (a JSON object)")
+        return await self.accept(exchange, presentation)
+
+    async def accept(self, exchange: Exchange, presentation: dict[str, Any], *, legacy: bool = False) -> dict[str, Any]:
+        """Hand the presentation to the exchange's workflow. Refused (4xx, the exchange stays open and counts
+        the attempt, keeping the problem as ``lastError``): a presentation whose own proof fails (wrong
+        challenge or domain, no proof by its holder) or whose holder's DID method is not resolved; 409/410
+        when the exchange is complete, cancelled or expired (also when another wallet completed it first)."""
+        self._open(exchange)
+        try:
+            reply = await self.workflow(exchange.workflow).accept(exchange, presentation, legacy=legacy)
+        except (PresentationRejected, UnsupportedDidMethod) as exc:
+            problem = {"code": exc.code, "detail": exc.detail, "status": exc.status,
+                       "at": timestamp(exchange.now)}
+            await self.node.store.refuse_presentation(exchange.id, orjson.dumps(problem).decode())
+            raise
+        return reply.body
+
+    async def credential_request(self, exchange_id: str, body: Any) -> dict[str, Any]:
+        """LCW's legacy credential request (``vc_request_url``): the body is a bare presentation signed with
+        the claim's challenge (no domain); the answer is the bare credential."""
+        exchange = await self.get(ClaimWorkflow.id, exchange_id)
+        if isinstance(body, dict) and set(body) - _MESSAGE_EXTRAS == {"verifiablePresentation"}:
+            body = body["verifiablePresentation"]
+        if not isinstance(body, dict) or "proof" not in body:
+            raise InvalidMessage("the body must be a presentation signed with the challenge of the claim link")
+        return await self.accept(exchange, body, legacy=True)
+
+    async def cancel(self, workflow_id: str, exchange_id: str, *,
+                     visible: Callable[[str | None], bool] | None = None) -> Exchange:
+        """Make an open exchange ``invalid`` (its link stops working); 409/410 when it is already closed."""
+        exchange = await self.get(workflow_id, exchange_id, visible=visible)
+        state = await self.node.store.cancel_exchange(exchange.id, self.clock())
+        if state != "completed":
+            raise closed(exchange.id, state)
+        return await self.get(workflow_id, exchange_id)
+

@@ -1,0 +1,114 @@
+"""VC API workflows and exchanges over HTTP (VCALM): thin; the logic is in :mod:`vcnode.exchanges`.
+
+The creator's side needs a bearer token (scope ``exchange``); the wallet's side is public (the exchange id in
+the link is what admits a wallet) and counts against the ``exchanges`` rate limit.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from vcnode.exchanges.service import ExchangeService
+from vcnode.http.body import read_json_object
+from vcnode.http.health_routes import NODE_KEY
+from vcnode.http.problem import json_response
+from vcnode.http.ratelimit import rate_limited
+
+EXCHANGES_KEY = web.AppKey("exchanges", ExchangeService)
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _ids(request: web.Request) -> tuple[ExchangeService, str, str]:
+    return request.app[EXCHANGES_KEY], request.match_info["workflow"], request.match_info.get("exchange", "")
+
+
+async def create_exchange(request: web.Request) -> web.Response:
+    """``POST /workflows/{workflow}/exchanges`` (token, scope ``exchange``) ``{expires?, variables}`` → 201 the
+    exchange with its URLs, every link form and QR codes; ``Location`` is the exchange URL."""
+    service, workflow, _ = _ids(request)
+    node = request.app[NODE_KEY]
+    token = await node.tokens.authenticate(request.headers.get("Authorization"), "exchange")
+    service.workflow(workflow)  # an unknown workflow is a 404 whatever the body
+    body = await read_json_object(request)
+    exchange = await service.create(workflow, body, authorize=lambda did: node.tokens.check_identity(token, did),
+                                    acting_for=token.identity)
+    view = service.view(exchange, qr=True)
+    return json_response(view, status=201, headers={"Location": view["exchangeUrl"], **_NO_STORE})
+
+
+async def get_exchange(request: web.Request) -> web.Response:
+    """``GET /workflows/{workflow}/exchanges/{exchange}`` (token, ``exchange`` or ``read``): state and result."""
+    service, workflow, exchange_id = _ids(request)
+    node = request.app[NODE_KEY]
+    token = await node.tokens.authenticate(request.headers.get("Authorization"), ("exchange", "read"))
+    exchange = await service.get(workflow, exchange_id, visible=lambda did: node.tokens.may_act_for(token, did))
+    return json_response(service.view(exchange), headers=_NO_STORE)
+
+
+async def cancel_exchange(request: web.Request) -> web.Response:
+    """``DELETE /workflows/{workflow}/exchanges/{exchange}`` (token, ``exchange``): the link stops working."""
+    service, workflow, exchange_id = _ids(request)
+    node = request.app[NODE_KEY]
+    token = await node.tokens.authenticate(request.headers.get("Authorization"), "exchange")
+    exchange = await service.cancel(workflow, exchange_id, visible=lambda did: node.tokens.may_act_for(token, did))
+    return json_response(service.view(exchange), headers=_NO_STORE)
+
+
+@rate_limited("exchanges")
+async def participate(request: web.Request) -> web.Response:
+    """``POST /workflows/{workflow}/exchanges/{exchange}`` (public: the wallet) ``{}`` or
+    ``{verifiablePresentation}``."""
+    service, workflow, exchange_id = _ids(request)
+    service.workflow(workflow)
+    message = await read_json_object(request)
+    return json_response(await service.participate(workflow, exchange_id, message), headers=_NO_STORE)
+
+
+@rate_limited("exchanges")
+async def credential_request(request: web.Request) -> web.Response:
+    """``POST /workflows/claim/exchanges/{exchange}/credential-request`` (public): LCW's legacy
+    ``vc_request_url``; a bare presentation in, the bare credential out."""
+    service, _, exchange_id = _ids(request)
+    body = await read_json_object(request)
+    return json_response(await service.credential_request(exchange_id, body), headers=_NO_STORE)
+
+
+async def protocols(request: web.Request) -> web.Response:
+    """``GET /workflows/{workflow}/exchanges/{exchange}/protocols`` (public): ``{"protocols": {"vcapi"}}``."""
+    service, workflow, exchange_id = _ids(request)
+    exchange = await service.get(workflow, exchange_id)
+    return json_response({"protocols": service.links(exchange).protocols})
+
+
+async def current_request(request: web.Request) -> web.Response:
+    """``GET /workflows/{workflow}/exchanges/{exchange}/request`` (public): the current presentation request,
+    without starting the exchange."""
+    service, workflow, exchange_id = _ids(request)
+    exchange = await service.get(workflow, exchange_id)
+    return json_response(service.current_request(exchange), headers=_NO_STORE)
+
+
+@rate_limited("exchanges")
+async def interaction(request: web.Request) -> web.Response:
+    """``GET /interactions/{exchange}?iuv=1`` (public): the interaction URL a QR code carries; answers the
+    protocols that can continue the interaction."""
+    service = request.app[EXCHANGES_KEY]
+    body = await service.protocols(request.match_info["exchange"])
+    return json_response(body, headers={"Vary": "Accept", **_NO_STORE})
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the workflow and exchange routes, with one exchange service for the node."""
+    app[EXCHANGES_KEY] = ExchangeService(app[NODE_KEY])
+    exchange = "/workflows/{workflow}/exchanges/{exchange}"
+    app.router.add_post("/workflows/{workflow}/exchanges", create_exchange)
+    app.router.add_get(exchange, get_exchange)
+    app.router.add_post(exchange, participate)
+    app.router.add_delete(exchange, cancel_exchange)
+    app.router.add_get(exchange + "/protocols", protocols)
+    app.router.add_get(exchange + "/request", current_request)
+    app.router.add_post("/workflows/claim/exchanges/{exchange}/credential-request", credential_request)
+    app.router.add_get("/interactions/{exchange}", interaction)
+
+
+

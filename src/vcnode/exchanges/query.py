@@ -9,6 +9,7 @@ member by member (recursively), anything else must be equal.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from vcnode.errors import InvalidInput
 
 DEFAULT_TYPE = "OpenBadgeCredential"
 MAX_TEXT = 2048
+_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
 
 
 @dataclass(frozen=True)
@@ -64,25 +66,82 @@ class CredentialQuery:
         return {"type": "QueryByExample", "credentialQuery": {"reason": reason, "example": self.example()}}
 
 
-def matches_example(example: Any, value: Any) -> bool:
-    """Whether ``value`` (a credential, or a member of one) matches the Query by Example ``example``."""
-    if not isinstance(example, dict):
+class _Missing:
+    """JavaScript's ``undefined``: what a path that leads nowhere yields."""
+
+
+_MISSING = _Missing()
+
+
+def js_truthy(value: Any) -> bool:
+    """JavaScript truthiness for JSON values."""
+    if value is None or isinstance(value, _Missing):
         return False
-    if not isinstance(value, dict):
+    if isinstance(value, bool | int | float | str):
+        return bool(value)
+    return True  # objects and arrays, even empty
+
+
+def _own(value: Any, key: str) -> Any:
+    """``value[key]`` when it is an own property in JavaScript's sense (jsonpath-plus follows only those)."""
+    if not js_truthy(value):
+        return _MISSING
+    if isinstance(value, dict):
+        return value.get(key, _MISSING)
+    if isinstance(value, list | str):
+        if key == "length":
+            return len(value)
+        if _ARRAY_INDEX.fullmatch(key) and int(key) < len(value):
+            return value[int(key)]
+    return _MISSING
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JavaScript's ``===`` on JSON values: objects and arrays are never equal (they would be the same
+    object); booleans are not numbers."""
+    if isinstance(a, dict | list | _Missing) or isinstance(b, dict | list | _Missing):
         return False
-    for name, wanted in example.items():
-        found = value.get(name)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+def _entries(value: Any) -> list[tuple[str, Any]]:
+    """``Object.entries``."""
+    if isinstance(value, dict):
+        return list(value.items())
+    if isinstance(value, list | str):
+        return [(str(i), item) for i, item in enumerate(value)]
+    return []
+
+
+def _matches(example: Any, credential: Any, path: tuple[str, ...]) -> bool:
+    results: list[bool] = []
+    for key, wanted in _entries(example):
+        sub = (*path, key)
+        scope: Any = credential
+        for step in sub:
+            scope = _own(scope, step)
         if isinstance(wanted, list):
-            if not isinstance(found, list) or not all(_contains(found, item) for item in wanted):
+            # Every value asked for must be among the credential's (which must be an array at least as long).
+            if not isinstance(scope, list) or len(scope) < len(wanted):
                 return False
+            results.append(all(any(_same(item, have) for have in scope) for item in wanted))
         elif isinstance(wanted, dict):
-            if not matches_example(wanted, found):
-                return False
-        elif found != wanted or isinstance(found, bool) != isinstance(wanted, bool):
-            return False
-    return True
+            results.append(_matches(wanted, credential, sub))
+        else:
+            results.append(_same(scope, wanted))
+    return all(results)
 
 
-def _contains(values: list[Any], item: Any) -> bool:
-    # JavaScript's Array.includes compares by identity for objects: only literal values can be found.
-    return not isinstance(item, (dict, list)) and any(v == item and type(v) is type(item) for v in values)
+def credential_matches_example(example: Any, credential: Any) -> bool:
+    """LCW's ``credentialMatchesVprExampleQuery``: each key of ``example`` is looked up at the same path in
+    ``credential``; an array value matches an array that contains every one of its (literal) values, an object
+    value matches recursively (an empty object matches anything), any other value must be equal (``===``)."""
+    return _matches(example, credential, ())
+
+
+#: The name the node uses; the same rules as the wallet's.
+matches_example = credential_matches_example

@@ -35,6 +35,7 @@ import aiohttp
 from vcnode.credentials.issue import sign
 from vcnode.credentials.model import VC_V2, as_list
 from vcnode.errors import VcnodeError
+from vcnode.exchanges.query import credential_matches_example, js_truthy
 from vcnode.identity.service import SigningKey
 from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.proofs import SUITES
@@ -48,7 +49,6 @@ DEEP_LINK_PREFIXES = ("dccrequest://", "org.dcconsortium://", "https://lcw.app/r
 _WALLET_MESSAGES = ("protocols", "verifiablePresentationRequest", "verifiablePresentation", "issueRequest")
 _URI_RESERVED = frozenset(";/?:@&=+$,#")  # what decodeURI leaves encoded
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
-_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
 
 FetchJson = Callable[[str], Awaitable[Any]]
 
@@ -317,89 +317,12 @@ async def _post(session: aiohttp.ClientSession, url: str, body: dict[str, Any]) 
 # --- LCW's matching rules (credentialMatching.ts) ----------------------------------------------------------
 
 
-class _Missing:
-    """JavaScript's ``undefined``: what a path that leads nowhere yields."""
-
-
-_MISSING = _Missing()
-
-
-def _truthy(value: Any) -> bool:
-    """JavaScript truthiness for JSON values."""
-    if value is None or isinstance(value, _Missing):
-        return False
-    if isinstance(value, bool | int | float | str):
-        return bool(value)
-    return True  # objects and arrays, even empty
-
-
-def _own(value: Any, key: str) -> Any:
-    """``value[key]`` when it is an own property in JavaScript's sense (jsonpath-plus follows only those)."""
-    if not _truthy(value):
-        return _MISSING
-    if isinstance(value, dict):
-        return value.get(key, _MISSING)
-    if isinstance(value, list | str):
-        if key == "length":
-            return len(value)
-        if _ARRAY_INDEX.fullmatch(key) and int(key) < len(value):
-            return value[int(key)]
-    return _MISSING
-
-
-def _same(a: Any, b: Any) -> bool:
-    """JavaScript's ``===`` on JSON values: objects and arrays are never equal (they would be the same
-    object); booleans are not numbers."""
-    if isinstance(a, dict | list | _Missing) or isinstance(b, dict | list | _Missing):
-        return False
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return a == b
-    return type(a) is type(b) and a == b
-
-
-def _entries(value: Any) -> list[tuple[str, Any]]:
-    """``Object.entries``."""
-    if isinstance(value, dict):
-        return list(value.items())
-    if isinstance(value, list | str):
-        return [(str(i), item) for i, item in enumerate(value)]
-    return []
-
-
-def _matches(example: Any, credential: Any, path: tuple[str, ...]) -> bool:
-    results: list[bool] = []
-    for key, wanted in _entries(example):
-        sub = (*path, key)
-        scope: Any = credential
-        for step in sub:
-            scope = _own(scope, step)
-        if isinstance(wanted, list):
-            # Every value asked for must be among the credential's (which must be an array at least as long).
-            if not isinstance(scope, list) or len(scope) < len(wanted):
-                return False
-            results.append(all(any(_same(item, have) for have in scope) for item in wanted))
-        elif isinstance(wanted, dict):
-            results.append(_matches(wanted, credential, sub))
-        else:
-            results.append(_same(scope, wanted))
-    return all(results)
-
-
-def credential_matches_example(example: Any, credential: Any) -> bool:
-    """LCW's ``credentialMatchesVprExampleQuery``: each key of ``example`` is looked up at the same path in
-    ``credential``; an array value matches an array that contains every one of its (literal) values, an object
-    value matches recursively (an empty object matches anything), any other value must be equal (``===``)."""
-    return _matches(example, credential, ())
-
-
 def matching_credentials(query: Any, credentials: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """LCW's ``filterCredentialRecordsByType``: the credentials matching a QueryByExample query's
     ``credentialQuery.example`` (none when it has no example)."""
     credential_query = query.get("credentialQuery") if isinstance(query, dict) else None
     example = credential_query.get("example") if isinstance(credential_query, dict) else None
-    if not _truthy(example):
+    if not js_truthy(example):
         return []
     return [credential for credential in credentials if credential_matches_example(example, credential)]
 

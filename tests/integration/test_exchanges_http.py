@@ -107,6 +107,7 @@ async def test_claim_issues_the_badge_to_the_did_the_wallet_proves(client: TestC
     assert exchange["links"]["interaction"] == "interaction:" + exchange["interactionUrl"]
     assert exchange["qr"]["png"].startswith("data:image/png;base64,")
     assert exchange["qr"]["svg"].startswith("data:image/svg+xml;base64,")
+    assert exchange["qrLcwLegacy"]["png"].startswith("data:image/png;base64,")
     legacy = parse_qs(urlsplit(exchange["links"]["lcwLegacy"]).query)
     assert legacy["issuer"] == [NODE_DID] and legacy["auth_type"] == ["bearer"]
     request = await start(client, exchange)

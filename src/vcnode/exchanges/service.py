@@ -91,11 +91,16 @@ class ExchangeService:
                               issuer=exchange.record.owner if claim else None)
 
     def view(self, exchange: Exchange, *, qr: bool = False) -> dict[str, Any]:
-        """The exchange's state with its URLs (and QR codes of its interaction URL with ``qr``)."""
+        """The exchange's state with its URLs (and with ``qr``, QR codes of its interaction URL and, for
+        claims, of LCW's legacy request link)."""
         links = self.links(exchange)
         body = {**exchange.to_json(), **links.to_json()}
         if qr:
             body["qr"] = qr_data_uris(links.interaction_url)
+            if links.lcw_legacy is not None:
+                # LCW 2.2.10 stores what a claim returns only through its legacy request flow (docs/exchanges.md,
+                # "Known wallet behaviour"): a second code for institutions whose learners use it.
+                body["qrLcwLegacy"] = qr_data_uris(links.lcw_legacy)
         return body
 
     async def _id_for(self, key: str) -> str:

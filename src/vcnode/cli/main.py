@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vcnode import __version__
-from vcnode.cli import trust
+from vcnode.cli import trust, wallet
 from vcnode.cli.common import (
     SUITES,
     CliError,
@@ -638,6 +638,7 @@ def build_parser() -> argparse.ArgumentParser:
     status_lists.set_defaults(run=cmd_status_lists)
 
     trust.add_commands(commands)
+    wallet.add_commands(commands)
     add_common_options(parser)
     return parser
 

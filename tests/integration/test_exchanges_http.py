@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from tests.builders import badge, did_key_signer
 from vcnode.credentials import create_presentation
+from vcnode.exchanges.wallet import HolderKey, legacy_presentation
 from vcnode.identity.service import SigningKey
 from vcnode.node import Node
 
@@ -232,3 +233,22 @@ async def test_present_with_only_the_learners_own_badge_verifies(client: TestCli
     result = (await institution.state(exchange))["result"]
     assert result["verified"] is True and result["credentials"][0]["matchesQuery"]
     assert "pathways" in result
+
+
+async def test_legacy_credential_request_issues_the_bare_credential(client: TestClient,
+                                                                    institution: Institution) -> None:
+    """LCW's legacy link: a bare presentation signed with the link's challenge (no domain) posted to its
+    vc_request_url gets the bare credential; the used link then answers 409."""
+    exchange = await institution.create("claim", {"credential": unsigned_badge()})
+    link = parse_qs(urlsplit(exchange["links"]["lcwLegacy"]).query)
+    [url], [challenge] = link["vc_request_url"], link["challenge"]
+    assert url == exchange["exchangeUrl"] + "/credential-request"
+    holder = HolderKey.generate()
+    response = await client.post(path(url), json=legacy_presentation(holder, challenge))
+    credential = await response.json(content_type=None)
+    assert response.status == 200, credential
+    assert credential["credentialSubject"]["id"] == holder.did and "proof" in credential
+    state = await institution.state(exchange)
+    assert state["state"] == "complete" and state["holder"] == holder.did
+    again = await client.post(path(url), json=legacy_presentation(HolderKey.generate(), challenge))
+    await problem(again, 409, "exchangeComplete")

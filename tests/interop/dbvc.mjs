@@ -1,7 +1,9 @@
 // Digital Bazaar's VC stack as an independent implementation for vcnode's interop tests.
 // Reads a JSON array of jobs on stdin, writes a JSON array of results on stdout:
 //   {op: "sign", suite, secretKeyMultibase, credential}              -> {document}
-//   {op: "verify", credential}                                        -> {verified, error}
+//   {op: "verify", credential, documents?}                            -> {verified, error}
+//     with `documents` ({url: document}: status list credentials), as for checkStatus below, a credential
+//     with credentialStatus is verified with their checkStatus (which @digitalbazaar/vc requires for one)
 //   {op: "signPresentation", suite, secretKeyMultibase, presentation, challenge, domain} -> {document}
 //   {op: "verifyPresentation", presentation, challenge, domain}       -> {verified, error}
 //   {op: "checkStatus", credential, documents}                        -> {verified, error, results}
@@ -62,8 +64,9 @@ async function run(job) {
       return {document: await vc.issue({credential, suite: signingSuite(job.suite, key), documentLoader})};
     }
     if(job.op === 'verify') {
-      return summary(await vc.verifyCredential({credential: job.credential, suite: verifyingSuites(),
-        documentLoader}));
+      const status = job.documents ?
+        {checkStatus, documentLoader: staticDocumentLoader(contexts, didKey, job.documents)} : {documentLoader};
+      return summary(await vc.verifyCredential({credential: job.credential, suite: verifyingSuites(), ...status}));
     }
     if(job.op === 'signPresentation') {
       const key = await keyPair(job.secretKeyMultibase);

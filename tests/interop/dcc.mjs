@@ -3,7 +3,8 @@
 // the signing libraries (@digitalcredentials/vc, data-integrity, eddsa-rdfc-2022, Ed25519Signature2020) sign.
 // Reads a JSON array of jobs on stdin, writes a JSON array of results on stdout:
 //   {op: "sign", suite, secretKeyMultibase, credential}                -> {document}
-//   {op: "verify", credential}                                          -> verifier-core's result (see summary)
+//   {op: "verify", credential, documents?}                              -> verifier-core's result (see summary);
+//     `documents` ({url: document}, such as a status list credential) are served by its loader for this job
 //   {op: "verifyPresentation", presentation, challenge}                 -> verifier-core's result (see summary)
 //   {op: "bundledContexts"}  -> {same, different}: URLs verifier-core's own loader serves identically to
 //                               vcnode's pinned contexts, and those it serves differently
@@ -12,9 +13,10 @@
 // Nothing is fetched. verifier-core builds its document loader once, at import, from
 // @digitalcredentials/security-document-loader with fetchRemoteContexts: true, and takes no loader option;
 // so a module resolve hook hands verifier-core a stand-in module whose loader serves only the contexts
-// from the directories named in argv (vcnode's pinned contexts) and did:key documents (DCC's own did:key
-// driver). It is passed an empty list of issuer registries, so it looks none up. Anything else that would
-// go to the network (its OB 3.0 JSON-schema check fetches the schema with fetch()) is refused and listed.
+// from the directories named in argv (vcnode's pinned contexts), a verify job's documents and did:key
+// documents (DCC's own did:key driver). It is passed an empty list of issuer registries, so it looks none
+// up. Anything else that would go to the network (its OB 3.0 JSON-schema check fetches the schema with
+// fetch()) is refused and listed.
 import net from 'node:net';
 import {register} from 'node:module';
 import * as vc from '@digitalcredentials/vc';
@@ -123,7 +125,12 @@ async function run(job) {
     return {document: await vc.issue({credential, suite: signingSuite(job.suite, key), documentLoader})};
   }
   if(job.op === 'verify') {
-    return summary(await verifyCredential({credential: job.credential, knownDIDRegistries: []}));
+    globalThis.vcnodeInteropDocumentLoader = staticDocumentLoader(contexts, didKey, job.documents);
+    try {
+      return summary(await verifyCredential({credential: job.credential, knownDIDRegistries: []}));
+    } finally {
+      globalThis.vcnodeInteropDocumentLoader = documentLoader;
+    }
   }
   if(job.op === 'verifyPresentation') {
     const result = await verifyPresentation({presentation: job.presentation, challenge: job.challenge,

@@ -36,12 +36,18 @@ VARIABLES = {"query", "recognition", "pathways", "redirectUrl"}
 def credential_summary(credential: Any, report: dict[str, Any], query: CredentialQuery) -> dict[str, Any]:
     """One line of the result per presented credential: what it is, whether it verified, whether it is the
     presenter's, whether it is what was asked for, and why not."""
-    binding = report.get("results", {}).get("holderBinding", {})
+    results = report.get("results", {})
+    binding = results.get("holderBinding", {})
+    # Whether the credential itself verified (proof, status, validity…), whoever presents it: the employer
+    # tells a forged or revoked badge from a genuine one presented by someone it is not about.
+    own_checks = [result for check, result in results.items() if check != "holderBinding"]
+    genuine = bool(own_checks) and all(result.get("verified", True) is not False for result in own_checks) \
+        and all(finding.get("check") == "holderBinding" for finding in report.get("errors", []))
     types = [t for t in as_list(credential.get("type")) if isinstance(t, str)] if isinstance(credential, dict) else []
     issuer = issuer_id(credential) if isinstance(credential, dict) else None
     matches = isinstance(credential, dict) and matches_example(query.example(), credential)
     return {"id": credential.get("id") if isinstance(credential, dict) else None, "type": types, "issuer": issuer,
-            "verified": bool(report.get("verified")) and matches, "proofVerified": bool(report.get("verified")),
+            "verified": bool(report.get("verified")) and matches, "proofVerified": genuine,
             "holderBinding": binding.get("outcome", "notApplicable"), "matchesQuery": matches,
             "errors": report.get("errors", [])}
 

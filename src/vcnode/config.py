@@ -75,6 +75,8 @@ class Config:
     exchange_claim_ttl: float = 30 * 86_400.0
     exchange_present_ttl: float = 86_400.0
     exchange_max_ttl: float = 366 * 86_400.0
+    # Most learners one POST /workflows/claim/batches may prepare claim links for (the CLI has no bound)
+    exchange_batch_max: int = 1000
     canonicalization_max_work_factor: float = 2.0
     canonicalization_deadline: float = 1.0
     proof_offload_bytes: int = 64 * 1024
@@ -168,6 +170,8 @@ class Config:
             if not 60 <= getattr(self, name) <= self.exchange_max_ttl:
                 raise ConfigError(f"{name} must be at least 60 seconds and at most exchange_max_ttl "
                                   f"({self.exchange_max_ttl:g}), got {getattr(self, name):g}")
+        if not 1 <= self.exchange_batch_max <= 100_000:
+            raise ConfigError(f"exchange_batch_max must be 1-100000, got {self.exchange_batch_max}")
         if not 1 <= self.trust_max_depth <= 8:
             raise ConfigError(f"trust_max_depth must be 1-8, got {self.trust_max_depth}")
         for name in ("http_header_timeout", "http_body_timeout", "http_keepalive_timeout"):

@@ -455,10 +455,13 @@ class _Progress:
 
 
 async def cmd_issue_batch(args: argparse.Namespace) -> int:
-    """Issue an Open Badge to every learner in a CSV; on Ctrl-C, say how far it got and how to resume."""
+    """Issue an Open Badge to every learner in a CSV (or, with ``--claims``, prepare a claim link for each);
+    on Ctrl-C, say how far it got and how to resume."""
     from vcnode.credentials.batch import issue_batch, read_learners
 
-    rows = read_learners(Path(args.csv))
+    if args.expires and not args.claims:
+        raise CliError("--expires is for claim links: add --claims")
+    rows = read_learners(Path(args.csv), claims=args.claims)
     achievement = read_json_file(args.achievement)
     if not isinstance(achievement, dict):
         raise CliError(f"{args.achievement} must hold a JSON object (the achievement)")
@@ -467,6 +470,8 @@ async def cmd_issue_batch(args: argparse.Namespace) -> int:
 
     async def action(node: Any) -> int:
         issuer = args.issuer or node.identities.default_did
+        if args.claims:
+            return await _issue_claims(node, args, rows, achievement, issuer, progress)
         identity = node.identities.get(issuer)
         profile = {"name": args.issuer_name or identity.name}
         status = [node.credentials.list_spec(spec) for spec in specs]
@@ -487,10 +492,39 @@ async def cmd_issue_batch(args: argparse.Namespace) -> int:
     try:
         return await with_node(args, action)
     except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels the command, then raises KeyboardInterrupt
+        done = ("links already prepared are reused, never made twice" if args.claims else
+                "rows already issued are skipped, never issued twice")
         print(f"\nvcnode: interrupted after {progress.done} of {len(rows)} rows (each chunk is stored whole or "
-              "not at all, so nothing is half-issued). To resume, run the same command again; rows already "
-              f"issued are skipped, never issued twice:\n  vcnode {shlex.join(sys.argv[1:])}", file=sys.stderr)
+              f"not at all, so nothing is half-{'prepared' if args.claims else 'issued'}). To resume, run the "
+              f"same command again; {done}:\n  vcnode {shlex.join(sys.argv[1:])}", file=sys.stderr)
         raise
+
+
+async def _issue_claims(node: Any, args: argparse.Namespace, rows: list[dict[str, str]], achievement: dict[str, Any],
+                        issuer: str, progress: _Progress) -> int:
+    """``issue-batch --claims``: a claim link and its QR codes per row, and the manifest; nothing is signed."""
+    from vcnode.exchanges.batch import claim_batch, write_claim_batch
+    from vcnode.exchanges.service import ExchangeService
+
+    # The issue options a claim is signed with: the same suite and status purposes as a signed batch (without
+    # --status the claim workflow's default, a revocation entry, applies).
+    options: dict[str, Any] = {"type": args.suite} if args.suite == "Ed25519Signature2020" else \
+        {"cryptosuite": args.suite}
+    purposes = [name.strip() for name in (args.status or "").split(",") if name.strip()]
+    if purposes:
+        options["statusPurpose"] = purposes
+    batch = claim_batch(node, achievement=achievement, issuer=issuer, issuer_name=args.issuer_name,
+                        options=options, expires=args.expires)
+    result = await write_claim_batch(ExchangeService(node), batch, rows, out_dir=Path(args.out),
+                                     where=lambda row: f"{args.csv} row {row}", progress=progress)
+    summary = result.to_json()
+    if args.json:
+        print_json(summary)
+    else:
+        print(f"prepared {summary['created']} claim links, already prepared {summary['reused']}, of "
+              f"{summary['total']} in {summary['seconds']} s -> {summary['claims']} (manifest: "
+              f"{summary['manifest']}); nothing is signed until a learner claims")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -609,11 +643,17 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--achievement", required=True, metavar="FILE",
                        help="JSON file: id, name, description, criteria, …")
     batch.add_argument("--out", required=True, metavar="DIR",
-                       help="directory for the signed credentials and manifest.csv")
+                       help="directory for the signed credentials (or claim QR codes) and manifest.csv")
     batch.add_argument("--issuer", metavar="DID", help="identity to issue with (default: the node's own)")
     batch.add_argument("--issuer-name", metavar="NAME", help="issuer profile name (default: the identity's name)")
     batch.add_argument("--suite", choices=SUITES, default=SUITES[0], metavar="SUITE", help=suite_help)
     batch.add_argument("--status", metavar="PURPOSES", help=status_help)
+    batch.add_argument("--claims", action="store_true",
+                       help="sign nothing: prepare a claim link per learner (QR codes in DIR/claims, links in "
+                            "manifest.csv) that puts the badge into the learner's wallet; rows need an email, no id")
+    batch.add_argument("--expires", metavar="DATE",
+                       help="with --claims: when the links stop working, a date (the end of that day, UTC) or "
+                            "an RFC 3339 date-time (default: exchange_claim_ttl, 30 days)")
     batch.add_argument("--json", action="store_true", help="a JSON summary instead of progress")
     batch.set_defaults(run=cmd_issue_batch)
 

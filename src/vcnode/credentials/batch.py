@@ -69,10 +69,11 @@ MANIFEST = "manifest.csv"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
 
-def read_learners(path: Path) -> list[dict[str, str]]:
+def read_learners(path: Path, *, claims: bool = False) -> list[dict[str, str]]:
     """Rows of the learners CSV (columns: id and/or email, optional name), every one checked before anything
     is issued. A bad row is refused naming its row (as a spreadsheet numbers it: the header is row 1) and
-    column."""
+    column. With ``claims`` (claim links: the wallet proves the learner's DID), rows need an email and may
+    not give an id (see :func:`check_learner`)."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
@@ -80,20 +81,34 @@ def read_learners(path: Path) -> list[dict[str, str]]:
             header = reader.fieldnames or []
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InvalidInput(f"cannot read {path}: {exc}") from None
+    if claims and "email" not in header:
+        raise InvalidInput(f"{path} row 1: claim links need an 'email' column (where each learner's link is "
+                           f"sent), the header has {', '.join(repr(name) for name in header) or 'none'}")
     if "id" not in header and "email" not in header:
         raise InvalidInput(f"{path} row 1: the header needs an 'id' or an 'email' column, it has "
                            f"{', '.join(repr(name) for name in header) or 'none'}")
     for number, row in enumerate(rows, start=2):
-        _check_row(path, number, row, len(header))
+        extra = row.get(None)  # DictReader puts the values beyond the header's columns under None
+        if extra:
+            raise InvalidInput(f"{path} row {number}: {len(header) + len(extra)} values, but the header names "
+                               f"{len(header)} columns")
+        check_learner(f"{path} row {number}", row, claims=claims)
     return rows
 
 
-def _check_row(path: Path, number: int, row: dict[Any, Any], columns: int) -> None:
-    where = f"{path} row {number}"
-    extra = row.get(None)  # DictReader puts the values beyond the header's columns under None
-    if extra:
-        raise InvalidInput(f"{where}: {columns + len(extra)} values, but the header names {columns} columns")
+def check_learner(where: str, row: dict[Any, Any], *, claims: bool = False) -> None:
+    """Check one learner (a CSV row or an HTTP request's ``learners`` item), naming ``where`` it is and the
+    column in the error. With ``claims``, the learner's DID is the one their wallet proves when it claims the
+    badge: a row that names an ``id`` is refused rather than ignored (the badge would not go to the DID the
+    institution wrote down), and each row needs the email the link is sent to."""
     learner_id, email = (row.get("id") or "").strip(), (row.get("email") or "").strip()
+    if claims and learner_id:
+        raise InvalidInput(f"{where}, column 'id': a claim link issues the badge to the DID the learner's wallet "
+                           "proves, so the row cannot name one; leave 'id' empty (to issue to known DIDs, sign "
+                           "the badges: issue-batch without --claims)")
+    if claims and not email:
+        raise InvalidInput(f"{where}, column 'email': each learner needs an email for a claim link (the link is "
+                           "sent there; the badge keeps it hashed)")
     if not learner_id and not email:
         raise InvalidInput(f"{where}, columns 'id' and 'email': each learner needs an id or an email")
     if learner_id and not is_url(learner_id):
@@ -101,6 +116,16 @@ def _check_row(path: Path, number: int, row: dict[Any, Any], columns: int) -> No
                            "did:example:123, or https://…); it becomes credentialSubject.id")
     if email and not _EMAIL.fullmatch(email):
         raise InvalidInput(f"{where}, column 'email': {email[:100]!r} is not an email address")
+
+
+def check_achievement(achievement: Any) -> dict[str, Any]:
+    """The achievement of a batch: an object with at least id, name, description and criteria."""
+    if not isinstance(achievement, dict):
+        raise InvalidInput("the achievement must be a JSON object (id, name, description, criteria, …)")
+    for field in ("id", "name", "description", "criteria"):
+        if field not in achievement:
+            raise InvalidInput(f"the achievement needs '{field}'")
+    return achievement
 
 
 def credential_id_for(issuer: str, achievement: dict[str, Any], row_number: int, row: dict[str, str]) -> str:
@@ -126,7 +151,7 @@ def write_manifest(out_dir: Path, rows: list[dict[str, str]], ids: list[str]) ->
         writer.writerow([number, (row.get("id") or "").strip(), (row.get("email") or "").strip(), credential_id,
                          file_name(credential_id)])
     path = out_dir / MANIFEST
-    _write_atomically(path, buffer.getvalue().encode("utf-8"))
+    write_atomically(path, buffer.getvalue().encode("utf-8"))
     return path
 
 
@@ -140,8 +165,10 @@ def row_request_hash(*, issuer: str, profile: dict[str, Any], achievement: dict[
                                            "credentialStatus": status_options(status)}})
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_suffix(".tmp")
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename: a reader (or a crash) never sees half a
+    file."""
+    temporary = path.with_name(path.name + ".tmp")  # not with_suffix: x.png and x.svg must not share one
     temporary.write_bytes(data)
     os.replace(temporary, path)
 
@@ -151,9 +178,7 @@ async def issue_batch(rows: list[dict[str, str]], *, achievement: dict[str, Any]
                       suite: str, status: Sequence[StatusListSpec] = (), status_service: StatusService | None = None,
                       progress: Callable[[int, int], None] | None = None) -> BatchResult:
     """Issue one OB 3.0 credential per row; see the module docstring for the guarantees."""
-    for field in ("id", "name", "description", "criteria"):
-        if field not in achievement:
-            raise InvalidInput(f"the achievement needs '{field}'")
+    check_achievement(achievement)
     out_dir.mkdir(parents=True, exist_ok=True)
     key = identities.signing_key(issuer_did)
     started = time.perf_counter()
@@ -170,11 +195,11 @@ async def issue_batch(rows: list[dict[str, str]], *, achievement: dict[str, Any]
                                          profile=issuer_profile, achievement=achievement, valid_from=valid_from,
                                          out_dir=out_dir)
         for path, document in files:
-            _write_atomically(path, document)
+            write_atomically(path, document)
         for record in done:  # stored by an earlier run; its file may not have been written before a crash
             target = _file_for(out_dir, record.id)
             if not target.exists():
-                _write_atomically(target, record.document.encode())
+                write_atomically(target, record.document.encode())
         issued, skipped = issued + len(files), skipped + len(done)
         if progress:
             progress(min(start + CHUNK, len(rows)), len(rows))

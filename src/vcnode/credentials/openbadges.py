@@ -124,12 +124,15 @@ def hashed_email(email: str, salt: str | None = None) -> dict[str, Any]:
             "identityType": "emailAddress", "salt": salt}
 
 
-def build_open_badge(*, credential_id: str, issuer: dict[str, Any], achievement: dict[str, Any],
+def build_open_badge(*, credential_id: str | None, issuer: dict[str, Any], achievement: dict[str, Any],
                      learner_id: str | None = None, learner_email: str | None = None,
-                     learner_name: str | None = None, valid_from: str, name: str | None = None) -> dict[str, Any]:
+                     learner_name: str | None = None, valid_from: str | None, name: str | None = None,
+                     email_salt: str | None = None) -> dict[str, Any]:
     """A complete OB 3.0 OpenBadgeCredential from a few fields. ``issuer`` is the issuer Profile (needs
     ``id``); ``achievement`` needs id, name, description and criteria (micro-credential metadata such as
-    alignment, creditsAvailable, resultDescription and fieldOfStudy go there too; see docs/credentials.md)."""
+    alignment, creditsAvailable, resultDescription and fieldOfStudy go there too; see docs/credentials.md).
+    ``credential_id`` and ``valid_from`` None leave ``id`` and ``validFrom`` out (a claim link's template: the
+    claim sets them); ``email_salt`` salts the hashed email (default: a new random salt)."""
     if not learner_id and not learner_email:
         raise ValueError("a learner needs an id or an email")
     subject: dict[str, Any] = {"type": ["AchievementSubject"], "achievement": {"type": ["Achievement"],
@@ -137,10 +140,10 @@ def build_open_badge(*, credential_id: str, issuer: dict[str, Any], achievement:
     if learner_id:
         subject["id"] = learner_id
     if learner_email:
-        subject["identifier"] = [hashed_email(learner_email)]
+        subject["identifier"] = [hashed_email(learner_email, email_salt)]
     if learner_name:
         subject["name"] = learner_name
-    return {
+    credential = {
         "@context": ["https://www.w3.org/ns/credentials/v2", OB_CONTEXT],
         "id": credential_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
@@ -149,3 +152,4 @@ def build_open_badge(*, credential_id: str, issuer: dict[str, Any], achievement:
         "validFrom": valid_from,
         "credentialSubject": subject,
     }
+    return {key: value for key, value in credential.items() if value is not None}

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from vcnode.credentials.issue import prepare_credential
-from vcnode.credentials.model import VC_V2, as_list
+from vcnode.credentials.model import VC_V2, as_list, version
 from vcnode.credentials.service import select_suite
 from vcnode.errors import InvalidInput
 from vcnode.exchanges.links import ExchangeLinks
-from vcnode.exchanges.model import Exchange, closed
+from vcnode.exchanges.model import Exchange, closed, timestamp
 from vcnode.exchanges.workflows import Prepared, Reply, authenticate, did_authentication, presentation_request
 from vcnode.status.entries import status_requests
 from vcnode.store.base import Issuance
@@ -38,10 +38,15 @@ _PLACEHOLDER_SUBJECT = "did:example:learner"
 DEFAULT_STATUS = {"statusPurpose": "revocation"}
 
 
-def claimed_credential(template: dict[str, Any], holder: str, exchange_id: str) -> dict[str, Any]:
-    """The credential to issue: ``template`` with every subject's ``id`` set to the holder's DID, and an id
-    (``urn:uuid`` derived from the exchange) when the template has none."""
+def claimed_credential(template: dict[str, Any], holder: str, exchange_id: str,
+                       valid_from: str | None = None) -> dict[str, Any]:
+    """The credential to issue: ``template`` with every subject's ``id`` set to the holder's DID, an id
+    (``urn:uuid`` derived from the exchange) when the template has none and, for a VC 2.0 template without
+    ``validFrom``, ``valid_from`` (the time of the claim: a template prepared in bulk leaves it out, so that
+    preparing the batch again gives the same template)."""
     credential = copy.deepcopy(template)
+    if valid_from is not None and version(credential) == 2 and "validFrom" not in credential:
+        credential["validFrom"] = valid_from
     subjects = as_list(credential.get("credentialSubject"))
     for subject in subjects:
         if isinstance(subject, dict):
@@ -98,7 +103,7 @@ class ClaimWorkflow:
         holder, _ = await authenticate(self.node, exchange, presentation, legacy=legacy)
         variables = exchange.variables
         options = self._options(variables)
-        credential = claimed_credential(variables["credential"], holder, exchange.id)
+        credential = claimed_credential(variables["credential"], holder, exchange.id, timestamp(exchange.now))
         result = orjson.dumps({"credentialId": credential["id"], "holder": holder}).decode()
 
         async def complete(transaction: Issuance) -> None:

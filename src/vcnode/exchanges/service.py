@@ -108,6 +108,10 @@ class ExchangeService:
         digest = hmac.new(bytes.fromhex(secret), key.encode("utf-8"), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:16]).decode("ascii").rstrip("=")  # 128 bits, like a random id
 
+    async def keyed_id(self, workflow_id: str, key: str) -> str:
+        """The id :meth:`create_many` gives an exchange of ``workflow_id`` created under ``key``."""
+        return await self._id_for(f"{workflow_id}\n{key}")
+
     async def create(self, workflow_id: str, body: Any, *, authorize: Callable[[str | None], None] | None = None,
                      acting_for: str | None = None) -> Exchange:
         """A new exchange from a ``POST /workflows/{w}/exchanges`` body ``{expires?, variables}``.

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from vcnode.errors import InvalidInput
+from vcnode.exchanges.batch import claim_batch, manifest_csv, prepare_claims, read_learner_items
 from vcnode.exchanges.service import ExchangeService
 from vcnode.http.body import read_json_object
 from vcnode.http.health_routes import NODE_KEY
-from vcnode.http.problem import json_response
+from vcnode.http.negotiation import choose
+from vcnode.http.problem import json_response, problem_response
 from vcnode.http.ratelimit import rate_limited
 
 EXCHANGES_KEY = web.AppKey("exchanges", ExchangeService)
@@ -98,6 +101,48 @@ async def interaction(request: web.Request) -> web.Response:
     return json_response(body, headers={"Vary": "Accept", **_NO_STORE})
 
 
+_BATCH_MEMBERS = {"achievement", "learners", "issuer", "options", "expires"}
+_BATCH_MEDIA = ("application/json", "text/csv")
+
+
+async def create_claim_batch(request: web.Request) -> web.Response:
+    """``POST /workflows/claim/batches`` (token, scope ``exchange``) ``{achievement, learners, issuer?, options?,
+    expires?}`` → 201 a claim link per learner (``{"exchanges", "count"}``, or the manifest with ``Accept:
+    text/csv``). Learners are checked as ``vcnode issue-batch --claims`` checks CSV rows; at most
+    ``exchange_batch_max`` of them (413 ``batchTooLarge``). Running the same request again gives back the same
+    links."""
+    service = request.app[EXCHANGES_KEY]
+    node = request.app[NODE_KEY]
+    token = await node.tokens.authenticate(request.headers.get("Authorization"), "exchange")
+    media = choose(request.headers.get("Accept", ""), _BATCH_MEDIA)
+    if media is None:  # before anything is created
+        return problem_response(406, "notAcceptable", "Accept one of: " + ", ".join(_BATCH_MEDIA))
+    body = await read_json_object(request)
+    unknown = sorted(set(body) - _BATCH_MEMBERS)
+    if unknown:
+        raise InvalidInput(f"unknown members: {', '.join(unknown)[:200]}; a batch is {{achievement, learners, "
+                           "issuer?, options?, expires?}")
+    issuer = body.get("issuer") or token.identity or node.identities.default_did
+    node.tokens.check_identity(token, issuer.get("id") if isinstance(issuer, dict) else issuer)
+
+    def where(row: int) -> str:
+        return f"row {row} (learners[{row - 1}])"
+
+    learners = read_learner_items(body.get("learners"), node.config.exchange_batch_max, where)
+    batch = claim_batch(node, achievement=body.get("achievement"), issuer=issuer, options=body.get("options"),
+                        expires=body.get("expires"))
+    claims = [claim async for chunk in prepare_claims(
+        service, batch, learners, first_row=1, where=where,
+        authorize=lambda did: node.tokens.check_identity(token, did), acting_for=token.identity)
+        for claim in chunk]
+    headers = {"Vary": "Accept", **_NO_STORE}
+    if media == "text/csv":
+        return web.Response(body=manifest_csv(claims), status=201, content_type="text/csv", charset="utf-8",
+                            headers=headers)
+    return json_response({"exchanges": [claim.to_json() for claim in claims], "count": len(claims)}, status=201,
+                         headers=headers)
+
+
 def add_routes(app: web.Application) -> None:
     """Register the workflow and exchange routes, with one exchange service for the node."""
     app[EXCHANGES_KEY] = ExchangeService(app[NODE_KEY])
@@ -110,6 +155,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(exchange + "/request", current_request)
     app.router.add_post("/workflows/claim/exchanges/{exchange}/credential-request", credential_request)
     app.router.add_get("/interactions/{exchange}", interaction)
+    app.router.add_post("/workflows/claim/batches", create_claim_batch)
 
 
 

@@ -29,7 +29,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LEARNERS = [("aoife@example.org", "Aoife Byrne"), ("sean.murphy@example.org", "Seán Murphy"),
             ("niamh@example.org", "Niamh Kelly")]
 COLUMNS = ["row", "id", "email", "name", "exchangeId", "state", "expires", "interactionUrl", "lcwLink",
-           "lcwLegacyLink", "exchangeUrl", "png", "svg"]
+           "lcwLegacyLink", "exchangeUrl", "png", "svg", "lcwPng"]
 
 
 def http(url: str, body: Any = None, accept: str = "application/json") -> tuple[int, Any]:
@@ -95,8 +95,10 @@ def test_issue_batch_claims_prepares_links_and_qr_codes_that_a_wallet_claims(tmp
         svg = ET.fromstring((out / row["svg"]).read_bytes())
         assert svg.tag == "{http://www.w3.org/2000/svg}svg"
         assert svg.find("{http://www.w3.org/2000/svg}desc").text == row["interactionUrl"]  # what the code holds
+        assert row["lcwPng"] == f"claims/{row['row']}-{row['exchangeId']}-lcw.png"
+        assert (out / row["lcwPng"]).read_bytes()[:8] == PNG_SIGNATURE
     assert sorted(p.name for p in (out / "claims").iterdir()) == sorted(
-        [Path(r["png"]).name for r in rows] + [Path(r["svg"]).name for r in rows])
+        Path(r[kind]).name for r in rows for kind in ("png", "svg", "lcwPng"))
     assert stored(home, "credentials") == 0 and stored(home, "exchanges") == 3  # nothing signed before a claim
     readable = run(home, *command, env=env)  # again, without --json: the same links, nothing new
     assert readable.returncode == 0, readable.stderr

@@ -223,28 +223,33 @@ async def _clash(service: ExchangeService, chunk: list[tuple[int, Mapping[str, s
                     code="exchangeIdInUse")
 
 
-def write_qr_codes(out_dir: Path, claims: Sequence[Claim]) -> dict[int, tuple[str, str]]:
-    """``claims/<row>-<exchangeId>.png`` and ``.svg`` (QR codes of the interaction URL) in ``out_dir``, each
-    written atomically, skipping those a previous run wrote; their paths (relative to ``out_dir``) by row."""
+def write_qr_codes(out_dir: Path, claims: Sequence[Claim]) -> dict[int, tuple[str, str, str]]:
+    """``claims/<row>-<exchangeId>.png`` and ``.svg`` (QR codes of the interaction URL, for any VC API wallet)
+    and ``claims/<row>-<exchangeId>-lcw.png`` (of LCW's legacy request link, the flow LCW 2.2.10 stores a
+    claimed badge from: docs/exchanges.md) in ``out_dir``, each written atomically, skipping those a previous
+    run wrote; their paths (relative to ``out_dir``) by row."""
     folder = out_dir / CLAIMS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
     for claim in claims:
         stem = f"{claim.row}-{claim.exchange.id}"
-        for kind, render in (("png", qr_png), ("svg", qr_svg)):
-            path = folder / f"{stem}.{kind}"
+        codes = [(f"{stem}.png", qr_png, claim.links.interaction_url),
+                 (f"{stem}.svg", qr_svg, claim.links.interaction_url),
+                 (f"{stem}-lcw.png", qr_png, claim.links.lcw_legacy or claim.links.interaction_url)]
+        for name, render, text in codes:
+            path = folder / name
             if not path.exists():
-                write_atomically(path, render(claim.links.interaction_url))
-        files[claim.row] = (f"{CLAIMS_DIR}/{stem}.png", f"{CLAIMS_DIR}/{stem}.svg")
-    return files
+                write_atomically(path, render(text))
+        files[claim.row] = tuple(f"{CLAIMS_DIR}/{name}" for name, _, _ in codes)
+    return files  # type: ignore[return-value]
 
 
-def manifest_csv(claims: Sequence[Claim], files: Mapping[int, tuple[str, str]] | None = None) -> bytes:
+def manifest_csv(claims: Sequence[Claim], files: Mapping[int, tuple[str, str, str]] | None = None) -> bytes:
     """The manifest: per learner, the row, the DID that claimed it (``id``, empty until claimed), email, name,
-    exchange id, state, expiry and every link; with ``files``, the QR code files (``png``, ``svg``)."""
+    exchange id, state, expiry and every link; with ``files``, the QR code files (``png``, ``svg``, ``lcwPng``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*MANIFEST_COLUMNS, *(("png", "svg") if files is not None else ())])
+    writer.writerow([*MANIFEST_COLUMNS, *(("png", "svg", "lcwPng") if files is not None else ())])
     for claim in claims:
         body = claim.to_json()
         line = [claim.row, body.get("holder", ""), body["email"], body["name"], body["exchangeId"], body["state"],
@@ -279,7 +284,7 @@ async def write_claim_batch(service: ExchangeService, batch: ClaimBatch, rows: S
     their QR codes, then ``manifest.csv`` in ``out_dir``."""
     started = time.perf_counter()
     claims: list[Claim] = []
-    files: dict[int, tuple[str, str]] = {}
+    files: dict[int, tuple[str, str, str]] = {}
     async for chunk in prepare_claims(service, batch, rows, first_row=2, where=where):
         files.update(write_qr_codes(out_dir, chunk))
         claims.extend(chunk)

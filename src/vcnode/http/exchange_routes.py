@@ -68,7 +68,7 @@ async def participate(request: web.Request) -> web.Response:
 async def credential_request(request: web.Request) -> web.Response:
     """``POST /workflows/claim/exchanges/{exchange}/credential-request`` (public): LCW's legacy
     ``vc_request_url``; a bare presentation in, the bare credential out."""
-    service, _, exchange_id = _ids(request)
+    service, exchange_id = request.app[EXCHANGES_KEY], request.match_info["exchange"]  # the path names no workflow
     body = await read_json_object(request)
     return json_response(await service.credential_request(exchange_id, body), headers=_NO_STORE)
 

@@ -40,6 +40,7 @@ from tests.conftest import PASSPHRASE
 from tests.integration.schemathesis_hooks import errors_are_problems
 from tests.integration.test_serve import free_port, wait_for
 from vcnode.anchor.entries import now_stamp
+from vcnode.credentials import create_presentation
 from vcnode.credentials.issue import sign
 from vcnode.trust.examples import example_documents
 
@@ -236,6 +237,78 @@ def test_the_api_walkthrough_matches_the_document(served: ServedNode) -> None:
     node.call("GET", "/docs", 200)
     for name in ("swagger-ui.css", "swagger-ui-bundle.js", "docs.js", "swagger-ui-LICENSE"):
         node.call("GET", "/docs/static/{name}", 200, path_parameters={"name": name})
+
+
+def _unsigned_claim(issuer: str) -> dict[str, Any]:
+    credential = badge(issuer)
+    del credential["id"]
+    credential["credentialSubject"].pop("id")
+    return credential
+
+
+def test_the_exchange_walkthrough_matches_the_document(served: ServedNode) -> None:
+    """A learner claims a badge (VC API exchange and LCW's legacy credential request), presents it to a
+    ``present`` exchange, and an exchange is cancelled: every answer as the document describes it."""
+    node = served
+    learner = did_key_signer()
+
+    def exchange(workflow: str, variables: dict[str, Any], status: int = 201) -> dict[str, Any]:
+        return node.call("POST", "/workflows/{workflow}/exchanges", status, auth=True,
+                         path_parameters={"workflow": workflow}, body={"variables": variables}).json()
+
+    def ids(created: dict[str, Any]) -> dict[str, str]:
+        return {"workflow": created["workflow"], "exchange": created["id"]}
+
+    def signed(created: dict[str, Any], credentials: list[Any], *, legacy: bool = False) -> dict[str, Any]:
+        request = node.call("GET", "/workflows/{workflow}/exchanges/{exchange}/request", 200,
+                            path_parameters=ids(created)).json()["verifiablePresentationRequest"]
+        return create_presentation(credentials, learner, challenge=request["challenge"],
+                                   domain=None if legacy else request["domain"], suite="Ed25519Signature2020")
+
+    def answer(created: dict[str, Any], presentation: dict[str, Any], status: int = 200, *,
+               legacy: bool = False) -> Any:
+        if legacy:
+            return node.call("POST", "/workflows/claim/exchanges/{exchange}/credential-request", status,
+                             path_parameters={"exchange": created["id"]}, body=presentation).json()
+        return node.call("POST", "/workflows/{workflow}/exchanges/{exchange}", status, path_parameters=ids(created),
+                         body={"verifiablePresentation": presentation}).json()
+
+    claim = exchange("claim", {"credential": _unsigned_claim(node.did), "redirectUrl": "https://hcp.example/done"})
+    node.call("GET", "/interactions/{exchange}", 200, path_parameters={"exchange": claim["id"]},
+              headers={"Accept": "application/json"})
+    node.call("GET", "/workflows/{workflow}/exchanges/{exchange}/protocols", 200, path_parameters=ids(claim))
+    started = node.call("POST", "/workflows/{workflow}/exchanges/{exchange}", 200, path_parameters=ids(claim),
+                        body={}).json()
+    assert started["verifiablePresentationRequest"]["query"][0]["type"] == "DIDAuthentication"
+    node.call("POST", "/workflows/{workflow}/exchanges/{exchange}", 400, path_parameters=ids(claim),
+              body={"verifiablePresentation": {"@context": ["https://www.w3.org/ns/credentials/v2"]}})
+    presentation = signed(claim, [])
+    issued = answer(claim, presentation)
+    [credential] = issued["verifiablePresentation"]["verifiableCredential"]
+    assert issued["redirectUrl"] == "https://hcp.example/done"
+    answer(claim, presentation, 409)  # a claim link is used once
+    node.call("GET", "/workflows/{workflow}/exchanges/{exchange}/request", 409, path_parameters=ids(claim))
+    assert node.call("GET", "/workflows/{workflow}/exchanges/{exchange}", 200, auth=True,
+                     path_parameters=ids(claim)).json()["state"] == "complete"
+
+    legacy = exchange("claim", {"credential": _unsigned_claim(node.did)})
+    bare = answer(legacy, signed(legacy, [], legacy=True), legacy=True)
+    assert bare["credentialSubject"]["id"] == learner.verification_method.split("#")[0]
+
+    present = exchange("present", {"query": {"issuer": node.did}, "recognition": True, "pathways": []})
+    assert answer(present, signed(present, [credential])) == {}
+    result = node.call("GET", "/workflows/{workflow}/exchanges/{exchange}", 200, auth=True,
+                       path_parameters=ids(present)).json()["result"]
+    assert result["verified"] is True, result
+
+    cancelled = exchange("present", {})
+    node.call("DELETE", "/workflows/{workflow}/exchanges/{exchange}", 200, auth=True, path_parameters=ids(cancelled))
+    node.call("DELETE", "/workflows/{workflow}/exchanges/{exchange}", 409, auth=True, path_parameters=ids(cancelled))
+    node.call("POST", "/workflows/{workflow}/exchanges/{exchange}", 409, path_parameters=ids(cancelled), body={})
+    exchange("claim", {"credential": _unsigned_claim("did:web:elsewhere.example")}, 422)
+    node.call("GET", "/workflows/{workflow}/exchanges/{exchange}", 404, auth=True,
+              path_parameters={"workflow": "present", "exchange": claim["id"]})
+    node.call("GET", "/interactions/{exchange}", 404, path_parameters={"exchange": "nothing-here"})
 
 
 @pytest.mark.parametrize("path", ["/credentials/issue", "/credentials/verify", "/credentials/status"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 #: Longest exchange id accepted in a URL (ours are 22 characters; anything longer is not one of ours).
 MAX_ID_LENGTH = 128
 _ID_SECRET = "exchange_id_secret"
+#: An RFC 3339 date-time (the VC API's ``expires``), with its time zone.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII)
 #: Members of a wallet's message besides the one that says what it is.
 _MESSAGE_EXTRAS = {"referenceId"}
 
@@ -47,12 +50,13 @@ def _parse_expires(value: Any, now: float, default_ttl: float, max_ttl: float) -
         return now + default_ttl
     if not isinstance(value, str):
         raise InvalidInput("expires must be a date-time string such as 2027-01-31T00:00:00Z")
+    if not _RFC3339.fullmatch(value):  # fromisoformat also reads ISO 8601 forms the VC API does not allow
+        raise InvalidInput(f"expires is not an RFC 3339 date-time with a time zone (e.g. 2027-01-31T00:00:00Z): "
+                           f"{value[:60]!r}")
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(f"expires is not a date-time: {value[:60]!r}") from None
-    if moment.tzinfo is None:
-        raise InvalidInput("expires needs a time zone (e.g. 2027-01-31T00:00:00Z)")
     seconds = moment.timestamp()
     if seconds <= now:
         raise InvalidInput("expires is in the past")

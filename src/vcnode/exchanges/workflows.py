@@ -81,13 +81,20 @@ def presentation_request(query: list[dict[str, Any]], exchange: Exchange, links:
                                       "serviceEndpoint": links.exchange_url}]}}
 
 
+def _names_a_domain(presentation: Any) -> bool:
+    proofs = presentation.get("proof") if isinstance(presentation, dict) else None
+    return any(isinstance(proof, dict) and "domain" in proof
+               for proof in (proofs if isinstance(proofs, list) else [proofs]))
+
+
 async def authenticate(node: Node, exchange: Exchange, presentation: Any, *,
                        legacy: bool = False) -> tuple[str, Report]:
     """Verify the wallet's presentation for this exchange: an ``authentication`` proof by its holder with the
-    exchange's challenge and (except in LCW's legacy flow, which has none) its domain, by a DID whose method
-    the node resolves. Returns the proven holder and the report (with one report per carried credential,
-    each with its ``holderBinding``); :class:`~vcnode.exchanges.pathways.PresentationRejected` (400, the
-    first problem's code: ``challengeMismatch``, ``domainMismatch``, ``noProof``…) otherwise."""
+    exchange's challenge and its domain (in LCW's legacy flow, which signs none, only when the proof names
+    one), by a DID whose method the node resolves. Returns the proven holder and the report (with one report
+    per carried credential, each with its ``holderBinding``);
+    :class:`~vcnode.exchanges.pathways.PresentationRejected` (400, the first problem's code:
+    ``challengeMismatch``, ``domainMismatch``, ``noProof``…) otherwise."""
     holder = presentation.get("holder") if isinstance(presentation, dict) else None
     holder = holder.get("id") if isinstance(holder, dict) else holder
     if isinstance(holder, str):
@@ -96,7 +103,8 @@ async def authenticate(node: Node, exchange: Exchange, presentation: Any, *,
             raise UnsupportedDidMethod(f"the holder {holder[:120]} is not a DID of a method this node resolves ("
                                        + ", ".join(node.resolver.methods) + ")")
     options: dict[str, Any] = {"challenge": exchange.record.challenge}
-    if not legacy:
+    if not legacy or _names_a_domain(presentation):
+        # LCW's legacy flow signs without a domain; one signed for a domain was meant for that verifier
         options["domain"] = exchange.record.domain
     report = await node.credentials.verify_presentation(presentation, options)
     return proven_holder(presentation, report), report

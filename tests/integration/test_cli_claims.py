@@ -162,7 +162,8 @@ def test_issue_batch_claims_refuses_junk_and_rows_with_an_id(tmp_path: Path) -> 
                           "proves")
     assert_one_line_error(claims("email,name\nnot-an-address,A\n"), "l.csv row 2, column 'email'")
     assert_one_line_error(claims("email,name\n,A\n"), "l.csv row 2, column 'email': each learner needs an email")
-    assert_one_line_error(claims("email\na@example.org\n", "--expires", "someday"), "expires is not a date-time")
+    assert_one_line_error(claims("email\na@example.org\n", "--expires", "someday"),
+                          "expires is not an RFC 3339 date-time")
     assert_one_line_error(run(home, "issue-batch", str(tmp_path / "l.csv"), "--achievement", str(achievement),
                               "--out", str(tmp_path / "out"), "--expires", "2030-01-01"), "add --claims")
     assert stored(home, "exchanges") == 0 and not (tmp_path / "out").exists()

@@ -164,7 +164,9 @@ async def test_expires_within_the_limit_is_kept(client: TestClient, institution:
     ({**unsigned_badge(), "credentialSubject": {"type": ["AchievementSubject"], "achievement": {
         "id": "https://hcp.example/achievements/daf", "type": ["Achievement"], "name": "No criteria"}}},
      "invalidCredential"),
-], ids=["other-did-web", "did-key", "no-issuer", "invalid"])
+    # A term no context defines: signing would fail at every learner's claim, so the link is refused now.
+    ({**unsigned_badge(), "favouriteColour": "green"}, "undefinedTerm"),
+], ids=["other-did-web", "did-key", "no-issuer", "invalid", "undefined-term"])
 async def test_a_claim_the_node_cannot_issue_is_refused_when_created(
         client: TestClient, web_node: Node, institution: Institution, credential: dict[str, Any], code: str) -> None:
     response = await client.post("/workflows/claim/exchanges", headers=institution.auth(),

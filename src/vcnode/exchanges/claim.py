@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from vcnode.credentials.issue import prepare_credential
+from vcnode.credentials.issue import issue_credential, prepare_credential
 from vcnode.credentials.model import VC_V2, as_list, version
 from vcnode.credentials.service import select_suite
 from vcnode.errors import InvalidInput
@@ -74,9 +74,13 @@ class ClaimWorkflow:
             return {**options, **DEFAULT_STATUS}
         return options
 
-    def prepare(self, variables: dict[str, Any]) -> Prepared:
+    def prepare(self, variables: dict[str, Any], *, thorough: bool = True) -> Prepared:
         """``variables.credential`` must be a credential one of the node's identities can issue once the
-        subject is known; ``variables.options`` are the VC API issue options (cryptosuite, status)."""
+        subject is known; ``variables.options`` are the VC API issue options (cryptosuite, status). With
+        ``thorough`` the credential is signed once, as it will be when claimed (with a placeholder subject) and
+        thrown away: a term no context defines is refused now (``undefinedTerm``), not at every learner's
+        claim. A batch signs one row this way and creates the others without (their rows differ in values,
+        never in terms)."""
         template = variables.get("credential")
         if not isinstance(template, dict):
             raise InvalidInput("a claim needs variables.credential: the unsigned credential to issue (its "
@@ -90,7 +94,11 @@ class ClaimWorkflow:
         options = self._options(variables)
         select_suite(options)
         status_requests(options)
-        prepare_credential(claimed_credential(template, _PLACEHOLDER_SUBJECT, "check"))
+        trial = claimed_credential(template, _PLACEHOLDER_SUBJECT, "check")
+        if thorough:
+            issue_credential(trial, self.node.identities.signing_key(issuer), suite=select_suite(options))
+        else:
+            prepare_credential(trial)
         return Prepared(owner=issuer, ttl=self.node.config.exchange_claim_ttl)
 
     def request(self, exchange: Exchange, links: ExchangeLinks) -> dict[str, Any]:

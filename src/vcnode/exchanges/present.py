@@ -60,7 +60,7 @@ class PresentWorkflow:
     def __init__(self, node: Node) -> None:
         self.node = node
 
-    def prepare(self, variables: dict[str, Any]) -> Prepared:
+    def prepare(self, variables: dict[str, Any], *, thorough: bool = True) -> Prepared:
         """``variables.query`` (what to ask for), ``recognition`` (as in ``/credentials/verify``),
         ``pathways`` (ids to evaluate; ``[]`` for every pathway the node knows), ``redirectUrl``."""
         unknown = sorted(set(variables) - VARIABLES)

@@ -126,10 +126,11 @@ class ExchangeService:
 
     async def create_many(self, workflow_id: str, items: Sequence[tuple[str | None, Any]], *,
                           authorize: Callable[[str | None], None] | None = None,
-                          acting_for: str | None = None) -> list[Exchange]:
+                          acting_for: str | None = None, thorough: bool = True) -> list[Exchange]:
         """New exchanges in one store transaction, from ``(key, body)`` pairs (see :meth:`create`): with a
         key (a batch row), the id is derived from it, and the same key and variables give back the exchange
-        made before; a key reused with other variables is refused (``exchangeIdInUse``)."""
+        made before; a key reused with other variables is refused (``exchangeIdInUse``). ``thorough=False``
+        skips the costly checks of each exchange's variables (a batch that made them once for all rows)."""
         workflow = self.workflow(workflow_id)
         now = self.clock()
         domain = origin(self.node.config.base_url)
@@ -148,7 +149,7 @@ class ExchangeService:
             if redirect is not None and not (isinstance(redirect, str) and is_url(redirect)
                                              and redirect.startswith(("https://", "http://"))):
                 raise InvalidInput("variables.redirectUrl must be an http(s) URL")
-            prepared = workflow.prepare(variables)
+            prepared = workflow.prepare(variables, thorough=thorough)
             if authorize is not None and prepared.owner is not None:
                 authorize(prepared.owner)
             expires = _parse_expires(body.get("expires"), now, prepared.ttl, self.node.config.exchange_max_ttl)

@@ -44,8 +44,9 @@ class Workflow(Protocol):
 
     id: str
 
-    def prepare(self, variables: dict[str, Any]) -> Prepared:
-        """Check the variables of a new exchange (:class:`~vcnode.errors.InvalidInput` naming the member)."""
+    def prepare(self, variables: dict[str, Any], *, thorough: bool = True) -> Prepared:
+        """Check the variables of a new exchange (:class:`~vcnode.errors.InvalidInput` naming the member);
+        ``thorough`` adds the costly checks (a trial signature) a batch makes once for all its rows."""
         ...
 
     def request(self, exchange: Exchange, links: ExchangeLinks) -> dict[str, Any]:

@@ -77,6 +77,7 @@ async def credential_request(request: web.Request) -> web.Response:
     return json_response(await service.credential_request(exchange_id, body), headers=_NO_STORE)
 
 
+@rate_limited("exchanges")
 async def protocols(request: web.Request) -> web.Response:
     """``GET /workflows/{workflow}/exchanges/{exchange}/protocols`` (public): ``{"protocols": {"vcapi"}}``."""
     service, workflow, exchange_id = _ids(request)
@@ -84,6 +85,7 @@ async def protocols(request: web.Request) -> web.Response:
     return json_response({"protocols": service.links(exchange).protocols})
 
 
+@rate_limited("exchanges")
 async def current_request(request: web.Request) -> web.Response:
     """``GET /workflows/{workflow}/exchanges/{exchange}/request`` (public): the current presentation request,
     without starting the exchange."""

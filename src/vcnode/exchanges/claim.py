@@ -11,7 +11,6 @@ either both or neither. Nothing is signed before the claim.
 
 from __future__ import annotations
 
-import copy
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +40,7 @@ DEFAULT_STATUS = {"statusPurpose": "revocation"}
 def claimed_credential(template: dict[str, Any], holder: str, exchange_id: str) -> dict[str, Any]:
     """The credential to issue: ``template`` with every subject's ``id`` set to the holder's DID, and an id
     (``urn:uuid`` derived from the exchange) when the template has none."""
-    credential = copy.deepcopy(template)
+    credential = orjson.loads(orjson.dumps(template))  # a copy: the template is JSON (~6x faster than deepcopy)
     subjects = as_list(credential.get("credentialSubject"))
     for subject in subjects:
         if isinstance(subject, dict):

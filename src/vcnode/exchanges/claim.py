@@ -11,7 +11,6 @@ either both or neither. Nothing is signed before the claim.
 
 from __future__ import annotations
 
-import copy
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +43,7 @@ def claimed_credential(template: dict[str, Any], holder: str, exchange_id: str,
     (``urn:uuid`` derived from the exchange) when the template has none and, for a VC 2.0 template without
     ``validFrom``, ``valid_from`` (the time of the claim: a template prepared in bulk leaves it out, so that
     preparing the batch again gives the same template)."""
-    credential = copy.deepcopy(template)
+    credential = orjson.loads(orjson.dumps(template))  # a copy: the template is JSON (~6x faster than deepcopy)
     if valid_from is not None and version(credential) == 2 and "validFrom" not in credential:
         credential["validFrom"] = valid_from
     subjects = as_list(credential.get("credentialSubject"))

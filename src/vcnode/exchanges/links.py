@@ -89,22 +89,30 @@ def exchange_links(base_url: str, workflow: str, exchange_id: str, *, challenge:
                          {"vcapi": exchange_url}, legacy, issuer, challenge)
 
 
-def qr_svg(text: str) -> bytes:
-    """A QR code of ``text`` as a standalone SVG (scalable, for print and email)."""
+def qr_code(text: str) -> segno.QRCode:
+    """The QR code of ``text``. Making it is most of the cost (segno scores the eight masks to pick the most
+    readable one), so a caller wanting several renderings makes it once."""
+    return segno.make(text, error=QR_ERROR, micro=False)
+
+
+def qr_svg(text: str, code: segno.QRCode | None = None) -> bytes:
+    """A QR code of ``text`` as a standalone SVG (scalable, for print and email); ``code`` when already made."""
     out = io.BytesIO()
-    segno.make(text, error=QR_ERROR, micro=False).save(out, kind="svg", scale=4, border=4, xmldecl=True,
-                                                       title="QR code", desc=text)
+    (code or qr_code(text)).save(out, kind="svg", scale=4, border=4, xmldecl=True, title="QR code", desc=text)
     return out.getvalue()
 
 
-def qr_png(text: str, *, scale: int = 6) -> bytes:
-    """A QR code of ``text`` as a PNG (``scale`` pixels per module, with the standard four-module border)."""
+def qr_png(text: str, *, scale: int = 6, code: segno.QRCode | None = None) -> bytes:
+    """A QR code of ``text`` as a PNG (``scale`` pixels per module, with the standard four-module border);
+    ``code`` when already made."""
     out = io.BytesIO()
-    segno.make(text, error=QR_ERROR, micro=False).save(out, kind="png", scale=scale, border=4)
+    (code or qr_code(text)).save(out, kind="png", scale=scale, border=4)
     return out.getvalue()
 
 
 def qr_data_uris(text: str) -> dict[str, str]:
-    """``{"svg": data URI, "png": data URI}``: QR codes of ``text`` ready for an ``<img src>``."""
-    return {"svg": "data:image/svg+xml;base64," + base64.b64encode(qr_svg(text)).decode("ascii"),
-            "png": "data:image/png;base64," + base64.b64encode(qr_png(text)).decode("ascii")}
+    """``{"svg": data URI, "png": data URI}``: QR codes of ``text`` ready for an ``<img src>`` (one code, two
+    renderings)."""
+    code = qr_code(text)
+    return {"svg": "data:image/svg+xml;base64," + base64.b64encode(qr_svg(text, code)).decode("ascii"),
+            "png": "data:image/png;base64," + base64.b64encode(qr_png(text, code=code)).decode("ascii")}

@@ -17,7 +17,6 @@ METHOD_TYPES: dict[str, str | None] = {
     "Ed25519VerificationKey2020": ED25519, "Ed25519VerificationKey2018": ED25519,
     "EcdsaSecp256r1VerificationKey2019": P256,
 }
-ED25519_TYPES = tuple(name for name, key_type in METHOD_TYPES.items() if key_type in (None, ED25519))
 
 
 def method_public_key(method: dict[str, Any]) -> PublicKey:
@@ -46,10 +45,3 @@ def method_public_key(method: dict[str, Any]) -> PublicKey:
         raise ProofError(f"a {kind} verification method holds a {key.key_type} key", code="wrongKeyType")
     return key
 
-
-def ed25519_public_key(method: dict[str, Any]) -> bytes:
-    """The raw Ed25519 key of a verification method; :class:`ProofError` (``wrongKeyType``) otherwise."""
-    key = method_public_key(method)
-    if key.key_type != ED25519:
-        raise ProofError("the verification method does not hold an Ed25519 public key", code="wrongKeyType")
-    return key.raw

@@ -10,15 +10,14 @@ import orjson
 from did_methods._documents import DID_V1, JWS_2020_V1
 from vcnode.did.driver import DriverContext
 from vcnode.did.resolution import INVALID_DID, DriverResult, ResolutionError
+from vcnode.did.self_certifying import did_jwk_for
 from vcnode.did.syntax import DidUrl
-from vcnode.keys.jwk import JwkError, b64url_decode, b64url_encode, jwk_to_multikey
+from vcnode.keys.jwk import JwkError, b64url_decode, jwk_to_multikey
 
 _ALL = ("assertionMethod", "authentication", "capabilityInvocation", "capabilityDelegation", "keyAgreement")
 
 
-def did_jwk_for(jwk: dict) -> str:
-    """The did:jwk DID of a public JWK (compact JSON, as other implementations produce)."""
-    return "did:jwk:" + b64url_encode(orjson.dumps(jwk))
+__all__ = ["JwkDriver", "did_jwk_for"]
 
 
 class JwkDriver:

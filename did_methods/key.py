@@ -37,11 +37,6 @@ _SPEC_CODES = {multikey.UNSUPPORTED_KEY_TYPE: UNSUPPORTED_PUBLIC_KEY_TYPE,
                multikey.INVALID_KEY_LENGTH: INVALID_PUBLIC_KEY_LENGTH}
 
 
-def did_key_for(public_multikey: str) -> str:
-    """The did:key DID of a public Multikey."""
-    return f"did:key:{public_multikey}"
-
-
 def document_for(did: str, encoded: str) -> dict:
     """Build the did:key document for the Multikey ``encoded`` (already checked by :func:`decode`)."""
     key = multikey.decode(encoded, allowed=_ALLOWED)

@@ -30,7 +30,9 @@ from vcnode.did.webvh.errors import WebvhError
 from vcnode.did.webvh.identifier import check_domain, parse_webvh_did
 from vcnode.errors import ConfigError, KeystoreError, VcnodeError
 from vcnode.identity import IdentityService
+from vcnode.identity.service import check_key_type
 from vcnode.jsonld.rdfc import CanonicalizationLimits, configure_limits
+from vcnode.keys.signer import key_type_named
 from vcnode.keys.vault import EncryptedVault, PlaintextVault, Vault, VaultParams
 from vcnode.net.fetch import SafeFetcher
 from vcnode.p2p.gossip import Gossip
@@ -390,7 +392,8 @@ async def _unlock_vault(store: Store, config: Config, environ: dict[str, str] | 
     return EncryptedVault.unlock(read_passphrase(config, environ), params)
 
 
-async def initialise(config: Config, *, did_method: str, environ: dict[str, str] | None = None) -> Node:
+async def initialise(config: Config, *, did_method: str, environ: dict[str, str] | None = None,
+                     key_type: str = "Ed25519") -> Node:
     """Create a node directory: config file, store, key vault and the node's default identity.
 
     With an encrypted key store and no passphrase given (``VCNODE_PASSPHRASE`` / ``passphrase_file``),
@@ -401,6 +404,8 @@ async def initialise(config: Config, *, did_method: str, environ: dict[str, str]
         raise ConfigError(f"a node already exists in {config.home}")
     if did_method in ("web", "webvh") and not config.domain:
         raise ConfigError(f"a did:{did_method} node needs --domain")
+    key_type = key_type_named(key_type)
+    check_key_type(did_method, key_type, default=True)  # before anything is written
     if config.domain:
         check_node_domain(config.domain)  # a URL or a path would make a DID nobody can resolve
     if did_method == "webvh":
@@ -431,7 +436,7 @@ async def initialise(config: Config, *, did_method: str, environ: dict[str, str]
         await store.close()
     node = await Node.open(config, environ=env, vault=vault)
     try:
-        await node.identities.create(did_method, default=True)
+        await node.identities.create(did_method, default=True, key_type=key_type)
         node.start_gossip()
         await node.anchor_did_logs()
     except BaseException:

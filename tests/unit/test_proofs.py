@@ -15,7 +15,9 @@ from did_methods.key import KeyDriver
 from vcnode.did.resolver import Resolver
 from vcnode.keys import multikey
 from vcnode.keys.ed25519 import Ed25519KeyPair
+from vcnode.keys.p256 import P256KeyPair
 from vcnode.proofs import SUITES, ProofError, suite_by_name, suite_for_proof
+from vcnode.proofs.base import encode_proof_value
 from vcnode.proofs.verify import ProofExpectations, verify_proofs
 
 CASES = [("eddsa-rdfc-2022", "DataInt"), ("eddsa-jcs-2022", "JCS"), ("Ed25519Signature2020", "EdSig")]
@@ -136,6 +138,35 @@ async def test_wrong_key_type(resolver: Resolver) -> None:
     p256 = "did:key:zDnaerDaTF5BXEavCrfRZEk316dpbLsfPDZ3WJ5hRTPFU2169"
     wrong = {**document, "proof": {**document["proof"], "verificationMethod": f"{p256}#{p256[8:]}"}}
     assert await first_error(wrong, resolver) == "wrongKeyType"
+
+
+@pytest.mark.parametrize("suite", list(SUITES))
+def test_ed25519_suites_refuse_a_p256_signer(suite: str) -> None:
+    key = P256KeyPair.generate()
+    document = {"@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/security/suites/ed25519-2020/v1"],
+                "type": ["VerifiableCredential"], "issuer": f"did:key:{key.public_multikey}",
+                "credentialSubject": {"id": "did:example:learner"}}
+    options = {"verificationMethod": f"did:key:{key.public_multikey}#{key.public_multikey}",
+               "proofPurpose": "assertionMethod", "created": "2026-01-01T00:00:00Z"}
+    with pytest.raises(ProofError) as refused:
+        suite_by_name(suite).create_proof(document, options, key)
+    assert refused.value.code == "keyTypeMismatch" and refused.value.status == 400
+
+
+async def test_a_p256_signature_in_an_eddsa_proof_is_a_wrong_key_type(resolver: Resolver) -> None:
+    """An eddsa proof whose verification method is a P-256 key is refused before any signature check, even when
+    the proofValue is a valid ES256 signature over the hashed data."""
+    key = P256KeyPair.generate()
+    did = f"did:key:{key.public_multikey}"
+    document = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                "issuer": did, "credentialSubject": {"id": "did:example:learner"}}
+    suite = suite_by_name("eddsa-jcs-2022")
+    proof = {**suite.proof_fields(), "verificationMethod": f"{did}#{key.public_multikey}",
+             "proofPurpose": "assertionMethod", "created": "2026-01-01T00:00:00Z"}
+    signature = key.sign(suite.hash_data(document, suite.proof_configuration(proof, document), None))
+    signed = {**document, "proof": {**suite.stored_proof(proof, suite.proof_configuration(proof, document)),
+                                    "proofValue": encode_proof_value(signature)}}
+    assert await first_error(signed, resolver) == "wrongKeyType"
 
 
 async def test_time_checks(resolver: Resolver) -> None:

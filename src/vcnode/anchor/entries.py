@@ -16,11 +16,12 @@ from vcnode.anchor.cid import cid_for_json, is_cid
 from vcnode.anchor.statements import PUBLISHED
 from vcnode.credentials.issue import sign
 from vcnode.identity.service import SigningKey
+from vcnode.proofs import jcs_suite_for
 
 ENTRY = "AnchorEntry"
 HEAD = "AnchorHead"
 WITNESS = "AnchorWitness"
-SUITE = "eddsa-jcs-2022"
+SUITE = "eddsa-jcs-2022"  # for Ed25519 keys; another key type signs with its own JCS suite (jcs_suite_for)
 MAX_SEQ = 2**53 - 1
 
 
@@ -38,24 +39,29 @@ def now_stamp() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def suite_for(key: SigningKey) -> str:
+    """The JCS suite ``key`` signs anchor documents with (an unregistered key type fails when signing)."""
+    return jcs_suite_for(key.key_type) or SUITE
+
+
 def make_entry(key: SigningKey, log: str, seq: int, prev: str | None, statement: dict[str, Any],
                time: str | None = None) -> dict[str, Any]:
     """A signed entry of ``log`` (the signer's DID)."""
     entry = {"type": ENTRY, "log": log, "seq": seq, "prev": prev, "time": time or now_stamp(),
              "statement": statement}
-    return sign(entry, key, suite=SUITE)
+    return sign(entry, key, suite=suite_for(key))
 
 
 def make_head(key: SigningKey, log: str, seq: int, entry_cid: str, time: str | None = None) -> dict[str, Any]:
     """A signed head: ``log`` has ``seq`` entries, the newest being ``entry_cid``."""
     return sign({"type": HEAD, "log": log, "seq": seq, "entry": entry_cid, "time": time or now_stamp()}, key,
-                suite=SUITE)
+                suite=suite_for(key))
 
 
 def make_witness(key: SigningKey, witness: str, log: str, seq: int, entry_cid: str) -> dict[str, Any]:
     """``witness`` (the signer) states it has verified ``log`` up to entry ``seq`` = ``entry_cid``."""
     return sign({"type": WITNESS, "witness": witness, "log": log, "seq": seq, "entry": entry_cid,
-                 "time": now_stamp()}, key, suite=SUITE)
+                 "time": now_stamp()}, key, suite=suite_for(key))
 
 
 def published_statement(kind: str, url: str, version: int, payload_cid: str, size: int) -> dict[str, Any]:

@@ -62,7 +62,7 @@ async def cmd_init(args: argparse.Namespace) -> int:
     warning = public_url_warning(config)
     if warning:
         print(f"vcnode: warning: {warning}", file=sys.stderr)
-    node = await initialise(config, did_method=method)
+    node = await initialise(config, did_method=method, key_type=args.key_type)
     try:
         print(f"initialised node in {config.home}")
         print(f"DID: {node.identities.default_did}")
@@ -93,7 +93,8 @@ async def cmd_serve(args: argparse.Namespace) -> int:
 async def cmd_identity_create(args: argparse.Namespace) -> int:
     """Create an additional issuer identity."""
     async def action(node: Any) -> int:
-        identity = await node.identities.create(args.did_method, name=args.name, web_path=args.path)
+        identity = await node.identities.create(args.did_method, name=args.name, web_path=args.path,
+                                                key_type=args.key_type)
         await node.anchor_did_logs()  # a did:webvh log is replicated by peers from the start
         print(identity.did)
         return 0
@@ -284,7 +285,9 @@ async def cmd_issue(args: argparse.Namespace) -> int:
     return await with_node(args, action)
 
 
-METHODS = ("key", "web", "webvh")
+METHODS = ("key", "jwk", "web", "webvh")
+#: ``--key-type`` names (vcnode.keys.signer.KEY_TYPE_NAMES, not imported: the CLI starts without crypto imports).
+KEY_TYPE_NAMES = ("ed25519", "p256")
 
 #: The status purposes ``--status`` takes (a message list needs its messages: over HTTP only).
 STATUS_PURPOSES = ("revocation", "suspension")
@@ -544,7 +547,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the node's domain, not a URL and without a path (e.g. issuer.example.edu or "
                            "localhost:8080): gives it a did:web (or did:webvh) identity")
     init.add_argument("--did-method", choices=METHODS, metavar="METHOD",
-                      help="method of the node's DID: key, web or webvh (default: web with --domain, else key)")
+                      help="method of the node's DID: key, jwk, web or webvh (default: web with --domain, else key)")
+    init.add_argument("--key-type", choices=KEY_TYPE_NAMES, default="ed25519", metavar="TYPE",
+                      help="type of the node's signing key: ed25519 (default) or p256 (needs a JCS Data Integrity "
+                           "suite for P-256, which the node's anchor log and gossip are signed with)")
     init.add_argument("--public-url", metavar="URL",
                       help="base URL other parties reach this node at (default with --domain: https://DOMAIN, "
                            "or http://DOMAIN when its host is an --allow-http-host)")
@@ -567,7 +573,10 @@ def build_parser() -> argparse.ArgumentParser:
         dest="subcommand", required=True, metavar="SUBCOMMAND", help="what to do")
     create = identity.add_parser("create", help="create an identity")
     create.add_argument("--did-method", choices=METHODS, required=True, metavar="METHOD",
-                        help="method of the new DID: key, web or webvh (web and webvh need the node's domain)")
+                        help="method of the new DID: key, jwk, web or webvh (web and webvh need the node's domain)")
+    create.add_argument("--key-type", choices=KEY_TYPE_NAMES, default="ed25519", metavar="TYPE",
+                        help="signing key type: ed25519 (default) or p256 (ES256; not for did:webvh); rotation "
+                             "keeps it")
     create.add_argument("--name", required=True, metavar="NAME", help="short name, e.g. 'law-faculty'")
     create.add_argument("--path", metavar="PATH", help="did:web path served by this node (default identities/NAME)")
     create.set_defaults(run=cmd_identity_create)

@@ -62,7 +62,7 @@ def sign(document: dict[str, Any], key: SigningKey, *, suite: str = DEFAULT_SUIT
     existing = document.pop("proof", None)
     options = {"created": _now(), "verificationMethod": key.verification_method, "proofPurpose": purpose,
                **proof_options}
-    proof = cryptosuite.create_proof(document, options, key.key_pair, registry)
+    proof = cryptosuite.create_proof(document, options, key.signer, registry)
     if existing is not None:
         document["proof"] = [*as_list(existing), proof]
     else:

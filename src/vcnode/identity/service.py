@@ -13,6 +13,7 @@ import orjson
 
 from vcnode.config import Config, did_web_domain
 from vcnode.did.resolution import DriverResult, ResolutionError
+from vcnode.did.self_certifying import did_jwk_for, did_key_for
 from vcnode.did.syntax import did_parameters, parse_did_url
 from vcnode.did.webvh.errors import WebvhError
 from vcnode.did.webvh.identifier import did_for
@@ -20,15 +21,20 @@ from vcnode.errors import Conflict, InvalidInput, NotFound
 from vcnode.identity.documents import web_document
 from vcnode.identity.webvh import append_entry, create_entry, next_version_time, node_document
 from vcnode.identity.webvh_logs import WebvhLogs
+from vcnode.keys import signer as key_types
 from vcnode.keys.ed25519 import Ed25519KeyPair
+from vcnode.keys.public import ED25519
+from vcnode.keys.signer import KeyPair, Signer, UnsupportedKeyType
 from vcnode.keys.vault import Vault
+from vcnode.proofs import jcs_suite_for
 from vcnode.store.base import Store
 from vcnode.store.records import IdentityRecord, KeyRecord, WebvhEntryRecord
 
 log = logging.getLogger(__name__)
 
-METHODS = ("key", "web", "webvh")
+METHODS = ("key", "jwk", "web", "webvh")
 SERVED_METHODS = ("web", "webvh")  # identities whose documents the node serves at a path
+SELF_CERTIFYING = ("key", "jwk")  # the DID is its key: no rotation
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 _PATH_SEGMENT_RE = re.compile(r"[A-Za-z0-9._-]+")
 
@@ -40,10 +46,25 @@ def now_iso() -> str:
 
 @dataclass(frozen=True, slots=True)
 class SigningKey:
-    """The active signing key of an identity: its verification method id and key pair."""
+    """The active signing key of an identity: its verification method id and its signer (whose ``key_type``
+    and ``alg`` say what it signs with)."""
 
     verification_method: str
-    key_pair: Ed25519KeyPair
+    signer: Signer
+
+    @property
+    def key_type(self) -> str:
+        """``Ed25519`` or ``P-256``."""
+        return self.signer.key_type
+
+    @property
+    def key_pair(self) -> Ed25519KeyPair:
+        """The Ed25519 key pair, for what only Ed25519 can sign (did:webvh log entries and witness proofs);
+        :class:`UnsupportedKeyType` (``keyTypeMismatch``) for a key of another type."""
+        if not isinstance(self.signer, Ed25519KeyPair):
+            raise UnsupportedKeyType(f"{self.verification_method} is a {self.signer.key_type} key; this needs an "
+                                     "Ed25519 key", code="keyTypeMismatch")
+        return self.signer
 
 
 class IdentityService:
@@ -68,7 +89,7 @@ class IdentityService:
         self._signers = {}
         for key in keys:
             if key.active:
-                pair = Ed25519KeyPair.from_seed(self._vault.open(key.sealed_secret))
+                pair = key_types.from_secret(key.key_type, self._vault.open(key.sealed_secret))
                 if pair.public_multikey != key.public_multikey:
                     raise Conflict(f"stored key {key.id} does not match its public key")
                 self._signers[key.identity_did] = SigningKey(key.id, pair)
@@ -122,21 +143,25 @@ class IdentityService:
         raise InvalidInput(f"unknown DID method {method!r}")
 
     async def create(self, method: str, *, name: str | None = None, web_path: str | None = None,
-                     default: bool = False) -> IdentityRecord:
-        """Create an identity with a fresh Ed25519 key. did:web identities other than the default one
-        are served under ``web_path`` (default ``identities/<name>``)."""
+                     default: bool = False, key_type: str = ED25519) -> IdentityRecord:
+        """Create an identity with a fresh key of ``key_type`` (``Ed25519`` or ``P-256``). did:web identities
+        other than the default one are served under ``web_path`` (default ``identities/<name>``)."""
         if method not in METHODS:
             raise InvalidInput(f"--did-method must be one of {', '.join(METHODS)}, not {method!r}")
+        key_type = key_types.key_type_named(key_type)
+        check_key_type(method, key_type, default=default)
         if default and self.default_did is not None:
             raise Conflict(f"the node already has a default identity {self.default_did}")
         name = name or ("node" if default else None)
         if not name or not _NAME_RE.fullmatch(name):
             raise InvalidInput("identity name must be 1-63 characters: lowercase letters, digits, '.', '_', '-'")
-        key_pair = Ed25519KeyPair.generate()
+        key_pair = key_types.generate(key_type)
         created = now_iso()
         entry: WebvhEntryRecord | None = None
         if method == "key":
-            did, path = f"did:key:{key_pair.public_multikey}", None
+            did, path = did_key_for(key_pair.public_multikey), None
+        elif method == "jwk":
+            did, path = did_jwk_for(key_pair.public_jwk), None
         else:
             path = "" if default else (web_path if web_path is not None else f"identities/{name}").strip("/")
             if not default and not path:
@@ -146,6 +171,7 @@ class IdentityService:
             if method == "web":
                 did = self._did_for("web", path)
             else:
+                assert isinstance(key_pair, Ed25519KeyPair)  # check_key_type: did:webvh keys are Ed25519
                 entry = self._first_webvh_entry(path, key_pair)
                 did, created = entry.identity_did, entry.version_time
         identity = IdentityRecord(did, method, name, path, default, created)
@@ -173,9 +199,11 @@ class IdentityService:
                 from None
         return _entry_record(did, entry)
 
-    def _key_record(self, did: str, key_pair: Ed25519KeyPair, valid_from: str) -> KeyRecord:
-        return KeyRecord(id=f"{did}#{key_pair.public_multikey}", identity_did=did, key_type="Ed25519",
-                         public_multikey=key_pair.public_multikey, sealed_secret=self._vault.seal(key_pair.seed),
+    def _key_record(self, did: str, key_pair: KeyPair, valid_from: str) -> KeyRecord:
+        # did:jwk names its one key "#0" (its specification); every other method the Multikey.
+        fragment = "0" if did.startswith("did:jwk:") else key_pair.public_multikey
+        return KeyRecord(id=f"{did}#{fragment}", identity_did=did, key_type=key_pair.key_type,
+                         public_multikey=key_pair.public_multikey, sealed_secret=self._vault.seal(key_pair.secret),
                          valid_from=valid_from, valid_until=None, active=True)
 
     async def rotate(self, did: str) -> tuple[KeyRecord, KeyRecord]:
@@ -183,11 +211,13 @@ class IdentityService:
         with ``validUntil``; did:webvh: in the earlier versions of its log, to which a new entry is appended).
         Returns (old, new)."""
         identity = self.get(did)
-        if identity.method == "key":
-            raise Conflict("a did:key identity cannot rotate: its DID is its key. Create a new identity instead.")
-        new_pair = Ed25519KeyPair.generate()
+        if identity.method in SELF_CERTIFYING:
+            raise Conflict(f"a did:{identity.method} identity cannot rotate: its DID is its key. Create a new "
+                           "identity instead.")
+        new_pair = key_types.generate(self._signers[did].key_type)  # rotation keeps the key type
         entry = None
         if identity.method == "webvh":
+            assert isinstance(new_pair, Ed25519KeyPair)  # did:webvh identities hold Ed25519 keys only
             entry = self._rotation_entry(did, new_pair)
             at = entry.version_time
         else:
@@ -249,6 +279,19 @@ class IdentityService:
         except WebvhError as exc:
             raise ResolutionError(exc.resolution_error, exc.message, permanent=False) from None
         return DriverResult(selected.document, selected.metadata, cache_ttl=math.inf)
+
+
+def check_key_type(method: str, key_type: str, *, default: bool = False) -> None:
+    """:class:`UnsupportedKeyType` when an identity of ``method`` cannot hold a ``key_type`` key: did:webvh logs
+    are signed with eddsa-jcs-2022 (Ed25519 update keys), and the node's own identity signs its anchor log and
+    gossip with a JCS Data Integrity suite, which must exist for its key type."""
+    if method == "webvh" and key_type != ED25519:
+        raise UnsupportedKeyType(f"a did:webvh identity holds Ed25519 keys (its log is signed with eddsa-jcs-2022), "
+                                 f"not {key_type}")
+    if default and jcs_suite_for(key_type) is None:
+        raise UnsupportedKeyType(f"the node's own identity signs its anchor log and gossip with a JCS Data Integrity "
+                                 f"suite, and none signs with {key_type} keys yet: create the node with Ed25519 and "
+                                 f"add a {key_type} identity with 'vcnode identity create --key-type'")
 
 
 def _entry_record(did: str, entry: dict[str, Any]) -> WebvhEntryRecord:

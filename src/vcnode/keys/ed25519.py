@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import nacl.bindings
 import nacl.exceptions
 import nacl.signing
 
 from vcnode.keys import multikey
+from vcnode.keys.jwk import b64url_encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +19,8 @@ class Ed25519KeyPair:
 
     seed: bytes
     public_key: bytes
+    alg: ClassVar[str] = "EdDSA"
+    key_type: ClassVar[str] = "Ed25519"
 
     @classmethod
     def generate(cls) -> Ed25519KeyPair:
@@ -29,10 +33,25 @@ class Ed25519KeyPair:
         signing = nacl.signing.SigningKey(seed)
         return cls(seed=bytes(seed), public_key=signing.verify_key.encode())
 
+    @classmethod
+    def from_secret(cls, secret: bytes) -> Ed25519KeyPair:
+        """The key pair of a sealed secret (the seed), as every key pair class names it."""
+        return cls.from_seed(secret)
+
     @property
     def public_multikey(self) -> str:
         """The public key as a Multikey string (``z6Mk…``)."""
         return multikey.encode(multikey.ED25519_PUB, self.public_key)
+
+    @property
+    def public_jwk(self) -> dict[str, str]:
+        """The public key as a JWK (``kty OKP``, ``crv Ed25519``, RFC 8037)."""
+        return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(self.public_key)}
+
+    @property
+    def secret(self) -> bytes:
+        """The secret the vault seals: the seed."""
+        return self.seed
 
     @property
     def secret_multikey(self) -> str:

@@ -42,7 +42,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from vcnode.anchor.entries import AnchorError, now_stamp, position
+from vcnode.anchor.entries import AnchorError, now_stamp, position, suite_for
 from vcnode.anchor.log import AnchorLog, verify_signature
 from vcnode.credentials.issue import sign
 from vcnode.did.resolver import Resolver
@@ -191,7 +191,7 @@ class Gossip:
 
     def _message(self, kind: str, **body: Any) -> dict[str, Any]:
         return sign({"type": kind, "from": self.did, "url": self.url, "time": now_stamp(),
-                     "nonce": secrets.token_urlsafe(12), **body}, self.key, suite="eddsa-jcs-2022")
+                     "nonce": secrets.token_urlsafe(12), **body}, self.key, suite=suite_for(self.key))
 
     async def _send(self, url: str, message: dict[str, Any]) -> dict[str, Any] | None:
         """Send to a peer this node chose (never a banned one); None when it failed us."""

@@ -13,7 +13,15 @@ SUITES: dict[str, Cryptosuite] = {suite.name: suite for suite in
                                   (EddsaRdfc2022(), EddsaJcs2022(), Ed25519Signature2020())}
 DEFAULT_SUITE = EddsaRdfc2022.name
 
-__all__ = ["DEFAULT_SUITE", "SUITES", "Cryptosuite", "ProofError", "suite_by_name", "suite_for_proof"]
+__all__ = ["DEFAULT_SUITE", "SUITES", "Cryptosuite", "ProofError", "jcs_suite_for", "suite_by_name",
+           "suite_for_proof"]
+
+
+def jcs_suite_for(key_type: str) -> str | None:
+    """The Data Integrity suite with JCS canonicalization that signs with ``key_type`` keys (eddsa-jcs-2022 for
+    Ed25519), None when none is registered: what anchor log entries and gossip messages are signed with."""
+    return next((suite.name for suite in SUITES.values() if suite.proof_type == "DataIntegrityProof"
+                 and suite.canonicalization == "jcs" and key_type in suite.key_types), None)
 
 
 def suite_by_name(name: str) -> Cryptosuite:

@@ -10,8 +10,8 @@ import base58
 
 from vcnode.errors import VcnodeError
 from vcnode.jsonld import ContextRegistry
-from vcnode.keys.ed25519 import Ed25519KeyPair
-from vcnode.keys.ed25519 import verify as ed25519_verify
+from vcnode.keys.public import ED25519, PublicKey
+from vcnode.keys.signer import Signer
 
 PROOF_CONFIG_KEYS = ("id", "type", "cryptosuite", "created", "expires", "verificationMethod", "proofPurpose",
                      "challenge", "domain", "nonce", "previousProof")
@@ -49,11 +49,15 @@ def decode_proof_value(value: Any) -> bytes:
 
 
 class Cryptosuite(ABC):
-    """An Ed25519 cryptosuite. Subclasses choose the canonicalization and how the proof configuration
-    is formed; creating and verifying are the same for all of them (vc-di-eddsa §3)."""
+    """A cryptosuite; the base implements the eddsa ones. Subclasses choose the canonicalization and how the
+    proof configuration is formed; creating and verifying are the same for all of them (vc-di-eddsa §3).
+    A suite signs with a :class:`Signer` and verifies with a :class:`PublicKey` of one of its ``key_types``."""
 
     name: ClassVar[str]
     proof_type: ClassVar[str]
+    #: ``rdfc`` or ``jcs``: lets callers pick "the JCS suite for this key type" (anchor logs, gossip).
+    canonicalization: ClassVar[str]
+    key_types: ClassVar[frozenset[str]] = frozenset({ED25519})
     #: Other spellings accepted on input (e.g. ``eddsa-2022`` in older Open Badges samples).
     aliases: ClassVar[tuple[str, ...]] = ()
 
@@ -83,23 +87,37 @@ class Cryptosuite(ABC):
         """``type`` (and ``cryptosuite``) of proofs this suite creates."""
         return {"type": self.proof_type, "cryptosuite": self.name}
 
-    def create_proof(self, unsecured: dict[str, Any], options: dict[str, Any], key_pair: Ed25519KeyPair,
+    def check_signer(self, signer: Signer) -> None:
+        """:class:`ProofError` ``keyTypeMismatch`` unless this suite signs with ``signer``'s key type."""
+        if signer.key_type not in self.key_types:
+            raise ProofError(f"{self.name} signs with {' or '.join(sorted(self.key_types))} keys, not "
+                             f"{signer.key_type}", code="keyTypeMismatch", status=400)
+
+    def check_key(self, public_key: PublicKey) -> None:
+        """:class:`ProofError` ``wrongKeyType`` unless this suite verifies with ``public_key``'s key type."""
+        if public_key.key_type not in self.key_types:
+            raise ProofError(f"{self.name} proofs are made with {' or '.join(sorted(self.key_types))} keys; the "
+                             f"verification method holds a {public_key.key_type} key", code="wrongKeyType")
+
+    def create_proof(self, unsecured: dict[str, Any], options: dict[str, Any], signer: Signer,
                      registry: ContextRegistry | None = None) -> dict[str, Any]:
         """A proof over ``unsecured`` (which has no ``proof``) with the given options
-        (``verificationMethod``, ``proofPurpose``, ``created``…)."""
+        (``verificationMethod``, ``proofPurpose``, ``created``…), signed by ``signer``."""
+        self.check_signer(signer)
         proof = {**self.proof_fields(), **{k: v for k, v in options.items() if v is not None}}
         config = self.proof_configuration(proof, unsecured)
-        signature = key_pair.sign(self.hash_data(unsecured, config, registry))
+        signature = signer.sign(self.hash_data(unsecured, config, registry))
         return {**self.stored_proof(proof, config), "proofValue": encode_proof_value(signature)}
 
     def stored_proof(self, proof: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
         """The proof as embedded in the document (eddsa-jcs-2022 keeps ``@context``)."""
         return proof
 
-    def verify_proof(self, unsecured: dict[str, Any], proof: dict[str, Any], public_key: bytes,
+    def verify_proof(self, unsecured: dict[str, Any], proof: dict[str, Any], public_key: PublicKey,
                      registry: ContextRegistry | None = None) -> bool:
         """True when ``proof`` is a valid signature over ``unsecured`` by ``public_key``."""
+        self.check_key(public_key)
         signature = decode_proof_value(proof.get("proofValue"))
         unsecured = self.prepare_unsecured(unsecured, proof)
         config = self.proof_configuration(proof, unsecured)
-        return ed25519_verify(public_key, self.hash_data(unsecured, config, registry), signature)
+        return public_key.verify(self.hash_data(unsecured, config, registry), signature)

@@ -15,6 +15,7 @@ class Ed25519Signature2020(Cryptosuite):
 
     name: ClassVar[str] = "Ed25519Signature2020"
     proof_type: ClassVar[str] = "Ed25519Signature2020"
+    canonicalization: ClassVar[str] = "rdfc"
 
     def canonicalize(self, document: dict[str, Any], registry: ContextRegistry | None) -> bytes:
         return canonicalize_rdfc(document, registry).encode("utf-8")

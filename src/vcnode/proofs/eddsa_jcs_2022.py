@@ -13,6 +13,7 @@ class EddsaJcs2022(Cryptosuite):
 
     name: ClassVar[str] = "eddsa-jcs-2022"
     proof_type: ClassVar[str] = "DataIntegrityProof"
+    canonicalization: ClassVar[str] = "jcs"
 
     def canonicalize(self, document: dict[str, Any], registry: ContextRegistry | None) -> bytes:
         return canonicalize_jcs(document)

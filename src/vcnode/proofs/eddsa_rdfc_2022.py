@@ -13,6 +13,7 @@ class EddsaRdfc2022(Cryptosuite):
 
     name: ClassVar[str] = "eddsa-rdfc-2022"
     proof_type: ClassVar[str] = "DataIntegrityProof"
+    canonicalization: ClassVar[str] = "rdfc"
     # Earlier names of this suite, found in Open Badges samples; accepted when verifying only.
     aliases: ClassVar[tuple[str, ...]] = ("eddsa-rdf-2022", "eddsa-2022")
 

@@ -33,6 +33,7 @@ import orjson
 
 from vcnode.errors import VcnodeError
 from vcnode.jsonld.rdfc import CanonicalizationLimit, CanonicalizationLimits, configure_limits
+from vcnode.keys.public import PublicKey
 
 _PR_SET_PDEATHSIG = 1
 #: How long a new worker may take to start (import vcnode, load the contexts) before checks give up on it.
@@ -53,7 +54,7 @@ class OffloadSettings:
 
 
 def _verify_in_worker(unsecured: dict[str, Any], proof: dict[str, Any],
-                      public_key: bytes) -> tuple[bool, tuple[str, str, int] | None]:
+                      public_key: PublicKey) -> tuple[bool, tuple[str, str, int] | None]:
     """Runs in a worker process: the proof's outcome, or the error it raised as (code, detail, status)."""
     from vcnode.proofs import suite_for_proof
 
@@ -147,7 +148,7 @@ class ProofWorkers:
             process.kill()
         pool.shutdown(wait=False, cancel_futures=True)
 
-    async def verify(self, unsecured: dict[str, Any], proof: dict[str, Any], public_key: bytes) -> bool:
+    async def verify(self, unsecured: dict[str, Any], proof: dict[str, Any], public_key: PublicKey) -> bool:
         """Like ``Cryptosuite.verify_proof``, in a worker, within the deadline (raises its errors)."""
         loop = asyncio.get_running_loop()
         pool = await self._started()

@@ -15,9 +15,10 @@ from vcnode.errors import VcnodeError
 from vcnode.jsonld import ContextRegistry
 from vcnode.jsonld.rdfc import CanonicalizationDeferred, deferring
 from vcnode.keys import multikey
+from vcnode.keys.public import PublicKey
 from vcnode.proofs import Cryptosuite, offload, suite_for_proof
 from vcnode.proofs.base import ProofError
-from vcnode.proofs.keys import ed25519_public_key
+from vcnode.proofs.keys import method_public_key
 
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -79,7 +80,7 @@ def _fail(result: ProofResult, code: str, message: str) -> ProofResult:
 
 
 async def _method_and_key(proof: dict[str, Any], expect: ProofExpectations, resolver: Resolver,
-                          result: ProofResult) -> tuple[dict[str, Any], bytes]:
+                          result: ProofResult) -> tuple[dict[str, Any], PublicKey]:
     vm_id = proof.get("verificationMethod")
     if isinstance(vm_id, dict):  # an embedded verification method object
         vm_id = vm_id.get("id")
@@ -98,7 +99,7 @@ async def _method_and_key(proof: dict[str, Any], expect: ProofExpectations, reso
             method = {"id": vm_id, "type": "Multikey", "controller": vm_id.split("#", 1)[0],
                       "publicKeyMultibase": fragment}
             try:
-                return method, ed25519_public_key(method)
+                return method, method_public_key(method)
             except ProofError as exc:
                 raise ProofError(f"the key in {vm_id[:120]} is malformed: {exc.detail}",
                                  code="invalidPublicKey") from None
@@ -127,7 +128,7 @@ async def _method_and_key(proof: dict[str, Any], expect: ProofExpectations, reso
         if method is None:
             raise problem
     assert method is not None  # set above whenever problem is None
-    return method, ed25519_public_key(method)
+    return method, method_public_key(method)
 
 
 def _check_not_deactivated(resolution: Resolution, did: str) -> None:
@@ -184,7 +185,7 @@ def _check_times(proof: dict[str, Any], method: dict[str, Any], now: datetime) -
             raise ProofError("the proof was created after its key was retired", code="keyNotValidAtCreation")
 
 
-async def _verify_signature(suite: Cryptosuite, unsecured: dict[str, Any], proof: dict[str, Any], public_key: bytes,
+async def _verify_signature(suite: Cryptosuite, unsecured: dict[str, Any], proof: dict[str, Any], public_key: PublicKey,
                             registry: ContextRegistry | None) -> bool:
     """The suite's signature check: in a worker process, when the node installed workers (see
     :mod:`vcnode.proofs.offload`), for a heavy document or one whose blank nodes need more N-degree work than
@@ -220,6 +221,7 @@ async def verify_one(unsecured: dict[str, Any], proof: Any, expect: ProofExpecta
         if expect.domain is not None and proof.get("domain") != expect.domain:
             raise ProofError("the proof's domain does not match", code="domainMismatch")
         method, public_key = await _method_and_key(proof, expect, resolver, result)
+        suite.check_key(public_key)  # before any canonicalization work
         result.controller = method.get("controller")
         if expect.controller is not None and result.controller != expect.controller:
             raise ProofError(f"the key's controller {str(result.controller)[:120]} is not {expect.controller[:120]}",

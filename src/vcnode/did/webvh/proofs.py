@@ -10,6 +10,7 @@ from typing import Any
 
 from vcnode.keys import multikey
 from vcnode.keys.ed25519 import Ed25519KeyPair
+from vcnode.keys.public import PublicKey
 from vcnode.proofs.base import ProofError
 from vcnode.proofs.eddsa_jcs_2022 import EddsaJcs2022
 
@@ -54,6 +55,6 @@ def verify(document: dict[str, Any], proof: dict[str, Any], public_multikey: str
     """True when ``proof`` is a valid signature over ``document`` by ``public_multikey`` (Ed25519)."""
     try:
         key = multikey.decode(public_multikey, allowed=frozenset({multikey.ED25519_PUB}))
-        return _SUITE.verify_proof(document, proof, key.raw)
+        return _SUITE.verify_proof(document, proof, PublicKey(key.codec, key.raw))
     except (multikey.MultikeyError, ProofError):
         return False

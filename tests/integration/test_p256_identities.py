@@ -1,0 +1,113 @@
+"""P-256 identities of a real node: created (did:web, did:key, did:jwk), published as Multikey, sealed in the
+vault, rotated with their type kept, signing JWS that the node's resolver verifies; and what they cannot do
+yet (did:webvh, Data Integrity with the eddsa suites, the node's own identity) refused by name."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.builders import badge
+from tests.integration.test_cli import assert_one_line_error, run
+from vcnode.errors import VcnodeError
+from vcnode.jose import sign_compact, verify_with_did
+from vcnode.jose.errors import JoseError
+from vcnode.keys import multikey
+from vcnode.keys.public import PublicKey
+from vcnode.node import Node
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_p256_did_web_identity_is_published_sealed_rotated_and_signs_jws(
+        web_node: Node, node_env: dict[str, str]) -> None:
+    identity = await web_node.identities.create("web", name="eudi", key_type="P-256")
+    did = identity.did
+    signing = web_node.identities.signing_key(did)
+    assert (signing.key_type, signing.signer.alg) == ("P-256", "ES256")
+    [key] = web_node.identities.keys(did)
+    assert key.key_type == "P-256" and key.public_multikey.startswith("zDn")
+    assert multikey.decode(key.public_multikey).codec == multikey.P256_PUB
+    document = (await web_node.resolver.resolve(did)).did_document
+    [method] = document["verificationMethod"]
+    assert method == {"id": key.id, "type": "Multikey", "controller": did,
+                      "publicKeyMultibase": key.public_multikey, "validFrom": key.valid_from}
+    assert document["assertionMethod"] == [key.id] and document["authentication"] == [key.id]
+    first = sign_compact({"iss": did}, signing.signer, kid=signing.verification_method)
+    assert (await verify_with_did(first, web_node.resolver, did=did)).key.multikey == key.public_multikey
+
+    # Sealed: the stored secret is not the scalar, and a fresh process's node opens it to the same key.
+    secret = signing.signer.secret
+    stored = await web_node.store.list_keys()
+    assert secret not in next(k for k in stored if k.id == key.id).sealed_secret
+    reopened = await Node.open(web_node.config, environ=node_env, vault=web_node.vault)
+    try:
+        assert reopened.identities.signing_key(did).signer.public_jwk == signing.signer.public_jwk
+    finally:
+        await reopened.close()
+
+    old, new = await web_node.rotate_key(did)
+    assert (old.key_type, new.key_type) == ("P-256", "P-256") and new.public_multikey.startswith("zDn")
+    rotated = web_node.identities.signing_key(did)
+    assert rotated.verification_method == new.id != old.id
+    document = (await web_node.resolver.resolve(did)).did_document
+    assert [m["id"] for m in document["verificationMethod"]] == [new.id, old.id]
+    assert document["authentication"] == [new.id]
+    second = sign_compact({"iss": did}, rotated.signer, kid=rotated.verification_method)
+    assert (await verify_with_did(second, web_node.resolver, did=did, purpose="authentication")).verification_method \
+        == new.id
+    # The retired key still verifies as an assertion key; it no longer authenticates.
+    assert (await verify_with_did(first, web_node.resolver, did=did)).verification_method == old.id
+    with pytest.raises(JoseError) as retired:
+        await verify_with_did(first, web_node.resolver, did=did, purpose="authentication")
+    assert retired.value.code == "keyNotAuthorized"
+
+
+@pytest.mark.parametrize(("method", "prefix"), [("key", "did:key:zDn"), ("jwk", "did:jwk:")])
+async def test_self_certifying_p256_identities(web_node: Node, method: str, prefix: str) -> None:
+    identity = await web_node.identities.create(method, name=f"p256-{method}", key_type="p256")
+    assert identity.did.startswith(prefix)
+    signing = web_node.identities.signing_key(identity.did)
+    resolved = await web_node.resolver.dereference(signing.verification_method)
+    key = PublicKey.from_jwk(resolved["publicKeyJwk"]) if method == "jwk" \
+        else PublicKey.from_multikey(resolved["publicKeyMultibase"])
+    assert key.key_type == "P-256" and key.multikey == signing.signer.public_multikey
+    token = sign_compact({"sub": identity.did}, signing.signer, kid=signing.verification_method)
+    assert (await verify_with_did(token, web_node.resolver, did=identity.did)).claims() == {"sub": identity.did}
+    with pytest.raises(VcnodeError, match="cannot rotate"):
+        await web_node.rotate_key(identity.did)
+
+
+async def test_what_p256_identities_cannot_do_yet_is_refused_by_name(web_node: Node) -> None:
+    with pytest.raises(VcnodeError) as webvh:
+        await web_node.identities.create("webvh", name="vh", key_type="P-256")
+    assert webvh.value.code == "unsupportedKeyType"
+    identity = await web_node.identities.create("key", name="jose-only", key_type="P-256")
+    with pytest.raises(VcnodeError) as signed:  # the eddsa suites refuse a P-256 signer
+        await web_node.credentials.issue(badge(identity.did))
+    assert signed.value.code == "keyTypeMismatch" and signed.value.status == 400
+    with pytest.raises(VcnodeError) as witness:  # did:webvh witness proofs are Ed25519
+        _ = web_node.identities.signing_key(identity.did).key_pair
+    assert witness.value.code == "keyTypeMismatch"
+
+
+def test_the_key_type_flags_of_the_command_line(tmp_path: Path) -> None:
+    home = tmp_path / "node"
+    assert_one_line_error(run(home, "init", "--key-type", "p256"), "JCS Data Integrity suite")
+    assert not (home / "vcnode.sqlite3").exists()  # refused before anything was written
+    assert run(home, "init").returncode == 0
+    created = run(home, "identity", "create", "--did-method", "key", "--key-type", "p256", "--name", "eudi")
+    assert created.returncode == 0, created.stderr
+    did = created.stdout.strip()
+    assert did.startswith("did:key:zDn")
+    resolved = json.loads(run(home, "did", "resolve", did).stdout)
+    assert resolved["verificationMethod"][0]["publicKeyMultibase"] == did.removeprefix("did:key:")
+    keys = json.loads(run(home, "keys", "list", "--did", did, "--json").stdout)
+    assert [key["type"] for key in keys] == ["P-256"]
+    jwk = run(home, "identity", "create", "--did-method", "jwk", "--key-type", "p256", "--name", "eudi-jwk")
+    assert jwk.returncode == 0 and jwk.stdout.startswith("did:jwk:"), jwk.stderr
+    rsa = run(home, "identity", "create", "--did-method", "key", "--key-type", "rsa", "--name", "x")
+    assert rsa.returncode == 2 and "invalid choice: 'rsa'" in rsa.stderr  # argparse's usage error
+    assert_one_line_error(run(home, "witness", "id", "--did", did), "Ed25519")

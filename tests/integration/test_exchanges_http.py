@@ -106,9 +106,15 @@ async def test_claim_issues_the_badge_to_the_did_the_wallet_proves(client: TestC
     assert exchange["state"] == "pending" and exchange["workflow"] == "claim"
     assert exchange["interactionUrl"] == f"{BASE}/interactions/{exchange['id']}?iuv=1"
     assert exchange["links"]["interaction"] == "interaction:" + exchange["interactionUrl"]
-    assert exchange["qr"]["png"].startswith("data:image/png;base64,")
-    assert exchange["qr"]["svg"].startswith("data:image/svg+xml;base64,")
-    assert exchange["qrLcwLegacy"]["png"].startswith("data:image/png;base64,")
+    assert exchange["qr"] == {"svg": f"{BASE}/interactions/{exchange['id']}/qr.svg",
+                              "png": f"{BASE}/interactions/{exchange['id']}/qr.png"}
+    png = await client.get(path(exchange["qr"]["png"]))
+    assert png.status == 200 and png.content_type == "image/png" and (await png.read())[:4] == b"\x89PNG"
+    assert "private" in png.headers["Cache-Control"]
+    svg = await client.get(path(exchange["qr"]["svg"]))
+    assert svg.content_type == "image/svg+xml" and exchange["interactionUrl"] in await svg.text()
+    legacy_svg = await client.get(path(exchange["qrLcwLegacy"]["svg"]))
+    assert legacy_svg.status == 200 and "lcw.app/request?issuer=" in await legacy_svg.text()
     legacy = parse_qs(urlsplit(exchange["links"]["lcwLegacy"]).query)
     assert legacy["issuer"] == [NODE_DID] and legacy["auth_type"] == ["bearer"]
     request = await start(client, exchange)
@@ -171,6 +177,11 @@ async def test_unknown_expired_and_cancelled(client: TestClient, institution: In
                   "unknownWorkflow")
     await problem(await client.post("/workflows/claim/exchanges/nope", json={}), 404, "exchangeNotFound")
     await problem(await client.get("/interactions/nope?iuv=1"), 404, "exchangeNotFound")
+    await problem(await client.get("/interactions/nope/qr.png"), 404, "exchangeNotFound")
+    request = await institution.create("present", {})
+    assert "qrLcwLegacy" not in request
+    await problem(await client.get(f"/interactions/{request['id']}/qr.svg?link=lcwLegacy"), 404, "exchangeNotFound")
+    await problem(await client.get(f"/interactions/{request['id']}/qr.svg?link=other"), 400, "invalidInput")
     await problem(await client.post("/workflows/claim/exchanges", json={"variables": {}}), 401, "unauthorized")
     await problem(await client.post("/workflows/claim/exchanges", headers=institution.auth(),
                                     json={"variables": {}}), 400, "invalidInput")

@@ -10,6 +10,7 @@ ids derived with a node secret from the caller's key (``key``), so a batch run a
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -21,11 +22,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from cachetools import LRUCache
 
 from vcnode.credentials.model import is_url
 from vcnode.errors import InvalidInput
 from vcnode.exchanges.claim import ClaimWorkflow
-from vcnode.exchanges.links import ExchangeLinks, exchange_links, origin, qr_data_uris
+from vcnode.exchanges.links import ExchangeLinks, exchange_links, origin, qr_code, qr_png, qr_svg
 from vcnode.exchanges.model import Exchange, ExchangeNotFound, InvalidMessage, UnknownWorkflow, closed, timestamp
 from vcnode.exchanges.pathways import PresentationRejected
 from vcnode.exchanges.present import PresentWorkflow
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
 #: Longest exchange id accepted in a URL (ours are 22 characters; anything longer is not one of ours).
 MAX_ID_LENGTH = 128
 _ID_SECRET = "exchange_id_secret"
+#: QR codes kept made (an exchange's two renderings of one link each): a few MB at most.
+QR_CACHE_SIZE = 512
 #: An RFC 3339 date-time (the VC API's ``expires``), with its time zone.
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII)
 #: Members of a wallet's message besides the one that says what it is.
@@ -78,6 +82,7 @@ class ExchangeService:
         self.clock = clock
         found = workflows if workflows is not None else (ClaimWorkflow(node), PresentWorkflow(node))
         self.workflows: dict[str, Workflow] = {workflow.id: workflow for workflow in found}
+        self._qr_cache: LRUCache[tuple[str, str], tuple[bytes, bytes]] = LRUCache(maxsize=QR_CACHE_SIZE)
 
     def workflow(self, workflow_id: str) -> Workflow:
         """The workflow with this id; :class:`UnknownWorkflow` (404) naming those offered."""
@@ -94,18 +99,31 @@ class ExchangeService:
                               challenge=exchange.record.challenge if claim else None,
                               issuer=exchange.record.owner if claim else None)
 
-    def view(self, exchange: Exchange, *, qr: bool = False) -> dict[str, Any]:
-        """The exchange's state with its URLs (and with ``qr``, QR codes of its interaction URL and, for
-        claims, of LCW's legacy request link)."""
-        links = self.links(exchange)
-        body = {**exchange.to_json(), **links.to_json()}
-        if qr:
-            body["qr"] = qr_data_uris(links.interaction_url)
-            if links.lcw_legacy is not None:
-                # LCW 2.2.10 stores what a claim returns only through its legacy request flow (docs/exchanges.md,
-                # "Known wallet behaviour"): a second code for institutions whose learners use it.
-                body["qrLcwLegacy"] = qr_data_uris(links.lcw_legacy)
-        return body
+    def view(self, exchange: Exchange) -> dict[str, Any]:
+        """The exchange's state with its URLs, links and the URLs of its QR codes."""
+        return {**exchange.to_json(), **self.links(exchange).to_json()}
+
+    async def qr_image(self, exchange_id: str, kind: str, link: str = "interaction") -> bytes:
+        """The QR code (``svg`` or ``png``) of an exchange's ``link`` (``interaction``, or ``lcwLegacy`` for a
+        claim): made once per exchange and link (in a thread: 5-15 ms of CPU) and kept in a bounded cache, so
+        asking again costs nothing. :class:`ExchangeNotFound` for an unknown exchange or a link it lacks."""
+        if kind not in ("svg", "png"):
+            raise InvalidInput("a QR code is an svg or a png")
+        key = (exchange_id, link)
+        codes = self._qr_cache.get(key)
+        if codes is None:
+            record = await self.node.store.get_exchange(exchange_id) if len(exchange_id) <= MAX_ID_LENGTH else None
+            text = self.links(Exchange(record, self.clock())).qr_text(link) if record is not None else None
+            if text is None:
+                raise ExchangeNotFound(f"no exchange {exchange_id[:120]} with a {link[:40]!r} link")
+
+            def render() -> tuple[bytes, bytes]:
+                code = qr_code(text)
+                return qr_svg(text, code), qr_png(text, code=code)
+
+            codes = await asyncio.to_thread(render)
+            self._qr_cache[key] = codes
+        return codes[0] if kind == "svg" else codes[1]
 
     async def _id_for(self, key: str) -> str:
         secret = await self.node.store.ensure_meta(_ID_SECRET, secrets.token_hex(32))

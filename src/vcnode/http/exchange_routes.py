@@ -35,7 +35,7 @@ async def create_exchange(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     exchange = await service.create(workflow, body, authorize=lambda did: node.tokens.check_identity(token, did),
                                     acting_for=token.identity)
-    view = service.view(exchange, qr=True)
+    view = service.view(exchange)
     return json_response(view, status=201, headers={"Location": view["exchangeUrl"], **_NO_STORE})
 
 
@@ -145,6 +145,21 @@ async def create_claim_batch(request: web.Request) -> web.Response:
                          headers=headers)
 
 
+@rate_limited("exchanges")
+async def qr_image(request: web.Request) -> web.Response:
+    """``GET /interactions/{exchange}/qr.{svg|png}[?link=lcwLegacy]`` (public): a QR code of the interaction
+    URL (or of a claim's LCW legacy link), to print, mail or show on a page."""
+    service = request.app[EXCHANGES_KEY]
+    kind = request.match_info["kind"]
+    link = request.query.get("link", "interaction")
+    if link not in ("interaction", "lcwLegacy"):
+        raise InvalidInput("link must be 'interaction' (the default) or 'lcwLegacy'")
+    image = await service.qr_image(request.match_info["exchange"], kind, link)
+    # The code carries the link, which admits a wallet: no shared cache may keep it.
+    return web.Response(body=image, content_type="image/svg+xml" if kind == "svg" else "image/png",
+                        headers={"Cache-Control": "private, max-age=3600"})
+
+
 def add_routes(app: web.Application) -> None:
     """Register the workflow and exchange routes, with one exchange service for the node."""
     app[EXCHANGES_KEY] = ExchangeService(app[NODE_KEY])
@@ -157,6 +172,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(exchange + "/request", current_request)
     app.router.add_post("/workflows/claim/exchanges/{exchange}/credential-request", credential_request)
     app.router.add_get("/interactions/{exchange}", interaction)
+    app.router.add_get("/interactions/{exchange}/qr.{kind:svg|png}", qr_image)
     app.router.add_post("/workflows/claim/batches", create_claim_batch)
 
 

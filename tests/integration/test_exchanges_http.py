@@ -138,10 +138,17 @@ async def test_claim_issues_the_badge_to_the_did_the_wallet_proves(client: TestC
     state = await institution.state(exchange)
     assert state["state"] == "complete" and state["holder"] == did_of(learner)
     assert state["result"]["credentialId"] == credential["id"]
-    # The link is single use: the same wallet again, or another one, gets a clear 409.
-    again = await client.post(path(exchange["exchangeUrl"]), json={"verifiablePresentation": presentation})
+    # The link is single use: another wallet, or a new start, gets a clear 409…
+    other = create_presentation([], did_key_signer(), challenge=request["challenge"], domain=request["domain"])
+    again = await client.post(path(exchange["exchangeUrl"]), json={"verifiablePresentation": other})
     await problem(again, 409, "exchangeComplete")
     await problem(await client.post(path(exchange["exchangeUrl"]), json={}), 409, "exchangeComplete")
+    # …but the same wallet sending its presentation again (its answer was lost) gets its badge again, and
+    # nothing new is issued.
+    retry = await client.post(path(exchange["exchangeUrl"]), json={"verifiablePresentation": presentation})
+    assert retry.status == 200
+    assert (await retry.json())["verifiablePresentation"]["verifiableCredential"] == [credential]
+    assert (await institution.state(exchange))["sequence"] == state["sequence"]
 
 
 async def test_claim_refuses_bad_presentations_and_stays_open(client: TestClient, institution: Institution) -> None:

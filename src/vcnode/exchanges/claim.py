@@ -21,10 +21,11 @@ from vcnode.credentials.model import VC_V2, as_list, version
 from vcnode.credentials.service import select_suite
 from vcnode.errors import InvalidInput
 from vcnode.exchanges.links import ExchangeLinks
-from vcnode.exchanges.model import Exchange, closed, timestamp
+from vcnode.exchanges.model import Exchange, ExchangeClosed, closed, timestamp
 from vcnode.exchanges.workflows import Prepared, Reply, authenticate, did_authentication, presentation_request
 from vcnode.status.entries import status_requests
 from vcnode.store.base import Issuance
+from vcnode.store.records import ExchangeRecord
 
 if TYPE_CHECKING:
     from vcnode.node import Node
@@ -59,6 +60,8 @@ class ClaimWorkflow:
     """Issue a prepared credential to the DID a wallet proves (see the module's description)."""
 
     id = "claim"
+    #: A complete claim still hears its own holder's retry (see :meth:`accept`).
+    answers_when_complete = True
 
     def __init__(self, node: Node) -> None:
         self.node = node
@@ -106,8 +109,13 @@ class ClaimWorkflow:
 
     async def accept(self, exchange: Exchange, presentation: Any, *, legacy: bool = False) -> Reply:
         """Authenticate the holder, then issue and complete in one transaction; the reply carries the
-        credential in a presentation (or bare, in LCW's legacy flow)."""
+        credential in a presentation (or bare, in LCW's legacy flow). A wallet whose answer was lost (a
+        dropped connection, a node killed after the commit) and that sends its presentation again is the
+        holder the claim completed for: it gets the credential issued to it, again, and nothing new is
+        issued. Anyone else gets 409 ``exchangeComplete``."""
         holder, _ = await authenticate(self.node, exchange, presentation, legacy=legacy)
+        if exchange.state == "complete":
+            return await self._again(exchange.record, holder, legacy)
         variables = exchange.variables
         options = self._options(variables)
         credential = claimed_credential(variables["credential"], holder, exchange.id, timestamp(exchange.now))
@@ -118,12 +126,29 @@ class ClaimWorkflow:
             if state != "completed":
                 raise closed(exchange.id, state)
 
-        issued = await self.node.credentials.issue(credential, suite=select_suite(options),
-                                                   status=status_requests(options), within=complete)
+        try:
+            issued = await self.node.credentials.issue(credential, suite=select_suite(options),
+                                                       status=status_requests(options), within=complete)
+        except ExchangeClosed:  # another request completed it first: the same wallet's retry, or someone else
+            record = await self.node.store.get_exchange(exchange.id)
+            if record is None or record.state != "complete":
+                raise
+            return await self._again(record, holder, legacy)
+        return self._reply(issued.credential, variables, legacy)
+
+    async def _again(self, record: ExchangeRecord, holder: str, legacy: bool) -> Reply:
+        """The credential a complete claim issued, for its holder only."""
+        if record.holder != holder or record.result is None:
+            raise closed(record.id, "complete")
+        credential = await self.node.credentials.get(orjson.loads(record.result)["credentialId"])
+        return self._reply(credential, orjson.loads(record.variables), legacy)
+
+    @staticmethod
+    def _reply(credential: dict[str, Any], variables: dict[str, Any], legacy: bool) -> Reply:
         if legacy:
-            return Reply(issued.credential)
+            return Reply(credential)
         body: dict[str, Any] = {"verifiablePresentation": {"@context": [VC_V2], "type": ["VerifiablePresentation"],
-                                                           "verifiableCredential": [issued.credential]}}
+                                                           "verifiableCredential": [credential]}}
         if isinstance(variables.get("redirectUrl"), str):
             body["redirectUrl"] = variables["redirectUrl"]
         return Reply(body)

@@ -56,6 +56,7 @@ class PresentWorkflow:
     """Ask for credentials, verify them, keep the report (see the module's description)."""
 
     id = "present"
+    answers_when_complete = False
 
     def __init__(self, node: Node) -> None:
         self.node = node

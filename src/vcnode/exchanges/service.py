@@ -233,10 +233,13 @@ class ExchangeService:
         """Hand the presentation to the exchange's workflow. Refused (4xx, the exchange stays open and counts
         the attempt, keeping the problem as ``lastError``): a presentation whose own proof fails (wrong
         challenge or domain, no proof by its holder) or whose holder's DID method is not resolved; 409/410
-        when the exchange is complete, cancelled or expired (also when another wallet completed it first)."""
-        self._open(exchange)
+        when the exchange is complete, cancelled or expired (also when another wallet completed it first) — a
+        complete claim is still handed the presentation, to answer its own holder's retry."""
+        workflow = self.workflow(exchange.workflow)
+        if not (exchange.state == "complete" and workflow.answers_when_complete):
+            self._open(exchange)
         try:
-            reply = await self.workflow(exchange.workflow).accept(exchange, presentation, legacy=legacy)
+            reply = await workflow.accept(exchange, presentation, legacy=legacy)
         except (PresentationRejected, UnsupportedDidMethod) as exc:
             problem = {"code": exc.code, "detail": exc.detail, "status": exc.status,
                        "at": timestamp(exchange.now)}

@@ -43,6 +43,8 @@ class Workflow(Protocol):
     """A kind of exchange."""
 
     id: str
+    #: Whether a complete exchange still takes a presentation (a claim re-delivers to its own holder).
+    answers_when_complete: bool
 
     def prepare(self, variables: dict[str, Any], *, thorough: bool = True) -> Prepared:
         """Check the variables of a new exchange (:class:`~vcnode.errors.InvalidInput` naming the member);

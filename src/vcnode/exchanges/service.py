@@ -216,9 +216,10 @@ class ExchangeService:
         kinds = set(message) - _MESSAGE_EXTRAS
         if not kinds:
             self._open(exchange)
-            record = await self.node.store.start_exchange(exchange.id, exchange.now)
-            exchange = Exchange(record or exchange.record, exchange.now)
-            self._open(exchange)
+            if exchange.state == "pending":  # a wallet resuming an active exchange writes nothing
+                record = await self.node.store.start_exchange(exchange.id, exchange.now)
+                exchange = Exchange(record or exchange.record, exchange.now)
+                self._open(exchange)
             workflow = self.workflow(workflow_id)
             return {"verifiablePresentationRequest": workflow.request(exchange, self.links(exchange))}
         if kinds != {"verifiablePresentation"}:

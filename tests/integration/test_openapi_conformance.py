@@ -283,10 +283,15 @@ def test_the_exchange_walkthrough_matches_the_document(served: ServedNode) -> No
     node.call("POST", "/workflows/{workflow}/exchanges/{exchange}", 400, path_parameters=ids(claim),
               body={"verifiablePresentation": {"@context": ["https://www.w3.org/ns/credentials/v2"]}})
     presentation = signed(claim, [])
+    request = node.call("GET", "/workflows/{workflow}/exchanges/{exchange}/request", 200,
+                        path_parameters=ids(claim)).json()["verifiablePresentationRequest"]
+    someone_else = create_presentation([], did_key_signer(), challenge=request["challenge"],
+                                       domain=request["domain"], suite="Ed25519Signature2020")
     issued = answer(claim, presentation)
     [credential] = issued["verifiablePresentation"]["verifiableCredential"]
     assert issued["redirectUrl"] == "https://hcp.example/done"
-    answer(claim, presentation, 409)  # a claim link is used once
+    answer(claim, someone_else, 409)  # a claim link is used once…
+    assert answer(claim, presentation) == issued  # …but its holder's retry gets the same badge again
     node.call("GET", "/workflows/{workflow}/exchanges/{exchange}/request", 409, path_parameters=ids(claim))
     assert node.call("GET", "/workflows/{workflow}/exchanges/{exchange}", 200, auth=True,
                      path_parameters=ids(claim)).json()["state"] == "complete"

@@ -244,7 +244,7 @@ async def test_the_checker_reads_token_status(resolver: Resolver) -> None:
 
 async def test_the_checker_refuses_lists_it_cannot_trust(resolver: Resolver) -> None:
     pair, did, kid = identity()
-    mallory, mallory_did, mallory_kid = identity()
+    mallory, _, mallory_kid = identity()
     lists = Lists()
     checker = token_checker(lists, resolver)
     now = int(time.time())

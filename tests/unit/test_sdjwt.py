@@ -355,6 +355,36 @@ async def test_a_holder_bound_by_did(resolver: Resolver) -> None:
                               audience=AUD, nonce=NONCE)) == ["invalidHolderKey"]
 
 
+def off_curve_point() -> bytes:
+    """A compressed P-256 "point" whose x has no y on the curve."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    for x in range(1, 100):
+        raw = b"\x02" + x.to_bytes(32, "big")
+        try:
+            ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+        except ValueError:
+            return raw
+    raise AssertionError("no off-curve x below 100")
+
+
+async def test_keys_that_are_not_on_the_curve(resolver: Resolver) -> None:
+    """An issuer kid or a holder cnf naming a P-256 "key" off the curve is refused in the report, never raised."""
+    from vcnode.keys import multikey
+    issuer, holder = Issuer(), P256KeyPair.generate()
+    bogus = multikey.encode(multikey.P256_PUB, off_curve_point())
+    bogus_did = did_key_for(bogus)
+    payload = {"iss": bogus_did, "iat": int(time.time()), "vct": "urn:test:vc"}
+    forged = "~".join([sign_compact(payload, issuer.pair, kid=f"{bogus_did}#{bogus}", header={"typ": "dc+sd-jwt"}),
+                       ""])
+    result = await verify(forged, resolver)
+    assert not result.verified and result.report.errors[0].check == "proof"
+    x = off_curve_point()[1:]
+    jwk = {"kty": "EC", "crv": "P-256", "x": b64(x), "y": b64(x)}
+    token = issuer.forge({**payload, "iss": issuer.did, "cnf": {"jwk": jwk}}, [])
+    assert codes(await verify(present_sd_jwt_vc(token, holder=holder, aud=AUD, nonce=NONCE), resolver,
+                              audience=AUD, nonce=NONCE)) == ["invalidHolderKey"]
+
+
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 async def test_mutated_presentations_never_raise_and_never_verify(data: st.DataObject) -> None:

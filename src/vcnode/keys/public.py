@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from vcnode.keys import ed25519, multikey, p256
-from vcnode.keys.jwk import jwk_to_multikey, multikey_to_jwk
+from vcnode.keys.jwk import jwk_public_key, multikey_to_jwk
 
 ED25519 = "Ed25519"
 P256 = "P-256"
@@ -76,7 +76,10 @@ class PublicKey:
     @classmethod
     def from_jwk(cls, jwk: dict[str, Any]) -> PublicKey:
         """The key of a public JWK; :class:`vcnode.keys.jwk.JwkError` when malformed or unsupported."""
-        return _from_multikey(jwk_to_multikey(jwk))
+        codec, raw = jwk_public_key(jwk)  # no Multikey round trip: a holder's key is new to every presentation
+        if len(raw) != multikey.KEY_LENGTHS[codec]:
+            return _from_multikey(multikey.encode(codec, raw))  # raises the error it always did
+        return cls(codec, raw)
 
     def __repr__(self) -> str:
         return f"PublicKey({self.key_type}, {self.multikey})"

@@ -42,7 +42,7 @@ import orjson
 from vcnode.credentials.report import Report
 from vcnode.did.resolver import Resolver
 from vcnode.errors import VcnodeError
-from vcnode.jose import DEFAULT_MAX_BYTES, JoseError, verify_compact, verify_with_did
+from vcnode.jose import DEFAULT_MAX_BYTES, verify_compact, verify_with_did
 from vcnode.jose.did import resolve_kid
 from vcnode.keys.jwk import JwkError
 from vcnode.keys.public import PublicKey
@@ -287,7 +287,7 @@ async def _holder_key(cnf: Any, resolver: Resolver) -> PublicKey:
     if isinstance(cnf.get("kid"), str):
         try:
             return (await resolve_kid(cnf["kid"], resolver, purpose="authentication"))[1]
-        except JoseError as exc:
+        except VcnodeError as exc:
             raise _Refused("keyBinding", "invalidHolderKey", f"cnf.kid: {exc.detail}") from None
     raise _Refused("keyBinding", "missingHolderKey", "cnf has neither a jwk nor a kid")
 
@@ -299,7 +299,7 @@ def _check_key_binding(kb: str, key: PublicKey, presented: str, options: SdJwtVc
     try:
         verified = verify_compact(kb, key, max_bytes=MAX_KB_BYTES)
         claims = verified.claims()
-    except JoseError as exc:
+    except VcnodeError as exc:
         raise _Refused("keyBinding", "invalidKeyBinding", f"the KB-JWT is refused ({exc.code}): {exc.detail}") \
             from None
     if verified.header.get("typ") != KB_TYP:
@@ -356,7 +356,7 @@ async def _verify(token: Any, resolver: Resolver, options: SdJwtVcOptions, resul
     try:
         verified = await verify_with_did(jwt, resolver, did=options.issuer, max_bytes=options.max_bytes)
         payload = verified.claims()
-    except JoseError as exc:
+    except VcnodeError as exc:  # JoseError, or a key the DID document holds that cannot be loaded
         check = "issuer" if exc.code == "kidMismatch" and options.issuer is not None else "proof"
         raise _Refused(check, exc.code, f"the issuer's signature: {exc.detail}") from None
     result.header = verified.header

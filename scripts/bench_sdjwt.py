@@ -3,19 +3,21 @@
 JavaScript verifier, tests/interop/sdjwt.mjs) in the same run, each on one core. A benchmark, not a test.
 
 Every presentation is a different learner's: an EUDI learning credential (the micro-credential badge of
-docs/credentials.md, about 20 claims) issued with ES256 by a did:key issuer, bound to the learner's own P-256
-key, presented with 3 of its disclosures and a KB-JWT for the verifier's audience and nonce. Both sides check
-the issuer's signature, the disclosures' digests, the KB-JWT's signature, ``sd_hash``, nonce and audience;
-vcnode also checks ``typ``, ``vct``, ``iss`` against the DID, the times and the KB-JWT's age, and finds the
-issuer's key through DID resolution (cached, as a verifier's resolver is). Status is checked by neither. The
-JavaScript verifier is built once for the issuer (its key imported once); holder keys are imported per
-presentation on both sides. Rounds alternate between the two, the JavaScript one warmed up (its JIT) in the
-same process before it is timed; each figure is the median round. Goal: vcnode ≥ 3x the JavaScript verifier.
+docs/credentials.md, about 20 claims) issued by a did:key issuer (ES256, or EdDSA with ``--alg``), bound to the
+learner's own P-256 key, presented with 3 of its disclosures and a KB-JWT for the verifier's audience and nonce.
+Both sides check the issuer's signature, the disclosures' digests, the KB-JWT's signature, ``sd_hash``, nonce
+and audience; vcnode also checks ``typ``, ``vct``, ``iss`` against the DID, the times and the KB-JWT's age,
+and finds the issuer's key through DID resolution (cached, as a verifier's resolver is). Status is checked by
+neither. The JavaScript verifier is built once for the issuer (its key imported once); holder keys are loaded
+per presentation on both sides (vcnode's key caches are emptied before each round). Rounds alternate between
+the two, the JavaScript one warmed up (its JIT) in the same process before it is timed; each side's fastest
+round counts (the machine is shared: a slow round measures the neighbours), and the median is printed beside
+it. Goal: vcnode at least 3x the JavaScript verifier.
 
 ``make_presentations`` and ``verify_presentations`` / ``verify_presentations_js`` are the hooks
 scripts/bench_openid.py uses.
 
-    .venv/bin/python scripts/bench_sdjwt.py [--count 500] [--rounds 3] [--alg ES256|EdDSA] [--json]
+    .venv/bin/python scripts/bench_sdjwt.py [--count 500] [--rounds 5] [--alg ES256|EdDSA] [--json]
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any
 from did_methods.key import KeyDriver
 from vcnode.did.resolver import Resolver
 from vcnode.did.self_certifying import did_key_for
+from vcnode.keys import public
 from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.keys.p256 import P256KeyPair
 from vcnode.sdjwt import SdJwtVcOptions, issue_learning_credential, present_sd_jwt_vc, verify_sd_jwt_vc
@@ -126,7 +129,7 @@ def verify_presentations_js(presentations: list[str], issuer_jwk: dict[str, str]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=500, help="presentations per round (default 500)")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--alg", choices=["ES256", "EdDSA"], default="ES256", help="the issuer's algorithm")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -141,25 +144,34 @@ def main() -> None:
         if verified != args.count:
             raise SystemExit(f"@sd-jwt verified {verified} of {args.count}")
         theirs.append(args.count / seconds)
+        # Holder keys are new to a verifier: forget the ones loaded in the previous round (the JavaScript side
+        # imports each one every time). The issuer's DID stays resolved, as in a verifier's resolver cache.
+        public._EC_KEYS.clear()
+        public._from_multikey.cache_clear()
         seconds, verified = asyncio.run(verify_presentations(presentations, resolver))
         if verified != args.count:
             raise SystemExit(f"vcnode verified {verified} of {args.count}")
         ours.append(args.count / seconds)
     result = {"presentations": args.count, "rounds": args.rounds, "alg": args.alg,
-              "vcnode_per_second": round(statistics.median(ours)),
-              "sd_jwt_js_per_second": round(statistics.median(theirs)),
-              "ratio": round(statistics.median(ours) / statistics.median(theirs), 2), "goal": GOAL,
+              "vcnode_per_second": round(max(ours)), "sd_jwt_js_per_second": round(max(theirs)),
+              "ratio": round(max(ours) / max(theirs), 2), "goal": GOAL,
+              "median_vcnode_per_second": round(statistics.median(ours)),
+              "median_sd_jwt_js_per_second": round(statistics.median(theirs)),
+              "median_ratio": round(statistics.median(ours) / statistics.median(theirs), 2),
               "bytes_per_presentation": round(sum(map(len, presentations)) / len(presentations))}
     if args.json:
         print(json.dumps(result))
         return
     print(f"SD-JWT VC presentations verified per second, one core ({args.count} distinct presentations, "
-          f"{args.alg} issuer, P-256 holders, ~{result['bytes_per_presentation']} bytes each; median of "
-          f"{args.rounds} rounds)")
-    print(f"  vcnode                 {result['vcnode_per_second']:>8,}/s")
-    print(f"  @sd-jwt/sd-jwt-vc 0.19 {result['sd_jwt_js_per_second']:>8,}/s")
+          f"{args.alg} issuer, P-256 holders, ~{result['bytes_per_presentation']} bytes each; best and median "
+          f"of {args.rounds} alternating rounds)")
+    print(f"  vcnode                 {result['vcnode_per_second']:>8,}/s   "
+          f"(median {result['median_vcnode_per_second']:,}/s)")
+    print(f"  @sd-jwt/sd-jwt-vc 0.19 {result['sd_jwt_js_per_second']:>8,}/s   "
+          f"(median {result['median_sd_jwt_js_per_second']:,}/s)")
     verdict = "meets" if result["ratio"] >= GOAL else "MISSES"
-    print(f"  ratio                  {result['ratio']:>8}x   ({verdict} the goal of {GOAL}x)")
+    print(f"  ratio                  {result['ratio']:>8}x   ({verdict} the goal of {GOAL}x; median "
+          f"{result['median_ratio']}x)")
 
 
 if __name__ == "__main__":

@@ -215,8 +215,10 @@ class _Unpacker:
         digests = value.get("_sd", [])
         if not isinstance(digests, list):
             raise _Refused("disclosures", "invalidDisclosure", f"{path or 'the payload'}: _sd must be an array")
+        # Scalars (most claims) are copied as they are; only objects and arrays are walked (and named).
         out = {name: self.unpack(member, f"{path}.{name}" if path else name, depth + 1)
-               for name, member in value.items() if name not in ("_sd", "_sd_alg")}
+               if isinstance(member, dict | list) else member
+               for name, member in value.items() if name != "_sd" and name != "_sd_alg"}
         for digest in digests:
             found = self._claim(digest)
             if found is None:
@@ -247,6 +249,8 @@ class _Unpacker:
                                    f"referenced from the array {path}")
                 self.disclosed.append(f"{path}[{position}]")
                 out.append(self.unpack(found.value, f"{path}[{position}]", depth + 1))
+            elif not isinstance(item, dict | list):
+                out.append(item)
             else:
                 out.append(self.unpack(item, f"{path}[{position}]", depth + 1))
         return out

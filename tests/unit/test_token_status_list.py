@@ -274,3 +274,50 @@ async def test_the_checker_refuses_lists_it_cannot_trust(resolver: Resolver) -> 
     report = Report()
     await checker.check_token_status({"other": {}}, did, report, datetime.now(UTC))
     assert [e.code for e in report.errors] == ["statusUnsupported"]
+
+
+# --- the node's checker, fetching over HTTP --------------------------------------------------------------------
+
+
+async def test_a_node_checks_sd_jwt_vc_status_in_a_token_served_over_http(web_node: Any) -> None:
+    """The node's StatusChecker (as make_status builds it) fetches a Status List Token from its issuer over HTTP
+    asking for application/statuslist+jwt, verifies it through the node's resolver and reads the entry."""
+    from aiohttp import web
+
+    from vcnode.sdjwt import SdJwtVcOptions, issue_sd_jwt_vc, verify_sd_jwt_vc
+
+    pair, did, kid = identity()
+    data = new_status_list(64, 1)
+    accepts: list[str] = []
+
+    async def serve(request: web.Request) -> web.Response:
+        accepts.append(request.headers.get("Accept", ""))
+        token = sign_status_list_token(bytes(data), 1, pair, uri=str(request.url), kid=kid, issuer=did,
+                                       iat=int(time.time()), ttl=60)
+        return web.Response(body=token.encode(), content_type="application/statuslist+jwt")
+
+    app = web.Application()
+    app.router.add_get("/status/tokens/{id}", serve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        uri = f"http://127.0.0.1:{port}/status/tokens/1"
+        token = issue_sd_jwt_vc({"grade": "B"}, pair, issuer=did, kid=kid, vct="urn:test:vc",
+                                status=status_claim(3, uri))
+        options = SdJwtVcOptions(status=web_node.status_checker)
+        first = await verify_sd_jwt_vc(token, web_node.resolver, options)
+        assert first.verified, first.report.to_json()
+        set_status(data, 3, 1)
+        web_node.status_checker.invalidate(uri)
+        second = await verify_sd_jwt_vc(token, web_node.resolver, options)
+        assert [e.code for e in second.report.errors] == ["revoked"]
+        assert accepts == ["application/statuslist+jwt"] * 2
+        missing = issue_sd_jwt_vc({"grade": "B"}, pair, issuer=did, kid=kid, vct="urn:test:vc",
+                                  status=status_claim(3, f"http://127.0.0.1:{port}/nothing"))
+        assert [e.code for e in (await verify_sd_jwt_vc(missing, web_node.resolver, options)).report.errors] == \
+            ["statusUnavailable"]
+    finally:
+        await runner.cleanup()

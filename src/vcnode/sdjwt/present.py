@@ -21,9 +21,6 @@ from vcnode.jose import sign_compact
 from vcnode.keys.signer import Signer
 from vcnode.sdjwt.verify import KB_TYP
 
-#: Disclose every disclosure the credential carries.
-ALL: Mapping[str, Any] = {}
-
 
 def sd_hash(presentation: str) -> str:
     """The ``sd_hash`` of a presentation without its KB-JWT (``<JWT>~<disclosure>~…~``): base64url SHA-256."""

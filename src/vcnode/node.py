@@ -31,6 +31,7 @@ from vcnode.did.webvh.identifier import check_domain, parse_webvh_did
 from vcnode.errors import ConfigError, KeystoreError, VcnodeError
 from vcnode.identity import IdentityService
 from vcnode.identity.service import check_key_type
+from vcnode.jose import verify_with_did
 from vcnode.jsonld.rdfc import CanonicalizationLimits, configure_limits
 from vcnode.keys.signer import key_type_named
 from vcnode.keys.vault import EncryptedVault, PlaintextVault, Vault, VaultParams
@@ -43,9 +44,10 @@ from vcnode.proofs import DEFAULT_SUITE
 from vcnode.proofs.offload import OffloadSettings
 from vcnode.status.check import StatusChecker
 from vcnode.status.entries import status_requests
-from vcnode.status.fetch import list_fetcher
+from vcnode.status.fetch import list_fetcher, token_list_fetcher
 from vcnode.status.replicas import ReplicaBounds
 from vcnode.status.service import StatusService
+from vcnode.status.token_list import MAX_TOKEN_BYTES
 from vcnode.store import Store, anchor_store_for, open_store
 from vcnode.store.anchors import load_peers, save_peers
 from vcnode.store.health import StorageMonitor, StorageUnavailable
@@ -112,10 +114,15 @@ def make_status(config: Config, store: Store, identities: IdentityService, fetch
                              lag=anchors.lag)
     fetch = AnchoredFetch(anchors, list_fetcher(fetcher, status), prefer_replicas=config.prefer_replicas,
                           replicas=replicas)
+    # IETF Status List Tokens (SD-JWT VCs' status): fetched asking for their media type, checked against the
+    # anchors like any list, verified by the key their kid names in the signer's DID document.
+    token_fetch = AnchoredFetch(anchors, token_list_fetcher(fetcher), prefer_replicas=config.prefer_replicas,
+                                replicas=replicas)
     checker = StatusChecker(fetch, lambda doc: verify_status_list(doc, resolver, options),
                             default_ttl=config.status_list_ttl, fail_open=config.status_fail_open,
                             witness_threshold=config.witness_threshold, max_entries=config.status_max_entries,
-                            replicas=replicas)
+                            replicas=replicas, fetch_token=token_fetch,
+                            verify_token=lambda token: verify_with_did(token, resolver, max_bytes=MAX_TOKEN_BYTES))
     status.on_change = checker.invalidate  # a change this node makes is seen by its next verification
     return status, checker, fetch
 

@@ -143,3 +143,22 @@ def test_unknown_key_types_are_named_errors() -> None:
     assert unknown.value.code == "unsupportedKeyType"
     with pytest.raises(UnsupportedKeyType):
         signer.generate("P-384")
+
+
+def test_keys_from_jwks_bring_their_loaded_point() -> None:
+    """A key read from a JWK is the same key as from its Multikey, verifies without loading its point again
+    (the point checked while reading it is kept), and the kept points are bounded, oldest out first."""
+    from vcnode.keys import public
+    points = public._LoadedPoints(2)
+    pairs = [P256KeyPair.generate() for _ in range(3)]
+    for pair in pairs:
+        points.put((1, pair.public_multikey.encode()), object())  # type: ignore[arg-type]
+    assert points.get((1, pairs[0].public_multikey.encode())) is None
+    assert points.get((1, pairs[2].public_multikey.encode())) is not None
+    pair = P256KeyPair.generate()
+    key = PublicKey.from_jwk(pair.public_jwk)
+    assert key == PublicKey.from_multikey(pair.public_multikey)
+    assert public._EC_KEYS.get((key.codec, key.raw)) is not None
+    assert key.verify(b"data", pair.sign(b"data")) and not key.verify(b"data", pairs[0].sign(b"data"))
+    with pytest.raises(JwkError):
+        PublicKey.from_jwk({**pair.public_jwk, "y": pair.public_jwk["x"]})  # off the curve

@@ -23,7 +23,7 @@ from vcnode.jose.errors import (
     VERIFICATION_METHOD_NOT_FOUND,
     JoseError,
 )
-from vcnode.jose.jws import DEFAULT_MAX_BYTES, VerifiedJws, read_header, verify_compact
+from vcnode.jose.jws import DEFAULT_MAX_BYTES, VerifiedJws, extract, verify_extracted
 from vcnode.keys.jwk import JwkError
 from vcnode.keys.public import PublicKey
 from vcnode.proofs.keys import method_public_key
@@ -81,7 +81,8 @@ async def verify_with_did(token: str | bytes, resolver: Resolver, *, did: str | 
     ``verificationMethodNotFound``, ``keyNotAuthorized``, ``jwkMismatch``, and those of
     :func:`~vcnode.jose.jws.verify_compact`.
     """
-    header = read_header(token, max_bytes=max_bytes)
+    obj = extract(token, max_bytes=max_bytes)  # parsed once: the header names the key, then it is verified
+    header = obj.headers()
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise JoseError("the JWS header has no kid naming a DID verification method", code=MISSING_KID)
@@ -93,5 +94,5 @@ async def verify_with_did(token: str | bytes, resolver: Resolver, *, did: str | 
             raise JoseError(f"the header's jwk is not a public key: {exc.detail}", code=JWK_MISMATCH) from None
         if carried != key:
             raise JoseError(f"the header's jwk is not the key of {kid[:120]}", code=JWK_MISMATCH)
-    verified = verify_compact(token, key, algorithms=algorithms, max_bytes=max_bytes)
+    verified = verify_extracted(obj, key, algorithms=algorithms, max_bytes=max_bytes)
     return VerifiedJws(verified.header, verified.payload, key, method["id"], method.get("controller"))

@@ -40,13 +40,26 @@ _CURVES = {"P-256": (ec.SECP256R1(), multikey.P256_PUB, 32), "P-384": (ec.SECP38
 
 def jwk_to_multikey(jwk: dict[str, Any]) -> str:
     """Turn a public JWK (OKP Ed25519/X25519 or EC P-256/P-384/P-521) into its Multikey form."""
+    return multikey.encode(*jwk_public_key(jwk))
+
+
+def jwk_public_key(jwk: dict[str, Any]) -> tuple[int, bytes]:
+    """The multicodec and raw public key (Ed25519/X25519 bytes; NIST curves: the compressed point, checked to be
+    on the curve) of a public JWK."""
+    codec, raw, _ = jwk_public_key_object(jwk)
+    return codec, raw
+
+
+def jwk_public_key_object(jwk: dict[str, Any]) -> tuple[int, bytes, ec.EllipticCurvePublicKey | None]:
+    """:func:`jwk_public_key` and, for a NIST curve, the loaded point it checked (loading it again from the
+    compressed form costs a square root: a verifier keeps it)."""
     if not isinstance(jwk, dict):
         raise JwkError("JWK must be a JSON object")
     if "d" in jwk:
         raise JwkError("JWK contains private key material")
     kty, crv = jwk.get("kty"), jwk.get("crv")
     if kty == "OKP" and crv in _OKP:
-        return multikey.encode(_OKP[crv], b64url_decode(jwk.get("x", "")))
+        return _OKP[crv], b64url_decode(jwk.get("x", "")), None
     if kty == "EC" and crv in _CURVES:
         curve, codec, size = _CURVES[crv]
         x, y = b64url_decode(jwk.get("x", "")), b64url_decode(jwk.get("y", ""))
@@ -54,10 +67,11 @@ def jwk_to_multikey(jwk: dict[str, Any]) -> str:
             raise JwkError(f"{crv} coordinates must be {size} bytes")
         try:
             point = ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"), curve)
-            compressed = point.public_key().public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
+            loaded = point.public_key()
+            compressed = loaded.public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
         except ValueError as exc:
             raise JwkError(f"{crv} point is not on the curve: {exc}") from None
-        return multikey.encode(codec, compressed)
+        return codec, compressed, loaded
     raise JwkError(f"unsupported JWK key type kty={kty!r} crv={crv!r}")
 
 

@@ -6,6 +6,7 @@ P-256 key and an ES256 header never verifies with an Ed25519 key.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -14,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from vcnode.keys import ed25519, multikey, p256
-from vcnode.keys.jwk import jwk_to_multikey, multikey_to_jwk
+from vcnode.keys.jwk import jwk_public_key_object, multikey_to_jwk
 
 ED25519 = "Ed25519"
 P256 = "P-256"
@@ -76,7 +77,14 @@ class PublicKey:
     @classmethod
     def from_jwk(cls, jwk: dict[str, Any]) -> PublicKey:
         """The key of a public JWK; :class:`vcnode.keys.jwk.JwkError` when malformed or unsupported."""
-        return _from_multikey(jwk_to_multikey(jwk))
+        # No Multikey round trip, and the point checked here is kept for verifying: a holder's key is new to
+        # every presentation.
+        codec, raw, loaded = jwk_public_key_object(jwk)
+        if len(raw) != multikey.KEY_LENGTHS[codec]:
+            return _from_multikey(multikey.encode(codec, raw))  # raises the error it always did
+        if loaded is not None:
+            _EC_KEYS.put((codec, raw), loaded)
+        return cls(codec, raw)
 
     def __repr__(self) -> str:
         return f"PublicKey({self.key_type}, {self.multikey})"
@@ -89,7 +97,43 @@ def _from_multikey(value: str) -> PublicKey:
     return PublicKey(decoded.codec, decoded.raw)
 
 
-@lru_cache(maxsize=1024)
+class _LoadedPoints:
+    """Loaded EC points by (codec, compressed point), the most recently used kept (loading a point from its
+    compressed form, a square root on the curve, costs more than checking a signature's hash)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._points: OrderedDict[tuple[int, bytes], ec.EllipticCurvePublicKey] = OrderedDict()
+
+    # Each step is one OrderedDict operation (atomic under the GIL); one that loses a race with another thread
+    # (its key evicted meanwhile) is a cache miss, never an error.
+    def get(self, key: tuple[int, bytes]) -> ec.EllipticCurvePublicKey | None:
+        try:
+            point = self._points[key]
+            self._points.move_to_end(key)
+        except KeyError:
+            return None
+        return point
+
+    def put(self, key: tuple[int, bytes], point: ec.EllipticCurvePublicKey) -> None:
+        self._points[key] = point
+        while len(self._points) > self._size:
+            try:
+                self._points.popitem(last=False)
+            except KeyError:
+                break
+
+    def clear(self) -> None:
+        self._points.clear()
+
+
+_EC_KEYS = _LoadedPoints(1024)
+
+
 def _ec_key(codec: int, raw: bytes, curve: ec.EllipticCurve) -> ec.EllipticCurvePublicKey:
-    """Loading a point (a square root on the curve) costs more than checking a signature's hash: cached."""
-    return p256.public_key_object(raw, curve)
+    """The loaded point of a key (cached; a key made from a JWK brings its own)."""
+    point = _EC_KEYS.get((codec, raw))
+    if point is None:
+        point = p256.public_key_object(raw, curve)
+        _EC_KEYS.put((codec, raw), point)
+    return point

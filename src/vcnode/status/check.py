@@ -1,12 +1,13 @@
 """The verifier side of status: fetch, verify, cache and read status lists.
 
 Supported entries: ``BitstringStatusListEntry`` (W3C Bitstring Status List v1.0), ``StatusList2021Entry``
-(its predecessor) and Open Badges' ``1EdTechRevocationList``. A list is fetched once per URL however many
-checks wait for it, its credential is verified (proof, validity, and the issuer must be the checked
-credential's issuer), and the decoded bits are cached for the list's ``ttl`` / ``Cache-Control``. A list
-that cannot be fetched or is not valid fails the ``status`` check (``statusUnavailable`` /
-``statusInvalid``) unless the node is configured to fail open; a replica too old or known to be behind
-fails it with ``statusStale`` (see :mod:`vcnode.status.replicas`).
+(its predecessor) and Open Badges' ``1EdTechRevocationList``; for JWT credentials (SD-JWT VC), the
+``status.status_list`` reference of the IETF Token Status List (:meth:`StatusChecker.check_token_status`).
+A list is fetched once per URL however many checks wait for it, its credential (or token) is verified
+(proof, validity, and the issuer must be the checked credential's issuer), and the decoded bits are cached
+for the list's ``ttl`` / ``Cache-Control``. A list that cannot be fetched or is not valid fails the
+``status`` check (``statusUnavailable`` / ``statusInvalid``) unless the node is configured to fail open; a
+replica too old or known to be behind fails it with ``statusStale`` (see :mod:`vcnode.status.replicas`).
 
 The lists of one credential's entries are fetched at once, and a check waits for them at most until the
 deadline its caller gives (one per verification request): an entry whose list has not arrived by then is
@@ -20,7 +21,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -28,9 +29,19 @@ import orjson
 from vcnode import metrics
 from vcnode.credentials.model import as_list, is_url, issuer_id
 from vcnode.credentials.report import Report
+from vcnode.jose import JoseError, VerifiedJws
 from vcnode.proofs.verify import parse_datetime
 from vcnode.status.bitstring import MIN_ENTRIES, BitstringError, decode_list, get_entry
 from vcnode.status.replicas import ReplicaBounds
+from vcnode.status.token_list import (
+    INVALID,
+    SUSPENDED,
+    StatusReference,
+    TokenStatusError,
+    TokenStatusList,
+    parse_status_claim,
+    read_status_list_token,
+)
 
 
 @dataclass(frozen=True)
@@ -47,12 +58,17 @@ class FetchedList:
 Fetch = Callable[[str], Awaitable[FetchedList]]
 #: Verify a list credential (without checking its own status).
 VerifyList = Callable[[dict[str, Any]], Awaitable[Report]]
+#: Verify a Status List Token's signature (a compact JWS whose kid is a DID verification method); raises
+#: :class:`~vcnode.jose.JoseError` when it does not verify.
+VerifyToken = Callable[[bytes], Awaitable[VerifiedJws]]
 
 LIST_KINDS = {  # entry type → (list credential type, list subject type, encodedList is multibase)
     "BitstringStatusListEntry": ("BitstringStatusListCredential", "BitstringStatusList", True),
     "StatusList2021Entry": ("StatusList2021Credential", "StatusList2021", False),
 }
 REVOCATION_LIST = "1EdTechRevocationList"
+TOKEN_STATUS_LIST = "TokenStatusList"  # the cache's kind for IETF Status List Tokens
+TOKEN_FAILURES = {INVALID: "revoked", SUSPENDED: "suspended"}  # Token Status List values → report codes
 FAILING_PURPOSES = {"revocation": "revoked", "suspension": "suspended"}
 FAILURE_TTL = 10.0  # a list that failed is retried after this long, not on every check
 MAX_CACHE_BYTES = 64 * 1024 * 1024  # decoded lists kept at most (one list may decode to 16 MB)
@@ -95,6 +111,7 @@ class StatusList:
     revoked: frozenset[str] = frozenset()
     valid_until: datetime | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
+    token: TokenStatusList | None = None  # an IETF Status List Token's list (its bits in its own order)
 
 
 @dataclass(frozen=True)
@@ -123,9 +140,13 @@ class StatusChecker:
     def __init__(self, fetch: Fetch, verify: VerifyList, *, default_ttl: float = 300.0, max_ttl: float = 86_400.0,
                  fail_open: bool = False, witness_threshold: int = 0, max_cache_bytes: int = MAX_CACHE_BYTES,
                  max_cache_entries: int = MAX_CACHE_ENTRIES, max_entries: int = MAX_ENTRIES,
-                 replicas: ReplicaBounds | None = None) -> None:
+                 replicas: ReplicaBounds | None = None, verify_token: VerifyToken | None = None,
+                 fetch_token: Fetch | None = None) -> None:
         self._fetch = fetch
         self._verify = verify
+        # Status List Tokens: fetched asking for application/statuslist+jwt, verified against the signer's DID.
+        self._fetch_token = fetch_token or fetch
+        self._verify_token = verify_token
         self._default_ttl = default_ttl
         self._max_ttl = max_ttl
         self.fail_open = fail_open
@@ -219,7 +240,7 @@ class StatusChecker:
     async def _load(self, url: str, entry_type: str) -> _Cached:
         # Failures are returned as plain code and message, never as the exception (see _Failure).
         try:
-            fetched = await self._fetch(url)
+            fetched = await (self._fetch_token if entry_type == TOKEN_STATUS_LIST else self._fetch)(url)
             body, max_age = fetched.body, fetched.max_age
         except StatusListError as exc:
             metrics.status_fetch("none", exc.code)
@@ -243,6 +264,8 @@ class StatusChecker:
         return time.monotonic() + ttl, found
 
     async def _parse(self, url: str, entry_type: str, body: bytes) -> tuple[StatusList, float]:
+        if entry_type == TOKEN_STATUS_LIST:
+            return await self._parse_token(url, body)
         try:
             document = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -275,6 +298,80 @@ class StatusChecker:
             else self._default_ttl
         valid_until = parse_datetime(document.get("validUntil") or document.get("expirationDate"))
         return StatusList(url, issuer_id(document), purposes, bits=bits, valid_until=valid_until), seconds
+
+    async def _parse_token(self, url: str, body: bytes) -> tuple[StatusList, float]:
+        """A Status List Token: its signature (by a key of the DID its kid names), then its claims."""
+        if self._verify_token is None:
+            raise StatusListError("statusUnsupported", "this verifier does not check Token Status Lists")
+        try:
+            verified = await self._verify_token(body.strip())
+        except JoseError as exc:
+            raise StatusListError("statusInvalid", f"the Status List Token at {url[:200]} does not verify: "
+                                  f"{exc.code}: {exc.detail}") from None
+        try:
+            token = read_status_list_token(verified, uri=url, now=int(time.time()))
+        except TokenStatusError as exc:
+            raise StatusListError(exc.code, f"{url[:200]}: {exc.message}") from None
+        valid_until = datetime.fromtimestamp(token.exp, UTC) if token.exp is not None else None
+        ttl = float(token.ttl) if token.ttl is not None else self._default_ttl
+        return StatusList(url, token.issuer, (), valid_until=valid_until, token=token), ttl
+
+    async def check_token_status(self, status: Any, issuer: str, report: Report, now: datetime, *,
+                                 deadline: float | None = None, path: str = "status") -> None:
+        """Check a JWT credential's ``status`` claim (an IETF Token Status List reference) into ``report``
+        (check ``status``): the Status List Token at its ``uri`` must be signed by ``issuer`` (the credential's
+        issuer DID), and entry ``idx`` read 0 (VALID). 1 fails as ``revoked``, 2 as ``suspended``, any other
+        value as ``unknownStatus``."""
+        try:
+            reference = parse_status_claim(status)
+        except TokenStatusError as exc:
+            report.error("status", exc.code, exc.message, path)
+            report.passed("status", entries=[])
+            return
+        if reference is None:
+            report.error("status", "statusUnsupported", "the status claim names no status_list (the only status "
+                         "mechanism this node reads for JWT credentials)", path)
+            report.passed("status", entries=[])
+            return
+        key = (reference.uri, TOKEN_STATUS_LIST)
+        found = (await self._lists({key}, deadline))[key]
+        try:
+            result = await self._check_token_entry(reference, issuer, found, now, path, report)
+        except StatusListError as exc:
+            result = {"type": TOKEN_STATUS_LIST, "uri": reference.uri, "idx": reference.idx, "error": exc.code}
+            if self.fail_open and exc.code == "statusUnavailable":
+                report.warn("status", exc.code, exc.message + " (the node is configured to fail open)", path)
+            else:
+                report.error("status", exc.code, exc.message, path)
+        report.passed("status", entries=[result])
+
+    async def _check_token_entry(self, reference: StatusReference, issuer: str, found: StatusList | _Failure,
+                                 now: datetime, path: str, report: Report) -> dict[str, Any]:
+        if isinstance(found, _Failure):
+            raise found.error()
+        token = found.token
+        if token is None:
+            raise StatusListError("statusInvalid", f"{reference.uri[:200]} is not a Status List Token")
+        if found.issuer != issuer:
+            raise StatusListError("statusInvalid", f"the Status List Token is signed by {str(found.issuer)[:120]}, "
+                                  "not by the credential's issuer")
+        if found.valid_until is not None and found.valid_until < now:
+            raise StatusListError("statusInvalid", f"the Status List Token expired at {found.valid_until.isoformat()}")
+        try:
+            value = token.status(reference.idx)
+        except TokenStatusError as exc:
+            raise StatusListError("statusInvalid", exc.message) from None
+        result: dict[str, Any] = {"type": TOKEN_STATUS_LIST, "uri": reference.uri, "idx": reference.idx,
+                                  "bits": token.bits, "status": value}
+        if not await self._provenance(found, result, now, path, report):
+            return result
+        if value in TOKEN_FAILURES:
+            code = TOKEN_FAILURES[value]
+            report.error("status", code, f"the credential is {code} (Token Status List value {value})", path)
+        elif value:
+            report.error("status", "unknownStatus", f"the Token Status List gives the credential the status {value}, "
+                         "which this node does not know how to read (only 0 is valid)", path)
+        return result
 
     async def check(self, credential: dict[str, Any], report: Report, now: datetime, *,
                     deadline: float | None = None) -> None:
@@ -450,6 +547,8 @@ def _footprint(key: _Key, value: StatusList | _Failure) -> int:
         return size + sys.getsizeof(value) + sys.getsizeof(value.code) + sys.getsizeof(value.message)
     parts: list[Any] = [value, value.__dict__, value.url, value.issuer, value.purposes, *value.purposes, value.bits,
                         value.revoked, *value.revoked]
+    if value.token is not None:
+        parts += [value.token, value.token.__dict__, value.token.data]
     # The provenance is a small dict of scalars: about twice its JSON length.
     return size + sum(sys.getsizeof(part) for part in parts) + 2 * len(orjson.dumps(value.provenance, default=str))
 

@@ -6,6 +6,7 @@ from vcnode.errors import FetchError
 from vcnode.net.fetch import SafeFetcher, parse_max_age
 from vcnode.status.check import Fetch, FetchedList, StatusListError
 from vcnode.status.service import StatusService
+from vcnode.status.token_list import MEDIA_TYPE
 
 ACCEPT = "application/vc+ld+json, application/vc, application/ld+json, application/json"
 
@@ -26,6 +27,24 @@ def list_fetcher(fetcher: SafeFetcher, own: StatusService | None = None) -> Fetc
                 from None
         if response.status != 200:
             raise StatusListError("statusUnavailable", f"the status list {url[:200]} answered HTTP {response.status}")
+        return FetchedList(response.body, parse_max_age(response.headers), {"source": "issuer"})
+
+    return fetch
+
+
+def token_list_fetcher(fetcher: SafeFetcher) -> Fetch:
+    """A :data:`Fetch` for IETF Status List Tokens: asks for ``application/statuslist+jwt`` through the guarded
+    client (this node publishes none yet, so every token comes from its issuer)."""
+
+    async def fetch(url: str) -> FetchedList:
+        try:
+            response = await fetcher.get(url, accept=MEDIA_TYPE)
+        except FetchError as exc:
+            raise StatusListError("statusUnavailable", f"cannot fetch the Status List Token {url[:200]}: "
+                                  f"{exc.detail}") from None
+        if response.status != 200:
+            raise StatusListError("statusUnavailable", f"the Status List Token {url[:200]} answered HTTP "
+                                  f"{response.status}")
         return FetchedList(response.body, parse_max_age(response.headers), {"source": "issuer"})
 
     return fetch

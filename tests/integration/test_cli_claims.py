@@ -29,7 +29,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LEARNERS = [("aoife@example.org", "Aoife Byrne"), ("sean.murphy@example.org", "Seán Murphy"),
             ("niamh@example.org", "Niamh Kelly")]
 COLUMNS = ["row", "id", "email", "name", "exchangeId", "state", "expires", "interactionUrl", "lcwLink",
-           "lcwLegacyLink", "exchangeUrl", "png", "svg", "lcwPng"]
+           "lcwLegacyLink", "exchangeUrl", "oid4vciOffer", "oid4vciTxCode", "png", "svg", "lcwPng"]
 
 
 def http(url: str, body: Any = None, accept: str = "application/json") -> tuple[int, Any]:

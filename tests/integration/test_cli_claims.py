@@ -110,7 +110,8 @@ def test_issue_batch_claims_prepares_links_and_qr_codes_that_a_wallet_claims(tmp
     try:
         wait_for(f"{base}/health")
         for row in rows:  # every link resolves on the served node
-            assert http(row["interactionUrl"]) == (200, {"protocols": {"vcapi": row["exchangeUrl"]}})
+            assert http(row["interactionUrl"]) == (200, {"protocols": {"vcapi": row["exchangeUrl"],
+                                                                       "OID4VCI": row["oid4vciOffer"]}})
         chosen = rows[1]
         status, answer = http(chosen["exchangeUrl"], {})
         assert status == 200, answer

@@ -5,6 +5,7 @@ OAuth error (``{"error", "error_description"}``), never problem+json."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import time
@@ -283,3 +284,24 @@ async def test_batch_manifest_has_the_offer_and_tx_code(client: TestClient, inst
     [columns] = list(csv.DictReader(io.StringIO(text)))
     assert columns["oid4vciOffer"].startswith("openid-credential-offer://?credential_offer_uri=")
     assert columns["oid4vciTxCode"].isdigit() and len(columns["oid4vciTxCode"]) == 6
+
+
+async def test_a_code_raced_by_many_requests_gives_one_token(client: TestClient, institution: Institution) -> None:
+    exchange = await institution.create("claim", {"credential": unsigned_badge()})
+    code = (await offer(client, exchange))["grants"][GRANT]["pre-authorized_code"]
+    responses = await asyncio.gather(*(token(client, code, exchange["txCode"]) for _ in range(8)))
+    assert sorted(response.status for response in responses) == [200] + [400] * 7
+
+
+async def test_one_token_raced_for_two_credentials_issues_one(client: TestClient, institution: Institution,
+                                                              web_node: Node) -> None:
+    exchange = await institution.create("claim", {"credential": unsigned_badge()})
+    bearer = await access(client, exchange)
+    wallets = [Wallet(), Wallet("did:jwk")]
+    nonces = [await c_nonce(client), await c_nonce(client)]
+    responses = await asyncio.gather(*(request_credential(client, bearer, proofs(w.proof(n)))
+                                       for w, n in zip(wallets, nonces, strict=True)))
+    statuses = sorted(response.status for response in responses)
+    assert statuses == [200, 400], statuses
+    state = await institution.state(exchange)
+    assert state["state"] == "complete" and state["holder"] in {w.did for w in wallets}

@@ -77,6 +77,16 @@ class Config:
     exchange_max_ttl: float = 366 * 86_400.0
     # Most learners one POST /workflows/claim/batches may prepare claim links for (the CLI has no bound)
     exchange_batch_max: int = 1000
+    # OpenID4VCI pre-authorised code flow over claim exchanges (docs/exchanges.md#openid4vci): lifetimes of a
+    # pre-authorised code, an access token, a c_nonce; how old a proof JWT may be; the tx_code's digits and
+    # how many wrong ones a claim takes before its OpenID offer is locked; most c_nonces held at once
+    oid4vci_code_ttl: float = 600.0
+    oid4vci_token_ttl: float = 600.0
+    oid4vci_nonce_ttl: float = 300.0
+    oid4vci_proof_max_age: float = 300.0
+    oid4vci_tx_code_length: int = 6
+    oid4vci_tx_code_attempts: int = 5
+    oid4vci_nonce_max: int = 100_000
     canonicalization_max_work_factor: float = 2.0
     canonicalization_deadline: float = 1.0
     proof_offload_bytes: int = 64 * 1024
@@ -170,6 +180,15 @@ class Config:
             if not 60 <= getattr(self, name) <= self.exchange_max_ttl:
                 raise ConfigError(f"{name} must be at least 60 seconds and at most exchange_max_ttl "
                                   f"({self.exchange_max_ttl:g}), got {getattr(self, name):g}")
+        for name in ("oid4vci_code_ttl", "oid4vci_token_ttl", "oid4vci_nonce_ttl", "oid4vci_proof_max_age"):
+            if not 10 <= getattr(self, name) <= 86_400:
+                raise ConfigError(f"{name} must be 10-86400 seconds, got {getattr(self, name):g}")
+        if not 4 <= self.oid4vci_tx_code_length <= 12:
+            raise ConfigError(f"oid4vci_tx_code_length must be 4-12 digits, got {self.oid4vci_tx_code_length}")
+        if not 1 <= self.oid4vci_tx_code_attempts <= 100:
+            raise ConfigError(f"oid4vci_tx_code_attempts must be 1-100, got {self.oid4vci_tx_code_attempts}")
+        if not 100 <= self.oid4vci_nonce_max <= 10_000_000:
+            raise ConfigError(f"oid4vci_nonce_max must be 100-10000000, got {self.oid4vci_nonce_max}")
         if not 1 <= self.exchange_batch_max <= 100_000:
             raise ConfigError(f"exchange_batch_max must be 1-100000, got {self.exchange_batch_max}")
         if not 1 <= self.trust_max_depth <= 8:

@@ -1,7 +1,9 @@
 """Schemathesis extensions for tests/integration/schemathesis_run.py (loaded with ``SCHEMATHESIS_HOOKS``).
 
 - ``errors_are_problems``: every 4xx/5xx answer is ``application/problem+json`` (RFC 9457) with the members
-  every vcnode problem has, its ``status`` equal to the HTTP status and ``type`` made from ``code``.
+  every vcnode problem has, its ``status`` equal to the HTTP status and ``type`` made from ``code``; except on
+  the OpenID4VCI OAuth endpoints, whose 4xx answers are OAuth errors
+  (``{"error", "error_description"}``); a 405 or a 429, answered before the endpoint, stays a problem.
 - Deserializers for the JSON media types schemathesis does not know (``application/did-resolution``), so
   those answers are checked against their schemas too instead of being skipped.
 """
@@ -14,6 +16,8 @@ from typing import Any
 import schemathesis
 
 PROBLEM = "application/problem+json"
+#: The OAuth endpoints (OpenID4VCI): their refusals are OAuth errors, not problems.
+OAUTH_PATHS = {"/token", "/nonce", "/credential"}
 
 
 @schemathesis.check
@@ -23,6 +27,13 @@ def errors_are_problems(ctx: schemathesis.CheckContext, response: schemathesis.R
     if response.status_code < 400:
         return None
     content_type = (response.headers.get("content-type") or [""])[0].split(";")[0].strip().lower()
+    # 405 (a method the router has no route for) and 429 (the rate limiter) are answered before the endpoint.
+    if case.path in OAUTH_PATHS and response.status_code < 500 and response.status_code not in (405, 429):
+        body = json.loads(response.content)
+        if content_type != "application/json" or not isinstance(body.get("error"), str) \
+                or not isinstance(body.get("error_description"), str):
+            raise AssertionError(f"{response.status_code} on an OAuth endpoint is not an OAuth error: {body}")
+        return None
     if content_type != PROBLEM:
         raise AssertionError(f"{response.status_code} answered as {content_type or 'no content type'}, not {PROBLEM}")
     body = json.loads(response.content)

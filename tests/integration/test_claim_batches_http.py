@@ -29,7 +29,7 @@ LEARNERS = [{"email": "aoife@example.org", "name": "Aoife Byrne"},
             {"email": "niamh@example.org"}]
 DAY = (datetime.now(UTC) + timedelta(days=100)).date().isoformat()  # a bare date: the links work to its end
 MANIFEST = ["row", "id", "email", "name", "exchangeId", "state", "expires", "interactionUrl", "lcwLink",
-            "lcwLegacyLink", "exchangeUrl"]
+            "lcwLegacyLink", "exchangeUrl", "oid4vciOffer", "oid4vciTxCode"]
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ async def test_a_batch_gives_each_learner_a_link_that_claims_their_badge(client:
     assert second["state"] == "pending" and second["expires"] == f"{DAY}T23:59:59Z"
     assert second["interactionUrl"] == f"{BASE}/interactions/{second['exchangeId']}?iuv=1"
     assert second["exchangeUrl"] == f"{BASE}/workflows/claim/exchanges/{second['exchangeId']}"
-    assert set(second["links"]) == {"interaction", "lcw", "lcwLegacy"}
+    assert set(second["links"]) == {"interaction", "lcw", "lcwLegacy", "oid4vci"}
     assert second["email"] == "sean.murphy@example.org" and second["name"] == "Seán Murphy"
 
     # Nothing was signed: the exchange holds the unsigned badge, with no subject id, id or validFrom yet.

@@ -29,7 +29,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LEARNERS = [("aoife@example.org", "Aoife Byrne"), ("sean.murphy@example.org", "Seán Murphy"),
             ("niamh@example.org", "Niamh Kelly")]
 COLUMNS = ["row", "id", "email", "name", "exchangeId", "state", "expires", "interactionUrl", "lcwLink",
-           "lcwLegacyLink", "exchangeUrl", "png", "svg", "lcwPng"]
+           "lcwLegacyLink", "exchangeUrl", "oid4vciOffer", "oid4vciTxCode", "png", "svg", "lcwPng"]
 
 
 def http(url: str, body: Any = None, accept: str = "application/json") -> tuple[int, Any]:
@@ -110,7 +110,8 @@ def test_issue_batch_claims_prepares_links_and_qr_codes_that_a_wallet_claims(tmp
     try:
         wait_for(f"{base}/health")
         for row in rows:  # every link resolves on the served node
-            assert http(row["interactionUrl"]) == (200, {"protocols": {"vcapi": row["exchangeUrl"]}})
+            assert http(row["interactionUrl"]) == (200, {"protocols": {"vcapi": row["exchangeUrl"],
+                                                                       "OID4VCI": row["oid4vciOffer"]}})
         chosen = rows[1]
         status, answer = http(chosen["exchangeUrl"], {})
         assert status == 200, answer

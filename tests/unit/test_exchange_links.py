@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ElementTree
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
@@ -23,16 +23,21 @@ def test_every_link_form_names_the_same_exchange() -> None:
     lcw = urlsplit(links.lcw)
     assert f"{lcw.scheme}://{lcw.netloc}{lcw.path}" == "https://lcw.app/request"
     message = json.loads(parse_qs(lcw.query)["request"][0])
-    assert message == {"credentialRequestOrigin": "https://poly.example", "protocols": {"vcapi": links.exchange_url}}
+    offer_uri = quote(links.exchange_url + "/credential-offer", safe="")
+    offer = f"openid-credential-offer://?credential_offer_uri={offer_uri}"
+    assert message == {"credentialRequestOrigin": "https://poly.example",
+                       "protocols": {"vcapi": links.exchange_url, "OID4VCI": offer}}
+    assert links.oid4vci == offer and links.qr_text("oid4vci") == offer
     legacy = parse_qs(urlsplit(links.lcw_legacy or "").query)
     assert legacy == {"issuer": ["did:web:poly.example"], "auth_type": ["bearer"], "challenge": ["c h/al"],
                       "vc_request_url": [links.exchange_url + "/credential-request"]}
-    assert set(links.to_json()["links"]) == {"interaction", "lcw", "lcwLegacy"}
+    assert set(links.to_json()["links"]) == {"interaction", "lcw", "lcwLegacy", "oid4vci"}
 
 
 def test_a_presentation_request_has_no_legacy_link() -> None:
     links = exchange_links(BASE, "present", "x")
     assert links.lcw_legacy is None and "lcwLegacy" not in links.to_json()["links"]
+    assert links.oid4vci is None and "OID4VCI" not in links.protocols and "oid4vci" not in links.to_json()["links"]
 
 
 def test_ids_are_escaped_in_urls() -> None:

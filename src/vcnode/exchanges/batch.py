@@ -48,7 +48,7 @@ CHUNK = 250
 CLAIMS_DIR = "claims"
 MANIFEST = "manifest.csv"
 MANIFEST_COLUMNS = ("row", "id", "email", "name", "exchangeId", "state", "expires", "interactionUrl", "lcwLink",
-                    "lcwLegacyLink", "exchangeUrl")
+                    "lcwLegacyLink", "exchangeUrl", "oid4vciOffer", "oid4vciTxCode")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -83,6 +83,8 @@ class Claim:
     exchange: Exchange
     links: ExchangeLinks
     created: bool
+    #: The OpenID4VCI PIN, for the institution to send by another channel than the links (never in a link).
+    tx_code: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The claim as ``POST /workflows/claim/batches`` answers it (``holder``: who claimed it, once done)."""
@@ -90,7 +92,7 @@ class Claim:
         body: dict[str, Any] = {"row": self.row, "email": (self.learner.get("email") or "").strip(),
                                 "name": (self.learner.get("name") or "").strip(), "exchangeId": record.id,
                                 "state": self.exchange.state, "expires": timestamp(record.expires),
-                                **self.links.to_json()}
+                                **self.links.to_json(), "txCode": self.tx_code}
         if record.holder is not None:
             body["holder"] = record.holder
         return body
@@ -206,7 +208,8 @@ async def prepare_claims(service: ExchangeService, batch: ClaimBatch, learners: 
                 raise
             raise await _clash(service, chunk, items, where) from None
         # A new exchange was created at this call's time; one found again keeps the time it was created.
-        yield [Claim(row, learner, exchange, service.links(exchange), exchange.record.created == exchange.now)
+        yield [Claim(row, learner, exchange, service.links(exchange), exchange.record.created == exchange.now,
+                     await service.tx_code(exchange.id))
                for (row, learner, _), exchange in zip(chunk, exchanges, strict=True)]
 
 
@@ -255,7 +258,7 @@ def manifest_csv(claims: Sequence[Claim], files: Mapping[int, tuple[str, str, st
         body = claim.to_json()
         line = [claim.row, body.get("holder", ""), body["email"], body["name"], body["exchangeId"], body["state"],
                 body["expires"], body["interactionUrl"], body["links"]["lcw"], body["links"].get("lcwLegacy", ""),
-                body["exchangeUrl"]]
+                body["exchangeUrl"], body["links"].get("oid4vci", ""), body["txCode"]]
         writer.writerow([*line, *(files[claim.row] if files is not None else ())])
     return buffer.getvalue().encode("utf-8")
 

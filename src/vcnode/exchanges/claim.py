@@ -114,8 +114,15 @@ class ClaimWorkflow:
         holder the claim completed for: it gets the credential issued to it, again, and nothing new is
         issued. Anyone else gets 409 ``exchangeComplete``."""
         holder, _ = await authenticate(self.node, exchange, presentation, legacy=legacy)
+        return self._reply(await self.issue_to(exchange, holder), exchange.variables, legacy)
+
+    async def issue_to(self, exchange: Exchange, holder: str) -> dict[str, Any]:
+        """Issue the claim's credential about ``holder`` (a DID its wallet proved, by a presentation here or a
+        proof JWT in OpenID4VCI) and complete the exchange in the same store transaction; the signed
+        credential. A complete claim gives its own holder the credential it issued, again (nothing new is
+        issued); anyone else gets 409 ``exchangeComplete``."""
         if exchange.state == "complete":
-            return await self._again(exchange.record, holder, legacy)
+            return await self._again(exchange.record, holder)
         variables = exchange.variables
         options = self._options(variables)
         credential = claimed_credential(variables["credential"], holder, exchange.id, timestamp(exchange.now))
@@ -133,15 +140,14 @@ class ClaimWorkflow:
             record = await self.node.store.get_exchange(exchange.id)
             if record is None or record.state != "complete":
                 raise
-            return await self._again(record, holder, legacy)
-        return self._reply(issued.credential, variables, legacy)
+            return await self._again(record, holder)
+        return issued.credential
 
-    async def _again(self, record: ExchangeRecord, holder: str, legacy: bool) -> Reply:
+    async def _again(self, record: ExchangeRecord, holder: str) -> dict[str, Any]:
         """The credential a complete claim issued, for its holder only."""
         if record.holder != holder or record.result is None:
             raise closed(record.id, "complete")
-        credential = await self.node.credentials.get(orjson.loads(record.result)["credentialId"])
-        return self._reply(credential, orjson.loads(record.variables), legacy)
+        return await self.node.credentials.get(orjson.loads(record.result)["credentialId"])
 
     @staticmethod
     def _reply(credential: dict[str, Any], variables: dict[str, Any], legacy: bool) -> Reply:

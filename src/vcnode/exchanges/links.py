@@ -8,7 +8,10 @@
   protocols object (LCW ``walletRequestApi.parseWalletApiUrl``);
 - for claims, LCW's legacy credential request link ``https://lcw.app/request?issuer=…&auth_type=bearer&
   challenge=…&vc_request_url=…`` (LCW ``credentialRequest.requestCredential``): the wallet posts a bare
-  presentation signed with the challenge (no domain) to ``vc_request_url`` and gets the credential back.
+  presentation signed with the challenge (no domain) to ``vc_request_url`` and gets the credential back;
+- for claims, the OpenID4VCI credential offer ``openid-credential-offer://?credential_offer_uri=<exchange
+  URL>/credential-offer`` (also ``OID4VCI`` in the protocols object): an OpenID wallet fetches the offer, with a
+  pre-authorised code, and needs the claim's ``tx_code`` (sent to the learner another way) to redeem it.
 
 Pure, apart from rendering QR codes (segno: no dependencies, PNG and SVG). The node serves the codes at
 ``<base>/interactions/<id>/qr.svg`` and ``.png`` (``?link=lcwLegacy`` for the legacy link) rather than in
@@ -28,6 +31,8 @@ import segno
 #: LCW's universal link prefix for requests (LCW app.config.js ``LinkConfig.schemes``).
 LCW_REQUEST = "https://lcw.app/request"
 INTERACTION_SCHEME = "interaction:"
+#: The OpenID4VCI credential offer scheme (OID4VCI 1.0 section 4.1.3, ``credential_offer_uri`` by reference).
+OFFER_SCHEME = "openid-credential-offer://"
 #: Error correction of the QR codes: "M" (15 %) keeps an emailed or printed code readable when slightly damaged
 #: while staying small for an interaction URL.
 QR_ERROR = "m"
@@ -49,6 +54,14 @@ class ExchangeLinks:
     credential_request_url: str | None = None  # claims only (LCW's legacy flow)
     issuer: str | None = None
     challenge: str | None = None
+    credential_offer_uri: str | None = None  # claims only (OpenID4VCI)
+
+    @property
+    def oid4vci(self) -> str | None:
+        """``openid-credential-offer://?credential_offer_uri=…`` (claims only)."""
+        if self.credential_offer_uri is None:
+            return None
+        return f"{OFFER_SCHEME}?{urlencode({'credential_offer_uri': self.credential_offer_uri}, quote_via=quote)}"
 
     @property
     def qr_base(self) -> str:
@@ -62,7 +75,7 @@ class ExchangeLinks:
 
     def qr_text(self, link: str) -> str | None:
         """What the QR code of ``link`` encodes; None when the exchange has no such link."""
-        return {"interaction": self.interaction_url, "lcwLegacy": self.lcw_legacy}.get(link)
+        return {"interaction": self.interaction_url, "lcwLegacy": self.lcw_legacy, "oid4vci": self.oid4vci}.get(link)
 
     @property
     def interaction_scheme(self) -> str:
@@ -95,18 +108,27 @@ class ExchangeLinks:
             # LCW 2.2.10 stores what a claim returns only through its legacy request flow (docs/exchanges.md,
             # "Known wallet behaviour"): a second code for institutions whose learners use it.
             body["qrLcwLegacy"] = self.qr_urls("lcwLegacy")
+        if self.oid4vci is not None:
+            links["oid4vci"] = self.oid4vci
+            body["qrOid4vci"] = self.qr_urls("oid4vci")
         return body
 
 
 def exchange_links(base_url: str, workflow: str, exchange_id: str, *, challenge: str | None = None,
                    issuer: str | None = None) -> ExchangeLinks:
     """The links of exchange ``exchange_id`` of ``workflow`` on the node at ``base_url``; with ``issuer`` and
-    ``challenge`` (claims) also LCW's legacy credential request link."""
+    ``challenge`` (claims) also LCW's legacy credential request link and the OpenID4VCI credential offer."""
     base = base_url.rstrip("/")
     exchange_url = f"{base}/workflows/{quote(workflow, safe='')}/exchanges/{quote(exchange_id, safe='')}"
-    legacy = f"{exchange_url}/credential-request" if issuer is not None and challenge is not None else None
-    return ExchangeLinks(exchange_url, f"{base}/interactions/{quote(exchange_id, safe='')}?iuv=1",
-                         {"vcapi": exchange_url}, legacy, issuer, challenge)
+    claim = issuer is not None and challenge is not None
+    legacy = f"{exchange_url}/credential-request" if claim else None
+    offer = f"{exchange_url}/credential-offer" if claim else None
+    protocols = {"vcapi": exchange_url}
+    links = ExchangeLinks(exchange_url, f"{base}/interactions/{quote(exchange_id, safe='')}?iuv=1",
+                          protocols, legacy, issuer, challenge, offer)
+    if links.oid4vci is not None:
+        protocols["OID4VCI"] = links.oid4vci
+    return links
 
 
 def qr_code(text: str) -> segno.QRCode:

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 #: Longest exchange id accepted in a URL (ours are 22 characters; anything longer is not one of ours).
 MAX_ID_LENGTH = 128
 _ID_SECRET = "exchange_id_secret"
+#: What the node's exchange secret is keyed with to derive a claim's tx_code (apart from exchange ids).
+_TX_CODE_LABEL = "oid4vci tx_code"
 #: QR codes kept made (an exchange's two renderings of one link each): a few MB at most.
 QR_CACHE_SIZE = 512
 #: An RFC 3339 date-time (the VC API's ``expires``), with its time zone.
@@ -82,6 +84,7 @@ class ExchangeService:
         self.clock = clock
         found = workflows if workflows is not None else (ClaimWorkflow(node), PresentWorkflow(node))
         self.workflows: dict[str, Workflow] = {workflow.id: workflow for workflow in found}
+        self._secret: bytes | None = None
         self._qr_cache: LRUCache[tuple[str, str], tuple[bytes, bytes]] = LRUCache(maxsize=QR_CACHE_SIZE)
 
     def workflow(self, workflow_id: str) -> Workflow:
@@ -125,10 +128,30 @@ class ExchangeService:
             self._qr_cache[key] = codes
         return codes[0] if kind == "svg" else codes[1]
 
+    async def _mac(self, message: str) -> bytes:
+        if self._secret is None:  # stored once and never changed (ensure_meta is insert-once): safe to keep
+            self._secret = bytes.fromhex(await self.node.store.ensure_meta(_ID_SECRET, secrets.token_hex(32)))
+        return hmac.new(self._secret, message.encode("utf-8"), hashlib.sha256).digest()
+
     async def _id_for(self, key: str) -> str:
-        secret = await self.node.store.ensure_meta(_ID_SECRET, secrets.token_hex(32))
-        digest = hmac.new(bytes.fromhex(secret), key.encode("utf-8"), hashlib.sha256).digest()
+        digest = await self._mac(key)
         return base64.urlsafe_b64encode(digest[:16]).decode("ascii").rstrip("=")  # 128 bits, like a random id
+
+    async def tx_code(self, exchange_id: str) -> str:
+        """A claim's OpenID4VCI ``tx_code``: ``oid4vci_tx_code_length`` digits derived with the node's secret
+        from the exchange id, so the creator can be shown it again (a batch run again, ``GET`` the exchange)
+        and nothing but the secret is stored; it is never in any link."""
+        length = self.node.config.oid4vci_tx_code_length
+        digest = await self._mac(f"{_TX_CODE_LABEL}\n{exchange_id}")
+        return str(int.from_bytes(digest[:8], "big") % 10 ** length).zfill(length)
+
+    async def creator_view(self, exchange: Exchange) -> dict[str, Any]:
+        """:meth:`view` for the exchange's creator: a claim's view adds its OpenID4VCI ``txCode``, the PIN to
+        send the learner by another channel than the link."""
+        body = self.view(exchange)
+        if exchange.workflow == ClaimWorkflow.id:
+            body["txCode"] = await self.tx_code(exchange.id)
+        return body
 
     async def keyed_id(self, workflow_id: str, key: str) -> str:
         """The id :meth:`create_many` gives an exchange of ``workflow_id`` created under ``key``."""

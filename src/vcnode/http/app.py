@@ -20,6 +20,7 @@ from vcnode.http import (
     docs_routes,
     exchange_routes,
     health_routes,
+    oid4vci_routes,
     p2p_routes,
     pathway_routes,
     status_routes,
@@ -68,6 +69,7 @@ def build_app(node: Node, connections: ConnectionGuard | None = None) -> web.App
     trust_routes.add_routes(app)
     pathway_routes.add_routes(app)
     exchange_routes.add_routes(app)
+    oid4vci_routes.add_routes(app)
     docs_routes.add_routes(app)
     metrics_routes.add_routes(app)
     return app

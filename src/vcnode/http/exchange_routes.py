@@ -35,7 +35,7 @@ async def create_exchange(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     exchange = await service.create(workflow, body, authorize=lambda did: node.tokens.check_identity(token, did),
                                     acting_for=token.identity)
-    view = service.view(exchange)
+    view = await service.creator_view(exchange)
     return json_response(view, status=201, headers={"Location": view["exchangeUrl"], **_NO_STORE})
 
 
@@ -45,7 +45,7 @@ async def get_exchange(request: web.Request) -> web.Response:
     node = request.app[NODE_KEY]
     token = await node.tokens.authenticate(request.headers.get("Authorization"), ("exchange", "read"))
     exchange = await service.get(workflow, exchange_id, visible=lambda did: node.tokens.may_act_for(token, did))
-    return json_response(service.view(exchange), headers=_NO_STORE)
+    return json_response(await service.creator_view(exchange), headers=_NO_STORE)
 
 
 async def cancel_exchange(request: web.Request) -> web.Response:
@@ -152,8 +152,8 @@ async def qr_image(request: web.Request) -> web.Response:
     service = request.app[EXCHANGES_KEY]
     kind = request.match_info["kind"]
     link = request.query.get("link", "interaction")
-    if link not in ("interaction", "lcwLegacy"):
-        raise InvalidInput("link must be 'interaction' (the default) or 'lcwLegacy'")
+    if link not in ("interaction", "lcwLegacy", "oid4vci"):
+        raise InvalidInput("link must be 'interaction' (the default), 'lcwLegacy' or 'oid4vci'")
     image = await service.qr_image(request.match_info["exchange"], kind, link)
     # The code carries the link, which admits a wallet: no shared cache may keep it.
     return web.Response(body=image, content_type="image/svg+xml" if kind == "svg" else "image/png",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Literal, Protocol
 
@@ -24,6 +25,10 @@ ChallengeState = Literal["open", "consumed", "unknown", "expired", "used"]
 #: Why an exchange could (``completed``: by this call) or could not be completed: unknown id, already
 #: complete, cancelled or refused (``invalid``), past its expiry.
 CompletionState = Literal["completed", "unknown", "complete", "invalid", "expired"]
+#: What redeeming an OpenID4VCI pre-authorised code came to: an access token stored (``issued``); a code never
+#: minted, past its time or already redeemed; its exchange no longer open; a wrong tx_code (counted); the
+#: exchange's tx_code attempts used up (``locked``).
+RedeemState = Literal["issued", "unknown", "expired", "used", "exchangeClosed", "wrongTxCode", "locked"]
 
 
 class Issuance(Protocol):
@@ -211,6 +216,37 @@ class Store(Protocol):
 
     async def challenge_state(self, challenge: str, now: float) -> ChallengeState:
         """``open`` when the challenge could be consumed now, otherwise why not (nothing changes)."""
+        ...
+
+    async def add_oid4vci_code(self, code_hash: str, exchange_id: str, now: float, expires: float,
+                               limit: int) -> bool:
+        """Store a new pre-authorised code (its hash) for an open exchange, purging expired codes first; False
+        (nothing stored) when the exchange is not open or already has ``limit`` unexpired, unused codes."""
+        ...
+
+    async def redeem_oid4vci_code(self, code_hash: str, now: float, tx_code_ok: Callable[[str], bool],
+                                  max_failures: int, token_hash: str, token_expires: float
+                                  ) -> tuple[RedeemState, str | None, int]:
+        """In one transaction: check the code (unused, unexpired), its exchange (open), the exchange's tx_code
+        failures (under ``max_failures``) and the tx_code (``tx_code_ok(exchange_id)``); a wrong one is
+        counted, a right one marks the code used, stores the access token's hash and starts the exchange.
+        Returns the outcome, the exchange id (when the code is known) and the tx_code attempts left."""
+        ...
+
+    async def oid4vci_code_exchange(self, code_hash: str) -> str | None:
+        """The exchange a stored pre-authorised code (by hash) was minted for, whatever its state."""
+        ...
+
+    async def oid4vci_token_exchange(self, token_hash: str, now: float) -> str | None:
+        """The exchange an unexpired access token (by hash) is bound to; None otherwise."""
+        ...
+
+    async def add_oid4vci_nonce(self, nonce: str, created: float, expires: float, limit: int) -> bool:
+        """Store a new c_nonce, purging expired ones, in one transaction; False when ``limit`` are held."""
+        ...
+
+    async def consume_oid4vci_nonce(self, nonce: str, now: float) -> ChallengeState:
+        """Use a c_nonce once (``consumed``), a compare-and-set in one transaction; otherwise why not."""
         ...
 
     async def consume_challenge(self, challenge: str, now: float) -> ChallengeState:

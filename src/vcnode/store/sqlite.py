@@ -7,7 +7,7 @@ import dataclasses
 import secrets
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -19,7 +19,7 @@ from vcnode.errors import Conflict, NotFound, VcnodeError
 from vcnode.private_files import create_private_file, private_dir, tighten
 from vcnode.status.bitstring import BitstringError, get_entry, new_bitstring, set_entry
 from vcnode.status.permutation import KEY_BYTES, IndexPermutation
-from vcnode.store.base import ChallengeState, CompletionState
+from vcnode.store.base import ChallengeState, CompletionState, RedeemState
 from vcnode.store.health import StorageMonitor, StorageUnavailable
 from vcnode.store.records import (
     CredentialRecord,
@@ -481,6 +481,87 @@ class SqliteStore:
             if state is not None:
                 return state
             await db.execute("UPDATE challenges SET used = ? WHERE challenge = ?", (now, challenge))
+        return "consumed"
+
+    async def add_oid4vci_code(self, code_hash: str, exchange_id: str, now: float, expires: float,
+                               limit: int) -> bool:
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM oid4vci_codes WHERE expires <= ?", (now,))
+            rows = await db.execute_fetchall(
+                "SELECT (SELECT COUNT(*) FROM oid4vci_codes WHERE exchange_id = ? AND used IS NULL), "
+                "(SELECT COUNT(*) FROM exchanges WHERE id = ? AND state IN ('pending', 'active') AND expires > ?)",
+                (exchange_id, exchange_id, now))
+            held, open_ = (int(value) for value in next(iter(rows)))
+            if not open_ or held >= limit:
+                return False
+            await db.execute("INSERT INTO oid4vci_codes (code_hash, exchange_id, created, expires, used) "
+                             "VALUES (?, ?, ?, ?, NULL)", (code_hash, exchange_id, now, expires))
+        return True
+
+    async def redeem_oid4vci_code(self, code_hash: str, now: float, tx_code_ok: Callable[[str], bool],
+                                  max_failures: int, token_hash: str, token_expires: float
+                                  ) -> tuple[RedeemState, str | None, int]:
+        async with self.transaction() as db:
+            rows = await db.execute_fetchall(
+                "SELECT c.exchange_id, c.expires, c.used, e.state, e.expires, COALESCE(f.failures, 0) "
+                "FROM oid4vci_codes AS c JOIN exchanges AS e ON e.id = c.exchange_id "
+                "LEFT JOIN oid4vci_tx_failures AS f ON f.exchange_id = c.exchange_id WHERE c.code_hash = ?",
+                (code_hash,))
+            found = next(iter(rows), None)
+            if found is None:
+                return "unknown", None, 0
+            exchange_id, expires, used, state, exchange_expires, failures = found
+            left = max(0, max_failures - int(failures))
+            if used is not None:
+                return "used", exchange_id, left
+            if float(expires) <= now:
+                return "expired", exchange_id, left
+            if state not in ("pending", "active") or float(exchange_expires) <= now:
+                return "exchangeClosed", exchange_id, left
+            if left == 0:
+                return "locked", exchange_id, 0
+            if not tx_code_ok(exchange_id):
+                await db.execute("INSERT INTO oid4vci_tx_failures (exchange_id, failures, last_at) VALUES (?, 1, ?) "
+                                 "ON CONFLICT (exchange_id) DO UPDATE SET failures = failures + 1, last_at = ?",
+                                 (exchange_id, now, now))
+                return "wrongTxCode", exchange_id, left - 1
+            await db.execute("UPDATE oid4vci_codes SET used = ? WHERE code_hash = ?", (now, code_hash))
+            await db.execute("DELETE FROM oid4vci_tokens WHERE expires <= ?", (now,))
+            await db.execute("INSERT INTO oid4vci_tokens (token_hash, exchange_id, created, expires) "
+                             "VALUES (?, ?, ?, ?)", (token_hash, exchange_id, now, token_expires))
+            await db.execute("UPDATE exchanges SET state = 'active', sequence = sequence + 1 "
+                             "WHERE id = ? AND state = 'pending'", (exchange_id,))
+        return "issued", exchange_id, left
+
+    async def oid4vci_code_exchange(self, code_hash: str) -> str | None:
+        rows = await self.db.execute_fetchall("SELECT exchange_id FROM oid4vci_codes WHERE code_hash = ?",
+                                              (code_hash,))
+        found = next(iter(rows), None)
+        return found[0] if found is not None else None
+
+    async def oid4vci_token_exchange(self, token_hash: str, now: float) -> str | None:
+        rows = await self.db.execute_fetchall("SELECT exchange_id FROM oid4vci_tokens "
+                                              "WHERE token_hash = ? AND expires > ?", (token_hash, now))
+        found = next(iter(rows), None)
+        return found[0] if found is not None else None
+
+    async def add_oid4vci_nonce(self, nonce: str, created: float, expires: float, limit: int) -> bool:
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM oid4vci_nonces WHERE expires <= ?", (created,))
+            rows = await db.execute_fetchall("SELECT COUNT(*) FROM oid4vci_nonces")
+            if int(next(iter(rows))[0]) >= limit:
+                return False
+            await db.execute("INSERT INTO oid4vci_nonces (nonce, created, expires, used) VALUES (?, ?, ?, NULL)",
+                             (nonce, created, expires))
+        return True
+
+    async def consume_oid4vci_nonce(self, nonce: str, now: float) -> ChallengeState:
+        async with self.transaction() as db:
+            rows = await db.execute_fetchall("SELECT expires, used FROM oid4vci_nonces WHERE nonce = ?", (nonce,))
+            state = _challenge_state(next(iter(rows), None), now)
+            if state is not None:
+                return state
+            await db.execute("UPDATE oid4vci_nonces SET used = ? WHERE nonce = ?", (now, nonce))
         return "consumed"
 
 

@@ -1,0 +1,146 @@
+"""OpenID4VCI issuer routes (thin; the logic is in :mod:`vcnode.oid4vci`).
+
+The metadata, token, nonce and credential endpoints speak OAuth: their errors are ``{"error",
+"error_description"}`` with 400 (401 ``invalid_token`` with ``WWW-Authenticate`` for a bad access token), never
+problem+json, whatever refused the request (a body too large, the wrong media type). The credential offer is
+part of the claim exchange and answers its problems like the other exchange routes. The wallet's routes are
+public and count against the ``exchanges`` rate limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from vcnode.errors import VcnodeError
+from vcnode.http.body import BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT, read_json_object
+from vcnode.http.exchange_routes import EXCHANGES_KEY
+from vcnode.http.health_routes import NODE_KEY
+from vcnode.http.problem import json_response
+from vcnode.http.ratelimit import rate_limited
+from vcnode.oid4vci.errors import INVALID_CREDENTIAL_REQUEST, INVALID_REQUEST, OAuthError
+from vcnode.oid4vci.issuer import OpenIdIssuer
+
+OPENID_ISSUER_KEY = web.AppKey("openid_issuer", OpenIdIssuer)
+_NO_STORE = {"Cache-Control": "no-store"}
+#: Largest token request body read (a code, a PIN and the grant type fit in a few hundred bytes).
+MAX_FORM_BYTES = 16 * 1024
+FORM = "application/x-www-form-urlencoded"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def oauth_errors(default: str) -> Callable[[Handler], Handler]:
+    """Answer any refusal of the handler as an OAuth error: :class:`OAuthError` as it is, a 4xx node error or
+    HTTP error (a body too large) as ``default`` with its status. 5xx (a full disk) stay problems."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def oauth(request: web.Request) -> web.StreamResponse:
+            try:
+                return await handler(request)
+            except OAuthError as exc:
+                return json_response(exc.body(), status=exc.status, headers={**_NO_STORE, **exc.headers})
+            except VcnodeError as exc:
+                if exc.status >= 500:
+                    raise
+                return json_response({"error": default, "error_description": f"{exc.code}: {exc.detail}"[:300]},
+                                     status=400 if exc.status in (404, 409, 410) else exc.status,
+                                     headers=_NO_STORE)
+            except web.HTTPException as exc:
+                if not 400 <= exc.status < 500:
+                    raise
+                return json_response({"error": default, "error_description": exc.reason}, status=exc.status,
+                                     headers=_NO_STORE)
+        return oauth
+
+    return wrap
+
+
+def _issuer(request: web.Request) -> OpenIdIssuer:
+    return request.app[OPENID_ISSUER_KEY]
+
+
+async def credential_issuer_metadata(request: web.Request) -> web.Response:
+    """``GET /.well-known/openid-credential-issuer``: the credential issuer metadata."""
+    return json_response(_issuer(request).issuer_metadata(), headers={"Cache-Control": "max-age=300"})
+
+
+async def authorization_server_metadata(request: web.Request) -> web.Response:
+    """``GET /.well-known/oauth-authorization-server``: the authorisation server metadata (RFC 8414)."""
+    return json_response(_issuer(request).authorization_server_metadata(),
+                         headers={"Cache-Control": "max-age=300"})
+
+
+@rate_limited("exchanges")
+async def credential_offer(request: web.Request) -> web.Response:
+    """``GET /workflows/claim/exchanges/{exchange}/credential-offer`` (public): the claim's credential offer
+    with a fresh pre-authorised code (the ``credential_offer_uri`` of ``links.oid4vci``)."""
+    return json_response(await _issuer(request).offer(request.match_info["exchange"]), headers=_NO_STORE)
+
+
+async def _read_form(request: web.Request) -> dict[str, str]:
+    if request.content_type != FORM:
+        raise OAuthError(INVALID_REQUEST, f"send the token request as {FORM}")
+    if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
+        raise OAuthError(INVALID_REQUEST, f"the token request is over {MAX_FORM_BYTES} bytes")
+    timeout = request.app.get(BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT)
+    try:
+        async with asyncio.timeout(timeout):
+            raw = await request.content.read(MAX_FORM_BYTES + 1)
+    except TimeoutError:
+        raise OAuthError(INVALID_REQUEST, "the request body did not arrive in time") from None
+    if len(raw) > MAX_FORM_BYTES:
+        raise OAuthError(INVALID_REQUEST, f"the token request is over {MAX_FORM_BYTES} bytes")
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
+                          errors="strict", max_num_fields=32)
+    except (UnicodeDecodeError, ValueError):
+        raise OAuthError(INVALID_REQUEST, "the body is not a URL-encoded UTF-8 form") from None
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:  # RFC 6749 section 3.2: parameters must not be included more than once
+            raise OAuthError(INVALID_REQUEST, f"{name[:40]} is given more than once")
+        form[name] = value
+    return form
+
+
+@rate_limited("exchanges")
+@oauth_errors(INVALID_REQUEST)
+async def token(request: web.Request) -> web.Response:
+    """``POST /token`` (form): the pre-authorised code and tx_code for an access token."""
+    form = await _read_form(request)
+    return json_response(await _issuer(request).token(form), headers={**_NO_STORE, "Pragma": "no-cache"})
+
+
+@rate_limited("exchanges")
+@oauth_errors(INVALID_REQUEST)
+async def nonce(request: web.Request) -> web.Response:
+    """``POST /nonce``: a fresh c_nonce for a key proof."""
+    return json_response(await _issuer(request).nonce(), headers=_NO_STORE)
+
+
+@rate_limited("exchanges")
+@oauth_errors(INVALID_CREDENTIAL_REQUEST)
+async def credential(request: web.Request) -> web.Response:
+    """``POST /credential`` (Bearer access token): the credential, bound to the proof's key."""
+    issuer = _issuer(request)
+    authorization = request.headers.get("Authorization")
+    await issuer.check_token(authorization)  # a bad token is invalid_token before the body is read
+    body = await read_json_object(request)
+    return json_response(await issuer.credential(authorization, body), headers=_NO_STORE)
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the OpenID4VCI routes (after the exchange routes: the issuer works on their service)."""
+    app[OPENID_ISSUER_KEY] = OpenIdIssuer(app[NODE_KEY], app[EXCHANGES_KEY])
+    app.router.add_get("/.well-known/openid-credential-issuer", credential_issuer_metadata)
+    app.router.add_get("/.well-known/oauth-authorization-server", authorization_server_metadata)
+    app.router.add_get("/workflows/claim/exchanges/{exchange}/credential-offer", credential_offer)
+    app.router.add_post("/token", token)
+    app.router.add_post("/nonce", nonce)
+    app.router.add_post("/credential", credential)

@@ -1,0 +1,183 @@
+// An OpenID4VCI wallet made of the protocol layer of the Credo wallet framework (@openid4vc/openid4vci,
+// @openid4vc/oauth2, pinned in package.json) with keys and signatures by the Node `jose` library: it drives
+// vcnode's pre-authorised code flow. Reads a JSON array of jobs on stdin, writes a JSON array of results:
+//   {op: "claim", offer, txCode, key: "did:jwk" | "did:key", attack?}
+//     -> {ok, credential?, subject, error?: {stage, error, description}, steps: [...]}
+// The wallet resolves the credential offer (credential_offer_uri), fetches the issuer and authorisation
+// server metadata, redeems the pre-authorised code with the tx_code, asks for a c_nonce, has the library build
+// the proof JWT (typ openid4vci-proof+jwt, aud, nonce, iat) and `jose` sign it with an ES256 did:jwk or an
+// EdDSA did:key key, and requests the credential. `attack` makes one step wrong the way a faulty or hostile
+// client would: "wrongTxCode" (repeated `tries` times), "reuseCode", "replayProof", "staleProof", "wrongAud",
+// "wrongNonce". Every URL is the node's on 127.0.0.1 (http: allowInsecureUrls); nothing else is contacted.
+import crypto from 'node:crypto';
+import * as jose from 'jose';
+import {Openid4vciClient} from '@openid4vc/openid4vci';
+import {clientAuthenticationAnonymous, setGlobalConfig} from '@openid4vc/oauth2';
+import {runJobs} from './common.mjs';
+
+setGlobalConfig({allowInsecureUrls: true});
+
+const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+
+// base58btc (for a did:key Multikey): written out here rather than taken from a library of the other side.
+function base58btc(bytes) {
+  let value = 0n;
+  for(const byte of bytes) {
+    value = value * 256n + BigInt(byte);
+  }
+  let out = '';
+  while(value > 0n) {
+    out = ALPHABET[Number(value % 58n)] + out;
+    value /= 58n;
+  }
+  for(const byte of bytes) {
+    if(byte !== 0) {
+      break;
+    }
+    out = '1' + out;
+  }
+  return out;
+}
+
+// A holder key made by jose: an ES256 did:jwk or an EdDSA (Ed25519) did:key, with the kid of its one method.
+async function holderKey(kind) {
+  const alg = kind === 'did:jwk' ? 'ES256' : 'EdDSA';
+  const {privateKey, publicKey} = await jose.generateKeyPair(alg, {extractable: true});
+  const publicJwk = await jose.exportJWK(publicKey);
+  let did, kid;
+  if(kind === 'did:jwk') {
+    did = `did:jwk:${jose.base64url.encode(JSON.stringify(publicJwk))}`;
+    kid = `${did}#0`;
+  } else {
+    const multikey = 'z' + base58btc(Uint8Array.from([0xed, 0x01, ...jose.base64url.decode(publicJwk.x)]));
+    did = `did:key:${multikey}`;
+    kid = `${did}#${multikey}`;
+  }
+  return {alg, privateKey, publicJwk, did, kid};
+}
+
+function callbacks(key) {
+  return {
+    fetch,
+    hash: (data, alg) => new Uint8Array(crypto.createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
+    generateRandom: bytes => new Uint8Array(crypto.randomBytes(bytes)),
+    clientAuthentication: clientAuthenticationAnonymous(),
+    // The library builds the header and payload; jose signs them.
+    signJwt: async (signer, {header, payload}) => {
+      const jwt = await new jose.SignJWT(payload).setProtectedHeader({...header, alg: key.alg}).sign(key.privateKey);
+      return {jwt, signerJwk: key.publicJwk};
+    },
+  };
+}
+
+function oauthError(stage, error) {
+  const body = error.errorResponse ?? error.response?.body ?? error.credentialErrorResponseResult?.data ??
+    error.credentialResponseResult?.data;
+  return {stage, error: body?.error ?? error.name, description: body?.error_description ?? String(error.message)};
+}
+
+async function proof(client, key, issuerMetadata, nonce, overrides = {}) {
+  const {jwt} = await client.createCredentialRequestJwtProof({
+    issuerMetadata, credentialConfigurationId: 'OpenBadgeCredential_ldp_vc', nonce,
+    signer: {method: 'did', didUrl: key.kid, alg: key.alg}, issuedAt: overrides.issuedAt,
+  });
+  if(!overrides.aud) {
+    return jwt;
+  }
+  // A client that got the audience wrong: the same proof for another issuer, signed by jose.
+  const payload = jose.decodeJwt(jwt);
+  const header = jose.decodeProtectedHeader(jwt);
+  return new jose.SignJWT({...payload, aud: overrides.aud}).setProtectedHeader(header).sign(key.privateKey);
+}
+
+// The library throws Openid4vciRetrieveCredentialsError on an error answer, carrying the parsed response.
+async function credentialRequest(client, issuerMetadata, accessToken, jwt) {
+  let response;
+  try {
+    response = await client.retrieveCredentials({
+      issuerMetadata, accessToken, credentialConfigurationId: 'OpenBadgeCredential_ldp_vc', proofs: {jwt: [jwt]},
+    });
+  } catch(error) {
+    if(!error.response) {
+      throw error;
+    }
+    const data = error.response.credentialErrorResponseResult?.data;
+    return {ok: false, error: {stage: 'credential', error: data?.error, description: data?.error_description,
+      status: error.response.response?.status}};
+  }
+  return {ok: true, credential: response.credentialResponse.credentials[0].credential};
+}
+
+async function claim(job) {
+  const key = await holderKey(job.key);
+  const client = new Openid4vciClient({callbacks: callbacks(key)});
+  const steps = [];
+  const credentialOffer = await client.resolveCredentialOffer(job.offer);
+  steps.push('offer');
+  const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+  steps.push('metadata');
+  const attack = job.attack;
+  const token = txCode => client.retrievePreAuthorizedCodeAccessTokenFromOffer({
+    credentialOffer, issuerMetadata, txCode});
+  if(attack === 'wrongTxCode') {
+    const errors = [];
+    for(let i = 0; i < job.tries; i++) {
+      try {
+        await token(job.wrongTxCode);
+        errors.push({stage: 'token', error: 'accepted'});
+      } catch(error) {
+        errors.push(oauthError('token', error));
+      }
+    }
+    let last;
+    try {  // the right PIN, after the wrong ones
+      await token(job.txCode);
+      last = {ok: true};
+    } catch(error) {
+      last = {ok: false, error: oauthError('token', error)};
+    }
+    return {ok: false, errors, last, subject: key.did};
+  }
+  let accessToken;
+  try {
+    ({accessTokenResponse: {access_token: accessToken}} = await token(job.txCode));
+  } catch(error) {
+    return {ok: false, error: oauthError('token', error), subject: key.did, steps};
+  }
+  steps.push('token');
+  if(attack === 'reuseCode') {
+    try {
+      await token(job.txCode);
+      return {ok: true, subject: key.did, steps};
+    } catch(error) {
+      return {ok: false, error: oauthError('token', error), subject: key.did, steps};
+    }
+  }
+  const {c_nonce: nonce} = await client.requestNonce({issuerMetadata});
+  steps.push('nonce');
+  const overrides = {
+    staleProof: {issuedAt: new Date(Date.now() - 3_600_000)},
+    wrongAud: {aud: 'https://issuer.example'},
+  }[attack] ?? {};
+  const jwt = await proof(client, key, issuerMetadata, attack === 'wrongNonce' ? 'a-nonce-never-issued' : nonce,
+    overrides);
+  const result = await credentialRequest(client, issuerMetadata, accessToken, jwt);
+  steps.push('credential');
+  if(attack === 'replayProof' && result.ok) {
+    // The same proof again: its nonce was spent by the first request.
+    const again = await credentialRequest(client, issuerMetadata, accessToken, jwt);
+    return {...again, first: result, subject: key.did, steps};
+  }
+  return {...result, subject: key.did, steps};
+}
+
+await runJobs(async job => {
+  if(job.op !== 'claim') {
+    throw new Error(`unknown op ${job.op}`);
+  }
+  try {
+    return await claim(job);
+  } catch(error) {
+    return {ok: false, error: oauthError('unexpected', error), stack: String(error.stack).slice(0, 2000)};
+  }
+});

@@ -1,0 +1,74 @@
+"""OpenID4VCI interop: the protocol layer of the Credo wallet framework (@openid4vc/openid4vci and
+@openid4vc/oauth2, with keys and signatures by the Node ``jose`` library; tests/interop/oid4vci.mjs) drives
+the node's pre-authorised code flow end to end against a real node on 127.0.0.1: offer, metadata, token with
+the tx_code, nonce, proof JWT (ES256 did:jwk, EdDSA did:key), credential; the badge it receives verifies at
+the node and names the wallet's DID. The same client's mistakes (a wrong tx_code up to the attempt limit, a
+reused code, a replayed or stale proof, a wrong aud or nonce) get the right OAuth errors."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.interop.harness import run_harness
+from tests.interop.test_lcw_exchanges import Served, key_node_templates, served, unsigned_badge
+from vcnode.keys.vault import Vault
+
+pytestmark = pytest.mark.interop
+__all__ = ["key_node_templates"]  # the session fixture, shared with the LCW interop tests
+
+
+@pytest.fixture
+async def institution(key_node_templates: dict[str, tuple[Path, Vault]], tmp_path: Path) -> AsyncIterator[Served]:
+    async with served(key_node_templates["institution"], tmp_path / "institution") as node:
+        yield node
+
+
+async def wallet(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return await asyncio.to_thread(run_harness, "oid4vci.mjs", jobs)
+
+
+async def claims(institution: Served, count: int) -> list[dict[str, Any]]:
+    return [await institution.create("claim", {"credential": unsigned_badge(institution.did)}) for _ in range(count)]
+
+
+async def test_credo_wallet_receives_the_badge_over_openid4vci(institution: Served) -> None:
+    exchanges = await claims(institution, 2)
+    results = await wallet([{"op": "claim", "offer": x["links"]["oid4vci"], "txCode": x["txCode"], "key": key}
+                            for x, key in zip(exchanges, ["did:jwk", "did:key"], strict=True)])
+    for exchange, result in zip(exchanges, results, strict=True):
+        assert result["ok"], result
+        assert result["steps"] == ["offer", "metadata", "token", "nonce", "credential"]
+        credential = result["credential"]
+        assert credential["credentialSubject"]["id"] == result["subject"]
+        report = await institution.verify(credential)
+        assert report["verified"] is True, report
+        state = await institution.state(exchange)
+        assert state["state"] == "complete" and state["holder"] == result["subject"]
+    assert results[0]["subject"].startswith("did:jwk:") and results[1]["subject"].startswith("did:key:z6Mk")
+
+
+async def test_the_same_client_gets_oauth_errors_for_its_mistakes(institution: Served) -> None:
+    limit = institution.node.config.oid4vci_tx_code_attempts
+    exchanges = await claims(institution, 6)
+    pin = exchanges[0]["txCode"]
+    wrong = str((int(pin) + 1) % 10 ** len(pin)).zfill(len(pin))
+    jobs = [{"op": "claim", "offer": x["links"]["oid4vci"], "txCode": x["txCode"], "key": "did:jwk", "attack": a}
+            for x, a in zip(exchanges, ["wrongTxCode", "reuseCode", "replayProof", "staleProof", "wrongAud",
+                                        "wrongNonce"], strict=True)]
+    jobs[0].update(tries=limit, wrongTxCode=wrong)
+    locked, reused, replayed, stale, wrong_aud, wrong_nonce = await wallet(jobs)
+    assert [e["error"] for e in locked["errors"]] == ["invalid_grant"] * limit, locked
+    assert locked["last"]["error"]["error"] == "invalid_grant" and "locked" in locked["last"]["error"]["description"]
+    assert reused["error"]["error"] == "invalid_grant" and "already used" in reused["error"]["description"], reused
+    assert replayed["first"]["ok"] and replayed["error"]["error"] == "invalid_nonce", replayed
+    assert stale["error"]["error"] == "invalid_proof" and "stale" in stale["error"]["description"], stale
+    assert wrong_aud["error"]["error"] == "invalid_proof" and "aud" in wrong_aud["error"]["description"], wrong_aud
+    assert wrong_nonce["error"]["error"] == "invalid_nonce", wrong_nonce
+    # Only the replayed proof's first request issued anything.
+    states = [(await institution.state(x))["state"] for x in exchanges]
+    assert states == ["pending", "active", "complete", "active", "active", "active"]

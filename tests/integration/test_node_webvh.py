@@ -4,7 +4,6 @@ from another node, and verify a credential signed under the first key after both
 from __future__ import annotations
 
 import asyncio
-
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path

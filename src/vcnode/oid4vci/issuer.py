@@ -104,7 +104,7 @@ class OpenIdIssuer:
         and ``jwks`` = the public keys of every identity it holds (retired ones too, for credentials they
         signed), each with ``kid`` = its verification method, the ``kid`` the SD-JWT VCs carry."""
         keys = []
-        for record in self.node.identities.keys():
+        for record in self.node.identities.keys(None):
             jwk = multikey_to_jwk(record.public_multikey)
             keys.append({**jwk, "kid": record.id, "alg": _JOSE_ALG.get(record.key_type, "EdDSA"), "use": "sig"})
         return {"issuer": self.issuer_url, "jwks": {"keys": keys}}

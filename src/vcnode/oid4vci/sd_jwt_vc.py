@@ -31,7 +31,7 @@ from vcnode.exchanges.claim import ClaimWorkflow, claimed_credential
 from vcnode.exchanges.model import Exchange, ExchangeClosed, closed, timestamp
 from vcnode.oid4vci.binding import PROOF_ALGORITHMS, Holder
 from vcnode.sdjwt.learning import issue_learning_credential, learning_credential_claims
-from vcnode.sdjwt.metadata import LEARNING_CREDENTIAL_VCT, learning_credential_type_metadata
+from vcnode.sdjwt.metadata import LEARNING_CREDENTIAL_VCT, NEVER_DISCLOSABLE, learning_credential_type_metadata
 from vcnode.status.entries import status_requests
 from vcnode.status.service import ENVELOPED_TYPE, SD_JWT_DATA_PREFIX, TOKEN_BITS, TOKEN_PURPOSE
 from vcnode.status.token_list import status_claim
@@ -45,6 +45,8 @@ FORMAT = "dc+sd-jwt"
 #: Where the node serves a type's metadata: ``<base URL>/.well-known/vct/<vct>`` (a ``urn:`` vct cannot be
 #: fetched itself; see docs/sd-jwt.md).
 VCT_PATH = "/.well-known/vct/"
+#: The JWT's own claims, which a wallet does not display as the credential's.
+_REGISTERED = frozenset({"iat", *NEVER_DISCLOSABLE})
 
 
 def enveloped(sd_jwt: str) -> dict[str, Any]:
@@ -71,7 +73,7 @@ class SdJwtLearningCredential:
         metadata = learning_credential_type_metadata().document
         claims = [{"path": claim["path"], "display": [{"name": item.get("label"), "locale": item.get("locale")}
                                                        for item in claim.get("display", [])]}
-                  for claim in metadata.get("claims", []) if claim.get("sd") != "never"]
+                  for claim in metadata.get("claims", []) if claim["path"][0] not in _REGISTERED]
         display = [{"name": "Learning credential", "locale": "en",
                     "description": "A learning achievement as an EUDI learning credential (SD-JWT VC)"}]
         return {

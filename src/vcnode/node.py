@@ -116,7 +116,7 @@ def make_status(config: Config, store: Store, identities: IdentityService, fetch
                           replicas=replicas)
     # IETF Status List Tokens (SD-JWT VCs' status): fetched asking for their media type, checked against the
     # anchors like any list, verified by the key their kid names in the signer's DID document.
-    token_fetch = AnchoredFetch(anchors, token_list_fetcher(fetcher), prefer_replicas=config.prefer_replicas,
+    token_fetch = AnchoredFetch(anchors, token_list_fetcher(fetcher, status), prefer_replicas=config.prefer_replicas,
                                 replicas=replicas)
     checker = StatusChecker(fetch, lambda doc: verify_status_list(doc, resolver, options),
                             default_ttl=config.status_list_ttl, fail_open=config.status_fail_open,

@@ -138,7 +138,8 @@ async def test_pre_authorised_flow_issues_the_badge_to_the_proven_did(client: Te
     assert (await response.json())["protocols"]["OID4VCI"] == exchange["links"]["oid4vci"]
     credential_offer = await offer(client, exchange)
     assert credential_offer["credential_issuer"] == BASE
-    assert credential_offer["credential_configuration_ids"] == ["OpenBadgeCredential_ldp_vc"]
+    assert credential_offer["credential_configuration_ids"] == ["OpenBadgeCredential_ldp_vc",
+                                                                "EUDILearningCredential_dc+sd-jwt"]
     grant = credential_offer["grants"][GRANT]
     assert grant["tx_code"] == {**grant["tx_code"], "input_mode": "numeric", "length": 6}
     response = await token(client, grant["pre-authorized_code"], exchange["txCode"])

@@ -133,7 +133,8 @@ def proof_jwts(draw: st.DrawFn) -> Any:
 
 requests = st.one_of(
     st.builds(lambda c, p: {"credential_configuration_id": c, "proofs": {"jwt": [p]}},
-              st.sampled_from(["OpenBadgeCredential_ldp_vc", "x", ""]) | json_values, proof_jwts()),
+              st.sampled_from(["OpenBadgeCredential_ldp_vc", "EUDILearningCredential_dc+sd-jwt", "x", ""])
+              | json_values, proof_jwts()),
     st.builds(lambda p: {"credential_configuration_id": "OpenBadgeCredential_ldp_vc",
                          "proof": {"proof_type": "jwt", "jwt": p}}, proof_jwts()),
     st.dictionaries(st.sampled_from(["credential_configuration_id", "proofs", "proof", "credential_identifier",
@@ -162,4 +163,18 @@ def test_junk_offers_and_nonces_never_fail(server: OpenIdServer, exchange_id: st
                                         "/credential-offer")
     assert status < 500 and status in (200, 404, 409, 410, 429), payload[:300]
     server.oauth("POST", "/nonce", body, {"Content-Type": "application/octet-stream"})
+    server.nothing_issued()
+
+
+@EXCHANGE_FUZZ
+@given(segment=st.text(max_size=60) | st.sampled_from(["urn:eu.europa.ec.eudi:learning:credential:1", "..", "%2F"]),
+       etag=st.text(max_size=60))
+def test_junk_sd_jwt_vc_metadata_and_status_token_requests_never_fail(server: OpenIdServer, segment: str,
+                                                                     etag: str) -> None:
+    """The SD-JWT VC routes (type metadata, issuer keys, Status List Tokens) answer junk ids with a 4xx."""
+    quoted = quote(segment, safe=":")
+    headers = {"If-None-Match": quote(etag, safe=' "')}
+    for route in (f"/.well-known/vct/{quoted}", f"/status/{quoted}/token", "/.well-known/jwt-vc-issuer"):
+        status, _, payload = server.request("GET", route, None, headers)
+        assert status < 500 and status in (200, 304, 404, 405, 429), f"{route} -> {status} {payload[:300]!r}"
     server.nothing_issued()

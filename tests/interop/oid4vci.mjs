@@ -1,14 +1,15 @@
 // An OpenID4VCI wallet made of the protocol layer of the Credo wallet framework (@openid4vc/openid4vci,
 // @openid4vc/oauth2, pinned in package.json) with keys and signatures by the Node `jose` library: it drives
 // vcnode's pre-authorised code flow. Reads a JSON array of jobs on stdin, writes a JSON array of results:
-//   {op: "claim", offer, txCode, key: "did:jwk" | "did:key", attack?}
+//   {op: "claim", offer, txCode, key: "did:jwk" | "did:key", configuration?, attack?}
 //     -> {ok, credential?, subject, error?: {stage, error, description}, steps: [...]}
 // The wallet resolves the credential offer (credential_offer_uri), fetches the issuer and authorisation
 // server metadata, redeems the pre-authorised code with the tx_code, asks for a c_nonce, has the library build
 // the proof JWT (typ openid4vci-proof+jwt, aud, nonce, iat) and `jose` sign it with an ES256 did:jwk or an
 // EdDSA did:key key, and requests the credential. `attack` makes one step wrong the way a faulty or hostile
 // client would: "wrongTxCode" (repeated `tries` times), "reuseCode", "replayProof", "staleProof", "wrongAud",
-// "wrongNonce". Every URL is the node's on 127.0.0.1 (http: allowInsecureUrls); nothing else is contacted.
+// "wrongNonce". `configuration` is the credential configuration asked for (OpenBadgeCredential_ldp_vc unless
+// said: EUDILearningCredential_dc+sd-jwt gets an SD-JWT VC, a string). Every URL is the node's on 127.0.0.1 (http: allowInsecureUrls); nothing else is contacted.
 import crypto from 'node:crypto';
 import * as jose from 'jose';
 import {Openid4vciClient} from '@openid4vc/openid4vci';
@@ -17,6 +18,7 @@ import {runJobs} from './common.mjs';
 
 setGlobalConfig({allowInsecureUrls: true});
 
+const LDP = 'OpenBadgeCredential_ldp_vc';
 const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 
 // base58btc (for a did:key Multikey): written out here rather than taken from a library of the other side.
@@ -76,9 +78,9 @@ function oauthError(stage, error) {
   return {stage, error: body?.error ?? error.name, description: body?.error_description ?? String(error.message)};
 }
 
-async function proof(client, key, issuerMetadata, nonce, overrides = {}) {
+async function proof(client, key, issuerMetadata, nonce, overrides = {}, configuration = LDP) {
   const {jwt} = await client.createCredentialRequestJwtProof({
-    issuerMetadata, credentialConfigurationId: 'OpenBadgeCredential_ldp_vc', nonce,
+    issuerMetadata, credentialConfigurationId: configuration, nonce,
     signer: {method: 'did', didUrl: key.kid, alg: key.alg}, issuedAt: overrides.issuedAt,
   });
   if(!overrides.aud) {
@@ -91,11 +93,11 @@ async function proof(client, key, issuerMetadata, nonce, overrides = {}) {
 }
 
 // The library throws Openid4vciRetrieveCredentialsError on an error answer, carrying the parsed response.
-async function credentialRequest(client, issuerMetadata, accessToken, jwt) {
+async function credentialRequest(client, issuerMetadata, accessToken, jwt, configuration = LDP) {
   let response;
   try {
     response = await client.retrieveCredentials({
-      issuerMetadata, accessToken, credentialConfigurationId: 'OpenBadgeCredential_ldp_vc', proofs: {jwt: [jwt]},
+      issuerMetadata, accessToken, credentialConfigurationId: configuration, proofs: {jwt: [jwt]},
     });
   } catch(error) {
     if(!error.response) {
@@ -159,16 +161,21 @@ async function claim(job) {
     staleProof: {issuedAt: new Date(Date.now() - 3_600_000)},
     wrongAud: {aud: 'https://issuer.example'},
   }[attack] ?? {};
+  const configuration = job.configuration ?? LDP;
+  if(!credentialOffer.credential_configuration_ids.includes(configuration) ||
+     !issuerMetadata.credentialIssuer.credential_configurations_supported[configuration]) {
+    return {ok: false, error: {stage: 'offer', error: `${configuration} is not offered`}, subject: key.did, steps};
+  }
   const jwt = await proof(client, key, issuerMetadata, attack === 'wrongNonce' ? 'a-nonce-never-issued' : nonce,
-    overrides);
-  const result = await credentialRequest(client, issuerMetadata, accessToken, jwt);
+    overrides, configuration);
+  const result = await credentialRequest(client, issuerMetadata, accessToken, jwt, configuration);
   steps.push('credential');
   if(attack === 'replayProof' && result.ok) {
     // The same proof again: its nonce was spent by the first request.
-    const again = await credentialRequest(client, issuerMetadata, accessToken, jwt);
+    const again = await credentialRequest(client, issuerMetadata, accessToken, jwt, configuration);
     return {...again, first: result, subject: key.did, steps};
   }
-  return {...result, subject: key.did, steps};
+  return {...result, subject: key.did, publicJwk: key.publicJwk, steps};
 }
 
 await runJobs(async job => {

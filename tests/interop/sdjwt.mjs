@@ -16,6 +16,11 @@
 //   {op: "readStatusList", token, issuerJwk, alg, indexes}  -> {verified, bits, statuses, header, payload}
 //   {op: "typeMetadata", document}                          -> {valid, issues}   (the library's zod schema)
 //   {op: "bench", tokens, issuerJwk, aud, nonce}            -> {seconds, verified}  (each token verified once)
+//   {op: "verifyIssued", token, issuer}                     -> {verified, payload, kid, status, message?}
+//        (over the network, as a relying party would: the issuer's key is the `kid` of the token's header
+//         looked up in <issuer>/.well-known/jwt-vc-issuer, and its DID must be the `iss`; the status list
+//         token is fetched by the library's own fetcher (Accept and Content-Type application/statuslist+jwt)
+//         and verified with the same key; `status` is the entry as @sd-jwt/jwt-status-list reads it)
 import crypto from 'node:crypto';
 import {ES256, digest, generateSalt} from '@sd-jwt/crypto-nodejs';
 import {SDJwtVcInstance, TypeMetadataFormatSchema} from '@sd-jwt/sd-jwt-vc';
@@ -85,6 +90,52 @@ async function verify(job) {
   }
 }
 
+// The issuer's key for a token: its header's kid in the issuer's JWT VC Issuer Metadata (the DID URL of the
+// key, whose DID is the token's iss).
+async function issuerKey(token, issuer) {
+  const [encodedHeader, encodedPayload] = token.split('~')[0].split('.');
+  const header = JSON.parse(Buffer.from(encodedHeader, 'base64url'));
+  const payload = JSON.parse(Buffer.from(encodedPayload, 'base64url'));
+  const response = await fetch(`${issuer}/.well-known/jwt-vc-issuer`);
+  const metadata = await response.json();
+  if(metadata.issuer !== issuer) {
+    throw new Error(`the metadata's issuer ${metadata.issuer} is not ${issuer}`);
+  }
+  const jwk = metadata.jwks.keys.find(key => key.kid === header.kid);
+  if(!jwk) {
+    throw new Error(`no key ${header.kid} in the issuer's jwks`);
+  }
+  if(header.kid.split('#')[0] !== payload.iss) {
+    throw new Error(`the key ${header.kid} is not one of the iss ${payload.iss}`);
+  }
+  return {jwk, kid: header.kid, uri: payload.status?.status_list?.uri, idx: payload.status?.status_list?.idx};
+}
+
+async function verifyIssued(job) {
+  let key;
+  try {
+    key = await issuerKey(job.token, job.issuer);
+  } catch(error) {
+    return {verified: false, message: String(error.message)};
+  }
+  const issuerVerifier = await verifier(key.jwk);
+  let status = null;
+  if(key.uri) {  // read separately by @sd-jwt/jwt-status-list, to report the entry whatever it is
+    const response = await fetch(key.uri, {headers: {Accept: 'application/statuslist+jwt'}});
+    const text = await response.text();
+    const jwt = Jwt.fromEncode(text);
+    await jwt.verify(issuerVerifier);
+    status = getListFromStatusListJWT(text).getStatus(key.idx);
+  }
+  try {
+    const sdjwt = instance({verifier: issuerVerifier});  // the library's own status fetcher and validator
+    const result = await sdjwt.verify(job.token);
+    return {verified: true, payload: result.payload, kid: key.kid, status};
+  } catch(error) {
+    return {verified: false, message: String(error.message), kid: key.kid, status};
+  }
+}
+
 async function run(job) {
   switch(job.op) {
     case 'generate': {
@@ -111,6 +162,8 @@ async function run(job) {
     }
     case 'verify':
       return verify(job);
+    case 'verifyIssued':
+      return verifyIssued(job);
     case 'statusListToken': {
       const list = new StatusList(job.statuses, job.bits);
       const {header, payload} = createHeaderAndPayload(list, {...job.payload}, {alg: job.alg, ...job.header});

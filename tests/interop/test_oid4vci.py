@@ -8,6 +8,7 @@ reused code, a replayed or stale proof, a wrong aud or nonce) get the right OAut
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -72,3 +73,47 @@ async def test_the_same_client_gets_oauth_errors_for_its_mistakes(institution: S
     # Only the replayed proof's first request issued anything.
     states = [(await institution.state(x))["state"] for x in exchanges]
     assert states == ["pending", "active", "complete", "active", "active", "active"]
+
+
+SD_JWT = "EUDILearningCredential_dc+sd-jwt"
+
+
+async def sd_jwt_verifier(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return await asyncio.to_thread(run_harness, "sdjwt.mjs", jobs)
+
+
+async def test_credo_wallet_receives_the_sd_jwt_vc_and_sd_jwt_verifies_it_and_its_status(institution: Served) -> None:
+    """The Credo protocol layer receives the EUDI learning credential (dc+sd-jwt); @sd-jwt/sd-jwt-vc verifies it
+    with the key the issuer's JWT VC Issuer Metadata lists for its kid, fetching the Status List Token itself,
+    and @sd-jwt/jwt-status-list reads its entry: 0, then 1 once the claim's credential id is revoked."""
+    exchanges = await claims(institution, 2)
+    results = await wallet([{"op": "claim", "offer": x["links"]["oid4vci"], "txCode": x["txCode"], "key": key,
+                             "configuration": SD_JWT}
+                            for x, key in zip(exchanges, ["did:jwk", "did:key"], strict=True)])
+    tokens = []
+    for exchange, result in zip(exchanges, results, strict=True):
+        assert result["ok"], result
+        assert isinstance(result["credential"], str) and result["credential"].endswith("~")
+        tokens.append(result["credential"])
+        state = await institution.state(exchange)
+        assert state["state"] == "complete" and state["holder"] == result["subject"]
+    checks = await sd_jwt_verifier([{"op": "verifyIssued", "token": t, "issuer": institution.base} for t in tokens])
+    for check, result in zip(checks, results, strict=True):
+        assert check["verified"], check
+        assert check["status"] == 0
+        payload = check["payload"]
+        assert payload["iss"] == institution.did and check["kid"].startswith(institution.did + "#")
+        assert payload["vct"] == "urn:eu.europa.ec.eudi:learning:credential:1"
+        assert payload["cnf"]["jwk"]["x"] == result["publicJwk"]["x"]
+        assert payload["achievement_title"]  # disclosed by the library from the issued disclosures
+    # Revoke the first claim's credential, by the id its exchange completed with.
+    record = await institution.node.store.get_exchange(exchanges[0]["exchangeUrl"].rsplit("/", 1)[1])
+    assert record is not None and record.result is not None
+    update = await institution.node.status.update(json.loads(record.result)["credentialId"], "revocation", 1,
+                                                  actor="test")
+    assert update.after == 1
+    revoked, valid = await sd_jwt_verifier([{"op": "verifyIssued", "token": t, "issuer": institution.base}
+                                            for t in tokens])
+    assert revoked["status"] == 1 and not revoked["verified"], revoked
+    assert "Status is not valid" in revoked["message"], revoked
+    assert valid["verified"] and valid["status"] == 0, valid

@@ -25,7 +25,7 @@ from vcnode.exchanges.model import Exchange, ExchangeClosed, closed, timestamp
 from vcnode.exchanges.workflows import Prepared, Reply, authenticate, did_authentication, presentation_request
 from vcnode.status.entries import status_requests
 from vcnode.store.base import Issuance
-from vcnode.store.records import ExchangeRecord
+from vcnode.store.records import ExchangeRecord, StatusListSpec
 
 if TYPE_CHECKING:
     from vcnode.node import Node
@@ -75,6 +75,10 @@ class ClaimWorkflow:
         if options.get("credentialStatus") is None and options.get("statusPurpose") is None:
             return {**options, **DEFAULT_STATUS}
         return options
+
+    def status_specs(self, variables: dict[str, Any]) -> list[StatusListSpec]:
+        """The status entries the claim's credential gets (``variables.options``, else revocation)."""
+        return status_requests(self._options(variables))
 
     def prepare(self, variables: dict[str, Any], *, thorough: bool = True) -> Prepared:
         """``variables.credential`` must be a credential one of the node's identities can issue once the
@@ -145,7 +149,8 @@ class ClaimWorkflow:
 
     async def _again(self, record: ExchangeRecord, holder: str) -> dict[str, Any]:
         """The credential a complete claim issued, for its holder only."""
-        if record.holder != holder or record.result is None:
+        # A claim completed in another format (an SD-JWT VC over OpenID4VCI) is not given again as this one.
+        if record.holder != holder or record.result is None or "format" in orjson.loads(record.result):
             raise closed(record.id, "complete")
         return await self.node.credentials.get(orjson.loads(record.result)["credentialId"])
 

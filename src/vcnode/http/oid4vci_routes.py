@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from vcnode.errors import VcnodeError
+from vcnode.errors import NotFound, VcnodeError
 from vcnode.http.body import BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT, read_json_object
 from vcnode.http.exchange_routes import EXCHANGES_KEY
 from vcnode.http.health_routes import NODE_KEY
@@ -24,6 +24,8 @@ from vcnode.http.problem import json_response
 from vcnode.http.ratelimit import rate_limited
 from vcnode.oid4vci.errors import INVALID_CREDENTIAL_REQUEST, INVALID_REQUEST, OAuthError
 from vcnode.oid4vci.issuer import OpenIdIssuer
+from vcnode.oid4vci.sd_jwt_vc import VCT_PATH
+from vcnode.sdjwt.metadata import LEARNING_CREDENTIAL_VCT, learning_credential_type_metadata
 
 OPENID_ISSUER_KEY = web.AppKey("openid_issuer", OpenIdIssuer)
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -74,6 +76,20 @@ async def authorization_server_metadata(request: web.Request) -> web.Response:
     """``GET /.well-known/oauth-authorization-server``: the authorisation server metadata (RFC 8414)."""
     return json_response(_issuer(request).authorization_server_metadata(),
                          headers={"Cache-Control": "max-age=300"})
+
+
+async def jwt_vc_issuer_metadata(request: web.Request) -> web.Response:
+    """``GET /.well-known/jwt-vc-issuer``: the SD-JWT VC issuer's keys (JWT VC Issuer Metadata)."""
+    return json_response(_issuer(request).jwt_vc_issuer_metadata(), headers={"Cache-Control": "max-age=300"})
+
+
+async def type_metadata(request: web.Request) -> web.Response:
+    """``GET /.well-known/vct/{vct}``: the SD-JWT VC type metadata vcnode issues ``vct`` with (404 for a type
+    it does not issue)."""
+    vct = request.match_info["vct"]
+    if vct != LEARNING_CREDENTIAL_VCT:
+        raise NotFound(f"this node issues no SD-JWT VC of type {vct[:120]!r}")
+    return json_response(learning_credential_type_metadata().document, headers={"Cache-Control": "max-age=3600"})
 
 
 @rate_limited("exchanges")
@@ -140,6 +156,8 @@ def add_routes(app: web.Application) -> None:
     app[OPENID_ISSUER_KEY] = OpenIdIssuer(app[NODE_KEY], app[EXCHANGES_KEY])
     app.router.add_get("/.well-known/openid-credential-issuer", credential_issuer_metadata)
     app.router.add_get("/.well-known/oauth-authorization-server", authorization_server_metadata)
+    app.router.add_get("/.well-known/jwt-vc-issuer", jwt_vc_issuer_metadata)
+    app.router.add_get(VCT_PATH + "{vct}", type_metadata)
     app.router.add_get("/workflows/claim/exchanges/{exchange}/credential-offer", credential_offer)
     app.router.add_post("/token", token)
     app.router.add_post("/nonce", nonce)

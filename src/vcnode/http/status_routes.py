@@ -10,6 +10,7 @@ from vcnode.http.body import BadRequest, read_json_object
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.problem import json_response
 from vcnode.status.entries import ENTRY_TYPE, LIST_TYPE
+from vcnode.status.token_list import MEDIA_TYPE as TOKEN_MEDIA_TYPE
 
 LIST_MEDIA_TYPE = "application/vc+ld+json"
 
@@ -21,6 +22,16 @@ async def get_status_list(request: web.Request) -> web.Response:
     if published.etag in request.headers.get("If-None-Match", ""):
         return web.Response(status=304, headers=headers)
     return web.Response(body=published.document, content_type=LIST_MEDIA_TYPE, headers=headers)
+
+
+async def get_status_token(request: web.Request) -> web.Response:
+    """``GET /status/{id}/token``: the list as a signed IETF Status List Token (``application/statuslist+jwt``),
+    with ``ETag`` and ``Cache-Control``; 404 for a list no SD-JWT VC references."""
+    published = await request.app[NODE_KEY].status.published_token(request.match_info["id"])
+    headers = {"ETag": published.etag, "Cache-Control": f"public, max-age={published.max_age}"}
+    if published.etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=published.document, content_type=TOKEN_MEDIA_TYPE, headers=headers)
 
 
 def parse_status_change(body: dict[str, Any]) -> tuple[str, str, int, str | None]:
@@ -63,4 +74,5 @@ async def update_status(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     """Register the status routes."""
     app.router.add_get("/status/{id}", get_status_list)
+    app.router.add_get("/status/{id}/token", get_status_token)
     app.router.add_post("/credentials/status", update_status)

@@ -2,38 +2,26 @@
 
 A format turns one claim exchange and the holder's proven key into a credential. ``ldp_vc`` issues the claim's
 Open Badges 3.0 credential with Data Integrity through :meth:`ClaimWorkflow.issue_to` (the same issue path and
-compare-and-set as a VC API claim), with the holder's DID as ``credentialSubject.id``. Another format (SD-JWT
-VC, ``dc+sd-jwt``) plugs in as one more :class:`CredentialFormat` in :data:`FORMATS`: it gets the same exchange
-and holder (with the key for its ``cnf``).
+compare-and-set as a VC API claim), with the holder's DID as ``credentialSubject.id``. ``dc+sd-jwt``
+(:mod:`vcnode.oid4vci.sd_jwt_vc`) issues the same claim as the EUDI learning credential, an SD-JWT VC bound to
+the holder's key (``cnf``). A claim completes once: the wallet picks one of the configurations its offer lists.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from vcnode.credentials.model import VC_V2, as_list
 from vcnode.exchanges.claim import ClaimWorkflow
 from vcnode.exchanges.model import Exchange
-from vcnode.keys.public import PublicKey
+from vcnode.oid4vci.binding import BINDING_METHODS, PROOF_ALGORITHMS, Holder
+from vcnode.oid4vci.sd_jwt_vc import SdJwtLearningCredential
 from vcnode.proofs import SUITES
 
 if TYPE_CHECKING:
     from vcnode.node import Node
 
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
-#: Proof signing algorithms a wallet's key-binding proof JWT may use.
-PROOF_ALGORITHMS = ("ES256", "EdDSA")
-#: DID methods a holder may bind with (their keys are in the DID itself: nothing is fetched).
-BINDING_METHODS = ("did:key", "did:jwk")
-
-
-@dataclass(frozen=True)
-class Holder:
-    """The wallet's proven key: its DID (did:key, or did:jwk of a header ``jwk``) and public key."""
-
-    did: str
-    key: PublicKey
 
 
 class CredentialFormat(Protocol):
@@ -85,4 +73,8 @@ class LdpVcOpenBadge:
 
 
 #: The configurations offered, by id.
-FORMATS: dict[str, CredentialFormat] = {LdpVcOpenBadge.configuration_id: LdpVcOpenBadge()}
+FORMATS: dict[str, CredentialFormat] = {LdpVcOpenBadge.configuration_id: LdpVcOpenBadge(),
+                                        SdJwtLearningCredential.configuration_id: SdJwtLearningCredential()}
+
+__all__ = ["BINDING_METHODS", "FORMATS", "PROOF_ALGORITHMS", "CredentialFormat", "Holder", "LdpVcOpenBadge",
+           "SdJwtLearningCredential"]

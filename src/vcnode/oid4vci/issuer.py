@@ -27,6 +27,7 @@ from vcnode.errors import VcnodeError
 from vcnode.exchanges.claim import ClaimWorkflow
 from vcnode.exchanges.model import Exchange, ExchangeNotFound, closed
 from vcnode.exchanges.service import ExchangeService
+from vcnode.keys.jwk import multikey_to_jwk
 from vcnode.oid4vci.errors import (
     CREDENTIAL_REQUEST_DENIED,
     INVALID_CREDENTIAL_REQUEST,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_JOSE_ALG = {"Ed25519": "EdDSA", "P-256": "ES256"}
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 #: Unused codes one exchange may hold at once (each offer fetch mints one): bounds what a link's holder can
 #: make the node store.
@@ -96,6 +98,16 @@ class OpenIdIssuer:
                 "grant_types_supported": [PRE_AUTHORIZED_GRANT],
                 "token_endpoint_auth_methods_supported": ["none"],
                 "pre-authorized_grant_anonymous_access_supported": True}
+
+    def jwt_vc_issuer_metadata(self) -> dict[str, Any]:
+        """JWT VC Issuer Metadata (SD-JWT VC, ``/.well-known/jwt-vc-issuer``): ``issuer`` = the node's base URL
+        and ``jwks`` = the public keys of every identity it holds (retired ones too, for credentials they
+        signed), each with ``kid`` = its verification method, the ``kid`` the SD-JWT VCs carry."""
+        keys = []
+        for record in self.node.identities.keys(None):
+            jwk = multikey_to_jwk(record.public_multikey)
+            keys.append({**jwk, "kid": record.id, "alg": _JOSE_ALG.get(record.key_type, "EdDSA"), "use": "sig"})
+        return {"issuer": self.issuer_url, "jwks": {"keys": keys}}
 
     # -- offer --------------------------------------------------------------------------------------------
 

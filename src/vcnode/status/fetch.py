@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vcnode.errors import FetchError
+from vcnode.errors import FetchError, NotFound
 from vcnode.net.fetch import SafeFetcher, parse_max_age
 from vcnode.status.check import Fetch, FetchedList, StatusListError
 from vcnode.status.service import StatusService
@@ -32,11 +32,19 @@ def list_fetcher(fetcher: SafeFetcher, own: StatusService | None = None) -> Fetc
     return fetch
 
 
-def token_list_fetcher(fetcher: SafeFetcher) -> Fetch:
+def token_list_fetcher(fetcher: SafeFetcher, own: StatusService | None = None) -> Fetch:
     """A :data:`Fetch` for IETF Status List Tokens: asks for ``application/statuslist+jwt`` through the guarded
-    client (this node publishes none yet, so every token comes from its issuer)."""
+    client. The node's own tokens are read locally, like its own lists."""
 
     async def fetch(url: str) -> FetchedList:
+        list_id = own.token_list_id(url) if own is not None else None
+        if list_id is not None:
+            try:
+                published = await own.published_token(list_id)  # type: ignore[union-attr]
+            except NotFound:
+                raise StatusListError("statusUnavailable", f"this node publishes no Status List Token {url[:200]}") \
+                    from None
+            return FetchedList(published.document, None, {"source": "self"})
         try:
             response = await fetcher.get(url, accept=MEDIA_TYPE)
         except FetchError as exc:

@@ -10,6 +10,7 @@ after ``replica_max_age``), so it bounds how long an unchanged list stays usable
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,8 +26,15 @@ from vcnode.identity.service import IdentityService
 from vcnode.proofs.verify import parse_datetime
 from vcnode.status.bitstring import encode_list
 from vcnode.status.entries import LIST_CREDENTIAL_TYPE, LIST_TYPE
+from vcnode.status.token_list import TokenStatusError, from_bitstring, parse_status_claim, sign_status_list_token
 from vcnode.store.base import Store
-from vcnode.store.records import StatusChange, StatusListRecord
+from vcnode.store.records import StatusChange, StatusListRecord, StatusTokenRecord
+
+#: The lists an SD-JWT VC's status may point at: revocation, one bit per entry (a set bit is the token list's
+#: 1, INVALID). A suspension would need a 2-bit token list (2 = SUSPENDED); see docs/status.md.
+TOKEN_PURPOSE, TOKEN_BITS = "revocation", 1
+ENVELOPED_TYPE = "EnvelopedVerifiableCredential"
+SD_JWT_DATA_PREFIX = "data:application/dc+sd-jwt,"
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,26 @@ class StatusService:
         prefix = f"{self._base_url}/status/"
         return url[len(prefix):] if url.startswith(prefix) and "/" not in url[len(prefix):] else None
 
+    def token_url(self, list_id: str) -> str:
+        """Where the list is served as a Status List Token (the ``uri`` of SD-JWT VCs' ``status_list``)."""
+        return f"{self.list_url(list_id)}/token"
+
+    def token_list_id(self, url: str) -> str | None:
+        """The id of one of this node's lists from its token URL, else None."""
+        return self.list_id(url[:-len("/token")]) if url.endswith("/token") else None
+
+    def _carried(self, document: Any) -> set[tuple[Any, str]]:
+        """(list credential URL, index) of each status entry a stored credential carries: its
+        ``credentialStatus`` entries, or for an SD-JWT VC (stored enveloped) its ``status.status_list``."""
+        if isinstance(document, dict) and ENVELOPED_TYPE in as_list(document.get("type")) \
+                and str(document.get("id", "")).startswith(SD_JWT_DATA_PREFIX):
+            reference = _sd_jwt_status(document["id"][len(SD_JWT_DATA_PREFIX):])
+            list_id = self.token_list_id(reference.uri) if reference is not None else None
+            return {(self.list_url(list_id), str(reference.idx))} if list_id and reference else set()
+        return {(entry.get("statusListCredential"), str(entry.get("statusListIndex")))
+                for entry in as_list(document.get("credentialStatus") if isinstance(document, dict) else None)
+                if isinstance(entry, dict)}
+
     async def update(self, credential_id: str, purpose: str, value: int, *, actor: str,
                      reason: str | None = None) -> StatusUpdate:
         """Set the ``purpose`` entry of a credential this node issued to ``value`` (1 sets the bit) and log
@@ -90,9 +118,7 @@ class StatusService:
             raise NotFound(f"this node issued no credential {credential_id[:200]!r}")
         # The entries the stored credential carries. Issuing is idempotent by id now, but a store written
         # before may hold indexes of earlier copies under the same id: only those of the copy held are meant.
-        carried = {(entry.get("statusListCredential"), str(entry.get("statusListIndex")))
-                   for entry in as_list(orjson.loads(stored.document).get("credentialStatus"))
-                   if isinstance(entry, dict)}
+        carried = self._carried(orjson.loads(stored.document))
         for _, list_id, index in await self._store.status_indexes([credential_id]):
             record = await self._store.get_status_list(list_id)
             if record is None or record.purpose != purpose or (self.list_url(list_id), str(index)) not in carried:
@@ -107,6 +133,7 @@ class StatusService:
             url = self.list_url(list_id)
             if self.on_change is not None and change.before != change.after:
                 self.on_change(url)
+                self.on_change(self.token_url(list_id))
             return StatusUpdate(credential_id, purpose, url, index, change.before, change.after)
         raise Conflict(f"credential {credential_id[:200]} was issued without a {purpose[:40]} status entry")
 
@@ -142,16 +169,50 @@ class StatusService:
             await self.on_publish(record.issuer, url, record.version, document.encode())
         return document
 
+    async def published_token(self, list_id: str) -> PublishedList:
+        """The list as a signed Status List Token, re-signed first if the list changed or the token was signed
+        longer than the heartbeat ago. :class:`NotFound` unless an SD-JWT VC references the list."""
+        record = await self._store.get_status_token(list_id)
+        if record is None or not record.tokens:
+            raise NotFound(f"no Status List Token {list_id[:80]!r}")
+        now = _now()
+        until = datetime.fromisoformat(record.token_until) if record.token_until else None
+        fresh = (record.token is not None and record.token_version == record.version
+                 and until is not None and (until - now).total_seconds() > self._validity - self._heartbeat)
+        token = record.token if fresh and record.token else await self._sign_token(record, now)
+        body = token.encode()
+        return PublishedList(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', int(self._ttl), record.version)
+
+    async def _sign_token(self, record: StatusTokenRecord, now: datetime) -> str:
+        url = self.token_url(record.id)
+        # Read after the record: the bits are at least as new as the version they are published under. The
+        # store keeps them most significant bit first (Bitstring Status List); a token list counts from the least.
+        data = from_bitstring(await self._store.status_bits(record.id), record.status_size)
+        until = now + timedelta(seconds=self._validity)
+        key = self._identities.signing_key(record.issuer)
+        token = sign_status_list_token(data, record.status_size, key.signer, uri=url, kid=key.verification_method,
+                                       iat=int(now.timestamp()), issuer=record.issuer, exp=int(until.timestamp()),
+                                       ttl=max(1, int(self._ttl)))
+        await self._store.publish_status_token(record.id, record.version, token, until.isoformat())
+        if self.on_publish is not None:
+            await self.on_publish(record.issuer, url, record.version, token.encode())
+        return token
+
     async def publish_changed(self) -> int:
-        """Re-sign every list that changed since it was last signed, or was signed longer than the heartbeat
-        ago (so the change, or the fresh copy, is anchored and gossiped now, not when the list is next
-        fetched); returns how many were re-signed."""
+        """Re-sign every list (and Status List Token) that changed since it was last signed, or was signed
+        longer than the heartbeat ago (so the change, or the fresh copy, is anchored and gossiped now, not when
+        the list is next fetched); returns how many were re-signed."""
         count = 0
         due = (_now() + timedelta(seconds=self._validity - self._heartbeat)).isoformat()
         for list_id in await self._store.changed_status_lists(signed_until_before=due):
             record = await self._store.get_status_list(list_id)
             if record is not None and self._identities.holds(record.issuer):
                 await self.published(list_id)
+                count += 1
+        for list_id in await self._store.changed_status_tokens(signed_until_before=due):
+            token = await self._store.get_status_token(list_id)
+            if token is not None and self._identities.holds(token.issuer):
+                await self.published_token(list_id)
                 count += 1
         return count
 
@@ -161,6 +222,17 @@ class StatusService:
                  "statusListCredential": self.list_url(c.list_id), "statusListIndex": str(c.index),
                  "before": c.before, "after": c.after, "reason": c.reason}
                 for c in await self._store.status_changes(credential_id, limit)]
+
+
+def _sd_jwt_status(token: str) -> Any:
+    """The ``status.status_list`` reference in the payload of a stored SD-JWT VC (this node's own: not
+    verified again), or None."""
+    try:
+        payload = token.split("~", 1)[0].split(".")[1]
+        claims = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return parse_status_claim(claims.get("status")) if isinstance(claims, dict) and "status" in claims else None
+    except (IndexError, ValueError, TokenStatusError):
+        return None
 
 
 def _now() -> datetime:

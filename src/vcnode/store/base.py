@@ -15,6 +15,7 @@ from vcnode.store.records import (
     StatusChange,
     StatusListRecord,
     StatusListSpec,
+    StatusTokenRecord,
     TokenRecord,
     WebvhEntryRecord,
 )
@@ -38,6 +39,11 @@ class Issuance(Protocol):
     async def allocate(self, issuer: str, spec: StatusListSpec, credential_ids: list[str]) -> list[StatusAllocation]:
         """One unpredictable, never used index per credential in the issuer's open list of this kind (new lists
         as they fill), in the order of ``credential_ids``; the cost does not grow with the list's length or fill."""
+        ...
+
+    async def serve_as_tokens(self, list_id: str) -> None:
+        """Mark a list as referenced by Status List Tokens (an SD-JWT VC carries one of its entries): from now on
+        it is served and kept signed as a token too."""
         ...
 
     async def find_credentials(self, ids: list[str]) -> dict[str, CredentialRecord]:
@@ -176,6 +182,19 @@ class Store(Protocol):
 
     async def publish_status_list(self, list_id: str, version: int, document: str, until: str) -> None:
         """Keep the signed list credential for ``version`` (ignored if a newer one is already kept)."""
+        ...
+
+    async def get_status_token(self, list_id: str) -> StatusTokenRecord | None:
+        """A list as a Status List Token (its kind, version and signed token), or None for an unknown list."""
+        ...
+
+    async def changed_status_tokens(self, signed_until_before: str) -> list[str]:
+        """Lists served as tokens whose token was never signed, is older than the list, or is valid only until
+        before ``signed_until_before``."""
+        ...
+
+    async def publish_status_token(self, list_id: str, version: int, token: str, until: str) -> None:
+        """Store the signed token of ``version``, unless a newer version's is stored already."""
         ...
 
     async def status_changes(self, credential_id: str | None = None, limit: int = 1000) -> list[StatusChange]:

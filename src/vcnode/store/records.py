@@ -96,6 +96,23 @@ class StatusListRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class StatusTokenRecord:
+    """A status list as an IETF Status List Token: the list's kind and version, and the signed token (for
+    ``token_version``, valid ``token_until``) when there is one. ``tokens`` is False until an SD-JWT VC referenced
+    the list."""
+
+    id: str
+    issuer: str
+    purpose: str
+    status_size: int
+    version: int
+    tokens: bool
+    token: str | None
+    token_version: int | None
+    token_until: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class StatusAllocation:
     """An index handed out to one credential in one list."""
 

@@ -30,6 +30,7 @@ from vcnode.store.records import (
     StatusChange,
     StatusListRecord,
     StatusListSpec,
+    StatusTokenRecord,
     TokenRecord,
     WebvhEntryRecord,
 )
@@ -391,6 +392,28 @@ class SqliteStore:
                              "WHERE id = ? AND COALESCE(published_version, -1) <= ?",
                              (document, version, until, list_id, version))
 
+    async def get_status_token(self, list_id: str) -> StatusTokenRecord | None:
+        async with self.db.execute("SELECT id, issuer, purpose, status_size, version, tokens, token_published, "
+                                   "token_version, token_until FROM status_lists WHERE id = ?", (list_id,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return StatusTokenRecord(row[0], row[1], row[2], int(row[3]), int(row[4]), bool(row[5]), row[6], row[7],
+                                 row[8])
+
+    async def changed_status_tokens(self, signed_until_before: str) -> list[str]:
+        async with self.db.execute("SELECT id FROM status_lists WHERE tokens = 1 AND (token_version IS NULL OR "
+                                   "token_version != version OR token_until < ?) ORDER BY id",
+                                   (signed_until_before,)) as cursor:
+            return [row[0] async for row in cursor]
+
+    async def publish_status_token(self, list_id: str, version: int, token: str, until: str) -> None:
+        async with self.transaction() as db:
+            # Never replace a newer version's token (another process may have re-signed meanwhile).
+            await db.execute("UPDATE status_lists SET token_published = ?, token_version = ?, token_until = ? "
+                             "WHERE id = ? AND COALESCE(token_version, -1) <= ?",
+                             (token, version, until, list_id, version))
+
     async def status_changes(self, credential_id: str | None = None, limit: int = 1000) -> list[StatusChange]:
         where, args = ("WHERE credential_id = ?", (credential_id, limit)) if credential_id else ("", (limit,))
         async with self.db.execute("SELECT at, actor, credential_id, list_id, idx, purpose, before, after, reason "
@@ -639,6 +662,9 @@ class SqliteIssuance:
             out.extend(StatusAllocation(c, opened.id, i, spec) for i, c in zip(indexes, take, strict=True))
             pending = pending[len(take):]
         return out
+
+    async def serve_as_tokens(self, list_id: str) -> None:
+        await self._db.execute("UPDATE status_lists SET tokens = 1 WHERE id = ? AND tokens = 0", (list_id,))
 
     async def find_credentials(self, ids: list[str]) -> dict[str, CredentialRecord]:
         found: dict[str, CredentialRecord] = {}

@@ -78,6 +78,11 @@ def _select(value: Any, path: Iterable[str | int | None]) -> list[Any] | None:
 
 
 def _same(a: Any, b: Any) -> bool:
+    """JSON equality of scalars: 5 and 5.0 are one number (as in JavaScript); booleans are not numbers."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
     return type(a) is type(b) and a == b
 
 

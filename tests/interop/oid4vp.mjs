@@ -4,7 +4,8 @@
 //   {op: "present", link, credential: {format: "dc+sd-jwt", claims, frame?, issuerAlg?} | {format: "ldp_vc",
 //    presentation}, attack?, disclose?}
 //     -> {ok, status, body, clientId, nonce, dcql, match, holder, steps, error?}
-//   {op: "match", query, credentials: [DCQL credential]} -> {canBeSatisfied, matches: [bool per credential]}
+//   {op: "resolve", link} -> {clientId, nonce, dcql, steps}   (the verified request, to sign an ldp_vp for)
+//   {op: "match", query, credentials: [DCQL credential]} -> {matches: [bool per credential]}
 // "present" parses the openid4vp:// link, fetches and verifies the signed request object (a
 // decentralized_identifier client id: the JAR's kid must be a did:key URL of the client's DID, resolved here
 // from the did:key itself; nothing is fetched but the node's URLs), matches the credential against the DCQL query
@@ -190,6 +191,14 @@ async function run(job) {
     return {matches};
   }
   try {
+    if(job.op === 'resolve') {
+      const client = new Openid4vpClient({callbacks});
+      const parsed = client.parseOpenid4vpAuthorizationRequest({authorizationRequest: job.link});
+      const resolved = await client.resolveOpenId4vpAuthorizationRequest({authorizationRequestPayload: parsed.params});
+      const request = resolved.authorizationRequestPayload;
+      return {clientId: request.client_id, nonce: request.nonce, dcql: resolved.dcql.query,
+        steps: [parsed.type, resolved.jar ? 'jarVerified' : 'unsigned']};
+    }
     return await present(job);
   } catch(error) {
     return {ok: false, error: {name: error.name, message: String(error.message),

@@ -16,8 +16,11 @@ from typing import Any
 
 import pytest
 
+from tests.builders import badge
+from tests.builders import did_key_signer as signer
 from tests.interop.harness import run_harness
 from tests.interop.test_lcw_exchanges import Served, key_node_templates, served
+from vcnode.credentials import issue_credential
 from vcnode.exchanges.query import CredentialQuery
 from vcnode.keys.vault import Vault
 from vcnode.oid4vp.dcql import dcql_query, match_problems
@@ -67,7 +70,7 @@ async def test_credo_wallet_presents_an_sd_jwt_vc_over_openid4vp(employer: Serve
         assert report["verified"] is True, report
         [credential] = report["credentials"]
         assert credential["format"] == "dc+sd-jwt" and credential["vct"] == LEARNING
-        assert credential["issuer"] == result["issuer"] and credential["holderBinding"] == "verified"
+        assert credential["issuer"] == result["issuer"] and credential["holderBinding"] == "passed"
         assert credential["matchesQuery"] is True and credential["claims"]["title"] == CLAIMS["title"]
         assert state["holder"].startswith("did:jwk:")
     assert results[0]["body"] == {"redirect_uri": "https://employer.example/ok"} and results[1]["body"] == {}
@@ -171,3 +174,36 @@ async def test_dcql_matching_agrees_with_the_dcql_package() -> None:
             disagreements.append((spec, ours, result["matches"]))
     assert not disagreements, disagreements
     assert any(any(r["matches"]) for r in results) and not all(all(r["matches"]) for r in results)
+
+
+# -- Data Integrity presentations (ldp_vp) ----------------------------------------------------------------------
+
+async def test_credo_wallet_presents_an_open_badge_as_ldp_vp(employer: Served) -> None:
+    issuer_key, holder_key = signer(), signer()
+    holder = holder_key.verification_method.split("#")[0]
+    awarded = badge(issuer_key.verification_method.split("#")[0])
+    awarded["credentialSubject"]["id"] = holder
+    credential = issue_credential(awarded, issuer_key)
+    good, wrong_domain = (await employer.create("present", {"query": {"issuer": credential["issuer"]["id"]}}),
+                          await employer.create("present", {}))
+    resolved = await wallet([{"op": "resolve", "link": x["links"]["oid4vp"]} for x in (good, wrong_domain)])
+    assert resolved[0]["steps"] == ["jar", "jarVerified"], resolved
+    assert resolved[0]["dcql"]["credentials"][0]["format"] == "ldp_vc"
+    unsigned = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+                "holder": holder, "verifiableCredential": [credential]}
+    # Digital Bazaar's signer: for the request's client id, and (wrongly) for the node's VC API domain.
+    signed = run_harness("dbvc.mjs", [
+        {"op": "signPresentation", "suite": "eddsa-rdfc-2022", "presentation": unsigned,
+         "challenge": r["nonce"], "domain": domain, "secretKeyMultibase": holder_key.key_pair.secret_multikey}
+        for r, domain in zip(resolved, [resolved[0]["clientId"], employer.base], strict=True)])
+    results = await wallet([{"op": "present", "link": x["links"]["oid4vp"],
+                             "credential": {"format": "ldp_vc", "presentation": s["document"]}}
+                            for x, s in zip((good, wrong_domain), signed, strict=True)])
+    assert results[0]["ok"] and results[0]["match"], results[0]
+    state = await employer.state(good)
+    assert state["state"] == "complete" and state["holder"] == holder
+    report = state["result"]
+    assert report["verified"] is True, report
+    assert report["credentials"][0]["matchesQuery"] is True and report["credentials"][0]["holderBinding"] == "passed"
+    assert results[1]["status"] == 400 and results[1]["body"]["error"] == "invalid_request", results[1]
+    assert results[1]["body"]["error_description"].startswith("domainMismatch"), results[1]

@@ -223,6 +223,6 @@ def sd_jwt_summary(verified: SdJwtVcResult, query: CredentialQuery) -> dict[str,
     return {"id": claims.get("jti") if isinstance(claims.get("jti"), str) else None, "format": "dc+sd-jwt",
             "type": [claims["vct"]] if isinstance(claims.get("vct"), str) else [], "vct": claims.get("vct"),
             "issuer": verified.issuer, "verified": report.verified and not problems,
-            "proofVerified": report.verified, "holderBinding": "verified" if bound else "failed",
+            "proofVerified": report.verified, "holderBinding": "passed" if bound else "failed",
             "matchesQuery": not problems, "claims": claims if verified.claims is not None else None,
             "disclosed": verified.disclosed, "errors": errors}

@@ -177,19 +177,26 @@ async def test_what_the_credential_is_goes_into_a_failed_report(client: TestClie
     exchanges = [await employer.create("present", SD_QUERY) for _ in range(2)]
     requests = [await request_claims(client, web_node, x) for x in exchanges]
     wallet = Wallet()
-    # A disclosure changed after issuance (the holder re-signs the KB-JWT over it).
+    # A disclosure changed after issuance (the holder re-signs the KB-JWT over it): it binds no holder, refused.
     presentation = select_disclosures(wallet.sd_jwt, {name: True for name in wallet.claims})
     parts = presentation.split("~")
     salt, name, _ = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=="))
     parts[1] = _b64([salt, name, "forged"])
     forged = "~".join(parts)
     forged += key_binding_jwt(forged, wallet.key, aud=requests[0]["client_id"], nonce=requests[0]["nonce"])
-    assert await respond(client, requests[0], forged) == (200, {})
-    # A genuine credential that does not satisfy the DCQL query (issuer_country FR).
+    status, body = await respond(client, requests[0], forged)
+    assert status == 400 and body["error_description"].startswith("tamperedDisclosure"), body
+    # Another issuer's signature over the same payload: refused alike.
+    jwt, _, rest = wallet.present(requests[0]).partition("~")
+    header, payload, _ = jwt.split(".")
+    resigned = f"{header}.{payload}.{_b64('x')}~{rest}"
+    status, body = await respond(client, requests[0], resigned)
+    assert status == 400 and body["error_description"].startswith("invalidSignature"), body
+    assert (await employer.state(exchanges[0]))["state"] == "active"
+    # A genuine credential that does not satisfy the DCQL query (issuer_country FR): a failed report.
     other = Wallet({"title": "T", "issuer_country": "FR"})
     assert await respond(client, requests[1], other.present(requests[1])) == (200, {})
-    tampered, mismatch = [(await employer.state(x))["result"] for x in exchanges]
-    assert tampered["verified"] is False and tampered["credentials"][0]["errors"][0]["code"] == "tamperedDisclosure"
+    mismatch = (await employer.state(exchanges[1]))["result"]
     assert mismatch["verified"] is False
     [credential] = mismatch["credentials"]
     assert credential["proofVerified"] is True and credential["matchesQuery"] is False

@@ -1,16 +1,15 @@
-"""The node's OpenID4VP verifier over ``present`` exchanges: the signed request object and the response
-endpoint (``direct_post``).
+"""The node's OpenID4VP verifier over ``present`` exchanges: the signed request object and the response endpoint
+(``direct_post``).
 
-The response's ``vp_token`` is a JSON object keyed by the DCQL credential query id, each value one
-presentation (or a list of one): an SD-JWT VC with its key-binding JWT, or a Data Integrity presentation
-(``ldp_vp``). What the wallet proves about itself is checked first and refuses the response when wrong
-(``invalid_request``; the exchange stays open and counts the attempt, like a VC API presentation): the
-KB-JWT's ``aud`` (the full client id), ``nonce`` (the exchange's), ``sd_hash`` and freshness; a Data
-Integrity presentation's proof with challenge = nonce and domain = client id. What the credential is (its
-issuer's signature, disclosures, validity, Token Status List status, whether it satisfies the DCQL query) is
-reported, not refused: the report becomes the exchange's result through the ``present`` workflow's own
-compare-and-set, so a replayed response finds the exchange complete.
-"""
+The response's ``vp_token`` is a JSON object keyed by the DCQL credential query id, each value one presentation
+(or a list of one): an SD-JWT VC with its key-binding JWT, or a Data Integrity presentation (``ldp_vp``). What the
+wallet proves about itself is checked first and refuses the response when wrong (``invalid_request``; the exchange
+stays open and counts the attempt, like a VC API presentation): the KB-JWT's ``aud`` (the full client id),
+``nonce`` (the exchange's), ``sd_hash`` and freshness, and everything checked before it (an SD-JWT VC whose issuer
+signature or disclosures fail binds no holder); a Data Integrity presentation's proof with challenge = nonce and
+domain = client id. What a bound credential is (validity, Token Status List status, whether it satisfies the DCQL
+query) is reported, not refused: the report becomes the exchange's result through the ``present`` workflow's own
+compare-and-set, so a replayed response finds the exchange complete."""
 
 from __future__ import annotations
 
@@ -129,10 +128,14 @@ class OpenIdVerifier:
             audience=audience, nonce=oid4vp_request.nonce(exchange), key_binding="required",
             max_key_binding_age=config.oid4vp_key_binding_max_age, status=self.node.status_checker,
             status_deadline=config.status_deadline))
-        own = [e for e in verified.report.errors if e.check == "keyBinding"]
+        errors = verified.report.errors
+        own = [e for e in errors if e.check == "keyBinding"]
+        if not own and verified.report.results.get("keyBinding", {}).get("verified") is not True:
+            # Verification stopped before the key binding (junk, a forged signature, a changed disclosure):
+            # nothing shows the sender holds the credential, so it may not complete the learner's exchange.
+            own = errors[:1]
         if own:  # the presentation's own proof: wrong aud or nonce, stale, no KB-JWT, changed after signing
-            body = verified.to_json()
-            raise PresentationRejected(own[0].message, code=own[0].code, extra=body)
+            raise PresentationRejected(own[0].message, code=own[0].code, extra=verified.to_json())
         holder = _holder_did(verified)
         summary = sd_jwt_summary(verified, query)
         result = summarise(holder, [summary])

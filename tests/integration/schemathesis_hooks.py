@@ -2,7 +2,7 @@
 
 - ``errors_are_problems``: every 4xx/5xx answer is ``application/problem+json`` (RFC 9457) with the members
   every vcnode problem has, its ``status`` equal to the HTTP status and ``type`` made from ``code``; except on
-  the OpenID4VCI OAuth endpoints, whose 4xx answers are OAuth errors
+  the OpenID4VCI and OpenID4VP OAuth endpoints, whose 4xx answers are OAuth errors
   (``{"error", "error_description"}``); a 405 or a 429, answered before the endpoint, stays a problem.
 - Deserializers for the JSON media types schemathesis does not know (``application/did-resolution``), so
   those answers are checked against their schemas too instead of being skipped.
@@ -16,8 +16,9 @@ from typing import Any
 import schemathesis
 
 PROBLEM = "application/problem+json"
-#: The OAuth endpoints (OpenID4VCI): their refusals are OAuth errors, not problems.
-OAUTH_PATHS = {"/token", "/nonce", "/credential"}
+#: The OAuth endpoints (OpenID4VCI, OpenID4VP): their refusals are OAuth errors, not problems.
+OAUTH_PATHS = {"/token", "/nonce", "/credential", "/workflows/present/exchanges/{exchange}/openid4vp/request",
+               "/workflows/present/exchanges/{exchange}/openid4vp/response"}
 
 
 @schemathesis.check

@@ -46,7 +46,7 @@ export function seedOf(secretKeyMultibase) {
 }
 
 const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-function base58Decode(text) {
+export function base58Decode(text) {
   let value = 0n;
   for(const char of text) {
     const digit = ALPHABET.indexOf(char);

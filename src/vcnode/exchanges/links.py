@@ -11,7 +11,10 @@
   presentation signed with the challenge (no domain) to ``vc_request_url`` and gets the credential back;
 - for claims, the OpenID4VCI credential offer ``openid-credential-offer://?credential_offer_uri=<exchange
   URL>/credential-offer`` (also ``OID4VCI`` in the protocols object): an OpenID wallet fetches the offer, with a
-  pre-authorised code, and needs the claim's ``tx_code`` (sent to the learner another way) to redeem it.
+  pre-authorised code, and needs the claim's ``tx_code`` (sent to the learner another way) to redeem it;
+- for presentations, the OpenID4VP authorisation request ``openid4vp://?client_id=…&request_uri=<exchange
+  URL>/openid4vp/request`` (also ``OID4VP`` in the protocols object; the unsigned ``redirect_uri:`` form carries
+  the whole request in the link instead), see :mod:`vcnode.oid4vp.request`.
 
 Pure, apart from rendering QR codes (segno: no dependencies, PNG and SVG). The node serves the codes at
 ``<base>/interactions/<id>/qr.svg`` and ``.png`` (``?link=lcwLegacy`` for the legacy link) rather than in
@@ -33,6 +36,8 @@ LCW_REQUEST = "https://lcw.app/request"
 INTERACTION_SCHEME = "interaction:"
 #: The OpenID4VCI credential offer scheme (OID4VCI 1.0 section 4.1.3, ``credential_offer_uri`` by reference).
 OFFER_SCHEME = "openid-credential-offer://"
+#: The OpenID4VP authorisation request scheme (OID4VP 1.0 section 13.1).
+OID4VP_SCHEME = "openid4vp://"
 #: Error correction of the QR codes: "M" (15 %) keeps an emailed or printed code readable when slightly damaged
 #: while staying small for an interaction URL.
 QR_ERROR = "m"
@@ -55,6 +60,14 @@ class ExchangeLinks:
     issuer: str | None = None
     challenge: str | None = None
     credential_offer_uri: str | None = None  # claims only (OpenID4VCI)
+    oid4vp_parameters: tuple[tuple[str, str], ...] | None = None  # presentations only (OpenID4VP)
+
+    @property
+    def oid4vp(self) -> str | None:
+        """``openid4vp://?client_id=…&request_uri=…`` (presentations only)."""
+        if self.oid4vp_parameters is None:
+            return None
+        return f"{OID4VP_SCHEME}?{urlencode(self.oid4vp_parameters, quote_via=quote)}"
 
     @property
     def oid4vci(self) -> str | None:
@@ -75,7 +88,8 @@ class ExchangeLinks:
 
     def qr_text(self, link: str) -> str | None:
         """What the QR code of ``link`` encodes; None when the exchange has no such link."""
-        return {"interaction": self.interaction_url, "lcwLegacy": self.lcw_legacy, "oid4vci": self.oid4vci}.get(link)
+        return {"interaction": self.interaction_url, "lcwLegacy": self.lcw_legacy, "oid4vci": self.oid4vci,
+                "oid4vp": self.oid4vp}.get(link)
 
     @property
     def interaction_scheme(self) -> str:
@@ -111,13 +125,17 @@ class ExchangeLinks:
         if self.oid4vci is not None:
             links["oid4vci"] = self.oid4vci
             body["qrOid4vci"] = self.qr_urls("oid4vci")
+        if self.oid4vp is not None:
+            links["oid4vp"] = self.oid4vp
+            body["qrOid4vp"] = self.qr_urls("oid4vp")
         return body
 
 
 def exchange_links(base_url: str, workflow: str, exchange_id: str, *, challenge: str | None = None,
-                   issuer: str | None = None) -> ExchangeLinks:
+                   issuer: str | None = None, oid4vp: dict[str, str] | None = None) -> ExchangeLinks:
     """The links of exchange ``exchange_id`` of ``workflow`` on the node at ``base_url``; with ``issuer`` and
-    ``challenge`` (claims) also LCW's legacy credential request link and the OpenID4VCI credential offer."""
+    ``challenge`` (claims) also LCW's legacy credential request link and the OpenID4VCI credential offer; with
+    ``oid4vp`` (presentations: the parameters of the ``openid4vp://`` link) the OpenID4VP request."""
     base = base_url.rstrip("/")
     exchange_url = f"{base}/workflows/{quote(workflow, safe='')}/exchanges/{quote(exchange_id, safe='')}"
     claim = issuer is not None and challenge is not None
@@ -125,9 +143,12 @@ def exchange_links(base_url: str, workflow: str, exchange_id: str, *, challenge:
     offer = f"{exchange_url}/credential-offer" if claim else None
     protocols = {"vcapi": exchange_url}
     links = ExchangeLinks(exchange_url, f"{base}/interactions/{quote(exchange_id, safe='')}?iuv=1",
-                          protocols, legacy, issuer, challenge, offer)
+                          protocols, legacy, issuer, challenge, offer,
+                          tuple(oid4vp.items()) if oid4vp is not None else None)
     if links.oid4vci is not None:
         protocols["OID4VCI"] = links.oid4vci
+    if links.oid4vp is not None:
+        protocols["OID4VP"] = links.oid4vp
     return links
 
 

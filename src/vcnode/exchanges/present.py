@@ -12,6 +12,7 @@ stays open; credentials that fail are reported, not refused: that is the answer 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,12 +31,24 @@ from vcnode.trust.service import recognition_request
 if TYPE_CHECKING:
     from vcnode.node import Node
 
-VARIABLES = {"query", "recognition", "pathways", "redirectUrl"}
+VARIABLES = {"query", "recognition", "pathways", "redirectUrl", "openid4vp"}
+#: OpenID4VP client identifier prefixes an exchange may ask for (``redirect_uri`` only where configured).
+CLIENT_ID_PREFIXES = ("decentralized_identifier", "redirect_uri")
 
 
-def credential_summary(credential: Any, report: dict[str, Any], query: CredentialQuery) -> dict[str, Any]:
+def client_id_prefix(variables: dict[str, Any]) -> str:
+    """The OpenID4VP client identifier prefix of a ``present`` exchange (``variables.openid4vp``)."""
+    options = variables.get("openid4vp") or {}
+    return options.get("clientIdPrefix", "decentralized_identifier") if isinstance(options, dict) \
+        else "decentralized_identifier"
+
+
+
+def credential_summary(credential: Any, report: dict[str, Any], query: CredentialQuery,
+                       matches: Callable[[Any], bool] | None = None) -> dict[str, Any]:
     """One line of the result per presented credential: what it is, whether it verified, whether it is the
-    presenter's, whether it is what was asked for, and why not."""
+    presenter's, whether it is what was asked for (``matches``: by default the query's example), and why
+    not."""
     results = report.get("results", {})
     binding = results.get("holderBinding", {})
     # Whether the credential itself verified (proof, status, validity…), whoever presents it: the employer
@@ -45,10 +58,11 @@ def credential_summary(credential: Any, report: dict[str, Any], query: Credentia
         and all(finding.get("check") == "holderBinding" for finding in report.get("errors", []))
     types = [t for t in as_list(credential.get("type")) if isinstance(t, str)] if isinstance(credential, dict) else []
     issuer = issuer_id(credential) if isinstance(credential, dict) else None
-    matches = isinstance(credential, dict) and matches_example(query.example(), credential)
+    matched = isinstance(credential, dict) and (matches(credential) if matches is not None
+                                                else matches_example(query.example(), credential))
     return {"id": credential.get("id") if isinstance(credential, dict) else None, "type": types, "issuer": issuer,
-            "verified": bool(report.get("verified")) and matches, "proofVerified": genuine,
-            "holderBinding": binding.get("outcome", "notApplicable"), "matchesQuery": matches,
+            "verified": bool(report.get("verified")) and matched, "proofVerified": genuine,
+            "holderBinding": binding.get("outcome", "notApplicable"), "matchesQuery": matched,
             "errors": report.get("errors", [])}
 
 
@@ -74,6 +88,14 @@ class PresentWorkflow:
                                          and all(isinstance(p, str) and 0 < len(p) <= 2048 for p in pathways)):
             raise InvalidInput(f"variables.pathways must be a list of at most {MAX_PATHWAY_IDS} pathway ids "
                                "([] evaluates every pathway the node knows)")
+        options = variables.get("openid4vp")
+        if options is not None and not (isinstance(options, dict) and set(options) <= {"clientIdPrefix"}
+                                        and options.get("clientIdPrefix", CLIENT_ID_PREFIXES[0]) in CLIENT_ID_PREFIXES):
+            raise InvalidInput("variables.openid4vp must be {\"clientIdPrefix\": \"decentralized_identifier\" or "
+                               "\"redirect_uri\"}")
+        if client_id_prefix(variables) == "redirect_uri" and not self.node.config.oid4vp_allow_redirect_uri:
+            raise InvalidInput("variables.openid4vp.clientIdPrefix redirect_uri (an unsigned request, for testing) "
+                               "needs oid4vp_allow_redirect_uri = true in the node's configuration")
         return Prepared(owner=None, ttl=self.node.config.exchange_present_ttl)
 
     def request(self, exchange: Exchange, links: ExchangeLinks) -> dict[str, Any]:
@@ -85,7 +107,12 @@ class PresentWorkflow:
         """Verify, evaluate, and complete with the report as the result."""
         variables = exchange.variables
         holder, report = await authenticate(self.node, exchange, presentation)
-        result = await self._result(presentation, variables, holder, report)
+        return await self.complete(exchange, holder, await self.result(presentation, variables, holder, report))
+
+    async def complete(self, exchange: Exchange, holder: str | None, result: dict[str, Any]) -> Reply:
+        """Complete the exchange with ``result`` (a compare-and-set: 409/410 when another wallet completed it
+        first, or it was cancelled or expired); the reply names the exchange's ``redirectUrl``."""
+        variables = exchange.variables
         async with self.node.store.issuance() as transaction:
             state = await transaction.complete_exchange(exchange.id, exchange.now, holder,
                                                         orjson.dumps(result).decode())
@@ -96,17 +123,16 @@ class PresentWorkflow:
             body["redirectUrl"] = variables["redirectUrl"]
         return Reply(body)
 
-    async def _result(self, presentation: dict[str, Any], variables: dict[str, Any], holder: str,
-                      report: Report) -> dict[str, Any]:
+    async def result(self, presentation: dict[str, Any], variables: dict[str, Any], holder: str,
+                     report: Report, matches: Callable[[Any], bool] | None = None) -> dict[str, Any]:
+        """The exchange's result for a verified presentation: a summary per credential (``matches`` judges
+        whether one is what was asked for), the report, and recognition and pathways when asked."""
         query = CredentialQuery.from_json(variables.get("query"))
         carried = as_list(presentation.get("verifiableCredential"))
         reports = report.results.get("credentials", {}).get("credentials", [])
-        credentials = [credential_summary(c, r, query) for c, r in zip(carried, reports, strict=False)]
-        result: dict[str, Any] = {
-            "verified": bool(credentials) and all(c["verified"] for c in credentials),
-            "holder": holder, "credentials": credentials, "report": report.to_json()}
-        if not credentials:
-            result["errors"] = [{"code": "nothingPresented", "message": "the wallet presented no credential"}]
+        credentials = [credential_summary(c, r, query, matches) for c, r in zip(carried, reports, strict=False)]
+        result = summarise(holder, credentials)
+        result["report"] = report.to_json()
         recognition = recognition_request({"recognition": variables.get("recognition", False)}, False)
         if recognition is not None:
             result["recognition"] = await self.node.trust.section(presentation, recognition, presentation=True)
@@ -116,3 +142,12 @@ class PresentWorkflow:
                 holder, held_credentials(presentation, report), pathways, now=datetime.now(UTC))
             result["pathways"] = evaluation.to_json()
         return result
+
+
+def summarise(holder: str | None, credentials: list[dict[str, Any]]) -> dict[str, Any]:
+    """The head of an exchange's result: verified when something was presented and every credential verified."""
+    result: dict[str, Any] = {"verified": bool(credentials) and all(c["verified"] for c in credentials),
+                              "holder": holder, "credentials": credentials}
+    if not credentials:
+        result["errors"] = [{"code": "nothingPresented", "message": "the wallet presented no credential"}]
+    return result

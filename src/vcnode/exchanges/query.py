@@ -17,18 +17,47 @@ from vcnode.errors import InvalidInput
 
 DEFAULT_TYPE = "OpenBadgeCredential"
 MAX_TEXT = 2048
+#: Credential formats a ``present`` exchange can ask for (``dc+sd-jwt`` only over OpenID4VP).
+FORMATS = ("ldp_vc", "dc+sd-jwt")
+#: Most ``vct`` values and claim queries one query may list, and the longest claim path.
+MAX_VCT = 16
+MAX_CLAIMS = 32
+MAX_PATH = 16
 _ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
+_MEMBERS = {"type", "issuer", "achievement", "reason", "format", "vct", "claims"}
+
+
+def _claim_query(value: Any, where: str) -> tuple[tuple[str | int | None, ...], tuple[str | int | bool, ...] | None]:
+    """One DCQL claims query ``{path, values?}`` (OID4VP 1.0 section 6.3): a path of member names, array
+    indexes and null (every element), and the values one of which the claim must have."""
+    if not isinstance(value, dict) or "path" not in value or set(value) - {"path", "values"}:
+        raise InvalidInput(f"{where} must be {{\"path\": [...], \"values\"?: [...]}}")
+    path = value["path"]
+    if not (isinstance(path, list) and 0 < len(path) <= MAX_PATH and all(
+            (isinstance(p, str) and 0 < len(p) <= 256) or p is None
+            or (isinstance(p, int) and not isinstance(p, bool) and 0 <= p < 2 ** 31) for p in path)):
+        raise InvalidInput(f"{where}.path must be 1-{MAX_PATH} member names, array indexes or null")
+    values = value.get("values")
+    if values is not None and not (isinstance(values, list) and 0 < len(values) <= MAX_VCT and all(
+            (isinstance(v, str) and len(v) <= MAX_TEXT) or isinstance(v, bool)
+            or (isinstance(v, int) and abs(v) < 2 ** 53) for v in values)):
+        raise InvalidInput(f"{where}.values must be 1-{MAX_VCT} strings, integers or booleans")
+    return tuple(path), tuple(values) if values is not None else None
 
 
 @dataclass(frozen=True)
 class CredentialQuery:
     """What an employer asks for: a credential type (an Open Badge by default), optionally from one issuer
-    and for one achievement."""
+    and for one achievement; or (``format`` ``dc+sd-jwt``, over OpenID4VP) an SD-JWT VC of one of the
+    ``vct`` types. ``claims`` (DCQL claims queries) are asked of either format over OpenID4VP."""
 
     type: str = DEFAULT_TYPE
     issuer: str | None = None
     achievement: str | None = None
     reason: str | None = None
+    format: str = "ldp_vc"
+    vct: tuple[str, ...] = ()
+    claims: tuple[tuple[tuple[str | int | None, ...], tuple[str | int | bool, ...] | None], ...] = ()
 
     @classmethod
     def from_json(cls, value: Any) -> CredentialQuery:
@@ -36,8 +65,9 @@ class CredentialQuery:
         if value is None:
             return cls()
         if not isinstance(value, dict):
-            raise InvalidInput("variables.query must be an object: {type?, issuer?, achievement?, reason?}")
-        unknown = sorted(set(value) - {"type", "issuer", "achievement", "reason"})
+            raise InvalidInput("variables.query must be an object: {type?, issuer?, achievement?, reason?, "
+                               "format?, vct?, claims?}")
+        unknown = sorted(set(value) - _MEMBERS)
         if unknown:
             raise InvalidInput(f"variables.query has unknown members: {', '.join(unknown)[:200]}")
         for name in ("type", "issuer", "achievement", "reason"):
@@ -45,8 +75,27 @@ class CredentialQuery:
             if member is not None and not (isinstance(member, str) and 0 < len(member) <= MAX_TEXT):
                 raise InvalidInput(f"variables.query.{name} must be a non-empty string of at most {MAX_TEXT} "
                                    "characters")
+        fmt = value.get("format", "ldp_vc")
+        if fmt not in FORMATS:
+            raise InvalidInput(f"variables.query.format must be one of {', '.join(FORMATS)}")
+        vct = value.get("vct")
+        vct = [vct] if isinstance(vct, str) else vct
+        if fmt == "dc+sd-jwt":
+            if not (isinstance(vct, list) and 0 < len(vct) <= MAX_VCT
+                    and all(isinstance(v, str) and 0 < len(v) <= MAX_TEXT for v in vct)):
+                raise InvalidInput(f"variables.query.vct must be the SD-JWT VC type (or 1-{MAX_VCT} types) asked "
+                                   "for, when format is dc+sd-jwt")
+            wrong = [name for name in ("type", "achievement") if value.get(name) is not None]
+            if wrong:
+                raise InvalidInput(f"variables.query.{wrong[0]} is for ldp_vc; ask an SD-JWT VC by vct and claims")
+        elif vct is not None:
+            raise InvalidInput("variables.query.vct is for format dc+sd-jwt")
+        claims = value.get("claims", [])
+        if not isinstance(claims, list) or len(claims) > MAX_CLAIMS:
+            raise InvalidInput(f"variables.query.claims must be a list of at most {MAX_CLAIMS} claims queries")
+        parsed = tuple(_claim_query(c, f"variables.query.claims[{i}]") for i, c in enumerate(claims))
         return cls(value.get("type") or DEFAULT_TYPE, value.get("issuer"), value.get("achievement"),
-                   value.get("reason"))
+                   value.get("reason"), fmt, tuple(vct or ()), parsed)
 
     def example(self) -> dict[str, Any]:
         """The ``credentialQuery.example`` a wallet matches its credentials against."""

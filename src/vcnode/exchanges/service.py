@@ -33,6 +33,7 @@ from vcnode.exchanges.pathways import PresentationRejected
 from vcnode.exchanges.present import PresentWorkflow
 from vcnode.exchanges.workflows import UnsupportedDidMethod, Workflow
 from vcnode.jsonld import canonicalize_jcs
+from vcnode.oid4vp.request import link_parameters
 from vcnode.store.records import ExchangeRecord
 
 if TYPE_CHECKING:
@@ -96,11 +97,15 @@ class ExchangeService:
                                   + ", ".join(sorted(self.workflows))) from None
 
     def links(self, exchange: Exchange) -> ExchangeLinks:
-        """Every link form of ``exchange`` (LCW's legacy request link for claims)."""
+        """Every link form of ``exchange`` (LCW's legacy request link for claims, the OpenID4VP request for
+        presentations once the node has an identity to sign it with)."""
         claim = exchange.workflow == ClaimWorkflow.id
+        oid4vp = None
+        if exchange.workflow == PresentWorkflow.id and self.node.identities.default_did is not None:
+            oid4vp = link_parameters(self.node.config.base_url, self.node.identities.default_did, exchange)
         return exchange_links(self.node.config.base_url, exchange.workflow, exchange.id,
                               challenge=exchange.record.challenge if claim else None,
-                              issuer=exchange.record.owner if claim else None)
+                              issuer=exchange.record.owner if claim else None, oid4vp=oid4vp)
 
     def view(self, exchange: Exchange) -> dict[str, Any]:
         """The exchange's state with its URLs, links and the URLs of its QR codes."""
@@ -265,11 +270,15 @@ class ExchangeService:
         try:
             reply = await workflow.accept(exchange, presentation, legacy=legacy)
         except (PresentationRejected, UnsupportedDidMethod) as exc:
-            problem = {"code": exc.code, "detail": exc.detail, "status": exc.status,
-                       "at": timestamp(exchange.now)}
-            await self.node.store.refuse_presentation(exchange.id, orjson.dumps(problem).decode())
+            await self.refuse(exchange, exc.code, exc.detail, exc.status)
             raise
         return reply.body
+
+    async def refuse(self, exchange: Exchange, code: str, detail: str, status: int) -> None:
+        """Record a refused presentation: the exchange stays open, counts the attempt and keeps the problem as
+        its ``lastError`` (too many attempts make it ``invalid``)."""
+        problem = {"code": code, "detail": detail, "status": status, "at": timestamp(exchange.now)}
+        await self.node.store.refuse_presentation(exchange.id, orjson.dumps(problem).decode())
 
     async def credential_request(self, exchange_id: str, body: Any) -> dict[str, Any]:
         """LCW's legacy credential request (``vc_request_url``): the body is a bare presentation signed with

@@ -90,11 +90,12 @@ def _names_a_domain(presentation: Any) -> bool:
                for proof in (proofs if isinstance(proofs, list) else [proofs]))
 
 
-async def authenticate(node: Node, exchange: Exchange, presentation: Any, *,
-                       legacy: bool = False) -> tuple[str, Report]:
+async def authenticate(node: Node, exchange: Exchange, presentation: Any, *, legacy: bool = False,
+                       domain: str | None = None) -> tuple[str, Report]:
     """Verify the wallet's presentation for this exchange: an ``authentication`` proof by its holder with the
     exchange's challenge and its domain (in LCW's legacy flow, which signs none, only when the proof names
-    one), by a DID whose method the node resolves. Returns the proven holder and the report (with one report
+    one; ``domain`` instead of the exchange's: OpenID4VP's client id), by a DID whose method the node resolves.
+    Returns the proven holder and the report (with one report
     per carried credential, each with its ``holderBinding``);
     :class:`~vcnode.exchanges.pathways.PresentationRejected` (400, the first problem's code:
     ``challengeMismatch``, ``domainMismatch``, ``noProof``…) otherwise."""
@@ -108,6 +109,6 @@ async def authenticate(node: Node, exchange: Exchange, presentation: Any, *,
     options: dict[str, Any] = {"challenge": exchange.record.challenge}
     if not legacy or _names_a_domain(presentation):
         # LCW's legacy flow signs without a domain; one signed for a domain was meant for that verifier
-        options["domain"] = exchange.record.domain
+        options["domain"] = domain or exchange.record.domain
     report = await node.credentials.verify_presentation(presentation, options)
     return proven_holder(presentation, report), report

@@ -21,6 +21,7 @@ from vcnode.http import (
     exchange_routes,
     health_routes,
     oid4vci_routes,
+    oid4vp_routes,
     p2p_routes,
     pathway_routes,
     status_routes,
@@ -70,6 +71,7 @@ def build_app(node: Node, connections: ConnectionGuard | None = None) -> web.App
     pathway_routes.add_routes(app)
     exchange_routes.add_routes(app)
     oid4vci_routes.add_routes(app)
+    oid4vp_routes.add_routes(app)
     docs_routes.add_routes(app)
     metrics_routes.add_routes(app)
     return app

@@ -152,8 +152,8 @@ async def qr_image(request: web.Request) -> web.Response:
     service = request.app[EXCHANGES_KEY]
     kind = request.match_info["kind"]
     link = request.query.get("link", "interaction")
-    if link not in ("interaction", "lcwLegacy", "oid4vci"):
-        raise InvalidInput("link must be 'interaction' (the default), 'lcwLegacy' or 'oid4vci'")
+    if link not in ("interaction", "lcwLegacy", "oid4vci", "oid4vp"):
+        raise InvalidInput("link must be 'interaction' (the default), 'lcwLegacy', 'oid4vci' or 'oid4vp'")
     image = await service.qr_image(request.match_info["exchange"], kind, link)
     # The code carries the link, which admits a wallet: no shared cache may keep it.
     return web.Response(body=image, content_type="image/svg+xml" if kind == "svg" else "image/png",

@@ -99,19 +99,21 @@ async def credential_offer(request: web.Request) -> web.Response:
     return json_response(await _issuer(request).offer(request.match_info["exchange"]), headers=_NO_STORE)
 
 
-async def _read_form(request: web.Request) -> dict[str, str]:
+async def _read_form(request: web.Request, max_bytes: int = MAX_FORM_BYTES) -> dict[str, str]:
+    """A URL-encoded form of at most ``max_bytes``, each parameter once (OpenID4VP's response endpoint reads
+    its form with this too)."""
     if request.content_type != FORM:
-        raise OAuthError(INVALID_REQUEST, f"send the token request as {FORM}")
-    if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
-        raise OAuthError(INVALID_REQUEST, f"the token request is over {MAX_FORM_BYTES} bytes")
+        raise OAuthError(INVALID_REQUEST, f"send the request as {FORM}")
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise OAuthError(INVALID_REQUEST, f"the request is over {max_bytes} bytes")
     timeout = request.app.get(BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT)
     try:
         async with asyncio.timeout(timeout):
-            raw = await request.content.read(MAX_FORM_BYTES + 1)
+            raw = await request.content.read(max_bytes + 1)
     except TimeoutError:
         raise OAuthError(INVALID_REQUEST, "the request body did not arrive in time") from None
-    if len(raw) > MAX_FORM_BYTES:
-        raise OAuthError(INVALID_REQUEST, f"the token request is over {MAX_FORM_BYTES} bytes")
+    if len(raw) > max_bytes:
+        raise OAuthError(INVALID_REQUEST, f"the request is over {max_bytes} bytes")
     try:
         pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
                           errors="strict", max_num_fields=32)

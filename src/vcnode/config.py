@@ -87,6 +87,10 @@ class Config:
     oid4vci_tx_code_length: int = 6
     oid4vci_tx_code_attempts: int = 5
     oid4vci_nonce_max: int = 100_000
+    # OpenID4VCI authorisation code flow (the login page at /authorize): how long an authorisation code can be
+    # redeemed, and how long a login form (its CSRF token) stays valid
+    oid4vci_auth_code_ttl: float = 60.0
+    oid4vci_login_ttl: float = 900.0
     # OpenID4VP over present exchanges (docs/exchanges.md#openid4vp): whether an exchange may use the unsigned
     # redirect_uri client id (testing only), and how old a presentation's key-binding JWT may be
     oid4vp_allow_redirect_uri: bool = False
@@ -186,6 +190,9 @@ class Config:
                                   f"({self.exchange_max_ttl:g}), got {getattr(self, name):g}")
         for name in ("oid4vci_code_ttl", "oid4vci_token_ttl", "oid4vci_nonce_ttl", "oid4vci_proof_max_age",
                      "oid4vp_key_binding_max_age"):
+            if not 10 <= getattr(self, name) <= 86_400:
+                raise ConfigError(f"{name} must be 10-86400 seconds, got {getattr(self, name):g}")
+        for name in ("oid4vci_auth_code_ttl", "oid4vci_login_ttl"):
             if not 10 <= getattr(self, name) <= 86_400:
                 raise ConfigError(f"{name} must be 10-86400 seconds, got {getattr(self, name):g}")
         if not 4 <= self.oid4vci_tx_code_length <= 12:

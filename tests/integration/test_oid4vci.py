@@ -187,7 +187,7 @@ async def test_missing_tx_code_and_bad_grants(client: TestClient, institution: I
     code = (await offer(client, exchange))["grants"][GRANT]["pre-authorized_code"]
     await oauth_error(await token(client, code, None), 400, "invalid_request")
     await oauth_error(await token(client, "not-a-code", exchange["txCode"]), 400, "invalid_grant")
-    response = await client.post("/token", data={"grant_type": "authorization_code", "code": "x"})
+    response = await client.post("/token", data={"grant_type": "client_credentials", "code": "x"})
     await oauth_error(response, 400, "unsupported_grant_type")
     response = await client.post("/token", json={"grant_type": GRANT, "pre-authorized_code": code})
     await oauth_error(response, 400, "invalid_request")  # JSON, not a form

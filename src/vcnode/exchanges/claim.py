@@ -56,6 +56,31 @@ def claimed_credential(template: dict[str, Any], holder: str, exchange_id: str,
     return credential
 
 
+#: OpenID4VCI grants a claim may offer (``variables.oid4vci.grants``): the pre-authorised code with its PIN,
+#: and the authorisation code flow, where the learner logs in on the node's page with the same code first.
+PRE_AUTHORIZED = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+AUTHORIZATION_CODE = "authorization_code"
+DEFAULT_GRANTS = (PRE_AUTHORIZED,)
+
+
+def oid4vci_grants(variables: dict[str, Any]) -> tuple[str, ...]:
+    """The OpenID4VCI grants of a claim: ``variables.oid4vci.grants`` (a non-empty list of
+    ``urn:ietf:params:oauth:grant-type:pre-authorized_code`` and ``authorization_code``), else the
+    pre-authorised code only; :class:`InvalidInput` for anything else."""
+    settings = variables.get("oid4vci")
+    if settings is None:
+        return DEFAULT_GRANTS
+    if not isinstance(settings, dict) or set(settings) - {"grants"}:
+        raise InvalidInput("variables.oid4vci must be {\"grants\": [...]}")
+    grants = settings.get("grants", list(DEFAULT_GRANTS))
+    allowed = (PRE_AUTHORIZED, AUTHORIZATION_CODE)
+    if not isinstance(grants, list) or not grants or len(set(map(str, grants))) != len(grants) \
+            or any(grant not in allowed for grant in grants):
+        raise InvalidInput(f"variables.oid4vci.grants must be a non-empty list of distinct grants among "
+                           f"{', '.join(allowed)}")
+    return tuple(grant for grant in allowed if grant in grants)
+
+
 class ClaimWorkflow:
     """Issue a prepared credential to the DID a wallet proves (see the module's description)."""
 
@@ -91,9 +116,10 @@ class ClaimWorkflow:
         if not isinstance(template, dict):
             raise InvalidInput("a claim needs variables.credential: the unsigned credential to issue (its "
                                "credentialSubject.id becomes the DID the learner's wallet proves)")
-        unknown = sorted(set(variables) - {"credential", "options", "redirectUrl"})
+        unknown = sorted(set(variables) - {"credential", "options", "redirectUrl", "oid4vci"})
         if unknown:
             raise InvalidInput(f"variables has unknown members: {', '.join(unknown)[:200]}")
+        oid4vci_grants(variables)
         if not as_list(template.get("credentialSubject")):
             raise InvalidInput("variables.credential needs a credentialSubject")
         issuer = self.node.credentials.issuer_of(template)

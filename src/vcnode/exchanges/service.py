@@ -138,6 +138,11 @@ class ExchangeService:
             self._secret = bytes.fromhex(await self.node.store.ensure_meta(_ID_SECRET, secrets.token_hex(32)))
         return hmac.new(self._secret, message.encode("utf-8"), hashlib.sha256).digest()
 
+    async def mac(self, label: str, message: str) -> bytes:
+        """HMAC-SHA256 with the node's exchange secret (in the store, so every process agrees) of ``message``
+        under ``label`` (one label per use: the OpenID4VCI issuer_state and login form tokens)."""
+        return await self._mac(f"{label}\n{message}")
+
     async def _id_for(self, key: str) -> str:
         digest = await self._mac(key)
         return base64.urlsafe_b64encode(digest[:16]).decode("ascii").rstrip("=")  # 128 bits, like a random id

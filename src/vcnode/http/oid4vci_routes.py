@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
+import secrets
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
@@ -22,6 +24,8 @@ from vcnode.http.exchange_routes import EXCHANGES_KEY
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.problem import json_response
 from vcnode.http.ratelimit import rate_limited
+from vcnode.oid4vci import login_page
+from vcnode.oid4vci.authorize import CSRF_COOKIE, PARAMETERS, AuthorizationRequest, LoginRefused, Redirect
 from vcnode.oid4vci.errors import INVALID_CREDENTIAL_REQUEST, INVALID_REQUEST, OAuthError
 from vcnode.oid4vci.issuer import OpenIdIssuer
 from vcnode.oid4vci.sd_jwt_vc import VCT_PATH
@@ -132,7 +136,8 @@ async def _read_form(request: web.Request, max_bytes: int = MAX_FORM_BYTES) -> d
 async def token(request: web.Request) -> web.Response:
     """``POST /token`` (form): the pre-authorised code and tx_code for an access token."""
     form = await _read_form(request)
-    return json_response(await _issuer(request).token(form), headers={**_NO_STORE, "Pragma": "no-cache"})
+    return json_response(await _issuer(request).token(form, request.headers.get("Authorization")),
+                         headers={**_NO_STORE, "Pragma": "no-cache"})
 
 
 @rate_limited("exchanges")
@@ -153,6 +158,80 @@ async def credential(request: web.Request) -> web.Response:
     return json_response(await issuer.credential(authorization, body), headers=_NO_STORE)
 
 
+_COOKIE_VALUE = re.compile(r"[A-Za-z0-9_-]{32}")
+
+
+def _html(body: str, status: int = 200) -> web.Response:
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8",
+                        headers=login_page.HEADERS)
+
+
+def _redirect(location: str, status: int) -> web.Response:
+    return web.Response(status=status, headers={"Location": location, **login_page.HEADERS})
+
+
+def _parameters(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """The authorisation request's parameters from the query or form, each at most once."""
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name in params:
+            raise LoginRefused(login_page.TEXT["bad_client"] + f"{name[:40]} is given more than once")
+        params[name] = value
+    return params
+
+
+async def _login_form(request: web.Request, checked: AuthorizationRequest, error: str | None = None,
+                      status: int = 200) -> web.Response:
+    """The login page for a checked request, with this browser's CSRF cookie (set if it has none)."""
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    fresh = not _COOKIE_VALUE.fullmatch(cookie)
+    if fresh:
+        cookie = secrets.token_urlsafe(24)
+    fields = {**checked.params,
+              "csrf_token": await _issuer(request).authorization.csrf_token(cookie, checked)}
+    response = _html(login_page.login_form("authorize", fields, error), status)
+    if fresh:
+        response.set_cookie(CSRF_COOKIE, cookie, path="/authorize", httponly=True, samesite="Strict",
+                            secure=_issuer(request).issuer_url.startswith("https:"))
+    return response
+
+
+@rate_limited("exchanges")
+async def authorize_page(request: web.Request) -> web.Response:
+    """``GET /authorize``: check the wallet's authorisation request, then show the learner the login form."""
+    flow = _issuer(request).authorization
+    try:
+        checked = await flow.check(_parameters(list(request.query.items())))
+    except LoginRefused as exc:
+        return _html(login_page.error_page(exc.message), exc.status)
+    except Redirect as exc:
+        return _redirect(exc.location, 302)
+    return await _login_form(request, checked)
+
+
+@rate_limited("exchanges")
+async def authorize_login(request: web.Request) -> web.Response:
+    """``POST /authorize`` (the login form): CSRF token, then the learner's code; a redirect to the wallet
+    with an authorisation code, or the form again."""
+    flow = _issuer(request).authorization
+    try:
+        try:
+            form = await _read_form(request)
+        except OAuthError as exc:
+            raise LoginRefused(login_page.TEXT["bad_client"] + exc.description) from None
+        checked = await flow.check(_parameters([(name, form[name]) for name in PARAMETERS if name in form]))
+        if not await flow.csrf_ok(request.cookies.get(CSRF_COOKIE), form.get("csrf_token"), checked):
+            raise LoginRefused(login_page.TEXT["forbidden"], status=403)
+        outcome = await flow.login(checked, form.get("login_code", ""))
+    except LoginRefused as exc:
+        return _html(login_page.error_page(exc.message), exc.status)
+    except Redirect as exc:
+        return _redirect(exc.location, 303)
+    if outcome.location is not None:
+        return _redirect(outcome.location, 303)
+    return await _login_form(request, checked, outcome.error, status=400)
+
+
 def add_routes(app: web.Application) -> None:
     """Register the OpenID4VCI routes (after the exchange routes: the issuer works on their service)."""
     app[OPENID_ISSUER_KEY] = OpenIdIssuer(app[NODE_KEY], app[EXCHANGES_KEY])
@@ -161,6 +240,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/.well-known/jwt-vc-issuer", jwt_vc_issuer_metadata)
     app.router.add_get(VCT_PATH + "{vct}", type_metadata)
     app.router.add_get("/workflows/claim/exchanges/{exchange}/credential-offer", credential_offer)
+    app.router.add_get("/authorize", authorize_page)
+    app.router.add_post("/authorize", authorize_login)
     app.router.add_post("/token", token)
     app.router.add_post("/nonce", nonce)
     app.router.add_post("/credential", credential)

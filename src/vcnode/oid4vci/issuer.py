@@ -24,10 +24,11 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from vcnode.errors import VcnodeError
-from vcnode.exchanges.claim import ClaimWorkflow
+from vcnode.exchanges.claim import AUTHORIZATION_CODE, PRE_AUTHORIZED, ClaimWorkflow, oid4vci_grants
 from vcnode.exchanges.model import Exchange, ExchangeNotFound, closed
 from vcnode.exchanges.service import ExchangeService
 from vcnode.keys.jwk import multikey_to_jwk
+from vcnode.oid4vci.authorize import AuthorizationCodeFlow
 from vcnode.oid4vci.errors import (
     CREDENTIAL_REQUEST_DENIED,
     INVALID_CREDENTIAL_REQUEST,
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _JOSE_ALG = {"Ed25519": "EdDSA", "P-256": "ES256"}
-PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+PRE_AUTHORIZED_GRANT = PRE_AUTHORIZED
 #: Unused codes one exchange may hold at once (each offer fetch mints one): bounds what a link's holder can
 #: make the node store.
 MAX_OPEN_CODES = 16
@@ -68,6 +69,7 @@ class OpenIdIssuer:
         self.exchanges = exchanges
         self.clock = clock
         self.formats = dict(formats)
+        self.authorization = AuthorizationCodeFlow(self)
 
     @property
     def issuer_url(self) -> str:
@@ -92,12 +94,24 @@ class OpenIdIssuer:
                     ident: fmt.configuration(self.node) for ident, fmt in self.formats.items()}}
 
     def authorization_server_metadata(self) -> dict[str, Any]:
-        """OAuth authorisation server metadata (RFC 8414) for the pre-authorised code flow only."""
+        """OAuth authorisation server metadata (RFC 8414): the pre-authorised code flow and the authorisation
+        code flow with PKCE S256 (public clients only), ``iss`` in the authorisation response (RFC 9207)."""
         base = self.issuer_url
-        return {"issuer": base, "token_endpoint": f"{base}/token", "response_types_supported": [],
-                "grant_types_supported": [PRE_AUTHORIZED_GRANT],
+        return {"issuer": base, "token_endpoint": f"{base}/token", "authorization_endpoint": f"{base}/authorize",
+                "response_types_supported": ["code"], "response_modes_supported": ["query"],
+                "code_challenge_methods_supported": ["S256"],
+                "grant_types_supported": [AUTHORIZATION_CODE, PRE_AUTHORIZED_GRANT],
+                "scopes_supported": sorted({fmt.configuration(self.node)["scope"] for fmt in self.formats.values()
+                                            if "scope" in fmt.configuration(self.node)}),
                 "token_endpoint_auth_methods_supported": ["none"],
+                "authorization_response_iss_parameter_supported": True,
                 "pre-authorized_grant_anonymous_access_supported": True}
+
+    def offered_configurations(self, credential: Any) -> list[str]:
+        """The configuration ids a claim's unsigned credential can be issued in."""
+        if not isinstance(credential, dict):
+            return []
+        return [ident for ident, fmt in self.formats.items() if fmt.offers(credential)]
 
     def jwt_vc_issuer_metadata(self) -> dict[str, Any]:
         """JWT VC Issuer Metadata (SD-JWT VC, ``/.well-known/jwt-vc-issuer``): ``issuer`` = the node's base URL
@@ -117,11 +131,20 @@ class OpenIdIssuer:
         exchange = await self.exchanges.get(ClaimWorkflow.id, exchange_id)
         if exchange.state not in ("pending", "active"):
             raise closed(exchange.id, exchange.state)
-        credential = exchange.variables.get("credential", {})
-        offered = [ident for ident, fmt in self.formats.items() if fmt.offers(credential)]
+        offered = self.offered_configurations(exchange.variables.get("credential", {}))
         if not offered:
             raise ExchangeNotFound(f"the claim {exchange.id} has no OpenID4VCI credential offer: its credential "
                                    "is of no configuration this issuer offers")
+        grants: dict[str, Any] = {}
+        allowed = oid4vci_grants(exchange.variables)
+        if AUTHORIZATION_CODE in allowed:  # the learner logs in on /authorize with the claim's code first
+            grants[AUTHORIZATION_CODE] = {"issuer_state": await self.authorization.issuer_state(exchange.id),
+                                          "authorization_server": self.issuer_url}
+        if PRE_AUTHORIZED_GRANT in allowed:
+            grants[PRE_AUTHORIZED_GRANT] = await self._pre_authorized_grant(exchange_id, exchange)
+        return {"credential_issuer": self.issuer_url, "credential_configuration_ids": offered, "grants": grants}
+
+    async def _pre_authorized_grant(self, exchange_id: str, exchange: Exchange) -> dict[str, Any]:
         code = secrets.token_urlsafe(32)
         now = self.clock()
         if not await self.node.store.add_oid4vci_code(_hash(code), exchange.id, now,
@@ -137,18 +160,22 @@ class OpenIdIssuer:
                  "tx_code": {"input_mode": "numeric", "length": length,
                              "description": f"The {length}-digit PIN the issuer sent you with this offer, "
                                             "by another message"}}
-        return {"credential_issuer": self.issuer_url, "credential_configuration_ids": offered,
-                "grants": {PRE_AUTHORIZED_GRANT: grant}}
+        return grant
 
     # -- token --------------------------------------------------------------------------------------------
 
-    async def token(self, form: Mapping[str, str]) -> dict[str, Any]:
-        """The token endpoint: a form with ``grant_type``, ``pre-authorized_code``, ``tx_code``."""
+    async def token(self, form: Mapping[str, str], authorization: str | None = None) -> dict[str, Any]:
+        """The token endpoint: a form with ``grant_type`` and either ``pre-authorized_code`` and ``tx_code``, or
+        (``authorization_code``) ``code``, ``redirect_uri``, ``code_verifier``; ``authorization`` is the
+        request's Authorization header (client authentication, which this server does not do)."""
         grant_type = form.get("grant_type")
         if not grant_type:
             raise OAuthError(INVALID_REQUEST, "grant_type is missing")
+        if grant_type == AUTHORIZATION_CODE:
+            return await self.authorization.token(form, authorization)
         if grant_type != PRE_AUTHORIZED_GRANT:
-            raise OAuthError(UNSUPPORTED_GRANT_TYPE, f"this issuer offers only {PRE_AUTHORIZED_GRANT}")
+            raise OAuthError(UNSUPPORTED_GRANT_TYPE,
+                             f"this issuer offers {PRE_AUTHORIZED_GRANT} and {AUTHORIZATION_CODE} only")
         code = form.get("pre-authorized_code")
         if not code or len(code) > _MAX_FIELD:
             raise OAuthError(INVALID_REQUEST, "pre-authorized_code is missing")

@@ -30,6 +30,10 @@ CompletionState = Literal["completed", "unknown", "complete", "invalid", "expire
 #: minted, past its time or already redeemed; its exchange no longer open; a wrong tx_code (counted); the
 #: exchange's tx_code attempts used up (``locked``).
 RedeemState = Literal["issued", "unknown", "expired", "used", "exchangeClosed", "wrongTxCode", "locked"]
+#: Outcomes of the login page's code check (:meth:`Store.authorize_oid4vci`).
+LoginState = Literal["authorized", "exchangeClosed", "wrongTxCode", "locked", "tooMany"]
+#: Outcomes of redeeming an authorisation code (:meth:`Store.redeem_oid4vci_auth_code`).
+AuthCodeState = Literal["issued", "unknown", "expired", "used", "exchangeClosed", "mismatch"]
 
 
 class Issuance(Protocol):
@@ -250,6 +254,24 @@ class Store(Protocol):
         failures (under ``max_failures``) and the tx_code (``tx_code_ok(exchange_id)``); a wrong one is
         counted, a right one marks the code used, stores the access token's hash and starts the exchange.
         Returns the outcome, the exchange id (when the code is known) and the tx_code attempts left."""
+        ...
+
+    async def authorize_oid4vci(self, exchange_id: str, now: float, code_ok: Callable[[], bool], max_failures: int,
+                                code_hash: str, binding: tuple[str, str, str], expires: float, limit: int
+                                ) -> tuple[LoginState, int]:
+        """The login page's check, in one transaction: the exchange open, its wrong-code count (shared with the
+        pre-authorised flow's tx_code) under ``max_failures``, fewer than ``limit`` unused authorisation codes,
+        then ``code_ok()``: a wrong code is counted, a right one stores the authorisation code's hash bound to
+        ``binding`` = (client_id, redirect_uri, code_challenge). Returns the outcome and the attempts left."""
+        ...
+
+    async def redeem_oid4vci_auth_code(self, code_hash: str, now: float, binding_ok: Callable[[str, str, str], bool],
+                                       token_hash: str, token_expires: float, purge_before: float
+                                       ) -> tuple[AuthCodeState, str | None]:
+        """In one transaction: an authorisation code (by hash) unused, unexpired, its exchange open and
+        ``binding_ok(client_id, redirect_uri, code_challenge)``: stores the access token's hash, marks the code
+        used and starts the exchange. A code presented again revokes the token it gave; one whose binding does
+        not match is spent. Codes that expired before ``purge_before`` are purged first."""
         ...
 
     async def oid4vci_code_exchange(self, code_hash: str) -> str | None:

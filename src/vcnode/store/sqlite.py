@@ -19,7 +19,7 @@ from vcnode.errors import Conflict, NotFound, VcnodeError
 from vcnode.private_files import create_private_file, private_dir, tighten
 from vcnode.status.bitstring import BitstringError, get_entry, new_bitstring, set_entry
 from vcnode.status.permutation import KEY_BYTES, IndexPermutation
-from vcnode.store.base import ChallengeState, CompletionState, RedeemState
+from vcnode.store.base import AuthCodeState, ChallengeState, CompletionState, LoginState, RedeemState
 from vcnode.store.health import StorageMonitor, StorageUnavailable
 from vcnode.store.records import (
     CredentialRecord,
@@ -555,6 +555,68 @@ class SqliteStore:
             await db.execute("UPDATE exchanges SET state = 'active', sequence = sequence + 1 "
                              "WHERE id = ? AND state = 'pending'", (exchange_id,))
         return "issued", exchange_id, left
+
+    async def authorize_oid4vci(self, exchange_id: str, now: float, code_ok: Callable[[], bool], max_failures: int,
+                                code_hash: str, binding: tuple[str, str, str], expires: float, limit: int
+                                ) -> tuple[LoginState, int]:
+        async with self.transaction() as db:
+            rows = await db.execute_fetchall(
+                "SELECT e.state, e.expires, COALESCE(f.failures, 0), "
+                "(SELECT COUNT(*) FROM oid4vci_auth_codes AS a WHERE a.exchange_id = e.id AND a.used IS NULL "
+                "AND a.expires > ?) FROM exchanges AS e "
+                "LEFT JOIN oid4vci_tx_failures AS f ON f.exchange_id = e.id WHERE e.id = ?", (now, exchange_id))
+            found = next(iter(rows), None)
+            if found is None or found[0] not in ("pending", "active") or float(found[1]) <= now:
+                return "exchangeClosed", 0
+            left = max(0, max_failures - int(found[2]))
+            if left == 0:
+                return "locked", 0
+            if int(found[3]) >= limit:
+                return "tooMany", left
+            if not code_ok():
+                await db.execute("INSERT INTO oid4vci_tx_failures (exchange_id, failures, last_at) VALUES (?, 1, ?) "
+                                 "ON CONFLICT (exchange_id) DO UPDATE SET failures = failures + 1, last_at = ?",
+                                 (exchange_id, now, now))
+                return "wrongTxCode", left - 1
+            client_id, redirect_uri, challenge = binding
+            await db.execute("INSERT INTO oid4vci_auth_codes (code_hash, exchange_id, client_id, redirect_uri, "
+                             "code_challenge, created, expires, used, token_hash) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+                             (code_hash, exchange_id, client_id, redirect_uri, challenge, now, expires))
+        return "authorized", left
+
+    async def redeem_oid4vci_auth_code(self, code_hash: str, now: float, binding_ok: Callable[[str, str, str], bool],
+                                       token_hash: str, token_expires: float, purge_before: float
+                                       ) -> tuple[AuthCodeState, str | None]:
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM oid4vci_auth_codes WHERE expires <= ?", (purge_before,))
+            rows = await db.execute_fetchall(
+                "SELECT a.exchange_id, a.client_id, a.redirect_uri, a.code_challenge, a.expires, a.used, "
+                "a.token_hash, e.state, e.expires FROM oid4vci_auth_codes AS a "
+                "JOIN exchanges AS e ON e.id = a.exchange_id WHERE a.code_hash = ?", (code_hash,))
+            found = next(iter(rows), None)
+            if found is None:
+                return "unknown", None
+            exchange_id, client_id, redirect_uri, challenge, expires, used, spent_token, state, ends = found
+            if used is not None:
+                if spent_token is not None:  # a replayed code: whoever holds the token it gave loses it
+                    await db.execute("DELETE FROM oid4vci_tokens WHERE token_hash = ?", (spent_token,))
+                return "used", exchange_id
+            if float(expires) <= now:
+                return "expired", exchange_id
+            if state not in ("pending", "active") or float(ends) <= now:
+                return "exchangeClosed", exchange_id
+            if not binding_ok(client_id, redirect_uri, challenge):
+                await db.execute("UPDATE oid4vci_auth_codes SET used = ? WHERE code_hash = ?", (now, code_hash))
+                return "mismatch", exchange_id
+            await db.execute("UPDATE oid4vci_auth_codes SET used = ?, token_hash = ? WHERE code_hash = ?",
+                             (now, token_hash, code_hash))
+            await db.execute("DELETE FROM oid4vci_tokens WHERE expires <= ?", (now,))
+            await db.execute("INSERT INTO oid4vci_tokens (token_hash, exchange_id, created, expires) "
+                             "VALUES (?, ?, ?, ?)", (token_hash, exchange_id, now, token_expires))
+            await db.execute("UPDATE exchanges SET state = 'active', sequence = sequence + 1 "
+                             "WHERE id = ? AND state = 'pending'", (exchange_id,))
+        return "issued", exchange_id
 
     async def oid4vci_code_exchange(self, code_hash: str) -> str | None:
         rows = await self.db.execute_fetchall("SELECT exchange_id FROM oid4vci_codes WHERE code_hash = ?",

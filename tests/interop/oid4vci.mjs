@@ -3,6 +3,7 @@
 // vcnode's pre-authorised code flow. Reads a JSON array of jobs on stdin, writes a JSON array of results:
 //   {op: "claim", offer, txCode, key: "did:jwk" | "did:key", configuration?, attack?}
 //     -> {ok, credential?, subject, error?: {stage, error, description}, steps: [...]}
+//   {op: "authcode", offer, loginCode, key, configuration?, attack?}: the authorisation code flow (below)
 // The wallet resolves the credential offer (credential_offer_uri), fetches the issuer and authorisation
 // server metadata, redeems the pre-authorised code with the tx_code, asks for a c_nonce, has the library build
 // the proof JWT (typ openid4vci-proof+jwt, aud, nonce, iat) and `jose` sign it with an ES256 did:jwk or an
@@ -178,12 +179,104 @@ async function claim(job) {
   return {...result, subject: key.did, publicJwk: key.publicJwk, steps};
 }
 
+// The learner's browser on the issuer's login page: fetch it (keeping its cookie), read the form's hidden
+// fields, type the code, submit, and read where the node redirects (never followed: the wallet's redirect_uri).
+async function browserLogin(authorizationRequestUrl, loginCode, tamper = {}) {
+  const page = await fetch(authorizationRequestUrl, {redirect: 'manual'});
+  const html = await page.text();
+  if(page.status !== 200) {
+    return {status: page.status, location: page.headers.get('location'), html};
+  }
+  const fields = {};
+  for(const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
+    fields[decodeEntities(name)] = decodeEntities(value);
+  }
+  const cookie = (page.headers.get('set-cookie') ?? '').split(';')[0];
+  const action = new URL(html.match(/<form method="post" action="([^"]*)"/)[1], authorizationRequestUrl);
+  const response = await fetch(action, {
+    method: 'POST', redirect: 'manual',
+    headers: {'Content-Type': 'application/x-www-form-urlencoded', ...(tamper.noCookie ? {} : {Cookie: cookie})},
+    body: new URLSearchParams({...fields, ...(tamper.fields ?? {}), login_code: loginCode}),
+  });
+  return {status: response.status, location: response.headers.get('location'), html: await response.text(), fields};
+}
+
+function decodeEntities(text) {
+  return text.replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+const REDIRECT_URI = 'https://wallet.example/callback';
+const CLIENT_ID = 'credo-protocol-wallet';
+
+// The authorisation code flow: the library builds the authorisation request (PKCE S256, issuer_state, scope),
+// the test plays the browser, the library parses the redirect (checking iss) and redeems the code with the
+// verifier. `attack`: "wrongVerifier" (another PKCE verifier at the token endpoint), "reuseCode" (the code
+// twice), "noCookie" (the form posted from another browser: 403), "wrongLoginCode".
+async function authcode(job) {
+  const key = await holderKey(job.key);
+  const client = new Openid4vciClient({callbacks: callbacks(key)});
+  const steps = [];
+  const credentialOffer = await client.resolveCredentialOffer(job.offer);
+  steps.push('offer');
+  const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+  steps.push('metadata');
+  const configuration = job.configuration ?? LDP;
+  const scope = issuerMetadata.credentialIssuer.credential_configurations_supported[configuration].scope;
+  const authorization = await client.initiateAuthorization({
+    credentialOffer, issuerMetadata, clientId: CLIENT_ID, redirectUri: REDIRECT_URI, scope});
+  if(authorization.authorizationFlow !== 'Oauth2Redirect') {
+    return {ok: false, error: {stage: 'authorize', error: authorization.authorizationFlow}, steps};
+  }
+  const request = Object.fromEntries(new URL(authorization.authorizationRequestUrl).searchParams);
+  steps.push('authorize');
+  const attack = job.attack;
+  const login = await browserLogin(authorization.authorizationRequestUrl,
+    attack === 'wrongLoginCode' ? job.wrongLoginCode : job.loginCode, {noCookie: attack === 'noCookie'});
+  if(login.status !== 303) {
+    return {ok: false, error: {stage: 'login', status: login.status}, request, steps};
+  }
+  steps.push('login');
+  const authorizationServerMetadata = issuerMetadata.authorizationServers[0];
+  const response = client.parseAndVerifyAuthorizationResponseRedirectUrl({
+    url: login.location, authorizationServerMetadata});
+  if(response.error) {
+    return {ok: false, error: {stage: 'redirect', error: response.error, description: response.error_description},
+      request, steps};
+  }
+  const token = verifier => client.retrieveAuthorizationCodeAccessTokenFromOffer({
+    credentialOffer, issuerMetadata, authorizationCode: response.code, pkceCodeVerifier: verifier,
+    redirectUri: REDIRECT_URI, additionalRequestPayload: {client_id: CLIENT_ID}});
+  let accessToken;
+  try {
+    const verifier = attack === 'wrongVerifier' ? 'x'.repeat(43) : authorization.pkce.codeVerifier;
+    ({accessTokenResponse: {access_token: accessToken}} = await token(verifier));
+  } catch(error) {
+    return {ok: false, error: oauthError('token', error), request, steps};
+  }
+  steps.push('token');
+  if(attack === 'reuseCode') {
+    try {
+      await token(authorization.pkce.codeVerifier);
+      return {ok: true, request, steps};
+    } catch(error) {
+      return {ok: false, error: oauthError('token', error), request, steps};
+    }
+  }
+  const {c_nonce: nonce} = await client.requestNonce({issuerMetadata});
+  steps.push('nonce');
+  const jwt = await proof(client, key, issuerMetadata, nonce, {}, configuration);
+  const result = await credentialRequest(client, issuerMetadata, accessToken, jwt, configuration);
+  steps.push('credential');
+  return {...result, subject: key.did, request, state: response.state, steps};
+}
+
 await runJobs(async job => {
-  if(job.op !== 'claim') {
+  if(job.op !== 'claim' && job.op !== 'authcode') {
     throw new Error(`unknown op ${job.op}`);
   }
   try {
-    return await claim(job);
+    return job.op === 'authcode' ? await authcode(job) : await claim(job);
   } catch(error) {
     return {ok: false, error: oauthError('unexpected', error), stack: String(error.stack).slice(0, 2000)};
   }

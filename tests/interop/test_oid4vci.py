@@ -3,7 +3,9 @@
 the node's pre-authorised code flow end to end against a real node on 127.0.0.1: offer, metadata, token with
 the tx_code, nonce, proof JWT (ES256 did:jwk, EdDSA did:key), credential; the badge it receives verifies at
 the node and names the wallet's DID. The same client's mistakes (a wrong tx_code up to the attempt limit, a
-reused code, a replayed or stale proof, a wrong aud or nonce) get the right OAuth errors."""
+reused code, a replayed or stale proof, a wrong aud or nonce) get the right OAuth errors. The same library
+drives the authorisation code flow (PKCE S256, issuer_state) with the test as the learner's browser on the
+login page."""
 
 from __future__ import annotations
 
@@ -117,3 +119,47 @@ async def test_credo_wallet_receives_the_sd_jwt_vc_and_sd_jwt_verifies_it_and_it
     assert revoked["status"] == 1 and not revoked["verified"], revoked
     assert "Status is not valid" in revoked["message"], revoked
     assert valid["verified"] and valid["status"] == 0, valid
+
+
+async def login_claims(institution: Served, count: int) -> list[dict[str, Any]]:
+    return [await institution.create("claim", {"credential": unsigned_badge(institution.did),
+                                               "oid4vci": {"grants": ["authorization_code"]}})
+            for _ in range(count)]
+
+
+async def test_credo_wallet_receives_both_formats_over_the_authorisation_code_flow(institution: Served) -> None:
+    """The Credo protocol layer builds the authorisation request (PKCE S256, issuer_state, scope) from the
+    offer; the test plays the learner's browser on the login page (cookie, CSRF token, the claim's code); the
+    library checks the redirect's iss and redeems the code with its verifier; the credential is issued."""
+    exchanges = await login_claims(institution, 2)
+    results = await wallet([{"op": "authcode", "offer": x["links"]["oid4vci"], "loginCode": x["txCode"],
+                             "key": "did:jwk", "configuration": configuration}
+                            for x, configuration in zip(exchanges, ["OpenBadgeCredential_ldp_vc", SD_JWT],
+                                                        strict=True)])
+    for exchange, result in zip(exchanges, results, strict=True):
+        assert result["ok"], result
+        assert result["steps"] == ["offer", "metadata", "authorize", "login", "token", "nonce", "credential"]
+        assert result["request"]["code_challenge_method"] == "S256" and result["request"]["issuer_state"]
+        state = await institution.state(exchange)
+        assert state["state"] == "complete" and state["holder"] == result["subject"]
+    badge, sd_jwt = results
+    assert badge["credential"]["credentialSubject"]["id"] == badge["subject"]
+    assert (await institution.verify(badge["credential"]))["verified"] is True
+    assert isinstance(sd_jwt["credential"], str) and sd_jwt["credential"].endswith("~")
+
+
+async def test_the_same_client_is_refused_in_the_authorisation_code_flow(institution: Served) -> None:
+    exchanges = await login_claims(institution, 4)
+    pin = exchanges[0]["txCode"]
+    wrong = str((int(pin) + 1) % 10 ** len(pin)).zfill(len(pin))
+    jobs = [{"op": "authcode", "offer": x["links"]["oid4vci"], "loginCode": x["txCode"], "key": "did:key",
+             "attack": attack, "wrongLoginCode": wrong}
+            for x, attack in zip(exchanges, ["wrongVerifier", "reuseCode", "noCookie", "wrongLoginCode"],
+                                 strict=True)]
+    verifier, reused, no_cookie, wrong_code = await wallet(jobs)
+    assert verifier["error"]["stage"] == "token" and verifier["error"]["error"] == "invalid_grant", verifier
+    assert reused["error"]["error"] == "invalid_grant" and "already used" in reused["error"]["description"], reused
+    assert no_cookie["error"] == {"stage": "login", "status": 403}, no_cookie
+    assert wrong_code["error"] == {"stage": "login", "status": 400}, wrong_code
+    states = [(await institution.state(x))["state"] for x in exchanges]
+    assert states == ["pending", "active", "pending", "pending"]

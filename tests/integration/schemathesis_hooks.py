@@ -3,7 +3,8 @@
 - ``errors_are_problems``: every 4xx/5xx answer is ``application/problem+json`` (RFC 9457) with the members
   every vcnode problem has, its ``status`` equal to the HTTP status and ``type`` made from ``code``; except on
   the OpenID4VCI and OpenID4VP OAuth endpoints, whose 4xx answers are OAuth errors
-  (``{"error", "error_description"}``); a 405 or a 429, answered before the endpoint, stays a problem.
+  (``{"error", "error_description"}``), and the learner's login page (``/authorize``), whose 4xx answers are
+  HTML pages for a browser; a 405 or a 429, answered before the endpoint, stays a problem.
 - Deserializers for the JSON media types schemathesis does not know (``application/did-resolution``), so
   those answers are checked against their schemas too instead of being skipped.
 """
@@ -19,6 +20,8 @@ PROBLEM = "application/problem+json"
 #: The OAuth endpoints (OpenID4VCI, OpenID4VP): their refusals are OAuth errors, not problems.
 OAUTH_PATHS = {"/token", "/nonce", "/credential", "/workflows/present/exchanges/{exchange}/openid4vp/request",
                "/workflows/present/exchanges/{exchange}/openid4vp/response"}
+#: Pages for a person's browser (the OpenID4VCI login page): their refusals are HTML pages.
+HTML_PATHS = {"/authorize"}
 
 
 @schemathesis.check
@@ -29,6 +32,10 @@ def errors_are_problems(ctx: schemathesis.CheckContext, response: schemathesis.R
         return None
     content_type = (response.headers.get("content-type") or [""])[0].split(";")[0].strip().lower()
     # 405 (a method the router has no route for) and 429 (the rate limiter) are answered before the endpoint.
+    if case.path in HTML_PATHS and response.status_code < 500 and response.status_code not in (405, 429):
+        if content_type != "text/html":
+            raise AssertionError(f"{response.status_code} on a page is {content_type}, not text/html")
+        return None
     if case.path in OAUTH_PATHS and response.status_code < 500 and response.status_code not in (405, 429):
         body = json.loads(response.content)
         if content_type != "application/json" or not isinstance(body.get("error"), str) \

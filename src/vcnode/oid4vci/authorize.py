@@ -37,7 +37,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from vcnode.exchanges.claim import AUTHORIZATION_CODE, ClaimWorkflow, oid4vci_grants
 from vcnode.exchanges.model import Exchange
-from vcnode.oid4vci.errors import INVALID_GRANT, INVALID_REQUEST, OAuthError
+from vcnode.oid4vci.errors import INVALID_CLIENT, INVALID_GRANT, INVALID_REQUEST, OAuthError
 from vcnode.oid4vci.login_page import TEXT
 
 if TYPE_CHECKING:
@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 PARAMETERS = ("response_type", "client_id", "redirect_uri", "code_challenge", "code_challenge_method", "state",
               "issuer_state", "scope", "authorization_details", "resource")
 CSRF_COOKIE = "vcnode_login"
-INVALID_CLIENT = "invalid_client"
 _ISSUER_STATE_LABEL = "oid4vci issuer_state"
 _CSRF_LABEL = "oid4vci login form"
 _CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")  # base64url of a SHA-256 digest, unpadded

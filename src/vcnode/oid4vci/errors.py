@@ -6,6 +6,7 @@ from __future__ import annotations
 
 INVALID_REQUEST = "invalid_request"
 INVALID_GRANT = "invalid_grant"
+INVALID_CLIENT = "invalid_client"
 UNSUPPORTED_GRANT_TYPE = "unsupported_grant_type"
 INVALID_TOKEN = "invalid_token"
 INVALID_CREDENTIAL_REQUEST = "invalid_credential_request"

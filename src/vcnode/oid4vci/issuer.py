@@ -126,8 +126,9 @@ class OpenIdIssuer:
     # -- offer --------------------------------------------------------------------------------------------
 
     async def offer(self, exchange_id: str) -> dict[str, Any]:
-        """The credential offer of an open claim exchange, with a new pre-authorised code; problems (404,
-        409, 410) as for the exchange itself."""
+        """The credential offer of an open claim exchange with the grants the claim asks for: a new
+        pre-authorised code, and/or the ``issuer_state`` of the authorisation code flow; problems (404, 409,
+        410) as for the exchange itself."""
         exchange = await self.exchanges.get(ClaimWorkflow.id, exchange_id)
         if exchange.state not in ("pending", "active"):
             raise closed(exchange.id, exchange.state)

@@ -111,3 +111,17 @@ async def test_a_write_waits_for_an_open_read_while_another_process_writes(tmp_p
     finally:
         other.close()
         await store.close()
+
+
+async def test_used_openid_nonces_do_not_count_against_the_limit(tmp_path: Path) -> None:
+    """A node handing out c_nonces steadily must not run out: only open nonces count towards the limit (used
+    ones stay until they expire, so a replay is still told the nonce was used)."""
+    store = await open_store(tmp_path / "s.sqlite3")
+    try:
+        assert await store.add_oid4vci_nonce("a", 0.0, 100.0, 2) and await store.add_oid4vci_nonce("b", 0.0, 100.0, 2)
+        assert not await store.add_oid4vci_nonce("c", 1.0, 100.0, 2)  # two open: full
+        assert await store.consume_oid4vci_nonce("a", 2.0) == "consumed"
+        assert await store.add_oid4vci_nonce("c", 3.0, 100.0, 2)  # one open again
+        assert await store.consume_oid4vci_nonce("a", 4.0) == "used"  # the replay is still told
+    finally:
+        await store.close()

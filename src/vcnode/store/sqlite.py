@@ -633,7 +633,9 @@ class SqliteStore:
     async def add_oid4vci_nonce(self, nonce: str, created: float, expires: float, limit: int) -> bool:
         async with self.transaction() as db:
             await db.execute("DELETE FROM oid4vci_nonces WHERE expires <= ?", (created,))
-            rows = await db.execute_fetchall("SELECT COUNT(*) FROM oid4vci_nonces")
+            # Only open nonces count: a used one is kept until it expires (a replay is told it was used), and
+            # counting those too refused new nonces to a node issuing steadily (rate × lifetime > the limit).
+            rows = await db.execute_fetchall("SELECT COUNT(*) FROM oid4vci_nonces WHERE used IS NULL")
             if int(next(iter(rows))[0]) >= limit:
                 return False
             await db.execute("INSERT INTO oid4vci_nonces (nonce, created, expires, used) VALUES (?, ?, ?, NULL)",

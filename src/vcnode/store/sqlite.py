@@ -634,7 +634,7 @@ class SqliteStore:
         async with self.transaction() as db:
             await db.execute("DELETE FROM oid4vci_nonces WHERE expires <= ?", (created,))
             # Only open nonces count: a used one is kept until it expires (a replay is told it was used), and
-            # counting those too refused new nonces to a node issuing steadily (rate × lifetime > the limit).
+            # counting those too refused new nonces to a node issuing steadily (rate * lifetime > the limit).
             rows = await db.execute_fetchall("SELECT COUNT(*) FROM oid4vci_nonces WHERE used IS NULL")
             if int(next(iter(rows))[0]) >= limit:
                 return False

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -306,3 +307,96 @@ async def test_one_token_raced_for_two_credentials_issues_one(client: TestClient
     assert statuses == [200, 400], statuses
     state = await institution.state(exchange)
     assert state["state"] == "complete" and state["holder"] in {w.did for w in wallets}
+
+
+LDP = "OpenBadgeCredential_ldp_vc"
+SD_JWT = "EUDILearningCredential_dc+sd-jwt"
+
+
+def details(*configurations: str, **extra: Any) -> str:
+    return json.dumps([{"type": "openid_credential", "credential_configuration_id": c, **extra}
+                       for c in configurations])
+
+
+async def detailed_token(client: TestClient, exchange: dict[str, Any], raw: str) -> dict[str, Any]:
+    """A pre-authorised token request with ``authorization_details``: the token response."""
+    grant = (await offer(client, exchange))["grants"][GRANT]
+    response = await client.post("/token", data={"grant_type": GRANT, "tx_code": exchange["txCode"],
+                                                 "pre-authorized_code": grant["pre-authorized_code"],
+                                                 "authorization_details": raw})
+    body = await response.json()
+    assert response.status == 200, body
+    return body
+
+
+def identifier_body(identifier: str, jwt: str, **extra: Any) -> dict[str, Any]:
+    return {"credential_identifier": identifier, "proofs": {"jwt": [jwt]}, **extra}
+
+
+async def test_token_grants_authorization_details_and_credential_identifiers(
+        client: TestClient, institution: Institution) -> None:
+    """OID4VCI 1.0 section 6.2: a token request with authorization_details gets them back with
+    credential_identifiers; the credential request must then name one of those (section 8.2), not a
+    credential_configuration_id, and only one this access token was issued for."""
+    exchange = await institution.create("claim", {"credential": unsigned_badge()})
+    body = await detailed_token(client, exchange, details(SD_JWT, locations=[BASE]))
+    [granted] = body["authorization_details"]
+    assert granted["type"] == "openid_credential" and granted["credential_configuration_id"] == SD_JWT
+    assert granted["locations"] == [BASE]
+    [identifier] = granted["credential_identifiers"]
+    sd_token = body["access_token"]
+    # A second token for the same claim, granted the ldp_vc configuration only.
+    ldp_body = await detailed_token(client, exchange, details(LDP))
+    [ldp_identifier] = ldp_body["authorization_details"][0]["credential_identifiers"]
+    assert ldp_identifier != identifier
+    wallet = Wallet("did:jwk")
+    refused = [
+        ({"credential_configuration_id": SD_JWT, "proofs": {"jwt": ["x"]}}, "invalid_credential_request"),
+        (identifier_body(identifier, "x", credential_configuration_id=SD_JWT), "invalid_credential_request"),
+        (identifier_body(ldp_identifier, "x"), "invalid_credential_request"),  # genuine, not this token's
+        (identifier_body(identifier + "x", "x"), "unknown_credential_identifier"),
+        (identifier_body("CivilEngineeringDegree-2023", "x"), "unknown_credential_identifier"),
+        ({"credential_identifier": 7, "proofs": {"jwt": ["x"]}}, "invalid_credential_request"),
+    ]
+    for request, error in refused:
+        await oauth_error(await request_credential(client, sd_token, request), 400, error)
+    assert (await institution.state(exchange))["state"] == "active"
+    response = await request_credential(client, sd_token, identifier_body(identifier, wallet.proof(
+        await c_nonce(client))))
+    issued = await response.json()
+    assert response.status == 200, issued
+    credential = issued["credentials"][0]["credential"]
+    assert isinstance(credential, str) and credential.endswith("~")  # the SD-JWT VC the identifier names
+    assert (await institution.state(exchange))["state"] == "complete"
+
+
+async def test_token_without_authorization_details_refuses_credential_identifier(
+        client: TestClient, institution: Institution) -> None:
+    exchange = await institution.create("claim", {"credential": unsigned_badge()})
+    body = await (await token(client, (await offer(client, exchange))["grants"][GRANT]["pre-authorized_code"],
+                              exchange["txCode"])).json()
+    assert "authorization_details" not in body
+    other = await detailed_token(client, await institution.create("claim", {"credential": unsigned_badge()}),
+                                 details(LDP))
+    [identifier] = other["authorization_details"][0]["credential_identifiers"]
+    await oauth_error(await request_credential(client, body["access_token"], identifier_body(identifier, "x")),
+                      400, "invalid_credential_request")
+
+
+@pytest.mark.parametrize("raw", [
+    "not json", "[]", "{}", json.dumps([{"type": "openid_credential"}]),
+    json.dumps([{"type": "other", "credential_configuration_id": LDP}]),
+    details("UniversityDegreeCredential"), details(LDP, locations=["https://issuer.example"]),
+    details(LDP, locations=BASE), details(*[LDP] * 9),
+])
+async def test_bad_authorization_details_in_the_token_request(client: TestClient, institution: Institution,
+                                                             raw: str) -> None:
+    exchange = await institution.create("claim", {"credential": unsigned_badge()})
+    grant = (await offer(client, exchange))["grants"][GRANT]
+    response = await client.post("/token", data={"grant_type": GRANT, "tx_code": exchange["txCode"],
+                                                 "pre-authorized_code": grant["pre-authorized_code"],
+                                                 "authorization_details": raw})
+    await oauth_error(response, 400, "invalid_authorization_details")
+    # Nothing was spent: the same code and PIN still give a token.
+    response = await token(client, grant["pre-authorized_code"], exchange["txCode"])
+    assert response.status == 200, await response.text()

@@ -21,8 +21,12 @@ from hypothesis import strategies as st
 from tests.integration.test_exchanges_http import BASE, Institution, unsigned_badge
 from tests.integration.test_oid4vci import (
     GRANT,
+    LDP,
+    SD_JWT,
     Wallet,
     c_nonce,
+    details,
+    identifier_body,
     oauth_error,
     offer,
     proofs,
@@ -104,9 +108,10 @@ def redirected(response: Any) -> dict[str, str]:
     return {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}
 
 
-async def authorisation_code(client: TestClient, exchange: dict[str, Any], challenge: str) -> str:
+async def authorisation_code(client: TestClient, exchange: dict[str, Any], challenge: str,
+                             **changes: str | None) -> str:
     issuer_state = (await offer(client, exchange))["grants"][AUTH]["issuer_state"]
-    fields = await login_page(client, request_params(issuer_state, challenge))
+    fields = await login_page(client, request_params(issuer_state, challenge, **changes))
     response = await submit(client, fields, exchange["txCode"])
     assert response.status == 303, await response.text()
     answer = redirected(response)
@@ -126,6 +131,7 @@ async def test_metadata_announces_the_authorisation_code_flow(client: TestClient
     assert server["code_challenge_methods_supported"] == ["S256"]
     assert server["response_types_supported"] == ["code"]
     assert set(server["grant_types_supported"]) == {AUTH, GRANT}
+    assert server["authorization_details_types_supported"] == ["openid_credential"]
 
 
 async def test_offer_carries_the_grants_the_claim_asks_for(client: TestClient, institution: Institution) -> None:
@@ -325,3 +331,63 @@ async def test_fuzzed_authorization_code_token_requests_are_oauth_errors(client:
     body = await response.json()
     assert response.status in (400, 401) and body["error"] in ("invalid_request", "invalid_grant",
                                                                "invalid_client"), body
+
+
+async def test_authorization_details_approved_at_login_are_granted_with_credential_identifiers(
+        client: TestClient, institution: Institution) -> None:
+    """authorization_details at /authorize are bound to the code; the token response echoes them with
+    credential_identifiers (OID4VCI 1.0 section 6.2) and the credential request names one of those."""
+    exchange = await login_claim(institution)
+    verifier, challenge = pkce()
+    code = await authorisation_code(client, exchange, challenge, scope=None,
+                                    authorization_details=details(SD_JWT, locations=[BASE]))
+    # The token request may narrow the approved details, never widen them (RFC 9396 section 6.1).
+    await oauth_error(await redeem(client, code, verifier, authorization_details=details(LDP)), 400,
+                      "invalid_authorization_details")
+    response = await redeem(client, code, verifier)  # the refusal did not spend the code
+    body = await response.json()
+    assert response.status == 200, body
+    [granted] = body["authorization_details"]
+    assert granted["credential_configuration_id"] == SD_JWT and granted["type"] == "openid_credential"
+    [identifier] = granted["credential_identifiers"]
+    access_token = body["access_token"]
+    await oauth_error(await request_credential(client, access_token, {"credential_configuration_id": SD_JWT,
+                                                                      "proofs": {"jwt": ["x"]}}),
+                      400, "invalid_credential_request")
+    await oauth_error(await request_credential(client, access_token, identifier_body("unknown", "x")), 400,
+                      "unknown_credential_identifier")
+    wallet = Wallet("did:key")
+    response = await request_credential(client, access_token,
+                                        identifier_body(identifier, wallet.proof(await c_nonce(client))))
+    issued = await response.json()
+    assert response.status == 200, issued
+    assert issued["credentials"][0]["credential"].endswith("~")
+    assert (await institution.state(exchange))["state"] == "complete"
+
+
+async def test_token_request_authorization_details_after_a_scope_login(client: TestClient,
+                                                                       institution: Institution) -> None:
+    """A login by scope, then authorization_details in the token request: granted within what the claim offers;
+    the token is then bound to the identifier (credential_configuration_id refused)."""
+    exchange = await login_claim(institution)
+    verifier, challenge = pkce()
+    code = await authorisation_code(client, exchange, challenge)
+    await oauth_error(await redeem(client, code, verifier, authorization_details=details("Other")), 400,
+                      "invalid_authorization_details")
+    body = await (await redeem(client, code, verifier, authorization_details=details(LDP))).json()
+    [identifier] = body["authorization_details"][0]["credential_identifiers"]
+    await oauth_error(await request_credential(client, body["access_token"], proofs("x")), 400,
+                      "invalid_credential_request")
+    wallet = Wallet("did:jwk")
+    response = await request_credential(client, body["access_token"],
+                                        identifier_body(identifier, wallet.proof(await c_nonce(client))))
+    issued = await response.json()
+    assert response.status == 200, issued
+    assert issued["credentials"][0]["credential"]["credentialSubject"]["id"] == wallet.did
+
+
+async def test_a_scope_only_flow_has_no_authorization_details(client: TestClient, institution: Institution) -> None:
+    exchange = await login_claim(institution)
+    verifier, challenge = pkce()
+    body = await (await redeem(client, await authorisation_code(client, exchange, challenge), verifier)).json()
+    assert "authorization_details" not in body and body["access_token"]

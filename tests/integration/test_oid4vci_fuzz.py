@@ -36,18 +36,28 @@ KIDS = [f"{did_key_for(ED.public_multikey)}#{ED.public_multikey}", f"{did_jwk_fo
 
 
 class OpenIdServer(ExchangeServer):
-    """The exchange fuzz server with one claim redeemed for an access token."""
+    """The exchange fuzz server with one claim redeemed for two access tokens (one granted authorisation
+    details), and another claim's unredeemed code for junk authorisation details."""
 
     def prepare(self) -> None:
         self.claim = self.create("claim", {"credential": unsigned_badge()})
-        offer = self.offer(self.claim)
-        code = offer["grants"][GRANT]["pre-authorized_code"]
-        status, _, payload = self.request("POST", "/token", urlencode(
-            {"grant_type": GRANT, "pre-authorized_code": code, "tx_code": self.claim["txCode"]}).encode(),
-            {"Content-Type": FORM})
-        assert status == 200, payload
-        self.access_token = json.loads(payload)["access_token"]
+        self.access_token = self.redeem(self.claim)["access_token"]
+        answer = self.redeem(self.claim, json.dumps([{"type": "openid_credential",
+                                                      "credential_configuration_id": "OpenBadgeCredential_ldp_vc"}]))
+        self.detailed_token = answer["access_token"]
+        self.identifier = answer["authorization_details"][0]["credential_identifiers"][0]
+        self.details_claim = self.create("claim", {"credential": unsigned_badge()})
+        self.details_code = self.offer(self.details_claim)["grants"][GRANT]["pre-authorized_code"]
         self.issued_before = self.issued()
+
+    def redeem(self, exchange: dict[str, Any], details: str | None = None) -> dict[str, Any]:
+        code = self.offer(exchange)["grants"][GRANT]["pre-authorized_code"]
+        form = {"grant_type": GRANT, "pre-authorized_code": code, "tx_code": exchange["txCode"]}
+        if details is not None:
+            form["authorization_details"] = details
+        status, _, payload = self.request("POST", "/token", urlencode(form).encode(), {"Content-Type": FORM})
+        assert status == 200, payload
+        return json.loads(payload)
 
     def offer(self, exchange: dict[str, Any]) -> dict[str, Any]:
         [uri] = parse_qs(urlsplit(exchange["links"]["oid4vci"]).query)["credential_offer_uri"]
@@ -100,6 +110,30 @@ def test_junk_token_requests_are_oauth_errors(server: OpenIdServer, body: bytes,
     server.nothing_issued()
 
 
+detail_items = st.fixed_dictionaries({}, optional={
+    "type": st.sampled_from(["openid_credential", "other"]) | wild_values,
+    "credential_configuration_id": st.sampled_from(["OpenBadgeCredential_ldp_vc", "EUDILearningCredential_dc+sd-jwt",
+                                                    "x"]) | wild_values,
+    "locations": st.lists(st.sampled_from(["http://127.0.0.1:1", "https://issuer.example"]) | wild_values,
+                          max_size=3) | wild_values,
+    "claims": wild_values})
+junk_details = st.one_of(st.text(max_size=60), st.builds(json.dumps, json_values),
+                         st.builds(json.dumps, st.lists(detail_items | wild_values, max_size=10)))
+
+
+@EXCHANGE_FUZZ
+@given(details=junk_details)
+def test_junk_authorization_details_in_token_requests_are_oauth_errors(server: OpenIdServer, details: str) -> None:
+    """A real code with a wrong PIN and any authorisation details: an OAuth error, never a token."""
+    form = {"grant_type": GRANT, "pre-authorized_code": server.details_code, "tx_code": "x",
+            "authorization_details": details}
+    status, _, payload = server.request("POST", "/token", urlencode(form).encode(), {"Content-Type": FORM})
+    assert status in (400, 429), payload
+    if status == 400:
+        assert json.loads(payload)["error"] in ("invalid_authorization_details", "invalid_grant"), payload
+    server.nothing_issued()
+
+
 header_values = st.sampled_from(["openid4vci-proof+jwt", "JWT", "", None]) | json_values
 claim_values = st.fixed_dictionaries({}, optional={
     "aud": st.sampled_from(["http://127.0.0.1:1", "https://issuer.example"]) | json_values,
@@ -144,12 +178,14 @@ requests = st.one_of(
 
 
 @EXCHANGE_FUZZ
-@given(body=requests, token=st.sampled_from(["valid", "none", "junk"]), junk_token=st.text(max_size=80))
+@given(body=requests | st.builds(lambda i, p: {"credential_identifier": i, "proofs": {"jwt": [p]}},
+                                 st.text(max_size=60) | json_values, proof_jwts()),
+       token=st.sampled_from(["valid", "detailed", "none", "junk"]), junk_token=st.text(max_size=80))
 def test_junk_credential_requests_are_oauth_errors_and_issue_nothing(server: OpenIdServer, body: Any, token: str,
                                                                      junk_token: str) -> None:
     headers = {"Content-Type": "application/json"}
-    if token == "valid":
-        headers["Authorization"] = f"Bearer {server.access_token}"
+    if token in ("valid", "detailed"):
+        headers["Authorization"] = f"Bearer {server.access_token if token == 'valid' else server.detailed_token}"
     elif token == "junk":
         headers["Authorization"] = quote(junk_token, safe=" ")
     server.oauth("POST", "/credential", encode(body), headers)

@@ -4,6 +4,10 @@
 //   {op: "claim", offer, txCode, key: "did:jwk" | "did:key", configuration?, attack?}
 //     -> {ok, credential?, subject, error?: {stage, error, description}, steps: [...]}
 //   {op: "authcode", offer, loginCode, key, configuration?, attack?}: the authorisation code flow (below)
+// `details: true` (either op) asks by RFC 9396 authorization_details instead (token request, or authorisation
+// request): the wallet reads the credential_identifiers the token response grants and requests the
+// credential by credential_identifier, the request checked by the library's own credential request parser.
+// `attack` "configurationId" then sends credential_configuration_id instead, "unknownIdentifier" a made-up one.
 // The wallet resolves the credential offer (credential_offer_uri), fetches the issuer and authorisation
 // server metadata, redeems the pre-authorised code with the tx_code, asks for a c_nonce, has the library build
 // the proof JWT (typ openid4vci-proof+jwt, aud, nonce, iat) and `jose` sign it with an ES256 did:jwk or an
@@ -13,8 +17,8 @@
 // said: EUDILearningCredential_dc+sd-jwt gets an SD-JWT VC, a string). Every URL is the node's on 127.0.0.1 (http: allowInsecureUrls); nothing else is contacted.
 import crypto from 'node:crypto';
 import * as jose from 'jose';
-import {Openid4vciClient} from '@openid4vc/openid4vci';
-import {clientAuthenticationAnonymous, setGlobalConfig} from '@openid4vc/oauth2';
+import {Openid4vciClient, Openid4vciIssuer} from '@openid4vc/openid4vci';
+import {clientAuthenticationAnonymous, resourceRequest, setGlobalConfig} from '@openid4vc/oauth2';
 import {runJobs} from './common.mjs';
 
 setGlobalConfig({allowInsecureUrls: true});
@@ -111,6 +115,43 @@ async function credentialRequest(client, issuerMetadata, accessToken, jwt, confi
   return {ok: true, credential: response.credentialResponse.credentials[0].credential};
 }
 
+// RFC 9396 authorization_details asking for one configuration of this issuer (OID4VCI 1.0 section 5.1.1).
+function authorizationDetails(issuerMetadata, configuration) {
+  return [{type: 'openid_credential', credential_configuration_id: configuration,
+    locations: [issuerMetadata.credentialIssuer.credential_issuer]}];
+}
+
+// A credential request by credential_identifier (OID4VCI 1.0 section 8.2). The client's retrieveCredentials
+// always sends credential_configuration_id, so the request is built here, validated by the library's parser
+// (the one its issuer side uses) and sent with the library's resource request (Bearer access token).
+async function identifierRequest(key, issuerMetadata, accessToken, jwt, tokenResponse, attack) {
+  const [granted] = tokenResponse.authorization_details ?? [];
+  if(!granted?.credential_identifiers?.length) {
+    return {ok: false, error: {stage: 'token', error: 'no credential_identifiers granted'}};
+  }
+  const identifier = attack === 'unknownIdentifier' ? 'CivilEngineeringDegree-2023' :
+    granted.credential_identifiers[0];
+  const credentialRequest = attack === 'configurationId' ?
+    {credential_configuration_id: granted.credential_configuration_id, proofs: {jwt: [jwt]}} :
+    {credential_identifier: identifier, proofs: {jwt: [jwt]}};
+  const parsed = new Openid4vciIssuer({callbacks: callbacks(key)}).parseCredentialRequest({
+    issuerMetadata, credentialRequest});
+  if(attack !== 'configurationId' && parsed.credentialIdentifier !== identifier) {
+    throw new Error('the library did not read the credential_identifier');
+  }
+  const {ok, response} = await resourceRequest({
+    callbacks: callbacks(key), accessToken, url: issuerMetadata.credentialIssuer.credential_endpoint,
+    requestOptions: {method: 'POST', headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify(credentialRequest)},
+  });
+  const body = await response.json();
+  if(!ok) {
+    return {ok: false, error: {stage: 'credential', error: body.error, description: body.error_description,
+      status: response.status}, granted};
+  }
+  return {ok: true, credential: body.credentials[0].credential, granted};
+}
+
 async function claim(job) {
   const key = await holderKey(job.key);
   const client = new Openid4vciClient({callbacks: callbacks(key)});
@@ -120,8 +161,11 @@ async function claim(job) {
   const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
   steps.push('metadata');
   const attack = job.attack;
+  const configuration = job.configuration ?? LDP;
+  const additionalRequestPayload = job.details ?
+    {authorization_details: authorizationDetails(issuerMetadata, configuration)} : undefined;
   const token = txCode => client.retrievePreAuthorizedCodeAccessTokenFromOffer({
-    credentialOffer, issuerMetadata, txCode});
+    credentialOffer, issuerMetadata, txCode, additionalRequestPayload});
   if(attack === 'wrongTxCode') {
     const errors = [];
     for(let i = 0; i < job.tries; i++) {
@@ -141,9 +185,10 @@ async function claim(job) {
     }
     return {ok: false, errors, last, subject: key.did};
   }
-  let accessToken;
+  let accessToken, tokenResponse;
   try {
-    ({accessTokenResponse: {access_token: accessToken}} = await token(job.txCode));
+    ({accessTokenResponse: tokenResponse} = await token(job.txCode));
+    accessToken = tokenResponse.access_token;
   } catch(error) {
     return {ok: false, error: oauthError('token', error), subject: key.did, steps};
   }
@@ -162,14 +207,14 @@ async function claim(job) {
     staleProof: {issuedAt: new Date(Date.now() - 3_600_000)},
     wrongAud: {aud: 'https://issuer.example'},
   }[attack] ?? {};
-  const configuration = job.configuration ?? LDP;
   if(!credentialOffer.credential_configuration_ids.includes(configuration) ||
      !issuerMetadata.credentialIssuer.credential_configurations_supported[configuration]) {
     return {ok: false, error: {stage: 'offer', error: `${configuration} is not offered`}, subject: key.did, steps};
   }
   const jwt = await proof(client, key, issuerMetadata, attack === 'wrongNonce' ? 'a-nonce-never-issued' : nonce,
     overrides, configuration);
-  const result = await credentialRequest(client, issuerMetadata, accessToken, jwt, configuration);
+  const result = job.details ? await identifierRequest(key, issuerMetadata, accessToken, jwt, tokenResponse, attack) :
+    await credentialRequest(client, issuerMetadata, accessToken, jwt, configuration);
   steps.push('credential');
   if(attack === 'replayProof' && result.ok) {
     // The same proof again: its nonce was spent by the first request.
@@ -223,8 +268,11 @@ async function authcode(job) {
   steps.push('metadata');
   const configuration = job.configuration ?? LDP;
   const scope = issuerMetadata.credentialIssuer.credential_configurations_supported[configuration].scope;
+  // By scope, or by authorization_details (then no scope: the details alone say what is asked for).
   const authorization = await client.initiateAuthorization({
-    credentialOffer, issuerMetadata, clientId: CLIENT_ID, redirectUri: REDIRECT_URI, scope});
+    credentialOffer, issuerMetadata, clientId: CLIENT_ID, redirectUri: REDIRECT_URI,
+    ...(job.details ? {additionalRequestPayload: {authorization_details: authorizationDetails(issuerMetadata,
+      configuration)}} : {scope})});
   if(authorization.authorizationFlow !== 'Oauth2Redirect') {
     return {ok: false, error: {stage: 'authorize', error: authorization.authorizationFlow}, steps};
   }
@@ -247,10 +295,11 @@ async function authcode(job) {
   const token = verifier => client.retrieveAuthorizationCodeAccessTokenFromOffer({
     credentialOffer, issuerMetadata, authorizationCode: response.code, pkceCodeVerifier: verifier,
     redirectUri: REDIRECT_URI, additionalRequestPayload: {client_id: CLIENT_ID}});
-  let accessToken;
+  let accessToken, tokenResponse;
   try {
     const verifier = attack === 'wrongVerifier' ? 'x'.repeat(43) : authorization.pkce.codeVerifier;
-    ({accessTokenResponse: {access_token: accessToken}} = await token(verifier));
+    ({accessTokenResponse: tokenResponse} = await token(verifier));
+    accessToken = tokenResponse.access_token;
   } catch(error) {
     return {ok: false, error: oauthError('token', error), request, steps};
   }
@@ -266,7 +315,8 @@ async function authcode(job) {
   const {c_nonce: nonce} = await client.requestNonce({issuerMetadata});
   steps.push('nonce');
   const jwt = await proof(client, key, issuerMetadata, nonce, {}, configuration);
-  const result = await credentialRequest(client, issuerMetadata, accessToken, jwt, configuration);
+  const result = job.details ? await identifierRequest(key, issuerMetadata, accessToken, jwt, tokenResponse, attack) :
+    await credentialRequest(client, issuerMetadata, accessToken, jwt, configuration);
   steps.push('credential');
   return {...result, subject: key.did, request, state: response.state, steps};
 }

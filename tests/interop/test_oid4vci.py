@@ -163,3 +163,35 @@ async def test_the_same_client_is_refused_in_the_authorisation_code_flow(institu
     assert wrong_code["error"] == {"stage": "login", "status": 400}, wrong_code
     states = [(await institution.state(x))["state"] for x in exchanges]
     assert states == ["pending", "active", "pending", "pending"]
+
+
+async def test_credo_wallet_asks_by_authorization_details_and_gets_the_credential_by_identifier(
+        institution: Served) -> None:
+    """The Credo protocol layer sends RFC 9396 authorization_details (in the pre-authorised token request, and in
+    the authorisation request of the code flow); the token responses grant them with credential_identifiers
+    (OID4VCI 1.0 section 6.2) and the wallet gets the credential by credential_identifier, a request the
+    library's own credential request parser accepts. Naming the configuration id instead, or an identifier
+    the issuer never gave, is refused with the spec's error codes."""
+    pre = await claims(institution, 4)
+    login = await login_claims(institution, 1)
+    jobs = [{"op": "claim", "offer": x["links"]["oid4vci"], "txCode": x["txCode"], "key": "did:jwk",
+             "details": True, "configuration": configuration, "attack": attack}
+            for x, configuration, attack in zip(pre, [SD_JWT, "OpenBadgeCredential_ldp_vc", SD_JWT, SD_JWT],
+                                                [None, None, "configurationId", "unknownIdentifier"], strict=True)]
+    jobs.append({"op": "authcode", "offer": login[0]["links"]["oid4vci"], "loginCode": login[0]["txCode"],
+                 "key": "did:key", "details": True, "configuration": SD_JWT})
+    sd_jwt, badge, by_configuration, unknown, authcode = await wallet(jobs)
+    for result, configuration in ((sd_jwt, SD_JWT), (badge, "OpenBadgeCredential_ldp_vc"), (authcode, SD_JWT)):
+        assert result["ok"], result
+        granted = result["granted"]
+        assert granted["type"] == "openid_credential" and granted["credential_configuration_id"] == configuration
+        assert len(granted["credential_identifiers"]) == 1
+    assert isinstance(sd_jwt["credential"], str) and sd_jwt["credential"].endswith("~")
+    assert badge["credential"]["credentialSubject"]["id"] == badge["subject"]
+    assert (await institution.verify(badge["credential"]))["verified"] is True
+    assert "scope" not in authcode["request"] and "openid_credential" in authcode["request"]["authorization_details"]
+    assert isinstance(authcode["credential"], str) and authcode["credential"].endswith("~")
+    assert by_configuration["error"]["error"] == "invalid_credential_request", by_configuration
+    assert unknown["error"]["error"] == "unknown_credential_identifier", unknown
+    states = [(await institution.state(x))["state"] for x in [*pre, *login]]
+    assert states == ["complete", "complete", "active", "active", "complete"]

@@ -15,7 +15,9 @@ parameters is refused), then the code; it redirects to the wallet's ``redirect_u
 and ``iss`` (RFC 9207). The authorisation code is random, single use, ``oid4vci_auth_code_ttl`` long, stored
 as a hash bound to the client, redirect URI, code challenge and exchange; ``POST /token`` with
 ``grant_type=authorization_code`` redeems it with the PKCE verifier for the same kind of access token as the
-pre-authorised flow. A request is only ever redirected once its ``redirect_uri`` is well formed and its
+pre-authorised flow. Configurations asked for by ``authorization_details`` are bound to the code and granted,
+with their credential identifiers, in the token response (:mod:`vcnode.oid4vci.details`). A request is only
+ever redirected once its ``redirect_uri`` is well formed and its
 ``issuer_state`` genuine: anything else gets a 400 page (RFC 6749 section 4.1.2.1), so the node is no open
 redirector for strangers.
 """
@@ -37,7 +39,14 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from vcnode.exchanges.claim import AUTHORIZATION_CODE, ClaimWorkflow, oid4vci_grants
 from vcnode.exchanges.model import Exchange
-from vcnode.oid4vci.errors import INVALID_CLIENT, INVALID_GRANT, INVALID_REQUEST, OAuthError
+from vcnode.oid4vci import details as authorization_details
+from vcnode.oid4vci.errors import (
+    INVALID_AUTHORIZATION_DETAILS,
+    INVALID_CLIENT,
+    INVALID_GRANT,
+    INVALID_REQUEST,
+    OAuthError,
+)
 from vcnode.oid4vci.login_page import TEXT
 
 if TYPE_CHECKING:
@@ -89,6 +98,8 @@ class AuthorizationRequest:
     redirect_uri: str
     code_challenge: str
     exchange: Exchange
+    #: The configuration ids the request's ``authorization_details`` ask for (None: it has none).
+    configurations: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -228,10 +239,14 @@ class AuthorizationCodeFlow:
             scopes = {self.issuer.formats[ident].configuration(self.issuer.node).get("scope") for ident in offered}
             if not set(kept["scope"].split()) <= scopes - {None}:
                 raise refuse("invalid_scope", "scope must name credential configurations offered for this claim")
-        if "authorization_details" in kept and not _details_ok(kept["authorization_details"], offered):
-            raise refuse("invalid_authorization_details", "authorization_details must be a list of "
-                         "openid_credential objects naming configurations offered for this claim")
-        return AuthorizationRequest(kept, client_id, redirect_uri, challenge, exchange)
+        configurations = None
+        if "authorization_details" in kept:
+            try:
+                configurations = tuple(authorization_details.requested_configurations(
+                    kept["authorization_details"], offered, self.issuer.issuer_url))
+            except authorization_details.DetailsRefused as exc:
+                raise refuse(INVALID_AUTHORIZATION_DETAILS, str(exc)) from None
+        return AuthorizationRequest(kept, client_id, redirect_uri, challenge, exchange, configurations)
 
     # -- CSRF -------------------------------------------------------------------------------------------------
 
@@ -267,7 +282,8 @@ class AuthorizationCodeFlow:
             request.exchange.id, now, lambda: hmac.compare_digest(expected, code_typed.encode("utf-8")),
             config.oid4vci_tx_code_attempts, _hash(code),
             (request.client_id, request.redirect_uri, request.code_challenge),
-            now + config.oid4vci_auth_code_ttl, MAX_OPEN_AUTH_CODES)
+            now + config.oid4vci_auth_code_ttl, MAX_OPEN_AUTH_CODES,
+            json.dumps(list(request.configurations)) if request.configurations is not None else None)
         back = {"state": request.params.get("state"), "iss": self.issuer.issuer_url}
         if state == "authorized":
             return LoginOutcome(location=with_query(request.redirect_uri, {"code": code, **back}))
@@ -307,14 +323,19 @@ class AuthorizationCodeFlow:
             return hmac.compare_digest(bound_challenge.encode(), challenge.encode()) and \
                 bound_uri == redirect_uri and (client_id is None or client_id == bound_client)
 
+        granted = await self._granted_details(_hash(code), form.get("authorization_details"))
         access = secrets.token_urlsafe(32)
         now = self.issuer.clock()
         config = self._config
         state, exchange_id = await self.issuer.node.store.redeem_oid4vci_auth_code(
             _hash(code), now, binding_ok, _hash(access), now + config.oid4vci_token_ttl,
-            now - config.oid4vci_token_ttl)
+            now - config.oid4vci_token_ttl, json.dumps(granted) if granted is not None else None)
         if state == "issued":
-            return {"access_token": access, "token_type": "Bearer", "expires_in": int(config.oid4vci_token_ttl)}
+            answer: dict[str, Any] = {"access_token": access, "token_type": "Bearer",
+                                      "expires_in": int(config.oid4vci_token_ttl)}
+            if granted is not None:
+                answer["authorization_details"] = granted
+            return answer
         reasons = {"unknown": "the code is not one this issuer gave",
                    "expired": "the code has expired: log in again",
                    "used": "the code was already used (the access token it gave is revoked)",
@@ -325,16 +346,33 @@ class AuthorizationCodeFlow:
             log.warning("OpenID4VCI: authorisation code %s for exchange %s", state, exchange_id)
         raise OAuthError(INVALID_GRANT, reasons[state])
 
+    async def _granted_details(self, code_hash: str, requested: str | None) -> list[dict[str, Any]] | None:
+        """The authorisation details an access token for this code is granted: those approved at /authorize,
+        or the ones the token request asks for (RFC 9396 section 6.1: no more than approved, or than the claim
+        offers when /authorize had none); None when neither request used any. The code's exchange and
+        approved details never change once stored, so reading them before the redeeming transaction is safe;
+        for an unknown code there is nothing to grant (the transaction refuses it)."""
+        bound = await self.issuer.node.store.oid4vci_auth_code_grant(code_hash)
+        if bound is None:
+            return None
+        exchange_id, approved_json = bound
+        approved = json.loads(approved_json) if approved_json is not None else None
+        if requested is not None:
+            allowed = approved
+            if allowed is None:
+                record = await self.issuer.node.store.get_exchange(exchange_id)
+                allowed = self.issuer.offered_configurations(
+                    Exchange(record, self.issuer.clock()).variables.get("credential", {})) if record else []
+            try:
+                approved = authorization_details.requested_configurations(requested, allowed, self.issuer.issuer_url)
+            except authorization_details.DetailsRefused as exc:
+                raise OAuthError(INVALID_AUTHORIZATION_DETAILS, str(exc)) from None
+        if approved is None:
+            return None
+        return await authorization_details.granted(self.issuer.exchanges.mac, exchange_id, approved,
+                                                   self.issuer.issuer_url)
+
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
-
-def _details_ok(raw: str, offered: list[str]) -> bool:
-    try:
-        details = json.loads(raw)
-    except ValueError:
-        return False
-    return isinstance(details, list) and bool(details) and all(
-        isinstance(item, dict) and item.get("type") == "openid_credential"
-        and item.get("credential_configuration_id") in offered for item in details)

@@ -1,4 +1,4 @@
-"""OAuth 2.0 errors (RFC 6749 section 5.2, RFC 6750 section 3.1, OID4VCI 1.0 sections 8.3.1 and 7.3.2): the
+"""OAuth 2.0 errors (RFC 6749 section 5.2, RFC 6750 section 3.1, RFC 9396, OID4VCI 1.0 sections 8.3.1 and 7.3.2): the
 token, nonce and credential endpoints answer ``{"error", "error_description"}``, never problem+json, because
 that is what every OAuth client (the wallet) parses."""
 
@@ -8,9 +8,11 @@ INVALID_REQUEST = "invalid_request"
 INVALID_GRANT = "invalid_grant"
 INVALID_CLIENT = "invalid_client"
 UNSUPPORTED_GRANT_TYPE = "unsupported_grant_type"
+INVALID_AUTHORIZATION_DETAILS = "invalid_authorization_details"  # RFC 9396 section 5
 INVALID_TOKEN = "invalid_token"
 INVALID_CREDENTIAL_REQUEST = "invalid_credential_request"
 UNKNOWN_CREDENTIAL_CONFIGURATION = "unknown_credential_configuration"
+UNKNOWN_CREDENTIAL_IDENTIFIER = "unknown_credential_identifier"
 INVALID_PROOF = "invalid_proof"
 INVALID_NONCE = "invalid_nonce"
 CREDENTIAL_REQUEST_DENIED = "credential_request_denied"

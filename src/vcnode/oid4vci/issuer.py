@@ -6,9 +6,11 @@ Everything lives in the store (migration 0012), so any process on the database a
   stored as its SHA-256, single use, ``oid4vci_code_ttl``), bound to the exchange;
 - **token** (``POST /token``): the code and the claim's ``tx_code`` for an access token (random, hashed,
   ``oid4vci_token_ttl``), in one transaction that also counts wrong tx_codes per exchange (at most
-  ``oid4vci_tx_code_attempts``, whatever code they come with) and starts the exchange;
+  ``oid4vci_tx_code_attempts``, whatever code they come with) and starts the exchange; ``authorization_details``
+  in the request are granted with credential identifiers, stored with the token (:mod:`.details`);
 - **nonce** (``POST /nonce``): a c_nonce (single use, ``oid4vci_nonce_ttl``);
-- **credential** (``POST /credential``): the access token, a configuration id and one key proof (its nonce
+- **credential** (``POST /credential``): the access token, a configuration id (or, for a token granted
+  authorisation details, one of its credential identifiers) and one key proof (its nonce
   consumed by a compare-and-set); the credential is issued and the exchange completed in one transaction,
   by the claim workflow's own issue path.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 import time
@@ -28,14 +31,17 @@ from vcnode.exchanges.claim import AUTHORIZATION_CODE, PRE_AUTHORIZED, ClaimWork
 from vcnode.exchanges.model import Exchange, ExchangeNotFound, closed
 from vcnode.exchanges.service import ExchangeService
 from vcnode.keys.jwk import multikey_to_jwk
+from vcnode.oid4vci import details as authorization_details
 from vcnode.oid4vci.authorize import AuthorizationCodeFlow
 from vcnode.oid4vci.errors import (
     CREDENTIAL_REQUEST_DENIED,
+    INVALID_AUTHORIZATION_DETAILS,
     INVALID_CREDENTIAL_REQUEST,
     INVALID_GRANT,
     INVALID_NONCE,
     INVALID_REQUEST,
     UNKNOWN_CREDENTIAL_CONFIGURATION,
+    UNKNOWN_CREDENTIAL_IDENTIFIER,
     UNSUPPORTED_GRANT_TYPE,
     OAuthError,
     invalid_token,
@@ -104,6 +110,7 @@ class OpenIdIssuer:
                 "scopes_supported": sorted({fmt.configuration(self.node)["scope"] for fmt in self.formats.values()
                                             if "scope" in fmt.configuration(self.node)}),
                 "token_endpoint_auth_methods_supported": ["none"],
+                "authorization_details_types_supported": [authorization_details.OPENID_CREDENTIAL],
                 "authorization_response_iss_parameter_supported": True,
                 "pre-authorized_grant_anonymous_access_supported": True}
 
@@ -192,14 +199,20 @@ class OpenIdIssuer:
             return expected is not None and exchange_id == minted_for and \
                 hmac.compare_digest(expected, tx_code.encode("utf-8"))
 
+        granted = await self._granted_details(minted_for, form.get("authorization_details"))
         access = secrets.token_urlsafe(32)
         now = self.clock()
         config = self.node.config
         state, exchange_id, left = await self.node.store.redeem_oid4vci_code(
             _hash(code), now, tx_code_ok,
-            config.oid4vci_tx_code_attempts, _hash(access), now + config.oid4vci_token_ttl)
+            config.oid4vci_tx_code_attempts, _hash(access), now + config.oid4vci_token_ttl,
+            json.dumps(granted) if granted is not None else None)
         if state == "issued":
-            return {"access_token": access, "token_type": "Bearer", "expires_in": int(config.oid4vci_token_ttl)}
+            answer: dict[str, Any] = {"access_token": access, "token_type": "Bearer",
+                                      "expires_in": int(config.oid4vci_token_ttl)}
+            if granted is not None:
+                answer["authorization_details"] = granted
+            return answer
         reasons = {"unknown": "the pre-authorized_code is not one this issuer gave",
                    "expired": "the pre-authorized_code has expired: fetch the offer again",
                    "used": "the pre-authorized_code was already used",
@@ -209,6 +222,20 @@ class OpenIdIssuer:
         if state in ("wrongTxCode", "locked"):
             log.warning("OpenID4VCI: %s for exchange %s", state, exchange_id)
         raise OAuthError(INVALID_GRANT, reasons[state])
+
+    async def _granted_details(self, exchange_id: str | None, requested: str | None) -> list[dict[str, Any]] | None:
+        """The pre-authorised token request's ``authorization_details`` as granted (configurations the claim
+        offers), or None when it has none or its code is unknown (the redeeming transaction refuses that)."""
+        if requested is None or exchange_id is None:
+            return None
+        record = await self.node.store.get_exchange(exchange_id)
+        offered = self.offered_configurations(Exchange(record, self.clock()).variables.get("credential", {})) \
+            if record is not None else []
+        try:
+            wanted = authorization_details.requested_configurations(requested, offered, self.issuer_url)
+        except authorization_details.DetailsRefused as exc:
+            raise OAuthError(INVALID_AUTHORIZATION_DETAILS, str(exc)) from None
+        return await authorization_details.granted(self.exchanges.mac, exchange_id, wanted, self.issuer_url)
 
     # -- nonce --------------------------------------------------------------------------------------------
 
@@ -228,31 +255,30 @@ class OpenIdIssuer:
         """:class:`OAuthError` ``invalid_token`` unless ``authorization`` carries a current access token."""
         await self._authorised_exchange(authorization)
 
-    async def _authorised_exchange(self, authorization: str | None) -> Exchange:
+    async def _authorised_exchange(self, authorization: str | None) -> tuple[Exchange, dict[str, str] | None]:
+        """The exchange an access token is for and, when it was granted authorisation details, its credential
+        identifiers (identifier → configuration id)."""
         if not authorization:
             raise invalid_token("an access token is needed (Authorization: Bearer …)")
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token or len(token) > _MAX_FIELD:
             raise invalid_token("the Authorization header must be Bearer <access token>")
-        exchange_id = await self.node.store.oid4vci_token_exchange(_hash(token), self.clock())
-        record = await self.node.store.get_exchange(exchange_id) if exchange_id is not None else None
-        if record is None:
+        grant = await self.node.store.oid4vci_token_grant(_hash(token), self.clock())
+        record = await self.node.store.get_exchange(grant[0]) if grant is not None else None
+        if grant is None or record is None:
             raise invalid_token("the access token is unknown or has expired")
-        return Exchange(record, self.clock())
+        granted = authorization_details.identifiers(json.loads(grant[1])) if grant[1] is not None else None
+        return Exchange(record, self.clock()), granted
 
     async def credential(self, authorization: str | None, body: Any) -> dict[str, Any]:
         """The credential endpoint: ``{credential_configuration_id, proofs: {jwt: [one JWT]}}`` (or the
-        draft-era ``proof: {proof_type: "jwt", jwt}``) → ``{"credentials": [{"credential": …}]}``."""
-        exchange = await self._authorised_exchange(authorization)
+        draft-era ``proof: {proof_type: "jwt", jwt}``; ``credential_identifier`` instead of the configuration
+        id for a token granted authorisation details) → ``{"credentials": [{"credential": …}]}``."""
+        exchange, granted = await self._authorised_exchange(authorization)
         if not isinstance(body, dict):
             raise OAuthError(INVALID_CREDENTIAL_REQUEST, "the body must be a JSON object")
-        ident = body.get("credential_configuration_id")
-        if not isinstance(ident, str):
-            if "credential_identifier" in body:
-                raise OAuthError(INVALID_CREDENTIAL_REQUEST, "credential_identifier is not used: this issuer "
-                                 "issues no authorization_details; send credential_configuration_id")
-            raise OAuthError(INVALID_CREDENTIAL_REQUEST, "credential_configuration_id is missing")
+        ident = await self._configuration_asked(body, granted)
         fmt = self.formats.get(ident)
         if fmt is None or not fmt.offers(exchange.variables.get("credential", {})):
             raise OAuthError(UNKNOWN_CREDENTIAL_CONFIGURATION,
@@ -271,6 +297,35 @@ class OpenIdIssuer:
                 raise
             raise OAuthError(CREDENTIAL_REQUEST_DENIED, f"{exc.code}: {exc.detail}") from None
         return {"credentials": [{"credential": credential}]}
+
+
+    async def _configuration_asked(self, body: dict[str, Any], granted: dict[str, str] | None) -> str:
+        """The configuration id a credential request names (OID4VCI 1.0 section 8.2): a ``credential_identifier``
+        the access token was granted when it was issued with authorisation details, otherwise a
+        ``credential_configuration_id``; never both."""
+        if "credential_identifier" in body and "credential_configuration_id" in body:
+            raise OAuthError(INVALID_CREDENTIAL_REQUEST, "send credential_identifier or credential_configuration_id, "
+                             "not both")
+        if granted is None:
+            if "credential_identifier" in body:
+                raise OAuthError(INVALID_CREDENTIAL_REQUEST, "credential_identifier is not used: this access token "
+                                 "was granted no authorization_details; send credential_configuration_id")
+            ident = body.get("credential_configuration_id")
+            if not isinstance(ident, str):
+                raise OAuthError(INVALID_CREDENTIAL_REQUEST, "credential_configuration_id is missing")
+            return ident
+        if "credential_configuration_id" in body:
+            raise OAuthError(INVALID_CREDENTIAL_REQUEST, "this access token was granted authorization_details: send "
+                             "one of its credential_identifiers, not credential_configuration_id")
+        identifier = body.get("credential_identifier")
+        if not isinstance(identifier, str):
+            raise OAuthError(INVALID_CREDENTIAL_REQUEST, "credential_identifier is missing")
+        if identifier in granted:
+            return granted[identifier]
+        if await authorization_details.genuine(self.exchanges.mac, identifier):
+            raise OAuthError(INVALID_CREDENTIAL_REQUEST, "the credential_identifier is not one this access token "
+                             "was issued for")
+        raise OAuthError(UNKNOWN_CREDENTIAL_IDENTIFIER, "the credential_identifier is not one this issuer gave")
 
 
 def _one_proof(body: dict[str, Any]) -> Any:

@@ -522,8 +522,8 @@ class SqliteStore:
         return True
 
     async def redeem_oid4vci_code(self, code_hash: str, now: float, tx_code_ok: Callable[[str], bool],
-                                  max_failures: int, token_hash: str, token_expires: float
-                                  ) -> tuple[RedeemState, str | None, int]:
+                                  max_failures: int, token_hash: str, token_expires: float,
+                                  token_details: str | None = None) -> tuple[RedeemState, str | None, int]:
         async with self.transaction() as db:
             rows = await db.execute_fetchall(
                 "SELECT c.exchange_id, c.expires, c.used, e.state, e.expires, COALESCE(f.failures, 0) "
@@ -550,15 +550,16 @@ class SqliteStore:
                 return "wrongTxCode", exchange_id, left - 1
             await db.execute("UPDATE oid4vci_codes SET used = ? WHERE code_hash = ?", (now, code_hash))
             await db.execute("DELETE FROM oid4vci_tokens WHERE expires <= ?", (now,))
-            await db.execute("INSERT INTO oid4vci_tokens (token_hash, exchange_id, created, expires) "
-                             "VALUES (?, ?, ?, ?)", (token_hash, exchange_id, now, token_expires))
+            await db.execute("INSERT INTO oid4vci_tokens (token_hash, exchange_id, created, expires, "
+                             "authorization_details) VALUES (?, ?, ?, ?, ?)",
+                             (token_hash, exchange_id, now, token_expires, token_details))
             await db.execute("UPDATE exchanges SET state = 'active', sequence = sequence + 1 "
                              "WHERE id = ? AND state = 'pending'", (exchange_id,))
         return "issued", exchange_id, left
 
     async def authorize_oid4vci(self, exchange_id: str, now: float, code_ok: Callable[[], bool], max_failures: int,
-                                code_hash: str, binding: tuple[str, str, str], expires: float, limit: int
-                                ) -> tuple[LoginState, int]:
+                                code_hash: str, binding: tuple[str, str, str], expires: float, limit: int,
+                                details: str | None = None) -> tuple[LoginState, int]:
         async with self.transaction() as db:
             rows = await db.execute_fetchall(
                 "SELECT e.state, e.expires, COALESCE(f.failures, 0), "
@@ -580,14 +581,14 @@ class SqliteStore:
                 return "wrongTxCode", left - 1
             client_id, redirect_uri, challenge = binding
             await db.execute("INSERT INTO oid4vci_auth_codes (code_hash, exchange_id, client_id, redirect_uri, "
-                             "code_challenge, created, expires, used, token_hash) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
-                             (code_hash, exchange_id, client_id, redirect_uri, challenge, now, expires))
+                             "code_challenge, created, expires, used, token_hash, authorization_details) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
+                             (code_hash, exchange_id, client_id, redirect_uri, challenge, now, expires, details))
         return "authorized", left
 
     async def redeem_oid4vci_auth_code(self, code_hash: str, now: float, binding_ok: Callable[[str, str, str], bool],
-                                       token_hash: str, token_expires: float, purge_before: float
-                                       ) -> tuple[AuthCodeState, str | None]:
+                                       token_hash: str, token_expires: float, purge_before: float,
+                                       token_details: str | None = None) -> tuple[AuthCodeState, str | None]:
         async with self.transaction() as db:
             await db.execute("DELETE FROM oid4vci_auth_codes WHERE expires <= ?", (purge_before,))
             rows = await db.execute_fetchall(
@@ -612,8 +613,9 @@ class SqliteStore:
             await db.execute("UPDATE oid4vci_auth_codes SET used = ?, token_hash = ? WHERE code_hash = ?",
                              (now, token_hash, code_hash))
             await db.execute("DELETE FROM oid4vci_tokens WHERE expires <= ?", (now,))
-            await db.execute("INSERT INTO oid4vci_tokens (token_hash, exchange_id, created, expires) "
-                             "VALUES (?, ?, ?, ?)", (token_hash, exchange_id, now, token_expires))
+            await db.execute("INSERT INTO oid4vci_tokens (token_hash, exchange_id, created, expires, "
+                             "authorization_details) VALUES (?, ?, ?, ?, ?)",
+                             (token_hash, exchange_id, now, token_expires, token_details))
             await db.execute("UPDATE exchanges SET state = 'active', sequence = sequence + 1 "
                              "WHERE id = ? AND state = 'pending'", (exchange_id,))
         return "issued", exchange_id
@@ -624,11 +626,17 @@ class SqliteStore:
         found = next(iter(rows), None)
         return found[0] if found is not None else None
 
-    async def oid4vci_token_exchange(self, token_hash: str, now: float) -> str | None:
-        rows = await self.db.execute_fetchall("SELECT exchange_id FROM oid4vci_tokens "
+    async def oid4vci_auth_code_grant(self, code_hash: str) -> tuple[str, str | None] | None:
+        rows = await self.db.execute_fetchall("SELECT exchange_id, authorization_details FROM oid4vci_auth_codes "
+                                              "WHERE code_hash = ?", (code_hash,))
+        found = next(iter(rows), None)
+        return (found[0], found[1]) if found is not None else None
+
+    async def oid4vci_token_grant(self, token_hash: str, now: float) -> tuple[str, str | None] | None:
+        rows = await self.db.execute_fetchall("SELECT exchange_id, authorization_details FROM oid4vci_tokens "
                                               "WHERE token_hash = ? AND expires > ?", (token_hash, now))
         found = next(iter(rows), None)
-        return found[0] if found is not None else None
+        return (found[0], found[1]) if found is not None else None
 
     async def add_oid4vci_nonce(self, nonce: str, created: float, expires: float, limit: int) -> bool:
         async with self.transaction() as db:

@@ -14,8 +14,8 @@ SUITES: dict[str, Cryptosuite] = {suite.name: suite for suite in
                                   (EddsaRdfc2022(), EddsaJcs2022(), Ed25519Signature2020(), EcdsaJcs2019())}
 DEFAULT_SUITE = EddsaRdfc2022.name
 
-__all__ = ["DEFAULT_SUITE", "SUITES", "Cryptosuite", "ProofError", "jcs_suite_for", "suite_by_name",
-           "suite_for_proof"]
+__all__ = ["DEFAULT_SUITE", "SUITES", "Cryptosuite", "ProofError", "default_suite_for", "jcs_suite_for",
+           "suite_by_name", "suite_for_proof"]
 
 
 def jcs_suite_for(key_type: str) -> str | None:
@@ -24,6 +24,14 @@ def jcs_suite_for(key_type: str) -> str | None:
     messages are signed with."""
     return next((suite.name for suite in SUITES.values() if suite.proof_type == "DataIntegrityProof"
                  and suite.canonicalization == "jcs" and key_type in suite.key_types), None)
+
+
+def default_suite_for(key_type: str) -> str:
+    """The suite the node signs its own credentials (status lists) with for ``key_type`` keys: the default
+    suite where it signs with them (Ed25519), else the key type's JCS suite (ecdsa-jcs-2019 for P-256)."""
+    if key_type in SUITES[DEFAULT_SUITE].key_types:
+        return DEFAULT_SUITE
+    return jcs_suite_for(key_type) or DEFAULT_SUITE
 
 
 def suite_by_name(name: str) -> Cryptosuite:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from vcnode.identity.service import SigningKey
-from vcnode.keys.ed25519 import Ed25519KeyPair
+from vcnode.keys import signer
 
 DEFAULT_ID = "urn:uuid:2f1a3c1e-5b8e-4c4f-9b0a-7f1e2d3c4b5a"
 
 
-def did_key_signer() -> SigningKey:
-    """A fresh did:key identity's signing key."""
-    pair = Ed25519KeyPair.generate()
+def did_key_signer(key_type: str = "Ed25519") -> SigningKey:
+    """A fresh did:key identity's signing key (``Ed25519`` or ``P-256``)."""
+    pair = signer.generate(key_type)
     return SigningKey(f"did:key:{pair.public_multikey}#{pair.public_multikey}", pair)
 
 

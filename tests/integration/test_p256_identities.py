@@ -1,6 +1,7 @@
-"""P-256 identities of a real node: created (did:web, did:key, did:jwk), published as Multikey, sealed in the
-vault, rotated with their type kept, signing JWS that the node's resolver verifies; and what they cannot do
-yet (did:webvh, Data Integrity with the eddsa suites, the node's own identity) refused by name."""
+"""P-256 identities of a real node: created (did:web, did:key, did:jwk, the node's own), published as Multikey,
+sealed in the vault, rotated with their type kept, signing JWS that the node's resolver verifies and Data
+Integrity proofs with ecdsa-jcs-2019; and what they cannot do (did:webvh, the eddsa suites) refused by name.
+A P-256 node among Ed25519 peers: test_p256_node.py."""
 
 from __future__ import annotations
 
@@ -80,14 +81,17 @@ async def test_self_certifying_p256_identities(web_node: Node, method: str, pref
         await web_node.rotate_key(identity.did)
 
 
-async def test_what_p256_identities_cannot_do_yet_is_refused_by_name(web_node: Node) -> None:
+async def test_what_p256_identities_cannot_do_is_refused_by_name(web_node: Node) -> None:
     with pytest.raises(VcnodeError) as webvh:
         await web_node.identities.create("webvh", name="vh", key_type="P-256")
     assert webvh.value.code == "unsupportedKeyType"
-    identity = await web_node.identities.create("key", name="jose-only", key_type="P-256")
+    identity = await web_node.identities.create("key", name="p256-key", key_type="P-256")
     with pytest.raises(VcnodeError) as signed:  # the eddsa suites refuse a P-256 signer
         await web_node.credentials.issue(badge(identity.did))
     assert signed.value.code == "keyTypeMismatch" and signed.value.status == 400
+    issued = await web_node.credentials.issue(badge(identity.did), suite="ecdsa-jcs-2019")
+    assert issued.credential["proof"]["cryptosuite"] == "ecdsa-jcs-2019"
+    assert (await web_node.credentials.verify_credential(issued.credential)).verified
     with pytest.raises(VcnodeError) as witness:  # did:webvh witness proofs are Ed25519
         _ = web_node.identities.signing_key(identity.did).key_pair
     assert witness.value.code == "keyTypeMismatch"
@@ -95,9 +99,15 @@ async def test_what_p256_identities_cannot_do_yet_is_refused_by_name(web_node: N
 
 def test_the_key_type_flags_of_the_command_line(tmp_path: Path) -> None:
     home = tmp_path / "node"
-    assert_one_line_error(run(home, "init", "--key-type", "p256"), "JCS Data Integrity suite")
+    refused = run(home, "init", "--key-type", "p256", "--did-method", "webvh", "--domain", "issuer.example")
+    assert_one_line_error(refused, "did:webvh")
     assert not (home / "vcnode.sqlite3").exists()  # refused before anything was written
-    assert run(home, "init").returncode == 0
+    init = run(home, "init", "--key-type", "p256")  # the node's own identity: its log is signed ecdsa-jcs-2019
+    assert init.returncode == 0, init.stderr
+    node_did = init.stdout.split("DID: ", 1)[1].split()[0]
+    assert node_did.startswith("did:key:zDn")
+    assert [key["type"] for key in json.loads(run(home, "keys", "list", "--did", node_did, "--json").stdout)] \
+        == ["P-256"]
     created = run(home, "identity", "create", "--did-method", "key", "--key-type", "p256", "--name", "eudi")
     assert created.returncode == 0, created.stderr
     did = created.stdout.strip()

@@ -174,7 +174,7 @@ wild_scalars = scalars | st.sampled_from([10**400, -(10**400), 1e308 * 10, float
 wild_values = st.recursive(wild_scalars, lambda children: st.lists(children, max_size=4)
                            | st.dictionaries(keys, children, max_size=5), max_leaves=25)
 suite_names = st.sampled_from([None, "DataIntegrityProof", "Ed25519Signature2020", "eddsa-rdfc-2022",
-                               "eddsa-jcs-2022", "ecdsa-rdfc-2019", ""])
+                               "eddsa-jcs-2022", "ecdsa-jcs-2019", "ecdsa-rdfc-2019", ""])
 purposes = st.sampled_from(["revocation", "suspension", "message", ["revocation", "suspension"], ""])
 status_request = st.fixed_dictionaries({}, optional={
     "type": st.sampled_from(["BitstringStatusListEntry", "StatusList2021Entry"]) | json_values,

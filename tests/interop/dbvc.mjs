@@ -1,6 +1,7 @@
 // Digital Bazaar's VC stack as an independent implementation for vcnode's interop tests.
 // Reads a JSON array of jobs on stdin, writes a JSON array of results on stdout:
 //   {op: "sign", suite, secretKeyMultibase, credential}              -> {document}
+//     (a P-256 key, for ecdsa-jcs-2019, also needs its publicKeyMultibase `zDn…`; Ed25519 is made from the seed)
 //   {op: "verify", credential, documents?}                            -> {verified, error}
 //     with `documents` ({url: document}: status list credentials), as for checkStatus below, a credential
 //     with credentialStatus is verified with their checkStatus (which @digitalbazaar/vc requires for one)
@@ -18,6 +19,9 @@ import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite as rdfc} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import {createSignCryptosuite, createVerifyCryptosuite} from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
+import {createSignCryptosuite as ecdsaJcsSign, createVerifyCryptosuite as ecdsaJcsVerify}
+  from '@digitalbazaar/ecdsa-jcs-2019-cryptosuite';
+import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey';
 import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import * as DidKey from '@digitalbazaar/did-method-key';
@@ -29,10 +33,16 @@ const contexts = loadContexts(process.argv.slice(2));
 
 const didKey = DidKey.driver();
 didKey.use({multibaseMultikeyHeader: 'z6Mk', fromMultibase: Ed25519Multikey.from});
+didKey.use({multibaseMultikeyHeader: 'zDna', fromMultibase: EcdsaMultikey.from});  // P-256
 
 const documentLoader = staticDocumentLoader(contexts, didKey);
 
-function keyPair(secretKeyMultibase) {
+function keyPair(secretKeyMultibase, publicKeyMultibase) {
+  if(publicKeyMultibase?.startsWith('zDn')) {  // P-256: as vcnode's did:key identity of that key
+    const did = `did:key:${publicKeyMultibase}`;
+    return EcdsaMultikey.from({publicKeyMultibase, secretKeyMultibase, controller: did,
+      id: `${did}#${publicKeyMultibase}`});
+  }
   return didKeyPair(Ed25519Multikey, secretKeyMultibase);
 }
 
@@ -40,13 +50,15 @@ function signingSuite(name, key) {
   if(name === 'Ed25519Signature2020') {
     return new Ed25519Signature2020({key});
   }
-  const cryptosuite = {'eddsa-rdfc-2022': rdfc, 'eddsa-jcs-2022': createSignCryptosuite()}[name];
+  const cryptosuite = {'eddsa-rdfc-2022': rdfc, 'eddsa-jcs-2022': createSignCryptosuite(),
+    'ecdsa-jcs-2019': ecdsaJcsSign()}[name];
   return new DataIntegrityProof({signer: key.signer(), cryptosuite});
 }
 
 const verifyingSuites = () => [
   new DataIntegrityProof({cryptosuite: rdfc}),
   new DataIntegrityProof({cryptosuite: createVerifyCryptosuite()}),
+  new DataIntegrityProof({cryptosuite: ecdsaJcsVerify()}),
   new Ed25519Signature2020()
 ];
 
@@ -59,7 +71,7 @@ function summary(result) {
 async function run(job) {
   try {
     if(job.op === 'sign') {
-      const key = await keyPair(job.secretKeyMultibase);
+      const key = await keyPair(job.secretKeyMultibase, job.publicKeyMultibase);
       const credential = {...job.credential, issuer: job.credential.issuer ?? key.controller};
       return {document: await vc.issue({credential, suite: signingSuite(job.suite, key), documentLoader})};
     }

@@ -1,4 +1,5 @@
-"""Interop with Digital Bazaar's @digitalbazaar/vc and eddsa / Ed25519Signature2020 suites (npm), both ways.
+"""Interop with Digital Bazaar's @digitalbazaar/vc and eddsa / Ed25519Signature2020 suites (npm), both ways
+(ecdsa-jcs-2019: test_ecdsa.py).
 
 tests/interop/dbvc.mjs runs their libraries with a static document loader built from vcnode's pinned
 contexts, so both sides see exactly the same contexts and neither fetches anything.
@@ -17,9 +18,11 @@ from tests.interop.harness import run_harness, tampered
 from vcnode.credentials import VerifyOptions, create_presentation, issue_credential, sign, verify_credential
 from vcnode.credentials import verify_presentation as vcnode_verify_presentation
 from vcnode.did.resolver import Resolver
-from vcnode.proofs import SUITES
+from vcnode.proofs import SUITES as ALL_SUITES
 
 pytestmark = pytest.mark.interop
+#: The suites of Ed25519 keys (ecdsa-jcs-2019, of P-256 keys: test_ecdsa.py).
+SUITES = {name: suite for name, suite in ALL_SUITES.items() if "Ed25519" in suite.key_types}
 
 
 def digital_bazaar(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -280,10 +280,15 @@ def test_a_did_auth_request_chooses_among_accepted_suites_and_methods() -> None:
     assert answer_request({**base, "query": [rdfc_only]}, holder)["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
     forced = answer_request({**base, "query": [rdfc_only]}, holder, suite="Ed25519Signature2020")
     assert forced["proof"]["type"] == "Ed25519Signature2020"  # a forced suite is sent as is (to test servers)
-    unknown = {**DID_AUTH, "acceptedCryptosuites": [{"cryptosuite": "ecdsa-rdfc-2019"}]}
-    with pytest.raises(WalletError) as raised:
-        answer_request({**base, "query": [unknown]}, holder)
-    assert raised.value.code == "unsupportedCryptosuite"
+    # A P-256 suite the node implements is skipped: the holder's key is Ed25519.
+    p256_first = {**DID_AUTH, "acceptedCryptosuites": [{"cryptosuite": "ecdsa-jcs-2019"},
+                                                      {"cryptosuite": "eddsa-jcs-2022"}]}
+    assert answer_request({**base, "query": [p256_first]}, holder)["proof"]["cryptosuite"] == "eddsa-jcs-2022"
+    for names in (["ecdsa-rdfc-2019"], ["ecdsa-jcs-2019"]):
+        unknown = {**DID_AUTH, "acceptedCryptosuites": [{"cryptosuite": name} for name in names]}
+        with pytest.raises(WalletError) as raised:
+            answer_request({**base, "query": [unknown]}, holder)
+        assert raised.value.code == "unsupportedCryptosuite"
     web_only = {**DID_AUTH, "acceptedMethods": [{"method": "web"}]}
     with pytest.raises(WalletError) as raised:
         answer_request({**base, "query": [web_only]}, holder)

@@ -1,7 +1,8 @@
 """Anchor log documents: entries, heads and witness statements — their shapes, signing and checking.
 
 An entry says what a node published (``statement``), is numbered (``seq``, from 1), links to the previous
-entry by CID (``prev``) and is signed by the log owner's DID (a Data Integrity ``eddsa-jcs-2022`` proof).
+entry by CID (``prev``) and is signed by the log owner's DID (a Data Integrity ``eddsa-jcs-2022`` proof, or
+``ecdsa-jcs-2019`` for a P-256 key).
 An entry's CID is computed over the whole signed entry, so the chain of ``prev`` links fixes every entry
 and its signature. A head names the newest entry; a witness statement is another node's signature over a
 head it has verified.

@@ -549,8 +549,8 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--did-method", choices=METHODS, metavar="METHOD",
                       help="method of the node's DID: key, jwk, web or webvh (default: web with --domain, else key)")
     init.add_argument("--key-type", choices=KEY_TYPE_NAMES, default="ed25519", metavar="TYPE",
-                      help="type of the node's signing key: ed25519 (default) or p256 (needs a JCS Data Integrity "
-                           "suite for P-256, which the node's anchor log and gossip are signed with)")
+                      help="type of the node's signing key: ed25519 (default; its anchor log and gossip are signed "
+                           "with eddsa-jcs-2022) or p256 (ES256, signed with ecdsa-jcs-2019; not with did:webvh)")
     init.add_argument("--public-url", metavar="URL",
                       help="base URL other parties reach this node at (default with --domain: https://DOMAIN, "
                            "or http://DOMAIN when its host is an --allow-http-host)")

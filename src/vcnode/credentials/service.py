@@ -34,7 +34,8 @@ HOLDER_BINDING_OPTIONS = ("required", "allowMismatch")
 
 def select_suite(options: dict[str, Any]) -> str:
     """The suite a VC API issue request asks for: ``options.type`` (Ed25519Signature2020) or
-    ``options.cryptosuite`` (eddsa-rdfc-2022, the default, or eddsa-jcs-2022)."""
+    ``options.cryptosuite`` (eddsa-rdfc-2022, the default, eddsa-jcs-2022, or ecdsa-jcs-2019 for P-256 keys).
+    Whether the issuing identity's key fits the suite is checked when signing (``keyTypeMismatch``)."""
     proof_type, cryptosuite = options.get("type"), options.get("cryptosuite")
     # The values come straight from request JSON: only strings may be looked up (a list or object is
     # unhashable and would raise TypeError, a 500, instead of this 400).
@@ -47,7 +48,8 @@ def select_suite(options: dict[str, Any]) -> str:
     if isinstance(cryptosuite, str) and cryptosuite in SUITES \
             and SUITES[cryptosuite].proof_type == "DataIntegrityProof":
         return cryptosuite
-    raise InvalidInput(f"unsupported cryptosuite {str(cryptosuite)[:80]!r}; use eddsa-rdfc-2022 or eddsa-jcs-2022")
+    supported = ", ".join(name for name, suite in SUITES.items() if suite.proof_type == "DataIntegrityProof")
+    raise InvalidInput(f"unsupported cryptosuite {str(cryptosuite)[:80]!r}; use one of {supported}")
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from vcnode.errors import VcnodeError
 from vcnode.exchanges.query import credential_matches_example, js_truthy
 from vcnode.identity.service import SigningKey
 from vcnode.keys.ed25519 import Ed25519KeyPair
+from vcnode.keys.public import ED25519
 from vcnode.proofs import SUITES
 
 DEFAULT_SUITE = "Ed25519Signature2020"  # what LCW signs with
@@ -363,17 +364,19 @@ def legacy_presentation(holder: HolderKey, challenge: str | None = None, *,
 
 def _suite_for(query: dict[str, Any], forced: str | None) -> str:
     """The suite to answer a DIDAuthentication query with: the forced one, else LCW's unless the query's
-    ``acceptedCryptosuites`` leaves it out, then the first accepted one vcnode implements."""
+    ``acceptedCryptosuites`` leaves it out, then the first accepted one vcnode signs with for an Ed25519 holder
+    key (not ecdsa-jcs-2019, a P-256 suite)."""
     if forced is not None:
         return forced
     accepted = [entry.get("cryptosuite") for entry in as_list(query.get("acceptedCryptosuites"))
                 if isinstance(entry, dict)]
     if not accepted or DEFAULT_SUITE in accepted:
         return DEFAULT_SUITE
+    usable = [name for name, suite in SUITES.items() if ED25519 in suite.key_types]
     for name in accepted:
-        if name in SUITES:
+        if name in usable:
             return name
-    raise WalletError(f"the exchange accepts no cryptosuite this client signs with ({', '.join(SUITES)})",
+    raise WalletError(f"the exchange accepts no cryptosuite this client signs with ({', '.join(usable)})",
                       code="unsupportedCryptosuite")
 
 

@@ -284,7 +284,8 @@ class IdentityService:
 def check_key_type(method: str, key_type: str, *, default: bool = False) -> None:
     """:class:`UnsupportedKeyType` when an identity of ``method`` cannot hold a ``key_type`` key: did:webvh logs
     are signed with eddsa-jcs-2022 (Ed25519 update keys), and the node's own identity signs its anchor log and
-    gossip with a JCS Data Integrity suite, which must exist for its key type."""
+    gossip with a JCS Data Integrity suite, which must exist for its key type (eddsa-jcs-2022 for Ed25519,
+    ecdsa-jcs-2019 for P-256: a guard for key types added later)."""
     if method == "webvh" and key_type != ED25519:
         raise UnsupportedKeyType(f"a did:webvh identity holds Ed25519 keys (its log is signed with eddsa-jcs-2022), "
                                  f"not {key_type}")

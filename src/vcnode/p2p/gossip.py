@@ -19,11 +19,12 @@ a loopback in simulations), so the same code runs in both.
 - **Hello.** A URL heard of becomes a peer only when this node reaches it and the node there answers a
   fresh nonce with a message signed by its DID (``hello`` → ``welcome``).
 
-Every message is signed by its sender's DID (``eddsa-jcs-2022``), carries a time and a random nonce; a
-message that does not verify, is stale, was seen before (replay), or comes from a banned or over-rate sender
-is refused. Only what is authenticated is acted on: the claimed ``from`` and ``url`` of a message change no
-score, bucket or binding before its signature verified (see :mod:`vcnode.p2p.peers`). Work per message is
-bounded: at most ``MAX_HEADS`` summaries, ``MAX_ENTRIES`` entries per pull.
+Every message is signed by its sender's DID (``eddsa-jcs-2022``, or ``ecdsa-jcs-2019`` for a P-256 key),
+carries a time and a random nonce; a message that does not verify, is stale, was seen before (replay), or
+comes from a banned or over-rate sender is refused. Only what is authenticated is acted on: the claimed
+``from`` and ``url`` of a message change no score, bucket or binding before its signature verified (see
+:mod:`vcnode.p2p.peers`). Work per message is bounded: at most ``MAX_HEADS`` summaries, ``MAX_ENTRIES``
+entries per pull.
 """
 
 from __future__ import annotations

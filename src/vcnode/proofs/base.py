@@ -26,12 +26,13 @@ class ProofError(VcnodeError):
 
 
 def encode_proof_value(signature: bytes) -> str:
-    """Multibase base58btc, as every eddsa suite writes ``proofValue``."""
+    """Multibase base58btc, as the eddsa suites and ecdsa-jcs-2019 write ``proofValue``."""
     return "z" + base58.b58encode(signature).decode("ascii")
 
 
-def decode_proof_value(value: Any) -> bytes:
-    """The 64-byte Ed25519 signature of a ``proofValue``; :class:`ProofError` when malformed."""
+def decode_proof_value(value: Any, size: int = 64, algorithm: str = "Ed25519") -> bytes:
+    """The ``size``-byte signature of a ``proofValue`` (Ed25519, or ECDSA ``r ‖ s``); :class:`ProofError` when
+    malformed."""
     if not isinstance(value, str) or not value.startswith("z"):
         raise ProofError("proofValue must be a base58btc multibase string ('z…')", code="malformedProofValue")
     digits = value[1:]
@@ -42,10 +43,10 @@ def decode_proof_value(value: Any) -> bytes:
     # As base58.b58decode, but int.to_bytes instead of its byte-by-byte divmod loop: each leading '1' is a
     # zero byte, the rest is the big-endian number.
     length = len(digits) - len(digits.lstrip("1")) + (number.bit_length() + 7) // 8
-    if length != 64:
-        raise ProofError(f"proofValue must hold a 64-byte Ed25519 signature, got {length} bytes",
+    if length != size:
+        raise ProofError(f"proofValue must hold a {size}-byte {algorithm} signature, got {length} bytes",
                          code="malformedProofValue")
-    return number.to_bytes(64, "big")
+    return number.to_bytes(size, "big")
 
 
 class Cryptosuite(ABC):
@@ -58,6 +59,9 @@ class Cryptosuite(ABC):
     #: ``rdfc`` or ``jcs``: lets callers pick "the JCS suite for this key type" (anchor logs, gossip).
     canonicalization: ClassVar[str]
     key_types: ClassVar[frozenset[str]] = frozenset({ED25519})
+    #: The signature a ``proofValue`` holds: its length in bytes and the algorithm (for error messages).
+    signature_size: ClassVar[int] = 64
+    signature_algorithm: ClassVar[str] = "Ed25519"
     #: Other spellings accepted on input (e.g. ``eddsa-2022`` in older Open Badges samples).
     aliases: ClassVar[tuple[str, ...]] = ()
 
@@ -117,7 +121,7 @@ class Cryptosuite(ABC):
                      registry: ContextRegistry | None = None) -> bool:
         """True when ``proof`` is a valid signature over ``unsecured`` by ``public_key``."""
         self.check_key(public_key)
-        signature = decode_proof_value(proof.get("proofValue"))
+        signature = decode_proof_value(proof.get("proofValue"), self.signature_size, self.signature_algorithm)
         unsecured = self.prepare_unsecured(unsecured, proof)
         config = self.proof_configuration(proof, unsecured)
         return public_key.verify(self.hash_data(unsecured, config, registry), signature)

@@ -23,6 +23,7 @@ from vcnode.credentials.issue import issue_credential
 from vcnode.credentials.model import VC_V2, as_list
 from vcnode.errors import Conflict, InvalidInput, NotFound
 from vcnode.identity.service import IdentityService
+from vcnode.proofs import default_suite_for
 from vcnode.proofs.verify import parse_datetime
 from vcnode.status.bitstring import encode_list
 from vcnode.status.entries import LIST_CREDENTIAL_TYPE, LIST_TYPE
@@ -162,7 +163,8 @@ class StatusService:
             "credentialSubject": {"id": f"{url}#list", "type": LIST_TYPE, "statusPurpose": record.purpose,
                                   "encodedList": encode_list(bits), "ttl": int(self._ttl * 1000)},
         }
-        signed = issue_credential(credential, self._identities.signing_key(record.issuer))
+        key = self._identities.signing_key(record.issuer)
+        signed = issue_credential(credential, key, suite=default_suite_for(key.key_type))
         document = orjson.dumps(signed).decode()
         await self._store.publish_status_list(record.id, record.version, document, until.isoformat())
         if self.on_publish is not None:

@@ -1,0 +1,82 @@
+"""ecdsa-jcs-2019 interop with Digital Bazaar's @digitalbazaar/ecdsa-jcs-2019-cryptosuite and ecdsa-multikey
+(npm, through tests/interop/dbvc.mjs), both ways, with P-256 did:key (``zDn…``) issuers."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from tests.builders import badge
+from tests.builders import did_key_signer as signer
+from tests.interop.harness import run_harness, tampered
+from vcnode.credentials import issue_credential, verify_credential
+from vcnode.did.resolver import Resolver
+from vcnode.identity.service import SigningKey
+
+pytestmark = pytest.mark.interop
+SUITE = "ecdsa-jcs-2019"
+
+
+def digital_bazaar(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run jobs through Digital Bazaar's libraries (see dbvc.mjs)."""
+    return run_harness("dbvc.mjs", jobs)
+
+
+def did_of(key: SigningKey) -> str:
+    return key.verification_method.split("#")[0]
+
+
+def test_digital_bazaar_verifies_what_vcnode_signed_with_p256_and_refuses_tampering() -> None:
+    key = signer("P-256")
+    assert did_of(key).startswith("did:key:zDn")
+    ours = issue_credential(badge(did_of(key)), key, suite=SUITE)
+    relabelled = copy.deepcopy(ours)  # the same ES256 signature presented as an eddsa proof
+    relabelled["proof"]["cryptosuite"] = "eddsa-jcs-2022"
+    other_key = copy.deepcopy(ours)  # the signature checked against another P-256 key
+    other = signer("P-256").verification_method
+    other_key["proof"]["verificationMethod"] = other
+    results = digital_bazaar([{"op": "verify", "credential": document}
+                              for document in (ours, tampered(ours), relabelled, other_key)])
+    assert results[0]["verified"], results[0]
+    assert [r["verified"] for r in results[1:]] == [False, False, False], results[1:]
+    assert [results[1]["error"], results[3]["error"]] == ["Invalid signature."] * 2, results
+
+
+async def test_vcnode_verifies_what_digital_bazaar_signed_with_p256_and_refuses_tampering(
+        resolver: Resolver) -> None:
+    key = signer("P-256")
+    [result] = digital_bazaar([{"op": "sign", "suite": SUITE, "credential": badge(did_of(key)),
+                                "secretKeyMultibase": key.signer.secret_multikey,
+                                "publicKeyMultibase": key.signer.public_multikey}])
+    theirs = result["document"]
+    assert theirs["proof"]["cryptosuite"] == SUITE and theirs["proof"]["verificationMethod"] == \
+        key.verification_method
+    report = (await verify_credential(theirs, resolver)).to_json()
+    assert report["verified"], report["errors"]
+    [proof] = report["results"]["proof"]["proofs"]
+    assert (proof["cryptosuite"], proof["controller"]) == (SUITE, did_of(key))
+    bad = (await verify_credential(tampered(theirs), resolver)).to_json()
+    assert bad["errors"][0]["code"] == "invalidSignature", bad["errors"]
+    relabelled = copy.deepcopy(theirs)
+    relabelled["proof"]["cryptosuite"] = "eddsa-jcs-2022"
+    wrong = (await verify_credential(relabelled, resolver)).to_json()
+    assert wrong["errors"][0]["code"] == "wrongKeyType", wrong["errors"]
+
+
+async def test_each_side_signs_and_the_other_verifies_the_same_credential(resolver: Resolver) -> None:
+    """Signed by both with one key over one credential: ECDSA is randomised, so the proofs differ, yet each
+    side verifies both."""
+    key = signer("P-256")
+    credential = badge(did_of(key))
+    ours = issue_credential(credential, key, suite=SUITE)
+    [signed] = digital_bazaar([{"op": "sign", "suite": SUITE, "credential": credential,
+                                "secretKeyMultibase": key.signer.secret_multikey,
+                                "publicKeyMultibase": key.signer.public_multikey}])
+    theirs = signed["document"]
+    assert ours["proof"]["proofValue"] != theirs["proof"]["proofValue"]
+    assert [r["verified"] for r in digital_bazaar([{"op": "verify", "credential": d} for d in (ours, theirs)])] \
+        == [True, True]
+    for document in (ours, theirs):
+        assert (await verify_credential(document, resolver)).verified

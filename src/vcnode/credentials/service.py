@@ -21,7 +21,7 @@ from vcnode.credentials.verify import VerifyOptions, verify_credential, verify_p
 from vcnode.did.resolver import Resolver
 from vcnode.errors import InvalidInput, NotFound, VcnodeError
 from vcnode.identity.service import IdentityService
-from vcnode.proofs import DEFAULT_SUITE, SUITES
+from vcnode.proofs import DEFAULT_SUITE, SUITES, default_suite_for
 from vcnode.status.check import StatusChecker
 from vcnode.status.entries import status_entry, with_status
 from vcnode.status.service import StatusService
@@ -32,10 +32,12 @@ from vcnode.store.records import CredentialRecord, StatusListSpec
 HOLDER_BINDING_OPTIONS = ("required", "allowMismatch")
 
 
-def select_suite(options: dict[str, Any]) -> str:
+def select_suite(options: dict[str, Any], key_type: str | None = None) -> str:
     """The suite a VC API issue request asks for: ``options.type`` (Ed25519Signature2020) or
-    ``options.cryptosuite`` (eddsa-rdfc-2022, the default, eddsa-jcs-2022, or ecdsa-jcs-2019 for P-256 keys).
-    Whether the issuing identity's key fits the suite is checked when signing (``keyTypeMismatch``)."""
+    ``options.cryptosuite`` (eddsa-rdfc-2022, eddsa-jcs-2022, or ecdsa-jcs-2019 for P-256 keys). Asked for
+    none, the default for the issuing identity's ``key_type`` (eddsa-rdfc-2022 for Ed25519, ecdsa-jcs-2019
+    for P-256; eddsa-rdfc-2022 when the key type is not known). Whether the issuing identity's key fits an
+    asked-for suite is checked when signing (``keyTypeMismatch``)."""
     proof_type, cryptosuite = options.get("type"), options.get("cryptosuite")
     # The values come straight from request JSON: only strings may be looked up (a list or object is
     # unhashable and would raise TypeError, a 500, instead of this 400).
@@ -44,7 +46,7 @@ def select_suite(options: dict[str, Any]) -> str:
             return proof_type
         raise InvalidInput(f"unsupported proof type {str(proof_type)[:80]!r}")
     if cryptosuite is None:
-        return DEFAULT_SUITE
+        return default_suite_for(key_type) if key_type is not None else DEFAULT_SUITE
     if isinstance(cryptosuite, str) and cryptosuite in SUITES \
             and SUITES[cryptosuite].proof_type == "DataIntegrityProof":
         return cryptosuite
@@ -83,6 +85,13 @@ class CredentialService:
         self._limits = limits or VerifyLimits()
         self._status_deadline = status_deadline
         self._holder_binding = holder_binding  # the node's default for options.holderBinding
+
+    def key_type_of(self, did: Any) -> str | None:
+        """The key type of the identity ``did`` when the node holds it (None otherwise: issuing then says why)."""
+        try:
+            return self._identities.signing_key(did).key_type if isinstance(did, str) else None
+        except VcnodeError:
+            return None
 
     def issuer_of(self, credential: Any) -> str:
         """The identity of this node that must sign ``credential``; a clear error when it is not held."""

@@ -138,7 +138,8 @@ def _check_signs(node: Node, batch: ClaimBatch) -> None:
     learner = {"email": "learner@example.org", "name": "Learner"}
     credential = claimed_credential(claim_template(batch, learner, "check"), "did:example:learner", "check",
                                     timestamp(time.time()))
-    issue_credential(credential, node.identities.signing_key(batch.issuer), suite=select_suite(batch.options))
+    key = node.identities.signing_key(batch.issuer)
+    issue_credential(credential, key, suite=select_suite(batch.options, key.key_type))
 
 
 def learner_key(batch: ClaimBatch, index: int, learner: Mapping[str, str]) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from vcnode.credentials.issue import issue_credential, prepare_credential
-from vcnode.credentials.model import VC_V2, as_list, version
+from vcnode.credentials.model import VC_V2, as_list, issuer_id, version
 from vcnode.credentials.service import select_suite
 from vcnode.errors import InvalidInput
 from vcnode.exchanges.links import ExchangeLinks
@@ -128,7 +128,8 @@ class ClaimWorkflow:
         status_requests(options)
         trial = claimed_credential(template, _PLACEHOLDER_SUBJECT, "check")
         if thorough:
-            issue_credential(trial, self.node.identities.signing_key(issuer), suite=select_suite(options))
+            key = self.node.identities.signing_key(issuer)
+            issue_credential(trial, key, suite=select_suite(options, key.key_type))
         else:
             prepare_credential(trial)
         return Prepared(owner=issuer, ttl=self.node.config.exchange_claim_ttl)
@@ -164,8 +165,9 @@ class ClaimWorkflow:
                 raise closed(exchange.id, state)
 
         try:
-            issued = await self.node.credentials.issue(credential, suite=select_suite(options),
-                                                       status=status_requests(options), within=complete)
+            suite = select_suite(options, self.node.credentials.key_type_of(issuer_id(credential)))
+            issued = await self.node.credentials.issue(credential, suite=suite, status=status_requests(options),
+                                                       within=complete)
         except ExchangeClosed:  # another request completed it first: the same wallet's retry, or someone else
             record = await self.node.store.get_exchange(exchange.id)
             if record is None or record.state != "complete":

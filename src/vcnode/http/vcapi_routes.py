@@ -41,7 +41,8 @@ async def issue(request: web.Request) -> web.Response:
     if not isinstance(body.get("credential"), dict):
         raise BadRequest("the body needs a 'credential' object")
     options = optional_object(body, "options")
-    suite, status = select_suite(options), status_requests(options)
+    suite = select_suite(options, node.credentials.key_type_of(issuer_id(body["credential"])))
+    status = status_requests(options)
     # A token bound to one identity is refused any other issuer the same way, held by the node or not.
     node.tokens.check_identity(token, issuer_id(body["credential"]))
     issued = await node.credentials.issue(body["credential"], suite=suite, status=status)

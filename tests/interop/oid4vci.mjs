@@ -4,6 +4,7 @@
 //   {op: "claim", offer, txCode, key: "did:jwk" | "did:key", configuration?, attack?}
 //     -> {ok, credential?, subject, error?: {stage, error, description}, steps: [...]}
 //   {op: "authcode", offer, loginCode, key, configuration?, attack?}: the authorisation code flow (below)
+// `keep: true` ("claim") adds {holder: {alg, kid, privateJwk}}: the holder key, for oid4vp.mjs to present with.
 // `details: true` (either op) asks by RFC 9396 authorization_details instead (token request, or authorisation
 // request): the wallet reads the credential_identifiers the token response grants and requests the
 // credential by credential_identifier, the request checked by the library's own credential request parser.
@@ -221,7 +222,10 @@ async function claim(job) {
     const again = await credentialRequest(client, issuerMetadata, accessToken, jwt, configuration);
     return {...again, first: result, subject: key.did, steps};
   }
-  return {...result, subject: key.did, publicJwk: key.publicJwk, steps};
+  // `keep: true`: the wallet keeps the holder key, to present the credential in another run (oid4vp.mjs).
+  const kept = job.keep ?
+    {holder: {alg: key.alg, kid: key.kid, privateJwk: await jose.exportJWK(key.privateKey)}} : {};
+  return {...result, subject: key.did, publicJwk: key.publicJwk, ...kept, steps};
 }
 
 // The learner's browser on the issuer's login page: fetch it (keeping its cookie), read the form's hidden

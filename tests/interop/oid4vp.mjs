@@ -12,6 +12,9 @@
 // with `dcql`, and answers with direct_post. For dc+sd-jwt it issues the SD-JWT VC itself (issuer: a fresh
 // did:key, EdDSA or ES256; cnf: the holder's ES256 key, did:jwk) and presents it with a KB-JWT for the client id
 // and nonce. For ldp_vc it sends the given presentation (signed by the test with the nonce and client id).
+// {format: "dc+sd-jwt", token, holder: {alg, privateJwk}} presents a credential the wallet already holds (an
+// SD-JWT VC received over OID4VCI, oid4vci.mjs with `keep`): it discloses only the claims the DCQL query names
+// (or `disclose`) and signs the KB-JWT with the holder key the credential's cnf binds.
 // `attack`: "wrongNonce", "wrongAud", "noKb", "tamper" (a changed disclosure), "replay" (the same response
 // twice), "wrongState", "algNone" (a KB-JWT with alg none), "staleKb".
 import crypto from 'node:crypto';
@@ -137,6 +140,22 @@ async function sdJwtPresentation(job, request, holder) {
   return {token, dcqlCredential, issuer: issuer.did};
 }
 
+// A held SD-JWT VC presented as a wallet does: the disclosures the query asks for, a KB-JWT for the client id
+// and nonce signed with the holder's key.
+async function heldSdJwtPresentation(job, request, query) {
+  const {token, holder} = job.credential;
+  const privateKey = crypto.createPrivateKey({key: holder.privateJwk, format: 'jwk'});
+  const sdjwt = new SDJwtVcInstance({hasher: digest, hashAlg: 'sha-256',
+    kbSigner: signerOf(holder.alg, privateKey), kbSignAlg: holder.alg});
+  const asked = job.disclose ?? query.credentials[0].claims?.map(claim => claim.path[0]) ?? [];
+  const disclose = Object.fromEntries(asked.map(name => [name, true]));
+  const presented = await sdjwt.present(token, disclose,
+    {kb: {payload: {iat: Math.floor(Date.now() / 1000), aud: request.client_id, nonce: request.nonce}}});
+  const claims = await (await sdjwt.decode(presented)).getClaims(digest);
+  return {token: presented, issuer: claims.iss, disclosed: Object.keys(claims),
+    dcqlCredential: {credential_format: 'dc+sd-jwt', vct: claims.vct, cryptographic_holder_binding: true, claims}};
+}
+
 async function present(job) {
   const steps = [];
   const client = new Openid4vpClient({callbacks});
@@ -149,8 +168,10 @@ async function present(job) {
   DcqlQuery.validate(query);
   const holderPair = await jose.generateKeyPair('ES256', {extractable: true});
   const holder = {privateKey: holderPair.privateKey, jwk: await jose.exportJWK(holderPair.publicKey)};
-  let presentation, dcqlCredential, issuer;
-  if(job.credential.format === 'dc+sd-jwt') {
+  let presentation, dcqlCredential, issuer, disclosed;
+  if(job.credential.token) {
+    ({token: presentation, dcqlCredential, issuer, disclosed} = await heldSdJwtPresentation(job, request, query));
+  } else if(job.credential.format === 'dc+sd-jwt') {
     ({token: presentation, dcqlCredential, issuer} = await sdJwtPresentation(job, request, holder));
   } else {
     presentation = job.credential.presentation;
@@ -175,7 +196,8 @@ async function present(job) {
   const first = await submit();
   steps.push('submitted');
   const out = {ok: first.status === 200, ...first, clientId: request.client_id, nonce: request.nonce,
-    dcql: resolved.dcql.query, match: match.can_be_satisfied, holder: holder.jwk, issuer, steps,
+    dcql: resolved.dcql.query, match: match.can_be_satisfied, holder: job.credential.token ? null : holder.jwk,
+    issuer, disclosed, steps,
     version: resolved.version, clientPrefix: resolved.client.prefix};
   if(job.attack === 'replay') {
     out.replay = await submit();

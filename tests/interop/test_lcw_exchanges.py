@@ -131,8 +131,9 @@ class Served:
 
 
 @asynccontextmanager
-async def served(template: tuple[Path, Vault], home: Path) -> AsyncIterator[Served]:
-    """A copy of ``template`` opened with ``public_url`` = the socket it is served on."""
+async def served(template: tuple[Path, Vault], home: Path, **overrides: Any) -> AsyncIterator[Served]:
+    """A copy of ``template`` opened with ``public_url`` = the socket it is served on (and other config
+    ``overrides``)."""
     env = clean_env()
     source, vault = template
     shutil.copytree(source, home)
@@ -140,7 +141,8 @@ async def served(template: tuple[Path, Vault], home: Path) -> AsyncIterator[Serv
     listener.bind(("127.0.0.1", 0))
     base = f"http://127.0.0.1:{listener.getsockname()[1]}"
     # The other node's status lists are fetched from 127.0.0.1, over http.
-    config = load_config(home, environ=env, overrides={"public_url": base, "allow_http_hosts": ["127.0.0.1"]})
+    config = load_config(home, environ=env, overrides={"public_url": base, "allow_http_hosts": ["127.0.0.1"],
+                                                       **overrides})
     node = await Node.open(config, environ=env, vault=vault)
     runner = web.AppRunner(build_app(node), access_log=None, **SERVER_LIMITS)
     try:

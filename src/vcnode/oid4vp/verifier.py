@@ -127,7 +127,8 @@ class OpenIdVerifier:
         verified = await verify_sd_jwt_vc(token, self.node.resolver, SdJwtVcOptions(
             audience=audience, nonce=oid4vp_request.nonce(exchange), key_binding="required",
             max_key_binding_age=config.oid4vp_key_binding_max_age, status=self.node.status_checker,
-            status_deadline=config.status_deadline))
+            # A time.monotonic() deadline, not the configured duration (which would read as long past).
+            status_deadline=time.monotonic() + config.status_deadline))
         errors = verified.report.errors
         own = [e for e in errors if e.check == "keyBinding"]
         if not own and verified.report.results.get("keyBinding", {}).get("verified") is not True:

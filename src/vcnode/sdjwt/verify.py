@@ -69,7 +69,8 @@ class SdJwtVcOptions:
     when an audience or a nonce is given); ``max_key_binding_age``: how old (seconds) a KB-JWT's ``iat`` may
     be; ``skew``: clock difference allowed on every time; ``vct``: the accepted types (None: any);
     ``issuer``: the DID that must have issued it (None: any); ``status``: checks the ``status`` reference
-    (None: reported as not checked)."""
+    (None: reported as not checked); ``status_deadline``: the ``time.monotonic()`` value until which to wait
+    for the Status List Token (None: no limit)."""
 
     audience: str | None = None
     nonce: str | None = None

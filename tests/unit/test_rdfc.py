@@ -101,10 +101,12 @@ def test_a_bounded_answer_is_the_unbounded_answer(quads: list[Quad]) -> None:
 
 
 def test_the_eight_node_clique_is_refused_quickly_with_a_named_error() -> None:
-    started = time.perf_counter()
+    # CPU time of this process, not the wall clock: what the refusal costs the node, whatever else the machine
+    # is running (pyld's own N-degree step took 55 s of it).
+    started = time.process_time()
     with pytest.raises(CanonicalizationLimit) as caught:
         canonicalize_rdfc(blank_node_clique(8))
-    assert time.perf_counter() - started < 0.1
+    assert time.process_time() - started < 0.1
     assert caught.value.code == "canonicalizationLimit" and caught.value.status == 422
 
 

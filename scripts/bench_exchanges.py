@@ -118,13 +118,14 @@ class Clock:
         return ROUND / statistics.median(self.rounds)
 
 
-async def alternate(seconds: float, rounds: dict[str, Callable[[], Awaitable[None]]]) -> None:
-    """Run one round of each in turn until every clock (kept by the rounds) passed ``seconds``."""
-    started = time.perf_counter()
+async def alternate(seconds: float, rounds: dict[str, Callable[[], Awaitable[None]]], *, at_least: int = 1) -> None:
+    """One round of each in turn until about ``seconds`` per figure have passed (and ``at_least`` rounds each)."""
+    started, done = time.perf_counter(), 0
     while True:
         for run in rounds.values():
             await run()
-        if time.perf_counter() - started >= seconds * len(rounds):
+        done += 1
+        if done >= at_least and time.perf_counter() - started >= seconds * len(rounds):
             return
 
 
@@ -339,14 +340,25 @@ async def over_http(node: NodeProcess, token: str, seconds: float, wallets: int)
     return {f"{name}_per_s": clock.per_s() for name, clock in clocks.items()}
 
 
-def http(workdir: Path, seconds: float, wallets: int) -> dict[str, float]:
+def served(workdir: Path) -> tuple[NodeProcess, str]:
+    """A real ``vcnode serve`` on core 0 and a token for it (scopes issue, exchange, read); this process, the
+    wallets, moves to core 1 when the machine has two. Stop the node when done."""
     node = NodeProcess(workdir, "node", core=0)
     try:
         token = subprocess.run([sys.executable, "-m", "vcnode", "--home", str(node.home), "token", "create",
                                 "--scope", "issue,exchange,read"], env=node.env, check=True, capture_output=True,
                                text=True).stdout.strip()
-        if pin(1):
-            os.sched_setaffinity(0, {1})  # the wallets on the other core
+    except BaseException:
+        node.stop()
+        raise
+    if pin(1):
+        os.sched_setaffinity(0, {1})  # the wallets on the other core
+    return node, token
+
+
+def http(workdir: Path, seconds: float, wallets: int) -> dict[str, float]:
+    node, token = served(workdir)
+    try:
         return asyncio.run(over_http(node, token, seconds, wallets))
     finally:
         node.stop()

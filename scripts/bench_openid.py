@@ -33,7 +33,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -58,7 +57,7 @@ from vcnode.oid4vci.issuer import PRE_AUTHORIZED_GRANT, OpenIdIssuer
 from vcnode.status.entries import status_requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_exchanges import ROUND, STATUS, Clock, badge, did_of, holder, open_node, post, spread
+from bench_exchanges import ROUND, STATUS, Clock, alternate, badge, did_of, holder, open_node, post, served, spread
 from bench_resolve import NodeProcess, pin
 from bench_sdjwt import AUD, NONCE, _badge, make_presentations, verify_presentations, verify_presentations_js
 
@@ -89,17 +88,6 @@ def check_issued(fmt: str, reply: dict[str, Any]) -> None:
         assert credential["credentialStatus"] and credential["proof"], credential
     else:
         assert isinstance(credential, str) and credential.endswith("~"), credential
-
-
-async def alternate(seconds: float, rounds: dict[str, Callable[[], Awaitable[None]]]) -> None:
-    """One round of each in turn until about ``seconds`` per figure have passed (at least three rounds each)."""
-    started, done = time.perf_counter(), 0
-    while True:
-        for run in rounds.values():
-            await run()
-        done += 1
-        if done >= 3 and time.perf_counter() - started >= seconds * len(rounds):
-            return
 
 
 # --- issuance in-process -------------------------------------------------------------------------------------
@@ -162,7 +150,8 @@ async def issue_in_process(workdir: Path, seconds: float) -> dict[str, float]:
         await flow("ldp_vc")()  # warm up: the first status lists, the context caches
         await flow("sd_jwt")()
         clocks = {name: Clock() for name in clocks}
-        await alternate(seconds, {"ldp_vc": flow("ldp_vc"), "sd_jwt": flow("sd_jwt"), "issue": issue_round})
+        await alternate(seconds, {"ldp_vc": flow("ldp_vc"), "sd_jwt": flow("sd_jwt"), "issue": issue_round},
+                        at_least=3)
     finally:
         await node.close()
     return {f"{name}_per_s": clock.per_s() for name, clock in clocks.items()}
@@ -229,18 +218,14 @@ async def issue_over_http(node: NodeProcess, token: str, seconds: float, wallets
         await flow("sd_jwt")()
         await issue_round()
         clocks = {name: Clock() for name in clocks}
-        await alternate(seconds, {"ldp_vc": flow("ldp_vc"), "sd_jwt": flow("sd_jwt"), "issue": issue_round})
+        await alternate(seconds, {"ldp_vc": flow("ldp_vc"), "sd_jwt": flow("sd_jwt"), "issue": issue_round},
+                        at_least=3)
     return {f"{name}_per_s": clock.per_s() for name, clock in clocks.items()}
 
 
 def issue_http(workdir: Path, seconds: float, wallets: int) -> dict[str, float]:
-    node = NodeProcess(workdir, "node", core=0)
+    node, token = served(workdir)
     try:
-        token = subprocess.run([sys.executable, "-m", "vcnode", "--home", str(node.home), "token", "create",
-                                "--scope", "issue,exchange,read"], env=node.env, check=True, capture_output=True,
-                               text=True).stdout.strip()
-        if pin(1):
-            os.sched_setaffinity(0, {1})  # the wallets on the other core
         try:
             return asyncio.run(issue_over_http(node, token, seconds, wallets))
         finally:

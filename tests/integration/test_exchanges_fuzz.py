@@ -103,6 +103,16 @@ class ExchangeServer(ServerThread):
         assert status == 200, payload
         return json.loads(payload)["verifiablePresentationRequest"]
 
+    def oauth(self, method: str, route: str, body: bytes | None, headers: dict[str, str]) -> None:
+        """Send; assert no 5xx and an OAuth error for every 4xx but 429."""
+        status, content_type, payload = self.request(method, route, body, headers)
+        shown = f"{method} {route} {(body or b'')[:200]!r} -> {status} {payload[:300]!r}"
+        assert status < 500, shown
+        if 400 <= status < 500 and status != 429:
+            assert content_type.startswith("application/json"), shown
+            answer = json.loads(payload)
+            assert isinstance(answer.get("error"), str) and isinstance(answer.get("error_description"), str), shown
+
 
 def path(url: str) -> str:
     """The node-relative path of one of its URLs."""

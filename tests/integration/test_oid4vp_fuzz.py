@@ -45,16 +45,6 @@ class VerifierServer(ExchangeServer):
         self.state_value, self.nonce, self.client_id = claims["state"], claims["nonce"], claims["client_id"]
         self.response_path = path(claims["response_uri"])
 
-    def oauth(self, method: str, route: str, body: bytes | None, headers: dict[str, str]) -> None:
-        """Send; assert no 5xx and an OAuth error for every 4xx but 429."""
-        status, content_type, payload = self.request(method, route, body, headers)
-        shown = f"{method} {route} {(body or b'')[:200]!r} -> {status} {payload[:300]!r}"
-        assert status < 500, shown
-        if 400 <= status < 500 and status != 429:
-            assert content_type.startswith("application/json"), shown
-            answer = json.loads(payload)
-            assert isinstance(answer.get("error"), str) and isinstance(answer.get("error_description"), str), shown
-
     def nothing_completed(self) -> None:
         assert self.state(self.exchange)["state"] == "active"
         assert self.state(self.ldp)["state"] in ("pending", "active")

@@ -414,11 +414,11 @@ async def test_a_token_for_another_identity_is_refused_alike_for_held_and_unknow
 
 async def test_concurrent_awards_issue_one_credential(provider: Provider) -> None:
     credentials = [await provider.component(key) for key in FIVE]
-    exchange = PathwayExchange(provider.node)
     requests = []
-    for _ in range(3):
+    for _ in range(3):  # one exchange object each, as separate processes would have: the store decides
         presentation, challenge = await provider.present(credentials)
-        requests.append(exchange.award(presentation, {"challenge": challenge, "pathway": PATHWAY}))
+        requests.append(PathwayExchange(provider.node).award(presentation, {"challenge": challenge,
+                                                                            "pathway": PATHWAY}))
     awards = await asyncio.gather(*requests)
     assert sorted(a.created for a in awards) == [False, False, True]
     assert len({a.credential["proof"]["proofValue"] for a in awards}) == 1

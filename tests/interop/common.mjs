@@ -69,6 +69,26 @@ export function base58Decode(text) {
   return Uint8Array.from(bytes);
 }
 
+// base58btc (for did:key Multikeys): written out here rather than taken from a library of either side.
+export function base58Encode(bytes) {
+  let value = 0n;
+  for(const byte of bytes) {
+    value = value * 256n + BigInt(byte);
+  }
+  let out = '';
+  while(value > 0n) {
+    out = ALPHABET[Number(value % 58n)] + out;
+    value /= 58n;
+  }
+  for(const byte of bytes) {
+    if(byte !== 0) {
+      break;
+    }
+    out = '1' + out;
+  }
+  return out;
+}
+
 // Reads a JSON array of jobs on stdin, runs them one by one, writes the JSON array of results on stdout.
 export async function runJobs(run) {
   const jobs = JSON.parse(fs.readFileSync(0, 'utf8'));

@@ -20,32 +20,12 @@ import crypto from 'node:crypto';
 import * as jose from 'jose';
 import {Openid4vciClient, Openid4vciIssuer} from '@openid4vc/openid4vci';
 import {clientAuthenticationAnonymous, resourceRequest, setGlobalConfig} from '@openid4vc/oauth2';
-import {runJobs} from './common.mjs';
+import {base58Encode, runJobs} from './common.mjs';
 
 setGlobalConfig({allowInsecureUrls: true});
 
 const LDP = 'OpenBadgeCredential_ldp_vc';
-const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 
-// base58btc (for a did:key Multikey): written out here rather than taken from a library of the other side.
-function base58btc(bytes) {
-  let value = 0n;
-  for(const byte of bytes) {
-    value = value * 256n + BigInt(byte);
-  }
-  let out = '';
-  while(value > 0n) {
-    out = ALPHABET[Number(value % 58n)] + out;
-    value /= 58n;
-  }
-  for(const byte of bytes) {
-    if(byte !== 0) {
-      break;
-    }
-    out = '1' + out;
-  }
-  return out;
-}
 
 // A holder key made by jose: an ES256 did:jwk or an EdDSA (Ed25519) did:key, with the kid of its one method.
 async function holderKey(kind) {
@@ -57,7 +37,7 @@ async function holderKey(kind) {
     did = `did:jwk:${jose.base64url.encode(JSON.stringify(publicJwk))}`;
     kid = `${did}#0`;
   } else {
-    const multikey = 'z' + base58btc(Uint8Array.from([0xed, 0x01, ...jose.base64url.decode(publicJwk.x)]));
+    const multikey = 'z' + base58Encode(Uint8Array.from([0xed, 0x01, ...jose.base64url.decode(publicJwk.x)]));
     did = `did:key:${multikey}`;
     kid = `${did}#${multikey}`;
   }

@@ -24,29 +24,10 @@ import {setGlobalConfig} from '@openid4vc/oauth2';
 import {DcqlQuery} from 'dcql';
 import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {digest, generateSalt} from '@sd-jwt/crypto-nodejs';
-import {base58Decode, runJobs} from './common.mjs';
+import {base58Decode, base58Encode, runJobs} from './common.mjs';
 
 setGlobalConfig({allowInsecureUrls: true});
 
-const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-function base58btc(bytes) {
-  let value = 0n;
-  for(const byte of bytes) {
-    value = value * 256n + BigInt(byte);
-  }
-  let out = '';
-  while(value > 0n) {
-    out = ALPHABET[Number(value % 58n)] + out;
-    value /= 58n;
-  }
-  for(const byte of bytes) {
-    if(byte !== 0) {
-      break;
-    }
-    out = '1' + out;
-  }
-  return out;
-}
 
 // did:key resolution, as the did:key method specifies it: the multicodec prefix says the key type.
 function didKeyJwk(did) {
@@ -68,11 +49,11 @@ async function issuerKey(alg) {
   const jwk = await jose.exportJWK(publicKey);
   let multikey;
   if(alg === 'EdDSA') {
-    multikey = 'z' + base58btc(Uint8Array.from([0xed, 0x01, ...jose.base64url.decode(jwk.x)]));
+    multikey = 'z' + base58Encode(Uint8Array.from([0xed, 0x01, ...jose.base64url.decode(jwk.x)]));
   } else {
     const raw = crypto.createPublicKey({key: jwk, format: 'jwk'}).export({format: 'der', type: 'spki'}).subarray(-65);
     const compressed = Uint8Array.from([(raw[64] & 1) ? 3 : 2, ...raw.subarray(1, 33)]);
-    multikey = 'z' + base58btc(Uint8Array.from([0x80, 0x24, ...compressed]));
+    multikey = 'z' + base58Encode(Uint8Array.from([0x80, 0x24, ...compressed]));
   }
   const did = `did:key:${multikey}`;
   return {alg, privateKey, jwk, did, kid: `${did}#${multikey}`};

@@ -17,7 +17,6 @@ exchange around it:
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 from vcnode.credentials.model import as_list
 from vcnode.credentials.report import Finding, Report
 from vcnode.credentials.service import select_suite
-from vcnode.errors import InvalidInput, NotFound, VcnodeError
+from vcnode.errors import Conflict, InvalidInput, NotFound, VcnodeError
 from vcnode.exchanges.challenges import ChallengeService
 from vcnode.status.entries import status_requests
 from vcnode.trust.pathways import HeldCredential, PathwayResult, evaluate_pathway, evaluate_pathways
@@ -197,7 +196,6 @@ class PathwayExchange:
     def __init__(self, node: Node, challenges: ChallengeService | None = None) -> None:
         self.node = node
         self.challenges = challenges if challenges is not None else ChallengeService(node.store)
-        self._award_lock = asyncio.Lock()  # one award issued at a time: a retry racing the first finds it
 
     async def _holder(self, presentation: Any, options: ExchangeOptions) -> tuple[str, list[HeldCredential]]:
         """Check the challenge, verify the presentation, consume the challenge: the holder and what they hold."""
@@ -307,16 +305,22 @@ class PathwayExchange:
             raise PathwayNotSatisfied(f"the pathway {pathway.pathway} is {result.outcome} for {holder}",
                                       extra={"result": result.to_json()})
         credential_id = award_id(result)
-        async with self._award_lock:
-            try:
-                return Award(await self.node.credentials.get(credential_id), False, result)
-            except NotFound:
-                pass
-            award = build_stacked_award(result, credential_id=credential_id, issuer=self._profile(entry),
-                                        valid_from=_stamp(now))
+        try:
+            return Award(await self.node.credentials.get(credential_id), False, result)
+        except NotFound:
+            pass
+        award = build_stacked_award(result, credential_id=credential_id, issuer=self._profile(entry),
+                                    valid_from=_stamp(now))
+        try:
             issued = await self.node.credentials.issue(award, suite=parsed.suite or select_suite({}),
                                                        status=status_requests({"statusPurpose": "revocation"}))
-        return Award(issued.credential, True, result)
+        except Conflict as exc:
+            # Another request (this process or another) issued this award first: the store's insert-once id
+            # decided inside its transaction, and the award it stored is the answer.
+            if exc.code != "credentialIdInUse":
+                raise
+            return Award(await self.node.credentials.get(credential_id), False, result)
+        return Award(issued.credential, issued.created, result)
 
     def _profile(self, entry: Indexed[Pathway]) -> dict[str, Any]:
         """The provider's Profile for the award: as the pathway statement names it (id, name, address…)."""

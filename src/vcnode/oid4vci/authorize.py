@@ -331,11 +331,7 @@ class AuthorizationCodeFlow:
             _hash(code), now, binding_ok, _hash(access), now + config.oid4vci_token_ttl,
             now - config.oid4vci_token_ttl, json.dumps(granted) if granted is not None else None)
         if state == "issued":
-            answer: dict[str, Any] = {"access_token": access, "token_type": "Bearer",
-                                      "expires_in": int(config.oid4vci_token_ttl)}
-            if granted is not None:
-                answer["authorization_details"] = granted
-            return answer
+            return authorization_details.token_answer(access, config.oid4vci_token_ttl, granted)
         reasons = {"unknown": "the code is not one this issuer gave",
                    "expired": "the code has expired: log in again",
                    "used": "the code was already used (the access token it gave is revoked)",

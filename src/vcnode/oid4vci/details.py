@@ -90,3 +90,12 @@ def identifiers(details: list[dict[str, Any]]) -> dict[str, str]:
     """Credential identifier → configuration id, from stored granted details."""
     return {identifier: item["credential_configuration_id"] for item in details
             for identifier in item["credential_identifiers"]}
+
+
+def token_answer(access: str, ttl: float, granted: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """A successful token response (either grant): the access token and, when the wallet asked by
+    ``authorization_details``, those granted with their ``credential_identifiers``."""
+    answer: dict[str, Any] = {"access_token": access, "token_type": "Bearer", "expires_in": int(ttl)}
+    if granted is not None:
+        answer["authorization_details"] = granted
+    return answer

@@ -208,11 +208,7 @@ class OpenIdIssuer:
             config.oid4vci_tx_code_attempts, _hash(access), now + config.oid4vci_token_ttl,
             json.dumps(granted) if granted is not None else None)
         if state == "issued":
-            answer: dict[str, Any] = {"access_token": access, "token_type": "Bearer",
-                                      "expires_in": int(config.oid4vci_token_ttl)}
-            if granted is not None:
-                answer["authorization_details"] = granted
-            return answer
+            return authorization_details.token_answer(access, config.oid4vci_token_ttl, granted)
         reasons = {"unknown": "the pre-authorized_code is not one this issuer gave",
                    "expired": "the pre-authorized_code has expired: fetch the offer again",
                    "used": "the pre-authorized_code was already used",

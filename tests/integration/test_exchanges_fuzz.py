@@ -16,7 +16,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -103,6 +103,9 @@ class ExchangeServer(ServerThread):
         assert status == 200, payload
         return json.loads(payload)["verifiablePresentationRequest"]
 
+    def prepare(self) -> None:
+        """Make what a module's tests need once the server runs (nothing here; subclasses add theirs)."""
+
     def oauth(self, method: str, route: str, body: bytes | None, headers: dict[str, str]) -> None:
         """Send; assert no 5xx and an OAuth error for every 4xx but 429."""
         status, content_type, payload = self.request(method, route, body, headers)
@@ -119,14 +122,23 @@ def path(url: str) -> str:
     return urlsplit(url).path
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExchangeServer]:
-    running = ExchangeServer(tmp_path_factory.mktemp("exchanges-fuzz") / "node")
+Served = TypeVar("Served", bound="ExchangeServer")
+
+
+def serving(server: type[Served], tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Served]:
+    """A module's fuzzing server of class ``server``: started, prepared (its exchanges made), stopped at the end."""
+    running = server(tmp_path_factory.mktemp(name) / "node")
     running.start()
     try:
+        running.prepare()
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExchangeServer]:
+    yield from serving(ExchangeServer, tmp_path_factory, "exchanges-fuzz")
 
 
 # --- strategies -------------------------------------------------------------------------------------------------

@@ -20,7 +20,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.integration.test_exchanges_fuzz import EXCHANGE_FUZZ, ExchangeServer, exchange_ids, path, unsigned_badge
+from tests.integration.test_exchanges_fuzz import (
+    EXCHANGE_FUZZ,
+    ExchangeServer,
+    exchange_ids,
+    path,
+    serving,
+    unsigned_badge,
+)
 from tests.integration.test_vcapi_fuzz import content_types, encode, json_values, keys, wild_values
 from vcnode.did.self_certifying import did_jwk_for, did_key_for
 from vcnode.jose import sign_compact
@@ -72,13 +79,7 @@ class OpenIdServer(ExchangeServer):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenIdServer]:
-    running = OpenIdServer(tmp_path_factory.mktemp("oid4vci-fuzz") / "node")
-    running.start()
-    running.prepare()
-    try:
-        yield running
-    finally:
-        running.stop()
+    yield from serving(OpenIdServer, tmp_path_factory, "oid4vci-fuzz")
 
 
 params = st.sampled_from(["grant_type", "pre-authorized_code", "tx_code", "code", "client_id", "scope"]) | keys

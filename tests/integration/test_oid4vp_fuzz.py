@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.integration.test_exchanges_fuzz import EXCHANGE_FUZZ, ExchangeServer, path
+from tests.integration.test_exchanges_fuzz import EXCHANGE_FUZZ, ExchangeServer, path, serving
 from tests.integration.test_vcapi_fuzz import content_types, encode, json_values, keys, wild_values
 from vcnode.did.self_certifying import did_key_for
 from vcnode.jose import sign_compact
@@ -56,13 +56,7 @@ def _b64decode(text: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VerifierServer]:
-    running = VerifierServer(tmp_path_factory.mktemp("oid4vp-fuzz") / "node")
-    running.start()
-    running.prepare()
-    try:
-        yield running
-    finally:
-        running.stop()
+    yield from serving(VerifierServer, tmp_path_factory, "oid4vp-fuzz")
 
 
 @st.composite

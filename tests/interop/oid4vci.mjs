@@ -133,7 +133,8 @@ async function identifierRequest(key, issuerMetadata, accessToken, jwt, tokenRes
   return {ok: true, credential: body.credentials[0].credential, granted};
 }
 
-async function claim(job) {
+// What every flow does first: the holder key, the client, the offer and the issuer's metadata.
+async function begin(job) {
   const key = await holderKey(job.key);
   const client = new Openid4vciClient({callbacks: callbacks(key)});
   const steps = [];
@@ -141,6 +142,11 @@ async function claim(job) {
   steps.push('offer');
   const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
   steps.push('metadata');
+  return {key, client, steps, credentialOffer, issuerMetadata};
+}
+
+async function claim(job) {
+  const {key, client, steps, credentialOffer, issuerMetadata} = await begin(job);
   const attack = job.attack;
   const configuration = job.configuration ?? LDP;
   const additionalRequestPayload = job.details ?
@@ -243,13 +249,7 @@ const CLIENT_ID = 'credo-protocol-wallet';
 // verifier. `attack`: "wrongVerifier" (another PKCE verifier at the token endpoint), "reuseCode" (the code
 // twice), "noCookie" (the form posted from another browser: 403), "wrongLoginCode".
 async function authcode(job) {
-  const key = await holderKey(job.key);
-  const client = new Openid4vciClient({callbacks: callbacks(key)});
-  const steps = [];
-  const credentialOffer = await client.resolveCredentialOffer(job.offer);
-  steps.push('offer');
-  const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
-  steps.push('metadata');
+  const {key, client, steps, credentialOffer, issuerMetadata} = await begin(job);
   const configuration = job.configuration ?? LDP;
   const scope = issuerMetadata.credentialIssuer.credential_configurations_supported[configuration].scope;
   // By scope, or by authorization_details (then no scope: the details alone say what is asked for).

@@ -98,7 +98,12 @@ class TokenService:
         token = token.strip()
         if not _TOKEN_FORMAT.fullmatch(token):
             raise Unauthorized("the bearer token is not valid")
-        record = await self._verified(hash_token(token))
+        return await self.authenticate_hash(hash_token(token), scope)
+
+    async def authenticate_hash(self, digest: str, scope: str | tuple[str, ...]) -> TokenRecord:
+        """The live token whose SHA-256 is ``digest`` and that has ``scope`` (or one of them): what a page
+        session holds instead of the token itself (:mod:`vcnode.web.session`)."""
+        record = await self._verified(digest)
         wanted = (scope,) if isinstance(scope, str) else scope
         if not any(s in record.scopes for s in (*wanted, "admin")):
             raise Forbidden(f"the token lacks the {' or '.join(repr(s) for s in wanted)} scope")

@@ -39,6 +39,8 @@ from vcnode.http.ratelimit import LIMITER_KEY, RateLimiter, rate_limit_middlewar
 from vcnode.node import Node, offload_settings
 from vcnode.proofs import offload
 from vcnode.store.health import StorageUnavailable
+from vcnode.web import desk_routes, verify_routes
+from vcnode.web import pages as web_pages
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,9 @@ def build_app(node: Node, connections: ConnectionGuard | None = None) -> web.App
     oid4vp_routes.add_routes(app)
     docs_routes.add_routes(app)
     metrics_routes.add_routes(app)
+    web_pages.add_routes(app, secure_cookies=node.config.base_url.startswith("https:"))
+    verify_routes.add_routes(app)
+    desk_routes.add_routes(app)
     return app
 
 

@@ -38,7 +38,7 @@ class Language:
 #: The languages offered, English (the templates' own language) first.
 LANGUAGES: tuple[Language, ...] = (
     Language("en", "en", "English"),
-    Language("zh-Hant-HK", "zh_Hant_HK", "繁體中文（香港）"),
+    Language("zh-Hant-HK", "zh_Hant_HK", "繁體中文（香港）"),  # noqa: RUF001 (full-width brackets are right in Chinese)
 )
 DEFAULT = LANGUAGES[0]
 _BY_TAG = {language.tag.lower(): language for language in LANGUAGES}

@@ -121,7 +121,8 @@ class Page:
         self.session = self.signer.new(token_hash)
         self._set_session = True
 
-    async def require_login(self, scope: str | tuple[str, ...] = ("issue", "status", "read", "exchange")) -> TokenRecord:
+    async def require_login(self, scope: str | tuple[str, ...] = ("issue", "status", "read", "exchange")
+                            ) -> TokenRecord:
         """The token of the logged-in person, which must have ``scope`` (or one of them); otherwise
         :class:`LoginRequired` (to the login page) or 403."""
         if self.session.token_hash is None:

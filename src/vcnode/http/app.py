@@ -39,7 +39,7 @@ from vcnode.http.ratelimit import LIMITER_KEY, RateLimiter, rate_limit_middlewar
 from vcnode.node import Node, offload_settings
 from vcnode.proofs import offload
 from vcnode.store.health import StorageUnavailable
-from vcnode.web import desk_routes, verify_routes
+from vcnode.web import desk_batches, desk_routes, desk_trust, verify_routes, wallet_routes
 from vcnode.web import pages as web_pages
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,10 @@ def build_app(node: Node, connections: ConnectionGuard | None = None) -> web.App
     metrics_routes.add_routes(app)
     web_pages.add_routes(app, secure_cookies=node.config.base_url.startswith("https:"))
     verify_routes.add_routes(app)
+    wallet_routes.add_routes(app)
     desk_routes.add_routes(app)
+    desk_batches.add_routes(app)
+    desk_trust.add_routes(app)
     return app
 
 

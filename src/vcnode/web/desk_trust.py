@@ -1,0 +1,9 @@
+"""The desk's trust statements (regulators) (issue 15)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+
+def add_routes(app: web.Application) -> None:
+    """Register these pages' routes."""

@@ -1,0 +1,9 @@
+"""Ask the learner's wallet from the verify page (issue 15)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+
+def add_routes(app: web.Application) -> None:
+    """Register these pages' routes."""

@@ -44,6 +44,8 @@ PAGE_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-T
                 "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY", "Cache-Control": "no-store",
                 "Permissions-Policy": "camera=(self), microphone=(), geolocation=()"}
 LOGIN_PATH = "/desk/login"
+#: Set on every page handler: pages are for people, documented in docs/pages.md, not in the OpenAPI document.
+PAGE_ATTRIBUTE = "vcnode_page"
 #: Static files: ``/static/<folder>/<name>`` from vcnode/web/static, only these folders and plain names.
 _STATIC_PATH = re.compile(r"(css|js|img|vendor/[a-z0-9-]+)/[A-Za-z0-9._-]+\.(css|js|svg|png|txt|md)|"
                           r"vendor/[a-z0-9-]+/LICENSE")
@@ -209,7 +211,13 @@ def page(handler: PageHandler) -> Callable[[web.Request], Awaitable[web.StreamRe
             response = error_page(current, exc.status, exc.detail)
         return current.finish(response)
 
+    setattr(wrapped, PAGE_ATTRIBUTE, True)
     return wrapped
+
+
+def is_page(handler: object) -> bool:
+    """Whether a route's handler serves a page (or a page's own files) rather than the API."""
+    return bool(getattr(handler, PAGE_ATTRIBUTE, False))
 
 
 def error_page(current: Page, status: int, detail: str) -> web.Response:
@@ -231,6 +239,9 @@ async def get_static(request: web.Request) -> web.Response:
     if served.etag in request.headers.get("If-None-Match", ""):
         return web.Response(status=304, headers=headers)
     return web.Response(body=served.body, headers={"Content-Type": served.content_type, **headers})
+
+
+setattr(get_static, PAGE_ATTRIBUTE, True)
 
 
 def static_hash(path: str) -> str:

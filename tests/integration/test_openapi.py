@@ -23,8 +23,8 @@ from aiohttp.test_utils import TestClient
 import vcnode
 from vcnode.http.app import build_app
 from vcnode.http.docs_routes import STATIC_FILES
-from vcnode.web.pages import is_page
 from vcnode.node import Node
+from vcnode.web.pages import is_page
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = Path(vcnode.__file__).resolve().parent / "web"

@@ -391,3 +391,26 @@ async def test_a_scope_only_flow_has_no_authorization_details(client: TestClient
     verifier, challenge = pkce()
     body = await (await redeem(client, await authorisation_code(client, exchange, challenge), verifier)).json()
     assert "authorization_details" not in body and body["access_token"]
+
+
+async def test_the_login_page_speaks_the_wallets_language(client: TestClient, institution: Institution) -> None:
+    exchange = await login_claim(institution)
+    _, challenge = pkce()
+    issuer_state = (await offer(client, exchange))["grants"][AUTH]["issuer_state"]
+    params = request_params(issuer_state, challenge)
+    # The browser prefers Hong Kong Chinese: the page is in it, and says so in <html lang>.
+    response = await client.get("/authorize", params=params, headers={"Accept-Language": "zh-HK,en;q=0.5"})
+    page = await response.text()
+    assert '<html lang="zh-Hant-HK">' in page and "領取你的憑證" in page and "你的代碼" in page
+    # The wallet's ui_locales wins over the browser; the answer to the form keeps the form's language.
+    response = await client.get("/authorize", params={**params, "ui_locales": "fr zh-Hant"},
+                                headers={"Accept-Language": "en"})
+    fields = form_of(await response.text())
+    assert fields["ui_lang"] == "zh-Hant-HK"
+    response = await submit(client, fields, "000000" if exchange["txCode"] != "000000" else "111111")
+    page = await response.text()
+    assert response.status == 400 and "代碼不正確。尚餘嘗試次數：" in page
+    # A request the page refuses is explained in the language too, with the wallet's technical detail.
+    response = await client.get("/authorize", params={**params, "issuer_state": "x" * 30},
+                                headers={"Accept-Language": "zh-HK"})
+    assert "此連結不屬於此發出機構的任何憑證。" in await response.text()

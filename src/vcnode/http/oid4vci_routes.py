@@ -30,6 +30,7 @@ from vcnode.oid4vci.errors import INVALID_CREDENTIAL_REQUEST, INVALID_REQUEST, O
 from vcnode.oid4vci.issuer import OpenIdIssuer
 from vcnode.oid4vci.sd_jwt_vc import VCT_PATH
 from vcnode.sdjwt.metadata import LEARNING_CREDENTIAL_VCT, learning_credential_type_metadata
+from vcnode.web import i18n
 
 OPENID_ISSUER_KEY = web.AppKey("openid_issuer", OpenIdIssuer)
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -175,13 +176,20 @@ def _parameters(pairs: list[tuple[str, str]]) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, value in pairs:
         if name in params:
-            raise LoginRefused(login_page.TEXT["bad_client"] + f"{name[:40]} is given more than once")
+            raise LoginRefused("bad_client", f"{name[:40]} is given more than once")
         params[name] = value
     return params
 
 
-async def _login_form(request: web.Request, checked: AuthorizationRequest, error: str | None = None,
-                      status: int = 200) -> web.Response:
+def _language(request: web.Request, chosen: object = None) -> i18n.Language:
+    """The login page's language: the one its form was shown in, else the wallet's ``ui_locales``, the pages'
+    language cookie, ``Accept-Language``."""
+    return (i18n.language(chosen) if isinstance(chosen, str) else None) or login_page.language(
+        request.query.get("ui_locales"), request.cookies.get(i18n.LANG_COOKIE), request.headers.get("Accept-Language"))
+
+
+async def _login_form(request: web.Request, checked: AuthorizationRequest, error: login_page.Message | None = None,
+                      status: int = 200, lang: i18n.Language | None = None) -> web.Response:
     """The login page for a checked request, with this browser's CSRF cookie (set if it has none)."""
     cookie = request.cookies.get(CSRF_COOKIE, "")
     fresh = not _COOKIE_VALUE.fullmatch(cookie)
@@ -189,7 +197,7 @@ async def _login_form(request: web.Request, checked: AuthorizationRequest, error
         cookie = secrets.token_urlsafe(24)
     fields = {**checked.params,
               "csrf_token": await _issuer(request).authorization.csrf_token(cookie, checked)}
-    response = _html(login_page.login_form("authorize", fields, error), status)
+    response = _html(login_page.login_form("authorize", fields, error, lang=lang or _language(request)), status)
     if fresh:
         response.set_cookie(CSRF_COOKIE, cookie, path="/authorize", httponly=True, samesite="Strict",
                             secure=_issuer(request).issuer_url.startswith("https:"))
@@ -203,7 +211,7 @@ async def authorize_page(request: web.Request) -> web.Response:
     try:
         checked = await flow.check(_parameters(list(request.query.items())))
     except LoginRefused as exc:
-        return _html(login_page.error_page(exc.message), exc.status)
+        return _html(login_page.error_page(exc.message, lang=_language(request)), exc.status)
     except Redirect as exc:
         return _redirect(exc.location, 302)
     return await _login_form(request, checked)
@@ -214,22 +222,24 @@ async def authorize_login(request: web.Request) -> web.Response:
     """``POST /authorize`` (the login form): CSRF token, then the learner's code; a redirect to the wallet
     with an authorisation code, or the form again."""
     flow = _issuer(request).authorization
+    lang = _language(request)
     try:
         try:
             form = await _read_form(request)
+            lang = _language(request, form.get(login_page.LANGUAGE_FIELD))
         except OAuthError as exc:
-            raise LoginRefused(login_page.TEXT["bad_client"] + exc.description) from None
+            raise LoginRefused("bad_client", exc.description) from None
         checked = await flow.check(_parameters([(name, form[name]) for name in PARAMETERS if name in form]))
         if not await flow.csrf_ok(request.cookies.get(CSRF_COOKIE), form.get("csrf_token"), checked):
-            raise LoginRefused(login_page.TEXT["forbidden"], status=403)
+            raise LoginRefused("forbidden", status=403)
         outcome = await flow.login(checked, form.get("login_code", ""))
     except LoginRefused as exc:
-        return _html(login_page.error_page(exc.message), exc.status)
+        return _html(login_page.error_page(exc.message, lang=lang), exc.status)
     except Redirect as exc:
         return _redirect(exc.location, 303)
     if outcome.location is not None:
         return _redirect(outcome.location, 303)
-    return await _login_form(request, checked, outcome.error, status=400)
+    return await _login_form(request, checked, outcome.error, status=400, lang=lang)
 
 
 def add_routes(app: web.Application) -> None:

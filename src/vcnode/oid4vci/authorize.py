@@ -47,7 +47,7 @@ from vcnode.oid4vci.errors import (
     INVALID_REQUEST,
     OAuthError,
 )
-from vcnode.oid4vci.login_page import TEXT
+from vcnode.oid4vci.login_page import Message
 
 if TYPE_CHECKING:
     from vcnode.oid4vci.issuer import OpenIdIssuer
@@ -75,9 +75,9 @@ MAX_OPEN_AUTH_CODES = 16
 class LoginRefused(Exception):
     """The request stops on a page of the node (status 400 or 403): it cannot be redirected safely."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, key: str, detail: str = "", status: int = 400) -> None:
+        self.message = Message(key, detail)
+        super().__init__(self.message.text(str))
         self.status = status
 
 
@@ -107,7 +107,7 @@ class LoginOutcome:
     """What ``POST /authorize`` answers: a redirect, or the form again with a message."""
 
     location: str | None = None
-    error: str | None = None
+    error: Message | None = None
 
 
 def _b64(data: bytes) -> str:
@@ -197,25 +197,25 @@ class AuthorizationCodeFlow:
         :class:`Redirect` with an OAuth error for the rest (no PKCE, ``plain``, a wrong response type…)."""
         kept = {name: params[name] for name in PARAMETERS if params.get(name)}
         if any(len(value) > _MAX_VALUE for value in kept.values()):
-            raise LoginRefused(TEXT["bad_client"] + "a parameter is too long")
+            raise LoginRefused("bad_client", "a parameter is too long")
         client_id = kept.get("client_id", "")
         if not client_id or len(client_id) > 255 or not _PRINTABLE.fullmatch(client_id):
-            raise LoginRefused(TEXT["bad_client"] + "client_id is missing or malformed")
+            raise LoginRefused("bad_client", "client_id is missing or malformed")
         redirect_uri = kept.get("redirect_uri", "")
         problem = redirect_uri_problem(redirect_uri)
         if problem:
-            raise LoginRefused(TEXT["bad_client"] + problem)
+            raise LoginRefused("bad_client", problem)
         exchange_id = await self._exchange_of(kept.get("issuer_state", ""))
         if exchange_id is None:
-            raise LoginRefused(TEXT["unknown_offer"])
+            raise LoginRefused("unknown_offer")
         record = await self.issuer.node.store.get_exchange(exchange_id)
         if record is None or record.workflow != ClaimWorkflow.id:
-            raise LoginRefused(TEXT["unknown_offer"])
+            raise LoginRefused("unknown_offer")
         exchange = Exchange(record, self.issuer.clock())
         if exchange.state not in ("pending", "active"):
-            raise LoginRefused(TEXT["closed"])
+            raise LoginRefused("closed")
         if AUTHORIZATION_CODE not in oid4vci_grants(exchange.variables):
-            raise LoginRefused(TEXT["no_login"])
+            raise LoginRefused("no_login")
 
         state = kept.get("state")
 
@@ -289,7 +289,7 @@ class AuthorizationCodeFlow:
             return LoginOutcome(location=with_query(request.redirect_uri, {"code": code, **back}))
         if state == "wrongTxCode":
             log.warning("OpenID4VCI login: wrong code for exchange %s", request.exchange.id)
-            return LoginOutcome(error=TEXT["wrong_code"].replace("$left", str(left)))
+            return LoginOutcome(error=Message("wrong_code", left=left))
         descriptions = {"locked": "too many wrong codes: this offer is locked; ask the issuer for a new one",
                         "exchangeClosed": "the claim is no longer open",
                         "tooMany": "too many unredeemed authorisation codes for this claim; try again later"}

@@ -72,13 +72,16 @@ class PageSettings:
 
 
 PAGES_KEY = web.AppKey("vcnode_pages", PageSettings)
+# App keys are made at import time: aiohttp names each after the module that creates it.
+_ENV_KEYS = {language.locale: web.AppKey(f"vcnode_jinja_{language.locale}", jinja2.Environment)
+             for language in i18n.LANGUAGES}
 
 
 def setup(app: web.Application, *, secure_cookies: bool) -> None:
     """Make the Jinja environments (autoescaped, one per language with its translations installed)."""
     settings = PageSettings(secure_cookies=secure_cookies)
     for language in i18n.LANGUAGES:
-        key = web.AppKey(f"vcnode_jinja_{language.locale}", jinja2.Environment)
+        key = _ENV_KEYS[language.locale]
         env = aiohttp_jinja2.setup(app, loader=jinja2.PackageLoader("vcnode.web", "templates"), app_key=key,
                                    autoescape=True, extensions=["jinja2.ext.i18n"], trim_blocks=True,
                                    lstrip_blocks=True, undefined=jinja2.StrictUndefined, default_helpers=False)

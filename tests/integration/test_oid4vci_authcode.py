@@ -409,7 +409,7 @@ async def test_the_login_page_speaks_the_wallets_language(client: TestClient, in
     assert fields["ui_lang"] == "zh-Hant-HK"
     response = await submit(client, fields, "000000" if exchange["txCode"] != "000000" else "111111")
     page = await response.text()
-    assert response.status == 400 and "代碼不正確。尚餘嘗試次數：" in page
+    assert response.status == 400 and "代碼不正確。尚餘嘗試次數" in page
     # A request the page refuses is explained in the language too, with the wallet's technical detail.
     response = await client.get("/authorize", params={**params, "issuer_state": "x" * 30},
                                 headers={"Accept-Language": "zh-HK"})

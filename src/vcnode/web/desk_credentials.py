@@ -18,6 +18,7 @@ import orjson
 from aiohttp import web
 
 from vcnode.errors import Conflict
+from vcnode.web.desk_audit import describe
 from vcnode.web.desk_common import (
     N_,
     has_scope,
@@ -43,6 +44,17 @@ STATUS_REFUSED = N_("This token cannot change a credential's status: it needs th
 ACTIONS = {"suspend": ("suspension", 1), "unsuspend": ("suspension", 0), "revoke": ("revocation", 1)}
 DONE = {"suspend": N_("The credential is suspended."), "unsuspend": N_("The credential is no longer suspended."),
         "revoke": N_("The credential is revoked.")}
+
+
+#: A status entry's purpose and whether it is set, in words.
+ENTRY_LABELS = {("revocation", 0): N_("Revocation: not set"), ("revocation", 1): N_("Revocation: set (revoked)"),
+                ("suspension", 0): N_("Suspension: not set"), ("suspension", 1): N_("Suspension: set (suspended)")}
+
+
+def entry_label(current: Page, purpose: str, value: int) -> str:
+    """A status entry in words (translated)."""
+    known = ENTRY_LABELS.get((purpose, value))
+    return current.gettext(known) if known else f"{purpose}: {value}"
 
 
 def _cursor(created: str, credential_id: str) -> str:
@@ -104,9 +116,13 @@ async def _credential_page(current: Page, token: Any, credential_id: str, *, sta
             actions.append("unsuspend")
         if "revocation" in values:
             actions.append("revoke")
-    history = [{**change, "at": short_time(change["at"])} for change in await node.status.log(record.id, 200)]
+    history = [{**change, "at": short_time(change["at"]),
+                "what": describe(current, change["statusPurpose"], change["before"], change["after"])}
+               for change in await node.status.log(record.id, 200)]
+    shown = [{"label": entry_label(current, entry.purpose, entry.value), "list_url": entry.list_url,
+              "index": entry.index} for entry in entries]
     return current.render(
-        "desk/credential.html", status=status, summary=summary(record, document), state=state, entries=entries,
+        "desk/credential.html", status=status, summary=summary(record, document), state=state, entries=shown,
         history=history, actions=actions, error=error, reason=reason, done=current.gettext(DONE[done])
         if done in DONE else None, names=identity_names(node), me=f"token:{token.id}",
         credential_json=orjson.dumps(document, option=orjson.OPT_INDENT_2).decode(),

@@ -136,9 +136,15 @@ def _badge(credential_id: str, learner: str, achievement: str, *, learner_id: st
         "achievement": {"id": achievement_id, "type": ["Achievement"], "name": achievement}}}).decode()
 
 
-async def test_issued_credentials_are_found_by_words_of_their_names_and_ids_a_page_at_a_time(tmp_path: Path) -> None:
+@pytest.mark.parametrize("terms_first", [2000, 0], ids=["from-the-terms", "walking-the-credentials"])
+async def test_issued_credentials_are_found_by_words_of_their_names_and_ids_a_page_at_a_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, terms_first: int) -> None:
+    from vcnode.store import search
     from vcnode.store.records import CredentialRecord
     from vcnode.store.search import email_term
+
+    # Both ways of answering (few matching terms, many) give the same answers.
+    monkeypatch.setattr(search, "SEARCH_TERMS_FIRST", terms_first)
 
     store = await open_store(tmp_path / "db.sqlite3")
     try:

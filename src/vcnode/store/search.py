@@ -28,6 +28,9 @@ TERMS_PER_VALUE = 48
 VALUE_LENGTH = 240
 #: Values (subjects, identifiers) looked at per credential.
 VALUES = 24
+#: A search matching at most this many terms is answered from the terms; one matching more, by walking the
+#: credentials newest first (see :meth:`vcnode.store.sqlite.SqliteStore.search_credentials`).
+SEARCH_TERMS_FIRST = 2000
 #: Prefix of an email's term (a keyed hash: the index never holds the address). A control character, which
 #: :func:`normalise` removes from values and queries, so no search for text can range over these terms.
 EMAIL_PREFIX = "\x1femail:"

@@ -461,22 +461,37 @@ class SqliteStore:
         if issuers is not None:
             where.append(f"c.issuer IN ({','.join('?' * len(issuers))})")
             args.extend(issuers)
-        matches, match_args = [], []
-        if query is not None and search.normalise(query):
-            matches.append("SELECT credential_id FROM credential_terms WHERE term >= ? AND term < ?")
-            match_args.extend(search.prefix_range(query))
-        if terms:
-            matches.append(f"SELECT credential_id FROM credential_terms WHERE term IN ({','.join('?' * len(terms))})")
-            match_args.extend(terms)
-        if matches:
-            where.append(f"c.id IN ({' UNION '.join(matches)})")
-            args.extend(match_args)
         if before is not None:  # keyset paging: the page after the last one shown
             where.append("(c.created, c.id) < (?, ?)")
             args.extend(before)
+        conditions, match_args = [], []
+        if query is not None and search.normalise(query):
+            conditions.append("term >= ? AND term < ?")
+            match_args.extend(search.prefix_range(query))
+        if terms:
+            conditions.append(f"term IN ({','.join('?' * len(terms))})")
+            match_args.extend(terms)
         columns = ", ".join(f"c.{name.strip()}" for name in _CREDENTIAL_COLUMNS.split(","))
-        async with self.db.execute(f"SELECT {columns} FROM credentials AS c WHERE {' AND '.join(where)} "
-                                   "ORDER BY c.created DESC, c.id DESC LIMIT ?", (*args, limit)) as cursor:
+        order = f"WHERE {' AND '.join(where)} ORDER BY c.created DESC, c.id DESC LIMIT ?"
+        if not conditions:
+            sql, params = f"SELECT {columns} FROM credentials AS c {order}", (*args, limit)
+        else:
+            # Few matching terms: start from them (their credentials, sorted). Many: walk the credentials
+            # newest first and keep those with a matching term, which finds a page after about
+            # limit * stored / matches rows. Either way the work is bounded by SEARCH_TERMS_FIRST or by the page.
+            matching = " OR ".join(f"({condition})" for condition in conditions)
+            async with self.db.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM credential_terms WHERE {matching} "
+                                       "LIMIT ?)", (*match_args, search.SEARCH_TERMS_FIRST + 1)) as cursor:
+                row = await cursor.fetchone()
+            if row is not None and row[0] <= search.SEARCH_TERMS_FIRST:
+                sql = (f"SELECT {columns} FROM (SELECT DISTINCT credential_id FROM credential_terms WHERE "
+                       f"{matching}) AS m CROSS JOIN credentials AS c ON c.id = m.credential_id {order}")
+                params = (*match_args, *args, limit)
+            else:
+                sql = (f"SELECT {columns} FROM credentials AS c WHERE EXISTS (SELECT 1 FROM credential_terms AS t "
+                       f"WHERE t.credential_id = c.id AND ({matching})) AND {order.removeprefix('WHERE ')}")
+                params = (*match_args, *args, limit)
+        async with self.db.execute(sql, params) as cursor:
             return [CredentialRecord(*row) async for row in cursor]
 
     async def add_credential_terms(self, terms: Sequence[tuple[str, str]]) -> None:

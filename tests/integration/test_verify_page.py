@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from html import unescape
 from typing import Any
 
@@ -16,6 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from tests.builders import badge
 from vcnode.node import Node
+from vcnode.trust.examples import example_badge, example_documents
 from vcnode.web.verify_routes import IMAGE_PATH
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -244,3 +246,40 @@ async def test_the_form_needs_its_csrf_token(web_node: Node, client: TestClient)
     assert status == 403 and "Verified" not in html
     status, html = await post_form(client, token="forged", document=orjson.dumps(signed).decode())
     assert status == 403
+
+
+async def recognition_world(node: Node, client: TestClient) -> tuple[dict[str, str], str]:
+    """One node playing the four parties of the recognition story (examples, not official): its default identity
+    is the New Zealand regulator and its trust anchor; the Hong Kong regulator and provider are its other
+    identities. Returns the roles' DIDs and an issuing token."""
+    dids = {"nz-regulator": node.identities.default_did or "",
+            "hk-regulator": (await node.identities.create("key", name="hk-regulator")).did,
+            "hk-provider": (await node.identities.create("key", name="hk-provider")).did}
+    node.trust.settings = replace(node.trust.settings, anchors=(dids["nz-regulator"],))
+    _, token = await node.tokens.create(["issue"])
+    for document in example_documents(dids, ("frameworks", "accreditations", "agreements")):
+        response = await client.post("/trust/statements", json={"statement": document},
+                                     headers={"Authorization": f"Bearer {token}"})
+        assert response.status == 201, await response.text()
+    return dids, token
+
+
+async def test_a_recognised_badge_shows_its_path_in_words(web_node: Node, client: TestClient) -> None:
+    dids, token = await recognition_world(web_node, client)
+    unsigned = example_badge("hk-cloud-data", issuer=dids["hk-provider"], learner_id="did:example:learner-aroha",
+                             credential_id="urn:uuid:7a1e0000-0000-4000-8000-00000000f001")
+    response = await client.post("/credentials/issue", json={"credential": unsigned},
+                                 headers={"Authorization": f"Bearer {token}"})
+    signed = (await response.json())["verifiableCredential"]
+    status, html = await post_form(client, token=await csrf_token(client), document=orjson.dumps(signed).decode())
+    assert status == 200, html
+    text = unescape(re.sub(r"<[^>]+>", " ", html))
+    text = re.sub(r"\s+", " ", text)
+    assert ("Recognised by Example New Zealand qualifications authority's agreement with Example Hong Kong "
+            "qualifications authority, which accredits Victoria Harbour Institute (example) for HKQF ≤ 4.") in text
+    assert "HKQF 4 ↔ NZQCF 6" in text
+    # Names first, each DID beside its name in small type, never alone.
+    for did in dids.values():
+        assert f'<code class="did">{did}</code>' in html
+    assert "did:key" not in re.sub(r'<code class="did">[^<]*</code>|<pre class="json">.*?</pre>|href="[^"]*"', "",
+                                   html, flags=re.S)

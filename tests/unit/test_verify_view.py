@@ -263,3 +263,10 @@ def test_any_input_gives_a_view() -> None:
             view = build_result(junk(rng), junk(rng), junk(rng), CTX, kind=kind, pathways=junk(rng))
             assert view.state in (PASSED, FAILED, UNCHECKED)
             assert view.problems == (), view.problems  # built in full, not by the last-resort fallback
+
+
+def test_recognition_of_a_credential_that_did_not_verify_is_not_shown_as_passed() -> None:
+    card = credential_card(1, credential(), report(errors=[("proof", "invalidSignature")]), RECOGNISED, CTX)
+    assert card.state == FAILED and card.recognition is not None
+    assert card.recognition.state == INFO and card.recognition.sentence is None
+    assert "says nothing about it" in card.recognition.headline

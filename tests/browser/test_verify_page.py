@@ -241,3 +241,19 @@ def test_a_refused_address_is_an_error_state(browser: Browser, world: World, lan
              ).split("%(reason)s")[0] in error.inner_text()
     assert page.locator("#url").input_value() == "https://10.0.0.1/badge.json"
     check_state(page, f"verify-error-{lang}")
+
+
+def test_the_page_works_without_javascript(browser: Browser, world: World) -> None:
+    signed = world.issue(badge(world.node.did, "urn:uuid:00000000-0000-4000-8000-0000000f0001"))
+    page = open_page(browser, "en", java_script_enabled=False)
+    page.goto(world.node.url + "/")
+    page.fill("#document", json.dumps(signed))
+    page.click("#way-paste button[type=submit]")
+    page.wait_for_selector("#verdict")
+    assert page.url == world.node.url + "/verify"  # the form posted: a new page
+    assert verdict(page) == "passed"
+    assert not page.locator("#print-result").is_visible()  # printing is the browser's own without the script
+    # The result page's language links lead back to the form in that language.
+    page.click("nav.languages a[hreflang=zh-Hant-HK]")
+    assert page.url.startswith(world.node.url + "/") and page.locator("html").get_attribute("lang") == "zh-Hant-HK"
+    assert page.locator("#verify-form").is_visible()

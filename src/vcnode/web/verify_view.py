@@ -852,7 +852,7 @@ def _award(award: Mapping[str, Any], equivalent: Mapping[str, Any], namer: _Name
     here_level = _string(equivalent.get("level"))
     here_credits = _number(equivalent.get("credits"))
     if here and here_level:
-        lines.append(Line(PASSED, _("Equivalent here"), _("%(framework)s level %(level)s") % {
+        lines.append(Line(INFO, _("Equivalent here"), _("%(framework)s level %(level)s") % {
             "framework": here, "level": here_level}))
         if code and level and here != code:
             equivalence = f"{code} {level} ↔ {here} {here_level}"
@@ -862,7 +862,7 @@ def _award(award: Mapping[str, Any], equivalent: Mapping[str, Any], namer: _Name
     if here_credits is not None:
         credit_code = namer.framework(equivalent.get("creditFramework")) if equivalent.get("creditFramework") \
             else here
-        lines.append(Line(PASSED, _("Credits here"), _("%(credits)s credits") % {
+        lines.append(Line(INFO, _("Credits here"), _("%(credits)s credits") % {
             "credits": format_number(here_credits, ctx.locale)} + (f" ({credit_code})" if credit_code else "")))
     return tuple(lines), equivalence
 

@@ -84,6 +84,8 @@ def test_revoked_and_suspended_fail(code: str, text: str) -> None:
     card = credential_card(1, credential(), report(errors=[("status", code)]), None, CTX)
     assert card.state == FAILED and card.status.state == FAILED and card.status.text == text
     assert card.verdict == "Not verified"
+    view = build_result(credential(), report(errors=[("status", code)]), None, CTX)
+    assert view.summary == f"The issuer has {code} this credential."  # why, at once, in the verdict
 
 
 def test_a_failure_beside_an_unchecked_status_is_a_failure() -> None:

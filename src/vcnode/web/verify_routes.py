@@ -93,7 +93,8 @@ class _NameCache:
         self.names: dict[str, list[tuple[str, str | None]]] = {}
 
     def get(self, node: Any) -> dict[str, list[tuple[str, str | None]]]:
-        version = (getattr(node.trust.index, "version", None), len(node.trust.statements()))
+        # Every statement indexed (new, replaced, its status confirmed) gives the index a new version.
+        version = (id(node.trust.index), node.trust.index.version)
         if version != self.version:
             self.names, self.version = _statement_names(node), version
         return self.names

@@ -1047,7 +1047,10 @@ def _build(document: Any, report: Any, recognition: Any, ctx: Context, kind: str
     state = _overall(cards, own_state)
     if report.get("verified") is not True and state == PASSED:
         state = FAILED  # the report has the last word: a failure is never shown as a pass
-    return ResultView(kind, state, _verdict_text(state, _), _summary(state, len(cards), kind, _), holder, checks,
+    summary = _summary(state, len(cards), kind, _)
+    if kind != "presentation" and state != PASSED and cards and cards[0].problems:
+        summary = " ".join(cards[0].problems[:2])  # one credential: say why at once, in the verdict
+    return ResultView(kind, state, _verdict_text(state, _), summary, holder, checks,
                       cards, pathway_views(pathways, ctx) if pathways is not None else None, pathway_notes,
                       tuple(notes), pretty, href, source)
 

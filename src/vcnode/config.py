@@ -127,6 +127,10 @@ class Config:
     rate_limit_exchanges_burst: int = 20
     rate_limit_pages: float = 10.0
     rate_limit_pages_burst: int = 50
+    # The verify page (docs/pages.md): the largest document it takes (pasted, a file or from a URL) and the largest
+    # badge image it shows through its image route
+    verify_page_max_bytes: int = 1024 * 1024
+    verify_page_image_max_bytes: int = 256 * 1024
     home: Path = field(default=Path(DEFAULT_HOME), metadata={"persist": False})
 
     @property
@@ -154,7 +158,8 @@ class Config:
                 raise ConfigError(f"public_url must be an http(s) URL, got {self.public_url!r}")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("tls_cert and tls_key must be given together")
-        for name in ("fetch_timeout", "fetch_max_bytes", "resolver_cache_size"):
+        for name in ("fetch_timeout", "fetch_max_bytes", "resolver_cache_size", "verify_page_max_bytes",
+                     "verify_page_image_max_bytes"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be positive")
         for name in ("fetch_max_redirects", "resolver_cache_ttl", "status_list_ttl"):

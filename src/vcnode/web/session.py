@@ -63,6 +63,10 @@ class SessionSigner:
     def _mac(self, label: str, message: str) -> str:
         return _b64(hmac.new(self._secret, f"{label}\n{message}".encode(), hashlib.sha256).digest())
 
+    def mac(self, label: str, message: str) -> str:
+        """A MAC of ``message`` for one purpose (``label``, e.g. the verify page's image URLs)."""
+        return self._mac(label, message)
+
     def new(self, token_hash: str | None = None, seconds: float = SESSION_SECONDS) -> Session:
         """A new session (a new random id), logged in when ``token_hash`` is given."""
         return Session(secrets.token_urlsafe(16), token_hash, self._clock() + seconds)

@@ -11,11 +11,12 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 from tests.builders import did_key_signer
-from tests.integration.test_exchanges_http import Institution, claim, path, start, unsigned_badge
+from tests.integration.test_exchanges_http import Institution, claim, did_of, path, start, unsigned_badge
 from vcnode.credentials import create_presentation
+from vcnode.http.app import SERVER_LIMITS, build_app
 from vcnode.http.exchange_routes import EXCHANGES_KEY
 from vcnode.node import Node
 
@@ -107,6 +108,10 @@ async def test_the_wallets_answer_is_shown(client: TestClient, web_node: Node) -
     page = await client.get(f"/verify/wallet/{exchange_id}", params={"key": key})
     text = await page.text()
     assert page.status == 200 and "Data Analytics Fundamentals" in text
+    # Verified again, as full as a pasted presentation, and bound to this request: not "may be a copy".
+    assert 'id="verdict" data-state="passed"' in text and "Harbour City Polytechnic" in text
+    assert did_of(learner) in text and "Presented by the learner" in text
+    assert "may be a copy" not in text
 
 
 async def test_an_expired_request_says_so(client: TestClient) -> None:
@@ -123,3 +128,38 @@ async def test_an_expired_request_says_so(client: TestClient) -> None:
         assert page.status == 200 and "expired" in text and 'action="/verify/wallet"' in text
     finally:
         service.clock = clock
+
+
+async def test_present_exchanges_keep_the_presentation_only_when_asked(client: TestClient, web_node: Node) -> None:
+    _, token = await web_node.tokens.create(["exchange"])
+    institution = Institution(client, token)
+    learner = did_key_signer()
+    badge = await claim(client, await institution.create("claim", {"credential": unsigned_badge()}), learner)
+    refused = await client.post("/workflows/present/exchanges", headers=institution.auth(),
+                                json={"variables": {"keepPresentation": "yes"}})
+    assert refused.status == 400 and "keepPresentation" in (await refused.json())["detail"]
+    for keep in (True, False, None):
+        exchange = await institution.create("present", {} if keep is None else {"keepPresentation": keep})
+        request = await start(client, exchange)
+        presentation = create_presentation([badge], learner, challenge=request["challenge"],
+                                           domain=request["domain"])
+        answer = await client.post(path(exchange["exchangeUrl"]), json={"verifiablePresentation": presentation})
+        assert answer.status == 200, await answer.text()
+        result = (await institution.state(exchange))["result"]
+        assert result["verified"] is True
+        assert result.get("presentation") == (presentation if keep else None)
+
+
+async def test_asking_counts_against_the_exchanges_rate_limit(web_node: Node) -> None:
+    # A node where 127.0.0.1 is not exempt and a client may create two exchanges at once.
+    web_node.config.rate_limit_exempt = []
+    web_node.config.rate_limit_exchanges, web_node.config.rate_limit_exchanges_burst = 0.01, 2
+    server = TestServer(build_app(web_node), host="127.0.0.1")
+    await server.start_server(**SERVER_LIMITS)
+    async with TestClient(server) as client:
+        token = await csrf_token(client)
+        statuses = [(await client.post("/verify/wallet", data={"csrf_token": token}, allow_redirects=False)).status
+                    for _ in range(3)]
+        assert statuses == [303, 303, 429]
+        # Reading the page is not an exchange: still served.
+        assert (await client.get("/")).status == 200

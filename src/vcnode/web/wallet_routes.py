@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +30,9 @@ from vcnode.exchanges.present import PresentWorkflow
 from vcnode.exchanges.service import MAX_ID_LENGTH, ExchangeService
 from vcnode.http.exchange_routes import EXCHANGES_KEY
 from vcnode.http.ratelimit import rate_limited
+from vcnode.trust.service import RecognitionRequest
 from vcnode.web.pages import Page, page
+from vcnode.web.verify_routes import result_context
 
 #: The label the node's exchange secret is keyed with for the page's result keys (apart from every other use).
 KEY_LABEL = "verify page wallet result"
@@ -56,6 +59,11 @@ STATE_MESSAGES = {
     "invalid": N_("The request was closed: the wallet's answers were refused too many times."),
 }
 REFUSED = N_("The wallet's last answer was refused (%(code)s). The learner can try again.")
+SOURCE = N_("Shared by the learner's wallet (%(holder)s) for this request")
+#: The verify page's note on a pasted presentation (it may be a copy); not true of one made for this request.
+UNSOLICITED = ("This presentation was not made for a request of this node, so it may be a copy: it shows what the "
+               "holder once presented, not that they are presenting it to you now. To be sure, ask the learner's "
+               "wallet.")
 NOT_FOUND = N_("There is no such request for a wallet, or this link is incomplete. Ask the learner's wallet again "
                "from the verify page.")
 
@@ -148,9 +156,37 @@ async def state(request: web.Request, current: Page) -> web.StreamResponse:
 
 
 async def _result(current: Page, exchange: Exchange) -> dict[str, Any]:
-    """The template context of a complete exchange's result."""
+    """The context of a complete exchange's result: the wallet's presentation verified again as the verify page
+    verifies (with recognition, so the cards are as full as for a pasted presentation), and bound again to
+    this request by its challenge; an SD-JWT VC answered over OpenID4VP (no presentation kept) from the
+    exchange's own report."""
     result = exchange.result if isinstance(exchange.result, dict) else {}
-    return {"holder": exchange.record.holder, "summary": result}
+    lines = [line for line in result.get("credentials", []) if isinstance(line, dict)]
+    context: dict[str, Any] = {"holder": exchange.record.holder, "nothing_presented": not lines,
+                               "unmatched": any(line.get("matchesQuery") is False for line in lines)}
+    presentation = result.get("presentation")
+    source = current.gettext(SOURCE) % {"holder": exchange.record.holder or "?"}
+    if isinstance(presentation, dict):
+        node = current.node
+        # The challenge is this exchange's: the presentation was made for this request, not copied from another.
+        report = await node.credentials.verify_presentation(presentation, {"challenge": exchange.record.challenge})
+        recognition = await node.trust.section(presentation, RecognitionRequest(), presentation=True)
+        view = result_context(current, presentation, report.to_json(), recognition, kind="presentation",
+                              source=source)
+        unsolicited = current.gettext(UNSOLICITED)
+        view["result"] = replace(view["result"], notes=tuple(n for n in view["result"].notes if n != unsolicited))
+        return {**context, **view}
+    if lines and lines[0].get("format") == "dc+sd-jwt":
+        line = lines[0]
+        report = {**(result.get("report") if isinstance(result.get("report"), dict) else {}),
+                  "credential": {"format": "dc+sd-jwt", "claims": line.get("claims"),
+                                 "disclosed": line.get("disclosed")}}
+        sections = result.get("recognition")
+        recognition = sections[0] if isinstance(sections, list) and sections and isinstance(sections[0], dict) \
+            else None
+        return {**context, **result_context(current, None, report, recognition, kind="sd-jwt", source=source)}
+    return {**context, **result_context(current, {}, result.get("report") or {}, None, kind="presentation",
+                                        source=source)}
 
 
 def add_routes(app: web.Application) -> None:

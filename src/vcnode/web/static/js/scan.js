@@ -23,6 +23,8 @@
   var canvas = document.getElementById('scan-canvas');
   var statusBox = document.getElementById('scan-status');
   var alertBox = document.getElementById('scan-error');
+  var alertText = document.getElementById('scan-error-text');
+  var hint = document.getElementById('scan-hint');
   var context = canvas.getContext('2d', {willReadFrequently: true});
   var stream = null;
   var video = null;
@@ -34,19 +36,19 @@
   }
 
   function say(text) {
-    alertBox.textContent = '';
+    alertText.textContent = '';
     alertBox.hidden = true;
     statusBox.textContent = text;
   }
 
   function fail(text) {
     statusBox.textContent = '';
-    alertBox.textContent = text;
+    alertText.textContent = text;
     alertBox.hidden = false;
   }
 
-  function field(name) {
-    var selector = root.getAttribute('data-' + name + '-input');
+  function find(attribute) {
+    var selector = root.getAttribute(attribute);
     return selector ? document.querySelector(selector) : null;
   }
 
@@ -91,17 +93,22 @@
     }
   }
 
-  // Put the decoded value where the verify page takes it, and send that form.
-  function submitTo(input, value) {
+  // Put the decoded value where the verify page takes it ("url" or "json"), and send that form with that
+  // way's own button (so the page verifies this way, whatever else was typed in the form).
+  function submitTo(way, value) {
+    var input = find('data-' + way + '-input');
+    var button = find('data-' + way + '-submit');
     if (input === null || input.form === null) {
       fail(message('unusable'));
       return;
     }
     input.value = value;
     input.dispatchEvent(new Event('input', {bubbles: true}));
-    input.dispatchEvent(new Event('change', {bubbles: true}));
     say(message('found'));
-    if (typeof input.form.requestSubmit === 'function') {
+    var own = button !== null && button.form === input.form;
+    if (own) {
+      button.click(); // submits with this way's button, after the form's own checks
+    } else if (typeof input.form.requestSubmit === 'function') {
       input.form.requestSubmit();
     } else {
       input.form.submit();
@@ -115,7 +122,7 @@
       return;
     }
     if (/^https?:\/\/[^\s]+$/i.test(value)) {
-      submitTo(field('url'), value);
+      submitTo('url', value);
       return;
     }
     if (value.charAt(0) === '{' || value.charAt(0) === '[') {
@@ -126,7 +133,7 @@
         parsed = null;
       }
       if (parsed !== null && typeof parsed === 'object') {
-        submitTo(field('json'), JSON.stringify(parsed, null, 2));
+        submitTo('json', JSON.stringify(parsed, null, 2));
         return;
       }
     }
@@ -215,6 +222,7 @@
     media.enumerateDevices().then(function (devices) {
       if (devices.some(function (device) { return device.kind === 'videoinput'; })) {
         startButton.hidden = false;
+        hint.hidden = false;
       }
     }).catch(function () { /* no camera: the button stays hidden */ });
   }

@@ -221,3 +221,13 @@ def test_a_qr_code_that_is_not_a_credential_is_announced_and_the_camera_stops(ca
     assert page.locator("#scan-view").is_hidden() and page.locator("#scan-start").is_visible()
     assert axe_violations(page) == []
     screenshot(page, "wallet-scan-refused-en")
+
+
+def test_scan_a_qr_code_of_the_badge_itself(camera_browser: Any, node: OpsNode) -> None:
+    credential = issue_badge(node, "did:example:learner-7")
+    page = scan(camera_browser(json.dumps(credential, separators=(",", ":"))), node, "en")
+    # Decoded, sent through the page's paste way and verified.
+    page.wait_for_selector("#verdict", timeout=20_000)
+    assert page.url == node.url + "/verify"
+    assert page.locator("#verdict").get_attribute("data-state") == "passed"
+    assert page.locator("#card-1-title").inner_text() == "Data Analytics Fundamentals"

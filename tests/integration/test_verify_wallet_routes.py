@@ -163,3 +163,21 @@ async def test_asking_counts_against_the_exchanges_rate_limit(web_node: Node) ->
         assert statuses == [303, 303, 429]
         # Reading the page is not an exchange: still served.
         assert (await client.get("/")).status == 200
+
+
+async def test_a_refused_answer_and_a_cancelled_request_are_said(client: TestClient) -> None:
+    exchange_id, key = await ask(client)
+    base = "http://127.0.0.1:8080"
+    exchange = {"interactionUrl": f"{base}/interactions/{exchange_id}?iuv=1",
+                "exchangeUrl": f"{base}/workflows/present/exchanges/{exchange_id}"}
+    request = await start(client, exchange)
+    wrong = create_presentation([], did_key_signer(), challenge="not-this-one", domain=request["domain"])
+    answer = await client.post(path(exchange["exchangeUrl"]), json={"verifiablePresentation": wrong})
+    assert answer.status == 400
+    state = await (await client.get(f"/verify/wallet/{exchange_id}/state", params={"key": key})).json()
+    assert state["state"] == "active" and "challengeMismatch" in state["refused"]
+    page = await (await client.get(f"/verify/wallet/{exchange_id}", params={"key": key})).text()
+    assert "challengeMismatch" in page
+    await client.app[EXCHANGES_KEY].cancel("present", exchange_id)
+    state = await (await client.get(f"/verify/wallet/{exchange_id}/state", params={"key": key})).json()
+    assert state["state"] == "invalid" and state["finished"] and "cancelled" in state["message"]

@@ -56,7 +56,8 @@ STATE_MESSAGES = {
                  "it."),
     "complete": N_("The learner's wallet answered."),
     "expired": N_("The request expired before the learner's wallet answered."),
-    "invalid": N_("The request was closed: the wallet's answers were refused too many times."),
+    "invalid": N_("The request was closed: the wallet's answers were refused too many times, or the node's "
+                  "operator cancelled it."),
 }
 REFUSED = N_("The wallet's last answer was refused (%(code)s). The learner can try again.")
 SOURCE = N_("Shared by the learner's wallet (%(holder)s) for this request")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from html import unescape
 from typing import Any
 
@@ -14,8 +15,11 @@ import pytest
 from aiohttp import FormData, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from tests.builders import badge
+from tests.builders import badge, did_key_signer
+from vcnode.credentials import create_presentation
 from vcnode.node import Node
+from vcnode.sdjwt import issue_learning_credential
+from vcnode.trust.examples import example_badge, example_documents
 from vcnode.web.verify_routes import IMAGE_PATH
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -244,3 +248,94 @@ async def test_the_form_needs_its_csrf_token(web_node: Node, client: TestClient)
     assert status == 403 and "Verified" not in html
     status, html = await post_form(client, token="forged", document=orjson.dumps(signed).decode())
     assert status == 403
+
+
+async def recognition_world(node: Node, client: TestClient) -> tuple[dict[str, str], str]:
+    """One node playing the four parties of the recognition story (examples, not official): its default identity
+    is the New Zealand regulator and its trust anchor; the Hong Kong regulator and provider are its other
+    identities. Returns the roles' DIDs and an issuing token."""
+    dids = {"nz-regulator": node.identities.default_did or "",
+            "hk-regulator": (await node.identities.create("key", name="hk-regulator")).did,
+            "hk-provider": (await node.identities.create("key", name="hk-provider")).did}
+    node.trust.settings = replace(node.trust.settings, anchors=(dids["nz-regulator"],))
+    _, token = await node.tokens.create(["issue"])
+    for document in example_documents(dids, ("frameworks", "accreditations", "agreements")):
+        response = await client.post("/trust/statements", json={"statement": document},
+                                     headers={"Authorization": f"Bearer {token}"})
+        assert response.status == 201, await response.text()
+    return dids, token
+
+
+async def test_a_recognised_badge_shows_its_path_in_words(web_node: Node, client: TestClient) -> None:
+    dids, token = await recognition_world(web_node, client)
+    unsigned = example_badge("hk-cloud-data", issuer=dids["hk-provider"], learner_id="did:example:learner-aroha",
+                             credential_id="urn:uuid:7a1e0000-0000-4000-8000-00000000f001")
+    response = await client.post("/credentials/issue", json={"credential": unsigned},
+                                 headers={"Authorization": f"Bearer {token}"})
+    signed = (await response.json())["verifiableCredential"]
+    status, html = await post_form(client, token=await csrf_token(client), document=orjson.dumps(signed).decode())
+    assert status == 200, html
+    text = unescape(re.sub(r"<[^>]+>", " ", html))
+    text = re.sub(r"\s+", " ", text)
+    assert ("Recognised by Example New Zealand qualifications authority's agreement with Example Hong Kong "
+            "qualifications authority, which accredits Victoria Harbour Institute (example) for HKQF ≤ 4.") in text
+    assert "HKQF 4 ↔ NZQCF 6" in text
+    # Names first, each DID beside its name in small type, never alone.
+    for did in dids.values():
+        assert f'<code class="did">{did}</code>' in html
+    assert "did:key" not in re.sub(r'<code class="did">[^<]*</code>|<pre class="json">.*?</pre>|href="[^"]*"', "",
+                                   html, flags=re.S)
+
+
+def visible_text(html: str) -> str:
+    """The page's text as a reader sees it (tags removed, whitespace collapsed)."""
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+async def test_a_presentation_gets_one_card_per_credential_and_its_pathways(web_node: Node,
+                                                                            client: TestClient) -> None:
+    learner = did_key_signer()
+    learner_did = learner.verification_method.split("#", 1)[0]
+    first = badge(web_node.identities.default_did, "urn:uuid:00000000-0000-4000-8000-00000000c001")
+    first["credentialSubject"]["id"] = learner_did
+    second = badge(web_node.identities.default_did, "urn:uuid:00000000-0000-4000-8000-00000000c002")
+    second["credentialSubject"]["achievement"]["name"] = "Someone else's badge"
+    presentation = create_presentation([await issued(client, web_node, first), await issued(client, web_node, second)],
+                                       learner)
+    status, html = await post_form(client, token=await csrf_token(client), pathways="on",
+                                   document=orjson.dumps(presentation).decode())
+    assert status == 200, html
+    assert html.count('<article class="card credential') == 2
+    text = visible_text(html)
+    assert "Yes: the person who presented it is the learner it was awarded to." in text
+    assert "The credential is about someone other than the person who presented it." in text
+    assert 'data-state="failed"' in html  # one of them is someone else's: not a pass
+    assert learner_did in html and "may be a copy" in text
+    # The pathways asked for: evaluated for the proven holder, and the page says how far that goes.
+    assert "Evaluated without a challenge from this node" in text
+    assert "This node knows no pathway these credentials count towards." in text
+
+    # A presentation that proves no holder: its pathways are not evaluated, and the page says why.
+    unsigned = {**presentation}
+    unsigned.pop("proof")
+    status, html = await post_form(client, token=await csrf_token(client), pathways="on",
+                                   document=orjson.dumps(unsigned).decode())
+    assert status == 200 and "Pathways were not evaluated" in visible_text(html)
+
+
+async def test_an_sd_jwt_vc_is_verified_from_its_disclosed_claims(web_node: Node, client: TestClient) -> None:
+    issuer = did_key_signer()
+    did = issuer.verification_method.split("#", 1)[0]
+    token = issue_learning_credential(badge(did), issuer.signer, issuer=did, kid=issuer.verification_method,
+                                      holder_jwk=None, given_name="Aroha", family_name="Ngata")
+    status, html = await post_form(client, token=await csrf_token(client), document=token)
+    assert status == 200, html
+    assert 'data-state="passed"' in html
+    text = visible_text(html)
+    assert "Data Analytics Fundamentals" in text and "Aroha Ngata" in text and "Harbour City Polytechnic" in text
+    # One disclosure changed after issuance: not verified.
+    jwt, *disclosures = token.split("~")
+    forged = "~".join([jwt, disclosures[0][:-2] + ("A" if disclosures[0][-2] != "A" else "B") + disclosures[0][-1],
+                       *disclosures[1:]])
+    status, html = await post_form(client, token=await csrf_token(client), document=forged)
+    assert status in (200, 400) and 'data-state="passed"' not in html

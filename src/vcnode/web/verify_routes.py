@@ -399,9 +399,17 @@ async def verify(request: web.Request, current: Page) -> web.StreamResponse:
 image = rate_limited("pages")(page(_image))
 
 
+@rate_limited("pages")
+@page
+async def verify_again(request: web.Request, current: Page) -> web.StreamResponse:
+    """``GET /verify`` (the result page's language links, a reload): the form, in the language asked for."""
+    return current.redirect("/" + ("?" + urlencode({"lang": current.language.tag}) if "lang" in request.query else ""))
+
+
 def add_routes(app: web.Application) -> None:
     """Register the verify page's routes."""
     app[NAMES_KEY] = _NameCache()
     app.router.add_get("/", index)
+    app.router.add_get("/verify", verify_again)
     app.router.add_post("/verify", verify)
     app.router.add_get(IMAGE_PATH, image)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -393,14 +393,12 @@ class _Namer:
         also: list[str] = []
         if did_text is not None:
             for other, by in self.ctx.names.get(did_text, ()):
-                if not isinstance(other, str) or not other:
+                # The node's own short names and a party naming itself add nothing beside the name shown.
+                if not isinstance(other, str) or not other or by is None or (by == did_text and other == name):
                     continue
-                if by is None:
-                    line = self._("Known to this node as “%(name)s”") % {"name": other[:MAX_TEXT]}
-                else:
-                    who = self.name(by) or short_did(by)
-                    line = (self._("Named so by %(by)s") % {"by": who} if other == name else
-                            self._("Named “%(name)s” by %(by)s") % {"name": other[:MAX_TEXT], "by": who})
+                who = self.name(by) or short_did(by)
+                line = (self._("Named so by %(by)s") % {"by": who} if other == name else
+                        self._("Named “%(name)s” by %(by)s") % {"name": other[:MAX_TEXT], "by": who})
                 if line not in also:
                     also.append(line)
         return Party(name, did_text, tuple(also))
@@ -622,6 +620,8 @@ def _check_lines(report: Mapping[str, Any], ctx: Context, skip: Iterable[str]) -
             text = _(passed_text[name]) if name in passed_text else _("Passed.")
         elif found:
             text = " ".join(dict.fromkeys(_message(e, _) for e in found))
+        elif name == "issuer":
+            text = _("Not checked: no signature verified that could tie the credential to its issuer.")
         else:
             reason = _text(_dict(results.get(name)).get("reason"))
             text = _("Not checked.") + (f" ({reason})" if reason else "")
@@ -667,6 +667,12 @@ def credential_card(number: int, credential: Any, report: Any, recognition: Any,
     problems = [_message(e, _) for e in _findings(report, "errors")]
     warnings = [_message(w, _) for w in _findings(report, "warnings")]
     kinds = achievement.get("achievementType")
+    recognised = recognition_view(recognition, ctx) if isinstance(recognition, dict) else None
+    if recognised is not None and any(check_state(report, name) == FAILED for name in _AUTHENTICITY):
+        # Who vouches for the issuer a forged or changed credential names says nothing about the credential
+        # (a revoked or expired one is still the issuer's: its recognition stands beside its status).
+        recognised = replace(recognised, state=INFO, sentence=None, headline=_(
+            "The credential did not verify, so recognition of the issuer it names says nothing about it."))
     return Card(
         number=number, state=state, verdict=_verdict_text(state, _), title=title,
         credential_name=credential_name if credential_name and credential_name != title else None,
@@ -680,13 +686,14 @@ def credential_card(number: int, credential: Any, report: Any, recognition: Any,
         issuer=namer.party(issuer_did, stated_name),
         checks=tuple(_check_lines(report, ctx, skip=("status", "holderBinding"))),
         status=_status_line(credential, report, ctx), dates=_dates(credential, ctx),
-        recognition=recognition_view(recognition, ctx) if isinstance(recognition, dict) else None,
-        problems=tuple(dict.fromkeys(problems)), warnings=tuple(dict.fromkeys(warnings)))
+        recognition=recognised, problems=tuple(dict.fromkeys(problems)), warnings=tuple(dict.fromkeys(warnings)))
 
 
 # --- recognition ---------------------------------------------------------------------------------------
 
 
+#: The checks that say whether the credential is the issuer's at all.
+_AUTHENTICITY = ("structure", "openBadges", "proof", "issuer", "disclosures")
 _RESULTS = {"ok": PASSED, "failed": FAILED, "unchecked": UNCHECKED}
 _AGREEMENT, _ACCREDITATION = "RecognitionAgreementCredential", "AccreditationCredential"
 
@@ -845,7 +852,7 @@ def _award(award: Mapping[str, Any], equivalent: Mapping[str, Any], namer: _Name
     here_level = _string(equivalent.get("level"))
     here_credits = _number(equivalent.get("credits"))
     if here and here_level:
-        lines.append(Line(PASSED, _("Equivalent here"), _("%(framework)s level %(level)s") % {
+        lines.append(Line(INFO, _("Equivalent here"), _("%(framework)s level %(level)s") % {
             "framework": here, "level": here_level}))
         if code and level and here != code:
             equivalence = f"{code} {level} ↔ {here} {here_level}"
@@ -855,7 +862,7 @@ def _award(award: Mapping[str, Any], equivalent: Mapping[str, Any], namer: _Name
     if here_credits is not None:
         credit_code = namer.framework(equivalent.get("creditFramework")) if equivalent.get("creditFramework") \
             else here
-        lines.append(Line(PASSED, _("Credits here"), _("%(credits)s credits") % {
+        lines.append(Line(INFO, _("Credits here"), _("%(credits)s credits") % {
             "credits": format_number(here_credits, ctx.locale)} + (f" ({credit_code})" if credit_code else "")))
     return tuple(lines), equivalence
 

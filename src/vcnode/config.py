@@ -77,6 +77,8 @@ class Config:
     exchange_max_ttl: float = 366 * 86_400.0
     # Most learners one POST /workflows/claim/batches may prepare claim links for (the CLI has no bound)
     exchange_batch_max: int = 1000
+    # How long a presentation request made by the verify page's "Ask the learner's wallet" stays open
+    verify_wallet_ttl: float = 600.0
     # OpenID4VCI pre-authorised code flow over claim exchanges (docs/exchanges.md#openid4vci): lifetimes of a
     # pre-authorised code, an access token, a c_nonce; how old a proof JWT may be; the tx_code's digits and
     # how many wrong ones a claim takes before its OpenID offer is locked; most c_nonces held at once
@@ -189,6 +191,8 @@ class Config:
                 raise ConfigError(f"each trust anchor must be a DID, got {anchor[:120]!r}")
         if self.holder_binding not in ("required", "allowMismatch"):
             raise ConfigError(f"holder_binding must be 'required' or 'allowMismatch', got {self.holder_binding!r}")
+        if not 60 <= self.verify_wallet_ttl <= 86_400:
+            raise ConfigError(f"verify_wallet_ttl must be 60-86400 seconds, got {self.verify_wallet_ttl:g}")
         for name in ("exchange_claim_ttl", "exchange_present_ttl"):
             if not 60 <= getattr(self, name) <= self.exchange_max_ttl:
                 raise ConfigError(f"{name} must be at least 60 seconds and at most exchange_max_ttl "

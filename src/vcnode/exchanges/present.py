@@ -31,7 +31,7 @@ from vcnode.trust.service import recognition_request
 if TYPE_CHECKING:
     from vcnode.node import Node
 
-VARIABLES = {"query", "recognition", "pathways", "redirectUrl", "openid4vp"}
+VARIABLES = {"query", "recognition", "pathways", "redirectUrl", "openid4vp", "keepPresentation"}
 #: OpenID4VP client identifier prefixes an exchange may ask for (``redirect_uri`` only where configured).
 CLIENT_ID_PREFIXES = ("decentralized_identifier", "redirect_uri")
 
@@ -77,7 +77,8 @@ class PresentWorkflow:
 
     def prepare(self, variables: dict[str, Any], *, thorough: bool = True) -> Prepared:
         """``variables.query`` (what to ask for), ``recognition`` (as in ``/credentials/verify``),
-        ``pathways`` (ids to evaluate; ``[]`` for every pathway the node knows), ``redirectUrl``."""
+        ``pathways`` (ids to evaluate; ``[]`` for every pathway the node knows), ``redirectUrl``,
+        ``keepPresentation`` (the result keeps the wallet's presentation, to show or verify again)."""
         unknown = sorted(set(variables) - VARIABLES)
         if unknown:
             raise InvalidInput(f"variables has unknown members: {', '.join(unknown)[:200]}")
@@ -88,6 +89,8 @@ class PresentWorkflow:
                                          and all(isinstance(p, str) and 0 < len(p) <= 2048 for p in pathways)):
             raise InvalidInput(f"variables.pathways must be a list of at most {MAX_PATHWAY_IDS} pathway ids "
                                "([] evaluates every pathway the node knows)")
+        if not isinstance(variables.get("keepPresentation", False), bool):
+            raise InvalidInput("variables.keepPresentation must be true or false")
         options = variables.get("openid4vp")
         if options is not None and not (isinstance(options, dict) and set(options) <= {"clientIdPrefix"}
                                         and options.get("clientIdPrefix", CLIENT_ID_PREFIXES[0]) in CLIENT_ID_PREFIXES):
@@ -133,6 +136,8 @@ class PresentWorkflow:
         credentials = [credential_summary(c, r, query, matches) for c, r in zip(carried, reports, strict=False)]
         result = summarise(holder, credentials)
         result["report"] = report.to_json()
+        if variables.get("keepPresentation") is True:  # e.g. the verify page, which shows the badges themselves
+            result["presentation"] = presentation
         recognition = recognition_request({"recognition": variables.get("recognition", False)}, False)
         if recognition is not None:
             result["recognition"] = await self.node.trust.section(presentation, recognition, presentation=True)

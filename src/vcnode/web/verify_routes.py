@@ -284,11 +284,12 @@ async def _given(current: Page, form: MultiDictProxy[Any]) -> tuple[bytes | str,
 
 def result_context(current: Page, document: Any, report: Mapping[str, Any], recognition: Any, *,
                    kind: str = "credential", pathways: Any = None, pathway_notes: tuple[str, ...] = (),
-                   source: str | None = None) -> dict[str, Any]:
+                   source: str | None = None, solicited: bool = False) -> dict[str, Any]:
     """The context of ``verify/result.html`` for a report already made (its JSON), the recognition section and
-    the document (a JSON object, or for ``sd-jwt`` the report's ``credential.claims``)."""
+    the document (a JSON object, or for ``sd-jwt`` the report's ``credential.claims``); ``solicited``: a
+    presentation that answered this node's own request (see :func:`~vcnode.web.verify_view.build_result`)."""
     view = build_result(document, report, recognition, _context(current, recognition), kind=kind,
-                        pathways=pathways, pathway_notes=pathway_notes, source=source)
+                        pathways=pathways, pathway_notes=pathway_notes, source=source, solicited=solicited)
     return view_context(current, view)
 
 

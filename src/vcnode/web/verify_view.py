@@ -991,13 +991,15 @@ def _summary(state: str, count: int, kind: str, _: Translate) -> str:
 
 
 def build_result(document: Any, report: Any, recognition: Any, ctx: Context, *, kind: str = "credential",
-                 pathways: Any = None, pathway_notes: Sequence[str] = (), source: str | None = None) -> ResultView:
+                 pathways: Any = None, pathway_notes: Sequence[str] = (), source: str | None = None,
+                 solicited: bool = False) -> ResultView:
     """The whole result: for ``kind`` ``credential`` one card, ``presentation`` one card per credential (its
     reports under ``results.credentials.credentials``, its recognition a list in the same order), ``sd-jwt``
-    one card from the disclosed claims. Never raises."""
+    one card from the disclosed claims. ``solicited``: the presentation answered this node's own request (its
+    challenge), so it is not flagged as a possible copy. Never raises."""
     _ = ctx.gettext
     try:
-        return _build(document, report, recognition, ctx, kind, pathways, tuple(pathway_notes), source)
+        return _build(document, report, recognition, ctx, kind, pathways, tuple(pathway_notes), source, solicited)
     except Exception as exc:  # a view must always come back: the JSON report stays available below it
         pretty, href = _report_links(report)
         state = report_state(report)
@@ -1006,7 +1008,7 @@ def build_result(document: Any, report: Any, recognition: Any, ctx: Context, *, 
 
 
 def _build(document: Any, report: Any, recognition: Any, ctx: Context, kind: str, pathways: Any,
-           pathway_notes: tuple[str, ...], source: str | None) -> ResultView:
+           pathway_notes: tuple[str, ...], source: str | None, solicited: bool) -> ResultView:
     _ = ctx.gettext
     report = _dict(report)
     body = dict(report)
@@ -1037,9 +1039,10 @@ def _build(document: Any, report: Any, recognition: Any, ctx: Context, kind: str
         if not cards:
             notes.append(_("The presentation carries no credential."))
             own_state = own_state or FAILED
-        notes.append(_("This presentation was not made for a request of this node, so it may be a copy: it "
-                       "shows what the holder once presented, not that they are presenting it to you now. To "
-                       "be sure, ask the learner's wallet."))
+        if not solicited:
+            notes.append(_("This presentation was not made for a request of this node, so it may be a copy: it "
+                           "shows what the holder once presented, not that they are presenting it to you now. "
+                           "To be sure, ask the learner's wallet."))
     elif kind == "sd-jwt":
         cards = (sd_jwt_card(report, recognition, ctx),)
     else:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import hmac
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,10 +60,6 @@ STATE_MESSAGES = {
 }
 REFUSED = N_("The wallet's last answer was refused (%(code)s). The learner can try again.")
 SOURCE = N_("Shared by the learner's wallet (%(holder)s) for this request")
-#: The verify page's note on a pasted presentation (it may be a copy); not true of one made for this request.
-UNSOLICITED = ("This presentation was not made for a request of this node, so it may be a copy: it shows what the "
-               "holder once presented, not that they are presenting it to you now. To be sure, ask the learner's "
-               "wallet.")
 NOT_FOUND = N_("There is no such request for a wallet, or this link is incomplete. Ask the learner's wallet again "
                "from the verify page.")
 
@@ -173,9 +168,7 @@ async def _result(current: Page, exchange: Exchange) -> dict[str, Any]:
         report = await node.credentials.verify_presentation(presentation, {"challenge": exchange.record.challenge})
         recognition = await node.trust.section(presentation, RecognitionRequest(), presentation=True)
         view = result_context(current, presentation, report.to_json(), recognition, kind="presentation",
-                              source=source)
-        unsolicited = current.gettext(UNSOLICITED)
-        view["result"] = replace(view["result"], notes=tuple(n for n in view["result"].notes if n != unsolicited))
+                              source=source, solicited=True)
         return {**context, **view}
     if lines and lines[0].get("format") == "dc+sd-jwt":
         line = lines[0]

@@ -125,3 +125,108 @@ async def test_used_openid_nonces_do_not_count_against_the_limit(tmp_path: Path)
         assert await store.consume_oid4vci_nonce("a", 4.0) == "used"  # the replay is still told
     finally:
         await store.close()
+
+
+def _badge(credential_id: str, learner: str, achievement: str, *, learner_id: str = "did:example:learner",
+           achievement_id: str = "urn:uuid:ach-1") -> str:
+    import orjson
+    return orjson.dumps({"id": credential_id, "name": achievement, "credentialSubject": {
+        "id": learner_id, "name": learner, "identifier": [{"type": "IdentityObject", "hashed": True,
+                                                             "identityHash": "sha256$ab", "salt": "s"}],
+        "achievement": {"id": achievement_id, "type": ["Achievement"], "name": achievement}}}).decode()
+
+
+async def test_issued_credentials_are_found_by_words_of_their_names_and_ids_a_page_at_a_time(tmp_path: Path) -> None:
+    from vcnode.store.records import CredentialRecord
+    from vcnode.store.search import email_term
+
+    store = await open_store(tmp_path / "db.sqlite3")
+    try:
+        rows = [("urn:uuid:0001", "did:web:a", "Chan Tai Man", "Introduction to Python", "2026-01-01T00:00:01"),
+                ("urn:uuid:0002", "did:web:a", "陳大文", "數據分析入門", "2026-01-01T00:00:02"),
+                ("urn:uuid:0003", "did:web:b", "Chan Siu Ming", "Python for Data", "2026-01-01T00:00:03")]
+        async with store.issuance() as transaction:
+            await transaction.save_credentials([
+                CredentialRecord(cid, issuer, _badge(cid, learner, name, achievement_id=f"urn:uuid:ach-{issuer[-1]}"),
+                                 created) for cid, issuer, learner, name, created in rows])
+
+        async def ids(query: str | None = None, **options: object) -> list[str]:
+            return [r.id for r in await store.search_credentials(query, **options)]  # type: ignore[arg-type]
+
+        assert await ids() == ["urn:uuid:0003", "urn:uuid:0002", "urn:uuid:0001"]  # newest first
+        assert await ids("python") == ["urn:uuid:0003", "urn:uuid:0001"]
+        assert await ids("  CHAN  tai ") == ["urn:uuid:0001"]  # case and spaces do not matter; a phrase
+        assert await ids("大文") == ["urn:uuid:0002"]  # inside a name written without spaces
+        assert await ids("分析") == ["urn:uuid:0002"]
+        assert await ids("urn:uuid:000") == ["urn:uuid:0003", "urn:uuid:0002", "urn:uuid:0001"]
+        assert await ids("did:example:learner") == ["urn:uuid:0003", "urn:uuid:0002", "urn:uuid:0001"]
+        assert await ids("sha256$ab") == []  # a hashed identifier is not a term
+        assert await ids("python", issuers=["did:web:a"]) == ["urn:uuid:0001"]
+        assert await ids("ython") == []  # words are found from their start
+        # Keyset paging: the page after the last one shown.
+        first = await store.search_credentials(limit=2)
+        assert [r.id for r in first] == ["urn:uuid:0003", "urn:uuid:0002"]
+        assert await ids(before=(first[-1].created, first[-1].id)) == ["urn:uuid:0001"]
+        # An email, which the credential holds only salted and hashed, by the keyed term its issuer adds.
+        secret = b"k" * 32
+        await store.add_credential_terms([(email_term(secret, "Tai.Man@example.org"), "urn:uuid:0001")])
+        assert await ids(terms=[email_term(secret, " tai.man@EXAMPLE.org")]) == ["urn:uuid:0001"]
+        assert await ids("tai.man@example.org") == []  # the address itself is not in the index
+        # The achievements each identity awarded, newest copy by id.
+        assert [(issuer, aid) for issuer, aid, _ in await store.issued_achievements(["did:web:a"])] == [
+            ("did:web:a", "urn:uuid:ach-a")]
+        [(_, _, text)] = await store.issued_achievements(achievement_id="urn:uuid:ach-a")
+        assert "數據分析入門" in text  # the newer of a's two credentials
+    finally:
+        await store.close()
+
+
+async def test_the_search_index_covers_credentials_stored_before_it(tmp_path: Path) -> None:
+    """Migration 0016 indexes the credentials already stored, in its own transaction."""
+    path = tmp_path / "db.sqlite3"
+    store = await open_store(path)
+    await store.close()
+    db = sqlite3.connect(path)
+    db.execute("DELETE FROM schema_migrations WHERE version >= 16")
+    for table in ("credential_terms", "issued_achievements"):
+        db.execute(f"DROP TABLE {table}")
+    db.execute("DROP INDEX credentials_by_created")
+    db.execute("INSERT INTO credentials (id, issuer, document, created) VALUES (?, ?, ?, ?)",
+               ("urn:uuid:old", "did:web:a", _badge("urn:uuid:old", "Old Learner", "Old Badge"), "2025-01-01"))
+    db.commit()
+    db.close()
+    store = await open_store(path)
+    try:
+        assert [r.id for r in await store.search_credentials("old badge")] == ["urn:uuid:old"]
+        assert len(await store.issued_achievements()) == 1
+    finally:
+        await store.close()
+
+
+async def test_the_audit_log_pages_and_filters_by_issuer(tmp_path: Path) -> None:
+    from vcnode.store.records import StatusChange, StatusListSpec
+
+    store = await open_store(tmp_path / "db.sqlite3")
+    try:
+        allocated = {}
+        async with store.issuance() as transaction:
+            for issuer in ("did:web:a", "did:web:b"):
+                [allocated[issuer]] = await transaction.allocate(issuer, StatusListSpec("suspension", entries=64),
+                                                                 [f"urn:{issuer[-1]}"])
+        for n in range(3):
+            for issuer, allocation in allocated.items():
+                await store.change_status(StatusChange(f"2026-01-0{n + 1}", "test", allocation.credential_id,
+                                                       allocation.list_id, allocation.index, "suspension", 0,
+                                                       (n + 1) % 2, f"{issuer} {n}"))
+        everything = await store.status_changes()
+        assert [c.reason for c in everything] == ["did:web:b 2", "did:web:a 2", "did:web:b 1", "did:web:a 1",
+                                                  "did:web:b 0", "did:web:a 0"]
+        assert everything[0].seq > everything[1].seq > 0
+        page = await store.status_changes(limit=2, issuers=["did:web:a"])
+        assert [c.reason for c in page] == ["did:web:a 2", "did:web:a 1"]
+        assert [c.reason for c in await store.status_changes(limit=2, issuers=["did:web:a"], before=page[-1].seq)
+                ] == ["did:web:a 0"]
+        assert [c.reason for c in await store.status_changes("urn:b", before=everything[0].seq)] == [
+            "did:web:b 1", "did:web:b 0"]
+    finally:
+        await store.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -218,12 +218,14 @@ class StatusService:
                 count += 1
         return count
 
-    async def log(self, credential_id: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-        """The audit log, newest first, as JSON objects."""
+    async def log(self, credential_id: str | None = None, limit: int = 1000, *,
+                  issuers: Sequence[str] | None = None, before: int | None = None) -> list[dict[str, Any]]:
+        """The audit log, newest first, as JSON objects; with ``issuers``, only changes to those identities'
+        lists; with ``before`` (a change's ``seq``), only older changes (the next page)."""
         return [{"at": c.at, "actor": c.actor, "credentialId": c.credential_id, "statusPurpose": c.purpose,
                  "statusListCredential": self.list_url(c.list_id), "statusListIndex": str(c.index),
-                 "before": c.before, "after": c.after, "reason": c.reason}
-                for c in await self._store.status_changes(credential_id, limit)]
+                 "before": c.before, "after": c.after, "reason": c.reason, "seq": c.seq}
+                for c in await self._store.status_changes(credential_id, limit, issuers=issuers, before=before)]
 
 
 def _sd_jwt_status(token: str) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Literal, Protocol
 
@@ -57,8 +57,9 @@ class Issuance(Protocol):
         ...
 
     async def save_credentials(self, records: list[CredentialRecord]) -> None:
-        """Store issued credentials. Ids are insert-once: :class:`~vcnode.errors.Conflict`
-        ``credentialIdInUse`` (and the transaction is rolled back) when one is already stored."""
+        """Store issued credentials (with their search terms and achievements, :mod:`vcnode.store.search`).
+        Ids are insert-once: :class:`~vcnode.errors.Conflict` ``credentialIdInUse`` (and the transaction is
+        rolled back) when one is already stored."""
         ...
 
     async def complete_exchange(self, exchange_id: str, now: float, holder: str | None, result: str) -> CompletionState:
@@ -152,6 +153,27 @@ class Store(Protocol):
         """An issued credential by id."""
         ...
 
+    async def search_credentials(self, query: str | None = None, *, terms: Sequence[str] = (),
+                                 issuers: Sequence[str] | None = None, before: tuple[str, str] | None = None,
+                                 limit: int = 50) -> list[CredentialRecord]:
+        """Issued credentials, newest first, at most ``limit``: of ``issuers`` (None: every identity's), with a
+        search term starting with ``query`` (see :mod:`vcnode.store.search`) or equal to one of ``terms`` (when
+        either is given), created before ``before`` = (created, id) of the last one of the previous page.
+        Index range scans only: the cost follows the matches and the page, not the number stored."""
+        ...
+
+    async def add_credential_terms(self, terms: Sequence[tuple[str, str]]) -> None:
+        """Add (term, credential id) pairs to the search index, e.g. the :func:`~vcnode.store.search.email_term`
+        of a learner's email, which the credential holds only hashed (a credential not yet issued, such as a
+        claim link's, may be named: the term finds it once it is stored)."""
+        ...
+
+    async def issued_achievements(self, issuers: Sequence[str] | None = None, *, achievement_id: str | None = None,
+                                  limit: int = 200) -> list[tuple[str, str, str]]:
+        """(issuer, achievement id, achievement JSON as last issued) of the achievements these identities
+        awarded (None: every identity), most recently awarded first; with ``achievement_id``, only that one."""
+        ...
+
     def issuance(self) -> AbstractAsyncContextManager[Issuance]:
         """A write transaction for issuing: committed when the block ends, rolled back if it raises."""
         ...
@@ -202,8 +224,11 @@ class Store(Protocol):
         """Store the signed token of ``version``, unless a newer version's is stored already."""
         ...
 
-    async def status_changes(self, credential_id: str | None = None, limit: int = 1000) -> list[StatusChange]:
-        """The audit log, newest first (of one credential, or all)."""
+    async def status_changes(self, credential_id: str | None = None, limit: int = 1000, *,
+                             issuers: Sequence[str] | None = None, before: int | None = None) -> list[StatusChange]:
+        """The audit log, newest first (of one credential, or all), each change with its ``seq``; with
+        ``issuers``, only changes to those identities' lists; with ``before``, only changes older than the one
+        numbered so (the next page)."""
         ...
 
     async def status_indexes(self, credential_ids: list[str]) -> list[tuple[str, str, int]]:

@@ -135,6 +135,8 @@ class StatusChange:
     before: int
     after: int
     reason: str | None = None
+    #: Its position in the log (0 until stored): newer changes have larger numbers.
+    seq: int = 0
 
 
 @dataclass(frozen=True, slots=True)

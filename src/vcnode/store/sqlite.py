@@ -8,18 +8,20 @@ import json
 import secrets
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 import aiosqlite
+import orjson
 
 from vcnode.errors import Conflict, NotFound, VcnodeError
 from vcnode.private_files import create_private_file, private_dir, tighten
 from vcnode.status.bitstring import BitstringError, get_entry, new_bitstring, set_entry
 from vcnode.status.permutation import KEY_BYTES, IndexPermutation
+from vcnode.store import search
 from vcnode.store.base import AuthCodeState, ChallengeState, CompletionState, LoginState, RedeemState
 from vcnode.store.health import StorageMonitor, StorageUnavailable
 from vcnode.store.records import (
@@ -127,6 +129,8 @@ class SqliteStore:
                         continue
                 for statement in _statements(sql):
                     await db.execute(statement)
+                if number in _AFTER_MIGRATION:  # in the migration's transaction: both are done, or neither
+                    await _AFTER_MIGRATION[number](db)
                 await db.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
                                  (number, name, datetime.now(UTC).isoformat()))
 
@@ -418,10 +422,24 @@ class SqliteStore:
                              "WHERE id = ? AND COALESCE(token_version, -1) <= ?",
                              (token, version, until, list_id, version))
 
-    async def status_changes(self, credential_id: str | None = None, limit: int = 1000) -> list[StatusChange]:
-        where, args = ("WHERE credential_id = ?", (credential_id, limit)) if credential_id else ("", (limit,))
-        async with self.db.execute("SELECT at, actor, credential_id, list_id, idx, purpose, before, after, reason "
-                                   f"FROM status_changes {where} ORDER BY seq DESC LIMIT ?", args) as cursor:
+    async def status_changes(self, credential_id: str | None = None, limit: int = 1000, *,
+                             issuers: Sequence[str] | None = None, before: int | None = None) -> list[StatusChange]:
+        where, args = ["1"], []
+        if credential_id:
+            where.append("c.credential_id = ?")
+            args.append(credential_id)
+        if before is not None:
+            where.append("c.seq < ?")
+            args.append(before)
+        join = ""
+        if issuers is not None:  # the issuer of a change is its list's
+            join = " JOIN status_lists AS l ON l.id = c.list_id"
+            where.append(f"l.issuer IN ({','.join('?' * len(issuers))})")
+            args.extend(issuers)
+        async with self.db.execute("SELECT c.at, c.actor, c.credential_id, c.list_id, c.idx, c.purpose, c.before, "
+                                   f"c.after, c.reason, c.seq FROM status_changes AS c{join} "
+                                   f"WHERE {' AND '.join(where)} ORDER BY c.seq DESC LIMIT ?",
+                                   (*args, limit)) as cursor:
             return [StatusChange(*row) async for row in cursor]
 
     async def status_indexes(self, credential_ids: list[str]) -> list[tuple[str, str, int]]:
@@ -439,6 +457,50 @@ class SqliteStore:
                                    (credential_id,)) as cursor:
             row = await cursor.fetchone()
         return CredentialRecord(*row) if row else None
+
+    async def search_credentials(self, query: str | None = None, *, terms: Sequence[str] = (),
+                                 issuers: Sequence[str] | None = None, before: tuple[str, str] | None = None,
+                                 limit: int = 50) -> list[CredentialRecord]:
+        where, args = ["1"], []
+        if issuers is not None:
+            where.append(f"c.issuer IN ({','.join('?' * len(issuers))})")
+            args.extend(issuers)
+        matches, match_args = [], []
+        if query is not None and search.normalise(query):
+            matches.append("SELECT credential_id FROM credential_terms WHERE term >= ? AND term < ?")
+            match_args.extend(search.prefix_range(query))
+        if terms:
+            matches.append(f"SELECT credential_id FROM credential_terms WHERE term IN ({','.join('?' * len(terms))})")
+            match_args.extend(terms)
+        if matches:
+            where.append(f"c.id IN ({' UNION '.join(matches)})")
+            args.extend(match_args)
+        if before is not None:  # keyset paging: the page after the last one shown
+            where.append("(c.created, c.id) < (?, ?)")
+            args.extend(before)
+        columns = ", ".join(f"c.{name.strip()}" for name in _CREDENTIAL_COLUMNS.split(","))
+        async with self.db.execute(f"SELECT {columns} FROM credentials AS c WHERE {' AND '.join(where)} "
+                                   "ORDER BY c.created DESC, c.id DESC LIMIT ?", (*args, limit)) as cursor:
+            return [CredentialRecord(*row) async for row in cursor]
+
+    async def add_credential_terms(self, terms: Sequence[tuple[str, str]]) -> None:
+        async with self.transaction() as db:
+            await db.executemany("INSERT INTO credential_terms (term, credential_id) VALUES (?, ?) "
+                                 "ON CONFLICT DO NOTHING", list(terms))
+
+    async def issued_achievements(self, issuers: Sequence[str] | None = None, *, achievement_id: str | None = None,
+                                  limit: int = 200) -> list[tuple[str, str, str]]:
+        where, args = ["1"], []
+        if issuers is not None:
+            where.append(f"issuer IN ({','.join('?' * len(issuers))})")
+            args.extend(issuers)
+        if achievement_id is not None:
+            where.append("id = ?")
+            args.append(achievement_id)
+        async with self.db.execute(f"SELECT issuer, id, achievement FROM issued_achievements WHERE "
+                                   f"{' AND '.join(where)} ORDER BY last_issued DESC, id LIMIT ?",
+                                   (*args, limit)) as cursor:
+            return [(row[0], row[1], row[2]) async for row in cursor]
 
     async def add_exchanges(self, records: list[ExchangeRecord]) -> list[ExchangeRecord]:
         async with self.transaction() as db:
@@ -853,6 +915,7 @@ class SqliteIssuance:
         except sqlite3.IntegrityError:
             raise Conflict("a credential with one of these ids is already stored",
                            code="credentialIdInUse") from None
+        await _index_credentials(self._db, [(r.id, r.issuer, r.document, r.created) for r in records])
 
     async def complete_exchange(self, exchange_id: str, now: float, holder: str | None, result: str) -> CompletionState:
         return await _close_exchange(self._db, exchange_id, now, "UPDATE exchanges SET state = 'complete', "
@@ -913,6 +976,47 @@ class _OpenList:
     next_seq: int
     key: bytes
     converted: bool
+
+
+async def _index_credentials(db: aiosqlite.Connection, records: Sequence[tuple[str, str, str, str]]) -> None:
+    """Index (id, issuer, document, created) of stored credentials for the desk's search and its achievements
+    (:mod:`vcnode.store.search`), inside the caller's transaction."""
+    terms: list[tuple[str, str]] = []
+    awarded: dict[tuple[str, str], tuple[str, str]] = {}
+    for credential_id, issuer, document, created in records:
+        try:
+            parsed = orjson.loads(document)
+        except orjson.JSONDecodeError:
+            parsed = None
+        terms.extend((term, credential_id) for term in search.document_terms(credential_id, parsed))
+        for achievement_id, achievement in search.achievements(parsed):
+            newest = awarded.get((issuer, achievement_id))
+            if newest is None or created >= newest[1]:
+                awarded[(issuer, achievement_id)] = (orjson.dumps(achievement).decode(), created)
+    await db.executemany("INSERT INTO credential_terms (term, credential_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                         terms)
+    # Keep the newest copy of each achievement (a batch re-run may store older credentials after newer ones).
+    await db.executemany("INSERT INTO issued_achievements (issuer, id, achievement, last_issued) VALUES (?, ?, ?, ?) "
+                         "ON CONFLICT (issuer, id) DO UPDATE SET achievement = excluded.achievement, "
+                         "last_issued = excluded.last_issued WHERE excluded.last_issued >= last_issued",
+                         [(issuer, aid, text, created) for (issuer, aid), (text, created) in awarded.items()])
+
+
+async def _index_stored_credentials(db: aiosqlite.Connection) -> None:
+    """Index the credentials stored before migration 0016, 500 at a time."""
+    last = 0
+    while True:
+        async with db.execute("SELECT rowid, id, issuer, document, created FROM credentials WHERE rowid > ? "
+                              "ORDER BY rowid LIMIT 500", (last,)) as cursor:
+            rows = await cursor.fetchall()
+        if not rows:
+            return
+        await _index_credentials(db, [(row[1], row[2], row[3], row[4]) for row in rows])
+        last = rows[-1][0]
+
+
+#: Work a migration needs beyond its SQL, by migration number (run in the migration's transaction).
+_AFTER_MIGRATION: dict[int, Callable[[aiosqlite.Connection], Awaitable[None]]] = {16: _index_stored_credentials}
 
 
 def _zero_chunk(entries: int, size: int, chunk: int) -> bytearray:

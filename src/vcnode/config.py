@@ -134,6 +134,7 @@ class Config:
     job_result_max_bytes: int = 64 * 1024 * 1024
     job_retention: float = 7 * 86_400.0
     job_batch_chunk: int = 20
+    job_chunk_pause: float = 0.0
     desk_batch_max_rows: int = 10_000
     home: Path = field(default=Path(DEFAULT_HOME), metadata={"persist": False})
 
@@ -249,6 +250,8 @@ class Config:
                                 ("desk_batch_max_rows", 1, 1_000_000)):
             if not low <= getattr(self, name) <= high:
                 raise ConfigError(f"{name} must be {low}-{high}, got {getattr(self, name)}")
+        if not 0 <= self.job_chunk_pause <= 60:
+            raise ConfigError(f"job_chunk_pause must be 0-60 seconds, got {self.job_chunk_pause:g}")
         if not 60 <= self.job_retention <= 366 * 86_400:
             raise ConfigError(f"job_retention must be 60-31622400 seconds, got {self.job_retention:g}")
 

@@ -14,7 +14,7 @@ import asyncio
 import io
 import shutil
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +81,19 @@ def handlers(node: Node, settings: JobSettings) -> dict[str, JobHandler]:
     return {SIGNED: signed, CLAIMS: claims}
 
 
+def paced(context: JobContext, settings: JobSettings) -> Callable[[int, int], Awaitable[None]]:
+    """The batch's progress callback: record the progress (renewing the lease), then pause ``chunk_pause``
+    seconds before the next chunk (a large batch leaves the store's write lock and the process to other
+    requests)."""
+
+    async def progress(done: int, total: int) -> None:
+        await context.progress(done, total)
+        if settings.chunk_pause and done < total:
+            await asyncio.sleep(settings.chunk_pause)
+
+    return progress
+
+
 @contextmanager
 def run_folder(node: Node, context: JobContext) -> Iterator[Path]:
     """A folder of this run of the job (``<home>/jobs/<id>-<attempt>``), removed afterwards. What earlier runs
@@ -110,7 +123,7 @@ async def run_signed(node: Node, context: JobContext, settings: JobSettings) -> 
         result = await issue_batch(batch.rows, achievement=batch.achievement, issuer_did=batch.issuer,
                                    issuer_profile={"name": batch.issuer_name}, identities=node.identities,
                                    store=node.store, out_dir=folder, suite=select_suite({}, key.key_type),
-                                   status=specs, status_service=node.status, progress=context.progress,
+                                   status=specs, status_service=node.status, progress=paced(context, settings),
                                    chunk_size=settings.batch_chunk)
         archive = await asyncio.to_thread(zip_folder, folder)
     return JobOutcome({"total": result.total, "issued": result.issued, "skipped": result.skipped,
@@ -128,7 +141,7 @@ async def run_claims(node: Node, context: JobContext, settings: JobSettings) -> 
     await context.progress(0, len(batch.rows))
     with run_folder(node, context) as folder:
         result = await write_claim_batch(ExchangeService(node), claims, batch.rows, out_dir=folder,
-                                         where=lambda row: f"row {row}", progress=context.progress,
+                                         where=lambda row: f"row {row}", progress=paced(context, settings),
                                          chunk_size=settings.batch_chunk)
         archive = await asyncio.to_thread(zip_folder, folder)
     return JobOutcome({"total": result.total, "created": result.created, "reused": result.reused,

@@ -28,6 +28,8 @@ class JobSettings:
     result_max_bytes: int = 64 * 1024 * 1024
     retention: float = 7 * 86_400.0
     batch_chunk: int = 20
+    #: Seconds a batch waits after each chunk (leaves the store and the process to other work).
+    chunk_pause: float = 0.0
 
     @classmethod
     def from_config(cls, config: Any) -> JobSettings:
@@ -35,7 +37,7 @@ class JobSettings:
         return cls(lease=config.job_lease, max_attempts=config.job_max_attempts,
                    poll_interval=config.job_poll_interval, max_active=config.job_max_active,
                    result_max_bytes=config.job_result_max_bytes, retention=config.job_retention,
-                   batch_chunk=config.job_batch_chunk)
+                   batch_chunk=config.job_batch_chunk, chunk_pause=config.job_chunk_pause)
 
 
 @dataclass(frozen=True)

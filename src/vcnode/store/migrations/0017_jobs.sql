@@ -6,7 +6,7 @@
 -- because the job kinds are idempotent. Claiming, progress, finishing and releasing are compare-and-set
 -- updates on (state, lease_owner) inside a store transaction, so a job is run by one process at a time.
 -- `attempts` counts claims: a job whose processes keep dying is failed after `job_max_attempts`.
-CREATE TABLE jobs (
+CREATE TABLE IF NOT EXISTS jobs (
     id           TEXT PRIMARY KEY,
     kind         TEXT NOT NULL,
     owner        TEXT NOT NULL,              -- id of the API token that created it
@@ -24,5 +24,5 @@ CREATE TABLE jobs (
     created      REAL NOT NULL,
     updated      REAL NOT NULL
 );
-CREATE INDEX jobs_by_state ON jobs (state, created);
-CREATE INDEX jobs_by_identity ON jobs (identity, created);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, created);
+CREATE INDEX IF NOT EXISTS jobs_by_identity ON jobs (identity, created);

@@ -183,8 +183,11 @@ async def start_batch(request: web.Request, current: Page) -> web.StreamResponse
     if len(issuer_name) > MAX_ISSUER_NAME:
         errors["issuer_name"] = current.gettext("At most %(count)d characters.") % {"count": MAX_ISSUER_NAME}
     expires = values.get("expires", "").strip() or None
-    if expires is not None and kind == CLAIMS and not _future_date(expires):
-        errors["expires"] = current.gettext("Give a date in the future, or leave it empty.")
+    if expires is not None and kind == CLAIMS:
+        days = int(current.node.config.exchange_max_ttl // 86_400)
+        if not _future_date(expires, days):
+            errors["expires"] = current.gettext("Give a date from today to %(days)d days ahead, or leave it "
+                                                "empty.") % {"days": days}
     achievement = None
     if "identity" not in errors:
         try:
@@ -218,11 +221,13 @@ async def start_batch(request: web.Request, current: Page) -> web.StreamResponse
     return current.redirect(f"/desk/batches/{job.id}")
 
 
-def _future_date(text: str) -> bool:
+def _future_date(text: str, days: int) -> bool:
+    """Whether ``text`` is a date from today (UTC) to ``days`` days ahead (the links' longest life)."""
     try:
-        return datetime.strptime(text, "%Y-%m-%d").date() >= datetime.now(UTC).date()
+        offset = (datetime.strptime(text, "%Y-%m-%d").date() - datetime.now(UTC).date()).days
     except ValueError:
         return False
+    return 0 <= offset < days
 
 
 def _read_upload(current: Page, upload: Any, *, claims: bool, errors: dict[str, str]

@@ -2,8 +2,10 @@
 
 Logging in checks the API token once (it must have one of the desk's scopes) and starts a signed session that
 holds its hash (:mod:`vcnode.web.session`); each desk page then needs the scope of what it does, just as the
-API would (``issue`` to issue, ``status`` to revoke, ``read`` to list), and a token bound to one identity sees
-and acts for that identity only.
+API would (``issue`` to issue, ``exchange`` for claim links, ``status`` to revoke, ``read`` to list), and a
+token bound to one identity sees and acts for that identity only. The parts: the one-badge form
+(:mod:`vcnode.web.desk_issue`), the issued credentials and their status (:mod:`vcnode.web.desk_credentials`),
+the audit log (:mod:`vcnode.web.desk_audit`); CSV batches and trust statements have their own modules.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from aiohttp import web
 
 from vcnode.auth.tokens import Forbidden, Unauthorized, hash_token
 from vcnode.http.ratelimit import rate_limited
+from vcnode.web import desk_audit, desk_credentials, desk_issue
+from vcnode.web.desk_common import DESK_SCOPES, SCOPE_LABELS, has_scope, identities
 from vcnode.web.pages import Page, page
 
-#: A token with any of these may log in; each page then asks for the scope it needs.
-DESK_SCOPES = ("issue", "status", "read", "exchange")
+__all__ = ["DESK_SCOPES", "add_routes"]
 
 
 def _next(value: object) -> str:
@@ -67,9 +70,10 @@ async def logout(request: web.Request, current: Page) -> web.StreamResponse:
 async def home(request: web.Request, current: Page) -> web.StreamResponse:
     """``GET /desk``: what the logged-in token may do, and the identities it acts for."""
     token = await current.require_login(DESK_SCOPES)
-    identities = [identity for identity in current.node.identities.list()
-                  if current.node.tokens.may_act_for(token, identity.did)]
-    return current.render("desk/home.html", identities=identities, scopes=token.scopes)
+    may = {scope: has_scope(token, scope) for scope in ("issue", "exchange", "status", "read")}
+    abilities = [current.gettext(label) for scope, label in SCOPE_LABELS.items() if scope in token.scopes]
+    return current.render("desk/home.html", identities=identities(current.node, token), abilities=abilities,
+                          may=may, bound=token.identity)
 
 
 def add_routes(app: web.Application) -> None:
@@ -78,3 +82,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/desk/login", login)
     app.router.add_post("/desk/logout", logout)
     app.router.add_get("/desk", home)
+    desk_issue.add_routes(app)
+    desk_credentials.add_routes(app)
+    desk_audit.add_routes(app)

@@ -26,6 +26,7 @@ from vcnode.jobs import batches as batch_jobs
 from vcnode.jobs.model import JobSettings
 from vcnode.jobs.runner import JobRunner
 from vcnode.node import Node
+from vcnode.web.desk_common import remember_emails
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 ACHIEVEMENT = {"achievement_choice": "new", "achievement_name": "Data Handling", "achievement_description":
@@ -199,10 +200,13 @@ async def test_scopes_and_identities_decide_who_starts_sees_and_downloads_a_batc
     response = await desk.upload(learners_csv(3), identity=did)
     assert response.status == 200
     job_path = response.url.path
-    runner = JobRunner(web_node.store, batch_jobs.handlers(web_node, JobSettings()), JobSettings())
+    runner = JobRunner(web_node.store, batch_jobs.handlers(web_node, JobSettings(), remember_emails=remember_emails),
+                       JobSettings())
     assert await runner.run_once()
     assert (await desk.progress(job_path))["state"] == "done"
     assert (await desk.request("GET", job_path + "/result.zip")).status == 200
+    _, found = await desk.page("/desk/credentials?q=l1%40example.org")  # the desk's search knows the emails
+    assert found.count('href="/desk/credential?id=') == 1
 
     for token in (exchange_only, bound_elsewhere):  # without the kind's scope, or for another identity
         other_desk = client_desk(client)

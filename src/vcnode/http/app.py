@@ -42,7 +42,7 @@ from vcnode.jobs.runner import JobRunner
 from vcnode.node import Node, offload_settings
 from vcnode.proofs import offload
 from vcnode.store.health import StorageUnavailable
-from vcnode.web import desk_batches, desk_routes, desk_trust, verify_routes, wallet_routes
+from vcnode.web import desk_batches, desk_common, desk_routes, desk_trust, verify_routes, wallet_routes
 from vcnode.web import pages as web_pages
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,8 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
     app = build_app(node, guard)
     # Background jobs (the desk's CSV batches) run in every serving process; see vcnode.jobs.
     job_settings = JobSettings.from_config(config)
-    jobs = JobRunner(node.store, batch_jobs.handlers(node, job_settings), job_settings)
+    jobs = JobRunner(node.store, batch_jobs.handlers(node, job_settings, remember_emails=desk_common.remember_emails),
+                     job_settings)
     app[desk_batches.JOBS_KEY] = jobs
     runner = web.AppRunner(app, access_log=None, handle_signals=False,
                            keepalive_timeout=config.http_keepalive_timeout, **SERVER_LIMITS)

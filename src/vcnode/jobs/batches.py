@@ -11,19 +11,21 @@ result: ``manifest.csv`` and the credential files, or ``manifest.csv`` and the Q
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
 import shutil
 import zipfile
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vcnode.credentials.batch import MANIFEST, check_achievement, issue_batch
+from vcnode.credentials.batch import MANIFEST, check_achievement, credential_id_for, issue_batch
 from vcnode.credentials.service import select_suite
 from vcnode.errors import InvalidInput
 from vcnode.exchanges.batch import claim_batch, write_claim_batch
+from vcnode.exchanges.claim import claimed_credential
 from vcnode.jobs.model import JobOutcome, JobSettings
 from vcnode.jobs.runner import JobContext, JobHandler
 from vcnode.private_files import private_dir
@@ -69,14 +71,21 @@ class BatchInput:
                    value.get("expires"))
 
 
-def handlers(node: Node, settings: JobSettings) -> dict[str, JobHandler]:
+#: Told ``(credential id, learner email)`` of a batch's rows once it is done (the desk's search keeps a keyed
+#: hash of each address, since the badges hold only a salted one); for claim links, the id the credential will
+#: have once claimed.
+RememberEmails = Callable[[Any, Sequence[tuple[str, str]]], Awaitable[None]]
+
+
+def handlers(node: Node, settings: JobSettings, *, remember_emails: RememberEmails | None = None
+             ) -> dict[str, JobHandler]:
     """The batch job kinds this node runs."""
 
     async def signed(context: JobContext) -> JobOutcome:
-        return await run_signed(node, context, settings)
+        return await run_signed(node, context, settings, remember_emails)
 
     async def claims(context: JobContext) -> JobOutcome:
-        return await run_claims(node, context, settings)
+        return await run_claims(node, context, settings, remember_emails)
 
     return {SIGNED: signed, CLAIMS: claims}
 
@@ -112,7 +121,8 @@ def run_folder(node: Node, context: JobContext) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-async def run_signed(node: Node, context: JobContext, settings: JobSettings) -> JobOutcome:
+async def run_signed(node: Node, context: JobContext, settings: JobSettings,
+                     remember_emails: RememberEmails | None = None) -> JobOutcome:
     """Sign one credential per row (``issue_batch``), then zip the files and the manifest."""
     batch = BatchInput.from_json(context.input)
     key = node.identities.signing_key(batch.issuer)
@@ -125,12 +135,16 @@ async def run_signed(node: Node, context: JobContext, settings: JobSettings) -> 
                                    store=node.store, out_dir=folder, suite=select_suite({}, key.key_type),
                                    status=specs, status_service=node.status, progress=paced(context, settings),
                                    chunk_size=settings.batch_chunk)
+        if remember_emails is not None:
+            await remember_emails(node, [(credential_id_for(batch.issuer, batch.achievement, number, row),
+                                          row.get("email") or "") for number, row in enumerate(batch.rows)])
         archive = await asyncio.to_thread(zip_folder, folder)
     return JobOutcome({"total": result.total, "issued": result.issued, "skipped": result.skipped,
                        "seconds": round(result.seconds, 3)}, archive)
 
 
-async def run_claims(node: Node, context: JobContext, settings: JobSettings) -> JobOutcome:
+async def run_claims(node: Node, context: JobContext, settings: JobSettings,
+                     remember_emails: RememberEmails | None = None) -> JobOutcome:
     """Prepare a claim link per row (``write_claim_batch``), then zip the QR codes and the manifest."""
     from vcnode.exchanges.service import ExchangeService
 
@@ -143,6 +157,11 @@ async def run_claims(node: Node, context: JobContext, settings: JobSettings) -> 
         result = await write_claim_batch(ExchangeService(node), claims, batch.rows, out_dir=folder,
                                          where=lambda row: f"row {row}", progress=paced(context, settings),
                                          chunk_size=settings.batch_chunk)
+        if remember_emails is not None:
+            with (folder / MANIFEST).open(newline="", encoding="utf-8") as handle:
+                links = list(csv.DictReader(handle))
+            await remember_emails(node, [(claimed_credential({}, "did:example:learner", link["exchangeId"])["id"],
+                                          link["email"]) for link in links])
         archive = await asyncio.to_thread(zip_folder, folder)
     return JobOutcome({"total": result.total, "created": result.created, "reused": result.reused,
                        "seconds": round(result.seconds, 3)}, archive)

@@ -30,6 +30,7 @@ from vcnode.jobs.runner import JobRunner
 from vcnode.store.records import JobRecord, TokenRecord
 from vcnode.web import achievement_form
 from vcnode.web.achievement_form import AchievementErrors
+from vcnode.web.desk_common import has_scope
 from vcnode.web.pages import Page, page
 
 #: The job runner of this serving process (set by :func:`vcnode.http.app.serve`): woken when a job is queued.
@@ -87,11 +88,6 @@ JOB_ERRORS = {
     "jobAbandoned": N_("The node stopped several times while running this batch. Upload it again: rows already "
                        "issued are not issued twice."),
 }
-
-
-def has_scope(token: TokenRecord, scope: str) -> bool:
-    """Whether the token has ``scope`` (``admin`` has every one)."""
-    return scope in token.scopes or "admin" in token.scopes
 
 
 def kinds_for(token: TokenRecord) -> list[str]:

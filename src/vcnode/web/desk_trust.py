@@ -29,11 +29,9 @@ from vcnode.store.records import TokenRecord
 from vcnode.trust.build import build_accreditation, build_agreement
 from vcnode.trust.parse import StatementError
 from vcnode.trust.statements import LevelMap, Scope
-from vcnode.web.desk_batches import has_scope
+from vcnode.web.desk_common import DESK_SCOPES, has_scope
 from vcnode.web.pages import Page, page
 
-#: Who may open the page (reading needs nothing more than logging in: the statements are public).
-DESK_SCOPES = ("issue", "status", "read", "exchange")
 ACCREDITATION, AGREEMENT = "accreditation", "agreement"
 FIELDS = ("kind", "issuer", "issuer_name", "subject", "subject_name", "framework", "max_level", "fields",
           "jurisdiction", "valid_until", "to_framework", "level_map")
@@ -200,7 +198,7 @@ async def _context(current: Page, token: TokenRecord, *, values: dict[str, str] 
 @page
 async def trust_page(request: web.Request, current: Page) -> web.StreamResponse:
     """``GET /desk/trust``: the statements held and the form to publish one."""
-    token = await current.require_login(DESK_SCOPES)
+    token = await current.require_login(DESK_SCOPES)  # reading needs no more: the statements are public
     context = await _context(current, token)
     done = request.query.get("done")
     if done in ("published", "withdrawn"):

@@ -340,7 +340,8 @@ class Store(Protocol):
         ...
 
     async def list_jobs(self, identities: list[str] | None = None, limit: int = 50) -> list[JobRecord]:
-        """Jobs acting for one of ``identities`` (any when None), newest first."""
+        """Jobs acting for one of ``identities`` (any when None), newest first; their ``input`` is left empty
+        (read one job with :meth:`get_job` for it)."""
         ...
 
     async def job_result(self, job_id: str) -> bytes | None:

@@ -744,12 +744,13 @@ class SqliteStore:
         return JobRecord(*row) if row else None
 
     async def list_jobs(self, identities: list[str] | None = None, limit: int = 50) -> list[JobRecord]:
+        columns = _JOB_COLUMNS.replace(" input,", " '',")  # a batch's input (its rows) is not read for a list
         if identities is None:
-            rows = await self.db.execute_fetchall(f"SELECT {_JOB_COLUMNS} FROM jobs ORDER BY created DESC, id "
-                                                  "LIMIT ?", (limit,))
+            rows = await self.db.execute_fetchall(f"SELECT {columns} FROM jobs ORDER BY created DESC, id LIMIT ?",
+                                                  (limit,))
         else:
             marks = ",".join("?" * len(identities[:500]))
-            rows = await self.db.execute_fetchall(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE identity IN ({marks}) "
+            rows = await self.db.execute_fetchall(f"SELECT {columns} FROM jobs WHERE identity IN ({marks}) "
                                                   "ORDER BY created DESC, id LIMIT ?", (*identities[:500], limit))
         return [JobRecord(*row) for row in rows]
 

@@ -30,7 +30,7 @@ from vcnode.jobs.runner import JobRunner
 from vcnode.store.records import JobRecord, TokenRecord
 from vcnode.web import achievement_form
 from vcnode.web.achievement_form import AchievementErrors
-from vcnode.web.desk_common import has_scope
+from vcnode.web.desk_common import has_scope, require
 from vcnode.web.pages import Page, page
 
 #: The job runner of this serving process (set by :func:`vcnode.http.app.serve`): woken when a job is queued.
@@ -77,6 +77,8 @@ STATUS_TEXTS = {
 DONE_TEXTS = {SIGNED: N_("Done: {total} credentials ready ({issued} issued now, {skipped} issued before and not "
                          "again)."),
               CLAIMS: N_("Done: {total} claim links ready ({created} new, {reused} prepared before).")}
+REFUSED = N_("This token cannot run batches: it needs the issue scope (signed credentials) or the exchange "
+             "scope (claim links).")
 #: What a failed job's error means, by code (its English detail is shown beside it).
 JOB_ERRORS = {
     "credentialIdInUse": N_("Some of these rows were issued before from different inputs (another issuer name, "
@@ -152,14 +154,14 @@ def _job_row(current: Page, job: JobRecord, names: dict[str, str]) -> dict[str, 
 @page
 async def batches_page(request: web.Request, current: Page) -> web.StreamResponse:
     """``GET /desk/batches``: the upload form and the batches this token may see."""
-    token = await current.require_login(("issue", "exchange"))
+    token = await require(current, ("issue", "exchange"), REFUSED)
     return current.render("desk/batches.html", **await _form_context(current, token))
 
 
 @page
 async def start_batch(request: web.Request, current: Page) -> web.StreamResponse:
     """``POST /desk/batches``: check the form and every CSV row, then queue the job and go to its page."""
-    token = await current.require_login(("issue", "exchange"))
+    token = await require(current, ("issue", "exchange"), REFUSED)
     try:
         form = await current.form()
     except web.HTTPRequestEntityTooLarge:
@@ -251,7 +253,7 @@ def _read_upload(current: Page, upload: Any, *, claims: bool, errors: dict[str, 
 
 async def _visible_job(current: Page, request: web.Request) -> JobRecord:
     """The job of the URL, if the logged-in token may see it; otherwise 404 (as if it did not exist)."""
-    token = await current.require_login(("issue", "exchange"))
+    token = await require(current, ("issue", "exchange"), REFUSED)
     job = await current.node.store.get_job(request.match_info["id"])
     if job is None or not may_see(token, job):
         raise NotFound(current.gettext("There is no such batch, or this token may not see it."))

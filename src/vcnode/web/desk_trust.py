@@ -29,7 +29,7 @@ from vcnode.store.records import TokenRecord
 from vcnode.trust.build import build_accreditation, build_agreement
 from vcnode.trust.parse import StatementError
 from vcnode.trust.statements import LevelMap, Scope
-from vcnode.web.desk_common import DESK_SCOPES, has_scope
+from vcnode.web.desk_common import DESK_SCOPES, has_scope, require
 from vcnode.web.pages import Page, page
 
 ACCREDITATION, AGREEMENT = "accreditation", "agreement"
@@ -63,6 +63,8 @@ HEADLINES = {"AccreditationCredential": N_("%(issuer)s accredits %(subject)s"),
              "FrameworkDescriptorCredential": N_("%(issuer)s describes the framework %(subject)s"),
              "PathwayCredential": N_("%(issuer)s states the pathway %(subject)s"),
              "EndorsementCredential": N_("%(issuer)s endorses %(subject)s")}
+PUBLISH_REFUSED = N_("This token cannot publish trust statements: it needs the issue scope.")
+WITHDRAW_REFUSED = N_("This token cannot withdraw trust statements: it needs the status scope.")
 OTHER_HEADLINE = N_("%(issuer)s states something about %(subject)s")
 SOURCE_TEXTS = {"self": N_("Published by this node"), "replica": N_("Replicated from a peer's anchor log")}
 
@@ -287,7 +289,7 @@ class FormErrors(Exception):
 @page
 async def publish(request: web.Request, current: Page) -> web.StreamResponse:
     """``POST /desk/trust``: build, sign, anchor and announce a statement; back to the list."""
-    token = await current.require_login("issue")
+    token = await require(current, "issue", PUBLISH_REFUSED)
     form = await current.form()
     values = {field: _text(form, field) for field in FIELDS}
     values["kind"] = values["kind"] if values["kind"] in (ACCREDITATION, AGREEMENT) else ACCREDITATION
@@ -315,7 +317,7 @@ async def publish(request: web.Request, current: Page) -> web.StreamResponse:
 @page
 async def withdraw(request: web.Request, current: Page) -> web.StreamResponse:
     """``POST /desk/trust/withdraw``: withdraw one of this node's statements (revoke it) with a reason."""
-    token = await current.require_login("status")
+    token = await require(current, "status", WITHDRAW_REFUSED)
     form = await current.form()
     statement_id, reason = _text(form, "statement"), _text(form, "reason")[:MAX_TEXT]
     node = current.node

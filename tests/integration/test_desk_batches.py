@@ -115,6 +115,9 @@ async def test_a_batch_whose_process_is_killed_is_finished_by_another_with_no_du
             job_id = job_path.rsplit("/", 1)[1]
             while (view := await desk.progress(job_path))["done"] < 40:
                 await asyncio.sleep(0.05)
+            _, running = await desk.page(job_path)  # without JavaScript: the bar as it is, and a Refresh link
+            assert 'id="job-refresh"' in running and re.search(r'<progress id="job-progress" max="200" value="\d+"',
+                                                                 running)
             node.kill()  # SIGKILL, mid-way through the batch
             assert view["state"] == "running" and 40 <= view["done"] < 200, view
             credentials, _, attempts, state = store_counts(node.home / "vcnode.sqlite3", node.did, job_id)

@@ -131,6 +131,17 @@ class Config:
     # badge image it shows through its image route
     verify_page_max_bytes: int = 1024 * 1024
     verify_page_image_max_bytes: int = 256 * 1024
+    # background jobs (the desk's CSV batches, docs/desk-batches.md): run by every serving process; a job is
+    # held with a lease its process renews, and taken over by another process once the lease has passed
+    job_lease: float = 30.0
+    job_max_attempts: int = 3
+    job_poll_interval: float = 1.0
+    job_max_active: int = 5
+    job_result_max_bytes: int = 64 * 1024 * 1024
+    job_retention: float = 7 * 86_400.0
+    job_batch_chunk: int = 20
+    job_chunk_pause: float = 0.0
+    desk_batch_max_rows: int = 10_000
     home: Path = field(default=Path(DEFAULT_HOME), metadata={"persist": False})
 
     @property
@@ -236,6 +247,22 @@ class Config:
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ConfigError(f"log_level must be debug, info, warning, error or critical, not {self.log_level!r}")
         self._validate_operations()
+        self._validate_jobs()
+
+    def _validate_jobs(self) -> None:
+        """Background jobs and the desk's batches."""
+        if not 5 <= self.job_lease <= 3600 or not 0.05 <= self.job_poll_interval <= 60:
+            raise ConfigError(f"job_lease must be 5-3600 s and job_poll_interval 0.05-60 s, got {self.job_lease:g} "
+                              f"and {self.job_poll_interval:g}")
+        for name, low, high in (("job_max_attempts", 1, 100), ("job_max_active", 1, 1000),
+                                ("job_result_max_bytes", 1024, 1024 ** 3), ("job_batch_chunk", 1, 1000),
+                                ("desk_batch_max_rows", 1, 1_000_000)):
+            if not low <= getattr(self, name) <= high:
+                raise ConfigError(f"{name} must be {low}-{high}, got {getattr(self, name)}")
+        if not 0 <= self.job_chunk_pause <= 60:
+            raise ConfigError(f"job_chunk_pause must be 0-60 seconds, got {self.job_chunk_pause:g}")
+        if not 60 <= self.job_retention <= 366 * 86_400:
+            raise ConfigError(f"job_retention must be 60-31622400 seconds, got {self.job_retention:g}")
 
     def _validate_operations(self) -> None:
         """Logs, metrics, proxies and rate limits."""

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import inspect
 import io
 import os
 import re
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +43,8 @@ from vcnode.store.records import CredentialRecord, StatusListSpec
 
 # (row number, credential id, row, request hash)
 _Row = tuple[int, str, dict[str, str], str]
+#: Told (rows done, rows in all) after each chunk; may return an awaitable, which is awaited.
+Progress = Callable[[int, int], Awaitable[None] | None]
 
 CHUNK = 250
 _NAMESPACE = uuid.UUID("6b1c4f0e-2f39-4e0c-9d55-4d1f4c7b3a10")
@@ -69,31 +72,104 @@ MANIFEST = "manifest.csv"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
 
+@dataclass(frozen=True)
+class RowProblem:
+    """Why a learners CSV (or one learner) is refused, for callers that word it themselves (the desk's pages
+    translate it): the row as a spreadsheet numbers it (the header is row 1), the column(s), a reason code and
+    the offending value (or, for the header, the columns it has; for a row with too many values, how many).
+
+    Reasons: ``unreadable`` (not UTF-8 or not CSV), ``headerNeedsEmail`` (claim links), ``headerNeedsIdOrEmail``,
+    ``tooManyValues``, ``idWithClaims``, ``emailMissing`` (claim links), ``idOrEmailMissing``, ``idNotUrl``,
+    ``emailInvalid``."""
+
+    row: int
+    column: str
+    reason: str
+    value: str = ""
+
+    def message(self, where: str) -> str:
+        """The problem in English, ``where`` naming the row (``learners.csv row 3``)."""
+        value = self.value[:100]
+        texts = {
+            "unreadable": f"{where}: cannot read the CSV: {self.value}",
+            "headerNeedsEmail": f"{where}: claim links need an 'email' column (where each learner's link is sent), "
+                                f"the header has {self.value or 'none'}",
+            "headerNeedsIdOrEmail": f"{where}: the header needs an 'id' or an 'email' column, it has "
+                                    f"{self.value or 'none'}",
+            "tooManyValues": f"{where}: {self.value}",
+            "idWithClaims": f"{where}, column 'id': a claim link issues the badge to the DID the learner's wallet "
+                            "proves, so the row cannot name one; leave 'id' empty (to issue to known DIDs, sign "
+                            "the badges: issue-batch without --claims)",
+            "emailMissing": f"{where}, column 'email': each learner needs an email for a claim link (the link is "
+                            "sent there; the badge keeps it hashed)",
+            "idOrEmailMissing": f"{where}, columns 'id' and 'email': each learner needs an id or an email",
+            "idNotUrl": f"{where}, column 'id': {value!r} is not a URL (a DID such as did:example:123, or "
+                        "https://…); it becomes credentialSubject.id",
+            "emailInvalid": f"{where}, column 'email': {value!r} is not an email address",
+        }
+        return texts[self.reason]
+
+
 def read_learners(path: Path, *, claims: bool = False) -> list[dict[str, str]]:
     """Rows of the learners CSV (columns: id and/or email, optional name), every one checked before anything
     is issued. A bad row is refused naming its row (as a spreadsheet numbers it: the header is row 1) and
     column. With ``claims`` (claim links: the wallet proves the learner's DID), rows need an email and may
     not give an id (see :func:`check_learner`)."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            rows = list(reader)
-            header = reader.fieldnames or []
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        with path.open(newline="", encoding="utf-8-sig") as handle:  # newline="": quoted line breaks kept
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"cannot read {path}: {exc}") from None
+    rows, problems = learners_from_csv(text, claims=claims)
+    if problems:
+        problem = problems[0]
+        if problem.reason == "unreadable":
+            raise InvalidInput(f"cannot read {path}: {problem.value}")
+        raise InvalidInput(problem.message(f"{path} row {problem.row}"))
+    return rows
+
+
+def learners_from_csv(text: str, *, claims: bool = False, max_problems: int = 100
+                      ) -> tuple[list[dict[str, str]], list[RowProblem]]:
+    """The rows of a learners CSV (already decoded) and what is wrong with it: every row is checked (up to
+    ``max_problems`` problems are kept); a header without the columns needed is the only problem given."""
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        rows = list(reader)
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        return [], [RowProblem(0, "", "unreadable", str(exc))]
+    names = ", ".join(repr(name) for name in header)
     if claims and "email" not in header:
-        raise InvalidInput(f"{path} row 1: claim links need an 'email' column (where each learner's link is "
-                           f"sent), the header has {', '.join(repr(name) for name in header) or 'none'}")
+        return rows, [RowProblem(1, "email", "headerNeedsEmail", names)]
     if "id" not in header and "email" not in header:
-        raise InvalidInput(f"{path} row 1: the header needs an 'id' or an 'email' column, it has "
-                           f"{', '.join(repr(name) for name in header) or 'none'}")
+        return rows, [RowProblem(1, "id, email", "headerNeedsIdOrEmail", names)]
+    problems: list[RowProblem] = []
     for number, row in enumerate(rows, start=2):
         extra = row.get(None)  # DictReader puts the values beyond the header's columns under None
-        if extra:
-            raise InvalidInput(f"{path} row {number}: {len(header) + len(extra)} values, but the header names "
-                               f"{len(header)} columns")
-        check_learner(f"{path} row {number}", row, claims=claims)
-    return rows
+        problem = (RowProblem(number, "", "tooManyValues", f"{len(header) + len(extra)} values, but the header "
+                              f"names {len(header)} columns") if extra else learner_problem(number, row, claims=claims))
+        if problem is not None:
+            problems.append(problem)
+            if len(problems) >= max_problems:
+                break
+    return rows, problems
+
+
+def learner_problem(number: int, row: dict[Any, Any], *, claims: bool = False) -> RowProblem | None:
+    """What is wrong with one learner (row ``number``), or None. See :func:`check_learner`."""
+    learner_id, email = (row.get("id") or "").strip(), (row.get("email") or "").strip()
+    if claims and learner_id:
+        return RowProblem(number, "id", "idWithClaims", learner_id)
+    if claims and not email:
+        return RowProblem(number, "email", "emailMissing")
+    if not learner_id and not email:
+        return RowProblem(number, "id, email", "idOrEmailMissing")
+    if learner_id and not is_url(learner_id):
+        return RowProblem(number, "id", "idNotUrl", learner_id)
+    if email and not _EMAIL.fullmatch(email):
+        return RowProblem(number, "email", "emailInvalid", email)
+    return None
 
 
 def check_learner(where: str, row: dict[Any, Any], *, claims: bool = False) -> None:
@@ -101,21 +177,9 @@ def check_learner(where: str, row: dict[Any, Any], *, claims: bool = False) -> N
     column in the error. With ``claims``, the learner's DID is the one their wallet proves when it claims the
     badge: a row that names an ``id`` is refused rather than ignored (the badge would not go to the DID the
     institution wrote down), and each row needs the email the link is sent to."""
-    learner_id, email = (row.get("id") or "").strip(), (row.get("email") or "").strip()
-    if claims and learner_id:
-        raise InvalidInput(f"{where}, column 'id': a claim link issues the badge to the DID the learner's wallet "
-                           "proves, so the row cannot name one; leave 'id' empty (to issue to known DIDs, sign "
-                           "the badges: issue-batch without --claims)")
-    if claims and not email:
-        raise InvalidInput(f"{where}, column 'email': each learner needs an email for a claim link (the link is "
-                           "sent there; the badge keeps it hashed)")
-    if not learner_id and not email:
-        raise InvalidInput(f"{where}, columns 'id' and 'email': each learner needs an id or an email")
-    if learner_id and not is_url(learner_id):
-        raise InvalidInput(f"{where}, column 'id': {learner_id[:100]!r} is not a URL (a DID such as "
-                           "did:example:123, or https://…); it becomes credentialSubject.id")
-    if email and not _EMAIL.fullmatch(email):
-        raise InvalidInput(f"{where}, column 'email': {email[:100]!r} is not an email address")
+    problem = learner_problem(0, row, claims=claims)
+    if problem is not None:
+        raise InvalidInput(problem.message(where))
 
 
 def check_achievement(achievement: Any) -> dict[str, Any]:
@@ -176,8 +240,10 @@ def write_atomically(path: Path, data: bytes) -> None:
 async def issue_batch(rows: list[dict[str, str]], *, achievement: dict[str, Any], issuer_did: str,
                       issuer_profile: dict[str, Any], identities: IdentityService, store: Store, out_dir: Path,
                       suite: str, status: Sequence[StatusListSpec] = (), status_service: StatusService | None = None,
-                      progress: Callable[[int, int], None] | None = None) -> BatchResult:
-    """Issue one OB 3.0 credential per row; see the module docstring for the guarantees."""
+                      progress: Progress | None = None, chunk_size: int = CHUNK) -> BatchResult:
+    """Issue one OB 3.0 credential per row, ``chunk_size`` rows per store transaction; see the module docstring for
+    the guarantees. ``progress(done, total)`` is called after each chunk (and awaited when it returns an
+    awaitable: a background job records its progress in the store)."""
     check_achievement(achievement)
     out_dir.mkdir(parents=True, exist_ok=True)
     key = identities.signing_key(issuer_did)
@@ -189,8 +255,8 @@ async def issue_batch(rows: list[dict[str, str]], *, achievement: dict[str, Any]
                  row_request_hash(issuer=issuer_did, profile=issuer_profile, achievement=achievement, row=row,
                                   suite=suite, status=status)) for n, row in enumerate(rows)]
     issued = skipped = 0
-    for start in range(0, len(rows), CHUNK):
-        files, done = await _issue_chunk(numbered[start:start + CHUNK], store=store, status=status,
+    for start in range(0, len(rows), chunk_size):
+        files, done = await _issue_chunk(numbered[start:start + chunk_size], store=store, status=status,
                                          status_service=status_service, key=key, suite=suite, issuer=issuer_did,
                                          profile=issuer_profile, achievement=achievement, valid_from=valid_from,
                                          out_dir=out_dir)
@@ -202,9 +268,16 @@ async def issue_batch(rows: list[dict[str, str]], *, achievement: dict[str, Any]
                 write_atomically(target, record.document.encode())
         issued, skipped = issued + len(files), skipped + len(done)
         if progress:
-            progress(min(start + CHUNK, len(rows)), len(rows))
+            await report_progress(progress, min(start + chunk_size, len(rows)), len(rows))
     manifest = write_manifest(out_dir, rows, [credential_id for _, credential_id, _, _ in numbered])
     return BatchResult(len(rows), issued, skipped, time.perf_counter() - started, str(out_dir), str(manifest))
+
+
+async def report_progress(progress: Progress, done: int, total: int) -> None:
+    """Tell ``progress`` how far a batch got (awaiting it when it is a coroutine)."""
+    result = progress(done, total)
+    if inspect.isawaitable(result):
+        await result
 
 
 def _file_for(out_dir: Path, credential_id: str) -> Path:

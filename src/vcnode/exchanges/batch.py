@@ -28,7 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from vcnode.credentials.batch import COLUMNS, check_achievement, check_learner, write_atomically
+from vcnode.credentials.batch import (
+    COLUMNS,
+    Progress,
+    check_achievement,
+    check_learner,
+    report_progress,
+    write_atomically,
+)
 from vcnode.credentials.issue import issue_credential
 from vcnode.credentials.openbadges import build_open_badge
 from vcnode.credentials.service import select_suite
@@ -186,13 +193,13 @@ def read_learner_items(items: Any, limit: int, where: Callable[[int], str]) -> l
 async def prepare_claims(service: ExchangeService, batch: ClaimBatch, learners: Sequence[Mapping[str, str]], *,
                          first_row: int, where: Callable[[int], str],
                          authorize: Callable[[str | None], None] | None = None,
-                         acting_for: str | None = None) -> AsyncIterator[list[Claim]]:
-    """Create (or find again) the claim exchange of every learner, a chunk per store transaction; yields each
-    chunk's claims. Learners are numbered from ``first_row``; ``where(row)`` names one in errors."""
+                         acting_for: str | None = None, chunk_size: int = CHUNK) -> AsyncIterator[list[Claim]]:
+    """Create (or find again) the claim exchange of every learner, ``chunk_size`` per store transaction; yields
+    each chunk's claims. Learners are numbered from ``first_row``; ``where(row)`` names one in errors."""
     keyed = [(first_row + index, learner, learner_key(batch, index, learner))
              for index, learner in enumerate(learners)]
-    for start in range(0, len(keyed), CHUNK):
-        chunk = keyed[start:start + CHUNK]
+    for start in range(0, len(keyed), chunk_size):
+        chunk = keyed[start:start + chunk_size]
         items = []
         for _, learner, key in chunk:
             body: dict[str, Any] = {"variables": {"credential": claim_template(batch, learner, key),
@@ -283,18 +290,20 @@ class ClaimBatchResult:
 
 
 async def write_claim_batch(service: ExchangeService, batch: ClaimBatch, rows: Sequence[Mapping[str, str]], *,
-                            out_dir: Path, where: Callable[[int], str],
-                            progress: Callable[[int, int], None] | None = None) -> ClaimBatchResult:
-    """The CLI's batch: claim exchanges for CSV ``rows`` (numbered as a spreadsheet does: the header is row 1),
-    their QR codes, then ``manifest.csv`` in ``out_dir``."""
+                            out_dir: Path, where: Callable[[int], str], progress: Progress | None = None,
+                            chunk_size: int = CHUNK) -> ClaimBatchResult:
+    """The CLI's (and the desk's) batch: claim exchanges for CSV ``rows`` (numbered as a spreadsheet does: the
+    header is row 1), ``chunk_size`` per store transaction, their QR codes, then ``manifest.csv`` in
+    ``out_dir``. ``progress(done, total)`` is called (and awaited when it returns an awaitable) after each
+    chunk."""
     started = time.perf_counter()
     claims: list[Claim] = []
     files: dict[int, tuple[str, str, str]] = {}
-    async for chunk in prepare_claims(service, batch, rows, first_row=2, where=where):
+    async for chunk in prepare_claims(service, batch, rows, first_row=2, where=where, chunk_size=chunk_size):
         files.update(write_qr_codes(out_dir, chunk))
         claims.extend(chunk)
         if progress:
-            progress(len(claims), len(rows))
+            await report_progress(progress, len(claims), len(rows))
     manifest = out_dir / MANIFEST
     out_dir.mkdir(parents=True, exist_ok=True)  # only now: a batch refused at its first chunk leaves nothing
     write_atomically(manifest, manifest_csv(claims, files))

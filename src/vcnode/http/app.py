@@ -36,10 +36,13 @@ from vcnode.http.connections import ConnectionGuard, ConnectionLimits, connectio
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.middleware import problem_middleware
 from vcnode.http.ratelimit import LIMITER_KEY, RateLimiter, rate_limit_middleware
+from vcnode.jobs import batches as batch_jobs
+from vcnode.jobs.model import JobSettings
+from vcnode.jobs.runner import JobRunner
 from vcnode.node import Node, offload_settings
 from vcnode.proofs import offload
 from vcnode.store.health import StorageUnavailable
-from vcnode.web import desk_batches, desk_routes, desk_trust, verify_routes, wallet_routes
+from vcnode.web import desk_batches, desk_common, desk_routes, desk_trust, verify_routes, wallet_routes
 from vcnode.web import pages as web_pages
 
 log = logging.getLogger(__name__)
@@ -108,7 +111,13 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
     gc.freeze()
     cap = connection_cap(config.http_max_connections, raise_open_file_limit())
     guard = ConnectionGuard(ConnectionLimits(header_timeout=config.http_header_timeout, max_connections=cap))
-    runner = web.AppRunner(build_app(node, guard), access_log=None, handle_signals=False,
+    app = build_app(node, guard)
+    # Background jobs (the desk's CSV batches) run in every serving process; see vcnode.jobs.
+    job_settings = JobSettings.from_config(config)
+    jobs = JobRunner(node.store, batch_jobs.handlers(node, job_settings, remember_emails=desk_common.remember_emails),
+                     job_settings)
+    app[desk_batches.JOBS_KEY] = jobs
+    runner = web.AppRunner(app, access_log=None, handle_signals=False,
                            keepalive_timeout=config.http_keepalive_timeout, **SERVER_LIMITS)
     await runner.setup()
     try:
@@ -126,12 +135,14 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
     watcher = asyncio.create_task(watch_store(node, STORE_WATCH_SECONDS))
     publisher = asyncio.create_task(publish_loop(node))
     gossiper = asyncio.create_task(gossip_loop(node))
+    jobs.start()
     if ready is not None:
         ready.set()
     try:
         await stop.wait()
     finally:
         log.info("shutting down")
+        await jobs.stop()  # a job being run goes back to the queue, for the next process to continue
         watcher.cancel()
         publisher.cancel()
         gossiper.cancel()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import secrets
 import sqlite3
 import time
@@ -27,6 +28,7 @@ from vcnode.store.records import (
     CredentialRecord,
     ExchangeRecord,
     IdentityRecord,
+    JobRecord,
     KeyRecord,
     StatusAllocation,
     StatusChange,
@@ -44,6 +46,8 @@ _BEGIN_PATIENCE = 5.0  # seconds, as the busy_timeout SQLite itself waits for an
 _IDENTITY_COLUMNS = "did, method, name, web_path, is_default, created"
 _KEY_COLUMNS = "id, identity_did, key_type, public_multikey, sealed_secret, valid_from, valid_until, active"
 _WEBVH_COLUMNS = "identity_did, version_number, version_id, version_time, entry"
+_JOB_COLUMNS = ("id, kind, owner, identity, state, input, total, done, error, summary, COALESCE(length(result), 0), "
+                "attempts, lease_owner, lease_until, created, updated")
 _EXCHANGE_COLUMNS = ("id, workflow, state, sequence, created, expires, challenge, domain, owner, variables, "
                      "request_hash, attempts, last_error, holder, result, completed")
 
@@ -735,6 +739,99 @@ class SqliteStore:
                 return state
             await db.execute("UPDATE oid4vci_nonces SET used = ? WHERE nonce = ?", (now, nonce))
         return "consumed"
+
+    async def add_job(self, job: JobRecord, max_active: int) -> bool:
+        async with self.transaction() as db:
+            # Counted and inserted in one transaction: two uploads at once cannot both pass the limit.
+            rows = await db.execute_fetchall("SELECT COUNT(*) FROM jobs WHERE owner = ? AND state IN "
+                                             "('queued', 'running')", (job.owner,))
+            if int(next(iter(rows))[0]) >= max_active:
+                return False
+            await db.execute("INSERT INTO jobs (id, kind, owner, identity, state, input, total, done, attempts, "
+                             "lease_until, created, updated) VALUES (?, ?, ?, ?, 'queued', ?, ?, 0, 0, 0, ?, ?)",
+                             (job.id, job.kind, job.owner, job.identity, job.input, job.total, job.created,
+                              job.created))
+        return True
+
+    async def get_job(self, job_id: str) -> JobRecord | None:
+        rows = await self.db.execute_fetchall(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
+        row = next(iter(rows), None)
+        return JobRecord(*row) if row else None
+
+    async def list_jobs(self, identities: list[str] | None = None, limit: int = 50) -> list[JobRecord]:
+        columns = _JOB_COLUMNS.replace(" input,", " '',")  # a batch's input (its rows) is not read for a list
+        if identities is None:
+            rows = await self.db.execute_fetchall(f"SELECT {columns} FROM jobs ORDER BY created DESC, id LIMIT ?",
+                                                  (limit,))
+        else:
+            marks = ",".join("?" * len(identities[:500]))
+            rows = await self.db.execute_fetchall(f"SELECT {columns} FROM jobs WHERE identity IN ({marks}) "
+                                                  "ORDER BY created DESC, id LIMIT ?", (*identities[:500], limit))
+        return [JobRecord(*row) for row in rows]
+
+    async def job_result(self, job_id: str) -> bytes | None:
+        rows = await self.db.execute_fetchall("SELECT result FROM jobs WHERE id = ?", (job_id,))
+        row = next(iter(rows), None)
+        return bytes(row[0]) if row and row[0] is not None else None
+
+    async def claim_job(self, owner: str, now: float, lease_until: float, max_attempts: int) -> JobRecord | None:
+        async with self.transaction() as db:
+            # A job whose processes died max_attempts times is given up, not taken over forever.
+            await db.execute("UPDATE jobs SET state = 'failed', lease_owner = NULL, updated = ?, error = ? "
+                             "WHERE state = 'running' AND lease_until < ? AND attempts >= ?",
+                             (now, json.dumps({"code": "jobAbandoned", "detail": "the processes running this job "
+                                               f"stopped {max_attempts} times before it finished"}),
+                              now, max_attempts))
+            rows = await db.execute_fetchall("SELECT id FROM jobs WHERE state = 'queued' OR (state = 'running' AND "
+                                             "lease_until < ?) ORDER BY created, id LIMIT 1", (now,))
+            found = next(iter(rows), None)
+            if found is None:
+                return None
+            # The compare-and-set: only a job still free is taken (the WHERE repeats what made it a candidate).
+            claimed = await db.execute_fetchall(
+                "UPDATE jobs SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, "
+                "updated = ? WHERE id = ? AND (state = 'queued' OR (state = 'running' AND lease_until < ?)) "
+                f"RETURNING {_JOB_COLUMNS}", (owner, lease_until, now, found[0], now))
+            row = next(iter(claimed), None)
+        return JobRecord(*row) if row else None
+
+    async def renew_job(self, job_id: str, owner: str, now: float, lease_until: float,
+                        progress: tuple[int, int] | None = None) -> bool:
+        async with self.transaction() as db:
+            if progress is None:
+                cursor = await db.execute("UPDATE jobs SET lease_until = ?, updated = ? WHERE id = ? AND "
+                                          "state = 'running' AND lease_owner = ?", (lease_until, now, job_id, owner))
+            else:
+                cursor = await db.execute("UPDATE jobs SET lease_until = ?, updated = ?, done = MAX(done, ?), "
+                                          "total = ? WHERE id = ? AND state = 'running' AND lease_owner = ?",
+                                          (lease_until, now, progress[0], progress[1], job_id, owner))
+            return cursor.rowcount == 1
+
+    async def finish_job(self, job_id: str, owner: str, now: float, *, state: str, summary: str | None = None,
+                         error: str | None = None, result: bytes | None = None) -> bool:
+        if state not in ("done", "failed"):
+            raise ValueError(f"a job finishes done or failed, not {state!r}")
+        async with self.transaction() as db:
+            done = "total" if state == "done" else "done"  # a finished job has done every row
+            cursor = await db.execute(f"UPDATE jobs SET state = ?, summary = ?, error = ?, result = ?, done = {done}, "
+                                      "lease_owner = NULL, lease_until = 0, updated = ? WHERE id = ? AND "
+                                      "state = 'running' AND lease_owner = ?",
+                                      (state, summary, error, result, now, job_id, owner))
+            return cursor.rowcount == 1
+
+    async def release_job(self, job_id: str, owner: str, now: float) -> bool:
+        async with self.transaction() as db:
+            # Released, not failed: the attempt does not count against the job.
+            cursor = await db.execute("UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = 0, "
+                                      "attempts = MAX(attempts - 1, 0), updated = ? WHERE id = ? AND "
+                                      "state = 'running' AND lease_owner = ?", (now, job_id, owner))
+            return cursor.rowcount == 1
+
+    async def purge_jobs(self, finished_before: float) -> int:
+        async with self.transaction() as db:
+            cursor = await db.execute("DELETE FROM jobs WHERE state IN ('done', 'failed') AND updated < ?",
+                                      (finished_before,))
+            return cursor.rowcount
 
 
 def _challenge_state(row: sqlite3.Row | tuple | None, now: float) -> ChallengeState | None:

@@ -1,0 +1,87 @@
+"""What a job is to the code that runs it: its settings, what a job kind's handler returns, and how a job is
+shown (pure: no I/O)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from vcnode.errors import VcnodeError
+from vcnode.store.records import JobRecord
+
+#: The states of a job, in order; ``done`` and ``failed`` are final.
+STATES = ("queued", "running", "done", "failed")
+FINAL = frozenset({"done", "failed"})
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """The ``job_*`` settings (docs/configuration.md)."""
+
+    lease: float = 30.0
+    max_attempts: int = 3
+    poll_interval: float = 1.0
+    max_active: int = 5
+    result_max_bytes: int = 64 * 1024 * 1024
+    retention: float = 7 * 86_400.0
+    batch_chunk: int = 20
+    #: Seconds a batch waits after each chunk (leaves the store and the process to other work).
+    chunk_pause: float = 0.0
+
+    @classmethod
+    def from_config(cls, config: Any) -> JobSettings:
+        """The settings of a node's :class:`~vcnode.config.Config`."""
+        return cls(lease=config.job_lease, max_attempts=config.job_max_attempts,
+                   poll_interval=config.job_poll_interval, max_active=config.job_max_active,
+                   result_max_bytes=config.job_result_max_bytes, retention=config.job_retention,
+                   batch_chunk=config.job_batch_chunk, chunk_pause=config.job_chunk_pause)
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What a finished job did (``summary``, JSON-able) and its downloadable result, if any."""
+
+    summary: dict[str, Any] = field(default_factory=dict)
+    result: bytes | None = None
+
+
+class TooManyJobs(VcnodeError):
+    """The token already has ``job_max_active`` jobs queued or running."""
+
+    code = "tooManyJobs"
+    status = 429
+    title = "Too many jobs"
+
+
+class ResultTooLarge(VcnodeError):
+    """A job's result is larger than ``job_result_max_bytes``."""
+
+    code = "resultTooLarge"
+    status = 413
+    title = "Result too large"
+
+
+def new_job_id() -> str:
+    """A new job id: random and unguessable (a job's page is still shown only to tokens that may see it)."""
+    return "job_" + secrets.token_hex(16)
+
+
+def error_json(code: str, detail: str) -> str:
+    """A failed job's ``error`` (JSON text)."""
+    return orjson.dumps({"code": code, "detail": detail[:2000]}).decode()
+
+
+def job_view(job: JobRecord) -> dict[str, Any]:
+    """A job as the progress route answers it: state, counts, percentage, error and summary."""
+    percent = 100 if job.state == "done" else (min(100, job.done * 100 // job.total) if job.total else 0)
+    view: dict[str, Any] = {"id": job.id, "kind": job.kind, "state": job.state, "done": job.done,
+                            "total": job.total, "percent": percent, "final": job.state in FINAL,
+                            "hasResult": job.result_size > 0, "created": job.created, "updated": job.updated}
+    if job.error:
+        view["error"] = orjson.loads(job.error)
+    if job.summary:
+        view["summary"] = orjson.loads(job.summary)
+    return view

@@ -215,6 +215,16 @@ def test_parties_without_a_known_name_show_their_did() -> None:
     assert "…" in view.steps[0].text  # shortened in the sentence; whole beside it
 
 
+def test_names_from_statements_say_who_gave_them() -> None:
+    ctx = Context(gettext=lambda text: text, frameworks={},
+                  names={ISSUER: [("Harbour Institute", HK), ("Harbour", ISSUER), ("NZ Authority", ISSUER)]})
+    card = credential_card(1, credential(), report(), None, ctx)
+    assert card.issuer.name == "Harbour"
+    # A regulator's statement vouches; the issuer's own statements only say what it calls itself.
+    assert card.issuer.also == ("Named “Harbour Institute” by did:key:z6MkHk", "Calls itself “NZ Authority” in its own "
+                                "statements")
+
+
 def test_translated() -> None:
     ctx = Context(gettext=i18n.translations("zh_Hant_HK").gettext, names=CTX.names, frameworks=CTX.frameworks,
                   locale="zh_Hant_HK")

@@ -396,9 +396,12 @@ class _Namer:
                 # The node's own short names and a party naming itself add nothing beside the name shown.
                 if not isinstance(other, str) or not other or by is None or (by == did_text and other == name):
                     continue
-                who = self.name(by) or short_did(by)
-                line = (self._("Named so by %(by)s") % {"by": who} if other == name else
-                        self._("Named “%(name)s” by %(by)s") % {"name": other[:MAX_TEXT], "by": who})
+                if by == did_text:  # its own statements give it another name: worth saying, not as vouching
+                    line = self._("Calls itself “%(name)s” in its own statements") % {"name": other[:MAX_TEXT]}
+                else:
+                    who = self.name(by) or short_did(by)
+                    line = (self._("Named so by %(by)s") % {"by": who} if other == name else
+                            self._("Named “%(name)s” by %(by)s") % {"name": other[:MAX_TEXT], "by": who})
                 if line not in also:
                     also.append(line)
         return Party(name, did_text, tuple(also))

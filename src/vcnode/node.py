@@ -48,7 +48,7 @@ from vcnode.status.fetch import list_fetcher, token_list_fetcher
 from vcnode.status.replicas import ReplicaBounds
 from vcnode.status.service import StatusService
 from vcnode.status.token_list import MAX_TOKEN_BYTES
-from vcnode.store import Store, anchor_store_for, open_store
+from vcnode.store import Store, anchor_store_for, open_store, pending_store_for
 from vcnode.store.anchors import load_peers, save_peers
 from vcnode.store.health import StorageMonitor, StorageUnavailable
 from vcnode.store.sqlite import SqliteStore
@@ -214,7 +214,8 @@ class Node:
                                         status_deadline=config.status_deadline,
                                         holder_binding=config.holder_binding)
         trust = TrustService(anchors, resolver, checker, trust_settings(config),
-                             own=lambda did: identities.signer_for(did) is not None, store=store)
+                             own=lambda did: identities.signer_for(did) is not None, store=store,
+                             pending=pending_store_for(store))
         node = cls(config, store, vault, identities, fetcher, resolver,
                    TokenService(store, cache_size=config.token_cache_size), credentials, status,
                    checker, anchors, anchored_lists, trust)

@@ -4,7 +4,8 @@ detecting equivocation (two validly signed, different versions of one position o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,9 @@ from vcnode.identity.service import SigningKey
 from vcnode.proofs.verify import ProofExpectations, verify_proofs
 
 MAX_PAYLOAD = 1024 * 1024  # a status list credential is a few KB; anything near this is abuse
+#: Compare-and-set rounds an append (or an ingest) tries before giving up: each lost round means another
+#: process appended to the same log in the few milliseconds between reading the head and writing.
+APPEND_ATTEMPTS = 16
 
 
 @dataclass
@@ -56,6 +60,9 @@ class AnchorLog:
         self._resolver = resolver
         self._keys = keys
         self._quota = quota_per_log
+        # Work-saving only: appends of this process queue here instead of losing compare-and-set rounds to
+        # one another (each lost round is a signature thrown away). No invariant depends on it: the sequence
+        # is kept by the store's compare-and-set on the head (see append), which holds across processes.
         self._append_lock = asyncio.Lock()
         #: Proofs of equivocation held per log: a cache of the store, so a verification asks it nothing. Reloaded
         #: when this node keeps a new proof and when another process wrote to the store (Node.refresh_if_changed).
@@ -81,25 +88,52 @@ class AnchorLog:
     async def _publish_changed(self, did: str, kind: str, url: str, document: bytes,
                                version: Callable[[ListAnchor | None], int]) -> dict[str, Any] | None:
         cid = cid_for_bytes(document)
-        current = await self.store.list_anchor(url, did)
-        if current is not None and current.payload == cid:
-            return None
-        statement = published_statement(kind, url, version(current), cid, len(document))
-        return await self.append(did, statement, {cid: document})
+
+        async def plan() -> tuple[dict[str, Any], dict[str, bytes]] | None:
+            # Asked again on every attempt: another process may have anchored this content meanwhile.
+            current = await self.store.list_anchor(url, did)
+            if current is not None and current.payload == cid:
+                return None
+            return published_statement(kind, url, version(current), cid, len(document)), {cid: document}
+
+        return await self._append(did, plan)
 
     async def append(self, did: str, statement: dict[str, Any], blobs: dict[str, bytes]) -> dict[str, Any]:
         """Append a statement to this node's own log for ``did`` (with the payloads it references)."""
+
+        async def plan() -> tuple[dict[str, Any], dict[str, bytes]]:
+            return statement, blobs
+
+        entry = await self._append(did, plan)
+        assert entry is not None  # the plan always has something to append
+        return entry
+
+    async def _append(self, did: str, plan: Callable[[], Awaitable[tuple[dict[str, Any], dict[str, bytes]] | None]]
+                      ) -> dict[str, Any] | None:
+        """Read the head, build and sign the next entry (no write lock held while signing), and write it only
+        if the head is still the one it links to (the store's compare-and-set). When another process appended
+        first, rebuild on its head: at most ``APPEND_ATTEMPTS`` times. ``plan`` gives the statement and its
+        payloads, read after the head (so a plan made from newer rows fails the compare-and-set), or None when
+        there is nothing to append any more."""
         key = self._keys(did)
         if key is None:
             raise AnchorError("notOwner", f"this node holds no key for {did[:120]}")
         async with self._append_lock:
-            head = await self.store.head(did)
-            _, held, prev = position(head) if head else (did, 0, None)
-            seq = held + 1
-            entry = make_entry(key, did, seq, prev, statement)
-            cid = entry_cid(entry)
-            await self.store.append([StoredEntry(did, seq, cid, entry)], make_head(key, did, seq, cid), blobs)
-        return entry
+            for attempt in range(APPEND_ATTEMPTS):
+                head = await self.store.head(did)
+                planned = await plan()
+                if planned is None:
+                    return None
+                statement, blobs = planned
+                _, held, prev = position(head) if head else (did, 0, None)
+                entry = make_entry(key, did, held + 1, prev, statement)
+                cid = entry_cid(entry)
+                if await self.store.append([StoredEntry(did, held + 1, cid, entry)], make_head(key, did, held + 1, cid),
+                                           blobs, expect=held):
+                    return entry
+                await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # let the winner's writes settle
+        raise AnchorError("appendContended", f"{did[:120]}'s log kept moving: no entry appended after "
+                          f"{APPEND_ATTEMPTS} attempts")
 
     async def ingest(self, head: dict[str, Any], entries: list[dict[str, Any]],
                      blobs: dict[str, bytes]) -> IngestResult:
@@ -108,6 +142,16 @@ class AnchorLog:
         signature by the log's DID, seq, ``prev`` link), ending at the head's entry, with every payload they
         reference. All or nothing. Entries may start with ones already held (senders include the last one
         held, so a fork shows): one that differs from what is held becomes a proof of equivocation."""
+        for _ in range(APPEND_ATTEMPTS):
+            result = await self._ingest_once(head, entries, blobs)
+            if result is not None:
+                return result
+        raise AnchorError("appendContended", "the log kept moving: another process took in entries meanwhile")
+
+    async def _ingest_once(self, head: dict[str, Any], entries: list[dict[str, Any]],
+                           blobs: dict[str, bytes]) -> IngestResult | None:
+        """One attempt of :meth:`ingest`; None when another process moved the held head between reading it
+        and writing (the store's compare-and-set refused the write): the caller tries again from the new head."""
         log, head_seq, head_cid = position(head)
         await verify_signature(head, log, self._resolver)
         result = IngestResult()
@@ -159,7 +203,8 @@ class AnchorLog:
                 _checked_payload(payload, statement.get("size"), blobs[payload])
         if await self.store.bytes_held(log) + sum(len(b) for b in needed.values()) > self._quota:
             raise AnchorError("quotaExceeded", f"the payloads of {log[:80]} exceed this node's quota")
-        await self.store.append(accepted, head, needed)
+        if not await self.store.append(accepted, head, needed, expect=held_seq):
+            return None
         result.accepted = len(accepted)
         return result
 

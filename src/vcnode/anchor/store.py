@@ -69,10 +69,16 @@ class AnchorStore(Protocol):
         """Entries ``from_seq`` on, at most ``limit``."""
         ...
 
-    async def append(self, entries: list[StoredEntry], head: dict[str, Any], blobs: dict[str, bytes]) -> None:
-        """Add verified entries, their payloads and the new head, atomically. Eviction: when a newer
-        publication of a status list is anchored, the payload of the one it supersedes is deleted (entries,
-        which are small, are kept for good)."""
+    async def append(self, entries: list[StoredEntry], head: dict[str, Any], blobs: dict[str, bytes], *,
+                     expect: int | None = None) -> bool:
+        """Add verified entries, their payloads and the new head, atomically; True when written. Eviction: when
+        a newer publication of a status list is anchored, the payload of the one it supersedes is deleted
+        (entries, which are small, are kept for good).
+
+        ``expect`` makes it a compare-and-set on the log's head, decided inside the write transaction: the
+        seq of the held head the entries were built on (0: the log is not held yet). When the held head is at
+        another seq (another process appended meanwhile), nothing is written and False is returned; the
+        caller rebuilds on the new head. Without it, the entries are written as given."""
         ...
 
     async def blob(self, cid: str) -> bytes | None:
@@ -156,7 +162,10 @@ class MemoryAnchorStore:
             seq += 1
         return out
 
-    async def append(self, entries: list[StoredEntry], head: dict[str, Any], blobs: dict[str, bytes]) -> None:
+    async def append(self, entries: list[StoredEntry], head: dict[str, Any], blobs: dict[str, bytes], *,
+                     expect: int | None = None) -> bool:
+        if expect is not None and self._heads.get(head["log"], {}).get("seq", 0) != expect:
+            return False
         for cid, data in blobs.items():
             self._blobs[cid] = (head["log"], data)
         for stored in entries:
@@ -176,6 +185,7 @@ class MemoryAnchorStore:
         for key, claim in list(self._announced.items()):
             if claim.log == head["log"] and claim.seq <= head.get("seq", 0):
                 del self._announced[key]
+        return True
 
     async def blob(self, cid: str) -> bytes | None:
         held = self._blobs.get(cid)

@@ -7,8 +7,9 @@ from pathlib import Path
 from vcnode.anchor.store import AnchorStore
 from vcnode.store.base import Store
 from vcnode.store.records import IdentityRecord, KeyRecord
+from vcnode.trust.pending import PendingStatements
 
-__all__ = ["IdentityRecord", "KeyRecord", "Store", "anchor_store_for", "open_store"]
+__all__ = ["IdentityRecord", "KeyRecord", "Store", "anchor_store_for", "open_store", "pending_store_for"]
 
 
 async def open_store(database_path: Path, *, min_free: int = 0) -> Store:
@@ -29,3 +30,13 @@ def anchor_store_for(store: Store) -> AnchorStore:
     if not isinstance(store, SqliteStore):
         raise TypeError(f"no anchor store for {type(store).__name__}")
     return SqliteAnchorStore(store)
+
+
+def pending_store_for(store: Store) -> PendingStatements:
+    """The notes of trust statements not yet known to be anchored, beside ``store`` (the same database)."""
+    from vcnode.store.sqlite import SqliteStore
+    from vcnode.store.trust_pending import SqlitePendingStatements
+
+    if not isinstance(store, SqliteStore):
+        raise TypeError(f"no pending statement store for {type(store).__name__}")
+    return SqlitePendingStatements(store)

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from vcnode.anchor.entries import position
-from vcnode.anchor.statements import PUBLISHED
+from vcnode.anchor.statements import PUBLISHED, TRUST_STATEMENT_PUBLISHED
 from vcnode.anchor.store import MAX_ANNOUNCERS, AnnouncedHead, ListAnchor, StoredEntry
 from vcnode.store.sqlite import SqliteStore
 
@@ -43,9 +43,17 @@ class SqliteAnchorStore:
                                "ORDER BY seq LIMIT ?", (log, from_seq, limit))
         return [StoredEntry(log, row[0], row[1], orjson.loads(row[2])) for row in rows]
 
-    async def append(self, entries: list[StoredEntry], head: dict[str, Any], blobs: dict[str, bytes]) -> None:
+    async def append(self, entries: list[StoredEntry], head: dict[str, Any], blobs: dict[str, bytes], *,
+                     expect: int | None = None) -> bool:
         log, seq, _ = position(head)
         async with self._store.transaction() as db:
+            if expect is not None:
+                # The compare-and-set on the head: BEGIN IMMEDIATE holds SQLite's write lock, so no other
+                # process can move the head between this read and the writes below.
+                async with db.execute("SELECT seq FROM anchor_heads WHERE log = ?", (log,)) as cursor:
+                    row = await cursor.fetchone()
+                if (int(row[0]) if row else 0) != expect:
+                    return False
             await db.executemany("INSERT INTO anchor_entries (log, seq, cid, document) VALUES (?, ?, ?, ?)",
                                  [(e.log, e.seq, e.cid, orjson.dumps(e.document).decode()) for e in entries])
             await db.executemany("INSERT OR IGNORE INTO anchor_blobs (cid, log, data) VALUES (?, ?, ?)",
@@ -66,10 +74,14 @@ class SqliteAnchorStore:
                     if old is not None and old[0] != statement["payload"]:  # evict the superseded payload
                         await db.execute("DELETE FROM anchor_blobs WHERE cid = ? AND cid NOT IN "
                                          "(SELECT payload FROM anchor_published)", (old[0],))
+                if statement.get("type") == TRUST_STATEMENT_PUBLISHED:  # anchored: no longer pending
+                    await db.execute("DELETE FROM trust_pending WHERE statement_id = ? AND issuer = ?",
+                                     (statement.get("url"), e.log))
             await db.execute("INSERT INTO anchor_heads (log, seq, document) VALUES (?, ?, ?) ON CONFLICT (log) "
                              "DO UPDATE SET seq = excluded.seq, document = excluded.document",
                              (log, seq, orjson.dumps(head).decode()))
             await db.execute("DELETE FROM anchor_announced WHERE log = ? AND seq <= ?", (log, seq))
+        return True
 
     async def blob(self, cid: str) -> bytes | None:
         row = await self._one("SELECT data FROM anchor_blobs WHERE cid = ?", (cid,))

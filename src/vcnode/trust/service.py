@@ -32,6 +32,7 @@ from vcnode.store import Store
 from vcnode.trust.cache import RecognitionCache
 from vcnode.trust.evaluate import RecognitionOptions, evaluate_recognition
 from vcnode.trust.parse import StatementError, parse_statement
+from vcnode.trust.pending import PENDING_GRACE, PendingStatements
 from vcnode.trust.report import RecognitionReport
 from vcnode.trust.source import InMemoryStatements, ProofState, StatusState
 
@@ -42,8 +43,6 @@ log = logging.getLogger(__name__)
 UNRESOLVED = frozenset({"verificationMethodNotFound"})
 #: Status errors that mean the statement was withdrawn (suspension withdraws it until lifted).
 WITHDRAWN = frozenset({"revoked", "suspended"})
-#: The node's meta key for statements signed whose anchoring is not yet known to have finished.
-PENDING_META_KEY = "trust_pending"
 #: Rounds of evaluate → confirm the statuses the answer used → evaluate again (each round only re-checks
 #: statements it has not confirmed; a withdrawn link can expose another path, whose links are confirmed next).
 MAX_ROUNDS = 6
@@ -122,7 +121,8 @@ class TrustService:
 
     def __init__(self, anchors: AnchorLog, resolver: Resolver, checker: StatusChecker, settings: TrustSettings, *,
                  own: Callable[[str], bool] = lambda _did: False,
-                 announce: Callable[[dict[str, Any]], None] | None = None, store: Store | None = None) -> None:
+                 announce: Callable[[dict[str, Any]], None] | None = None, store: Store | None = None,
+                 pending: PendingStatements | None = None) -> None:
         self.index = InMemoryStatements()
         self.cache = RecognitionCache()
         self.settings = settings
@@ -133,10 +133,13 @@ class TrustService:
         self._own = own
         self._held: dict[str, HeldStatement] = {}  # statement id → what is indexed
         self._confirmed: dict[str, float] = {}  # statement id → when its status was last confirmed (monotonic)
+        # Guards only this process's in-memory index (``_held``, ``index``): two syncs of one process would
+        # otherwise interleave and one could index an older anchor over a newer one. Nothing in the store
+        # depends on it: other processes keep their own index, and the store's rules hold in its transactions.
         self._sync_lock = asyncio.Lock()
-        self._publish_lock = asyncio.Lock()
         self._loaded = False
         self._store = store
+        self._pending = pending
 
     @property
     def anchors(self) -> tuple[str, ...]:
@@ -313,37 +316,36 @@ class TrustService:
             raise VcnodeError(f"this node holds no identity {statement.issuer[:120]} to state this",
                               code="unknownIssuer", status=422)
         # Signing (with its status index) and anchoring are two transactions: the id is noted as pending
-        # first, so a crash between them is finished on the next start (see _recover), never lost.
-        async with self._publish_lock:
-            await self._note_pending(add=statement.id)
-            signed = await issue(document)
-            await self.anchor(signed)
-            await self._note_pending(remove=statement.id)
+        # first (a row of the store, so any process sees it), and the note is removed in the transaction that
+        # anchors the statement; a process that stops between them leaves a note that the next process to
+        # start finishes (see _recover), never lost. No in-process lock: two processes (or tasks) publishing
+        # at once each keep their own note, and anchoring one statement twice appends it once.
+        if self._pending is not None:
+            await self._pending.note(statement.id, statement.issuer, time.time())
+        signed = await issue(document)
+        await self.anchor(signed)
+        if self._pending is not None:  # content already anchored appends nothing, so nothing removed the note
+            await self._pending.settle(statement.id)
         return signed
 
-    async def _pending(self) -> list[str]:
-        stored = await self._store.get_meta(PENDING_META_KEY) if self._store is not None else None
-        return list(orjson.loads(stored)) if stored else []
-
-    async def _note_pending(self, *, add: str | None = None, remove: str | None = None) -> None:
-        if self._store is None:
-            return
-        pending = [statement_id for statement_id in await self._pending() if statement_id != remove]
-        if add is not None:
-            pending.append(add)
-        await self._store.set_meta(PENDING_META_KEY, orjson.dumps(pending).decode())
-
     async def _recover(self) -> None:
-        """Anchor the statements a crash left signed but not anchored (those not signed are forgotten)."""
-        for statement_id in await self._pending():
-            record = await self._store.get_credential(statement_id) if self._store is not None else None
+        """Anchor the statements a stopped process left signed but not anchored; forget notes of statements
+        never signed once they are older than a publication still running elsewhere could be."""
+        if self._pending is None or self._store is None:
+            return
+        for note in await self._pending.pending():
+            record = await self._store.get_credential(note.statement_id)
             if record is not None:
-                await self.anchor(orjson.loads(record.document))
-                log.warning("anchored trust statement %s, signed before the node stopped", statement_id[:200])
-            await self._note_pending(remove=statement_id)
+                if await self.anchor(orjson.loads(record.document)):
+                    log.warning("anchored trust statement %s, signed before a process stopped",
+                                note.statement_id[:200])
+                await self._pending.settle(note.statement_id)
+            elif note.noted < time.time() - PENDING_GRACE:
+                await self._pending.forget(note)
 
-    async def anchor(self, signed: dict[str, Any]) -> None:
-        """Anchor one of this node's signed statements in its issuer's log, announce it and index it."""
+    async def anchor(self, signed: dict[str, Any]) -> bool:
+        """Anchor one of this node's signed statements in its issuer's log, announce it and index it; False
+        when this content was anchored already (by this or another process)."""
         issuer = issuer_id(signed)
         if not isinstance(issuer, str) or not isinstance(signed.get("id"), str):
             raise VcnodeError("a statement needs an id and an issuer", code="invalidStatement", status=422)
@@ -351,6 +353,7 @@ class TrustService:
         if entry is not None and self.announce is not None:
             self.announce(entry)
         await self.sync(issuer)
+        return entry is not None
 
 
 def complete_statement(document: Any, *, issuer: str, base_url: str, now: datetime) -> Any:

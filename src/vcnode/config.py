@@ -51,6 +51,7 @@ class Config:
     peers: list[str] = field(default_factory=list)
     gossip_interval: float = 1.0
     anti_entropy_interval: float = 30.0
+    owner_retry_interval: float = 2.0
     gossip_pulls_per_round: int = 32
     gossip_pulls_per_peer: int = 4
     gossip_pull_deadline: float = 20.0
@@ -181,6 +182,8 @@ class Config:
                               f"herd privacy) to 16777216, got {self.status_list_entries}")
         if not 0.05 <= self.gossip_interval <= 3600 or not 0.1 <= self.anti_entropy_interval <= 86_400:
             raise ConfigError("gossip_interval must be 0.05-3600 s and anti_entropy_interval 0.1-86400 s")
+        if not 0.1 <= self.owner_retry_interval <= 3600:
+            raise ConfigError("owner_retry_interval must be 0.1-3600 s")
         for name in ("gossip_pulls_per_round", "gossip_pulls_per_peer", "gossip_pull_deadline", "gossip_replay_cache",
                      "peer_max", "peer_candidates", "peer_candidates_per_source", "peer_address_rate",
                      "peer_address_burst"):

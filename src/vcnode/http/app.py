@@ -7,14 +7,12 @@ import gc
 import logging
 import signal
 import ssl
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from aiohttp import web
 
 from vcnode import metrics
+from vcnode.background.worker import Background
 from vcnode.http import (
     did_routes,
     docs_routes,
@@ -33,7 +31,7 @@ from vcnode.http.access import CLIENTS_KEY, access_middleware
 from vcnode.http.body import BODY_TIMEOUT_KEY
 from vcnode.http.clients import ClientAddresses
 from vcnode.http.connections import ConnectionGuard, ConnectionLimits, connection_cap, listen, raise_open_file_limit
-from vcnode.http.health_routes import NODE_KEY
+from vcnode.http.health_routes import BACKGROUND_KEY, NODE_KEY
 from vcnode.http.middleware import problem_middleware
 from vcnode.http.ratelimit import LIMITER_KEY, RateLimiter, rate_limit_middleware
 from vcnode.jobs import batches as batch_jobs
@@ -41,7 +39,6 @@ from vcnode.jobs.model import JobSettings
 from vcnode.jobs.runner import JobRunner
 from vcnode.node import Node, offload_settings
 from vcnode.proofs import offload
-from vcnode.store.health import StorageUnavailable
 from vcnode.web import desk_batches, desk_common, desk_routes, desk_trust, verify_routes, wallet_routes
 from vcnode.web import pages as web_pages
 
@@ -51,9 +48,6 @@ MAX_BODY_BYTES = 1024 * 1024
 # Request line and header limits: aiohttp's default 8 KiB line would reject a long DID with a plain-text 400
 # before our handlers can answer invalidDid as problem+json; DIDs up to MAX_DID_LENGTH must get through.
 SERVER_LIMITS = {"max_line_size": 16 * 1024, "max_field_size": 16 * 1024}
-STORE_WATCH_SECONDS = 2.0
-#: Longest pause between gossip rounds while the disk refuses writes.
-MAX_STORAGE_BACKOFF = 60.0
 
 
 def build_app(node: Node, connections: ConnectionGuard | None = None) -> web.Application:
@@ -117,6 +111,9 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
     jobs = JobRunner(node.store, batch_jobs.handlers(node, job_settings, remember_emails=desk_common.remember_emails),
                      job_settings)
     app[desk_batches.JOBS_KEY] = jobs
+    # The node's loops run in one elected process; see vcnode.background.
+    background = Background(node, jobs=jobs)
+    app[BACKGROUND_KEY] = background
     runner = web.AppRunner(app, access_log=None, handle_signals=False,
                            keepalive_timeout=config.http_keepalive_timeout, **SERVER_LIMITS)
     await runner.setup()
@@ -132,20 +129,14 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    watcher = asyncio.create_task(watch_store(node, STORE_WATCH_SECONDS))
-    publisher = asyncio.create_task(publish_loop(node))
-    gossiper = asyncio.create_task(gossip_loop(node))
-    jobs.start()
+    background.start()
     if ready is not None:
         ready.set()
     try:
         await stop.wait()
     finally:
         log.info("shutting down")
-        await jobs.stop()  # a job being run goes back to the queue, for the next process to continue
-        watcher.cancel()
-        publisher.cancel()
-        gossiper.cancel()
+        await background.stop()
         listener.close()  # stop accepting; runner.cleanup() then finishes and closes open connections
         await runner.cleanup()
         offload.uninstall()
@@ -164,71 +155,3 @@ def enable_metrics(node: Node, directory: Path | None = None) -> None:
         return
     metrics.instrument_store(node.store, "store")
     metrics.instrument_store(node.anchors.store, "anchors")
-
-
-async def watch_store(node: Node, interval: float) -> None:
-    """Pick up identities and keys that `vcnode keys rotate` / `identity create` changed while serving."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            with metrics.job("store_watch"):
-                await node.refresh_if_changed()
-        except Exception:  # a transient store error must not stop the server; the next tick retries
-            log.exception("checking the store for changes failed")
-
-
-class _Rounds:
-    """The pace of a background loop: a round every ``gossip_interval``; while the disk refuses writes (full or
-    read-only: logged once by the store) rounds come less and less often, up to MAX_STORAGE_BACKOFF apart."""
-
-    def __init__(self, node: Node, name: str) -> None:
-        self._node, self._name = node, name
-        self._backoff = self._waited = 0.0
-
-    async def wait(self) -> None:
-        """Sleep until the next round."""
-        await asyncio.sleep(self._backoff or self._node.config.gossip_interval)
-        self._waited, self._backoff = self._backoff, 0.0
-
-    @contextmanager
-    def round(self) -> Iterator[None]:
-        """One round: its failure is logged (or backed off from) and the loop goes on."""
-        try:
-            yield
-        except StorageUnavailable:
-            self._backoff = min(max(2 * self._waited, 2 * self._node.config.gossip_interval), MAX_STORAGE_BACKOFF)
-        except Exception:  # one bad round must not stop the loop; the next one retries
-            log.exception("%s round failed", self._name)
-
-
-async def publish_loop(node: Node) -> None:
-    """Re-sign (and so anchor and announce) changed status lists. Its own task: however long a gossip round
-    takes, the node's own lists are signed on time."""
-    rounds = _Rounds(node, "publishing")
-    while True:
-        await rounds.wait()
-        with rounds.round(), metrics.job("status_publish"):
-            await node.status.publish_changed()
-
-
-async def gossip_loop(node: Node) -> None:
-    """Spread new heads, pull announced ones, and now and then exchange state with a random peer and sign
-    witness statements for the logs held."""
-    rounds = _Rounds(node, "gossip")
-    last_exchange = 0.0
-    while True:
-        await rounds.wait()
-        with rounds.round():
-            if node.gossip is None:
-                continue
-            if node.gossip.has_work():
-                with metrics.job("gossip_step"):
-                    await node.gossip.step()
-            if time.monotonic() - last_exchange >= node.config.anti_entropy_interval:
-                last_exchange = time.monotonic()
-                with metrics.job("witness"):
-                    await node.gossip.witness_all()
-                with metrics.job("anti_entropy"):
-                    await node.gossip.anti_entropy()
-                with metrics.job("save_peers"):
-                    await node.save_peers()

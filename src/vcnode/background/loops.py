@@ -1,0 +1,90 @@
+"""The background loops: one per kind of work, each an endless task that :class:`~vcnode.background.worker.
+Background` starts and cancels. A failed round is logged and the next one retries; while the disk refuses
+writes, rounds back off."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from vcnode import metrics
+from vcnode.node import Node
+from vcnode.store.health import StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+#: How often every serving process looks for another process's writes.
+STORE_WATCH_SECONDS = 2.0
+#: Longest pause between gossip rounds while the disk refuses writes.
+MAX_STORAGE_BACKOFF = 60.0
+
+
+async def watch_store(node: Node, interval: float) -> None:
+    """Pick up identities and keys that `vcnode keys rotate` / `identity create` changed while serving."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            with metrics.job("store_watch"):
+                await node.refresh_if_changed()
+        except Exception:  # a transient store error must not stop the server; the next tick retries
+            log.exception("checking the store for changes failed")
+
+
+class _Rounds:
+    """The pace of a background loop: a round every ``gossip_interval``; while the disk refuses writes (full or
+    read-only: logged once by the store) rounds come less and less often, up to MAX_STORAGE_BACKOFF apart."""
+
+    def __init__(self, node: Node, name: str) -> None:
+        self._node, self._name = node, name
+        self._backoff = self._waited = 0.0
+
+    async def wait(self) -> None:
+        """Sleep until the next round."""
+        await asyncio.sleep(self._backoff or self._node.config.gossip_interval)
+        self._waited, self._backoff = self._backoff, 0.0
+
+    @contextmanager
+    def round(self) -> Iterator[None]:
+        """One round: its failure is logged (or backed off from) and the loop goes on."""
+        try:
+            yield
+        except StorageUnavailable:
+            self._backoff = min(max(2 * self._waited, 2 * self._node.config.gossip_interval), MAX_STORAGE_BACKOFF)
+        except Exception:  # one bad round must not stop the loop; the next one retries
+            log.exception("%s round failed", self._name)
+
+
+async def publish_loop(node: Node) -> None:
+    """Re-sign (and so anchor and announce) changed status lists. Its own task: however long a gossip round
+    takes, the node's own lists are signed on time."""
+    rounds = _Rounds(node, "publishing")
+    while True:
+        await rounds.wait()
+        with rounds.round(), metrics.job("status_publish"):
+            await node.status.publish_changed()
+
+
+async def gossip_loop(node: Node) -> None:
+    """Spread new heads, pull announced ones, and now and then exchange state with a random peer and sign
+    witness statements for the logs held."""
+    rounds = _Rounds(node, "gossip")
+    last_exchange = 0.0
+    while True:
+        await rounds.wait()
+        with rounds.round():
+            if node.gossip is None:
+                continue
+            if node.gossip.has_work():
+                with metrics.job("gossip_step"):
+                    await node.gossip.step()
+            if time.monotonic() - last_exchange >= node.config.anti_entropy_interval:
+                last_exchange = time.monotonic()
+                with metrics.job("witness"):
+                    await node.gossip.witness_all()
+                with metrics.job("anti_entropy"):
+                    await node.gossip.anti_entropy()
+                with metrics.job("save_peers"):
+                    await node.save_peers()

@@ -76,6 +76,8 @@ class Config:
     exchange_claim_ttl: float = 30 * 86_400.0
     exchange_present_ttl: float = 86_400.0
     exchange_max_ttl: float = 366 * 86_400.0
+    # present exchanges (and the presentations they kept) are deleted this long after they expired
+    exchange_present_retention: float = 86_400.0
     # Most learners one POST /workflows/claim/batches may prepare claim links for (the CLI has no bound)
     exchange_batch_max: int = 1000
     # How long a presentation request made by the verify page's "Ask the learner's wallet" stays open
@@ -207,6 +209,9 @@ class Config:
             raise ConfigError(f"holder_binding must be 'required' or 'allowMismatch', got {self.holder_binding!r}")
         if not 60 <= self.verify_wallet_ttl <= 86_400:
             raise ConfigError(f"verify_wallet_ttl must be 60-86400 seconds, got {self.verify_wallet_ttl:g}")
+        if not 0 <= self.exchange_present_retention <= self.exchange_max_ttl:
+            raise ConfigError(f"exchange_present_retention must be 0 to exchange_max_ttl "
+                              f"({self.exchange_max_ttl:g}) seconds, got {self.exchange_present_retention:g}")
         for name in ("exchange_claim_ttl", "exchange_present_ttl"):
             if not 60 <= getattr(self, name) <= self.exchange_max_ttl:
                 raise ConfigError(f"{name} must be at least 60 seconds and at most exchange_max_ttl "

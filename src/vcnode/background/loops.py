@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 STORE_WATCH_SECONDS = 2.0
 #: Longest pause between gossip rounds while the disk refuses writes.
 MAX_STORAGE_BACKOFF = 60.0
+#: How often the owner deletes ``present`` exchanges past ``exchange_present_retention``.
+PRUNE_SECONDS = 600.0
+_PRUNE_BATCH = 1000
 
 
 async def watch_store(node: Node, interval: float) -> None:
@@ -57,14 +60,33 @@ class _Rounds:
             log.exception("%s round failed", self._name)
 
 
+async def prune_exchanges(node: Node, now: float) -> int:
+    """Delete the ``present`` exchanges that expired more than ``exchange_present_retention`` seconds before
+    ``now`` (Unix seconds), with the presentations they kept (personal data a verifier no longer needs: the
+    verify page's requests to wallets among them); how many. Claim exchanges are kept: a claim batch run again
+    must find its exchanges, or a claimed link would open again."""
+    before = now - node.config.exchange_present_retention
+    total = 0
+    while True:
+        deleted = await node.store.prune_exchanges("present", before, _PRUNE_BATCH)
+        total += deleted
+        if deleted < _PRUNE_BATCH:
+            return total
+
+
 async def publish_loop(node: Node) -> None:
-    """Re-sign (and so anchor and announce) changed status lists. Its own task: however long a gossip round
-    takes, the node's own lists are signed on time."""
+    """Re-sign (and so anchor and announce) changed status lists, and now and then prune old ``present``
+    exchanges. Its own task: however long a gossip round takes, the node's own lists are signed on time."""
     rounds = _Rounds(node, "publishing")
+    last_prune = -PRUNE_SECONDS
     while True:
         await rounds.wait()
         with rounds.round(), metrics.job("status_publish"):
             await node.status.publish_changed()
+        if time.monotonic() - last_prune >= PRUNE_SECONDS:
+            last_prune = time.monotonic()
+            with rounds.round(), metrics.job("prune_exchanges"):
+                await prune_exchanges(node, time.time())
 
 
 async def gossip_loop(node: Node) -> None:

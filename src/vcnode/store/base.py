@@ -258,6 +258,11 @@ class Store(Protocol):
         """Make a pending or active exchange ``invalid`` (``completed`` when this call did); otherwise why not."""
         ...
 
+    async def prune_exchanges(self, workflow: str, expired_before: float, limit: int = 1000) -> int:
+        """Delete up to ``limit`` exchanges of ``workflow`` whose expiry is before ``expired_before``; how many.
+        For ``present`` exchanges: a claim's OpenID4VCI rows refer to it (foreign keys), and claims are kept."""
+        ...
+
     async def add_challenge(self, challenge: str, created: float, expires: float, limit: int) -> bool:
         """Store a new challenge (times in Unix seconds), first purging expired ones, in one transaction;
         False (nothing stored) when ``limit`` unexpired challenges are already held."""

@@ -536,6 +536,14 @@ class SqliteStore:
                     from None
         return [stored.get(record.id, record) for record in records]
 
+    async def prune_exchanges(self, workflow: str, expired_before: float, limit: int = 1000) -> int:
+        async with self.transaction() as db:
+            rows = await db.execute_fetchall("SELECT id FROM exchanges WHERE workflow = ? AND expires < ? LIMIT ?",
+                                             (workflow, expired_before, limit))
+            ids = [(row[0],) for row in rows]
+            await db.executemany("DELETE FROM exchanges WHERE id = ?", ids)
+        return len(ids)
+
     async def get_exchange(self, exchange_id: str) -> ExchangeRecord | None:
         return (await _find_exchanges(self.db, [exchange_id])).get(exchange_id)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vcnode.anchor.store import AnchorStore
 from vcnode.store.base import Store
 from vcnode.store.records import IdentityRecord, KeyRecord
-from vcnode.trust.pending import PendingStatements
+
+if TYPE_CHECKING:  # the trust package imports the store: at run time this would be an import cycle
+    from vcnode.trust.pending import PendingStatements
 
 __all__ = ["IdentityRecord", "KeyRecord", "Store", "anchor_store_for", "open_store", "pending_store_for"]
 

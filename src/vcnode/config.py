@@ -111,6 +111,8 @@ class Config:
     http_body_timeout: float = 30.0
     http_keepalive_timeout: float = 75.0
     http_max_connections: int = 1024
+    # `vcnode serve` in this many processes sharing the port (SO_REUSEPORT; docs/operations.md)
+    workers: int = 1
     log_level: str = "info"
     token_cache_size: int = 1024
     storage_min_free: int = 8 * 1024 * 1024
@@ -238,6 +240,8 @@ class Config:
                 raise ConfigError(f"{name} must be more than 0 and at most 3600 seconds, got {getattr(self, name)}")
         if not 1 <= self.http_max_connections <= 1_000_000:
             raise ConfigError(f"http_max_connections must be 1-1000000, got {self.http_max_connections}")
+        if not 1 <= self.workers <= 64:
+            raise ConfigError(f"workers must be 1-64, got {self.workers}")
         if not self.status_list_validity >= 3600:
             raise ConfigError("status_list_validity must be at least 3600 seconds")
         if not 1 <= self.status_list_heartbeat <= self.status_list_validity / 2:

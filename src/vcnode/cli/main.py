@@ -72,20 +72,71 @@ async def cmd_init(args: argparse.Namespace) -> int:
 
 
 async def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the HTTP API until interrupted."""
+    """Serve the HTTP API until interrupted: in this process, or in ``--workers`` processes it supervises."""
     from vcnode.config import public_url_warning
     from vcnode.http.app import serve, tls_context
     from vcnode.node import Node
 
-    config = node_config(args, host=args.host, port=args.port, tls_cert=args.tls_cert, tls_key=args.tls_key)
+    overrides: dict[str, Any] = {"host": args.host, "port": args.port, "tls_cert": args.tls_cert,
+                                 "tls_key": args.tls_key, "workers": args.workers}
+    config = node_config(args, **overrides)
+    if args.worker_of is not None:
+        return await _serve_worker(config, args.worker_of)
     warning = public_url_warning(config)
     if warning:
         log.warning("%s", warning)
     ssl_context = tls_context(config.tls_cert, config.tls_key) if config.tls_cert else None
+    if config.workers > 1:
+        return await _serve_workers(args, config)
     node = await Node.open(config)
     try:
         await serve(node, config.host, config.port, ssl_context=ssl_context)
     finally:
+        await node.close()
+    return 0
+
+
+async def _serve_workers(args: argparse.Namespace, config: Any) -> int:
+    """The parent of ``serve --workers N``: check what every worker would trip on once, then supervise them."""
+    from vcnode.http import workers
+    from vcnode.node import Node
+
+    workers.check_reuse_port(config.host, config.port)
+    # Opened once here, before any worker: a wrong passphrase is one error line, and the store's schema is
+    # brought up to date by one process rather than raced by N.
+    node = await Node.open(config)
+    await node.close()
+    workers.prepare_metrics(config)
+    command = workers.WorkerCommand(home=config.home, host=config.host, port=config.port,
+                                    tls_cert=config.tls_cert, tls_key=config.tls_key, verbose=bool(args.verbose))
+    try:
+        await workers.supervise(command, config.workers)
+    except workers.WorkersFailed as exc:
+        raise CliError(str(exc)) from None
+    return 0
+
+
+async def _serve_worker(config: Any, parent: int) -> int:
+    """One worker of ``serve --workers N`` (started by :func:`_serve_workers`, never by hand)."""
+    import asyncio
+
+    from vcnode import metrics
+    from vcnode.http import workers
+    from vcnode.http.app import serve, tls_context
+    from vcnode.node import Node
+
+    ssl_context = tls_context(config.tls_cert, config.tls_key) if config.tls_cert else None
+    ready = asyncio.Event()
+    helpers = [asyncio.create_task(workers.announce_ready(ready)),
+               asyncio.create_task(workers.exit_with_parent(parent))]
+    node = await Node.open(config)
+    try:
+        # The parent emptied the metrics directory once; a worker (a restarted one too) only adds its files.
+        await serve(node, config.host, config.port, ssl_context=ssl_context, ready=ready, reuse_port=True,
+                    metrics_directory=config.home / metrics.METRICS_DIR if config.metrics_enabled else None)
+    finally:
+        for helper in helpers:
+            helper.cancel()
         await node.close()
     return 0
 
@@ -567,6 +618,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, metavar="PORT", help="port to listen on (default: the config's port)")
     serve.add_argument("--tls-cert", metavar="FILE", help="PEM certificate chain: serve HTTPS")
     serve.add_argument("--tls-key", metavar="FILE", help="PEM private key for --tls-cert")
+    serve.add_argument("--workers", type=int, metavar="N", help="worker processes serving the port (SO_REUSEPORT; "
+                       "default: the config's workers, 1)")
+    serve.add_argument("--worker-of", type=int, metavar="PID", help=argparse.SUPPRESS)  # set by the parent only
     serve.set_defaults(run=cmd_serve)
 
     identity = commands.add_parser("identity", help="issuer identities").add_subparsers(

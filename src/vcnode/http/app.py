@@ -90,14 +90,16 @@ def tls_context(cert: str, key: str) -> ssl.SSLContext:
 
 
 async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext | None = None,
-                ready: asyncio.Event | None = None) -> None:
+                ready: asyncio.Event | None = None, reuse_port: bool = False,
+                metrics_directory: Path | None = None) -> None:
     """Serve until SIGINT/SIGTERM, then shut down gracefully.
 
     Connections go through a :class:`ConnectionGuard` (request-head deadline, connection cap), so the listener
-    is made by :func:`listen` rather than by an aiohttp site."""
+    is made by :func:`listen` rather than by an aiohttp site. A worker of ``vcnode serve --workers`` passes
+    ``reuse_port`` and the ``metrics_directory`` its parent prepared (see :mod:`vcnode.http.workers`)."""
     config = node.config
     if config.metrics_enabled:
-        enable_metrics(node)
+        enable_metrics(node, metrics_directory)
     await node.trust.ready()  # verify the trust statements held once, before the first request needs them
     # What exists now (modules, pinned contexts, the node's state) lives as long as the process: kept out of
     # the collector's full passes, which otherwise stop the loop ~20 ms every few seconds under load.
@@ -118,7 +120,7 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
                            keepalive_timeout=config.http_keepalive_timeout, **SERVER_LIMITS)
     await runner.setup()
     try:
-        listener = await listen(guard, runner, host, port, ssl_context=ssl_context)
+        listener = await listen(guard, runner, host, port, ssl_context=ssl_context, reuse_port=reuse_port)
     except BaseException:
         await runner.cleanup()
         raise

@@ -215,15 +215,18 @@ class ConnectionGuard:
 
 
 async def listen(guard: ConnectionGuard, runner: web.BaseRunner, host: str, port: int, *,
-                 ssl_context: ssl.SSLContext | None = None) -> asyncio.Server:
+                 ssl_context: ssl.SSLContext | None = None, reuse_port: bool = False) -> asyncio.Server:
     """Listen on ``host:port`` with ``guard`` in front of the protocols of ``runner`` (already set up).
 
-    A TLS handshake gets ``header_timeout`` too; the cap counts a TLS connection once its handshake is done."""
+    A TLS handshake gets ``header_timeout`` too; the cap counts a TLS connection once its handshake is done.
+    ``reuse_port`` (``SO_REUSEPORT``) lets the worker processes of ``vcnode serve --workers`` listen on one port,
+    the kernel spreading new connections over them; without it a port already in use is an error."""
     if runner.server is None:
         raise RuntimeError("set the runner up before listening")
     guard.make_protocol = with_problem_errors(runner.server)
     loop = asyncio.get_running_loop()
     return await loop.create_server(guard, host, port, ssl=ssl_context, backlog=ACCEPT_BACKLOG, reuse_address=True,
+                                    reuse_port=reuse_port or None,
                                     ssl_handshake_timeout=guard.limits.header_timeout if ssl_context else None)
 
 

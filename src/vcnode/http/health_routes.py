@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from aiohttp import web
 
 from vcnode import __version__
@@ -22,10 +24,11 @@ async def health(request: web.Request) -> web.Response:
 async def ready(request: web.Request) -> web.Response:
     """Readiness: the store answers, keys are unlocked and the storage takes writes; otherwise a 503 problem
     naming the cause (``storageFull``, ``storageReadOnly``, ``notReady``) with the checks. ``background`` says
-    whether this process runs the node's background work (``owner``) or not (``standby``)."""
+    whether this process runs the node's background work (``owner``) or not (``standby``), and ``pid`` which
+    process answered (the workers of ``vcnode serve --workers`` share one port)."""
     readiness = await request.app[NODE_KEY].ready()
     background = request.app.get(BACKGROUND_KEY)
-    role = {} if background is None else {"background": background.role}
+    role = {"pid": os.getpid()} if background is None else {"background": background.role, "pid": os.getpid()}
     if readiness.problem is None:
         return json_response({"status": "ready", "checks": readiness.checks, **role})
     problem = readiness.problem

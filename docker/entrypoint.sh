@@ -14,7 +14,7 @@ set -eu
 
 case "${1:-}" in
     "" | -* | init | serve | identity | did | keys | witness | token | issue | verify | issue-batch | revoke \
-        | suspend | unsuspend | status | trust | wallet) set -- vcnode "$@" ;;
+        | suspend | unsuspend | status | trust | wallet | backup | restore) set -- vcnode "$@" ;;
 esac
 
 if [ "$1" = vcnode ]; then

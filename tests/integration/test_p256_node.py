@@ -90,8 +90,10 @@ def test_a_p256_node_issues_ecdsa_jcs_2019_and_ed25519_peers_replicate_and_verif
     # Witness statements both ways: the P-256 node's about uni's log (ecdsa-jcs-2019) kept by the employer,
     # and the Ed25519 nodes' about the P-256 log.
     deadline = time.monotonic() + 30
+    # uni's witness must cover seq 2 (the revocation), which the employer's replica is asked about below; one
+    # of seq 1 alone would count no witness for it.
     while not (any(w["witness"] == p256 for w in witnesses_held(cluster, "employer", uni))
-               and any(w["witness"] == uni for w in witnesses_held(cluster, "employer", p256))):
+               and any(w["witness"] == uni and w["seq"] >= 2 for w in witnesses_held(cluster, "employer", p256))):
         assert time.monotonic() < deadline, (witnesses_held(cluster, "employer", uni),
                                              witnesses_held(cluster, "employer", p256))
         time.sleep(0.2)

@@ -620,7 +620,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-key", metavar="FILE", help="PEM private key for --tls-cert")
     serve.add_argument("--workers", type=int, metavar="N", help="worker processes serving the port (SO_REUSEPORT; "
                        "default: the config's workers, 1)")
-    serve.add_argument("--worker-of", type=int, metavar="PID", help=argparse.SUPPRESS)  # set by the parent only
+    serve.add_argument("--worker-of", type=int, metavar="ID",
+                       help="internal, set by vcnode itself: serve as a worker of the 'serve --workers' process ID")
     serve.set_defaults(run=cmd_serve)
 
     identity = commands.add_parser("identity", help="issuer identities").add_subparsers(

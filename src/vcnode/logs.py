@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from vcnode.clock import format_timestamp
 from vcnode.config import Config
 
 #: The id of the request being handled, in the task that handles it (None outside requests).
@@ -66,8 +67,7 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         """The record as a JSON line."""
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
+            "time": format_timestamp(datetime.fromtimestamp(record.created, UTC), timespec="milliseconds"),
             "level": record.levelname, "logger": record.name, "message": record.getMessage()}
         request_id = getattr(record, "request_id", None)
         if request_id:

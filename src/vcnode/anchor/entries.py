@@ -10,11 +10,11 @@ head it has verified.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from vcnode.anchor.cid import cid_for_json, is_cid
 from vcnode.anchor.statements import PUBLISHED
+from vcnode.clock import now_timestamp
 from vcnode.credentials.issue import sign
 from vcnode.identity.service import SigningKey
 from vcnode.proofs import jcs_suite_for
@@ -37,7 +37,7 @@ class AnchorError(ValueError):
 
 def now_stamp() -> str:
     """The current time as an XML Schema dateTimeStamp (seconds, UTC)."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return now_timestamp()
 
 
 def suite_for(key: SigningKey) -> str:

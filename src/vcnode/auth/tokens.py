@@ -17,8 +17,8 @@ import re
 import secrets
 import time
 from collections import OrderedDict
-from datetime import UTC, datetime
 
+from vcnode.clock import SYSTEM_CLOCK, Clock, now_timestamp
 from vcnode.errors import InvalidInput, NotFound, VcnodeError
 from vcnode.store.base import Store
 from vcnode.store.records import TokenRecord
@@ -56,8 +56,9 @@ def hash_token(token: str) -> str:
 class TokenService:
     """Create, list, revoke and check tokens."""
 
-    def __init__(self, store: Store, *, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+    def __init__(self, store: Store, *, cache_size: int = DEFAULT_CACHE_SIZE, clock: Clock = SYSTEM_CLOCK) -> None:
         self._store = store
+        self._clock = clock
         self._cache_size = cache_size
         # digest → (expiry, record) of tokens that verified, least recently used first
         self._cache: OrderedDict[str, tuple[float, TokenRecord]] = OrderedDict()
@@ -73,7 +74,7 @@ class TokenService:
         if not scopes or unknown:
             raise InvalidInput(f"scopes must be some of {', '.join(SCOPES)}; got {', '.join(scopes) or 'none'}")
         token = _PREFIX + secrets.token_urlsafe(32)
-        created = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        created = now_timestamp(self._clock)
         record = TokenRecord(id=secrets.token_hex(4), token_hash=hash_token(token), scopes=tuple(dict.fromkeys(scopes)),
                              identity=identity, created=created)
         await self._store.add_token(record)
@@ -85,7 +86,7 @@ class TokenService:
 
     async def revoke(self, token_id: str) -> None:
         """Revoke a token by its public id."""
-        at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        at = now_timestamp(self._clock)
         if not await self._store.revoke_token(token_id, at):
             raise NotFound(f"no live token with id {token_id!r}")
         self._cache.clear()

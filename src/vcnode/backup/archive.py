@@ -21,7 +21,6 @@ import tempfile
 import time
 import zlib
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -29,6 +28,7 @@ import orjson
 
 from vcnode import __version__
 from vcnode.backup import BackupError, sqlite
+from vcnode.clock import now_timestamp
 from vcnode.config import CONFIG_FILE
 from vcnode.private_files import PRIVATE_FILE, private_dir
 
@@ -108,7 +108,7 @@ def make_backup(home: Path, target: Path, *, passphrase_file: str = "", include_
         members[STORE_MEMBER] = {"sha256": _sha256_file(copy), "size": stored.size}
         manifest = {
             "format": FORMAT, "formatVersion": FORMAT_VERSION, "vcnodeVersion": __version__,
-            "created": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "created": now_timestamp(),
             "nodeDid": stored.node_did,
             "store": {"kind": sqlite.KIND, "member": STORE_MEMBER, "schemaVersion": stored.schema_version},
             "passphrase": passphrase, "members": members}

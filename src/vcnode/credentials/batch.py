@@ -23,12 +23,12 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from vcnode.clock import now_timestamp
 from vcnode.credentials.idempotency import CredentialIdInUse, request_hash, status_options
 from vcnode.credentials.issue import issue_credential
 from vcnode.credentials.model import is_url
@@ -248,7 +248,7 @@ async def issue_batch(rows: list[dict[str, str]], *, achievement: dict[str, Any]
     out_dir.mkdir(parents=True, exist_ok=True)
     key = identities.signing_key(issuer_did)
     started = time.perf_counter()
-    valid_from = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    valid_from = now_timestamp()
     if status and status_service is None:
         raise InvalidInput("issuing with status needs the node's status lists")
     numbered = [(n, credential_id_for(issuer_did, achievement, n, row), row,

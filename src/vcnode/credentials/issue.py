@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
+from vcnode.clock import now_timestamp
 from vcnode.credentials.model import VC_V2, as_list, check_credential_structure, issuer_id
 from vcnode.credentials.openbadges import check_open_badge, is_open_badge
 from vcnode.credentials.report import Report
@@ -30,7 +30,7 @@ class InvalidCredential(VcnodeError):
 
 
 def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return now_timestamp()
 
 
 def prepare_credential(credential: Any) -> dict[str, Any]:

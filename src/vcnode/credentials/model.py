@@ -6,8 +6,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from vcnode.clock import parse_datetime
 from vcnode.credentials.report import Report
-from vcnode.proofs.verify import parse_datetime
 
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"

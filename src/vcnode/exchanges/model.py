@@ -9,11 +9,11 @@ reads it. Pure: records in, JSON and errors out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
+from vcnode.clock import from_unix
 from vcnode.errors import Conflict, NotFound, VcnodeError
 from vcnode.store.base import CompletionState
 from vcnode.store.records import ExchangeRecord
@@ -23,7 +23,7 @@ OPEN_STATES = ("pending", "active")
 
 def timestamp(seconds: float) -> str:
     """Unix seconds as an XML Schema dateTimeStamp in UTC (what the VC API's ``expires`` is)."""
-    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return from_unix(seconds)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
+from vcnode.clock import format_timestamp
 from vcnode.credentials.model import as_list
 from vcnode.credentials.report import Finding, Report
 from vcnode.credentials.service import select_suite
@@ -141,7 +142,7 @@ def proven_holder(presentation: Any, report: Report) -> str:
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return format_timestamp(moment, keep_offset=True)
 
 
 def _unusable(entry: Indexed[Pathway], now: datetime) -> tuple[str, str] | None:

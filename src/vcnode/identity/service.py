@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from vcnode.clock import now_timestamp
 from vcnode.config import Config, did_web_domain
 from vcnode.did.resolution import DriverResult, ResolutionError
 from vcnode.did.self_certifying import did_jwk_for, did_key_for
@@ -41,7 +42,7 @@ _PATH_SEGMENT_RE = re.compile(r"[A-Za-z0-9._-]+")
 
 def now_iso() -> str:
     """The current UTC time as an XML Schema dateTimeStamp with second precision (``…Z``)."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return now_timestamp()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from vcnode.clock import format_timestamp, parse_iso
 from vcnode.did.webvh import proofs
 from vcnode.did.webvh.hashing import entry_hash, scid_of
 from vcnode.did.webvh.identifier import PREFIX, SCID_PLACEHOLDER
@@ -21,7 +22,7 @@ _SIGNING_RELATIONSHIPS = ("authentication", "assertionMethod", "capabilityInvoca
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return format_timestamp(moment, timespec="auto")
 
 
 def next_version_time(previous: str | None, now: datetime) -> str:
@@ -38,7 +39,9 @@ def next_version_time(previous: str | None, now: datetime) -> str:
         return _iso(moment.replace(microsecond=0))
     if moment.microsecond:
         moment = moment.replace(microsecond=0) + timedelta(seconds=1)
-    before = datetime.fromisoformat(previous.replace("Z", "+00:00"))
+    before = parse_iso(previous)
+    if before is None or before.tzinfo is None:
+        raise ValueError(f"versionTime {previous!r} is not an ISO 8601 time with a time zone")
     return _iso(max(moment, before + timedelta(seconds=1)))
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from vcnode.clock import format_timestamp, parse_datetime
 from vcnode.did.resolution import Resolution, ResolutionError
 from vcnode.did.resolver import Resolver, find_verification_method, relationship_ids
 from vcnode.did.syntax import parse_did_url
@@ -60,17 +61,6 @@ class ProofExpectations:
     domain: str | None = None
     allow_embedded_keys: bool = False    # keys in https:// or urn:uuid: verification method ids (1EdTech samples)
     now: datetime | None = None
-
-
-def parse_datetime(value: Any) -> datetime | None:
-    """An XML Schema dateTime with a timezone (``Z`` or offset) → aware datetime; None when invalid."""
-    if not isinstance(value, str) or "T" not in value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 def _fail(result: ProofResult, code: str, message: str) -> ProofResult:
@@ -149,7 +139,7 @@ async def _method_at_creation(proof: dict[str, Any], did: str, vm_id: str, purpo
     created = parse_datetime(proof.get("created"))
     if created is None:
         return None
-    at = created.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    at = format_timestamp(created, timespec="auto")
     resolution = await resolver.resolve(f"{did}?versionTime={at}")
     document = resolution.did_document
     if document is None:

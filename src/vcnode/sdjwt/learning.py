@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
+from vcnode.clock import parse_iso
 from vcnode.credentials.model import as_list
 from vcnode.errors import InvalidInput
 from vcnode.keys.signer import Signer
@@ -44,11 +45,8 @@ def _text(value: Any) -> str | None:
 
 def _date(value: Any) -> str | None:
     """The calendar date (UTC) of an RFC 3339 / ISO 8601 date-time, as YYYY-MM-DD."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+    moment = parse_iso(value)
+    if moment is None:
         return None
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
@@ -204,11 +202,8 @@ def issue_learning_credential(credential: Mapping[str, Any], signer: Signer, *, 
                                         issuing_country=issuing_country, extra=extra)
     if exp is None:
         until = credential.get("validUntil") or credential.get("expirationDate")
-        try:
-            exp = int(datetime.fromisoformat(until.replace("Z", "+00:00")).timestamp()) \
-                if isinstance(until, str) else None
-        except ValueError:
-            exp = None
+        moment = parse_iso(until)
+        exp = int(moment.timestamp()) if moment is not None else None
     return issue_sd_jwt_vc(claims, signer, issuer=issuer, kid=kid, vct=LEARNING_CREDENTIAL_VCT,
                            holder_jwk=holder_jwk, status=status, iat=iat, exp=exp,
                            metadata=learning_credential_type_metadata(), decoys=decoys)

@@ -27,10 +27,10 @@ from typing import Any
 import orjson
 
 from vcnode import metrics
+from vcnode.clock import parse_datetime
 from vcnode.credentials.model import as_list, is_url, issuer_id
 from vcnode.credentials.report import Report
 from vcnode.jose import JoseError, VerifiedJws
-from vcnode.proofs.verify import parse_datetime
 from vcnode.status.bitstring import MIN_ENTRIES, BitstringError, decode_list, get_entry
 from vcnode.status.replicas import ReplicaBounds
 from vcnode.status.token_list import (

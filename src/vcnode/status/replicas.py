@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from vcnode.proofs.verify import parse_datetime
+from vcnode.clock import parse_datetime
 
 DEFAULT_MAX_AGE = 3 * 86_400.0
 #: An anchoring time further in the future than this is not believed (clocks differ by less).

@@ -14,17 +14,17 @@ import base64
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 
+from vcnode.clock import SYSTEM_CLOCK, Clock, format_timestamp, parse_datetime
 from vcnode.credentials.issue import issue_credential
 from vcnode.credentials.model import VC_V2, as_list
 from vcnode.errors import Conflict, InvalidInput, NotFound
 from vcnode.identity.service import IdentityService
 from vcnode.proofs import default_suite_for
-from vcnode.proofs.verify import parse_datetime
 from vcnode.status.bitstring import encode_list
 from vcnode.status.entries import LIST_CREDENTIAL_TYPE, LIST_TYPE
 from vcnode.status.token_list import TokenStatusError, from_bitstring, parse_status_claim, sign_status_list_token
@@ -68,8 +68,9 @@ class StatusService:
     """Status lists of the identities this node holds."""
 
     def __init__(self, store: Store, identities: IdentityService, *, base_url: str, ttl: float,
-                 validity: float, heartbeat: float | None = None) -> None:
+                 validity: float, heartbeat: float | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self._store = store
+        self._clock = clock
         self._identities = identities
         self._base_url = base_url.rstrip("/")
         self._ttl = ttl
@@ -79,6 +80,10 @@ class StatusService:
         self.on_change: Callable[[str], None] | None = None
         #: Called with (issuer, list URL, version, signed document) after a list was (re-)signed: anchoring.
         self.on_publish: Callable[[str, str, int, bytes], Awaitable[None]] | None = None
+
+    def _now(self) -> datetime:
+        # Whole seconds: validFrom/validUntil are written to the second, and freshness compares with them.
+        return self._clock.now().replace(microsecond=0)
 
     def list_url(self, list_id: str) -> str:
         """Where the list credential is served."""
@@ -129,7 +134,7 @@ class StatusService:
             # A revocation is irreversible: the store refuses a clear in the transaction that would write it
             # (a check here, before the write, would race concurrent requests and the CLI).
             change = await self._store.change_status(StatusChange(
-                at=_now().isoformat(), actor=actor, credential_id=credential_id, list_id=list_id, index=index,
+                at=self._now().isoformat(), actor=actor, credential_id=credential_id, list_id=list_id, index=index,
                 purpose=purpose, before=0, after=value, reason=reason), irreversible=purpose == "revocation")
             url = self.list_url(list_id)
             if self.on_change is not None and change.before != change.after:
@@ -144,7 +149,7 @@ class StatusService:
         record = await self._store.get_status_list(list_id)
         if record is None:
             raise NotFound(f"no status list {list_id[:80]!r}")
-        now = _now()
+        now = self._now()
         until = parse_datetime(record.published_until) if record.published_until else None
         fresh = (record.published is not None and record.published_version == record.version
                  and until is not None and (until - now).total_seconds() > self._validity - self._heartbeat)
@@ -177,7 +182,7 @@ class StatusService:
         record = await self._store.get_status_token(list_id)
         if record is None or not record.tokens:
             raise NotFound(f"no Status List Token {list_id[:80]!r}")
-        now = _now()
+        now = self._now()
         until = datetime.fromisoformat(record.token_until) if record.token_until else None
         fresh = (record.token is not None and record.token_version == record.version
                  and until is not None and (until - now).total_seconds() > self._validity - self._heartbeat)
@@ -205,7 +210,7 @@ class StatusService:
         longer than the heartbeat ago (so the change, or the fresh copy, is anchored and gossiped now, not when
         the list is next fetched); returns how many were re-signed."""
         count = 0
-        due = (_now() + timedelta(seconds=self._validity - self._heartbeat)).isoformat()
+        due = (self._now() + timedelta(seconds=self._validity - self._heartbeat)).isoformat()
         for list_id in await self._store.changed_status_lists(signed_until_before=due):
             record = await self._store.get_status_list(list_id)
             if record is not None and self._identities.holds(record.issuer):
@@ -239,9 +244,5 @@ def _sd_jwt_status(token: str) -> Any:
         return None
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
 def _stamp(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+    return format_timestamp(moment, timespec="auto", keep_offset=True)

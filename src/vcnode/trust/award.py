@@ -25,8 +25,8 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from vcnode.clock import parse_datetime
 from vcnode.credentials.model import as_list
-from vcnode.proofs.verify import parse_datetime
 from vcnode.trust.statements import FrameworkDescriptor
 
 _LEVEL_IN_NAME = re.compile(r"\blevel\s+([A-Za-z0-9.+-]+)", re.IGNORECASE)

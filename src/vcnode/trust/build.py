@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from vcnode.clock import format_timestamp
 from vcnode.credentials.model import VC_V2
 from vcnode.trust import vocab
 from vcnode.trust.parse import parse_statement
@@ -25,7 +26,7 @@ def _stamp(value: When) -> str:
         return value
     if value.tzinfo is None:
         raise ValueError("validity bounds must be aware datetimes (with a timezone)")
-    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return format_timestamp(value)
 
 
 def _credential(kind: str, statement_id: str | None, issuer: str, issuer_name: str | None, name: str,

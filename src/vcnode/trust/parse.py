@@ -11,10 +11,10 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from vcnode.clock import parse_datetime
 from vcnode.credentials.model import VC_V2, as_list, is_url, issuer_id
 from vcnode.credentials.openbadges import OB_CONTEXTS
 from vcnode.errors import VcnodeError
-from vcnode.proofs.verify import parse_datetime
 from vcnode.trust import vocab
 from vcnode.trust.statements import (
     Accreditation,

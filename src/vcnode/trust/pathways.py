@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from vcnode.clock import format_timestamp
 from vcnode.credentials.report import Report
 from vcnode.trust.award import AwardFacts, read_award
 from vcnode.trust.statements import FrameworkDescriptor, Pathway
@@ -133,7 +134,7 @@ class PathwayResult:
 
 
 def _stamp(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+    return format_timestamp(value, timespec="auto", keep_offset=True) if value is not None else None
 
 
 def add_years(moment: datetime, years: float) -> datetime:

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -22,6 +22,7 @@ import orjson
 from vcnode.anchor.log import AnchorLog
 from vcnode.anchor.statements import TRUST_STATEMENT_PUBLISHED
 from vcnode.anchor.store import ListAnchor
+from vcnode.clock import SYSTEM_CLOCK, Clock, format_timestamp
 from vcnode.credentials.model import issuer_id
 from vcnode.credentials.report import Report
 from vcnode.did.resolver import Resolver
@@ -122,8 +123,9 @@ class TrustService:
     def __init__(self, anchors: AnchorLog, resolver: Resolver, checker: StatusChecker, settings: TrustSettings, *,
                  own: Callable[[str], bool] = lambda _did: False,
                  announce: Callable[[dict[str, Any]], None] | None = None, store: Store | None = None,
-                 pending: PendingStatements | None = None) -> None:
+                 pending: PendingStatements | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self.index = InMemoryStatements()
+        self._clock = clock
         self.cache = RecognitionCache()
         self.settings = settings
         self.announce = announce
@@ -278,7 +280,7 @@ class TrustService:
 
     async def _status_of(self, document: dict[str, Any], now: datetime | None) -> tuple[StatusState, dict[str, Any]]:
         report = Report()
-        await self._checker.check(document, report, now or datetime.now(UTC))
+        await self._checker.check(document, report, now or self._clock.now())
         entries = report.results.get("status", {}).get("entries", [])
         detail = {key: entries[0][key] for key in ("source", "statusListCredential") if entries and key in entries[0]}
         codes = [error.code for error in report.errors]
@@ -321,7 +323,7 @@ class TrustService:
         # start finishes (see _recover), never lost. No in-process lock: two processes (or tasks) publishing
         # at once each keep their own note, and anchoring one statement twice appends it once.
         if self._pending is not None:
-            await self._pending.note(statement.id, statement.issuer, time.time())
+            await self._pending.note(statement.id, statement.issuer, self._clock.time())
         signed = await issue(document)
         await self.anchor(signed)
         if self._pending is not None:  # content already anchored appends nothing, so nothing removed the note
@@ -340,7 +342,7 @@ class TrustService:
                     log.warning("anchored trust statement %s, signed before a process stopped",
                                 note.statement_id[:200])
                 await self._pending.settle(note.statement_id)
-            elif note.noted < time.time() - PENDING_GRACE:
+            elif note.noted < self._clock.time() - PENDING_GRACE:
                 await self._pending.forget(note)
 
     async def anchor(self, signed: dict[str, Any]) -> bool:
@@ -364,7 +366,7 @@ def complete_statement(document: Any, *, issuer: str, base_url: str, now: dateti
     completed = dict(document)
     completed.setdefault("issuer", issuer)
     completed.setdefault("id", f"{base_url}/trust/statements/{uuid.uuid4()}")
-    completed.setdefault("validFrom", now.replace(microsecond=0).isoformat().replace("+00:00", "Z"))
+    completed.setdefault("validFrom", format_timestamp(now, keep_offset=True))
     return completed
 
 

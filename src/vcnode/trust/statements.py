@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from vcnode.clock import format_timestamp
+
 
 @dataclass(frozen=True, kw_only=True)
 class Statement:
@@ -202,4 +204,4 @@ def level_rank(level: str, framework: FrameworkDescriptor | None) -> int | None:
 
 
 def _stamp(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
+    return format_timestamp(value, timespec="auto", keep_offset=True)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from vcnode.auth.tokens import Forbidden
+from vcnode.clock import parse_iso
 from vcnode.credentials.model import as_list
 from vcnode.store import search
 from vcnode.store.records import IdentityRecord, TokenRecord
@@ -218,9 +219,8 @@ def short_time(value: str | None) -> str:
     """An ISO time as ``YYYY-MM-DD HH:MM UTC`` (as stored when it is not one)."""
     if not value:
         return ""
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+    moment = parse_iso(value)
+    if moment is None:
         return value
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -23,6 +22,7 @@ import orjson
 from aiohttp import web
 
 from vcnode.auth.tokens import Forbidden
+from vcnode.clock import now_timestamp
 from vcnode.credentials.model import is_url
 from vcnode.credentials.openbadges import build_open_badge
 from vcnode.credentials.service import select_suite
@@ -167,7 +167,7 @@ async def _sign(current: Page, token: TokenRecord, key: str, values: dict[str, s
     done = current.redirect("/desk/issued?" + urlencode({"id": credential_id}))
     if await node.store.get_credential(credential_id) is not None:
         return done  # this form was sent before: show what it issued
-    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    now = now_timestamp()
     credential = build_open_badge(credential_id=credential_id, issuer=profile, achievement=achievement,
                                   learner_id=values["learner_id"] or None,
                                   learner_email=values["learner_email"] or None,

@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from vcnode.clock import parse_iso
 from vcnode.credentials.model import issuer_id
 from vcnode.credentials.service import select_suite
 from vcnode.errors import NotFound, VcnodeError
@@ -78,10 +79,8 @@ def _stamp(value: str | None) -> str:
     """A dateTimeStamp as a short UTC date and time."""
     if not value:
         return ""
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    except ValueError:
-        return value
+    moment = parse_iso(value)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment is not None else value
 
 
 def _name(value: Any) -> str | None:

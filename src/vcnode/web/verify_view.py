@@ -25,6 +25,8 @@ import orjson
 from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import format_decimal
 
+from vcnode.clock import parse_iso
+
 PASSED, FAILED, UNCHECKED, INFO = "passed", "failed", "unchecked", "info"
 STATES = (PASSED, FAILED, UNCHECKED, INFO)
 
@@ -310,11 +312,8 @@ def _string(value: Any) -> str | None:
 
 
 def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+    moment = parse_iso(value.strip()) if isinstance(value, str) else None
+    if moment is None:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 

@@ -47,7 +47,7 @@ from vcnode.anchor.entries import AnchorError, now_stamp, position, suite_for
 from vcnode.anchor.log import AnchorLog, verify_signature
 from vcnode.credentials.issue import sign
 from vcnode.did.resolver import Resolver
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 from vcnode.p2p.peers import PENALTY_INVALID, PENALTY_UNREACHABLE, PeerTable, PeerUrlRefused
 from vcnode.proofs.verify import parse_datetime
 

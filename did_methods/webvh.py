@@ -4,7 +4,7 @@ server the DID names, verify the whole log, and answer with the version asked fo
 ``did:webvh:<SCID>:example.com`` → ``https://example.com/.well-known/did.jsonl``;
 ``did:webvh:<SCID>:example.com:dids:issuer`` → ``https://example.com/dids/issuer/did.jsonl``.
 ``versionId``, ``versionTime`` and ``versionNumber`` DID parameters select an earlier version.
-The verification itself is pure and lives in :mod:`vcnode.did.webvh`; this module does the fetching.
+The verification itself is pure and lives in :mod:`vcnode.webvh`; this module does the fetching.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from vcnode.did.cache import TtlLruCache
 from vcnode.did.driver import DriverContext
 from vcnode.did.resolution import INTERNAL_ERROR, INVALID_DID, NOT_FOUND, DriverResult, ResolutionError
 from vcnode.did.syntax import DidUrl, did_parameters
-from vcnode.did.webvh.errors import WebvhError
-from vcnode.did.webvh.identifier import WebvhDid, parse_webvh_did
-from vcnode.did.webvh.log import VerifiedLog, apply_witnesses, verify_log
-from vcnode.did.webvh.versions import QUERY_PARAMETERS, resolve_version
 from vcnode.errors import FetchError
 from vcnode.net.fetch import MAX_CACHE_SECONDS, FetchResponse, SafeFetcher, parse_max_age
+from vcnode.webvh.errors import WebvhError
+from vcnode.webvh.identifier import WebvhDid, parse_webvh_did
+from vcnode.webvh.log import VerifiedLog, apply_witnesses, verify_log
+from vcnode.webvh.versions import QUERY_PARAMETERS, resolve_version
 
 LOG_ACCEPT = "text/jsonl, application/jsonl, application/json;q=0.5, */*;q=0.1"
 VERIFIED_LOGS = 1000  # fully verified logs kept, so each version query does not fetch and verify again

@@ -41,8 +41,8 @@ import aiohttp
 from vcnode.config import load_config
 from vcnode.credentials.issue import create_presentation
 from vcnode.exchanges.service import ExchangeService
-from vcnode.identity.service import SigningKey
 from vcnode.keys.ed25519 import Ed25519KeyPair
+from vcnode.keys.signer import SigningKey
 from vcnode.node import Node, initialise
 from vcnode.status.entries import status_requests
 

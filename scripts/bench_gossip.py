@@ -39,8 +39,8 @@ from vcnode.anchor.log import AnchorLog
 from vcnode.anchor.store import MemoryAnchorStore
 from vcnode.credentials.issue import issue_credential
 from vcnode.did.resolver import Resolver
-from vcnode.identity.service import SigningKey
 from vcnode.keys.ed25519 import Ed25519KeyPair
+from vcnode.keys.signer import SigningKey
 from vcnode.net.fetch import SafeFetcher
 from vcnode.p2p.gossip import Gossip, MessageRefused, PeerUnavailable, summary
 from vcnode.p2p.http import MESSAGE_PATH, HttpTransport

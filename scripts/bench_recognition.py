@@ -37,8 +37,8 @@ from vcnode.config import load_config
 from vcnode.credentials import issue_credential, verify_credential
 from vcnode.credentials.model import as_list
 from vcnode.did.resolver import Resolver
-from vcnode.identity.service import SigningKey
 from vcnode.keys.ed25519 import Ed25519KeyPair
+from vcnode.keys.signer import SigningKey
 from vcnode.node import initialise
 from vcnode.status.entries import status_requests
 from vcnode.trust import (

@@ -34,13 +34,13 @@ from typing import Any
 import orjson
 
 from vcnode.config import load_config
-from vcnode.credentials.batch import issue_batch
 from vcnode.credentials.report import Report
+from vcnode.issuing.batch import issue_batch
 from vcnode.node import Node, initialise
 from vcnode.status.bitstring import decode_list, get_entry, new_bitstring, set_entry
 from vcnode.status.entries import status_requests
+from vcnode.status.records import StatusChange, StatusListSpec
 from vcnode.store import open_store
-from vcnode.store.records import StatusChange, StatusListSpec
 from vcnode.store.sqlite import SqliteIssuance, SqliteStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -36,12 +36,12 @@ from vcnode.credentials import issue_credential, verify_credential
 from vcnode.credentials.issue import create_presentation
 from vcnode.credentials.verify import VerifyOptions, verify_presentation
 from vcnode.did.resolver import Resolver
-from vcnode.identity.service import SigningKey
 from vcnode.jsonld import canonicalize_jcs, default_registry
 from vcnode.keys import multikey
 from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.keys.p256 import P256KeyPair
 from vcnode.keys.public import P256
+from vcnode.keys.signer import SigningKey
 from vcnode.proofs import SUITES, offload
 from vcnode.proofs.base import decode_proof_value
 from vcnode.proofs.verify import ProofExpectations, verify_proofs

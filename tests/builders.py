@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from vcnode.identity.service import SigningKey
 from vcnode.keys import signer
+from vcnode.keys.signer import SigningKey
 
 DEFAULT_ID = "urn:uuid:2f1a3c1e-5b8e-4c4f-9b0a-7f1e2d3c4b5a"
 

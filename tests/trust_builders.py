@@ -12,7 +12,7 @@ from did_methods.key import KeyDriver
 from tests.builders import did_key_signer
 from vcnode.credentials import issue_credential, sign, verify_credential
 from vcnode.did.resolver import Resolver
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 from vcnode.trust import InMemoryStatements
 from vcnode.trust.examples import FRAMEWORKS, ROLES, example_badge, example_statements
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from vcnode.did.webvh.identifier import did_for
 from vcnode.identity.webvh import append_entry, create_entry, node_document, to_jsonl
 from vcnode.keys.ed25519 import Ed25519KeyPair
+from vcnode.webvh.identifier import did_for
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 

@@ -22,15 +22,13 @@ from vcnode.config import CONFIG_FILE, Config, write_config
 from vcnode.config import check_domain as check_node_domain
 from vcnode.credentials.limits import VerifyLimits
 from vcnode.credentials.model import issuer_id
-from vcnode.credentials.service import CredentialService
 from vcnode.credentials.verify import VerifyOptions, verify_status_list
 from vcnode.did.driver import DriverContext
 from vcnode.did.resolver import Resolver, load_drivers
-from vcnode.did.webvh.errors import WebvhError
-from vcnode.did.webvh.identifier import check_domain, parse_webvh_did
 from vcnode.errors import ConfigError, KeystoreError, VcnodeError
 from vcnode.identity import IdentityService
 from vcnode.identity.service import check_key_type
+from vcnode.issuing.service import CredentialService
 from vcnode.jose import verify_with_did
 from vcnode.jsonld.rdfc import CanonicalizationLimits, configure_limits
 from vcnode.keys.signer import key_type_named
@@ -53,6 +51,8 @@ from vcnode.store.anchors import load_peers, save_peers
 from vcnode.store.health import StorageMonitor, StorageUnavailable
 from vcnode.store.sqlite import SqliteStore
 from vcnode.trust.service import TrustService, TrustSettings, complete_statement
+from vcnode.webvh.errors import WebvhError
+from vcnode.webvh.identifier import check_domain, parse_webvh_did
 
 log = logging.getLogger(__name__)
 

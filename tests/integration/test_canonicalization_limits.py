@@ -19,7 +19,7 @@ import pytest
 from tests.builders import badge, blank_node_clique, did_key_signer
 from tests.cluster import Cluster
 from vcnode.credentials.issue import sign
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 from vcnode.proofs.base import encode_proof_value
 
 pytestmark = pytest.mark.integration

@@ -18,8 +18,8 @@ from tests.webvh_builders import LogBuilder, key
 from vcnode.did.driver import DriverContext
 from vcnode.did.resolution import Resolution
 from vcnode.did.resolver import Resolver
-from vcnode.did.webvh.witness import witness_did, witness_proof
 from vcnode.net.fetch import SafeFetcher
+from vcnode.webvh.witness import witness_did, witness_proof
 
 pytestmark = pytest.mark.integration
 BOUND = 5.0  # no resolution in this file may take longer

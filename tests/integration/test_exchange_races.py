@@ -30,7 +30,7 @@ from tests.cluster import Cluster
 from tests.integration.test_serve import free_port, wait_for
 from vcnode.credentials import create_presentation
 from vcnode.exchanges.claim import CLAIM_NAMESPACE
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 
 PROBLEM = "application/problem+json"
 TIMEOUT = aiohttp.ClientTimeout(total=60)

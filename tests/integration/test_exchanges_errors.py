@@ -22,7 +22,7 @@ from tests.integration.test_exchanges_http import (
     unsigned_badge,
 )
 from vcnode.credentials import create_presentation
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 from vcnode.node import Node
 
 

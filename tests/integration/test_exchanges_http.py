@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 from tests.builders import badge, did_key_signer
 from vcnode.credentials import create_presentation
 from vcnode.exchanges.wallet import HolderKey, legacy_presentation
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 from vcnode.node import Node
 
 NODE_DID = "did:web:example.edu"

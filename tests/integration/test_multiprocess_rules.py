@@ -37,7 +37,7 @@ from tests.integration.test_serve import free_port, wait_for
 from vcnode.background.loops import STORE_WATCH_SECONDS
 from vcnode.credentials import create_presentation
 from vcnode.credentials.model import as_list
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 from vcnode.status.bitstring import decode_list, get_entry
 from vcnode.trust.examples import example_badge, example_documents
 

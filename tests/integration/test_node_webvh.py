@@ -16,11 +16,11 @@ from yarl import URL
 from tests.builders import badge
 from vcnode.config import load_config
 from vcnode.credentials.issue import prepare_credential, sign
-from vcnode.did.webvh.identifier import parse_webvh_did
 from vcnode.http.app import SERVER_LIMITS, build_app
-from vcnode.identity.service import SigningKey
 from vcnode.keys.ed25519 import Ed25519KeyPair
+from vcnode.keys.signer import SigningKey
 from vcnode.node import Node, initialise
+from vcnode.webvh.identifier import parse_webvh_did
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,7 @@ from vcnode.credentials.issue import sign
 from vcnode.exchanges.challenges import ChallengeService, TooManyChallenges
 from vcnode.exchanges.pathways import PathwayExchange, evaluate_presentation
 from vcnode.http.pathway_routes import CHALLENGES_KEY
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 from vcnode.node import Node
 from vcnode.trust import component_digest
 from vcnode.trust.examples import example_badge, example_documents

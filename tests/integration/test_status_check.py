@@ -33,7 +33,7 @@ from vcnode.credentials import issue_credential
 from vcnode.credentials.report import Report
 from vcnode.errors import VcnodeError
 from vcnode.http.app import SERVER_LIMITS, build_app
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 from vcnode.node import Node, initialise
 from vcnode.status.bitstring import MIN_ENTRIES, encode_list, new_bitstring, set_entry
 

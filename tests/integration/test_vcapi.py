@@ -16,7 +16,7 @@ from tests.builders import badge, did_key_signer
 from vcnode.config import load_config
 from vcnode.credentials import create_presentation
 from vcnode.http.app import build_app
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 from vcnode.node import Node, initialise
 
 NODE_DID = "did:web:example.edu"

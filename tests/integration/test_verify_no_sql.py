@@ -18,7 +18,7 @@ from vcnode.anchor.log import AnchorLog
 from vcnode.anchor.store import MemoryAnchorStore
 from vcnode.credentials.issue import create_presentation, issue_credential
 from vcnode.did.resolver import Resolver
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 from vcnode.node import Node
 from vcnode.status.entries import status_requests
 from vcnode.store.sqlite import SqliteStore

@@ -13,7 +13,7 @@ from tests.builders import did_key_signer as signer
 from tests.interop.harness import run_harness, tampered
 from vcnode.credentials import issue_credential, verify_credential
 from vcnode.did.resolver import Resolver
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 
 pytestmark = pytest.mark.interop
 SUITE = "ecdsa-jcs-2019"

@@ -29,7 +29,7 @@ from vcnode.node import Node, initialise
 from vcnode.status.bitstring import decode_list, encode_list, get_entry, set_entry
 from vcnode.status.check import FetchedList, StatusChecker
 from vcnode.status.entries import STATUS_CONTEXT
-from vcnode.store.records import StatusListSpec
+from vcnode.status.records import StatusListSpec
 
 pytestmark = pytest.mark.interop
 PURPOSES = ("revocation", "suspension")

@@ -15,8 +15,8 @@ from vcnode.anchor.entries import AnchorError, entry_cid, make_entry, make_head
 from vcnode.anchor.log import AnchorLog
 from vcnode.anchor.store import MemoryAnchorStore
 from vcnode.did.resolver import Resolver
-from vcnode.identity.service import SigningKey
 from vcnode.jsonld import canonicalize_jcs
+from vcnode.keys.signer import SigningKey
 
 
 def node_log(*signers: SigningKey) -> AnchorLog:

@@ -19,7 +19,7 @@ from vcnode.anchor.log import AnchorLog
 from vcnode.anchor.statements import TRUST_STATEMENT_PUBLISHED
 from vcnode.anchor.store import MemoryAnchorStore, StoredEntry
 from vcnode.did.resolver import Resolver
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 from vcnode.store.anchors import SqliteAnchorStore
 from vcnode.store.sqlite import SqliteStore
 

@@ -11,7 +11,7 @@ from tests.builders import badge, did_key_signer
 from vcnode.credentials import VerifyOptions, create_presentation, issue_credential, sign, verify_presentation
 from vcnode.credentials.holder import bind_holder, subject_ids
 from vcnode.did.resolver import Resolver
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 
 ALICE = "did:example:alice"
 

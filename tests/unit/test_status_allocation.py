@@ -21,8 +21,8 @@ import pytest
 
 from vcnode.status.bitstring import MIN_ENTRIES, get_entry, new_bitstring, set_entry
 from vcnode.status.permutation import IndexPermutation
+from vcnode.status.records import StatusChange, StatusListSpec
 from vcnode.store import open_store
-from vcnode.store.records import StatusChange, StatusListSpec
 from vcnode.store.sqlite import SqliteStore, migrations
 
 ISSUER = "did:example:issuer"

@@ -30,7 +30,7 @@ from vcnode.credentials import VerifyOptions, issue_credential
 from vcnode.credentials.report import Report
 from vcnode.credentials.verify import verify_status_list
 from vcnode.did.resolver import Resolver
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 from vcnode.status.bitstring import MIN_ENTRIES, encode_list, new_bitstring, set_entry
 from vcnode.status.check import FetchedList, StatusChecker, StatusListError
 from vcnode.status.replicas import ReplicaBounds

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from vcnode.errors import Conflict
+from vcnode.identity.records import IdentityRecord, KeyRecord
 from vcnode.store import open_store
-from vcnode.store.records import IdentityRecord, KeyRecord
 from vcnode.store.sqlite import migrations
 
 
@@ -60,7 +60,7 @@ async def test_rotation_keeps_exactly_one_active_key(tmp_path: Path) -> None:
 
 
 async def test_webvh_log_entries_are_stored_with_their_key_changes(tmp_path: Path) -> None:
-    from vcnode.store.records import WebvhEntryRecord
+    from vcnode.identity.records import WebvhEntryRecord
 
     did = "did:webvh:Qm1:example.com"
     store = await open_store(tmp_path / "db.sqlite3")
@@ -139,8 +139,8 @@ def _badge(credential_id: str, learner: str, achievement: str, *, learner_id: st
 @pytest.mark.parametrize("terms_first", [2000, 0], ids=["from-the-terms", "walking-the-credentials"])
 async def test_issued_credentials_are_found_by_words_of_their_names_and_ids_a_page_at_a_time(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, terms_first: int) -> None:
+    from vcnode.credentials.records import CredentialRecord
     from vcnode.store import search
-    from vcnode.store.records import CredentialRecord
     from vcnode.store.search import email_term
 
     # Both ways of answering (few matching terms, many) give the same answers.
@@ -210,7 +210,7 @@ async def test_the_search_index_covers_credentials_stored_before_it(tmp_path: Pa
 
 
 async def test_the_audit_log_pages_and_filters_by_issuer(tmp_path: Path) -> None:
-    from vcnode.store.records import StatusChange, StatusListSpec
+    from vcnode.status.records import StatusChange, StatusListSpec
 
     store = await open_store(tmp_path / "db.sqlite3")
     try:

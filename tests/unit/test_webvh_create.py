@@ -9,12 +9,12 @@ import orjson
 import pytest
 
 from tests.webvh_builders import LogBuilder, at, key
-from vcnode.did.webvh.hashing import derive_scid, entry_hash
-from vcnode.did.webvh.identifier import parse_webvh_did
-from vcnode.did.webvh.log import apply_witnesses, verify_log
-from vcnode.did.webvh.versions import resolve_version
-from vcnode.did.webvh.witness import witness_did, witness_proof
 from vcnode.identity.webvh import next_version_time, parallel_web_document, web_did_of
+from vcnode.webvh.hashing import derive_scid, entry_hash
+from vcnode.webvh.identifier import parse_webvh_did
+from vcnode.webvh.log import apply_witnesses, verify_log
+from vcnode.webvh.versions import resolve_version
+from vcnode.webvh.witness import witness_did, witness_proof
 
 
 def test_a_new_log_has_its_scid_everywhere_and_chained_version_ids() -> None:
@@ -71,8 +71,8 @@ def test_a_witness_approves_a_version_and_the_resolver_counts_it() -> None:
 
 
 def test_a_witness_approves_only_a_candidate_that_verifies_and_names_it() -> None:
-    from vcnode.did.webvh.approve import approve
-    from vcnode.did.webvh.errors import WebvhError
+    from vcnode.webvh.approve import approve
+    from vcnode.webvh.errors import WebvhError
 
     rule = {"threshold": 1, "witnesses": [{"id": witness_did(key(10))}]}
     log = LogBuilder().create(key(1), {"witness": rule}).update(key(1))

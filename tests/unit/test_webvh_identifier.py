@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from vcnode.did.webvh.errors import WebvhError
-from vcnode.did.webvh.identifier import did_for, parse_webvh_did
+from vcnode.webvh.errors import WebvhError
+from vcnode.webvh.identifier import did_for, parse_webvh_did
 
 SCID = "QmPEQVM1JPTyrvEgBcDXwjK4TeyLGSX1PxjgyeAisdWM1p"
 

@@ -10,13 +10,13 @@ import orjson
 import pytest
 
 from tests.webvh_builders import LogBuilder, at, key
-from vcnode.did.webvh.errors import WebvhError
-from vcnode.did.webvh.hashing import key_hash
-from vcnode.did.webvh.identifier import parse_webvh_did
-from vcnode.did.webvh.log import VerifiedLog, apply_witnesses, verify_log
-from vcnode.did.webvh.versions import Selected, resolve_version
-from vcnode.did.webvh.witness import witness_did, witness_proof
 from vcnode.identity.webvh import to_jsonl
+from vcnode.webvh.errors import WebvhError
+from vcnode.webvh.hashing import key_hash
+from vcnode.webvh.identifier import parse_webvh_did
+from vcnode.webvh.log import VerifiedLog, apply_witnesses, verify_log
+from vcnode.webvh.versions import Selected, resolve_version
+from vcnode.webvh.witness import witness_did, witness_proof
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 

@@ -11,11 +11,11 @@ from did_methods.webvh import WebvhDriver
 from tests.webvh_builders import LogBuilder, key
 from vcnode.did.driver import DriverContext
 from vcnode.did.resolver import Resolver
-from vcnode.did.webvh.identifier import parse_webvh_did
 from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.net.fetch import FetchResponse
 from vcnode.proofs import suite_by_name
 from vcnode.proofs.verify import ProofExpectations, verify_proofs
+from vcnode.webvh.identifier import parse_webvh_did
 
 
 class MemoryFetcher:

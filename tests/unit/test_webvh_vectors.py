@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from vcnode.did.webvh.errors import WebvhError
-from vcnode.did.webvh.identifier import parse_webvh_did
-from vcnode.did.webvh.log import VerifiedLog, apply_witnesses, verify_log
-from vcnode.did.webvh.versions import Selected, resolve_version
+from vcnode.webvh.errors import WebvhError
+from vcnode.webvh.identifier import parse_webvh_did
+from vcnode.webvh.log import VerifiedLog, apply_witnesses, verify_log
+from vcnode.webvh.versions import Selected, resolve_version
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webvh"
 VECTORS = FIXTURES / "vectors"

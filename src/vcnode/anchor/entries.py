@@ -16,7 +16,7 @@ from vcnode.anchor.cid import cid_for_json, is_cid
 from vcnode.anchor.statements import PUBLISHED
 from vcnode.clock import now_timestamp
 from vcnode.credentials.issue import sign
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 from vcnode.proofs import jcs_suite_for
 
 ENTRY = "AnchorEntry"

@@ -25,7 +25,7 @@ from vcnode.anchor.entries import (
 from vcnode.anchor.statements import DID_LOG_PUBLISHED, STATUS_LIST_PUBLISHED, TRUST_STATEMENT_PUBLISHED
 from vcnode.anchor.store import AnchorStore, ListAnchor, StoredEntry
 from vcnode.did.resolver import Resolver
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 from vcnode.proofs.verify import ProofExpectations, verify_proofs
 
 MAX_PAYLOAD = 1024 * 1024  # a status list credential is a few KB; anything near this is abuse

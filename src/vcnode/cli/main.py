@@ -239,7 +239,7 @@ async def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 async def cmd_witness_id(args: argparse.Namespace) -> int:
     """Print the did:key under which this node witnesses did:webvh DIDs (its identity's signing key)."""
-    from vcnode.did.webvh.witness import witness_did
+    from vcnode.webvh.witness import witness_did
 
     async def action(node: Any) -> int:
         print(witness_did(node.identities.signing_key(args.did or node.identities.default_did).key_pair))
@@ -252,9 +252,9 @@ async def cmd_witness_sign(args: argparse.Namespace) -> int:
     and print our approval (a did-witness.json item)."""
     from datetime import UTC, datetime
 
-    from vcnode.did.webvh.approve import approve
-    from vcnode.did.webvh.errors import WebvhError
     from vcnode.identity.service import now_iso
+    from vcnode.webvh.approve import approve
+    from vcnode.webvh.errors import WebvhError
 
     candidate = read_json_file(args.entry)
     try:
@@ -511,7 +511,7 @@ class _Progress:
 async def cmd_issue_batch(args: argparse.Namespace) -> int:
     """Issue an Open Badge to every learner in a CSV (or, with ``--claims``, prepare a claim link for each);
     on Ctrl-C, say how far it got and how to resume."""
-    from vcnode.credentials.batch import issue_batch, read_learners
+    from vcnode.issuing.batch import issue_batch, read_learners
 
     if args.expires and not args.claims:
         raise CliError("--expires is for claim links: add --claims")

@@ -10,12 +10,12 @@ from vcnode.clock import now_timestamp
 from vcnode.credentials.model import VC_V2, as_list, check_credential_structure, issuer_id
 from vcnode.credentials.openbadges import check_open_badge, is_open_badge
 from vcnode.credentials.report import Report
+from vcnode.credentials.status_entry import check_issued_entries
 from vcnode.errors import VcnodeError
-from vcnode.identity.service import SigningKey
 from vcnode.jsonld import ContextRegistry
+from vcnode.keys.signer import SigningKey
 from vcnode.proofs import DEFAULT_SUITE, suite_by_name
 from vcnode.proofs.ed25519_signature_2020 import SUITE_CONTEXT
-from vcnode.status.entries import check_issued_entries
 
 DATA_INTEGRITY_V1 = "https://w3id.org/security/data-integrity/v1"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"

@@ -2,7 +2,7 @@
 print a QR code) that puts their badge into their wallet. Nothing is signed until a learner claims.
 
 Shared by ``vcnode issue-batch --claims`` and ``POST /workflows/claim/batches``: the same learner checks
-(:func:`vcnode.credentials.batch.check_learner`) and the same builder as a signed batch
+(:func:`vcnode.issuing.batch.check_learner`) and the same builder as a signed batch
 (:func:`vcnode.credentials.openbadges.build_open_badge`). Each exchange's ``variables.credential`` is the badge
 the row would have been signed as, without ``credentialSubject.id`` (the DID the wallet proves), ``id`` and
 ``validFrom`` (both set when the badge is claimed), its email hashed with a salt derived from the row.
@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from vcnode.credentials.batch import (
+from vcnode.credentials.issue import issue_credential
+from vcnode.credentials.openbadges import build_open_badge
+from vcnode.errors import Conflict, InvalidInput, VcnodeError
+from vcnode.exchanges.claim import ClaimWorkflow, claimed_credential
+from vcnode.exchanges.links import ExchangeLinks, qr_png, qr_svg
+from vcnode.exchanges.model import Exchange, timestamp
+from vcnode.issuing.batch import (
     COLUMNS,
     Progress,
     check_achievement,
@@ -36,13 +42,7 @@ from vcnode.credentials.batch import (
     report_progress,
     write_atomically,
 )
-from vcnode.credentials.issue import issue_credential
-from vcnode.credentials.openbadges import build_open_badge
-from vcnode.credentials.service import select_suite
-from vcnode.errors import Conflict, InvalidInput, VcnodeError
-from vcnode.exchanges.claim import ClaimWorkflow, claimed_credential
-from vcnode.exchanges.links import ExchangeLinks, qr_png, qr_svg
-from vcnode.exchanges.model import Exchange, timestamp
+from vcnode.issuing.service import select_suite
 from vcnode.jsonld import canonicalize_jcs
 
 if TYPE_CHECKING:

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any, cast
 from vcnode.clock import format_timestamp
 from vcnode.credentials.model import as_list
 from vcnode.credentials.report import Finding, Report
-from vcnode.credentials.service import select_suite
 from vcnode.errors import Conflict, InvalidInput, NotFound, VcnodeError
 from vcnode.exchanges.challenges import ChallengeService
+from vcnode.issuing.service import select_suite
 from vcnode.status.entries import status_requests
 from vcnode.trust.pathways import HeldCredential, PathwayResult, evaluate_pathway, evaluate_pathways
 from vcnode.trust.source import FrameworkLookup, Indexed

@@ -36,9 +36,9 @@ from vcnode.credentials.issue import sign
 from vcnode.credentials.model import VC_V2, as_list
 from vcnode.errors import VcnodeError
 from vcnode.exchanges.query import credential_matches_example, js_truthy
-from vcnode.identity.service import SigningKey
 from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.keys.public import ED25519
+from vcnode.keys.signer import SigningKey
 from vcnode.proofs import SUITES
 
 DEFAULT_SUITE = "Ed25519Signature2020"  # what LCW signs with

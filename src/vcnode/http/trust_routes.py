@@ -8,11 +8,11 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from vcnode.credentials.service import select_suite
 from vcnode.errors import NotFound
 from vcnode.http.body import BadRequest, optional_object, read_json_object
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.problem import json_response
+from vcnode.issuing.service import select_suite
 from vcnode.node import Node
 
 

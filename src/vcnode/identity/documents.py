@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vcnode.store.records import KeyRecord
+from vcnode.identity.records import KeyRecord
 
 DID_V1 = "https://www.w3.org/ns/did/v1"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import math
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -16,20 +15,22 @@ from vcnode.config import Config, did_web_domain
 from vcnode.did.resolution import DriverResult, ResolutionError
 from vcnode.did.self_certifying import did_jwk_for, did_key_for
 from vcnode.did.syntax import did_parameters, parse_did_url
-from vcnode.did.webvh.errors import WebvhError
-from vcnode.did.webvh.identifier import did_for
 from vcnode.errors import Conflict, InvalidInput, NotFound
 from vcnode.identity.documents import web_document
+from vcnode.identity.records import IdentityRecord, KeyRecord, WebvhEntryRecord
 from vcnode.identity.webvh import append_entry, create_entry, next_version_time, node_document
 from vcnode.identity.webvh_logs import WebvhLogs
 from vcnode.keys import signer as key_types
 from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.keys.public import ED25519
-from vcnode.keys.signer import KeyPair, Signer, UnsupportedKeyType
+from vcnode.keys.signer import KeyPair, SigningKey, UnsupportedKeyType
 from vcnode.keys.vault import Vault
 from vcnode.proofs import jcs_suite_for
-from vcnode.store.base import Store
-from vcnode.store.records import IdentityRecord, KeyRecord, WebvhEntryRecord
+from vcnode.webvh.errors import WebvhError
+from vcnode.webvh.identifier import did_for
+
+if TYPE_CHECKING:  # the store implements this package's records and ports: it sits above, not below
+    from vcnode.store.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -43,29 +44,6 @@ _PATH_SEGMENT_RE = re.compile(r"[A-Za-z0-9._-]+")
 def now_iso() -> str:
     """The current UTC time as an XML Schema dateTimeStamp with second precision (``…Z``)."""
     return now_timestamp()
-
-
-@dataclass(frozen=True, slots=True)
-class SigningKey:
-    """The active signing key of an identity: its verification method id and its signer (whose ``key_type``
-    and ``alg`` say what it signs with)."""
-
-    verification_method: str
-    signer: Signer
-
-    @property
-    def key_type(self) -> str:
-        """``Ed25519`` or ``P-256``."""
-        return self.signer.key_type
-
-    @property
-    def key_pair(self) -> Ed25519KeyPair:
-        """The Ed25519 key pair, for what only Ed25519 can sign (did:webvh log entries and witness proofs);
-        :class:`UnsupportedKeyType` (``keyTypeMismatch``) for a key of another type."""
-        if not isinstance(self.signer, Ed25519KeyPair):
-            raise UnsupportedKeyType(f"{self.verification_method} is a {self.signer.key_type} key; this needs an "
-                                     "Ed25519 key", code="keyTypeMismatch")
-        return self.signer
 
 
 class IdentityService:

@@ -11,12 +11,12 @@ from typing import Any
 import orjson
 
 from vcnode.clock import format_timestamp, parse_iso
-from vcnode.did.webvh import proofs
-from vcnode.did.webvh.hashing import entry_hash, scid_of
-from vcnode.did.webvh.identifier import PREFIX, SCID_PLACEHOLDER
-from vcnode.did.webvh.parameters import METHOD_V1
 from vcnode.identity.documents import DID_V1, MULTIKEY_V1
 from vcnode.keys.ed25519 import Ed25519KeyPair
+from vcnode.webvh import proofs
+from vcnode.webvh.hashing import entry_hash, scid_of
+from vcnode.webvh.identifier import PREFIX, SCID_PLACEHOLDER
+from vcnode.webvh.parameters import METHOD_V1
 
 _SIGNING_RELATIONSHIPS = ("authentication", "assertionMethod", "capabilityInvocation", "capabilityDelegation")
 

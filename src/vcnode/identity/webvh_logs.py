@@ -1,7 +1,7 @@
 """The did:webvh logs of the node's own identities, in memory: what the node publishes (``did.jsonl``, the
 parallel ``did.json``) and how it answers resolutions of its own DIDs without a network trip.
 
-The node's own log goes through the same verification as any other (:mod:`vcnode.did.webvh.log`), so the
+The node's own log goes through the same verification as any other (:mod:`vcnode.webvh.log`), so the
 node never answers for, or serves, a log that other resolvers would reject without noticing.
 """
 
@@ -13,12 +13,12 @@ from typing import Any
 
 import orjson
 
-from vcnode.did.webvh.errors import WebvhError
-from vcnode.did.webvh.identifier import parse_webvh_did
-from vcnode.did.webvh.log import VerifiedLog, verify_log
-from vcnode.did.webvh.versions import Selected, resolve_version
+from vcnode.identity.records import WebvhEntryRecord
 from vcnode.identity.webvh import parallel_web_document, to_jsonl
-from vcnode.store.records import WebvhEntryRecord
+from vcnode.webvh.errors import WebvhError
+from vcnode.webvh.identifier import parse_webvh_did
+from vcnode.webvh.log import VerifiedLog, verify_log
+from vcnode.webvh.versions import Selected, resolve_version
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""CSV batches as background jobs: signed credentials (:func:`vcnode.credentials.batch.issue_batch`) or claim
+"""CSV batches as background jobs: signed credentials (:func:`vcnode.issuing.batch.issue_batch`) or claim
 links (:func:`vcnode.exchanges.batch.write_claim_batch`), the same functions ``vcnode issue-batch`` runs.
 
 Both are idempotent (deterministic credential ids and exchange ids from the issuer, the achievement and each
@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vcnode.credentials.batch import MANIFEST, check_achievement, credential_id_for, issue_batch
-from vcnode.credentials.service import select_suite
 from vcnode.errors import InvalidInput
 from vcnode.exchanges.batch import claim_batch, write_claim_batch
 from vcnode.exchanges.claim import claimed_credential
+from vcnode.issuing.batch import MANIFEST, check_achievement, credential_id_for, issue_batch
+from vcnode.issuing.service import select_suite
 from vcnode.jobs.model import JobOutcome, JobSettings
 from vcnode.jobs.runner import JobContext, JobHandler
 from vcnode.private_files import private_dir

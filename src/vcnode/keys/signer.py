@@ -7,6 +7,7 @@ identity service holds the key pairs (sealed in the vault at rest) and hands out
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from vcnode.errors import InvalidInput
@@ -53,6 +54,29 @@ class Signer(Protocol):
     def sign(self, data: bytes) -> bytes:
         """The signature of ``data`` (Ed25519: 64 bytes; ES256: raw ``r ‖ s``, 64 bytes)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """The active signing key of an identity: its verification method id and its signer (whose ``key_type``
+    and ``alg`` say what it signs with)."""
+
+    verification_method: str
+    signer: Signer
+
+    @property
+    def key_type(self) -> str:
+        """``Ed25519`` or ``P-256``."""
+        return self.signer.key_type
+
+    @property
+    def key_pair(self) -> Ed25519KeyPair:
+        """The Ed25519 key pair, for what only Ed25519 can sign (did:webvh log entries and witness proofs);
+        :class:`UnsupportedKeyType` (``keyTypeMismatch``) for a key of another type."""
+        if not isinstance(self.signer, Ed25519KeyPair):
+            raise UnsupportedKeyType(f"{self.verification_method} is a {self.signer.key_type} key; this needs an "
+                                     "Ed25519 key", code="keyTypeMismatch")
+        return self.signer
 
 
 def key_type_named(name: str) -> str:

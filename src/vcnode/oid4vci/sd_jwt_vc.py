@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from vcnode.credentials.model import VC_V2, as_list
+from vcnode.credentials.records import CredentialRecord
 from vcnode.exchanges.claim import ClaimWorkflow, claimed_credential
 from vcnode.exchanges.model import Exchange, ExchangeClosed, closed, timestamp
 from vcnode.oid4vci.binding import PROOF_ALGORITHMS, Holder
@@ -36,7 +37,6 @@ from vcnode.status.entries import status_requests
 from vcnode.status.service import ENVELOPED_TYPE, SD_JWT_DATA_PREFIX, TOKEN_BITS, TOKEN_PURPOSE
 from vcnode.status.token_list import status_claim
 from vcnode.store.base import Issuance
-from vcnode.store.records import CredentialRecord
 
 if TYPE_CHECKING:
     from vcnode.node import Node

@@ -48,7 +48,7 @@ from vcnode.anchor.log import AnchorLog, verify_signature
 from vcnode.clock import parse_datetime
 from vcnode.credentials.issue import sign
 from vcnode.did.resolver import Resolver
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 from vcnode.p2p.peers import PENALTY_INVALID, PENALTY_UNREACHABLE, PeerTable, PeerUrlRefused
 
 MAX_HEADS = 1000

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from vcnode.credentials.model import VC_V1, as_list, is_url
+from vcnode.credentials.model import VC_V1, as_list
+from vcnode.credentials.status_entry import ENTRY_TYPE
 from vcnode.errors import InvalidInput
-from vcnode.store.records import StatusAllocation, StatusListSpec
+from vcnode.status.records import StatusAllocation, StatusListSpec
 
-ENTRY_TYPE = "BitstringStatusListEntry"
 LIST_TYPE = "BitstringStatusList"
 LIST_CREDENTIAL_TYPE = "BitstringStatusListCredential"
 STATUS_CONTEXT = "https://www.w3.org/ns/credentials/status/v1"
@@ -76,29 +76,6 @@ def _messages(value: Any, size: int) -> list[dict[str, str]]:
     if len({int(item["status"], 16) for item in out}) != len(out):
         raise InvalidInput("each status value may have one statusMessage")
     return out
-
-
-def check_issued_entries(credential: dict[str, Any], report: Any) -> None:
-    """Before signing: every ``BitstringStatusListEntry`` a caller wrote into ``credentialStatus`` must be
-    well formed (Bitstring Status List §2.1; a malformed one is the spec's MALFORMED_VALUE_ERROR), so the
-    node never signs an entry no verifier can use. Verifiers stay lenient (1EdTech samples use numbers)."""
-    entries = credential.get("credentialStatus")
-    for position, entry in enumerate(entries if isinstance(entries, list) else [entries] if entries else []):
-        if not isinstance(entry, dict) or entry.get("type") != ENTRY_TYPE:
-            continue
-        path = f"credentialStatus[{position}]" if isinstance(entries, list) else "credentialStatus"
-        index, size = entry.get("statusListIndex"), entry.get("statusSize", 1)
-        problems = []
-        if not isinstance(entry.get("statusPurpose"), str) or not entry["statusPurpose"]:
-            problems.append("statusPurpose must be a non-empty string")
-        if not (isinstance(index, str) and index.isascii() and index.isdigit() and str(int(index)) == index):
-            problems.append("statusListIndex must be a string of base-10 digits")
-        if not is_url(entry.get("statusListCredential")):
-            problems.append("statusListCredential must be a URL")
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            problems.append("statusSize must be a positive integer")
-        for problem in problems:
-            report.error("structure", "malformedValue", f"{path}: {problem}", path)
 
 
 def status_entry(list_url: str, allocation: StatusAllocation) -> dict[str, Any]:

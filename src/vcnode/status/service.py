@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -27,9 +27,11 @@ from vcnode.identity.service import IdentityService
 from vcnode.proofs import default_suite_for
 from vcnode.status.bitstring import encode_list
 from vcnode.status.entries import LIST_CREDENTIAL_TYPE, LIST_TYPE
+from vcnode.status.records import StatusChange, StatusListRecord, StatusTokenRecord
 from vcnode.status.token_list import TokenStatusError, from_bitstring, parse_status_claim, sign_status_list_token
-from vcnode.store.base import Store
-from vcnode.store.records import StatusChange, StatusListRecord, StatusTokenRecord
+
+if TYPE_CHECKING:  # the store implements this package's records and ports: it sits above, not below
+    from vcnode.store.base import Store
 
 #: The lists an SD-JWT VC's status may point at: revocation, one bit per entry (a set bit is the token list's
 #: 1, INVALID). A suspension would need a 2-bit token list (2 = SUSPENDED); see docs/status.md.

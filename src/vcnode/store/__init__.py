@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vcnode.anchor.store import AnchorStore
+from vcnode.identity.records import IdentityRecord, KeyRecord
 from vcnode.store.base import Store
-from vcnode.store.records import IdentityRecord, KeyRecord
 
-if TYPE_CHECKING:  # the trust package imports the store: at run time this would be an import cycle
+if TYPE_CHECKING:  # only annotations: the store's adapters implement these domain ports
+    from vcnode.anchor.store import AnchorStore
     from vcnode.trust.pending import PendingStatements
 
 __all__ = ["IdentityRecord", "KeyRecord", "Store", "anchor_store_for", "open_store", "pending_store_for"]

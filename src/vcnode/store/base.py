@@ -6,20 +6,10 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Literal, Protocol
 
-from vcnode.store.records import (
-    CredentialRecord,
-    ExchangeRecord,
-    IdentityRecord,
-    JobRecord,
-    KeyRecord,
-    StatusAllocation,
-    StatusChange,
-    StatusListRecord,
-    StatusListSpec,
-    StatusTokenRecord,
-    TokenRecord,
-    WebvhEntryRecord,
-)
+from vcnode.credentials.records import CredentialRecord
+from vcnode.identity.records import IdentityRecord, KeyRecord, WebvhEntryRecord
+from vcnode.status.records import StatusAllocation, StatusChange, StatusListRecord, StatusListSpec, StatusTokenRecord
+from vcnode.store.records import ExchangeRecord, JobRecord, TokenRecord
 
 #: A challenge's state: open (usable), consumed (by this call), never handed out (or purged), past its expiry,
 #: already used.

@@ -17,27 +17,17 @@ from pathlib import Path
 import aiosqlite
 import orjson
 
+from vcnode.credentials.records import CredentialRecord
 from vcnode.errors import Conflict, NotFound, VcnodeError
+from vcnode.identity.records import IdentityRecord, KeyRecord, WebvhEntryRecord
 from vcnode.private_files import create_private_file, private_dir, tighten
 from vcnode.status.bitstring import BitstringError, get_entry, new_bitstring, set_entry
 from vcnode.status.permutation import KEY_BYTES, IndexPermutation
+from vcnode.status.records import StatusAllocation, StatusChange, StatusListRecord, StatusListSpec, StatusTokenRecord
 from vcnode.store import search
 from vcnode.store.base import AuthCodeState, ChallengeState, CompletionState, LoginState, RedeemState
 from vcnode.store.health import StorageMonitor, StorageUnavailable
-from vcnode.store.records import (
-    CredentialRecord,
-    ExchangeRecord,
-    IdentityRecord,
-    JobRecord,
-    KeyRecord,
-    StatusAllocation,
-    StatusChange,
-    StatusListRecord,
-    StatusListSpec,
-    StatusTokenRecord,
-    TokenRecord,
-    WebvhEntryRecord,
-)
+from vcnode.store.records import ExchangeRecord, JobRecord, TokenRecord
 
 # SQLITE_BUSY and SQLITE_BUSY_SNAPSHOT: see SqliteStore._begin.
 _SQLITE_BUSY = (5, 517)

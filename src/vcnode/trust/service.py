@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -29,13 +29,15 @@ from vcnode.did.resolver import Resolver
 from vcnode.errors import InvalidInput, VcnodeError
 from vcnode.proofs.verify import ProofExpectations, verify_proofs
 from vcnode.status.check import StatusChecker
-from vcnode.store import Store
 from vcnode.trust.cache import RecognitionCache
 from vcnode.trust.evaluate import RecognitionOptions, evaluate_recognition
 from vcnode.trust.parse import StatementError, parse_statement
 from vcnode.trust.pending import PENDING_GRACE, PendingStatements
 from vcnode.trust.report import RecognitionReport
 from vcnode.trust.source import InMemoryStatements, ProofState, StatusState
+
+if TYPE_CHECKING:  # the store implements this package's records and ports: it sits above, not below
+    from vcnode.store import Store
 
 log = logging.getLogger(__name__)
 

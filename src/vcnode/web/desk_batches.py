@@ -22,8 +22,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from vcnode.credentials.batch import RowProblem, learners_from_csv
 from vcnode.errors import NotFound
+from vcnode.issuing.batch import RowProblem, learners_from_csv
 from vcnode.jobs.batches import CLAIMS, SCOPES, SIGNED, BatchInput
 from vcnode.jobs.model import JobSettings, job_view, new_job_id
 from vcnode.jobs.runner import JobRunner
@@ -52,7 +52,7 @@ KIND_LABELS = {SIGNED: N_("Signed credentials"), CLAIMS: N_("Claim links")}
 STATE_LABELS = {"queued": N_("Waiting to start"), "running": N_("Running"), "done": N_("Done"),
                 "failed": N_("Stopped with an error")}
 STATE_ICONS = {"queued": "…", "running": "↻", "done": "✓", "failed": "✕"}
-#: What a CSV problem says, by reason (see :class:`vcnode.credentials.batch.RowProblem`).
+#: What a CSV problem says, by reason (see :class:`vcnode.issuing.batch.RowProblem`).
 PROBLEMS = {
     "unreadable": N_("The file cannot be read as CSV: %(value)s"),
     "headerNeedsEmail": N_("Row 1 (the header): claim links need an “email” column. The header has: "

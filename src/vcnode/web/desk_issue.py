@@ -1,6 +1,6 @@
 """The desk's one-badge form: sign an Open Badge now, or make a claim link for the learner's wallet.
 
-Signing goes through :meth:`vcnode.credentials.service.CredentialService.issue` as ``POST /credentials/issue``
+Signing goes through :meth:`vcnode.issuing.service.CredentialService.issue` as ``POST /credentials/issue``
 does (scope ``issue``), with a revocation and a suspension status entry; a claim link is a ``claim`` exchange
 made as ``POST /workflows/claim/exchanges`` makes it (scope ``exchange``), which the learner's wallet claims
 (docs/exchanges.md). The badge is built by :func:`vcnode.credentials.openbadges.build_open_badge`.
@@ -25,11 +25,11 @@ from vcnode.auth.tokens import Forbidden
 from vcnode.clock import now_timestamp
 from vcnode.credentials.model import is_url
 from vcnode.credentials.openbadges import build_open_badge
-from vcnode.credentials.service import select_suite
 from vcnode.errors import Conflict, NotFound, VcnodeError
 from vcnode.exchanges.claim import ClaimWorkflow, claimed_credential
 from vcnode.exchanges.model import timestamp
 from vcnode.http.exchange_routes import EXCHANGES_KEY
+from vcnode.issuing.service import select_suite
 from vcnode.status.entries import status_requests
 from vcnode.store.records import TokenRecord
 from vcnode.web import achievement_form

@@ -16,7 +16,7 @@ from typing import Any
 
 from vcnode.credentials.issue import issue_credential
 from vcnode.credentials.openbadges import build_open_badge
-from vcnode.identity.service import SigningKey
+from vcnode.keys.signer import SigningKey
 from vcnode.proofs import DEFAULT_SUITE
 
 #: The parties of the examples.

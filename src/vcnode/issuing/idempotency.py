@@ -14,9 +14,10 @@ from typing import Any
 
 import orjson
 
+from vcnode.credentials.records import CredentialRecord
 from vcnode.errors import Conflict
 from vcnode.jsonld import canonicalize_jcs
-from vcnode.store.records import CredentialRecord, StatusListSpec
+from vcnode.status.records import StatusListSpec
 
 
 class CredentialIdInUse(Conflict):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from vcnode.did.webvh import proofs
-from vcnode.did.webvh.errors import WebvhError
-from vcnode.did.webvh.parameters import WitnessRule
 from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.proofs.base import ProofError
+from vcnode.webvh import proofs
+from vcnode.webvh.errors import WebvhError
+from vcnode.webvh.parameters import WitnessRule
 
 
 def witness_did(key_pair: Ed25519KeyPair) -> str:

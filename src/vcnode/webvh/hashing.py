@@ -9,8 +9,8 @@ from typing import Any
 import base58
 import orjson
 
-from vcnode.did.webvh.identifier import SCID_PLACEHOLDER
 from vcnode.jsonld import canonicalize_jcs
+from vcnode.webvh.identifier import SCID_PLACEHOLDER
 
 # The multihash header of a SHA-256 digest: code 0x12, length 0x20. did:webvh 1.0 allows no other hash.
 _SHA256_MULTIHASH = b"\x12\x20"

@@ -7,26 +7,29 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from vcnode import metrics
-from vcnode.credentials.idempotency import issue_request_hash, replayed
 from vcnode.credentials.issue import issue_credential
 from vcnode.credentials.limits import VerifyLimits, check_limits
 from vcnode.credentials.model import issuer_id
+from vcnode.credentials.records import CredentialRecord
 from vcnode.credentials.report import Report
 from vcnode.credentials.verify import VerifyOptions, verify_credential, verify_presentation
 from vcnode.did.resolver import Resolver
 from vcnode.errors import InvalidInput, NotFound, VcnodeError
 from vcnode.identity.service import IdentityService
+from vcnode.issuing.idempotency import issue_request_hash, replayed
 from vcnode.proofs import DEFAULT_SUITE, SUITES, default_suite_for
 from vcnode.status.check import StatusChecker
 from vcnode.status.entries import status_entry, with_status
+from vcnode.status.records import StatusListSpec
 from vcnode.status.service import StatusService
-from vcnode.store.base import Issuance, Store
-from vcnode.store.records import CredentialRecord, StatusListSpec
+
+if TYPE_CHECKING:  # the store implements this package's records and ports: it sits above, not below
+    from vcnode.store.base import Issuance, Store
 
 #: ``options.holderBinding`` of a verification request (presentations; see :mod:`vcnode.credentials.holder`).
 HOLDER_BINDING_OPTIONS = ("required", "allowMismatch")

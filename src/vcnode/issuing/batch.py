@@ -24,22 +24,26 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from vcnode.clock import now_timestamp
-from vcnode.credentials.idempotency import CredentialIdInUse, request_hash, status_options
 from vcnode.credentials.issue import issue_credential
 from vcnode.credentials.model import is_url
 from vcnode.credentials.openbadges import build_open_badge
+from vcnode.credentials.records import CredentialRecord
 from vcnode.errors import InvalidInput
-from vcnode.identity.service import IdentityService, SigningKey
+from vcnode.identity.service import IdentityService
+from vcnode.issuing.idempotency import CredentialIdInUse, request_hash, status_options
 from vcnode.jsonld import canonicalize_jcs
+from vcnode.keys.signer import SigningKey
 from vcnode.status.entries import status_entry, with_status
+from vcnode.status.records import StatusListSpec
 from vcnode.status.service import StatusService
-from vcnode.store.base import Store
-from vcnode.store.records import CredentialRecord, StatusListSpec
+
+if TYPE_CHECKING:  # the store implements this package's records and ports: it sits above, not below
+    from vcnode.store.base import Store
 
 # (row number, credential id, row, request hash)
 _Row = tuple[int, str, dict[str, str], str]
@@ -221,7 +225,7 @@ def write_manifest(out_dir: Path, rows: list[dict[str, str]], ids: list[str]) ->
 
 def row_request_hash(*, issuer: str, profile: dict[str, Any], achievement: dict[str, Any], row: dict[str, str],
                      suite: str, status: Sequence[StatusListSpec]) -> str:
-    """What makes a row's request the same again (see :mod:`vcnode.credentials.idempotency`): everything
+    """What makes a row's request the same again (see :mod:`vcnode.issuing.idempotency`): everything
     that goes into its credential except the time it is issued."""
     learner = {name: (row.get(name) or "").strip() for name in ("id", "email", "name")}
     return request_hash({"issueBatchRow": {"issuer": issuer, "profile": profile, "achievement": achievement,

@@ -6,9 +6,9 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any
 
-from vcnode.did.webvh.errors import WebvhError
-from vcnode.did.webvh.hashing import key_hash
 from vcnode.keys import multikey
+from vcnode.webvh.errors import WebvhError
+from vcnode.webvh.hashing import key_hash
 
 METHOD_V1 = "did:webvh:1.0"
 SUPPORTED_METHODS = (METHOD_V1,)

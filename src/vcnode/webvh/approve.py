@@ -7,11 +7,11 @@ from typing import Any
 
 import orjson
 
-from vcnode.did.webvh.errors import WebvhError
-from vcnode.did.webvh.identifier import parse_webvh_did
-from vcnode.did.webvh.log import verify_log
-from vcnode.did.webvh.witness import witness_did, witness_proof
 from vcnode.keys.ed25519 import Ed25519KeyPair
+from vcnode.webvh.errors import WebvhError
+from vcnode.webvh.identifier import parse_webvh_did
+from vcnode.webvh.log import verify_log
+from vcnode.webvh.witness import witness_did, witness_proof
 
 
 def approve(published: bytes, candidate: Any, key_pair: Ed25519KeyPair, *, now: datetime, created: str,

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vcnode.did.resolution import INVALID_DID_URL
-from vcnode.did.webvh.errors import WebvhError, not_found
-from vcnode.did.webvh.log import VerifiedLog, Version
+from vcnode.webvh.errors import WebvhError, not_found
+from vcnode.webvh.log import VerifiedLog, Version
 
 QUERY_PARAMETERS = frozenset({"versionId", "versionTime", "versionNumber"})
 LINKED_VP_CONTEXT = "https://identity.foundation/linked-vp/contexts/v1"

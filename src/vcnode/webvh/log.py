@@ -17,18 +17,18 @@ from typing import Any
 
 import orjson
 
-from vcnode.did.webvh import proofs, witness
-from vcnode.did.webvh.errors import WebvhError
-from vcnode.did.webvh.hashing import derive_scid, entry_hash, is_sha256_multihash
-from vcnode.did.webvh.identifier import WebvhDid, parse_webvh_did
-from vcnode.did.webvh.parameters import (
+from vcnode.proofs.base import ProofError
+from vcnode.webvh import proofs, witness
+from vcnode.webvh.errors import WebvhError
+from vcnode.webvh.hashing import derive_scid, entry_hash, is_sha256_multihash
+from vcnode.webvh.identifier import WebvhDid, parse_webvh_did
+from vcnode.webvh.parameters import (
     Parameters,
     WitnessRule,
     apply_parameters,
     signing_keys,
     witness_rule_for_entry,
 )
-from vcnode.proofs.base import ProofError
 
 # How far ahead of the resolver's clock a versionTime may be (the spec suggests at most 5 minutes).
 FUTURE_TOLERANCE = timedelta(minutes=5)

@@ -13,7 +13,7 @@ from urllib.parse import quote, unquote
 import idna
 
 from vcnode.did.syntax import parse_did_url
-from vcnode.did.webvh.errors import WebvhError
+from vcnode.webvh.errors import WebvhError
 
 PREFIX = "did:webvh:"
 SCID_PLACEHOLDER = "{SCID}"

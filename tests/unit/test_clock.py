@@ -20,9 +20,9 @@ from vcnode.clock import (
     parse_iso,
 )
 from vcnode.node import Node
+from vcnode.status.records import StatusListSpec
 from vcnode.status.service import StatusService
 from vcnode.store import open_store
-from vcnode.store.records import StatusListSpec
 
 HK = timezone(timedelta(hours=8))
 

@@ -11,7 +11,10 @@ import logging
 import os
 import secrets
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 log = logging.getLogger(__name__)
 
@@ -39,23 +42,31 @@ def create_private_file(path: Path) -> None:
         os.close(fd)
 
 
-def write_private(path: Path, data: bytes) -> Path:
-    """Replace the file ``path`` with ``data``, mode 0600: written to a new file beside it, flushed, then
-    renamed over it, so a crash never leaves a half-written file and the old mode never survives. A symlink is
-    kept: its target is replaced."""
+@contextmanager
+def replacing_privately(path: Path) -> Iterator[BinaryIO]:
+    """A binary file to write that replaces ``path`` when the block ends, mode 0600: a new file beside it,
+    flushed to disk, then renamed over it, so a crash never leaves a half-written file and the old mode never
+    survives; if the block raises, the new file is removed and ``path`` is untouched. A symlink is kept: its
+    target is replaced."""
     target = Path(os.path.realpath(path))
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     try:
         os.fchmod(fd, PRIVATE_FILE)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def write_private(path: Path, data: bytes) -> Path:
+    """Replace the file ``path`` with ``data``, mode 0600 (see :func:`replacing_privately`)."""
+    with replacing_privately(path) as handle:
+        handle.write(data)
     return path
 
 

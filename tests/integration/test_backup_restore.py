@@ -17,6 +17,7 @@ import sys
 import tarfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,19 @@ def verify(node: OpsNode, credential: dict[str, Any]) -> dict[str, Any]:
 def members(archive: Path) -> dict[str, bytes]:
     with tarfile.open(archive, "r:gz") as tar:
         return {m.name: tar.extractfile(m).read() for m in tar if m.isreg()}  # type: ignore[union-attr]
+
+
+def manifest_changed(change: Callable[[dict[str, Any]], None]) -> Callable[[str, bytes], bytes]:
+    """A member rewriter for :func:`rewrite` that applies ``change`` to the manifest and keeps the rest."""
+
+    def rewritten(name: str, data: bytes) -> bytes:
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        change(manifest)
+        return json.dumps(manifest).encode()
+
+    return rewritten
 
 
 def rewrite(archive: Path, out: Path, change: Any) -> None:
@@ -223,26 +237,11 @@ def test_refusals_and_the_passphrase(tmp_path: Path) -> None:
     truncated.write_bytes(archive.read_bytes()[:-2000])
     assert_refused(vcnode(tmp_path / "t6", "restore", str(truncated)), "is damaged")
     newer = tmp_path / "newer.vcbackup"
-
-    def future(name: str, data: bytes) -> bytes:
-        if name != "manifest.json":
-            return data
-        changed = json.loads(data)
-        changed["store"]["schemaVersion"] = 9999
-        return json.dumps(changed).encode()
-
-    rewrite(archive, newer, future)
+    rewrite(archive, newer, manifest_changed(lambda manifest: manifest["store"].update(schemaVersion=9999)))
     assert_refused(vcnode(tmp_path / "t3", "restore", str(newer)), "newer than this vcnode supports")
     escape = tmp_path / "escape.vcbackup"
-
-    def outside(name: str, data: bytes) -> bytes:
-        if name != "manifest.json":
-            return data
-        changed = json.loads(data)
-        changed["members"]["passphrase/../../evil"] = {"sha256": "0" * 64, "size": 0}
-        return json.dumps(changed).encode()
-
-    rewrite(archive, escape, outside)
+    rewrite(archive, escape, manifest_changed(lambda manifest: manifest["members"].update(
+        {"passphrase/../../evil": {"sha256": "0" * 64, "size": 0}})))
     assert_refused(vcnode(tmp_path / "t4", "restore", str(escape)), "unexpected member")
     assert_refused(vcnode(tmp_path / "t5", "restore", str(tmp_path / "missing.vcbackup")), "No such file")
     assert not any((tmp_path / name).exists() for name in ("t1", "t2", "t3", "t4", "t5", "t6"))

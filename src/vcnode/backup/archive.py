@@ -14,7 +14,6 @@ import gzip
 import hashlib
 import io
 import os
-import secrets
 import shutil
 import tarfile
 import tempfile
@@ -30,7 +29,7 @@ from vcnode import __version__
 from vcnode.backup import BackupError, sqlite
 from vcnode.clock import now_timestamp
 from vcnode.config import CONFIG_FILE
-from vcnode.private_files import PRIVATE_FILE, private_dir
+from vcnode.private_files import PRIVATE_FILE, private_dir, replacing_privately
 
 FORMAT = "vcnode-backup"
 FORMAT_VERSION = 1
@@ -124,25 +123,14 @@ def _tar_info(name: str, size: int) -> tarfile.TarInfo:
 
 def _write_archive(target: Path, manifest: dict[str, Any], small: dict[str, bytes], files: dict[str, Path]) -> None:
     """The archive into a new 0600 file beside ``target``, flushed to disk, then renamed over it."""
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
-    try:
-        os.fchmod(fd, PRIVATE_FILE)
-        with os.fdopen(fd, "wb") as raw:
-            with tarfile.open(fileobj=raw, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
-                encoded = orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
-                tar.addfile(_tar_info(MANIFEST, len(encoded)), io.BytesIO(encoded))
-                for name, data in small.items():
-                    tar.addfile(_tar_info(name, len(data)), io.BytesIO(data))
-                for name, path in files.items():
-                    with path.open("rb") as handle:
-                        tar.addfile(_tar_info(name, path.stat().st_size), handle)
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with replacing_privately(target) as raw, tarfile.open(fileobj=raw, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        encoded = orjson.dumps(manifest, option=orjson.OPT_INDENT_2)
+        tar.addfile(_tar_info(MANIFEST, len(encoded)), io.BytesIO(encoded))
+        for name, data in small.items():
+            tar.addfile(_tar_info(name, len(data)), io.BytesIO(data))
+        for name, path in files.items():
+            with path.open("rb") as handle:
+                tar.addfile(_tar_info(name, path.stat().st_size), handle)
     _sync_directory(target.parent)
 
 

@@ -4,11 +4,12 @@ shown (pure: no I/O)."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import orjson
 
+from vcnode.config import Config
 from vcnode.errors import VcnodeError
 from vcnode.store.records import JobRecord
 
@@ -19,25 +20,22 @@ FINAL = frozenset({"done", "failed"})
 
 @dataclass(frozen=True)
 class JobSettings:
-    """The ``job_*`` settings (docs/configuration.md)."""
+    """The ``job_*`` settings (docs/configuration.md): each field is ``Config.job_<field>``, default included."""
 
-    lease: float = 30.0
-    max_attempts: int = 3
-    poll_interval: float = 1.0
-    max_active: int = 5
-    result_max_bytes: int = 64 * 1024 * 1024
-    retention: float = 7 * 86_400.0
-    batch_chunk: int = 20
+    lease: float = Config.job_lease
+    max_attempts: int = Config.job_max_attempts
+    poll_interval: float = Config.job_poll_interval
+    max_active: int = Config.job_max_active
+    result_max_bytes: int = Config.job_result_max_bytes
+    retention: float = Config.job_retention
+    batch_chunk: int = Config.job_batch_chunk
     #: Seconds a batch waits after each chunk (leaves the store and the process to other work).
-    chunk_pause: float = 0.0
+    chunk_pause: float = Config.job_chunk_pause
 
     @classmethod
     def from_config(cls, config: Any) -> JobSettings:
         """The settings of a node's :class:`~vcnode.config.Config`."""
-        return cls(lease=config.job_lease, max_attempts=config.job_max_attempts,
-                   poll_interval=config.job_poll_interval, max_active=config.job_max_active,
-                   result_max_bytes=config.job_result_max_bytes, retention=config.job_retention,
-                   batch_chunk=config.job_batch_chunk, chunk_pause=config.job_chunk_pause)
+        return cls(**{item.name: getattr(config, "job_" + item.name) for item in fields(cls)})
 
 
 @dataclass(frozen=True)

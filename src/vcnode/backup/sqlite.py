@@ -27,7 +27,7 @@ class StoreCopy:
 
 def latest_schema() -> int:
     """The newest schema version this vcnode knows (its last packaged migration)."""
-    from vcnode.store.sqlite import migrations
+    from vcnode.store.sql import migrations
 
     known = migrations()
     return known[-1][0] if known else 0

@@ -1,0 +1,88 @@
+"""A throwaway PostgreSQL cluster for tests: the Debian server binaries, run as the ``postgres`` user when the
+tests run as root (initdb and pg_ctl refuse root), on a free port of 127.0.0.1, trust authentication.
+
+``scripts/test`` installs the ``postgresql`` package when ``initdb`` is missing, so in CI these tests always
+run; on a developer machine without it they fail with the command that installs it."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+USER = "vcnode"
+
+
+def server_bin() -> Path:
+    """The newest installed PostgreSQL server's bin directory (Debian: /usr/lib/postgresql/N/bin)."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    if not found:
+        raise RuntimeError("PostgreSQL's server is not installed: apt-get install postgresql "
+                           "(scripts/test does it when run as root)")
+    return Path(found[-1]).parent
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Cluster:
+    """A running cluster; ``url(db)`` names one of its databases."""
+
+    directory: Path
+    port: int
+    bin: Path
+
+    def url(self, database: str = "postgres") -> str:
+        """A libpq URL of ``database`` on this cluster."""
+        return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self) -> str:
+        """A new empty database; its URL."""
+        name = "t_" + uuid.uuid4().hex[:16]
+        subprocess.run([str(self.bin / "psql"), "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", USER,
+                        "-d", "postgres", "-c", f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
+        return self.url(name)
+
+    def stop(self) -> None:
+        """Stop the server (fast shutdown) and remove its files."""
+        _as_server_user([str(self.bin / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "fast", "-w", "stop"],
+                        check=False)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _as_server_user(command: list[str], *, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    result = subprocess.run(command, capture_output=True, check=False)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed: {result.stderr.decode(errors='replace')[-2000:]}")
+    return result
+
+
+def start_cluster(settings: tuple[str, ...] = ()) -> Cluster:
+    """initdb and start a cluster in a new temporary directory (about 2 s). ``settings`` are extra
+    ``-c name=value`` server settings."""
+    bin_dir = server_bin()
+    directory = Path(tempfile.mkdtemp(prefix="vcnode-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(directory, "postgres", "postgres")
+    directory.chmod(0o700)
+    _as_server_user([str(bin_dir / "initdb"), "-D", str(directory / "data"), "-A", "trust", "-U", USER,
+                     "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+    port = free_port()
+    options = f"-h 127.0.0.1 -p {port} -k {directory} -F -c synchronous_commit=off -c max_connections=200"
+    options += "".join(f" -c {setting}" for setting in settings)
+    _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(directory / "data"), "-l", str(directory / "log"),
+                     "-w", "-o", options, "start"])
+    return Cluster(directory, port, bin_dir)

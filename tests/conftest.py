@@ -85,3 +85,19 @@ def test_registry():
 
     examples = json.loads((ROOT / "tests" / "fixtures" / "contexts" / "credentials-examples-v2.jsonld").read_text())
     return default_registry().with_contexts({EXAMPLES_V2: examples})
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throwaway PostgreSQL cluster for the session (tests/postgres.py)."""
+    from tests.postgres import start_cluster
+
+    cluster = start_cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster) -> str:
+    """The URL of a new empty database on the session's cluster."""
+    return postgres_cluster.create_database()

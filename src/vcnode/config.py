@@ -116,6 +116,10 @@ class Config:
     log_level: str = "info"
     token_cache_size: int = 1024
     storage_min_free: int = 8 * 1024 * 1024
+    # the store: "" is the embedded SQLite file in the node directory; a postgresql:// URL puts the node in
+    # PostgreSQL, shared by every process and host that serves it (docs/operations.md)
+    store_url: str = ""
+    store_pool_size: int = 10
     # operations: logs, metrics, client addresses and public rate limits (docs/operations.md)
     log_format: str = "text"
     access_log: bool = True
@@ -161,6 +165,11 @@ class Config:
     def database_path(self) -> Path:
         """Where the embedded SQLite store lives."""
         return self.home / "vcnode.sqlite3"
+
+    @property
+    def store_location(self) -> Path | str:
+        """The node's store: the ``store_url`` of a PostgreSQL database, else the SQLite file."""
+        return self.store_url or self.database_path
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` for values that cannot work."""
@@ -254,6 +263,11 @@ class Config:
             raise ConfigError("canonicalization_deadline must be 0-60 s and proof_deadline 0-600 s")
         if self.proof_offload_bytes < 0 or not 1 <= self.proof_workers <= 64:
             raise ConfigError("proof_offload_bytes must not be negative and proof_workers must be 1-64")
+        if self.store_url and not self.store_url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(f"store_url must be a postgresql:// URL (or empty for SQLite), got "
+                              f"{self.store_url.split('@')[-1]!r}")
+        if self.store_pool_size < 1:
+            raise ConfigError("store_pool_size must be at least 1")
         if self.token_cache_size < 0 or self.storage_min_free < 0:
             raise ConfigError("token_cache_size and storage_min_free must not be negative")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

@@ -49,7 +49,7 @@ from vcnode.status.token_list import MAX_TOKEN_BYTES
 from vcnode.store import Store, anchor_store_for, open_store, pending_store_for
 from vcnode.store.anchors import load_peers, save_peers
 from vcnode.store.health import StorageMonitor, StorageUnavailable
-from vcnode.store.sqlite import SqliteStore
+from vcnode.store.sql import SqlStore
 from vcnode.trust.service import TrustService, TrustSettings, complete_statement
 from vcnode.webvh.errors import WebvhError
 from vcnode.webvh.identifier import check_domain, parse_webvh_did
@@ -184,15 +184,18 @@ class Node:
     async def open(cls, config: Config, *, environ: dict[str, str] | None = None, vault: Vault | None = None) -> Node:
         """Open an initialised node directory, unlocking its key vault (``vault``: the one ``initialise`` has just
         made, so the passphrase is stretched once per init, not twice)."""
-        if not config.database_path.exists():
+        if not config.store_url and not config.database_path.exists():
             raise ConfigError(f"no node in {config.home}: run 'vcnode init' first (or set --home / VCNODE_HOME)")
         configure_limits(canonicalization_limits(config))
         secret = config.home / GENERATED_PASSPHRASE_FILE
         for path in (config.home, config.home / CONFIG_FILE, secret.parent, secret):
             tighten(path)  # a node directory from before modes were enforced (the store tightens its files)
-        store = await open_store(config.database_path, min_free=config.storage_min_free)
+        store = await open_store(config.store_location, min_free=config.storage_min_free,
+                                 pool_size=config.store_pool_size)
         fetcher = make_fetcher(config)
         try:
+            if config.store_url and await store.get_meta(VAULT_META_KEY) is None:
+                raise ConfigError("no node in the PostgreSQL store of store_url: run 'vcnode init' first")
             vault = vault or await _unlock_vault(store, config, environ)
             identities = IdentityService(store, vault, config)
             await identities.load()
@@ -263,7 +266,7 @@ class Node:
 
     async def load_peers(self) -> None:
         """Add the peers remembered from earlier runs (configured bootstrap peers are already in)."""
-        if self.gossip is None or not isinstance(self.store, SqliteStore):
+        if self.gossip is None or not isinstance(self.store, SqlStore):
             return
         for url, did, source, score, verified in await load_peers(self.store):
             if not verified:  # saved before URLs were proved: reach it first
@@ -275,7 +278,7 @@ class Node:
 
     async def save_peers(self) -> None:
         """Remember the peer table for the next run."""
-        if self.gossip is None or not isinstance(self.store, SqliteStore):
+        if self.gossip is None or not isinstance(self.store, SqlStore):
             return
         await save_peers(self.store, [(p.url, p.did, p.source, p.score, p.verified)
                                       for p in self.gossip.peers.peers.values()])
@@ -353,7 +356,7 @@ class Node:
     @property
     def storage(self) -> StorageMonitor | None:
         """Whether the store's disk takes writes (full, read-only), when the store can tell."""
-        return self.store.storage if isinstance(self.store, SqliteStore) else None
+        return getattr(self.store, "storage", None)
 
     async def ready(self) -> Readiness:
         """Readiness checks: the store answers, keys unlocked, the storage takes writes."""
@@ -362,7 +365,7 @@ class Node:
         except Exception:
             store_ok = False
         storage = None
-        if self.storage is not None and store_ok and isinstance(self.store, SqliteStore):
+        if self.storage is not None and store_ok and isinstance(self.store, SqlStore):
             storage = await self.storage.check(self.store.probe_write)
         checks = {"store": store_ok, "keys": self.identities.default_did is not None, "storage": storage is None}
         problem: VcnodeError | None = None
@@ -408,7 +411,7 @@ async def initialise(config: Config, *, did_method: str, environ: dict[str, str]
     a random passphrase is generated into ``secrets/passphrase`` (mode 0600) for development set-ups. The
     directory is made 0700 and every file in it 0600, whatever the umask.
     """
-    if config.database_path.exists():
+    if not config.store_url and config.database_path.exists():
         raise ConfigError(f"a node already exists in {config.home}")
     if did_method in ("web", "webvh") and not config.domain:
         raise ConfigError(f"a did:{did_method} node needs --domain")
@@ -430,8 +433,12 @@ async def initialise(config: Config, *, did_method: str, environ: dict[str, str]
         config.passphrase_file = GENERATED_PASSPHRASE_FILE
         log.warning("generated a passphrase in %s; for production keep it outside the node directory",
                     secret_path)
+    store = await open_store(config.store_location, min_free=config.storage_min_free,
+                             pool_size=config.store_pool_size)
+    if config.store_url and await store.get_meta(VAULT_META_KEY) is not None:
+        await store.close()
+        raise ConfigError("a node already exists in the PostgreSQL store of store_url")
     write_config(config)
-    store = await open_store(config.database_path, min_free=config.storage_min_free)
     try:
         vault: Vault
         if config.keystore == "plaintext":

@@ -20,7 +20,7 @@ from vcnode.anchor.statements import TRUST_STATEMENT_PUBLISHED
 from vcnode.anchor.store import MemoryAnchorStore, StoredEntry
 from vcnode.did.resolver import Resolver
 from vcnode.keys.signer import SigningKey
-from vcnode.store.anchors import SqliteAnchorStore
+from vcnode.store.anchors import SqlAnchorStore
 from vcnode.store.sqlite import SqliteStore
 
 WRITERS = 3
@@ -43,7 +43,7 @@ async def stores(tmp_path: Path) -> AsyncIterator[list[SqliteStore]]:
 
 
 def writer(store: SqliteStore, signer: SigningKey) -> AnchorLog:
-    return AnchorLog(SqliteAnchorStore(store), Resolver([KeyDriver()]), {test_anchor.did_of(signer): signer}.get)
+    return AnchorLog(SqlAnchorStore(store), Resolver([KeyDriver()]), {test_anchor.did_of(signer): signer}.get)
 
 
 async def assert_one_linked_log(log: AnchorLog, did: str, length: int) -> None:
@@ -96,7 +96,7 @@ async def test_replicas_on_one_store_file_taking_in_one_log_at_once_keep_one_cop
     did = test_anchor.did_of(issuer)
     source = test_anchor.node_log(issuer)
     await test_anchor.publish(source, did, 5)
-    replicas = [AnchorLog(SqliteAnchorStore(store), Resolver([KeyDriver()]), lambda _: None) for store in stores]
+    replicas = [AnchorLog(SqlAnchorStore(store), Resolver([KeyDriver()]), lambda _: None) for store in stores]
     results = await asyncio.gather(*(test_anchor.copy_of(source, did, replica) for replica in replicas))
     assert sum(result.accepted for result in results) == 5 and not any(r.equivocations for r in results)
     assert [s.cid for s in await replicas[1].store.entries(did, 1, 10)] == \
@@ -110,7 +110,7 @@ async def test_an_append_built_on_a_stale_head_writes_nothing(kind: str, tmp_pat
     sqlite = SqliteStore(tmp_path / "node.sqlite3") if kind == "sqlite" else None
     if sqlite is not None:
         await sqlite.open()
-    store = SqliteAnchorStore(sqlite) if sqlite is not None else MemoryAnchorStore()
+    store = SqlAnchorStore(sqlite) if sqlite is not None else MemoryAnchorStore()
     try:
         def at(seq: int, prev: str | None) -> tuple[StoredEntry, dict[str, Any]]:
             entry = make_entry(signer, did, seq, prev, {"type": "Note", "n": seq})

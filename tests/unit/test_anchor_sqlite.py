@@ -9,7 +9,7 @@ from tests.builders import did_key_signer
 from tests.unit import test_anchor
 from vcnode.anchor.log import AnchorLog
 from vcnode.did.resolver import Resolver
-from vcnode.store.anchors import SqliteAnchorStore
+from vcnode.store.anchors import SqlAnchorStore
 from vcnode.store.sqlite import SqliteStore
 
 
@@ -20,14 +20,14 @@ async def test_a_persisted_copy_survives_reopening(tmp_path: Path) -> None:
     await test_anchor.publish(source, did, 3)
     store = SqliteStore(tmp_path / "a.sqlite3")
     await store.open()
-    replica = AnchorLog(SqliteAnchorStore(store), Resolver([KeyDriver()]), {test_anchor.did_of(witness): witness}.get)
+    replica = AnchorLog(SqlAnchorStore(store), Resolver([KeyDriver()]), {test_anchor.did_of(witness): witness}.get)
     assert (await test_anchor.copy_of(source, did, replica)).accepted == 3
     statement = await replica.witness(test_anchor.did_of(witness), did)
     assert statement is not None and statement["seq"] == 3
     await store.close()
 
     await store.open()
-    reopened = AnchorLog(SqliteAnchorStore(store), Resolver([KeyDriver()]), lambda _: None)
+    reopened = AnchorLog(SqlAnchorStore(store), Resolver([KeyDriver()]), lambda _: None)
     head = await reopened.store.head(did)
     assert head["seq"] == 3 and len(await reopened.store.entries(did, 1, 10)) == 3
     anchor, witnesses, equivocations = await reopened.list_anchor("https://a.example/status/1")
@@ -48,7 +48,7 @@ async def test_announced_heads_are_kept_for_held_logs_until_pulled_or_forgotten(
     store = SqliteStore(tmp_path / "a.sqlite3")
     await store.open()
     try:
-        for replica_store in (SqliteAnchorStore(store), MemoryAnchorStore()):
+        for replica_store in (SqlAnchorStore(store), MemoryAnchorStore()):
             replica = AnchorLog(replica_store, Resolver([KeyDriver()]), lambda _: None)
             await replica_store.note_announced([(did, 5, "bafyfive")], "did:key:z6MkPeer")
             assert await replica_store.announced() == []  # a log not held is not remembered

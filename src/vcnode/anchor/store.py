@@ -1,6 +1,6 @@
 """Where anchor logs are kept: the interface, and an in-memory implementation (simulations, tests).
 
-The node's SQLite store implements the same interface (``vcnode.store.sqlite.SqliteAnchorStore``).
+The node's SQLite store implements the same interface (``vcnode.store.anchors.SqlAnchorStore``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Persistence behind one interface (:class:`Store`). SQLite now; PostgreSQL slots in behind the same API."""
+"""Persistence behind one interface (:class:`Store`): embedded SQLite (the default) or PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,39 +7,51 @@ from typing import TYPE_CHECKING
 
 from vcnode.identity.records import IdentityRecord, KeyRecord
 from vcnode.store.base import Store
+from vcnode.store.sql import SqlStore
 
 if TYPE_CHECKING:  # only annotations: the store's adapters implement these domain ports
     from vcnode.anchor.store import AnchorStore
     from vcnode.trust.pending import PendingStatements
 
-__all__ = ["IdentityRecord", "KeyRecord", "Store", "anchor_store_for", "open_store", "pending_store_for"]
+__all__ = ["IdentityRecord", "KeyRecord", "Store", "anchor_store_for", "is_postgres_url", "open_store",
+           "pending_store_for"]
 
 
-async def open_store(database_path: Path, *, min_free: int = 0) -> Store:
-    """Open (creating and migrating as needed) the node's store; writes are refused (``storageFull``) when
-    ``min_free`` bytes or fewer are left on its disk."""
-    from vcnode.store.sqlite import SqliteStore
+async def open_store(location: Path | str, *, min_free: int = 0, pool_size: int = 10) -> Store:
+    """Open (creating and migrating as needed) the node's store: a ``postgresql://`` URL, or the path of an
+    SQLite file, whose writes are refused (``storageFull``) when ``min_free`` bytes or fewer are left on its
+    disk. ``pool_size``: the most connections a PostgreSQL store opens."""
+    store: SqlStore
+    if is_postgres_url(location):
+        from vcnode.store.postgres import PostgresStore
 
-    store = SqliteStore(database_path, min_free=min_free)
+        store = PostgresStore(str(location), max_size=pool_size)
+    else:
+        from vcnode.store.sqlite import SqliteStore
+
+        store = SqliteStore(Path(location), min_free=min_free)
     await store.open()
     return store
 
 
+def is_postgres_url(location: Path | str) -> bool:
+    """Whether ``location`` names a PostgreSQL database rather than an SQLite file."""
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+
+
 def anchor_store_for(store: Store) -> AnchorStore:
     """The anchor log store that lives beside ``store`` (the same database)."""
-    from vcnode.store.anchors import SqliteAnchorStore
-    from vcnode.store.sqlite import SqliteStore
+    from vcnode.store.anchors import SqlAnchorStore
 
-    if not isinstance(store, SqliteStore):
+    if not isinstance(store, SqlStore):
         raise TypeError(f"no anchor store for {type(store).__name__}")
-    return SqliteAnchorStore(store)
+    return SqlAnchorStore(store)
 
 
 def pending_store_for(store: Store) -> PendingStatements:
     """The notes of trust statements not yet known to be anchored, beside ``store`` (the same database)."""
-    from vcnode.store.sqlite import SqliteStore
-    from vcnode.store.trust_pending import SqlitePendingStatements
+    from vcnode.store.trust_pending import SqlPendingStatements
 
-    if not isinstance(store, SqliteStore):
+    if not isinstance(store, SqlStore):
         raise TypeError(f"no pending statement store for {type(store).__name__}")
-    return SqlitePendingStatements(store)
+    return SqlPendingStatements(store)

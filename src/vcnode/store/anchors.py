@@ -10,13 +10,13 @@ import orjson
 from vcnode.anchor.entries import position
 from vcnode.anchor.statements import PUBLISHED, TRUST_STATEMENT_PUBLISHED
 from vcnode.anchor.store import MAX_ANNOUNCERS, AnnouncedHead, ListAnchor, StoredEntry
-from vcnode.store.sqlite import SqliteStore
+from vcnode.store.sql import SqlStore
 
 
-class SqliteAnchorStore:
+class SqlAnchorStore:
     """An :class:`vcnode.anchor.store.AnchorStore` sharing the node's SQLite connection and write lock."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: SqlStore) -> None:
         self._store = store
 
     async def _one(self, sql: str, args: tuple) -> Any:
@@ -45,18 +45,31 @@ class SqliteAnchorStore:
 
     async def append(self, entries: list[StoredEntry], head: dict[str, Any], blobs: dict[str, bytes], *,
                      expect: int | None = None) -> bool:
+        try:
+            return await self._append(entries, head, blobs, expect)
+        except self._store.integrity_errors:
+            if expect is None:
+                raise
+            return False  # another process appended the same position first (a log's first entry)
+
+    async def _append(self, entries: list[StoredEntry], head: dict[str, Any], blobs: dict[str, bytes],
+                      expect: int | None) -> bool:
         log, seq, _ = position(head)
         async with self._store.transaction() as db:
             if expect is not None:
-                # The compare-and-set on the head: BEGIN IMMEDIATE holds SQLite's write lock, so no other
-                # process can move the head between this read and the writes below.
-                async with db.execute("SELECT seq FROM anchor_heads WHERE log = ?", (log,)) as cursor:
+                # The compare-and-set on the head: SQLite's BEGIN IMMEDIATE holds the write lock, PostgreSQL
+                # locks the head's row, so no other process can move the head between this read and the
+                # writes below. A log without a head has no row to lock: two first appends meet at the
+                # entries' primary key instead.
+                async with db.execute(f"SELECT seq FROM anchor_heads WHERE log = ?{self._store.lock()}",
+                                      (log,)) as cursor:
                     row = await cursor.fetchone()
                 if (int(row[0]) if row else 0) != expect:
                     return False
             await db.executemany("INSERT INTO anchor_entries (log, seq, cid, document) VALUES (?, ?, ?, ?)",
                                  [(e.log, e.seq, e.cid, orjson.dumps(e.document).decode()) for e in entries])
-            await db.executemany("INSERT OR IGNORE INTO anchor_blobs (cid, log, data) VALUES (?, ?, ?)",
+            await db.executemany("INSERT INTO anchor_blobs (cid, log, data) VALUES (?, ?, ?) "
+                                 "ON CONFLICT DO NOTHING",
                                  [(cid, log, data) for cid, data in blobs.items()])
             for e in entries:
                 statement = e.document["statement"]
@@ -114,8 +127,8 @@ class SqliteAnchorStore:
 
     async def add_equivocation(self, proof: dict[str, Any]) -> bool:
         async with self._store.transaction() as db:
-            cursor = await db.execute("INSERT OR IGNORE INTO anchor_equivocations (log, seq, document, found) "
-                                      "VALUES (?, ?, ?, ?)", (proof["log"], proof["seq"],
+            cursor = await db.execute("INSERT INTO anchor_equivocations (log, seq, document, found) "
+                                      "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", (proof["log"], proof["seq"],
                                                               orjson.dumps(proof).decode(),
                                                               datetime.now(UTC).isoformat()))
             return cursor.rowcount == 1
@@ -139,7 +152,8 @@ class SqliteAnchorStore:
             # Only for logs held, beyond their head, and at most MAX_ANNOUNCERS announcers per log: decided
             # in the statement itself, so concurrent writers cannot overrun it.
             await db.executemany(
-                "INSERT INTO anchor_announced (log, announcer, seq, entry, seen) SELECT ?1, ?2, ?3, ?4, ?5 "
+                "INSERT INTO anchor_announced (log, announcer, seq, entry, seen) "
+                "SELECT ?1, ?2, CAST(?3 AS BIGINT), ?4, ?5 "
                 "WHERE EXISTS (SELECT 1 FROM anchor_heads WHERE log = ?1 AND seq < ?3) "
                 "AND (SELECT COUNT(*) FROM anchor_announced WHERE log = ?1 AND announcer != ?2) < ?6 "
                 "ON CONFLICT (log, announcer) DO UPDATE SET seq = excluded.seq, entry = excluded.entry, "
@@ -159,7 +173,7 @@ class SqliteAnchorStore:
             await db.execute(f"DELETE FROM anchor_announced WHERE announcer = ? {where}", args)
 
 
-async def save_peers(store: SqliteStore, peers: list[tuple[str, str | None, str, int, bool]]) -> None:
+async def save_peers(store: SqlStore, peers: list[tuple[str, str | None, str, int, bool]]) -> None:
     """Replace the persisted peer table with (url, did, source, score, verified) rows."""
     async with store.transaction() as db:
         await db.execute("DELETE FROM peers")
@@ -169,7 +183,7 @@ async def save_peers(store: SqliteStore, peers: list[tuple[str, str | None, str,
                               for url, did, source, score, verified in peers])
 
 
-async def load_peers(store: SqliteStore) -> list[tuple[str, str | None, str, int, bool]]:
+async def load_peers(store: SqlStore) -> list[tuple[str, str | None, str, int, bool]]:
     """The persisted peer table as (url, did, source, score, verified) rows; rows saved before peers were
     verified (migration 0008) read as not verified."""
     async with store.db.execute("SELECT url, did, source, score, verified FROM peers ORDER BY url") as cursor:

@@ -111,7 +111,7 @@ class SqlStore:
         """One write transaction: committed when the block ends, rolled back when it raises."""
         raise NotImplementedError
 
-    def _lock(self, *tables: str) -> str:
+    def lock(self, *tables: str) -> str:
         """``FOR UPDATE`` (of ``tables``, in a join) where writers run at once; "" where they are serialised."""
         if not self._for_update:
             return ""
@@ -182,7 +182,7 @@ class SqlStore:
                           webvh_entry: WebvhEntryRecord | None) -> KeyRecord:
         async with self.transaction() as db:
             async with db.execute(f"SELECT {_KEY_COLUMNS} FROM keys WHERE identity_did = ? AND active = 1"
-                                  f"{self._lock()}",
+                                  f"{self.lock()}",
                                   (identity_did,)) as cursor:
                 row = await cursor.fetchone()
             if row is None:
@@ -251,7 +251,7 @@ class SqlStore:
         async with self.transaction() as db:
             # The list's row is locked first (PostgreSQL; SQLite's writer already holds the database), so
             # the chunk read next is the one the last change of this list committed.
-            async with db.execute(f"SELECT status_size, entries FROM status_lists WHERE id = ?{self._lock()}",
+            async with db.execute(f"SELECT status_size, entries FROM status_lists WHERE id = ?{self.lock()}",
                                   (change.list_id,)) as cursor:
                 row = await cursor.fetchone()
             if row is None:
@@ -503,7 +503,7 @@ class SqlStore:
 
     async def consume_challenge(self, challenge: str, now: float) -> ChallengeState:
         async with self.transaction() as db:
-            async with db.execute(f"SELECT expires, used FROM challenges WHERE challenge = ?{self._lock()}",
+            async with db.execute(f"SELECT expires, used FROM challenges WHERE challenge = ?{self.lock()}",
                                   (challenge,)) as cursor:
                 row = await cursor.fetchone()
             state = _challenge_state(row, now)
@@ -535,7 +535,7 @@ class SqlStore:
                 "SELECT c.exchange_id, c.expires, c.used, e.state, e.expires, COALESCE(f.failures, 0) "
                 "FROM oid4vci_codes AS c JOIN exchanges AS e ON e.id = c.exchange_id "
                 "LEFT JOIN oid4vci_tx_failures AS f ON f.exchange_id = c.exchange_id WHERE c.code_hash = ?"
-                f"{self._lock('c')}",
+                f"{self.lock('c')}",
                 (code_hash,))
             found = next(iter(rows), None)
             if found is None:
@@ -573,7 +573,7 @@ class SqlStore:
                 "(SELECT COUNT(*) FROM oid4vci_auth_codes AS a WHERE a.exchange_id = e.id AND a.used IS NULL "
                 "AND a.expires > ?) FROM exchanges AS e "
                 "LEFT JOIN oid4vci_tx_failures AS f ON f.exchange_id = e.id WHERE e.id = ?"
-                f"{self._lock('e')}", (now, exchange_id))
+                f"{self.lock('e')}", (now, exchange_id))
             found = next(iter(rows), None)
             if found is None or found[0] not in ("pending", "active") or float(found[1]) <= now:
                 return "exchangeClosed", 0
@@ -603,7 +603,7 @@ class SqlStore:
                 "SELECT a.exchange_id, a.client_id, a.redirect_uri, a.code_challenge, a.expires, a.used, "
                 "a.token_hash, e.state, e.expires FROM oid4vci_auth_codes AS a "
                 "JOIN exchanges AS e ON e.id = a.exchange_id WHERE a.code_hash = ?"
-                f"{self._lock('a')}", (code_hash,))
+                f"{self.lock('a')}", (code_hash,))
             found = next(iter(rows), None)
             if found is None:
                 return "unknown", None
@@ -661,7 +661,7 @@ class SqlStore:
 
     async def consume_oid4vci_nonce(self, nonce: str, now: float) -> ChallengeState:
         async with self.transaction() as db:
-            rows = await db.execute_fetchall(f"SELECT expires, used FROM oid4vci_nonces WHERE nonce = ?{self._lock()}",
+            rows = await db.execute_fetchall(f"SELECT expires, used FROM oid4vci_nonces WHERE nonce = ?{self.lock()}",
                                              (nonce,))
             state = _challenge_state(next(iter(rows), None), now)
             if state is not None:

@@ -1,17 +1,17 @@
 """The notes of trust statements not yet known to be anchored, in the node's SQLite database (migration
-0018; see :mod:`vcnode.trust.pending`). ``SqliteAnchorStore.append`` deletes a note in the transaction that
+0018; see :mod:`vcnode.trust.pending`). ``SqlAnchorStore.append`` deletes a note in the transaction that
 anchors its statement."""
 
 from __future__ import annotations
 
-from vcnode.store.sqlite import SqliteStore
+from vcnode.store.sql import SqlStore
 from vcnode.trust.pending import PendingStatement
 
 
-class SqlitePendingStatements:
+class SqlPendingStatements:
     """A :class:`vcnode.trust.pending.PendingStatements` sharing the node's SQLite connection."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: SqlStore) -> None:
         self._store = store
 
     async def note(self, statement_id: str, issuer: str, noted: float) -> None:

@@ -1,0 +1,146 @@
+"""The PostgreSQL store (asyncpg): the same SQL as SQLite (:mod:`vcnode.store.sql`) over a connection pool,
+for a node served by several processes or hosts.
+
+Transactions run at READ COMMITTED, many at once; the SQL locks the rows a write depends on. Status positions
+are reserved outside the issuing transaction (:class:`PostgresIssuance`), so a transaction that signs
+credentials holds no lock another issuer waits for."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import asyncpg
+
+from vcnode.errors import VcnodeError
+from vcnode.status.records import StatusListSpec
+from vcnode.store.pg_connection import PgConnection
+from vcnode.store.sql import SqlIssuance, SqlStore, migrations, reserve_positions, split_statements
+
+#: Held while migrating, so processes starting at once apply each migration once.
+_MIGRATION_LOCK = 0x7663_6E6F_6465  # "vcnode"
+
+
+class PostgresStore(SqlStore):
+    """A node's store in a PostgreSQL database named by a ``postgresql://`` URL."""
+
+    integrity_errors = (asyncpg.exceptions.IntegrityConstraintViolationError,)
+    _for_update = " FOR UPDATE"
+    _skip_locked = " FOR UPDATE SKIP LOCKED"
+    _forced_join = "JOIN"
+    #: No local disk to watch: PostgreSQL reports a full disk itself.
+    storage = None
+
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
+        self.url = url
+        self._min_size, self._max_size = min_size, max_size
+        self._pool: asyncpg.Pool | None = None
+        self._reader: PgConnection | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """The connection pool (open)."""
+        if self._pool is None:
+            raise VcnodeError("the store is not open", code="storeClosed", status=503)
+        return self._pool
+
+    @property
+    def db(self) -> PgConnection:
+        if self._reader is None:
+            raise VcnodeError("the store is not open", code="storeClosed", status=503)
+        return self._reader
+
+    async def open(self) -> None:
+        try:
+            self._pool = await asyncpg.create_pool(self.url, min_size=self._min_size, max_size=self._max_size,
+                                                   command_timeout=60)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise VcnodeError(f"cannot connect to the PostgreSQL store: {exc}", code="storeUnavailable",
+                              status=503) from exc
+        self._reader = PgConnection(self._pool)
+        try:
+            await self._migrate()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+            self._reader = None
+
+    async def _migrate(self) -> None:
+        known = migrations("postgresql")
+        latest = known[-1][0] if known else 0
+        async with self.pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+            try:
+                await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
+                                   "(version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)")
+                current = await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+                if current > latest:
+                    raise VcnodeError(f"the store's schema version {current} is newer than this vcnode knows "
+                                      f"({latest}): upgrade vcnode", code="schemaTooNew", status=503)
+                for number, name, sql in known:
+                    if number <= current:
+                        continue
+                    async with conn.transaction():
+                        for statement in split_statements(sql):
+                            await conn.execute(statement)
+                        await conn.execute("INSERT INTO schema_migrations VALUES ($1, $2, $3)",
+                                           number, name, datetime.now(UTC).isoformat())
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PgConnection]:
+        """One write transaction on a connection of the pool (READ COMMITTED)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield PgConnection(conn)
+
+    @asynccontextmanager
+    async def issuance(self) -> AsyncIterator[PostgresIssuance]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield PostgresIssuance(PgConnection(conn), self.integrity_errors, self.pool)
+
+    async def data_version(self) -> int:
+        """Commits of the whole database so far (statistics: may lag by a moment; includes this process's)."""
+        value = await self.pool.fetchval("SELECT xact_commit FROM pg_stat_database WHERE datname = "
+                                         "current_database()")
+        return int(value or 0)
+
+    async def ping(self) -> bool:
+        try:
+            return await self.pool.fetchval("SELECT 1") == 1
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return False
+
+    async def schema_version(self) -> int:
+        return int(await self.pool.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+
+    async def probe_write(self) -> None:
+        """Commit one small write (as the SQLite store does for its storage check)."""
+        await self.set_meta("storage_probe", str(time.time()))
+
+
+class PostgresIssuance(SqlIssuance):
+    """Issuing inside one transaction, with status positions reserved in short transactions of their own."""
+
+    def __init__(self, db: PgConnection, integrity_errors: tuple[type[BaseException], ...],
+                 pool: asyncpg.Pool) -> None:
+        super().__init__(db, integrity_errors)
+        self._pool = pool
+
+    async def _reserve(self, issuer: str, spec: StatusListSpec, count: int) -> tuple[str, list[int]]:
+        """Positions taken in their own short transaction, like a PostgreSQL sequence: the issuing
+        transaction (which signs) holds no lock on the list, so issuers in other processes do not wait for
+        it. Positions of a transaction that rolls back stay unused (a zero bit, never handed out again).
+        An advisory lock per (issuer, kind) makes "find the open list or create one" atomic: two processes
+        never open two lists at once."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                               f"vcnode.status:{issuer}\n{spec.purpose}\n{spec.status_size}\n{spec.messages}")
+            return await reserve_positions(PgConnection(conn), issuer, spec, count, lock=" FOR UPDATE")

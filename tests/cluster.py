@@ -22,6 +22,7 @@ from typing import Any
 from tests.builders import badge
 from tests.conftest import PASSPHRASE
 from tests.integration.test_serve import free_port, wait_for
+from tests.postgres import Cluster as Postgres
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,26 @@ def _template(key: str, *, token: bool) -> Template:
     return _TEMPLATES[key]
 
 
+_TEMPLATE_DATABASES: dict[tuple[int, Path], str] = {}
+
+
+def postgres_copy(postgres: Postgres, template: Template) -> str:
+    """A PostgreSQL database holding the node of ``template``: the template is moved into PostgreSQL once per
+    cluster by the real ``vcnode migrate-store``, then each node gets a copy (CREATE DATABASE … TEMPLATE)."""
+    key = (postgres.port, template.home)
+    if key not in _TEMPLATE_DATABASES:
+        home = template.home.with_name(template.home.name + f"-pg{postgres.port}")
+        shutil.copytree(template.home, home)
+        url = postgres.create_database()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
+        env["VCNODE_PASSPHRASE"] = PASSPHRASE
+        result = subprocess.run([sys.executable, "-m", "vcnode", "--home", str(home), "migrate-store", "--to", url],
+                                env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        _TEMPLATE_DATABASES[key] = url.rsplit("/", 1)[1]
+    return postgres.clone(_TEMPLATE_DATABASES[key])
+
+
 def node_template(index: int) -> Template:
     """The ``index``-th cluster node template: a did:key node (each its own DID) with a token."""
     return _template(f"cluster{index}", token=True)
@@ -78,8 +99,11 @@ class Cluster:
     other node)."""
 
     def __init__(self, root: Path, names: tuple[str, ...], issuer: str | None = None,
-                 peers: dict[str, tuple[str, ...]] | None = None) -> None:
+                 peers: dict[str, tuple[str, ...]] | None = None, postgres: Postgres | None = None) -> None:
         self.root = root
+        #: With a PostgreSQL cluster, every node keeps its store there (its own database), not in SQLite.
+        self.postgres = postgres
+        self.store_urls: dict[str, str] = {}
         self.names = names
         self.issuer = issuer or names[0]
         self.ports = {name: free_port() for name in names}
@@ -98,6 +122,8 @@ class Cluster:
                     "VCNODE_PORT": str(self.ports[name]),
                     "VCNODE_ALLOW_HTTP_HOSTS": "127.0.0.1", "VCNODE_GOSSIP_INTERVAL": "0.1",
                     "VCNODE_ANTI_ENTROPY_INTERVAL": "0.5", "VCNODE_FETCH_TIMEOUT": "2"})
+        if name in self.store_urls:
+            env["VCNODE_STORE_URL"] = self.store_urls[name]
         return env
 
     def cli(self, name: str, *args: str) -> str:
@@ -113,6 +139,9 @@ class Cluster:
             template = node_template(index)
             shutil.copytree(template.home, self.root / name)
             self.dids[name], self.tokens[name] = template.did, template.token
+            if self.postgres is not None:
+                self.store_urls[name] = postgres_copy(self.postgres, template)
+                (self.root / name / "vcnode.sqlite3").unlink()  # nothing may read the SQLite file by mistake
 
     def start(self, *names: str) -> None:
         """Start these nodes' servers at once, then wait until each answers."""

@@ -50,9 +50,20 @@ class Cluster:
     def create_database(self) -> str:
         """A new empty database; its URL."""
         name = "t_" + uuid.uuid4().hex[:16]
-        subprocess.run([str(self.bin / "psql"), "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", USER,
-                        "-d", "postgres", "-c", f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
+        self.psql(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def clone(self, template: str) -> str:
+        """A new database copied from the database ``template`` (no one may be connected to it); its URL."""
+        name = "t_" + uuid.uuid4().hex[:16]
+        self.psql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return self.url(name)
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        """Run ``sql`` with psql; what it printed (unaligned, tuples only)."""
+        result = subprocess.run([str(self.bin / "psql"), "-qAt", "-h", "127.0.0.1", "-p", str(self.port), "-U", USER,
+                                 "-d", database, "-c", sql], check=True, capture_output=True, text=True)
+        return result.stdout
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) and remove its files."""

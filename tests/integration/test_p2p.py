@@ -27,9 +27,11 @@ from tests.cluster import Cluster
 NAMES = ("uni_a", "uni_b", "regulator", "employer")
 
 
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    running = Cluster(tmp_path, NAMES)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]:
+    """The nodes, each with its store in SQLite or each in its own PostgreSQL database."""
+    postgres = request.getfixturevalue("postgres_cluster") if request.param == "postgresql" else None
+    running = Cluster(tmp_path, NAMES, postgres=postgres)
     running.init()
     with running.serving():
         yield running

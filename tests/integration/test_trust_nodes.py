@@ -66,9 +66,11 @@ class TrustCluster(Cluster):
         return body["recognition"]
 
 
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[TrustCluster]:
-    running = TrustCluster(tmp_path, NAMES)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TrustCluster]:
+    """The nodes, each with its store in SQLite or each in its own PostgreSQL database."""
+    postgres = request.getfixturevalue("postgres_cluster") if request.param == "postgresql" else None
+    running = TrustCluster(tmp_path, NAMES, postgres=postgres)
     running.init()
     running.cli("employer", "trust", "anchors", "add", running.dids["nz_regulator"])
     with running.serving():

@@ -42,10 +42,13 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
 
 
 def has_node(args: argparse.Namespace) -> bool:
-    """Whether the node directory the command names holds an initialised node."""
+    """Whether the node directory the command names holds an initialised node (its SQLite file, or a
+    ``store_url``: whether that database holds a node is found when it is opened)."""
     from vcnode.config import resolve_home
 
-    return (resolve_home(args.home) / "vcnode.sqlite3").exists()
+    home = resolve_home(args.home)
+    return (home / "vcnode.sqlite3").exists() or bool((home / "config.toml").exists() and
+                                                       load_config(args.home).store_url)
 
 
 def print_json(data: Any) -> None:

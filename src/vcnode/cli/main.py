@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vcnode import __version__
-from vcnode.cli import backup, trust, wallet
+from vcnode.cli import backup, store, trust, wallet
 from vcnode.cli.common import (
     SUITES,
     CliError,
@@ -744,6 +744,7 @@ def build_parser() -> argparse.ArgumentParser:
     trust.add_commands(commands)
     wallet.add_commands(commands)
     backup.add_commands(commands)
+    store.add_commands(commands)
     add_common_options(parser)
     return parser
 

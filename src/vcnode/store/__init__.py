@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 from vcnode.identity.records import IdentityRecord, KeyRecord
 from vcnode.store.base import Store
@@ -14,7 +15,7 @@ if TYPE_CHECKING:  # only annotations: the store's adapters implement these doma
     from vcnode.trust.pending import PendingStatements
 
 __all__ = ["IdentityRecord", "KeyRecord", "Store", "anchor_store_for", "is_postgres_url", "open_store",
-           "pending_store_for"]
+           "pending_store_for", "shown_url"]
 
 
 async def open_store(location: Path | str, *, min_free: int = 0, pool_size: int = 10) -> Store:
@@ -37,6 +38,15 @@ async def open_store(location: Path | str, *, min_free: int = 0, pool_size: int 
 def is_postgres_url(location: Path | str) -> bool:
     """Whether ``location`` names a PostgreSQL database rather than an SQLite file."""
     return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+
+
+def shown_url(url: str) -> str:
+    """A store URL fit to print: its password, if any, replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def anchor_store_for(store: Store) -> AnchorStore:

@@ -83,7 +83,8 @@ async def test_a_batch_row_and_a_single_issue_store_the_same_record(nodes: tuple
     badge = build_open_badge(credential_id=credential_id, issuer={**PROFILE, "id": issuer}, achievement=ACHIEVEMENT,
                              learner_id=row["id"], learner_name=row["name"], valid_from=now_timestamp(clock))
     issued = await service(b, clock).issue(badge, suite=SUITE, status=[REVOCATION])
-    batch_record, single_record = await a.store.get_credential(credential_id), await b.store.get_credential(credential_id)
+    batch_record = await a.store.get_credential(credential_id)
+    single_record = await b.store.get_credential(credential_id)
     assert batch_record is not None and single_record is not None and issued.created
     # The same record: same id, issuer, date (the clock's, to the millisecond), document up to its signature.
     assert (batch_record.id, batch_record.issuer, batch_record.created) \

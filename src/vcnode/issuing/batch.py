@@ -26,19 +26,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from vcnode.clock import now_timestamp
-from vcnode.credentials.issue import issue_credential
+from vcnode.clock import SYSTEM_CLOCK, Clock, now_timestamp
 from vcnode.credentials.model import is_url
 from vcnode.credentials.openbadges import build_open_badge
 from vcnode.credentials.records import CredentialRecord
 from vcnode.errors import InvalidInput
 from vcnode.identity.service import IdentityService
+from vcnode.issuing.core import DataIntegrity, IssueItem, issue_and_store
 from vcnode.issuing.idempotency import CredentialIdInUse, request_hash, status_options
 from vcnode.jsonld import canonicalize_jcs
 from vcnode.keys.signer import SigningKey
-from vcnode.status.entries import status_entry, with_status
 from vcnode.status.records import StatusListSpec
 from vcnode.status.service import StatusService
 
@@ -244,15 +241,17 @@ def write_atomically(path: Path, data: bytes) -> None:
 async def issue_batch(rows: list[dict[str, str]], *, achievement: dict[str, Any], issuer_did: str,
                       issuer_profile: dict[str, Any], identities: IdentityService, store: Store, out_dir: Path,
                       suite: str, status: Sequence[StatusListSpec] = (), status_service: StatusService | None = None,
-                      progress: Progress | None = None, chunk_size: int = CHUNK) -> BatchResult:
+                      progress: Progress | None = None, chunk_size: int = CHUNK,
+                      clock: Clock = SYSTEM_CLOCK) -> BatchResult:
     """Issue one OB 3.0 credential per row, ``chunk_size`` rows per store transaction; see the module docstring for
     the guarantees. ``progress(done, total)`` is called after each chunk (and awaited when it returns an
-    awaitable: a background job records its progress in the store)."""
+    awaitable: a background job records its progress in the store). ``clock`` gives ``validFrom`` and dates the
+    stored records."""
     check_achievement(achievement)
     out_dir.mkdir(parents=True, exist_ok=True)
     key = identities.signing_key(issuer_did)
     started = time.perf_counter()
-    valid_from = now_timestamp()
+    valid_from = now_timestamp(clock)
     if status and status_service is None:
         raise InvalidInput("issuing with status needs the node's status lists")
     numbered = [(n, credential_id_for(issuer_did, achievement, n, row), row,
@@ -263,7 +262,7 @@ async def issue_batch(rows: list[dict[str, str]], *, achievement: dict[str, Any]
         files, done = await _issue_chunk(numbered[start:start + chunk_size], store=store, status=status,
                                          status_service=status_service, key=key, suite=suite, issuer=issuer_did,
                                          profile=issuer_profile, achievement=achievement, valid_from=valid_from,
-                                         out_dir=out_dir)
+                                         out_dir=out_dir, clock=clock)
         for path, document in files:
             write_atomically(path, document)
         for record in done:  # stored by an earlier run; its file may not have been written before a crash
@@ -291,42 +290,27 @@ def _file_for(out_dir: Path, credential_id: str) -> Path:
 async def _issue_chunk(chunk: list[_Row], *, store: Store, status: Sequence[StatusListSpec],
                        status_service: StatusService | None, key: SigningKey, suite: str, issuer: str,
                        profile: dict[str, Any], achievement: dict[str, Any], valid_from: str,
-                       out_dir: Path) -> tuple[list[tuple[Path, bytes]], list[CredentialRecord]]:
-    """In one transaction: find the chunk's rows already stored, then allocate status indexes for, sign and
-    store the others. Returns the files to write and the records of the rows done before."""
-    files = []
-    async with store.issuance() as transaction:  # the chunk is stored whole or not at all
-        stored = await transaction.find_credentials([credential_id for _, credential_id, _, _ in chunk])
-        done, todo = [], []
-        for number, credential_id, row, request in chunk:
-            record = stored.get(credential_id)
-            if record is None:
-                todo.append((credential_id, row, request))
-            # A record from before requests were recorded (NULL) counts as done, as it did then.
-            elif record.request_hash in (None, request):
-                done.append(record)
-            else:
-                raise CredentialIdInUse(f"row {number + 2} ({credential_id}) was already issued from a different "
-                                        "request (issuer, issuer name, suite, status or the learner's name "
-                                        "changed); run the batch with the inputs it was issued with")
-        if not todo:
-            return [], done
-        entries: dict[str, list[dict[str, Any]]] = {credential_id: [] for credential_id, _, _ in todo}
-        for spec in status:
-            for allocation in await transaction.allocate(issuer, spec, list(entries)):
-                entries[allocation.credential_id].append(status_entry(
-                    status_service.list_url(allocation.list_id), allocation))  # type: ignore[union-attr]
-        records = []
-        for credential_id, row, request in todo:
-            credential = build_open_badge(
-                credential_id=credential_id, issuer={**profile, "id": issuer}, achievement=achievement,
-                learner_id=(row.get("id") or "").strip() or None,
-                learner_email=(row.get("email") or "").strip() or None,
-                learner_name=(row.get("name") or "").strip() or None, valid_from=valid_from)
-            if entries[credential_id]:
-                credential = with_status(credential, entries[credential_id])
-            document = orjson.dumps(issue_credential(credential, key, suite=suite))
-            records.append(CredentialRecord(credential_id, issuer, document.decode(), valid_from, request))
-            files.append((_file_for(out_dir, credential_id), document))
-        await transaction.save_credentials(records)
-    return files, done
+                       out_dir: Path, clock: Clock = SYSTEM_CLOCK
+                       ) -> tuple[list[tuple[Path, bytes]], list[CredentialRecord]]:
+    """Issue one chunk through the node's one issuing path (:func:`vcnode.issuing.core.issue_and_store`): in one
+    transaction, the chunk's rows already stored are found, the others get status indexes, are signed and
+    stored. Returns the files to write and the records of the rows done before."""
+    rows = {credential_id: number for number, credential_id, _, _ in chunk}
+    items = [IssueItem(credential_id, build_open_badge(
+        credential_id=credential_id, issuer={**profile, "id": issuer}, achievement=achievement,
+        learner_id=(row.get("id") or "").strip() or None, learner_email=(row.get("email") or "").strip() or None,
+        learner_name=(row.get("name") or "").strip() or None, valid_from=valid_from), request)
+        for _, credential_id, row, request in chunk]
+
+    def conflict(item: IssueItem, record: CredentialRecord) -> Exception:
+        return CredentialIdInUse(f"row {rows[item.record_id] + 2} ({item.record_id}) was already issued from a "
+                                 "different request (issuer, issuer name, suite, status or the learner's name "
+                                 "changed); run the batch with the inputs it was issued with")
+
+    form = DataIntegrity(key, suite, status_service.list_url if status_service is not None else None)
+    # A record from before requests were recorded (NULL) counts as done, as it did then.
+    outcomes = await issue_and_store(store, items, issuer=issuer, form=form, status=status, conflict=conflict,
+                                     unrecorded_is_same=True, clock=clock)
+    files = [(_file_for(out_dir, outcome.record.id), outcome.record.document.encode())
+             for outcome in outcomes if outcome.created]
+    return files, [outcome.record for outcome in outcomes if not outcome.created]

@@ -12,8 +12,6 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-
 from vcnode.credentials.records import CredentialRecord
 from vcnode.errors import Conflict
 from vcnode.jsonld import canonicalize_jcs
@@ -45,12 +43,7 @@ def issue_request_hash(issuer: str, credential: Any, suite: str, status: Sequenc
                                    "credentialStatus": status_options(status)}})
 
 
-def replayed(record: CredentialRecord, expected_hash: str) -> dict[str, Any]:
-    """The stored credential when ``record`` was issued from the request whose hash is ``expected_hash``;
-    :class:`CredentialIdInUse` otherwise (also for a credential stored before requests were recorded:
-    that it came from the same request cannot be shown)."""
-    if record.request_hash != expected_hash:
-        raise CredentialIdInUse(f"a credential with the id {record.id[:200]} was already issued from a different "
-                                "request; issue with a new id (a retry must send the same credential and options)")
-    document: dict[str, Any] = orjson.loads(record.document)
-    return document
+def id_in_use(record: CredentialRecord) -> CredentialIdInUse:
+    """The refusal of an issue request under the id of ``record``, stored from a different request."""
+    return CredentialIdInUse(f"a credential with the id {record.id[:200]} was already issued from a different "
+                             "request; issue with a new id (a retry must send the same credential and options)")

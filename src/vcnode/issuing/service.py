@@ -6,25 +6,23 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from vcnode import metrics
-from vcnode.credentials.issue import issue_credential
+from vcnode.clock import SYSTEM_CLOCK, Clock
 from vcnode.credentials.limits import VerifyLimits, check_limits
 from vcnode.credentials.model import issuer_id
-from vcnode.credentials.records import CredentialRecord
 from vcnode.credentials.report import Report
 from vcnode.credentials.verify import VerifyOptions, verify_credential, verify_presentation
 from vcnode.did.resolver import Resolver
 from vcnode.errors import InvalidInput, NotFound, VcnodeError
 from vcnode.identity.service import IdentityService
-from vcnode.issuing.idempotency import issue_request_hash, replayed
+from vcnode.issuing.core import DataIntegrity, IssueItem, issue_and_store
+from vcnode.issuing.idempotency import issue_request_hash
 from vcnode.proofs import DEFAULT_SUITE, SUITES, default_suite_for
 from vcnode.status.check import StatusChecker
-from vcnode.status.entries import status_entry, with_status
 from vcnode.status.records import StatusListSpec
 from vcnode.status.service import StatusService
 
@@ -76,7 +74,7 @@ class CredentialService:
                  status_checker: StatusChecker | None = None, status_list_entries: int = 131_072,
                  equivocations: Callable[[str], Awaitable[int]] | None = None,
                  limits: VerifyLimits | None = None, status_deadline: float | None = None,
-                 holder_binding: str = "required") -> None:
+                 holder_binding: str = "required", clock: Clock = SYSTEM_CLOCK) -> None:
         self._identities = identities
         self._store = store
         self._resolver = resolver
@@ -88,6 +86,7 @@ class CredentialService:
         self._limits = limits or VerifyLimits()
         self._status_deadline = status_deadline
         self._holder_binding = holder_binding  # the node's default for options.holderBinding
+        self._clock = clock  # dates the stored records
 
     def key_type_of(self, did: Any) -> str | None:
         """The key type of the identity ``did`` when the node holds it (None otherwise: issuing then says why)."""
@@ -124,28 +123,17 @@ class CredentialService:
         other processes store one copy.
 
         ``within`` runs first inside the issuing transaction (an exchange completing with this credential):
-        when it raises, nothing is issued."""
+        when it raises, nothing is issued; when the id is refused (409), what it wrote is rolled back too.
+        The work is :func:`vcnode.issuing.core.issue_and_store`, the node's one issuing path."""
         did = self.issuer_of(credential)
         key = self._identities.signing_key(did)
         record_id = credential.get("id") if isinstance(credential.get("id"), str) else f"urn:uuid:{uuid.uuid4()}"
         request = issue_request_hash(did, credential, suite, status)
-        async with self._store.issuance() as transaction:
-            if within is not None:
-                await within(transaction)
-            stored = (await transaction.find_credentials([record_id])).get(record_id)
-            if stored is None:
-                entries = []
-                for spec in status:
-                    [allocation] = await transaction.allocate(did, self.list_spec(spec), [record_id])
-                    entries.append(status_entry(self.status_service.list_url(allocation.list_id), allocation))
-                signed = issue_credential(with_status(credential, entries) if entries else credential, key,
-                                          suite=suite)
-                created = datetime.now(UTC).isoformat()
-                await transaction.save_credentials([CredentialRecord(
-                    record_id, did, orjson.dumps(signed).decode(), created, request)])
-        if stored is not None:
-            return Issued(replayed(stored, request), record_id, created=False)
-        return Issued(signed, record_id)
+        form = DataIntegrity(key, suite, self.status_service.list_url if status else None)
+        [outcome] = await issue_and_store(self._store, [IssueItem(record_id, credential, request)], issuer=did,
+                                          form=form, status=[self.list_spec(spec) for spec in status],
+                                          within=within, clock=self._clock)
+        return Issued(outcome.document, record_id, created=outcome.created)
 
     @property
     def status_service(self) -> StatusService:

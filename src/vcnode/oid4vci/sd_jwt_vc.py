@@ -21,19 +21,22 @@ The credential:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
 from vcnode.credentials.model import VC_V2, as_list
-from vcnode.credentials.records import CredentialRecord
 from vcnode.exchanges.claim import ClaimWorkflow, claimed_credential
 from vcnode.exchanges.model import Exchange, ExchangeClosed, closed, timestamp
+from vcnode.issuing.core import IssueItem, issue_and_store
+from vcnode.keys.signer import SigningKey
 from vcnode.oid4vci.binding import PROOF_ALGORITHMS, Holder
 from vcnode.sdjwt.learning import issue_learning_credential, learning_credential_claims
 from vcnode.sdjwt.metadata import LEARNING_CREDENTIAL_VCT, NEVER_DISCLOSABLE, learning_credential_type_metadata
 from vcnode.status.entries import status_requests
+from vcnode.status.records import StatusAllocation
 from vcnode.status.service import ENVELOPED_TYPE, SD_JWT_DATA_PREFIX, TOKEN_BITS, TOKEN_PURPOSE
 from vcnode.status.token_list import status_claim
 from vcnode.store.base import Issuance
@@ -60,6 +63,32 @@ def unenveloped(document: Any) -> str | None:
             and isinstance(document.get("id"), str) and document["id"].startswith(SD_JWT_DATA_PREFIX):
         return str(document["id"][len(SD_JWT_DATA_PREFIX):])
     return None
+
+
+@dataclass(frozen=True)
+class SdJwtFormat:
+    """The issuing core's format (:mod:`vcnode.issuing.core`) for the learning credential: signed as an SD-JWT VC
+    bound to ``holder_jwk`` and stored in its VC 2.0 envelope; a revocation index becomes ``status.status_list``
+    pointing at ``token_url(list_id)``, and its list is served as a Status List Token."""
+
+    key: SigningKey
+    issuer: str
+    holder_jwk: dict[str, Any]
+    iat: int
+    token_url: Callable[[str], str] | None = None
+    tokens: ClassVar[bool] = True
+
+    def sign(self, credential: dict[str, Any], allocations: Sequence[StatusAllocation]) -> dict[str, Any]:
+        """The enveloped SD-JWT VC of ``credential`` (at most one allocation: the revocation entry)."""
+        claim = None
+        if allocations:
+            if self.token_url is None:
+                raise ValueError("a status entry needs the Status List Token's URL")
+            [allocation] = allocations
+            claim = status_claim(allocation.index, self.token_url(allocation.list_id))
+        return enveloped(issue_learning_credential(credential, self.key.signer, issuer=self.issuer,
+                                                   kid=self.key.verification_method, holder_jwk=self.holder_jwk,
+                                                   status=claim, iat=self.iat))
 
 
 class SdJwtLearningCredential:
@@ -113,31 +142,24 @@ class SdJwtLearningCredential:
                         for spec in claims.status_specs(variables))
         record_id = credential["id"]
         result = orjson.dumps({"credentialId": record_id, "holder": holder.did, "format": FORMAT}).decode()
-        status = node.credentials.status_service if revocable else None
+        status = [node.credentials.list_spec(status_requests({"statusPurpose": TOKEN_PURPOSE})[0])] \
+            if revocable else []
+        form = SdJwtFormat(key, issuer, holder.key.jwk, int(exchange.now),
+                           node.credentials.status_service.token_url if revocable else None)
+
+        async def complete(transaction: Issuance) -> None:
+            state = await transaction.complete_exchange(exchange.id, exchange.now, holder.did, result)
+            if state != "completed":
+                raise closed(exchange.id, state)
+
         try:
-            async with node.store.issuance() as transaction:
-                state = await transaction.complete_exchange(exchange.id, exchange.now, holder.did, result)
-                if state != "completed":
-                    raise closed(exchange.id, state)
-                claim = await self._status(transaction, node, issuer, record_id) if status is not None else None
-                sd_jwt = issue_learning_credential(credential, key.signer, issuer=issuer,
-                                                   kid=key.verification_method, holder_jwk=holder.key.jwk,
-                                                   status=claim, iat=int(exchange.now))
-                created = datetime.now(UTC).isoformat()
-                await transaction.save_credentials([CredentialRecord(
-                    record_id, issuer, orjson.dumps(enveloped(sd_jwt)).decode(), created, None)])
+            # No request hash: one claim completes once (``within``), so a credential already stored under the
+            # id came from another claim, and is refused (credentialIdInUse) with the completion rolled back.
+            [outcome] = await issue_and_store(node.store, [IssueItem(record_id, credential, None)], issuer=issuer,
+                                              form=form, status=status, within=complete)
         except ExchangeClosed:  # another request completed it first: the same wallet's retry, or someone else
             return await self._again(node, exchange.id, holder.did)
-        return sd_jwt
-
-    @staticmethod
-    async def _status(transaction: Issuance, node: Node, issuer: str, record_id: str) -> dict[str, Any]:
-        """A revocation entry for the credential, in a list marked to be served as a Status List Token."""
-        credentials = node.credentials
-        spec = credentials.list_spec(status_requests({"statusPurpose": TOKEN_PURPOSE})[0])
-        [allocation] = await transaction.allocate(issuer, spec, [record_id])
-        await transaction.serve_as_tokens(allocation.list_id)
-        return status_claim(allocation.index, credentials.status_service.token_url(allocation.list_id))
+        return str(outcome.document["id"]).removeprefix(SD_JWT_DATA_PREFIX)  # SdJwtFormat stores the envelope
 
     @staticmethod
     async def _again(node: Node, exchange_id: str, holder: str) -> str:

@@ -10,9 +10,11 @@ from vcnode.store.base import Store
 
 if TYPE_CHECKING:  # only annotations: the store's adapters implement these domain ports
     from vcnode.anchor.store import AnchorStore
+    from vcnode.feed.log import ChangeLog
     from vcnode.trust.pending import PendingStatements
 
-__all__ = ["IdentityRecord", "KeyRecord", "Store", "anchor_store_for", "open_store", "pending_store_for"]
+__all__ = ["IdentityRecord", "KeyRecord", "Store", "anchor_store_for", "change_log_for", "open_store",
+           "pending_store_for"]
 
 
 async def open_store(database_path: Path, *, min_free: int = 0) -> Store:
@@ -43,3 +45,13 @@ def pending_store_for(store: Store) -> PendingStatements:
     if not isinstance(store, SqliteStore):
         raise TypeError(f"no pending statement store for {type(store).__name__}")
     return SqlitePendingStatements(store)
+
+
+def change_log_for(store: Store) -> ChangeLog:
+    """The log of change events the change feed follows, beside ``store`` (the same database)."""
+    from vcnode.store.changes import SqliteChangeLog
+    from vcnode.store.sqlite import SqliteStore
+
+    if not isinstance(store, SqliteStore):
+        raise TypeError(f"no change log for {type(store).__name__}")
+    return SqliteChangeLog(store)

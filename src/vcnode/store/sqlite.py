@@ -19,12 +19,13 @@ import orjson
 
 from vcnode.credentials.records import CredentialRecord
 from vcnode.errors import Conflict, NotFound, VcnodeError
+from vcnode.feed.events import IdentityChanged, StatusListChanged
 from vcnode.identity.records import IdentityRecord, KeyRecord, WebvhEntryRecord
 from vcnode.private_files import create_private_file, private_dir, tighten
 from vcnode.status.bitstring import BitstringError, get_entry, new_bitstring, set_entry
 from vcnode.status.permutation import KEY_BYTES, IndexPermutation
 from vcnode.status.records import StatusAllocation, StatusChange, StatusListRecord, StatusListSpec, StatusTokenRecord
-from vcnode.store import search
+from vcnode.store import changes, search
 from vcnode.store.base import AuthCodeState, ChallengeState, CompletionState, LoginState, RedeemState
 from vcnode.store.health import StorageMonitor, StorageUnavailable
 from vcnode.store.records import ExchangeRecord, JobRecord, TokenRecord
@@ -228,6 +229,7 @@ class SqliteStore:
                 if webvh_entry is not None:
                     await db.execute(f"INSERT INTO webvh_entries ({_WEBVH_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
                                      dataclasses.astuple(webvh_entry))
+                await changes.append(db, IdentityChanged(identity.did))
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"identity {identity.did} (name {identity.name!r}) clashes with an existing one: {exc}") \
                 from None
@@ -275,6 +277,7 @@ class SqliteStore:
                 # The primary key (identity, version number) makes a second writer fail instead of forking the log.
                 await db.execute(f"INSERT INTO webvh_entries ({_WEBVH_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
                                  dataclasses.astuple(webvh_entry))
+            await changes.append(db, IdentityChanged(identity_did))
         return dataclasses.replace(_key(row), active=False, valid_until=at)
 
 
@@ -349,6 +352,7 @@ class SqliteStore:
                                  "ON CONFLICT (list_id, chunk) DO UPDATE SET bits = excluded.bits",
                                  (change.list_id, chunk, bytes(bits)))
                 await db.execute("UPDATE status_lists SET version = version + 1 WHERE id = ?", (change.list_id,))
+                await changes.append(db, StatusListChanged(change.list_id))
             await db.execute("INSERT INTO status_changes (at, actor, credential_id, list_id, idx, purpose, before, "
                              "after, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              (done.at, done.actor, done.credential_id, done.list_id, done.index, done.purpose,
@@ -389,6 +393,7 @@ class SqliteStore:
             await db.execute("UPDATE status_lists SET published = ?, published_version = ?, published_until = ? "
                              "WHERE id = ? AND COALESCE(published_version, -1) <= ?",
                              (document, version, until, list_id, version))
+            await changes.append(db, StatusListChanged(list_id))
 
     async def get_status_token(self, list_id: str) -> StatusTokenRecord | None:
         async with self.db.execute("SELECT id, issuer, purpose, status_size, version, tokens, token_published, "
@@ -411,6 +416,7 @@ class SqliteStore:
             await db.execute("UPDATE status_lists SET token_published = ?, token_version = ?, token_until = ? "
                              "WHERE id = ? AND COALESCE(token_version, -1) <= ?",
                              (token, version, until, list_id, version))
+            await changes.append(db, StatusListChanged(list_id))
 
     async def status_changes(self, credential_id: str | None = None, limit: int = 1000, *,
                              issuers: Sequence[str] | None = None, before: int | None = None) -> list[StatusChange]:
@@ -949,6 +955,7 @@ class SqliteIssuance:
                                "VALUES (?, ?, ?, ?, ?, ?, 0, 1, NULL, NULL, NULL, ?, ?, 0, 0)",
                                (list_id, issuer, spec.purpose, spec.status_size, spec.messages, spec.entries,
                                 datetime.now(UTC).isoformat(), key))
+        await changes.append(self._db, StatusListChanged(list_id))
         return _OpenList(list_id, spec.entries, 0, 0, key, False)
 
     async def _next_indexes(self, opened: _OpenList, count: int) -> tuple[list[int], int]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from aiohttp.test_utils import TestClient
 from tests.builders import badge
 from tests.cluster import Cluster
 from tests.integration.test_verify_no_sql import codes, sql_statements, verify
-from vcnode.background.loops import STORE_WATCH_SECONDS
+from vcnode.background.loops import STORE_WATCH_SECONDS, prune_changes
 from vcnode.node import Node
 from vcnode.status.entries import status_requests
 from vcnode.trust.examples import example_documents
@@ -123,3 +124,20 @@ async def test_a_change_by_another_process_drops_only_what_it_names(web_node: No
     response = await client.post("/credentials/verify", json={"verifiableCredential": revoked_one})
     assert response.status == 400 and (await response.json())["code"] == "revoked"
     assert not await web_node.refresh_if_changed()  # nothing more changed
+
+
+async def test_the_owner_prunes_events_past_the_retention(web_node: Node, node_env: dict[str, str]) -> None:
+    other = await Node.open(web_node.config, environ=node_env)  # another process, which will fall behind
+    try:
+        credential = (await web_node.credentials.issue(badge(web_node.identities.default_did or "", "urn:uuid:p-1"),
+                                                       status=status_requests({"statusPurpose": "revocation"})))
+        assert credential.credential["id"] == "urn:uuid:p-1"
+        assert not await web_node.refresh_if_changed()  # its own events: read, and nothing to drop
+        assert await prune_changes(web_node, datetime.now(UTC)) == 0  # nothing older than a day
+        assert await prune_changes(web_node, datetime.now(UTC) + timedelta(days=2)) > 0
+        # The writer had read them all: no reset. The other process had not read them: it resets.
+        assert not await web_node.refresh_if_changed()
+        assert await other.refresh_if_changed()
+        assert not await other.refresh_if_changed()
+    finally:
+        await other.close()

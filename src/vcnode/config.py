@@ -78,6 +78,8 @@ class Config:
     exchange_max_ttl: float = 366 * 86_400.0
     # present exchanges (and the presentations they kept) are deleted this long after they expired
     exchange_present_retention: float = 86_400.0
+    # The change feed's events (docs/architecture.md#change-feed) are deleted this long after they were written
+    change_retention: float = 86_400.0
     # Most learners one POST /workflows/claim/batches may prepare claim links for (the CLI has no bound)
     exchange_batch_max: int = 1000
     # How long a presentation request made by the verify page's "Ask the learner's wallet" stays open
@@ -223,6 +225,8 @@ class Config:
         if not 0 <= self.exchange_present_retention <= self.exchange_max_ttl:
             raise ConfigError(f"exchange_present_retention must be 0 to exchange_max_ttl "
                               f"({self.exchange_max_ttl:g}) seconds, got {self.exchange_present_retention:g}")
+        if not 60 <= self.change_retention <= 366 * 86_400:
+            raise ConfigError(f"change_retention must be 60 seconds to 366 days, got {self.change_retention:g}")
         for name in ("exchange_claim_ttl", "exchange_present_ttl"):
             if not 60 <= getattr(self, name) <= self.exchange_max_ttl:
                 raise ConfigError(f"{name} must be at least 60 seconds and at most exchange_max_ttl "

@@ -26,6 +26,15 @@ from vcnode.credentials.verify import VerifyOptions, verify_status_list
 from vcnode.did.driver import DriverContext
 from vcnode.did.resolver import Resolver, load_drivers
 from vcnode.errors import ConfigError, KeystoreError, VcnodeError
+from vcnode.feed import (
+    ChangeEvent,
+    ChangeFeed,
+    EquivocationFound,
+    IdentityChanged,
+    LogGrew,
+    StatementPublished,
+    StatusListChanged,
+)
 from vcnode.identity import IdentityService
 from vcnode.identity.service import check_key_type
 from vcnode.issuing.service import CredentialService
@@ -46,7 +55,7 @@ from vcnode.status.fetch import list_fetcher, token_list_fetcher
 from vcnode.status.replicas import ReplicaBounds
 from vcnode.status.service import StatusService
 from vcnode.status.token_list import MAX_TOKEN_BYTES
-from vcnode.store import Store, anchor_store_for, open_store, pending_store_for
+from vcnode.store import Store, anchor_store_for, change_log_for, open_store, pending_store_for
 from vcnode.store.anchors import load_peers, save_peers
 from vcnode.store.health import StorageMonitor, StorageUnavailable
 from vcnode.store.sql import SqlStore
@@ -177,7 +186,8 @@ class Node:
     anchored_lists: AnchoredFetch
     trust: TrustService
     gossip: Gossip | None = None
-    _data_version: int = field(default=0, repr=False)
+    #: What other processes changed in the store (see :class:`NodeCaches`); set by :meth:`open`.
+    feed: ChangeFeed | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set, repr=False)
 
     @classmethod
@@ -196,6 +206,8 @@ class Node:
         try:
             if config.store_url and await store.get_meta(VAULT_META_KEY) is None:
                 raise ConfigError("no node in the PostgreSQL store of store_url: run 'vcnode init' first")
+            feed = ChangeFeed(change_log_for(store))
+            await feed.start()  # before anything is loaded: what changes meanwhile comes with the first poll
             vault = vault or await _unlock_vault(store, config, environ)
             identities = IdentityService(store, vault, config)
             await identities.load()
@@ -221,7 +233,8 @@ class Node:
                              pending=pending_store_for(store))
         node = cls(config, store, vault, identities, fetcher, resolver,
                    TokenService(store, cache_size=config.token_cache_size), credentials, status,
-                   checker, anchors, anchored_lists, trust)
+                   checker, anchors, anchored_lists, trust, feed=feed)
+        feed.subscribe(NodeCaches(node))
         trust.announce = node.announce
         status.on_publish = node.anchor_publication
         status.on_change = node.status_changed
@@ -229,7 +242,6 @@ class Node:
         await node.load_peers()
         await node.anchor_did_logs()
         await anchors.reload_equivocations()  # before the first verification, which reads them from memory
-        node._data_version = await store.data_version()
         return node
 
     def start_gossip(self) -> None:
@@ -305,12 +317,12 @@ class Node:
             self.gossip.published(entry)
 
     async def refresh_if_changed(self) -> bool:
-        """Reload identities and keys if another process (the CLI) committed to the store since the last
-        look, and drop the cached documents of the node's own DIDs. Returns True when it reloaded."""
-        version = await self.store.data_version()
-        if version == self._data_version:
-            return False
-        self._data_version = version
+        """Follow what another process (the CLI, another worker) committed to the store since the last look:
+        each change event drops the cached copies it names (:class:`NodeCaches`). True when any did."""
+        return await self.feed.poll_now() if self.feed is not None else False
+
+    async def reload(self) -> None:
+        """Drop and reload every cache that follows the store: the change feed lost track of what changed."""
         await self.anchors.reload_equivocations()  # … a proof of equivocation kept by another process
         before = {identity.did for identity in self.identities.list()}
         await self.identities.load()
@@ -325,8 +337,7 @@ class Node:
                 head = await self.anchors.store.head(identity.did)
                 if head is not None:
                     self.gossip.published(head)
-        log.info("reloaded identities and keys changed by another process")
-        return True
+        log.info("reloaded every cache: the change feed lost track")
 
     async def rotate_key(self, did: str) -> tuple:
         """Rotate the signing key of one of the node's identities and refresh cached documents."""
@@ -390,6 +401,45 @@ class Node:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+class NodeCaches:
+    """The node's caches as a subscriber of its change feed: each event drops only what it names."""
+
+    def __init__(self, node: Node) -> None:
+        self._node = node
+
+    async def changed(self, event: ChangeEvent) -> None:
+        """Drop (or refresh) what one change made by another process names."""
+        node = self._node
+        match event:
+            case IdentityChanged(did):  # created, or its key rotated
+                await node.identities.load()
+                node.resolver.invalidate(did)
+                node.start_gossip()  # the node's first identity, made by `vcnode init` elsewhere
+                await node.anchor_did_logs()
+            case StatusListChanged(list_id):  # revoked, suspended, re-signed
+                node.status_checker.invalidate(node.status.list_url(list_id))
+                node.status_checker.invalidate(node.status.token_url(list_id))
+                node.trust.invalidate_status()
+            case LogGrew(log_did, _):
+                node.status_checker.invalidate()  # lists anchored in the log may have a new version
+                node.trust.invalidate_status()
+                if node.gossip is not None and node.identities.signer_for(log_did) is not None:
+                    head = await node.anchors.store.head(log_did)  # one of ours: announce its new head
+                    if head is not None:
+                        node.gossip.published(head)
+            case StatementPublished(issuer, _):
+                await node.trust.sync(issuer)
+            case EquivocationFound(log_did):
+                await node.anchors.reload_equivocations()
+                await node.trust.sync(log_did)
+                node.status_checker.invalidate()
+                node.trust.invalidate_status()
+
+    async def reset(self) -> None:
+        """Drop and reload everything."""
+        await self._node.reload()
 
 
 async def _unlock_vault(store: Store, config: Config, environ: dict[str, str] | None) -> Vault:

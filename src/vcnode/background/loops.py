@@ -9,10 +9,13 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 
 from vcnode import metrics
 from vcnode.node import Node
+from vcnode.store.changes import prune as prune_change_events
 from vcnode.store.health import StorageUnavailable
+from vcnode.store.sql import SqlStore
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +29,13 @@ _PRUNE_BATCH = 1000
 
 
 async def watch_store(node: Node, interval: float) -> None:
-    """Pick up identities and keys that `vcnode keys rotate` / `identity create` changed while serving."""
+    """Follow the change feed: what another process (`vcnode keys rotate`, `revoke`, another worker) changed
+    reaches this process's caches within ``interval`` seconds, or as soon as the feed is woken."""
     while True:
-        await asyncio.sleep(interval)
+        if node.feed is not None:
+            await node.feed.wait(interval)
+        else:
+            await asyncio.sleep(interval)
         try:
             with metrics.job("store_watch"):
                 await node.refresh_if_changed()
@@ -74,9 +81,24 @@ async def prune_exchanges(node: Node, now: float) -> int:
             return total
 
 
+async def prune_changes(node: Node, now: datetime) -> int:
+    """Delete the change feed's events older than ``change_retention``; how many. A process whose feed had
+    not read them yet drops all its caches instead (:class:`vcnode.feed.ChangeFeed`)."""
+    if not isinstance(node.store, SqlStore):
+        return 0
+    total = 0
+    while True:
+        deleted = await prune_change_events(node.store, now - timedelta(seconds=node.config.change_retention),
+                                            _PRUNE_BATCH)
+        total += deleted
+        if deleted < _PRUNE_BATCH:
+            return total
+
+
 async def publish_loop(node: Node) -> None:
     """Re-sign (and so anchor and announce) changed status lists, and now and then prune old ``present``
-    exchanges. Its own task: however long a gossip round takes, the node's own lists are signed on time."""
+    exchanges and change events. Its own task: however long a gossip round takes, the node's own lists are signed
+    on time."""
     rounds = _Rounds(node, "publishing")
     last_prune = -PRUNE_SECONDS
     while True:
@@ -87,6 +109,8 @@ async def publish_loop(node: Node) -> None:
             last_prune = time.monotonic()
             with rounds.round(), metrics.job("prune_exchanges"):
                 await prune_exchanges(node, time.time())
+            with rounds.round(), metrics.job("prune_changes"):
+                await prune_changes(node, datetime.now(UTC))
 
 
 async def gossip_loop(node: Node) -> None:

@@ -47,6 +47,10 @@ class Background:
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(watch_store(self.node, self.watch_interval), name="vcnode-watch-store"),
                        loop.create_task(self._elect(), name="vcnode-election")]
+        listen = getattr(self.node.store, "listen", None)  # PostgreSQL: other processes' changes pushed at once
+        if listen is not None and self.node.feed is not None:
+            self._tasks.append(loop.create_task(listen(self.node.feed.wake, self.node.feed.lost_track),
+                                                name="vcnode-listen-changes"))
         if self.jobs is not None:
             self.jobs.start()
 

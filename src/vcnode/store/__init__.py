@@ -12,10 +12,20 @@ from vcnode.store.sql import SqlStore
 
 if TYPE_CHECKING:  # only annotations: the store's adapters implement these domain ports
     from vcnode.anchor.store import AnchorStore
+    from vcnode.feed.log import ChangeLog
     from vcnode.trust.pending import PendingStatements
 
-__all__ = ["IdentityRecord", "KeyRecord", "Store", "anchor_store_for", "is_postgres_url", "open_store",
-           "pending_store_for", "shown_url"]
+__all__ = [
+    "IdentityRecord",
+    "KeyRecord",
+    "Store",
+    "anchor_store_for",
+    "change_log_for",
+    "is_postgres_url",
+    "open_store",
+    "pending_store_for",
+    "shown_url",
+]
 
 
 async def open_store(location: Path | str, *, min_free: int = 0, pool_size: int = 10) -> Store:
@@ -65,3 +75,12 @@ def pending_store_for(store: Store) -> PendingStatements:
     if not isinstance(store, SqlStore):
         raise TypeError(f"no pending statement store for {type(store).__name__}")
     return SqlPendingStatements(store)
+
+
+def change_log_for(store: Store) -> ChangeLog:
+    """The log of change events the change feed follows, beside ``store`` (the same database)."""
+    from vcnode.store.changes import SqlChangeLog
+
+    if not isinstance(store, SqlStore):
+        raise TypeError(f"no change log for {type(store).__name__}")
+    return SqlChangeLog(store)

@@ -10,6 +10,7 @@ import orjson
 from vcnode.anchor.entries import position
 from vcnode.anchor.statements import PUBLISHED, TRUST_STATEMENT_PUBLISHED
 from vcnode.anchor.store import MAX_ANNOUNCERS, AnnouncedHead, ListAnchor, StoredEntry
+from vcnode.feed.events import EquivocationFound, LogGrew, StatementPublished
 from vcnode.store.sql import SqlStore
 
 
@@ -90,10 +91,12 @@ class SqlAnchorStore:
                 if statement.get("type") == TRUST_STATEMENT_PUBLISHED:  # anchored: no longer pending
                     await db.execute("DELETE FROM trust_pending WHERE statement_id = ? AND issuer = ?",
                                      (statement.get("url"), e.log))
+                    await self._store.record(db, StatementPublished(e.log, str(statement.get("url"))))
             await db.execute("INSERT INTO anchor_heads (log, seq, document) VALUES (?, ?, ?) ON CONFLICT (log) "
                              "DO UPDATE SET seq = excluded.seq, document = excluded.document",
                              (log, seq, orjson.dumps(head).decode()))
             await db.execute("DELETE FROM anchor_announced WHERE log = ? AND seq <= ?", (log, seq))
+            await self._store.record(db, LogGrew(log, seq))
         return True
 
     async def blob(self, cid: str) -> bytes | None:
@@ -131,6 +134,8 @@ class SqlAnchorStore:
                                       "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", (proof["log"], proof["seq"],
                                                               orjson.dumps(proof).decode(),
                                                               datetime.now(UTC).isoformat()))
+            if cursor.rowcount == 1:
+                await self._store.record(db, EquivocationFound(proof["log"]))
             return cursor.rowcount == 1
 
     async def equivocations(self, log: str | None = None) -> list[dict[str, Any]]:

@@ -7,20 +7,26 @@ credentials holds no lock another issuer waits for."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import asyncpg
 
 from vcnode.errors import VcnodeError
+from vcnode.feed.events import ChangeEvent
 from vcnode.status.records import StatusListSpec
 from vcnode.store.pg_connection import PgConnection
 from vcnode.store.sql import SqlIssuance, SqlStore, migrations, reserve_positions, split_statements
 
 #: Held while migrating, so processes starting at once apply each migration once.
 _MIGRATION_LOCK = 0x7663_6E6F_6465  # "vcnode"
+#: Held by a transaction from its first change event to its end (see PostgresStore.record).
+_CHANGES_LOCK = 0x7663_6E6F_6466
+#: The NOTIFY channel of change events.
+CHANGES_CHANNEL = "vcnode_changes"
 
 
 class PostgresStore(SqlStore):
@@ -104,7 +110,38 @@ class PostgresStore(SqlStore):
     @asynccontextmanager
     async def issuance(self) -> AsyncIterator[PostgresIssuance]:
         async with self.pool.acquire() as conn, conn.transaction():
-            yield PostgresIssuance(PgConnection(conn), self.integrity_errors, self.pool)
+            yield PostgresIssuance(PgConnection(conn), self)
+
+    async def record(self, db: PgConnection, *events: ChangeEvent) -> None:
+        """Record change events, in number order: the advisory lock, held until this transaction ends, keeps
+        a later number from committing (and being read past) before an earlier one. NOTIFY, sent when the
+        transaction commits, wakes the other processes' feeds at once."""
+        await db.execute("SELECT pg_advisory_xact_lock(?)", (_CHANGES_LOCK,))
+        await super().record(db, *events)
+        await db.execute("SELECT pg_notify(?, '')", (CHANGES_CHANNEL,))
+
+    async def listen(self, wake: Callable[[], None], lost: Callable[[], None]) -> None:
+        """Call ``wake`` whenever another process commits change events (LISTEN/NOTIFY), until closed. When
+        the listening connection drops, ``lost`` is called (a notice may have been missed: the caller drops
+        its caches) and it reconnects; polling meanwhile goes on as the fallback."""
+        while self._pool is not None:
+            try:
+                conn = await asyncpg.connect(self.url)
+            except (OSError, asyncpg.PostgresError):
+                await asyncio.sleep(1.0)
+                continue
+            closed = asyncio.Event()
+            conn.add_termination_listener(lambda _, ended=closed: ended.set())
+            try:
+                await conn.add_listener(CHANGES_CHANNEL, lambda *_: wake())
+                await closed.wait()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                pass
+            finally:
+                if not conn.is_closed():
+                    await conn.close()
+            if self._pool is not None:
+                lost()
 
     async def data_version(self) -> int:
         """Commits of the whole database so far (statistics: may lag by a moment; includes this process's)."""
@@ -129,10 +166,9 @@ class PostgresStore(SqlStore):
 class PostgresIssuance(SqlIssuance):
     """Issuing inside one transaction, with status positions reserved in short transactions of their own."""
 
-    def __init__(self, db: PgConnection, integrity_errors: tuple[type[BaseException], ...],
-                 pool: asyncpg.Pool) -> None:
-        super().__init__(db, integrity_errors)
-        self._pool = pool
+    def __init__(self, db: PgConnection, store: PostgresStore) -> None:
+        super().__init__(db, store)
+        self._pool = store.pool
 
     async def _reserve(self, issuer: str, spec: StatusListSpec, count: int) -> tuple[str, list[int]]:
         """Positions taken in their own short transaction, like a PostgreSQL sequence: the issuing
@@ -143,4 +179,4 @@ class PostgresIssuance(SqlIssuance):
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
                                f"vcnode.status:{issuer}\n{spec.purpose}\n{spec.status_size}\n{spec.messages}")
-            return await reserve_positions(PgConnection(conn), issuer, spec, count, lock=" FOR UPDATE")
+            return await reserve_positions(self._store, PgConnection(conn), issuer, spec, count, lock=" FOR UPDATE")

@@ -25,11 +25,12 @@ import orjson
 
 from vcnode.credentials.records import CredentialRecord
 from vcnode.errors import Conflict, NotFound
+from vcnode.feed.events import ChangeEvent, IdentityChanged, StatusListChanged
 from vcnode.identity.records import IdentityRecord, KeyRecord, WebvhEntryRecord
 from vcnode.status.bitstring import BitstringError, get_entry, new_bitstring, set_entry
 from vcnode.status.permutation import KEY_BYTES, IndexPermutation
 from vcnode.status.records import StatusAllocation, StatusChange, StatusListRecord, StatusListSpec, StatusTokenRecord
-from vcnode.store import search
+from vcnode.store import changes, search
 from vcnode.store.base import AuthCodeState, ChallengeState, CompletionState, LoginState, RedeemState
 from vcnode.store.records import ExchangeRecord, JobRecord, TokenRecord
 
@@ -111,6 +112,19 @@ class SqlStore:
         """One write transaction: committed when the block ends, rolled back when it raises."""
         raise NotImplementedError
 
+    @property
+    def origin(self) -> str:
+        """Who writes through this store, in the change events it records: a process skips its own events
+        (its caches saw the change already). One per store object, so two stores in one process are two."""
+        if not hasattr(self, "_origin"):
+            self._origin = secrets.token_hex(8)
+        return self._origin
+
+    async def record(self, db: Connection, *events: ChangeEvent) -> None:
+        """Record change events (:mod:`vcnode.feed`) in the open transaction on ``db``; they commit with the
+        change they describe, or not at all."""
+        await changes.append(db, self.origin, *events)
+
     def lock(self, *tables: str) -> str:
         """``FOR UPDATE`` (of ``tables``, in a join) where writers run at once; "" where they are serialised."""
         if not self._for_update:
@@ -146,6 +160,7 @@ class SqlStore:
                 if webvh_entry is not None:
                     await db.execute(f"INSERT INTO webvh_entries ({_WEBVH_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
                                      dataclasses.astuple(webvh_entry))
+                await self.record(db, IdentityChanged(identity.did))
         except self.integrity_errors as exc:
             raise Conflict(f"identity {identity.did} (name {identity.name!r}) clashes with an existing one: {exc}") \
                 from None
@@ -194,6 +209,7 @@ class SqlStore:
                 # The primary key (identity, version number) makes a second writer fail instead of forking the log.
                 await db.execute(f"INSERT INTO webvh_entries ({_WEBVH_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
                                  dataclasses.astuple(webvh_entry))
+            await self.record(db, IdentityChanged(identity_did))
         return dataclasses.replace(_key(row), active=False, valid_until=at)
 
 
@@ -226,7 +242,7 @@ class SqlStore:
 
     def _issuance(self, db: Connection) -> SqlIssuance:
         """The issuance work of one open transaction (PostgreSQL allocates differently)."""
-        return SqlIssuance(db, self.integrity_errors)
+        return SqlIssuance(db, self)
 
     async def get_status_list(self, list_id: str) -> StatusListRecord | None:
         async with self.db.execute(f"SELECT {_LIST_COLUMNS} FROM status_lists WHERE id = ?", (list_id,)) as cursor:
@@ -276,6 +292,7 @@ class SqlStore:
                                  "ON CONFLICT (list_id, chunk) DO UPDATE SET bits = excluded.bits",
                                  (change.list_id, chunk, bytes(bits)))
                 await db.execute("UPDATE status_lists SET version = version + 1 WHERE id = ?", (change.list_id,))
+                await self.record(db, StatusListChanged(change.list_id))
             await db.execute("INSERT INTO status_changes (at, actor, credential_id, list_id, idx, purpose, before, "
                              "after, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              (done.at, done.actor, done.credential_id, done.list_id, done.index, done.purpose,
@@ -316,6 +333,7 @@ class SqlStore:
             await db.execute("UPDATE status_lists SET published = ?, published_version = ?, published_until = ? "
                              "WHERE id = ? AND COALESCE(published_version, -1) <= ?",
                              (document, version, until, list_id, version))
+            await self.record(db, StatusListChanged(list_id))
 
     async def get_status_token(self, list_id: str) -> StatusTokenRecord | None:
         async with self.db.execute("SELECT id, issuer, purpose, status_size, version, tokens, token_published, "
@@ -338,6 +356,7 @@ class SqlStore:
             await db.execute("UPDATE status_lists SET token_published = ?, token_version = ?, token_until = ? "
                              "WHERE id = ? AND COALESCE(token_version, -1) <= ?",
                              (token, version, until, list_id, version))
+            await self.record(db, StatusListChanged(list_id))
 
     async def status_changes(self, credential_id: str | None = None, limit: int = 1000, *,
                              issuers: Sequence[str] | None = None, before: int | None = None) -> list[StatusChange]:
@@ -823,9 +842,10 @@ def _status_list(row: Sequence[Any]) -> StatusListRecord:
 class SqlIssuance:
     """Status index allocation and credential storage inside one write transaction."""
 
-    def __init__(self, db: Connection, integrity_errors: tuple[type[BaseException], ...]) -> None:
+    def __init__(self, db: Connection, store: SqlStore) -> None:
         self._db = db
-        self._integrity_errors = integrity_errors
+        self._store = store
+        self._integrity_errors = store.integrity_errors
 
     async def allocate(self, issuer: str, spec: StatusListSpec, credential_ids: list[str]) -> list[StatusAllocation]:
         """The next positions of the issuer's open list of this kind (a new list when it fills), in the
@@ -846,7 +866,7 @@ class SqlIssuance:
     async def _reserve(self, issuer: str, spec: StatusListSpec, count: int) -> tuple[str, list[int]]:
         """Up to ``count`` free positions of an open list, taken from its counter. Here inside this
         transaction: SQLite's single writer holds the database, so no one else takes them meanwhile."""
-        return await reserve_positions(self._db, issuer, spec, count)
+        return await reserve_positions(self._store, self._db, issuer, spec, count)
 
     async def serve_as_tokens(self, list_id: str) -> None:
         await self._db.execute("UPDATE status_lists SET tokens = 1 WHERE id = ? AND tokens = 0", (list_id,))
@@ -893,7 +913,7 @@ class _OpenList:
 _RESERVE_AT_MOST = 500
 
 
-async def reserve_positions(db: Connection, issuer: str, spec: StatusListSpec, count: int, *,
+async def reserve_positions(store: SqlStore, db: Connection, issuer: str, spec: StatusListSpec, count: int, *,
                             lock: str = "") -> tuple[str, list[int]]:
     """Take up to ``count`` positions from the counter of the issuer's open list of this kind (creating the
     list when none has room): the list's id and the free positions, in permutation order. A list converted
@@ -901,6 +921,8 @@ async def reserve_positions(db: Connection, issuer: str, spec: StatusListSpec, c
     conversion) look-ups per position, under ten (fuller lists were closed). The caller makes it atomic:
     a write transaction that nobody else can enter for this list (``lock`` locks the list's row)."""
     opened = await _open_list(db, issuer, spec, lock)
+    if opened.allocated == 0 and opened.next_seq == 0:  # new: other processes learn of the list
+        await store.record(db, StatusListChanged(opened.id))
     end = min(opened.entries, opened.next_seq + count)
     permute = IndexPermutation(opened.key, opened.entries)
     indexes = [permute(n) for n in range(opened.next_seq, end)]

@@ -250,7 +250,7 @@ class Node:
         fetcher = make_fetcher(config)
         try:
             vault = vault or await _unlock_vault(store, config, environ)
-            identities = IdentityService(store, vault, config)
+            identities = IdentityService(store, vault, config, clock=clock)
             await identities.load()
         except BaseException:
             await store.close()
@@ -258,7 +258,7 @@ class Node:
             raise
         anchor_store = anchor_store_for(store)
         resolver = make_resolver(config, fetcher, identities, PublishedReplicas(anchor_store))
-        anchors = AnchorLog(anchor_store, resolver, identities.signer_for)
+        anchors = AnchorLog(anchor_store, resolver, identities.signer_for, clock=clock)
         events = NodeEvents()
         status, checker, anchored_lists = make_status(config, store, identities, fetcher, resolver, anchors, events,
                                                       clock=clock)

@@ -86,7 +86,7 @@ async def publish_loop(node: Node) -> None:
         if time.monotonic() - last_prune >= PRUNE_SECONDS:
             last_prune = time.monotonic()
             with rounds.round(), metrics.job("prune_exchanges"):
-                await prune_exchanges(node, time.time())
+                await prune_exchanges(node, node.clock.time())
 
 
 async def gossip_loop(node: Node) -> None:

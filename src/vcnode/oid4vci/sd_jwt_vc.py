@@ -123,7 +123,7 @@ class SdJwtLearningCredential:
                 sd_jwt = issue_learning_credential(credential, key.signer, issuer=issuer,
                                                    kid=key.verification_method, holder_jwk=holder.key.jwk,
                                                    status=claim, iat=int(exchange.now))
-                created = datetime.now(UTC).isoformat()
+                created = datetime.fromtimestamp(exchange.now, UTC).isoformat()  # the exchange's clock, as iat
                 await transaction.save_credentials([CredentialRecord(
                     record_id, issuer, orjson.dumps(enveloped(sd_jwt)).decode(), created, None)])
         except ExchangeClosed:  # another request completed it first: the same wallet's retry, or someone else

@@ -200,8 +200,9 @@ class Gossip:
     # --- messages ---------------------------------------------------------------------------------------
 
     def _message(self, kind: str, **body: Any) -> dict[str, Any]:
-        return sign({"type": kind, "from": self.did, "url": self.url, "time": now_timestamp(self.clock),
-                     "nonce": secrets.token_urlsafe(12), **body}, self.key, suite=suite_for(self.key))
+        stamp = now_timestamp(self.clock)
+        return sign({"type": kind, "from": self.did, "url": self.url, "time": stamp,
+                     "nonce": secrets.token_urlsafe(12), **body}, self.key, suite=suite_for(self.key), created=stamp)
 
     async def _send(self, url: str, message: dict[str, Any]) -> dict[str, Any] | None:
         """Send to a peer this node chose (never a banned one); None when it failed us."""

@@ -182,7 +182,7 @@ class StatusService:
                                   "encodedList": encode_list(bits), "ttl": int(self._ttl * 1000)},
         }
         key = self._identities.signing_key(record.issuer)
-        signed = issue_credential(credential, key, suite=default_suite_for(key.key_type))
+        signed = issue_credential(credential, key, suite=default_suite_for(key.key_type), created=_stamp(now))
         document = orjson.dumps(signed).decode()
         await self._store.publish_status_list(record.id, record.version, document, until.isoformat())
         if self._events is not None:

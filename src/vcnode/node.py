@@ -11,13 +11,13 @@ import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from vcnode.anchor.lists import AnchoredFetch, PublishedReplicas
 from vcnode.anchor.log import AnchorLog
 from vcnode.auth import TokenService
+from vcnode.clock import SYSTEM_CLOCK, Clock
 from vcnode.config import CONFIG_FILE, Config, write_config
 from vcnode.config import check_domain as check_node_domain
 from vcnode.credentials.limits import VerifyLimits
@@ -43,7 +43,7 @@ from vcnode.jsonld.rdfc import CanonicalizationLimits, configure_limits
 from vcnode.keys.signer import key_type_named
 from vcnode.keys.vault import EncryptedVault, PlaintextVault, Vault, VaultParams
 from vcnode.net.fetch import SafeFetcher
-from vcnode.p2p.gossip import Gossip
+from vcnode.p2p.gossip import Gossip, GossipEvents
 from vcnode.p2p.http import HttpTransport
 from vcnode.p2p.peers import PeerTable
 from vcnode.private_files import private_dir, tighten, write_private
@@ -113,32 +113,37 @@ def make_resolver(config: Config, fetcher: SafeFetcher, identities: IdentityServ
 
 
 def make_status(config: Config, store: Store, identities: IdentityService, fetcher: SafeFetcher,
-                resolver: Resolver, anchors: AnchorLog) -> tuple[StatusService, StatusChecker, AnchoredFetch]:
+                resolver: Resolver, anchors: AnchorLog, events: NodeEvents, *,
+                clock: Clock = SYSTEM_CLOCK) -> tuple[StatusService, StatusChecker, AnchoredFetch]:
     """The node's status lists, and the checker that reads any list (its own locally, others checked against
-    their anchors, replicas only while they may vouch) when verifying."""
+    their anchors, replicas only while they may vouch) when verifying. ``events``: what a change or a
+    signing of one of the node's lists sets off, and how an issuer's node is asked for its newest entries."""
     options = VerifyOptions(allow_embedded_keys=config.allow_embedded_keys)
     status = StatusService(store, identities, base_url=config.base_url, ttl=config.status_list_ttl,
-                           validity=config.status_list_validity, heartbeat=config.status_list_heartbeat)
+                           validity=config.status_list_validity, heartbeat=config.status_list_heartbeat,
+                           clock=clock, events=events)
     replicas = ReplicaBounds(max_age=config.replica_max_age, fail_open=config.replica_stale_fail_open,
                              lag=anchors.lag)
     fetch = AnchoredFetch(anchors, list_fetcher(fetcher, status), prefer_replicas=config.prefer_replicas,
-                          replicas=replicas)
+                          replicas=replicas, pull_log=events.pull_log, clock=clock)
     # IETF Status List Tokens (SD-JWT VCs' status): fetched asking for their media type, checked against the
     # anchors like any list, verified by the key their kid names in the signer's DID document.
     token_fetch = AnchoredFetch(anchors, token_list_fetcher(fetcher, status), prefer_replicas=config.prefer_replicas,
-                                replicas=replicas)
+                                replicas=replicas, pull_log=events.pull_log, clock=clock)
     checker = StatusChecker(fetch, lambda doc: verify_status_list(doc, resolver, options),
                             default_ttl=config.status_list_ttl, fail_open=config.status_fail_open,
                             witness_threshold=config.witness_threshold, max_entries=config.status_max_entries,
                             replicas=replicas, fetch_token=token_fetch,
-                            verify_token=lambda token: verify_with_did(token, resolver, max_bytes=MAX_TOKEN_BYTES))
-    status.on_change = checker.invalidate  # a change this node makes is seen by its next verification
+                            verify_token=lambda token: verify_with_did(token, resolver, max_bytes=MAX_TOKEN_BYTES),
+                            clock=clock)
     return status, checker, fetch
 
 
 def make_gossip(config: Config, identities: IdentityService, anchors: AnchorLog, resolver: Resolver,
-                fetcher: SafeFetcher) -> Gossip | None:
-    """The node's side of the gossip protocol, speaking as its default identity (None before init)."""
+                fetcher: SafeFetcher, events: GossipEvents | None = None, *,
+                clock: Clock = SYSTEM_CLOCK) -> Gossip | None:
+    """The node's side of the gossip protocol, speaking as its default identity (None before init);
+    ``events`` is told when a peer's log grows."""
     did = identities.default_did
     if did is None:
         return None
@@ -150,7 +155,8 @@ def make_gossip(config: Config, identities: IdentityService, anchors: AnchorLog,
     return Gossip(did=did, key=identities.signing_key(did), url=config.base_url, anchors=anchors, resolver=resolver,
                   peers=peers, transport=HttpTransport(fetcher), pulls_per_round=config.gossip_pulls_per_round,
                   pulls_per_peer=config.gossip_pulls_per_peer, pull_deadline=config.gossip_pull_deadline,
-                  replay_cache=config.gossip_replay_cache, round_wait=config.gossip_interval)
+                  replay_cache=config.gossip_replay_cache, round_wait=config.gossip_interval, events=events,
+                  clock=clock)
 
 
 def trust_settings(config: Config) -> TrustSettings:
@@ -166,6 +172,52 @@ class Readiness:
 
     checks: dict[str, bool]
     problem: VcnodeError | None = None
+
+
+class NodeEvents:
+    """The node's side of its services' ports (:class:`~vcnode.status.service.StatusEvents`,
+    :class:`~vcnode.p2p.gossip.GossipEvents`, trust's ``announce``, anchored lists' ``pull_log``): what an
+    event of one service means to the others.
+
+    Services are given it when they are built. It reaches the others through the node, which it is given
+    once, when the node is made: the status lists, the checker that reads them and trust refer to each other,
+    and the gossip starts only once the node has an identity, so the cycle is closed here and nowhere else.
+    Before that nothing can happen: no list changed, nothing is cached, no peer is heard."""
+
+    def __init__(self) -> None:
+        self._node: Node | None = None
+
+    def attach(self, node: Node) -> None:
+        """Route events to ``node`` (once)."""
+        if self._node is not None:
+            raise RuntimeError("these events already belong to a node")
+        self._node = node
+
+    def changed(self, url: str) -> None:
+        """One of the node's lists changed (:class:`StatusEvents`)."""
+        if self._node is not None:
+            self._node.status_changed(url)
+
+    async def published(self, issuer: str, url: str, version: int, document: bytes) -> None:
+        """One of the node's lists was signed (:class:`StatusEvents`): anchor and announce it."""
+        if self._node is not None:
+            await self._node.anchor_publication(issuer, url, version, document)
+
+    def log_grew(self, log: str) -> None:
+        """A peer's log grew (:class:`GossipEvents`)."""
+        if self._node is not None:
+            self._node.log_grew(log)
+
+    def announce(self, entry: dict[str, Any]) -> None:
+        """Trust anchored a statement: spread the entry."""
+        if self._node is not None:
+            self._node.announce(entry)
+
+    async def pull_log(self, origin: str, log: str) -> None:
+        """Ask the node at ``origin`` for its newest entries of ``log``, once the node gossips."""
+        gossip = self._node.gossip if self._node is not None else None
+        if gossip is not None:
+            await gossip.pull_from(origin, log)
 
 
 @dataclass
@@ -188,12 +240,16 @@ class Node:
     gossip: Gossip | None = None
     #: What other processes changed in the store (see :class:`NodeCaches`); set by :meth:`open`.
     feed: ChangeFeed | None = None
+    events: NodeEvents = field(default_factory=NodeEvents, repr=False)
+    clock: Clock = field(default=SYSTEM_CLOCK, repr=False)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set, repr=False)
 
     @classmethod
-    async def open(cls, config: Config, *, environ: dict[str, str] | None = None, vault: Vault | None = None) -> Node:
+    async def open(cls, config: Config, *, environ: dict[str, str] | None = None, vault: Vault | None = None,
+                   clock: Clock = SYSTEM_CLOCK) -> Node:
         """Open an initialised node directory, unlocking its key vault (``vault``: the one ``initialise`` has just
-        made, so the passphrase is stretched once per init, not twice)."""
+        made, so the passphrase is stretched once per init, not twice). ``clock``: where its services read the
+        time."""
         if not config.store_url and not config.database_path.exists():
             raise ConfigError(f"no node in {config.home}: run 'vcnode init' first (or set --home / VCNODE_HOME)")
         configure_limits(canonicalization_limits(config))
@@ -209,17 +265,18 @@ class Node:
             feed = ChangeFeed(change_log_for(store))
             await feed.start()  # before anything is loaded: what changes meanwhile comes with the first poll
             vault = vault or await _unlock_vault(store, config, environ)
-            identities = IdentityService(store, vault, config)
+            identities = IdentityService(store, vault, config, clock=clock)
             await identities.load()
         except BaseException:
             await store.close()
             await fetcher.close()
             raise
-        replicas = PublishedReplicas()
-        resolver = make_resolver(config, fetcher, identities, replicas)
-        anchors = AnchorLog(anchor_store_for(store), resolver, identities.signer_for)
-        replicas.anchors = anchors
-        status, checker, anchored_lists = make_status(config, store, identities, fetcher, resolver, anchors)
+        anchor_store = anchor_store_for(store)
+        resolver = make_resolver(config, fetcher, identities, PublishedReplicas(anchor_store))
+        anchors = AnchorLog(anchor_store, resolver, identities.signer_for, clock=clock)
+        events = NodeEvents()
+        status, checker, anchored_lists = make_status(config, store, identities, fetcher, resolver, anchors, events,
+                                                      clock=clock)
         credentials = CredentialService(identities, store, resolver, allow_embedded_keys=config.allow_embedded_keys,
                                         status=status, status_checker=checker,
                                         status_list_entries=config.status_list_entries,
@@ -230,14 +287,12 @@ class Node:
                                         holder_binding=config.holder_binding)
         trust = TrustService(anchors, resolver, checker, trust_settings(config),
                              own=lambda did: identities.signer_for(did) is not None, store=store,
-                             pending=pending_store_for(store))
+                             pending=pending_store_for(store), announce=events.announce, clock=clock)
         node = cls(config, store, vault, identities, fetcher, resolver,
-                   TokenService(store, cache_size=config.token_cache_size), credentials, status,
-                   checker, anchors, anchored_lists, trust, feed=feed)
+                   TokenService(store, cache_size=config.token_cache_size, clock=clock), credentials, status,
+                   checker, anchors, anchored_lists, trust, feed=feed, events=events, clock=clock)
+        events.attach(node)
         feed.subscribe(NodeCaches(node))
-        trust.announce = node.announce
-        status.on_publish = node.anchor_publication
-        status.on_change = node.status_changed
         node.start_gossip()
         await node.load_peers()
         await node.anchor_did_logs()
@@ -248,10 +303,8 @@ class Node:
         """Take part in gossip as the node's default identity (once it has one)."""
         if self.gossip is not None:
             return
-        self.gossip = make_gossip(self.config, self.identities, self.anchors, self.resolver, self.fetcher)
-        if self.gossip is not None:
-            self.gossip.on_ingest = self.log_grew
-            self.anchored_lists.pull_log = self.gossip.pull_from
+        self.gossip = make_gossip(self.config, self.identities, self.anchors, self.resolver, self.fetcher,
+                                  self.events, clock=self.clock)
 
     def announce(self, entry: dict[str, Any]) -> None:
         """Spread a new entry of one of this node's anchor logs (once the node gossips)."""
@@ -353,7 +406,7 @@ class Node:
         ``authorize`` is called with the id of the issuer that would sign (whether ``issuer`` is a string or
         an object) before anything is signed, and raises to refuse."""
         completed = complete_statement(document, issuer=self.identities.default_did or "",
-                                       base_url=self.config.base_url, now=datetime.now(UTC))
+                                       base_url=self.config.base_url, now=self.clock.now())
         if authorize is not None:
             authorize(issuer_id(completed) if isinstance(completed, dict) else None)
 

@@ -3,7 +3,9 @@ an injected clock instead of the machine's (so time moves in a test without slee
 
 from __future__ import annotations
 
+import shutil
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -19,10 +21,13 @@ from vcnode.clock import (
     parse_datetime,
     parse_iso,
 )
+from vcnode.config import load_config
+from vcnode.keys.vault import Vault
 from vcnode.node import Node
 from vcnode.status.records import StatusListSpec
 from vcnode.status.service import StatusService
 from vcnode.store import open_store
+from vcnode.trust.examples import example_documents
 
 HK = timezone(timedelta(hours=8))
 
@@ -142,3 +147,53 @@ async def test_a_status_list_is_signed_and_re_signed_by_the_services_clock(web_n
     clock.moment += timedelta(hours=1)  # past it: re-signed, dated by the clock, not the machine
     again = orjson.loads((await status.published(allocation.list_id)).document)
     assert (again["validFrom"], again["validUntil"]) == ("2030-01-01T01:30:00Z", "2030-01-02T01:30:00Z")
+
+
+# --- a node opened on a clock ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def clocked_node(tmp_path: Path, node_env: dict[str, str],
+                       web_node_template: tuple[Path, Vault]) -> AsyncIterator[tuple[Node, FixedClock]]:
+    """``web_node``, opened on a clock set to 2031 (nothing it writes may come from the machine's clock)."""
+    template, vault = web_node_template
+    home = tmp_path / "node"
+    shutil.copytree(template, home)
+    clock = FixedClock(datetime(2031, 2, 3, 4, 5, 6, 789, tzinfo=UTC))
+    node = await Node.open(load_config(home, environ=node_env), environ=node_env, vault=vault, clock=clock)
+    try:
+        yield node, clock
+    finally:
+        await node.close()
+
+
+async def test_a_node_signs_and_anchors_its_lists_by_its_clock(clocked_node: tuple[Node, FixedClock]) -> None:
+    node, _ = clocked_node
+    issuer = node.identities.default_did
+    assert issuer is not None
+    async with node.store.issuance() as issuance:
+        [allocation] = await issuance.allocate(issuer, StatusListSpec("revocation", entries=4096), ["urn:uuid:c1"])
+    signed = orjson.loads((await node.status.published(allocation.list_id)).document)
+    assert (signed["validFrom"], signed["proof"]["created"]) == ("2031-02-03T04:05:06Z", "2031-02-03T04:05:06Z")
+    # The signing was anchored (the status service's port, answered by the node) at the clock's time.
+    anchor = await node.anchors.store.list_anchor(node.status.list_url(allocation.list_id))
+    assert anchor is not None and anchor.time == "2031-02-03T04:05:06Z"
+    head = await node.anchors.store.head(issuer)
+    assert head is not None and (head["time"], head["proof"]["created"]) == ("2031-02-03T04:05:06Z",) * 2
+
+
+async def test_a_node_dates_identities_gossip_and_statements_by_its_clock(
+        clocked_node: tuple[Node, FixedClock]) -> None:
+    node, clock = clocked_node
+    clock.moment += timedelta(days=1)
+    identity = await node.identities.create("key", name="second")
+    assert identity.created == "2031-02-04T04:05:06Z"
+    assert node.gossip is not None
+    message = node.gossip._message("hello", nonce="n")
+    assert (message["time"], message["proof"]["created"]) == ("2031-02-04T04:05:06Z",) * 2
+    pathway = example_documents({"eu-provider": node.identities.default_did or ""}, ["pathways"])[0]
+    pathway.pop("validFrom", None)
+    statement = await node.publish_statement(pathway)
+    assert statement["validFrom"] == "2031-02-04T04:05:06Z"
+    anchor = await node.anchors.store.head(node.identities.default_did or "")
+    assert anchor is not None and anchor["time"] == "2031-02-04T04:05:06Z"

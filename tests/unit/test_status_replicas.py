@@ -112,8 +112,8 @@ class Scenario:
     def checker(self, **bounds: Any) -> tuple[StatusChecker, AnchoredFetch]:
         prefer = bounds.pop("prefer_replicas", False)
         replicas = ReplicaBounds(lag=self.verifier.lag, **bounds)
-        fetch = AnchoredFetch(self.verifier, self.direct, prefer_replicas=prefer, replicas=replicas)
-        fetch.pull_log = self.pull_log
+        fetch = AnchoredFetch(self.verifier, self.direct, prefer_replicas=prefer, replicas=replicas,
+                              pull_log=self.pull_log)
         resolver = Resolver([KeyDriver()])
         checker = StatusChecker(fetch, lambda doc: verify_status_list(doc, resolver, VerifyOptions()),
                                 replicas=replicas)

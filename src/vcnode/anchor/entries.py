@@ -46,23 +46,36 @@ def suite_for(key: SigningKey) -> str:
 
 
 def make_entry(key: SigningKey, log: str, seq: int, prev: str | None, statement: dict[str, Any],
-               time: str | None = None) -> dict[str, Any]:
-    """A signed entry of ``log`` (the signer's DID)."""
+               time: str | None = None, created: str | None = None) -> dict[str, Any]:
+    """A signed entry of ``log`` (the signer's DID). ``time``: what the entry claims (default: now);
+    ``created``: when its proof was made (default: now)."""
     entry = {"type": ENTRY, "log": log, "seq": seq, "prev": prev, "time": time or now_stamp(),
              "statement": statement}
-    return sign(entry, key, suite=suite_for(key))
+    return _sign(entry, key, created)
 
 
-def make_head(key: SigningKey, log: str, seq: int, entry_cid: str, time: str | None = None) -> dict[str, Any]:
-    """A signed head: ``log`` has ``seq`` entries, the newest being ``entry_cid``."""
-    return sign({"type": HEAD, "log": log, "seq": seq, "entry": entry_cid, "time": time or now_stamp()}, key,
-                suite=suite_for(key))
+def make_head(key: SigningKey, log: str, seq: int, entry_cid: str, time: str | None = None,
+              created: str | None = None) -> dict[str, Any]:
+    """A signed head: ``log`` has ``seq`` entries, the newest being ``entry_cid`` (``time``, ``created``: as
+    for :func:`make_entry`)."""
+    return _sign({"type": HEAD, "log": log, "seq": seq, "entry": entry_cid, "time": time or now_stamp()}, key,
+                 created)
 
 
-def make_witness(key: SigningKey, witness: str, log: str, seq: int, entry_cid: str) -> dict[str, Any]:
-    """``witness`` (the signer) states it has verified ``log`` up to entry ``seq`` = ``entry_cid``."""
-    return sign({"type": WITNESS, "witness": witness, "log": log, "seq": seq, "entry": entry_cid,
-                 "time": now_stamp()}, key, suite=suite_for(key))
+def make_witness(key: SigningKey, witness: str, log: str, seq: int, entry_cid: str,
+                 time: str | None = None) -> dict[str, Any]:
+    """``witness`` (the signer) states it has verified ``log`` up to entry ``seq`` = ``entry_cid`` (``time``:
+    when, default now; also its proof's creation time)."""
+    time = time or now_stamp()
+    return _sign({"type": WITNESS, "witness": witness, "log": log, "seq": seq, "entry": entry_cid, "time": time},
+                 key, time)
+
+
+def _sign(document: dict[str, Any], key: SigningKey, created: str | None) -> dict[str, Any]:
+    """``document`` signed by ``key``; its proof ``created`` at that time, else now."""
+    if created is None:
+        return sign(document, key, suite=suite_for(key))
+    return sign(document, key, suite=suite_for(key), created=created)
 
 
 def published_statement(kind: str, url: str, version: int, payload_cid: str, size: int) -> dict[str, Any]:

@@ -5,12 +5,13 @@ it may still vouch (:mod:`vcnode.status.replicas`)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from vcnode.anchor.cid import cid_for_bytes
 from vcnode.anchor.log import AnchorLog
+from vcnode.anchor.store import AnchorStore
+from vcnode.clock import SYSTEM_CLOCK, Clock
 from vcnode.status.check import FAILURE_TTL, Fetch, FetchedList, StatusListError
 from vcnode.status.replicas import ReplicaBounds
 
@@ -20,20 +21,23 @@ PullLog = Callable[[str, str], Awaitable[None]]
 
 class AnchoredFetch:
     """A :data:`~vcnode.status.check.Fetch` that consults the anchor logs before and after fetching a list
-    from its issuer. ``pull_log`` (set once the node gossips) asks an issuer's node for newer entries."""
+    from its issuer. ``pull_log`` asks an issuer's node for newer entries (the node's gossip, once it gossips).
+    ``clock`` says when a replica is read, to judge whether it may still vouch."""
 
     def __init__(self, anchors: AnchorLog, direct: Fetch, *, prefer_replicas: bool = False,
-                 replicas: ReplicaBounds | None = None) -> None:
+                 replicas: ReplicaBounds | None = None, pull_log: PullLog | None = None,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self._anchors = anchors
         self._direct = direct
         self._prefer_replicas = prefer_replicas
         self._replicas = replicas or ReplicaBounds()
-        self.pull_log: PullLog | None = None
+        self._pull_log = pull_log
+        self._clock = clock
 
     async def __call__(self, url: str) -> FetchedList:
         """The list at ``url`` with its provenance; :class:`StatusListError` when it cannot be used. A replica
         is returned with its provenance even when it may no longer vouch: the checker reports it stale."""
-        anchors, direct, pull_log = self._anchors, self._direct, self.pull_log
+        anchors, direct, pull_log = self._anchors, self._direct, self._pull_log
         found = await anchors.list_anchor(url)
         if found is None:  # not anchored (an issuer that does not run vcnode): the issuer's word alone
             return await direct(url)
@@ -43,7 +47,7 @@ class AnchoredFetch:
         replica = None
         if self._prefer_replicas:
             replica = await self._replica(anchor.payload, provenance)
-            if replica is not None and await self._replicas.staleness(provenance, datetime.now(UTC)) is None:
+            if replica is not None and await self._replicas.staleness(provenance, self._clock.now()) is None:
                 return replica
             # No replica, or one too old or known to be behind: the issuer is asked after all.
         try:
@@ -79,20 +83,18 @@ class AnchoredFetch:
         held = await self._anchors.store.blob(payload)
         if held is None:
             return None
-        fresh_for = self._replicas.remaining(provenance, datetime.now(UTC))
+        fresh_for = self._replicas.remaining(provenance, self._clock.now())
         return FetchedList(held, fresh_for if fresh_for > 0 else FAILURE_TTL, {**provenance, "source": "replica"})
 
 
 class PublishedReplicas:
-    """Replicated documents by the URL they were published at (for drivers, see ``DriverContext``);
-    ``anchors`` is set once the node's anchor logs exist (they need the resolver that uses this)."""
+    """Replicated documents by the URL they were published at (for drivers, see ``DriverContext``), read from
+    the anchor store (not the :class:`AnchorLog`, which needs the resolver that uses this)."""
 
-    def __init__(self) -> None:
-        self.anchors: AnchorLog | None = None
+    def __init__(self, store: AnchorStore) -> None:
+        self._store = store
 
     async def __call__(self, url: str) -> bytes | None:
         """The newest anchored document published at ``url``, if a replica is held."""
-        if self.anchors is None:
-            return None
-        found = await self.anchors.store.list_anchor(url)
-        return await self.anchors.store.blob(found.payload) if found is not None else None
+        found = await self._store.list_anchor(url)
+        return await self._store.blob(found.payload) if found is not None else None

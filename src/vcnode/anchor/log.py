@@ -24,6 +24,7 @@ from vcnode.anchor.entries import (
 )
 from vcnode.anchor.statements import DID_LOG_PUBLISHED, STATUS_LIST_PUBLISHED, TRUST_STATEMENT_PUBLISHED
 from vcnode.anchor.store import AnchorStore, ListAnchor, StoredEntry
+from vcnode.clock import SYSTEM_CLOCK, Clock, now_timestamp
 from vcnode.did.resolver import Resolver
 from vcnode.keys.signer import SigningKey
 from vcnode.proofs.verify import ProofExpectations, verify_proofs
@@ -55,8 +56,9 @@ class AnchorLog:
     """Anchor logs held by one node. ``keys`` gives the signing key of each DID the node owns."""
 
     def __init__(self, store: AnchorStore, resolver: Resolver, keys: Callable[[str], SigningKey | None], *,
-                 quota_per_log: int = 64 * 1024 * 1024) -> None:
+                 quota_per_log: int = 64 * 1024 * 1024, clock: Clock = SYSTEM_CLOCK) -> None:
         self.store = store
+        self._clock = clock  # the time entries, heads and witness statements carry
         self._resolver = resolver
         self._keys = keys
         self._quota = quota_per_log
@@ -126,10 +128,11 @@ class AnchorLog:
                     return None
                 statement, blobs = planned
                 _, held, prev = position(head) if head else (did, 0, None)
-                entry = make_entry(key, did, held + 1, prev, statement)
+                stamp = now_timestamp(self._clock)
+                entry = make_entry(key, did, held + 1, prev, statement, stamp, stamp)
                 cid = entry_cid(entry)
-                if await self.store.append([StoredEntry(did, held + 1, cid, entry)], make_head(key, did, held + 1, cid),
-                                           blobs, expect=held):
+                if await self.store.append([StoredEntry(did, held + 1, cid, entry)],
+                                           make_head(key, did, held + 1, cid, stamp, stamp), blobs, expect=held):
                     return entry
                 await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # let the winner's writes settle
         raise AnchorError("appendContended", f"{did[:120]}'s log kept moving: no entry appended after "
@@ -252,7 +255,7 @@ class AnchorLog:
         if key is None or head is None or log == witness_did:
             return None
         _, seq, cid = position(head)
-        statement = make_witness(key, witness_did, log, seq, cid)
+        statement = make_witness(key, witness_did, log, seq, cid, now_timestamp(self._clock))
         await self.store.add_witness(statement)
         return statement
 

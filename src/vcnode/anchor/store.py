@@ -6,10 +6,10 @@ The node's SQLite store implements the same interface (``vcnode.store.anchors.Sq
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from vcnode.anchor.statements import PUBLISHED
+from vcnode.clock import SYSTEM_CLOCK, Clock
 
 
 @dataclass(frozen=True)
@@ -135,8 +135,9 @@ class AnchorStore(Protocol):
 
 @dataclass
 class MemoryAnchorStore:
-    """An :class:`AnchorStore` in memory."""
+    """An :class:`AnchorStore` in memory (``clock``: when an announced head was seen)."""
 
+    clock: Clock = SYSTEM_CLOCK
     _heads: dict[str, dict[str, Any]] = field(default_factory=dict)
     _entries: dict[tuple[str, int], StoredEntry] = field(default_factory=dict)
     _blobs: dict[str, tuple[str, bytes]] = field(default_factory=dict)
@@ -233,7 +234,7 @@ class MemoryAnchorStore:
         return sum(len(data) for owner, data in self._blobs.values() if owner == log)
 
     async def note_announced(self, heads: list[tuple[str, int, str]], announcer: str) -> None:
-        seen = datetime.now(UTC).isoformat()
+        seen = self.clock.now().isoformat()  # as the SQLite store writes it
         for log, seq, entry in heads:
             held = self._heads.get(log)
             if held is None or held.get("seq", 0) >= seq:

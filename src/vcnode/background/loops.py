@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from vcnode import metrics
 from vcnode.node import Node
@@ -108,9 +108,9 @@ async def publish_loop(node: Node) -> None:
         if time.monotonic() - last_prune >= PRUNE_SECONDS:
             last_prune = time.monotonic()
             with rounds.round(), metrics.job("prune_exchanges"):
-                await prune_exchanges(node, time.time())
+                await prune_exchanges(node, node.clock.time())
             with rounds.round(), metrics.job("prune_changes"):
-                await prune_changes(node, datetime.now(UTC))
+                await prune_changes(node, node.clock.now())
 
 
 async def gossip_loop(node: Node) -> None:

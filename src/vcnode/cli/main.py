@@ -250,9 +250,7 @@ async def cmd_witness_id(args: argparse.Namespace) -> int:
 async def cmd_witness_sign(args: argparse.Namespace) -> int:
     """As a witness of a did:webvh DID: verify a candidate log entry against our copy of the published log
     and print our approval (a did-witness.json item)."""
-    from datetime import UTC, datetime
-
-    from vcnode.identity.service import now_iso
+    from vcnode.clock import format_timestamp
     from vcnode.webvh.approve import approve
     from vcnode.webvh.errors import WebvhError
 
@@ -265,8 +263,9 @@ async def cmd_witness_sign(args: argparse.Namespace) -> int:
     async def action(node: Any) -> int:
         key_pair = node.identities.signing_key(args.did or node.identities.default_did).key_pair
         allow = frozenset(host.lower() for host in node.config.allow_http_hosts)
+        now = node.clock.now()
         try:
-            approval = approve(published, candidate, key_pair, now=datetime.now(UTC), created=now_iso(),
+            approval = approve(published, candidate, key_pair, now=now, created=format_timestamp(now),
                                allow_hosts=allow)
         except WebvhError as exc:
             raise CliError(f"not approved: {exc.message}") from None

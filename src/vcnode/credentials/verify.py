@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from vcnode.clock import SYSTEM_CLOCK
 from vcnode.credentials.clr import check_clr, is_clr
 from vcnode.credentials.holder import HolderBinding, bind_holder
 from vcnode.credentials.model import (
@@ -114,7 +115,7 @@ async def verify_status_list(document: dict[str, Any], resolver: Resolver, optio
 async def verify_credential(credential: Any, resolver: Resolver, options: VerifyOptions | None = None) -> Report:
     """The full report for one credential. Never raises for bad input."""
     options = options or VerifyOptions()
-    now = options.now or datetime.now(UTC)
+    now = options.now or SYSTEM_CLOCK.now()
     report = Report()
     found = check_credential_structure(credential, report)
     if found is None:
@@ -183,7 +184,7 @@ async def verify_presentation(presentation: Any, resolver: Resolver,
     and, under ``credentials``, one report per embedded credential with its ``holderBinding``
     (:mod:`vcnode.credentials.holder`)."""
     options = options or VerifyOptions()
-    now = options.now or datetime.now(UTC)
+    now = options.now or SYSTEM_CLOCK.now()
     report = Report()
     if check_presentation_structure(presentation, report) is None:
         return report

@@ -144,7 +144,7 @@ def _check_signs(node: Node, batch: ClaimBatch) -> None:
     the signing refuses (a term no context defines, say) stops the batch now, not every learner's claim."""
     learner = {"email": "learner@example.org", "name": "Learner"}
     credential = claimed_credential(claim_template(batch, learner, "check"), "did:example:learner", "check",
-                                    timestamp(time.time()))
+                                    timestamp(node.clock.time()))
     key = node.identities.signing_key(batch.issuer)
     issue_credential(credential, key, suite=select_suite(batch.options, key.key_type))
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from vcnode.clock import format_timestamp
@@ -196,7 +196,7 @@ class PathwayExchange:
 
     def __init__(self, node: Node, challenges: ChallengeService | None = None) -> None:
         self.node = node
-        self.challenges = challenges if challenges is not None else ChallengeService(node.store)
+        self.challenges = challenges if challenges is not None else ChallengeService(node.store, clock=node.clock.time)
 
     async def _holder(self, presentation: Any, options: ExchangeOptions) -> tuple[str, list[HeldCredential]]:
         """Check the challenge, verify the presentation, consume the challenge: the holder and what they hold."""
@@ -233,7 +233,7 @@ class PathwayExchange:
                             provider: str | None = None, *, now: datetime | None = None) -> Evaluation:
         """Which of the pathways (these ids, or all the node knows; of one provider) what ``holder`` was
         proven to hold satisfies (a ``present`` exchange evaluates what its wallet presented this way)."""
-        now = now or datetime.now(UTC)
+        now = now or self.node.clock.now()
         candidates = self.node.trust.index.pathways(provider)
         unavailable: list[dict[str, Any]] = []
         if pathways is not None:
@@ -292,7 +292,7 @@ class PathwayExchange:
         if authorize is not None:
             authorize(entry.statement.issuer)
         holder, held = await self._holder(presentation, parsed)
-        now = now or datetime.now(UTC)
+        now = now or self.node.clock.now()
         [entry] = await self._confirmed([entry]) or [entry]
         problem = _unusable(entry, now)
         if problem is not None:

@@ -13,7 +13,6 @@ stays open; credentials that fail are reported, not refused: that is the answer 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -144,7 +143,7 @@ class PresentWorkflow:
         if variables.get("pathways") is not None:
             pathways = variables["pathways"] or None
             evaluation = await PathwayExchange(self.node).evaluate_held(
-                holder, held_credentials(presentation, report), pathways, now=datetime.now(UTC))
+                holder, held_credentials(presentation, report), pathways, now=self.node.clock.now())
             result["pathways"] = evaluation.to_json()
         return result
 

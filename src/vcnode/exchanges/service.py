@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -79,10 +78,10 @@ def _request_hash(workflow: str, variables: dict[str, Any]) -> str:
 class ExchangeService:
     """The node's workflows and their exchanges. ``clock`` gives Unix seconds."""
 
-    def __init__(self, node: Node, *, clock: Callable[[], float] = time.time,
+    def __init__(self, node: Node, *, clock: Callable[[], float] | None = None,
                  workflows: Sequence[Workflow] | None = None) -> None:
         self.node = node
-        self.clock = clock
+        self.clock = clock or node.clock.time  # Unix seconds; the node's clock unless a test moves its own
         found = workflows if workflows is not None else (ClaimWorkflow(node), PresentWorkflow(node))
         self.workflows: dict[str, Workflow] = {workflow.id: workflow for workflow in found}
         self._secret: bytes | None = None

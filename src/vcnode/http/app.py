@@ -111,7 +111,7 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
     # Background jobs (the desk's CSV batches) run in every serving process; see vcnode.jobs.
     job_settings = JobSettings.from_config(config)
     jobs = JobRunner(node.store, batch_jobs.handlers(node, job_settings, remember_emails=desk_common.remember_emails),
-                     job_settings)
+                     job_settings, clock=node.clock.time)
     app[desk_batches.JOBS_KEY] = jobs
     # The node's loops run in one elected process; see vcnode.background.
     background = Background(node, jobs=jobs)

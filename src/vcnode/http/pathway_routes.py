@@ -69,7 +69,7 @@ async def award(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     """Register the exchange routes, with one challenge service and one pathway exchange for the node."""
     node = app[NODE_KEY]
-    challenges = ChallengeService(node.store)
+    challenges = ChallengeService(node.store, clock=node.clock.time)
     app[CHALLENGES_KEY] = challenges
     app[EXCHANGE_KEY] = PathwayExchange(node, challenges)
     app.router.add_post("/challenges", create_challenge)

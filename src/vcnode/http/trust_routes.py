@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -60,7 +59,7 @@ async def get_anchors(request: web.Request) -> web.Response:
     body: dict[str, Any] = {"anchors": list(settings.anchors), "framework": settings.verifier_framework,
                             "creditFramework": settings.verifier_credit_framework, "maxDepth": settings.max_depth,
                             "recognitionDefault": node.config.recognition_default,
-                            "time": datetime.now(UTC).isoformat()}
+                            "time": node.clock.now().isoformat()}
     return json_response(body)
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 import math
 import re
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from vcnode.clock import now_timestamp
+from vcnode.clock import SYSTEM_CLOCK, Clock, now_timestamp
 from vcnode.config import Config, did_web_domain
 from vcnode.did.resolution import DriverResult, ResolutionError
 from vcnode.did.self_certifying import did_jwk_for, did_key_for
@@ -41,23 +40,26 @@ _NAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 _PATH_SEGMENT_RE = re.compile(r"[A-Za-z0-9._-]+")
 
 
-def now_iso() -> str:
+def now_iso(clock: Clock = SYSTEM_CLOCK) -> str:
     """The current UTC time as an XML Schema dateTimeStamp with second precision (``…Z``)."""
-    return now_timestamp()
+    return now_timestamp(clock)
 
 
 class IdentityService:
-    """Identities and keys of one node. Call :meth:`load` once after construction."""
+    """Identities and keys of one node. Call :meth:`load` once after construction. ``clock`` stamps keys,
+    identities and did:webvh versions, and is the time their logs are verified at."""
 
-    def __init__(self, store: Store, vault: Vault, config: Config) -> None:
+    def __init__(self, store: Store, vault: Vault, config: Config, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self._store = store
+        self._clock = clock
         self._vault = vault
         self._config = config
         self._identities: dict[str, IdentityRecord] = {}
         self._keys: dict[str, list[KeyRecord]] = {}
         self._signers: dict[str, SigningKey] = {}
         self._web_paths: dict[str, str] = {}
-        self._webvh = WebvhLogs(frozenset(host.lower().strip("[]") for host in config.allow_http_hosts))
+        self._webvh = WebvhLogs(frozenset(host.lower().strip("[]") for host in config.allow_http_hosts),
+                               clock=clock)
 
     async def load(self) -> None:
         """Read identities and keys; decrypt active keys (fails fast on a wrong passphrase)."""
@@ -135,7 +137,7 @@ class IdentityService:
         if not name or not _NAME_RE.fullmatch(name):
             raise InvalidInput("identity name must be 1-63 characters: lowercase letters, digits, '.', '_', '-'")
         key_pair = key_types.generate(key_type)
-        created = now_iso()
+        created = now_iso(self._clock)
         entry: WebvhEntryRecord | None = None
         if method == "key":
             did, path = did_key_for(key_pair.public_multikey), None
@@ -169,7 +171,7 @@ class IdentityService:
         entry = create_entry(node_document(template, key_pair.public_multikey),
                              # ttl: remote resolvers cache for as long as the node's did:web documents say.
                              {"updateKeys": [key_pair.public_multikey], "portable": False, "ttl": 300}, key_pair,
-                             next_version_time(None, datetime.now(UTC)))
+                             next_version_time(None, self._clock.now()))
         did = entry["state"]["id"]
         try:
             self._webvh.verify(did, [entry])
@@ -200,7 +202,7 @@ class IdentityService:
             entry = self._rotation_entry(did, new_pair)
             at = entry.version_time
         else:
-            at = now_iso()
+            at = now_iso(self._clock)
         new_key = self._key_record(did, new_pair, at)
         retired = await self._store.rotate_key(did, new_key, at, webvh_entry=entry)
         await self.load()
@@ -214,7 +216,7 @@ class IdentityService:
         previous = entries[-1]
         entry = append_entry(previous, node_document(did, new_pair.public_multikey),
                              {"updateKeys": [new_pair.public_multikey]}, self._signers[did].key_pair,
-                             next_version_time(previous["versionTime"], datetime.now(UTC)))
+                             next_version_time(previous["versionTime"], self._clock.now()))
         try:
             self._webvh.verify(did, [*entries, entry])  # never publish an entry other resolvers would reject
         except WebvhError as exc:

@@ -8,11 +8,11 @@ node never answers for, or serves, a log that other resolvers would reject witho
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
+from vcnode.clock import SYSTEM_CLOCK, Clock
 from vcnode.identity.records import WebvhEntryRecord
 from vcnode.identity.webvh import parallel_web_document, to_jsonl
 from vcnode.webvh.errors import WebvhError
@@ -24,10 +24,12 @@ log = logging.getLogger(__name__)
 
 
 class WebvhLogs:
-    """Logs by DID. ``allow_hosts`` are the development hosts (``allow_http_hosts``) a DID may name."""
+    """Logs by DID. ``allow_hosts`` are the development hosts (``allow_http_hosts``) a DID may name; ``clock``
+    the time logs are verified at."""
 
-    def __init__(self, allow_hosts: frozenset[str] = frozenset()) -> None:
+    def __init__(self, allow_hosts: frozenset[str] = frozenset(), *, clock: Clock = SYSTEM_CLOCK) -> None:
         self.allow_hosts = allow_hosts
+        self._clock = clock
         self._entries: dict[str, list[dict[str, Any]]] = {}
         self._verified: dict[str, VerifiedLog] = {}
 
@@ -51,7 +53,7 @@ class WebvhLogs:
         """Verify the log of ``did`` (or ``entries`` proposed for it); :class:`WebvhError` if it fails anywhere."""
         candidate = self._entries.get(did, []) if entries is None else entries
         log = verify_log(to_jsonl(candidate), parse_webvh_did(did, allow_hosts=self.allow_hosts),
-                         now=datetime.now(UTC), allow_hosts=self.allow_hosts)
+                         now=self._clock.now(), allow_hosts=self.allow_hosts)
         if log.error is not None:
             raise log.error
         return log

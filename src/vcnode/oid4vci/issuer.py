@@ -22,7 +22,6 @@ import hmac
 import json
 import logging
 import secrets
-import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -69,11 +68,11 @@ def _hash(secret: str) -> str:
 class OpenIdIssuer:
     """The node's OID4VCI credential issuer. ``clock`` gives Unix seconds."""
 
-    def __init__(self, node: Node, exchanges: ExchangeService, *, clock: Callable[[], float] = time.time,
+    def __init__(self, node: Node, exchanges: ExchangeService, *, clock: Callable[[], float] | None = None,
                  formats: Mapping[str, CredentialFormat] = FORMATS) -> None:
         self.node = node
         self.exchanges = exchanges
-        self.clock = clock
+        self.clock = clock or node.clock.time  # Unix seconds; the node's clock unless a test moves its own
         self.formats = dict(formats)
         self.authorization = AuthorizationCodeFlow(self)
 

@@ -47,10 +47,11 @@ _OPEN = ("pending", "active")
 class OpenIdVerifier:
     """The OID4VP verifier. ``clock`` gives Unix seconds."""
 
-    def __init__(self, node: Node, exchanges: ExchangeService, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, node: Node, exchanges: ExchangeService, *,
+                 clock: Callable[[], float] | None = None) -> None:
         self.node = node
         self.exchanges = exchanges
-        self.clock = clock
+        self.clock = clock or node.clock.time  # Unix seconds; the node's clock unless a test moves its own
 
     @property
     def workflow(self) -> PresentWorkflow:

@@ -38,14 +38,14 @@ import secrets
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
 import orjson
 
-from vcnode.anchor.entries import AnchorError, now_stamp, position, suite_for
+from vcnode.anchor.entries import AnchorError, position, suite_for
 from vcnode.anchor.log import AnchorLog, verify_signature
-from vcnode.clock import parse_datetime
+from vcnode.clock import SYSTEM_CLOCK, Clock, now_timestamp, parse_datetime
 from vcnode.credentials.issue import sign
 from vcnode.did.resolver import Resolver
 from vcnode.keys.signer import SigningKey
@@ -70,6 +70,14 @@ class Transport(Protocol):
 
     async def request(self, url: str, message: dict[str, Any]) -> dict[str, Any]:
         """Raise :class:`PeerUnavailable` when the peer cannot be reached or refuses."""
+        ...
+
+
+class GossipEvents(Protocol):
+    """What :class:`Gossip` reports (its port; the node answers it, see ``vcnode.node.NodeEvents``)."""
+
+    def log_grew(self, log: str) -> None:
+        """``log`` grew (or was found forked) by what a peer sent: lists and statements cached from it are old."""
         ...
 
 
@@ -174,7 +182,8 @@ class Gossip:
     round_wait: float | None = None  # how long a round waits for its pulls (None: until they end)
     rng: random.Random = field(default_factory=random.SystemRandom)
     measure: Callable[[dict[str, Any]], int] | None = None  # message size, for statistics
-    on_ingest: Callable[[str], None] | None = None  # a log grew (the node drops cached lists)
+    events: GossipEvents | None = None  # told when a log grew (the node drops cached lists)
+    clock: Clock = SYSTEM_CLOCK  # the time messages carry and are checked against
     stats: GossipStats = field(default_factory=GossipStats)
     _rumours: dict[str, dict[str, Any]] = field(default_factory=dict)      # log → summary to announce
     _known_by: dict[tuple[str, int], set[str]] = field(default_factory=dict)  # (log, seq) → peers (URLs, DIDs)
@@ -191,8 +200,9 @@ class Gossip:
     # --- messages ---------------------------------------------------------------------------------------
 
     def _message(self, kind: str, **body: Any) -> dict[str, Any]:
-        return sign({"type": kind, "from": self.did, "url": self.url, "time": now_stamp(),
-                     "nonce": secrets.token_urlsafe(12), **body}, self.key, suite=suite_for(self.key))
+        stamp = now_timestamp(self.clock)
+        return sign({"type": kind, "from": self.did, "url": self.url, "time": stamp,
+                     "nonce": secrets.token_urlsafe(12), **body}, self.key, suite=suite_for(self.key), created=stamp)
 
     async def _send(self, url: str, message: dict[str, Any]) -> dict[str, Any] | None:
         """Send to a peer this node chose (never a banned one); None when it failed us."""
@@ -226,7 +236,7 @@ class Gossip:
             self.stats.refused += 1
             raise MessageRefused("rateLimited", f"{did[:120]} is banned")
         sent = parse_datetime(message.get("time"))
-        if sent is None or abs(datetime.now(UTC) - sent) > MESSAGE_SKEW:
+        if sent is None or abs(self.clock.now() - sent) > MESSAGE_SKEW:
             raise MessageRefused("stale", "the message's time is missing or more than 5 minutes off")
         key = message_id(message)
         if self._seen_before(key):
@@ -414,8 +424,8 @@ class Gossip:
 
     async def _found_equivocation(self, proof: dict[str, Any]) -> None:
         self._new_proofs.append(proof)
-        if self.on_ingest is not None:
-            self.on_ingest(proof["log"])
+        if self.events is not None:
+            self.events.log_grew(proof["log"])
 
     # --- outbound ---------------------------------------------------------------------------------------
 
@@ -611,8 +621,8 @@ class Gossip:
                     return await self._disproved(peer, log, announcer)
                 return served <= from_seq
             self._rumours[log] = summary(head)
-            if self.on_ingest is not None:
-                self.on_ingest(log)
+            if self.events is not None:
+                self.events.log_grew(log)
             if not more:
                 return await self._disproved(peer, log, announcer) if claimed and served < item["seq"] else True
         return True
@@ -648,7 +658,7 @@ class Gossip:
                 did = answer.get("from")
                 sent = parse_datetime(answer.get("time"))
                 if answer.get("type") != "welcome" or answer.get("challenge") != nonce or not isinstance(did, str) \
-                        or did == self.did or sent is None or abs(datetime.now(UTC) - sent) > MESSAGE_SKEW:
+                        or did == self.did or sent is None or abs(self.clock.now() - sent) > MESSAGE_SKEW:
                     raise AnchorError("malformed", "not a welcome answering this node's nonce")
                 await verify_signature(answer, did, self.resolver)
         except (PeerUnavailable, TimeoutError, AnchorError, AttributeError):

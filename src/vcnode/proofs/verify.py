@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from vcnode.clock import format_timestamp, parse_datetime
+from vcnode.clock import SYSTEM_CLOCK, format_timestamp, parse_datetime
 from vcnode.did.resolution import Resolution, ResolutionError
 from vcnode.did.resolver import Resolver, find_verification_method, relationship_ids
 from vcnode.did.syntax import parse_did_url
@@ -216,7 +216,7 @@ async def verify_one(unsecured: dict[str, Any], proof: Any, expect: ProofExpecta
         if expect.controller is not None and result.controller != expect.controller:
             raise ProofError(f"the key's controller {str(result.controller)[:120]} is not {expect.controller[:120]}",
                              code="controllerMismatch")
-        _check_times(proof, method, expect.now or datetime.now(UTC))
+        _check_times(proof, method, expect.now or SYSTEM_CLOCK.now())
         if not await _verify_signature(suite, unsecured, proof, public_key, registry):
             raise ProofError("the signature does not verify", code="invalidSignature")
     except multikey.MultikeyError as exc:

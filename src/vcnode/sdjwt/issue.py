@@ -10,13 +10,13 @@ it assembles is signed by the identity's :class:`~vcnode.keys.signer.Signer` thr
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from sd_jwt.common import SDObj
 from sd_jwt.issuer import SDJWTIssuer
 
+from vcnode.clock import SYSTEM_CLOCK
 from vcnode.errors import InvalidInput
 from vcnode.jose import sign_compact
 from vcnode.keys.signer import Signer
@@ -75,7 +75,7 @@ def issue_sd_jwt_vc(claims: Mapping[str, Any], signer: Signer, *, issuer: str, k
         raise InvalidInput(f"claims {', '.join(reserved)} are set by the issuer, not given as credential claims")
     if metadata is not None and metadata.vct != vct:
         raise InvalidInput(f"the type metadata is for {metadata.vct[:120]}, not {vct[:120]}")
-    registered: dict[str, Any] = {"iss": issuer, "iat": int(time.time()) if iat is None else iat, "vct": vct}
+    registered: dict[str, Any] = {"iss": issuer, "iat": int(SYSTEM_CLOCK.time()) if iat is None else iat, "vct": vct}
     if nbf is not None:
         registered["nbf"] = nbf
     if exp is not None:

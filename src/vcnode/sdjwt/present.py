@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from sd_jwt.holder import SDJWTHolder
 
+from vcnode.clock import SYSTEM_CLOCK
 from vcnode.errors import InvalidInput
 from vcnode.jose import sign_compact
 from vcnode.keys.signer import Signer
@@ -46,7 +46,7 @@ def select_disclosures(sd_jwt: str, disclose: Mapping[str, Any] | None) -> str:
 def key_binding_jwt(presentation: str, holder: Signer, *, aud: str, nonce: str, iat: int | None = None,
                     kid: str | None = None) -> str:
     """The KB-JWT binding ``presentation`` (``<JWT>~<disclosure>~…~``) to ``aud`` and ``nonce``."""
-    claims = {"iat": int(time.time()) if iat is None else iat, "aud": aud, "nonce": nonce,
+    claims = {"iat": int(SYSTEM_CLOCK.time()) if iat is None else iat, "aud": aud, "nonce": nonce,
               "sd_hash": sd_hash(presentation)}
     return sign_compact(claims, holder, kid=kid, header={"typ": KB_TYP})
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
+from vcnode.clock import SYSTEM_CLOCK
 from vcnode.credentials.report import Report
 from vcnode.did.resolver import Resolver
 from vcnode.errors import VcnodeError
@@ -350,8 +350,8 @@ async def verify_sd_jwt_vc(token: Any, resolver: Resolver, options: SdJwtVcOptio
 
 async def _verify(token: Any, resolver: Resolver, options: SdJwtVcOptions, result: SdJwtVcResult) -> None:
     report = result.report
-    now_dt = options.now or datetime.now(UTC)
-    now = now_dt.timestamp() if options.now is not None else time.time()
+    now_dt = options.now or SYSTEM_CLOCK.now()
+    now = now_dt.timestamp()
     try:
         jwt, encoded, kb = split_sd_jwt(token, options.max_bytes)
     except OverflowError as exc:

@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 
 from vcnode import metrics
-from vcnode.clock import parse_datetime
+from vcnode.clock import SYSTEM_CLOCK, Clock, parse_datetime
 from vcnode.credentials.model import as_list, is_url, issuer_id
 from vcnode.credentials.report import Report
 from vcnode.jose import JoseError, VerifiedJws
@@ -141,8 +141,9 @@ class StatusChecker:
                  fail_open: bool = False, witness_threshold: int = 0, max_cache_bytes: int = MAX_CACHE_BYTES,
                  max_cache_entries: int = MAX_CACHE_ENTRIES, max_entries: int = MAX_ENTRIES,
                  replicas: ReplicaBounds | None = None, verify_token: VerifyToken | None = None,
-                 fetch_token: Fetch | None = None) -> None:
+                 fetch_token: Fetch | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self._fetch = fetch
+        self._clock = clock  # when a list expires (cache lifetimes themselves are monotonic)
         self._verify = verify
         # Status List Tokens: fetched asking for application/statuslist+jwt, verified against the signer's DID.
         self._fetch_token = fetch_token or fetch
@@ -260,7 +261,7 @@ class StatusChecker:
         found = replace(found, provenance=fetched.provenance)
         ttl = min(x for x in (ttl, max_age, self._max_ttl) if x is not None)
         if found.valid_until is not None:
-            ttl = min(ttl, max(0.0, (found.valid_until - datetime.now(found.valid_until.tzinfo)).total_seconds()))
+            ttl = min(ttl, max(0.0, (found.valid_until - self._clock.now()).total_seconds()))
         return time.monotonic() + ttl, found
 
     async def _parse(self, url: str, entry_type: str, body: bytes) -> tuple[StatusList, float]:
@@ -309,7 +310,7 @@ class StatusChecker:
             raise StatusListError("statusInvalid", f"the Status List Token at {url[:200]} does not verify: "
                                   f"{exc.code}: {exc.detail}") from None
         try:
-            token = read_status_list_token(verified, uri=url, now=int(time.time()))
+            token = read_status_list_token(verified, uri=url, now=int(self._clock.time()))
         except TokenStatusError as exc:
             raise StatusListError(exc.code, f"{url[:200]}: {exc.message}") from None
         valid_until = datetime.fromtimestamp(token.exp, UTC) if token.exp is not None else None

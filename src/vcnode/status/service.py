@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -38,6 +38,18 @@ if TYPE_CHECKING:  # the store implements this package's records and ports: it s
 TOKEN_PURPOSE, TOKEN_BITS = "revocation", 1
 ENVELOPED_TYPE = "EnvelopedVerifiableCredential"
 SD_JWT_DATA_PREFIX = "data:application/dc+sd-jwt,"
+
+
+class StatusEvents(Protocol):
+    """What a :class:`StatusService` reports (its port; the node answers it, see ``vcnode.node.NodeEvents``)."""
+
+    def changed(self, url: str) -> None:
+        """An entry of the list served at ``url`` changed: a cached copy of it is out of date."""
+        ...
+
+    async def published(self, issuer: str, url: str, version: int, document: bytes) -> None:
+        """The list at ``url`` was (re-)signed as ``version`` of ``document``: anchor it."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,8 @@ class StatusService:
     """Status lists of the identities this node holds."""
 
     def __init__(self, store: Store, identities: IdentityService, *, base_url: str, ttl: float,
-                 validity: float, heartbeat: float | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
+                 validity: float, heartbeat: float | None = None, clock: Clock = SYSTEM_CLOCK,
+                 events: StatusEvents | None = None) -> None:
         self._store = store
         self._clock = clock
         self._identities = identities
@@ -78,10 +91,8 @@ class StatusService:
         self._ttl = ttl
         self._validity = validity
         self._heartbeat = min(heartbeat if heartbeat is not None else validity / 2, validity / 2)
-        #: Called with a list's URL after one of its entries changed (the node drops its cached copy).
-        self.on_change: Callable[[str], None] | None = None
-        #: Called with (issuer, list URL, version, signed document) after a list was (re-)signed: anchoring.
-        self.on_publish: Callable[[str, str, int, bytes], Awaitable[None]] | None = None
+        #: Told when an entry changed (the node drops its cached copy) and when a list was signed (anchoring).
+        self._events = events
 
     def _now(self) -> datetime:
         # Whole seconds: validFrom/validUntil are written to the second, and freshness compares with them.
@@ -139,9 +150,9 @@ class StatusService:
                 at=self._now().isoformat(), actor=actor, credential_id=credential_id, list_id=list_id, index=index,
                 purpose=purpose, before=0, after=value, reason=reason), irreversible=purpose == "revocation")
             url = self.list_url(list_id)
-            if self.on_change is not None and change.before != change.after:
-                self.on_change(url)
-                self.on_change(self.token_url(list_id))
+            if self._events is not None and change.before != change.after:
+                self._events.changed(url)
+                self._events.changed(self.token_url(list_id))
             return StatusUpdate(credential_id, purpose, url, index, change.before, change.after)
         raise Conflict(f"credential {credential_id[:200]} was issued without a {purpose[:40]} status entry")
 
@@ -171,11 +182,11 @@ class StatusService:
                                   "encodedList": encode_list(bits), "ttl": int(self._ttl * 1000)},
         }
         key = self._identities.signing_key(record.issuer)
-        signed = issue_credential(credential, key, suite=default_suite_for(key.key_type))
+        signed = issue_credential(credential, key, suite=default_suite_for(key.key_type), created=_stamp(now))
         document = orjson.dumps(signed).decode()
         await self._store.publish_status_list(record.id, record.version, document, until.isoformat())
-        if self.on_publish is not None:
-            await self.on_publish(record.issuer, url, record.version, document.encode())
+        if self._events is not None:
+            await self._events.published(record.issuer, url, record.version, document.encode())
         return document
 
     async def published_token(self, list_id: str) -> PublishedList:
@@ -203,8 +214,8 @@ class StatusService:
                                        iat=int(now.timestamp()), issuer=record.issuer, exp=int(until.timestamp()),
                                        ttl=max(1, int(self._ttl)))
         await self._store.publish_status_token(record.id, record.version, token, until.isoformat())
-        if self.on_publish is not None:
-            await self.on_publish(record.issuer, url, record.version, token.encode())
+        if self._events is not None:
+            await self._events.published(record.issuer, url, record.version, token.encode())
         return token
 
     async def publish_changed(self) -> int:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from vcnode.clock import SYSTEM_CLOCK
 from vcnode.trust.award import AwardFacts, credential_parts, read_award_parts
 from vcnode.trust.cache import RecognitionCache
 from vcnode.trust.completeness import completeness_of
@@ -345,7 +346,7 @@ def _view(walk: _Walk, facts: AwardFacts, options: RecognitionOptions,
 def evaluate_recognition(credential: Any, source: StatementSource, options: RecognitionOptions) -> RecognitionReport:
     """The recognition report for one credential (whose own proof is checked elsewhere). Never raises for
     a malformed credential: what cannot be read is reported."""
-    now = options.now or datetime.now(UTC)
+    now = options.now or SYSTEM_CLOCK.now()
     credential = credential if isinstance(credential, dict) else {}
     subject, achievement = credential_parts(credential)
     facts = read_award_parts(credential, subject, achievement)

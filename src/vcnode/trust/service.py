@@ -130,7 +130,7 @@ class TrustService:
         self._clock = clock
         self.cache = RecognitionCache()
         self.settings = settings
-        self.announce = announce
+        self._announce = announce
         self._anchors = anchors
         self._resolver = resolver
         self._checker = checker
@@ -354,8 +354,8 @@ class TrustService:
         if not isinstance(issuer, str) or not isinstance(signed.get("id"), str):
             raise VcnodeError("a statement needs an id and an issuer", code="invalidStatement", status=422)
         entry = await self._anchors.publish_trust_statement(issuer, signed["id"], orjson.dumps(signed))
-        if entry is not None and self.announce is not None:
-            self.announce(entry)
+        if entry is not None and self._announce is not None:
+            self._announce(entry)
         await self.sync(issuer)
         return entry is not None
 

@@ -206,7 +206,7 @@ async def start_batch(request: web.Request, current: Page) -> web.StreamResponse
     upload = form.get("file")
     job_input = {**batch.to_json(), "fileName": getattr(upload, "filename", "")[:200]}
     job = JobRecord(new_job_id(), kind, token.id, identity, "queued", orjson.dumps(job_input).decode(), total=len(rows),
-                    created=datetime.now(UTC).timestamp())
+                    created=current.node.clock.time())
     settings = JobSettings.from_config(current.node.config)
     if not await current.node.store.add_job(job, settings.max_active):
         context = await _form_context(current, token, values=values, errors={"file": current.gettext(

@@ -167,7 +167,7 @@ async def _sign(current: Page, token: TokenRecord, key: str, values: dict[str, s
     done = current.redirect("/desk/issued?" + urlencode({"id": credential_id}))
     if await node.store.get_credential(credential_id) is not None:
         return done  # this form was sent before: show what it issued
-    now = now_timestamp()
+    now = now_timestamp(node.clock)
     credential = build_open_badge(credential_id=credential_id, issuer=profile, achievement=achievement,
                                   learner_id=values["learner_id"] or None,
                                   learner_email=values["learner_email"] or None,

@@ -241,7 +241,7 @@ def build_statement(current: Page, values: dict[str, str], *, base_url: str) -> 
         except ValueError:
             errors["valid_until"] = gettext("Give a date, or leave it empty.")
         else:
-            if valid_until < datetime.now(UTC):
+            if valid_until < current.node.clock.now():
                 errors["valid_until"] = gettext("Give a date in the future, or leave it empty.")
     level_map = None
     if kind == AGREEMENT:
@@ -264,7 +264,7 @@ def build_statement(current: Page, values: dict[str, str], *, base_url: str) -> 
     scope = Scope(framework=framework_id or None, max_level=values["max_level"] or None,
                   fields=_lines(values["fields"]), jurisdictions=jurisdictions)
     statement_id = f"{base_url}/trust/statements/{uuid.uuid4()}"
-    common = {"scope": scope, "valid_from": datetime.now(UTC).replace(microsecond=0), "valid_until": valid_until,
+    common = {"scope": scope, "valid_from": current.node.clock.now().replace(microsecond=0), "valid_until": valid_until,
               "regulator": values["issuer"], "regulator_name": values["issuer_name"] or None,
               "statement_id": statement_id}
     try:

@@ -43,7 +43,7 @@ async def cmd_backup(args: argparse.Namespace) -> int:
 
 
 async def cmd_restore(args: argparse.Namespace) -> int:
-    """Restore a backup into a new or empty node directory."""
+    """Restore a backup into a new or empty node directory (and a PostgreSQL store into an empty database)."""
     import asyncio
 
     from vcnode.backup.archive import restore_backup

@@ -22,6 +22,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore \
     VCNODE_HOME=/data
+# pg_dump/pg_restore for `vcnode backup`/`restore` of a node on PostgreSQL (Debian's client is version 15,
+# as the server in compose.yaml).
+RUN apt-get update \
+    && apt-get install --yes --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 vcnode \
     && useradd --system --uid 10001 --gid vcnode --home-dir /data --no-create-home \
         --shell /usr/sbin/nologin vcnode \

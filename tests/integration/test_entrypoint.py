@@ -122,6 +122,25 @@ def test_a_first_serve_initialises_the_node_it_will_serve(container: Container, 
     assert container.calls() == [args]  # a node exists: no second init
 
 
+def test_a_first_serve_on_postgresql_initialises_once(container: Container) -> None:
+    # A node in PostgreSQL leaves config.toml, not vcnode.sqlite3: a second start must not init again (init
+    # would refuse the database that holds the node, and the container would never start).
+    url = "postgresql://vcnode@db:5432/vcnode"
+    args = ["serve", "--host", "0.0.0.0", "--workers", "2"]
+    assert container.run(*args, VCNODE_STORE_URL=url).returncode == 0
+    assert container.calls() == [["--home", str(container.data), "init"], args]
+    (container.data / "config.toml").write_text(f'store_url = "{url}"\n')
+    assert container.run(*args, VCNODE_STORE_URL=url).returncode == 0
+    assert container.calls() == [args]
+
+
+def test_the_database_password_comes_from_a_secret_file(container: Container, tmp_path: Path) -> None:
+    secret = tmp_path / "db_password"
+    secret.write_text("s3cret pw\n")
+    result = container.run("sh", "-c", 'echo "[$PGPASSWORD]"', PGPASSWORD_FILE=str(secret))
+    assert (result.returncode, result.stdout) == (0, "[s3cret pw]\n")
+
+
 def test_anything_else_runs_as_is(container: Container) -> None:
     result = container.run("sh", "-c", "echo hello from $0")
     assert (result.returncode, result.stdout) == (0, "hello from sh\n")

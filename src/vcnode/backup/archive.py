@@ -1,10 +1,12 @@
 """The backup archive: a gzip-compressed tar whose first member is ``manifest.json`` (format, vcnode version,
 the node's DID, when it was made, the store's kind and schema version, the SHA-256 and size of every other
-member), then ``config.toml``, the store snapshot and, only when asked for, the passphrase file.
+member), then ``config.toml``, the store snapshot (an SQLite file, or a ``pg_dump`` of a PostgreSQL store:
+:mod:`vcnode.backup.sqlite`, :mod:`vcnode.backup.postgres`) and, only when asked for, the passphrase file.
 
 Writing is atomic (a 0600 file beside the target, renamed over it); restoring goes into a new or empty
 directory only, member by member into a staging folder, each checked against the manifest before anything
-takes its final name. The hashes detect a damaged or altered member; they are not a signature: whoever can
+takes its final name; a PostgreSQL store goes into an empty database (``store_url``), which the restored
+``config.toml`` then names. The hashes detect a damaged or altered member; they are not a signature: whoever can
 rewrite the archive can rewrite the manifest too, so keep archives where only operators can write.
 """
 
@@ -26,9 +28,9 @@ from typing import IO, Any
 import orjson
 
 from vcnode import __version__
-from vcnode.backup import BackupError, sqlite
+from vcnode.backup import BackupError, postgres, sqlite
 from vcnode.clock import now_timestamp
-from vcnode.config import CONFIG_FILE
+from vcnode.config import CONFIG_FILE, update_config_file
 from vcnode.private_files import PRIVATE_FILE, private_dir, replacing_privately
 
 FORMAT = "vcnode-backup"
@@ -36,6 +38,10 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 MAX_MANIFEST_BYTES = 1 << 20
 STORE_MEMBER = f"store/{sqlite.MEMBER}"
+PG_STORE_MEMBER = f"store/{postgres.MEMBER}"
+#: Each store kind: its member in the archive and the newest schema version this vcnode knows.
+STORE_KINDS = {sqlite.KIND: (STORE_MEMBER, sqlite.latest_schema), postgres.KIND: (PG_STORE_MEMBER,
+                                                                                 postgres.latest_schema)}
 PASSPHRASE_PREFIX = "passphrase/"  # + the passphrase file's path inside the node directory
 DATABASE_FILE = "vcnode.sqlite3"
 STAGING = ".restoring"
@@ -77,11 +83,12 @@ def passphrase_path(home: Path, passphrase_file: str) -> PurePosixPath:
 
 
 def make_backup(home: Path, target: Path, *, passphrase_file: str = "", include_passphrase: bool = False,
-                say: Say = lambda _: None) -> dict[str, Any]:
-    """Write a backup of the node directory ``home`` to ``target`` (replaced atomically, mode 0600) and return
-    its manifest; ``say`` gets a line per member as it is taken."""
+                store_url: str = "", say: Say = lambda _: None) -> dict[str, Any]:
+    """Write a backup of the node directory ``home`` (its store: the SQLite file in it, or the PostgreSQL
+    database ``store_url``) to ``target`` (replaced atomically, mode 0600) and return its manifest; ``say``
+    gets a line per member as it is taken."""
     database = home / DATABASE_FILE
-    if not database.exists():
+    if not (home / CONFIG_FILE).exists() if store_url else not database.exists():
         raise BackupError(f"no node in {home}: nothing to back up")
     if not target.parent.is_dir():
         raise BackupError(f"cannot write {target}: {target.parent} is not a directory")
@@ -97,21 +104,25 @@ def make_backup(home: Path, target: Path, *, passphrase_file: str = "", include_
         small[passphrase] = (home / Path(relative)).read_bytes()
         say(f"{relative}: included (the passphrase that unlocks the keys)")
     with tempfile.TemporaryDirectory(prefix=".vcnode-backup-", dir=target.parent) as scratch:  # 0700
-        copy = Path(scratch) / sqlite.MEMBER
+        kind = postgres.KIND if store_url else sqlite.KIND
+        store_member = STORE_KINDS[kind][0]
+        copy = Path(scratch) / PurePosixPath(store_member).name
         started = time.monotonic()
-        stored = sqlite.snapshot(database, copy)
-        say(f"store {sqlite.MEMBER} ({sqlite.KIND}, schema {stored.schema_version}): {_size(stored.size)} "
+        stored = postgres.dump(store_url, copy) if store_url else sqlite.snapshot(database, copy)
+        if stored.node_did is None:
+            raise BackupError("the store holds no node identity: nothing to back up")
+        say(f"store {copy.name} ({kind}, schema {stored.schema_version}): {_size(stored.size)} "
             f"in {time.monotonic() - started:.1f} s")
         members = {name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
                    for name, data in small.items()}
-        members[STORE_MEMBER] = {"sha256": _sha256_file(copy), "size": stored.size}
+        members[store_member] = {"sha256": _sha256_file(copy), "size": stored.size}
         manifest = {
             "format": FORMAT, "formatVersion": FORMAT_VERSION, "vcnodeVersion": __version__,
             "created": now_timestamp(),
             "nodeDid": stored.node_did,
-            "store": {"kind": sqlite.KIND, "member": STORE_MEMBER, "schemaVersion": stored.schema_version},
+            "store": {"kind": kind, "member": store_member, "schemaVersion": stored.schema_version},
             "passphrase": passphrase, "members": members}
-        _write_archive(target, manifest, small, {STORE_MEMBER: copy})
+        _write_archive(target, manifest, small, {store_member: copy})
     return manifest
 
 
@@ -153,17 +164,20 @@ def check_manifest(manifest: Any) -> dict[str, Any]:
     members = manifest.get("members")
     if not isinstance(store, dict) or not isinstance(members, dict):
         raise BackupError("the backup's manifest is malformed (no store or members)")
-    if store.get("kind") != sqlite.KIND:
-        raise BackupError(f"the backup holds a {str(store.get('kind'))[:40]!r} store; this vcnode restores "
-                          f"{sqlite.KIND} stores only")
-    schema, latest = store.get("schemaVersion"), sqlite.latest_schema()
+    kind = store.get("kind")
+    if kind not in STORE_KINDS:
+        raise BackupError(f"the backup holds a {str(kind)[:40]!r} store; this vcnode restores "
+                          f"{' and '.join(STORE_KINDS)} stores only")
+    store_member, latest_schema = STORE_KINDS[kind]
+    schema, latest = store.get("schemaVersion"), latest_schema()
     if not isinstance(schema, int) or schema > latest:
         raise BackupError(f"the backup's schema version {schema!r} is newer than this vcnode supports ({latest}): "
                           "restore it with a newer vcnode")
-    if store.get("member") != STORE_MEMBER or STORE_MEMBER not in members:
+    if store.get("member") != store_member or store_member not in members:
         raise BackupError("the backup's manifest is malformed (no store member)")
     for name, facts in members.items():
-        _final_path(name)
+        if name != PG_STORE_MEMBER or kind != postgres.KIND:  # a dump goes into the database, not a file
+            _final_path(name)
         if not (isinstance(facts, dict) and isinstance(facts.get("sha256"), str)
                 and isinstance(facts.get("size"), int)):
             raise BackupError(f"the backup's manifest is malformed (member {name[:80]!r})")
@@ -187,9 +201,10 @@ def _final_path(name: Any) -> PurePosixPath:
     raise BackupError(f"the backup holds an unexpected member {str(name)[:80]!r}")
 
 
-def restore_backup(archive: Path, home: Path, *, say: Say = lambda _: None) -> dict[str, Any]:
-    """Restore ``archive`` into ``home``, which must not exist or be empty; returns the manifest. Nothing takes
-    its final name until every member matched the manifest; on any failure what was written is removed."""
+def restore_backup(archive: Path, home: Path, *, store_url: str = "", say: Say = lambda _: None) -> dict[str, Any]:
+    """Restore ``archive`` into ``home``, which must not exist or be empty, and (for a PostgreSQL backup) into
+    the empty database ``store_url``; returns the manifest. Nothing takes its final name until every member
+    matched the manifest; on any failure what was written is removed."""
     created = not home.exists()
     if not created:
         if not home.is_dir():
@@ -197,21 +212,43 @@ def restore_backup(archive: Path, home: Path, *, say: Say = lambda _: None) -> d
         if any(home.iterdir()):
             raise BackupError(f"{home} is not empty: restore only into a new or empty node directory")
     with archive.open("rb") as handle:  # before creating anything: a missing archive leaves no directory behind
+        if store_url:
+            postgres.check_empty(store_url)
         private_dir(home)
         staging = home / STAGING
         placed: list[Path] = []
         try:
             private_dir(staging)
             manifest, staged = _unpack(handle, archive, staging, say)
-            copy = sqlite.inspect(staged[STORE_MEMBER])
+            kind = manifest["store"]["kind"]
+            store_member = STORE_KINDS[kind][0]
+            if kind == postgres.KIND and not store_url:
+                raise BackupError("the backup holds a PostgreSQL store: name the new, empty database to restore it "
+                                  "into with --store-url or VCNODE_STORE_URL")
+            if kind != postgres.KIND and store_url:
+                raise BackupError("the backup holds an SQLite store, restored into the node directory: leave out "
+                                  "--store-url and VCNODE_STORE_URL (to move a node to PostgreSQL, see "
+                                  "'vcnode migrate-store')")
+            dump = staged.pop(store_member)
+            copy = postgres.inspect(dump) if kind == postgres.KIND else sqlite.inspect(dump)
             if copy.schema_version != manifest["store"]["schemaVersion"] or copy.node_did != manifest.get("nodeDid"):
                 raise BackupError("the store in the backup does not match its manifest (schema version or DID)")
-            # The database last: a directory with vcnode.sqlite3 in it is a node.
-            for name in sorted(staged, key=lambda member: member == STORE_MEMBER):
+            if kind == postgres.KIND:
+                say(f"restoring the store into {postgres.redact(store_url)}")
+                postgres.restore(dump, store_url)
+                dump.unlink()
+            else:
+                staged[store_member] = dump
+            # The store last: a directory with vcnode.sqlite3 (or a config.toml naming a restored database) in it
+            # is a node.
+            last = CONFIG_FILE if kind == postgres.KIND else STORE_MEMBER
+            for name in sorted(staged, key=lambda member: member == last):
                 final = home / Path(_final_path(name))
                 private_dir(final.parent)
                 os.replace(staged[name], final)
                 placed.append(final)
+            if kind == postgres.KIND:
+                placed.append(update_config_file(home, store_url=store_url))  # the database it now lives in
             staging.rmdir()
             _sync_directory(home)
         except BaseException:

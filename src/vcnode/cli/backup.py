@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,16 +25,17 @@ async def cmd_backup(args: argparse.Namespace) -> int:
 
     from vcnode.backup.archive import make_backup
 
-    if not has_node(args):
-        raise CliError("no node to back up: run 'vcnode init' first (or set --home / VCNODE_HOME)")
     config = node_config(args)
+    if not config.store_url and not has_node(args):
+        raise CliError("no node to back up: run 'vcnode init' first (or set --home / VCNODE_HOME)")
     target = Path(args.file)
     if args.include_passphrase:
         print("vcnode: warning: --include-passphrase: the archive can unlock the node's signing keys; anyone who "
               "reads it can issue as this node", file=sys.stderr)
     # The snapshot and the compression are blocking work; a thread keeps the event loop's Ctrl-C handling.
     manifest = await asyncio.to_thread(make_backup, config.home, target, passphrase_file=config.passphrase_file,
-                                       include_passphrase=args.include_passphrase, say=_say)
+                                       include_passphrase=args.include_passphrase, store_url=config.store_url,
+                                       say=_say)
     print(f"backed up node {manifest['nodeDid']} (schema {manifest['store']['schemaVersion']}) to {target}")
     if manifest["passphrase"] is None:
         print(f"note: {PASSPHRASE_NOTE}")
@@ -41,16 +43,22 @@ async def cmd_backup(args: argparse.Namespace) -> int:
 
 
 async def cmd_restore(args: argparse.Namespace) -> int:
-    """Restore a backup into a new or empty node directory."""
+    """Restore a backup into a new or empty node directory (and a PostgreSQL store into an empty database)."""
     import asyncio
 
     from vcnode.backup.archive import restore_backup
+    from vcnode.backup.postgres import redact
     from vcnode.config import resolve_home
+    from vcnode.store import is_postgres_url
 
     home = resolve_home(args.home)
-    manifest = await asyncio.to_thread(restore_backup, Path(args.file), home, say=_say)
+    store_url = args.store_url if args.store_url is not None else os.environ.get("VCNODE_STORE_URL", "")
+    if store_url and not is_postgres_url(store_url):
+        raise CliError(f"--store-url must be a postgresql:// URL, got {redact(store_url).split('@')[-1]!r}")
+    manifest = await asyncio.to_thread(restore_backup, Path(args.file), home, store_url=store_url, say=_say)
+    where = f" and the database {redact(store_url)}" if manifest["store"]["kind"] == "postgresql" else ""
     print(f"restored node {manifest['nodeDid']} (schema {manifest['store']['schemaVersion']}, backed up "
-          f"{manifest['created']}) into {home}; pending migrations run when it first opens")
+          f"{manifest['created']}) into {home}{where}; pending migrations run when it first opens")
     if manifest["passphrase"] is None:
         print(f"note: {PASSPHRASE_NOTE}")
     return 0
@@ -65,6 +73,10 @@ def add_commands(commands: Any) -> None:
                         help="also store the passphrase file (by default the keys stay encrypted and the "
                              "passphrase is left out)")
     backup.set_defaults(run=cmd_backup)
-    restore = commands.add_parser("restore", help="restore a backup into a new or empty node directory (--home)")
+    restore = commands.add_parser("restore", help="restore a backup into a new or empty node directory (--home), "
+                                                  "and a PostgreSQL store into an empty database (--store-url)")
     restore.add_argument("file", metavar="FILE", help="the archive 'vcnode backup' wrote")
+    restore.add_argument("--store-url", metavar="URL", default=None,
+                         help="the new, empty PostgreSQL database a PostgreSQL backup goes into (default: "
+                              "$VCNODE_STORE_URL); the restored config.toml names it")
     restore.set_defaults(run=cmd_restore)

@@ -97,3 +97,44 @@ def start_cluster(settings: tuple[str, ...] = ()) -> Cluster:
     _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(directory / "data"), "-l", str(directory / "log"),
                      "-w", "-o", options, "start"])
     return Cluster(directory, port, bin_dir)
+
+
+class Reader:
+    """Synchronous reads of a PostgreSQL database for tests that look into the store (as they open an SQLite
+    file with ``sqlite3``): ``with reader as db: db.execute(sql, params).fetchall()``, ``?`` placeholders."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def execute(self, sql: str, parameters: tuple | list = ()) -> _Rows:
+        """Run one query in a thread of its own (the caller may be inside a running event loop)."""
+        import asyncio
+        from concurrent.futures import ThreadPoolExecutor
+
+        import asyncpg
+
+        from vcnode.store.pg_connection import numbered
+
+        async def fetch() -> list[tuple]:
+            conn = await asyncpg.connect(self.url)
+            try:
+                return [tuple(row) for row in await conn.fetch(numbered(sql), *parameters)]
+            finally:
+                await conn.close()
+
+        with ThreadPoolExecutor(1) as pool:
+            return _Rows(pool.submit(asyncio.run, fetch()).result())
+
+
+class _Rows(list):
+    def fetchall(self) -> list[tuple]:
+        return list(self)
+
+    def fetchone(self) -> tuple | None:
+        return self[0] if self else None

@@ -5,6 +5,7 @@ only, says so once in its log and on ``/ready``, and takes the work over within 
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,12 +28,12 @@ OWNER_LINE = "this process runs the node's background work"
 class Server:
     """One ``vcnode serve --port PORT`` of the shared node directory."""
 
-    def __init__(self, node: OpsNode, name: str) -> None:
+    def __init__(self, node: OpsNode, name: str, home: Path | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = node.home.parent / f"{name}.log"
         with self.log.open("wb") as stderr:
-            self.process = subprocess.Popen([sys.executable, "-m", "vcnode", "--home", str(node.home), "serve",
+            self.process = subprocess.Popen([sys.executable, "-m", "vcnode", "--home", str(home or node.home), "serve",
                                              "--port", str(self.port)], env=node.env(), stdout=subprocess.DEVNULL,
                                             stderr=stderr)
         wait_for(self.url + "/health")
@@ -71,9 +72,24 @@ def eventually(check: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
-@pytest.fixture
-def node(tmp_path: Path) -> OpsNode:
-    return OpsNode(tmp_path, {"VCNODE_GOSSIP_INTERVAL": "0.1", "VCNODE_OWNER_RETRY_INTERVAL": "0.3"})
+@pytest.fixture(params=["sqlite", "postgresql"])
+def node(request: pytest.FixtureRequest, tmp_path: Path) -> OpsNode:
+    """The node: in SQLite (two processes on one host share its directory), or in PostgreSQL (two "hosts",
+    each with its own copy of the node directory, share the database)."""
+    settings = {"VCNODE_GOSSIP_INTERVAL": "0.1", "VCNODE_OWNER_RETRY_INTERVAL": "0.3"}
+    if request.param == "postgresql":
+        settings["VCNODE_STORE_URL"] = request.getfixturevalue("postgres_url")
+    return OpsNode(tmp_path, settings)
+
+
+def second_home(node: OpsNode) -> Path | None:
+    """Where the second process runs: another host's copy of the node directory when the store is shared over
+    the network (PostgreSQL), else the same directory."""
+    if "VCNODE_STORE_URL" not in node.settings:
+        return None
+    home = node.home.with_name("other-host")
+    shutil.copytree(node.home, home)
+    return home
 
 
 @pytest.fixture
@@ -91,7 +107,7 @@ def test_one_of_two_serve_processes_owns_the_loops_and_the_other_takes_over(node
     token = node.token("issue,status")
     servers.append(first := Server(node, "first"))
     eventually(lambda: first.role() == "owner", 10, "the only serving process never became the owner")
-    servers.append(second := Server(node, "second"))
+    servers.append(second := Server(node, "second", second_home(node)))
     time.sleep(0.5)  # a few election retries: the second must still not win
     assert second.role() == "standby" and first.role() == "owner"
     assert second.said(STANDBY_LINE) == 1 and first.said(OWNER_LINE) == 1 and second.said(OWNER_LINE) == 0

@@ -34,6 +34,7 @@ import pytest
 from tests.builders import badge, did_key_signer
 from tests.cluster import Cluster
 from tests.integration.test_serve import free_port, wait_for
+from tests.postgres import Reader
 from vcnode.background.loops import STORE_WATCH_SECONDS
 from vcnode.credentials import create_presentation
 from vcnode.credentials.model import as_list
@@ -88,13 +89,17 @@ class TwoServers:
                                 env=self.cluster.env("node"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
 
-    def db(self) -> sqlite3.Connection:
+    def db(self) -> sqlite3.Connection | Reader:
+        """A read-only look into the node's store, SQLite or PostgreSQL."""
+        if "node" in self.cluster.store_urls:
+            return Reader(self.cluster.store_urls["node"])
         return sqlite3.connect(f"file:{self.home / 'vcnode.sqlite3'}?mode=ro", uri=True)
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoServers]:
-    cluster = OneNode(tmp_path_factory.mktemp("multiprocess"), ("node",))
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoServers]:
+    postgres = request.getfixturevalue("postgres_cluster") if request.param == "postgresql" else None
+    cluster = OneNode(tmp_path_factory.mktemp("multiprocess"), ("node",), postgres=postgres)
     cluster.init()
     # The provider's pathway, published (signed, anchored) by the CLI before the servers start.
     pathway = cluster.root / "pathway.json"

@@ -2,24 +2,30 @@
 
 An :class:`Election` is deliberately small — :meth:`~Election.acquire` (try, never wait), :attr:`~Election.held`,
 :meth:`~Election.release` — so each store brings its own: on SQLite, :class:`LockFileElection` holds an
-``fcntl.flock`` on a file in the node's home; a PostgreSQL store is to add one holding a session-level
-``pg_try_advisory_lock`` on a dedicated connection (``held`` then turns False when that connection is lost, and
-the owner stops its loops until it wins again). The lock is the kernel's (or the database's), never a row or a
-file's content: it is released by the process's death however it dies, so no stale owner blocks a successor.
+``fcntl.flock`` on a file in the node's home; on PostgreSQL, :class:`AdvisoryLockElection` holds a session-level
+``pg_try_advisory_lock`` on a dedicated connection (``held`` turns False when that connection is lost, and the
+owner stops its loops until it wins again), so processes on several hosts sharing one database elect one owner.
+The lock is the kernel's (or the database's), never a row or a file's content: it is released by the process's
+death however it dies, so no stale owner blocks a successor.
 """
 
 from __future__ import annotations
 
 import errno
 import fcntl
+import logging
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from vcnode.private_files import PRIVATE_FILE
 
 #: The lock file in a SQLite node's home.
 LOCK_FILE = "background.lock"
+#: The advisory lock of a PostgreSQL node's background work (one node per database).
+ADVISORY_KEY = 0x7663_6E6F_6462  # "vcnodb"
+
+log = logging.getLogger(__name__)
 
 
 class Election(Protocol):
@@ -93,3 +99,49 @@ class LockFileElection:
         if self._fd is not None:
             fd, self._fd = self._fd, None
             os.close(fd)
+
+
+class AdvisoryLockElection:
+    """A session-level ``pg_try_advisory_lock`` held on a connection of its own, for as long as it stays open.
+
+    PostgreSQL drops the lock when the session ends: the holder's death (SIGKILL included) or a lost
+    connection frees it for another process, on this host or another. ``held`` looks at the connection, so an
+    owner whose connection dropped stops its loops at the next check rather than run beside a new owner."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn: Any = None
+
+    @property
+    def held(self) -> bool:
+        """True while the connection holding the lock is open."""
+        return self._conn is not None and not self._conn.is_closed()
+
+    async def acquire(self) -> bool:
+        """Take the lock if no other session holds it (never waits)."""
+        import asyncpg
+
+        if self.held:
+            return True
+        await self.release()  # a connection that dropped: its lock went with it
+        try:
+            conn = await asyncpg.connect(self.url, timeout=10)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("cannot reach PostgreSQL for the background election: %s", exc)
+            return False
+        try:
+            won = await conn.fetchval("SELECT pg_try_advisory_lock($1)", ADVISORY_KEY)
+        except BaseException:
+            await conn.close()
+            raise
+        if not won:
+            await conn.close()
+            return False
+        self._conn = conn
+        return True
+
+    async def release(self) -> None:
+        """Drop the lock (closing the session releases it)."""
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            await conn.close()

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from typing import Literal
 
-from vcnode.background.election import Election, LockFileElection
+from vcnode.background.election import AdvisoryLockElection, Election, LockFileElection
 from vcnode.background.loops import STORE_WATCH_SECONDS, gossip_loop, publish_loop, watch_store
 from vcnode.jobs.runner import JobRunner
 from vcnode.node import Node
@@ -16,7 +16,10 @@ log = logging.getLogger(__name__)
 
 
 def election_for(node: Node) -> Election:
-    """The election of ``node``'s background work: a lock file in its home (the SQLite store's)."""
+    """The election of ``node``'s background work: an advisory lock in its PostgreSQL database (every host
+    that serves the node takes part), or a lock file in its home (the SQLite store's)."""
+    if node.config.store_url:
+        return AdvisoryLockElection(node.config.store_url)
     return LockFileElection.for_home(node.config.home)
 
 

@@ -43,6 +43,10 @@ class PostgresStore(SqlStore):
         self.url = url
         self._min_size, self._max_size = min_size, max_size
         self._pool: asyncpg.Pool | None = None
+        #: Connections for status position reservations only: an issuing transaction holds a connection of
+        #: the main pool while it reserves, so reserving from that pool too could starve it (every connection
+        #: held by an issuer waiting for a second one).
+        self._reserving: asyncpg.Pool | None = None
         self._reader: PgConnection | None = None
 
     @property
@@ -51,6 +55,13 @@ class PostgresStore(SqlStore):
         if self._pool is None:
             raise VcnodeError("the store is not open", code="storeClosed", status=503)
         return self._pool
+
+    @property
+    def reserving(self) -> asyncpg.Pool:
+        """The pool of status position reservations (see ``_reserving``)."""
+        if self._reserving is None:
+            raise VcnodeError("the store is not open", code="storeClosed", status=503)
+        return self._reserving
 
     @property
     def db(self) -> PgConnection:
@@ -62,6 +73,7 @@ class PostgresStore(SqlStore):
         try:
             self._pool = await asyncpg.create_pool(self.url, min_size=self._min_size, max_size=self._max_size,
                                                    command_timeout=60)
+            self._reserving = await asyncpg.create_pool(self.url, min_size=0, max_size=2, command_timeout=60)
         except (OSError, asyncpg.PostgresError) as exc:
             raise VcnodeError(f"cannot connect to the PostgreSQL store: {exc}", code="storeUnavailable",
                               status=503) from exc
@@ -73,10 +85,11 @@ class PostgresStore(SqlStore):
             raise
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
-            self._reader = None
+        for pool in (self._pool, self._reserving):
+            if pool is not None:
+                await pool.close()
+        self._pool = self._reserving = None
+        self._reader = None
 
     async def _migrate(self) -> None:
         known = migrations("postgresql")
@@ -168,7 +181,7 @@ class PostgresIssuance(SqlIssuance):
 
     def __init__(self, db: PgConnection, store: PostgresStore) -> None:
         super().__init__(db, store)
-        self._pool = store.pool
+        self._pool = store.reserving
 
     async def _reserve(self, issuer: str, spec: StatusListSpec, count: int) -> tuple[str, list[int]]:
         """Positions taken in their own short transaction, like a PostgreSQL sequence: the issuing

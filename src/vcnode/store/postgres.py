@@ -27,7 +27,9 @@ class PostgresStore(SqlStore):
     """A node's store in a PostgreSQL database named by a ``postgresql://`` URL."""
 
     integrity_errors = (asyncpg.exceptions.IntegrityConstraintViolationError,)
-    _for_update = " FOR UPDATE"
+    # NO KEY UPDATE, not UPDATE: a row lock that does not wait for transactions that only refer to the row
+    # (a foreign key's KEY SHARE lock, e.g. an open issuance's status entries on their list's row).
+    _for_update = " FOR NO KEY UPDATE"
     _skip_locked = " FOR UPDATE SKIP LOCKED"
     _forced_join = "JOIN"
     #: No local disk to watch: PostgreSQL reports a full disk itself.
@@ -143,4 +145,4 @@ class PostgresIssuance(SqlIssuance):
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
                                f"vcnode.status:{issuer}\n{spec.purpose}\n{spec.status_size}\n{spec.messages}")
-            return await reserve_positions(PgConnection(conn), issuer, spec, count, lock=" FOR UPDATE")
+            return await reserve_positions(PgConnection(conn), issuer, spec, count, lock=" FOR NO KEY UPDATE")

@@ -953,7 +953,7 @@ async def index_credentials(db: Connection, records: Sequence[tuple[str, str, st
     # Keep the newest copy of each achievement (a batch re-run may store older credentials after newer ones).
     await db.executemany("INSERT INTO issued_achievements (issuer, id, achievement, last_issued) VALUES (?, ?, ?, ?) "
                          "ON CONFLICT (issuer, id) DO UPDATE SET achievement = excluded.achievement, "
-                         "last_issued = excluded.last_issued WHERE excluded.last_issued >= last_issued",
+                         "last_issued = excluded.last_issued WHERE excluded.last_issued >= issued_achievements.last_issued",
                          [(issuer, aid, text, created) for (issuer, aid), (text, created) in awarded.items()])
 
 

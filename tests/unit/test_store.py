@@ -11,8 +11,7 @@ import pytest
 
 from vcnode.errors import Conflict
 from vcnode.identity.records import IdentityRecord, KeyRecord
-from vcnode.store import open_store
-from vcnode.store import is_postgres_url
+from vcnode.store import is_postgres_url, open_store
 from vcnode.store.sql import migrations
 
 

@@ -141,7 +141,8 @@ async def test_an_exchange_is_completed_by_one_of_several_processes(store: Store
                         **{(n, "complete"): WORKERS - 1 for n in range(COUNT)}}
     for n in range(COUNT):
         done = await store.get_exchange(f"x{n}")
-        assert done.state == "complete" and done.sequence == 1 and done.holder == f"did:example:holder{json.loads(done.result)}"
+        assert (done.state, done.sequence) == ("complete", 1)
+        assert done.holder == f"did:example:holder{json.loads(done.result)}"  # the winner's holder and result
 
 
 async def test_a_job_is_claimed_by_one_of_several_processes(store: Store, store_location: Path | str) -> None:

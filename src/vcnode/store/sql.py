@@ -552,7 +552,8 @@ class SqlStore:
                 return "locked", exchange_id, 0
             if not tx_code_ok(exchange_id):
                 await db.execute("INSERT INTO oid4vci_tx_failures (exchange_id, failures, last_at) VALUES (?, 1, ?) "
-                                 "ON CONFLICT (exchange_id) DO UPDATE SET failures = oid4vci_tx_failures.failures + 1, last_at = ?",
+                                 "ON CONFLICT (exchange_id) DO UPDATE SET "
+                                 "failures = oid4vci_tx_failures.failures + 1, last_at = ?",
                                  (exchange_id, now, now))
                 return "wrongTxCode", exchange_id, left - 1
             await db.execute("UPDATE oid4vci_codes SET used = ? WHERE code_hash = ?", (now, code_hash))
@@ -584,7 +585,8 @@ class SqlStore:
                 return "tooMany", left
             if not code_ok():
                 await db.execute("INSERT INTO oid4vci_tx_failures (exchange_id, failures, last_at) VALUES (?, 1, ?) "
-                                 "ON CONFLICT (exchange_id) DO UPDATE SET failures = oid4vci_tx_failures.failures + 1, last_at = ?",
+                                 "ON CONFLICT (exchange_id) DO UPDATE SET "
+                                 "failures = oid4vci_tx_failures.failures + 1, last_at = ?",
                                  (exchange_id, now, now))
                 return "wrongTxCode", left - 1
             client_id, redirect_uri, challenge = binding
@@ -953,7 +955,8 @@ async def index_credentials(db: Connection, records: Sequence[tuple[str, str, st
     # Keep the newest copy of each achievement (a batch re-run may store older credentials after newer ones).
     await db.executemany("INSERT INTO issued_achievements (issuer, id, achievement, last_issued) VALUES (?, ?, ?, ?) "
                          "ON CONFLICT (issuer, id) DO UPDATE SET achievement = excluded.achievement, "
-                         "last_issued = excluded.last_issued WHERE excluded.last_issued >= issued_achievements.last_issued",
+                         "last_issued = excluded.last_issued "
+                         "WHERE excluded.last_issued >= issued_achievements.last_issued",
                          [(issuer, aid, text, created) for (issuer, aid), (text, created) in awarded.items()])
 
 

@@ -135,8 +135,33 @@ async def save_credential(store: Store, worker: int, count: int) -> list[Any]:
     return out
 
 
+async def add_jobs(store: Store, worker: int, count: int) -> list[Any]:
+    """Jobs of one owner (token), at most 3 active."""
+    from vcnode.jobs.model import new_job_id
+    from vcnode.store.records import JobRecord
+
+    return [await store.add_job(JobRecord(new_job_id(), "test", "tok", "did:example:a", "queued", "{}",
+                                          created=float(n)), max_active=3) for n in range(count)]
+
+
+async def add_challenges(store: Store, worker: int, count: int) -> list[Any]:
+    """Challenges, at most ``count`` held."""
+    return [await store.add_challenge(f"c-{worker}-{n}", NOW, NOW + 600, count) for n in range(count)]
+
+
+async def add_nonces(store: Store, worker: int, count: int) -> list[Any]:
+    """c_nonces, at most ``count`` open."""
+    return [await store.add_oid4vci_nonce(f"n-{worker}-{n}", NOW, NOW + 600, count) for n in range(count)]
+
+
+async def add_codes(store: Store, worker: int, count: int) -> list[Any]:
+    """Pre-authorised codes for exchange x0, at most 3 unused."""
+    return [await store.add_oid4vci_code(f"code-{worker}-{n}", "x0", NOW, NOW + 600, 3) for n in range(count)]
+
+
 RACES: dict[str, Callable[[Store, int, int], Awaitable[list[Any]]]] = {
     "allocate": allocate, "revoke_or_clear": revoke_or_clear, "consume_challenge": consume_challenge,
     "consume_nonce": consume_nonce, "redeem_code": redeem_code, "complete_exchange": complete_exchange,
     "claim_jobs": claim_jobs, "append_anchor": append_anchor, "save_credential": save_credential,
+    "add_jobs": add_jobs, "add_challenges": add_challenges, "add_nonces": add_nonces, "add_codes": add_codes,
 }

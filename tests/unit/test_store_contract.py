@@ -444,3 +444,12 @@ async def test_the_anchor_store(store: Store) -> None:
                                        ("https://b.example", None, "config", 3, False)]
     await save_peers(store, [])
     assert await load_peers(store) == []
+
+
+@pytest.mark.parametrize(("name", "limit"), [("add_jobs", 3), ("add_challenges", COUNT), ("add_nonces", COUNT),
+                                             ("add_codes", 3)])
+async def test_a_limit_on_what_is_held_holds_when_several_processes_add_at_once(
+        store: Store, store_location: Path | str, name: str, limit: int) -> None:
+    await store.add_exchanges([exchange(0)])
+    added = [ok for result in race(name, store_location) for ok in result]
+    assert sum(added) == limit

@@ -32,6 +32,7 @@ class PostgresStore(SqlStore):
     _for_update = " FOR NO KEY UPDATE"
     _skip_locked = " FOR UPDATE SKIP LOCKED"
     _forced_join = "JOIN"
+    _named_lock = "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"
     #: No local disk to watch: PostgreSQL reports a full disk itself.
     storage = None
 

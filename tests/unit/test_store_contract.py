@@ -453,3 +453,29 @@ async def test_a_limit_on_what_is_held_holds_when_several_processes_add_at_once(
     await store.add_exchanges([exchange(0)])
     added = [ok for result in race(name, store_location) for ok in result]
     assert sum(added) == limit
+
+
+@pytest.mark.parametrize("store_kind", ["postgresql"])  # SQLite runs one writer at a time by design
+async def test_an_open_issuance_holds_up_neither_revocations_nor_other_issuers_of_its_list(
+        store: Store, store_location: Path | str) -> None:
+    import asyncio
+
+    spec = StatusListSpec("revocation", entries=64)
+    async with store.issuance() as issuance:
+        [earlier] = await issuance.allocate("did:web:a", spec, ["urn:c:earlier"])
+    other = await open_store(store_location)
+    try:
+        async with store.issuance() as issuance:  # still open (signing, say) while the others write
+            await issuance.allocate("did:web:a", spec, ["urn:c:open"])
+            change = StatusChange("t", "me", "urn:c:earlier", earlier.list_id, earlier.index, "revocation", 0, 1)
+            assert (await asyncio.wait_for(other.change_status(change, irreversible=True), 5)).before == 0
+
+            async def issue_elsewhere() -> None:
+                async with other.issuance() as elsewhere:
+                    await elsewhere.allocate("did:web:a", spec, ["urn:c:elsewhere"])
+
+            await asyncio.wait_for(issue_elsewhere(), 5)
+            await asyncio.wait_for(issuance.allocate("did:web:a", spec, ["urn:c:open-2"]), 5)
+    finally:
+        await other.close()
+    assert len(await store.status_indexes(["urn:c:earlier", "urn:c:open", "urn:c:elsewhere", "urn:c:open-2"])) == 4

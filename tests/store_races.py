@@ -159,9 +159,26 @@ async def add_codes(store: Store, worker: int, count: int) -> list[Any]:
     return [await store.add_oid4vci_code(f"code-{worker}-{n}", "x0", NOW, NOW + 600, 3) for n in range(count)]
 
 
+async def rotate_key(store: Store, worker: int, count: int) -> list[Any]:
+    """Rotate the key of did:web:a: the ids of the keys this worker retired, or the errors it got."""
+    from vcnode.errors import VcnodeError
+    from vcnode.identity.records import KeyRecord
+
+    out = []
+    for n in range(count):
+        new = KeyRecord(f"did:web:a#w{worker}-{n}", "did:web:a", "Ed25519", f"z{worker}-{n}", b"sealed",
+                        f"2026-01-02T00:00:{n:02d}Z", None, True)
+        try:
+            out.append((await store.rotate_key("did:web:a", new, f"2026-01-02T00:00:{n:02d}Z")).id)
+        except VcnodeError as error:
+            out.append(error.code)
+    return out
+
+
 RACES: dict[str, Callable[[Store, int, int], Awaitable[list[Any]]]] = {
     "allocate": allocate, "revoke_or_clear": revoke_or_clear, "consume_challenge": consume_challenge,
     "consume_nonce": consume_nonce, "redeem_code": redeem_code, "complete_exchange": complete_exchange,
     "claim_jobs": claim_jobs, "append_anchor": append_anchor, "save_credential": save_credential,
     "add_jobs": add_jobs, "add_challenges": add_challenges, "add_nonces": add_nonces, "add_codes": add_codes,
+    "rotate_key": rotate_key,
 }

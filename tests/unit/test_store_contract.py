@@ -479,3 +479,15 @@ async def test_an_open_issuance_holds_up_neither_revocations_nor_other_issuers_o
     finally:
         await other.close()
     assert len(await store.status_indexes(["urn:c:earlier", "urn:c:open", "urn:c:elsewhere", "urn:c:open-2"])) == 4
+
+
+async def test_key_rotations_from_several_processes_each_retire_the_key_active_then(
+        store: Store, store_location: Path | str) -> None:
+    first = KeyRecord("did:web:a#k0", "did:web:a", "Ed25519", "z0", b"sealed", "2026-01-01", None, True)
+    await store.add_identity(IdentityRecord("did:web:a", "web", "a", "", True, "t"), first)
+    retired = [item for result in race("rotate_key", store_location, count=10) for item in result]
+    keys = await store.list_keys("did:web:a")
+    [active] = [k.id for k in keys if k.active]
+    # Every rotation went through (none told the identity had no active key), each retiring a different key:
+    # one chain from k0 to the key active now.
+    assert sorted(retired) == sorted(k.id for k in keys if k.id != active)

@@ -191,8 +191,10 @@ class SqlStore:
     async def _rotate_key(self, identity_did: str, new_key: KeyRecord, at: str,
                           webvh_entry: WebvhEntryRecord | None) -> KeyRecord:
         async with self.transaction() as db:
-            async with db.execute(f"SELECT {_KEY_COLUMNS} FROM keys WHERE identity_did = ? AND active = 1"
-                                  f"{self.lock()}",
+            # The identity's row is locked, not its active key's: a rotation that waited for another would find
+            # the key it locked retired and the new one (inserted after its snapshot) invisible (READ COMMITTED).
+            await db.execute(f"SELECT did FROM identities WHERE did = ?{self.lock()}", (identity_did,))
+            async with db.execute(f"SELECT {_KEY_COLUMNS} FROM keys WHERE identity_did = ? AND active = 1",
                                   (identity_did,)) as cursor:
                 row = await cursor.fetchone()
             if row is None:

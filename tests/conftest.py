@@ -101,3 +101,29 @@ def postgres_cluster():
 def postgres_url(postgres_cluster) -> str:
     """The URL of a new empty database on the session's cluster."""
     return postgres_cluster.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Which store a store-level test runs against: each such test runs once for each (issue 16)."""
+    return request.param
+
+
+@pytest.fixture
+def new_store_location(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest):
+    """A maker of locations of new, empty stores of ``store_kind``: an SQLite file in the test's directory, or a
+    new database on the session's PostgreSQL cluster. Each call gives another store."""
+    made = iter(range(1_000_000))
+
+    def make() -> Path | str:
+        if store_kind == "sqlite":
+            return tmp_path / f"store-{next(made)}.sqlite3"
+        return request.getfixturevalue("postgres_cluster").create_database()
+
+    return make
+
+
+@pytest.fixture
+def store_location(new_store_location) -> Path | str:
+    """The location of a new empty store, for ``open_store``: once an SQLite file, once a PostgreSQL URL."""
+    return new_store_location()

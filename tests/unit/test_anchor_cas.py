@@ -1,5 +1,5 @@
-"""Appends to one anchor log from several writers (two processes on one node directory: here two AnchorLog
-instances, each with its own connection to one SQLite file, the way two processes hold it): the store's
+"""Appends to one anchor log from several writers (two processes on one node: here AnchorLog instances, each
+with its own store on one SQLite file or PostgreSQL database, the way two processes hold it): the store's
 compare-and-set on the head keeps the sequence, so every append lands, in order, linked, with no fork."""
 
 from __future__ import annotations
@@ -20,21 +20,18 @@ from vcnode.anchor.statements import TRUST_STATEMENT_PUBLISHED
 from vcnode.anchor.store import MemoryAnchorStore, StoredEntry
 from vcnode.did.resolver import Resolver
 from vcnode.keys.signer import SigningKey
-from vcnode.store.anchors import SqlAnchorStore
-from vcnode.store.sqlite import SqliteStore
+from vcnode.store import Store, anchor_store_for, open_store
 
 WRITERS = 3
 APPENDS = 8
 
 
 @pytest.fixture
-async def stores(tmp_path: Path) -> AsyncIterator[list[SqliteStore]]:
-    """WRITERS connections to one store file (what WRITERS processes on one node directory hold)."""
+async def stores(store_location: Path | str) -> AsyncIterator[list[Store]]:
+    """WRITERS stores on one database (what WRITERS processes of one node hold)."""
     opened = []
     for _ in range(WRITERS):
-        store = SqliteStore(tmp_path / "node.sqlite3")
-        await store.open()
-        opened.append(store)
+        opened.append(await open_store(store_location))
     try:
         yield opened
     finally:
@@ -42,8 +39,8 @@ async def stores(tmp_path: Path) -> AsyncIterator[list[SqliteStore]]:
             await store.close()
 
 
-def writer(store: SqliteStore, signer: SigningKey) -> AnchorLog:
-    return AnchorLog(SqlAnchorStore(store), Resolver([KeyDriver()]), {test_anchor.did_of(signer): signer}.get)
+def writer(store: Store, signer: SigningKey) -> AnchorLog:
+    return AnchorLog(anchor_store_for(store), Resolver([KeyDriver()]), {test_anchor.did_of(signer): signer}.get)
 
 
 async def assert_one_linked_log(log: AnchorLog, did: str, length: int) -> None:
@@ -61,7 +58,7 @@ async def assert_one_linked_log(log: AnchorLog, did: str, length: int) -> None:
     assert (await test_anchor.copy_of(log, did, replica)).accepted == length
 
 
-async def test_writers_on_one_store_file_racing_all_land_in_one_chain(stores: list[SqliteStore]) -> None:
+async def test_writers_on_one_store_racing_all_land_in_one_chain(stores: list[Store]) -> None:
     signer = did_key_signer()
     did = test_anchor.did_of(signer)
     logs = [writer(store, signer) for store in stores]
@@ -78,7 +75,7 @@ async def test_writers_on_one_store_file_racing_all_land_in_one_chain(stores: li
         assert await log.store.head(did) == await logs[0].store.head(did)
 
 
-async def test_one_statement_anchored_by_racing_writers_is_appended_once(stores: list[SqliteStore]) -> None:
+async def test_one_statement_anchored_by_racing_writers_is_appended_once(stores: list[Store]) -> None:
     signer = did_key_signer()
     did = test_anchor.did_of(signer)
     logs = [writer(store, signer) for store in stores]
@@ -91,26 +88,24 @@ async def test_one_statement_anchored_by_racing_writers_is_appended_once(stores:
     assert [(url, anchor.version) for url, anchor in anchored] == [("https://a.example/trust/statements/1", 1)]
 
 
-async def test_replicas_on_one_store_file_taking_in_one_log_at_once_keep_one_copy(stores: list[SqliteStore]) -> None:
+async def test_replicas_on_one_store_taking_in_one_log_at_once_keep_one_copy(stores: list[Store]) -> None:
     issuer = did_key_signer()
     did = test_anchor.did_of(issuer)
     source = test_anchor.node_log(issuer)
     await test_anchor.publish(source, did, 5)
-    replicas = [AnchorLog(SqlAnchorStore(store), Resolver([KeyDriver()]), lambda _: None) for store in stores]
+    replicas = [AnchorLog(anchor_store_for(store), Resolver([KeyDriver()]), lambda _: None) for store in stores]
     results = await asyncio.gather(*(test_anchor.copy_of(source, did, replica) for replica in replicas))
     assert sum(result.accepted for result in results) == 5 and not any(r.equivocations for r in results)
     assert [s.cid for s in await replicas[1].store.entries(did, 1, 10)] == \
         [s.cid for s in await source.store.entries(did, 1, 10)]
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
-async def test_an_append_built_on_a_stale_head_writes_nothing(kind: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["memory", "sql"])
+async def test_an_append_built_on_a_stale_head_writes_nothing(kind: str, store_location: Path | str) -> None:
     signer = did_key_signer()
     did = test_anchor.did_of(signer)
-    sqlite = SqliteStore(tmp_path / "node.sqlite3") if kind == "sqlite" else None
-    if sqlite is not None:
-        await sqlite.open()
-    store = SqlAnchorStore(sqlite) if sqlite is not None else MemoryAnchorStore()
+    sql = await open_store(store_location) if kind == "sql" else None
+    store = anchor_store_for(sql) if sql is not None else MemoryAnchorStore()
     try:
         def at(seq: int, prev: str | None) -> tuple[StoredEntry, dict[str, Any]]:
             entry = make_entry(signer, did, seq, prev, {"type": "Note", "n": seq})
@@ -126,5 +121,5 @@ async def test_an_append_built_on_a_stale_head_writes_nothing(kind: str, tmp_pat
         assert [s.cid for s in await store.entries(did, 1, 10)] == [first.cid, second.cid]
         assert (await store.head(did)) == head2
     finally:
-        if sqlite is not None:
-            await sqlite.close()
+        if sql is not None:
+            await sql.close()

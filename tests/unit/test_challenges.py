@@ -1,4 +1,4 @@
-"""Challenges in the SQLite store: single use, atomic consumption, expiry, a bounded table."""
+"""Challenges in the store (SQLite and PostgreSQL): single use, atomic consumption, expiry, a bounded table."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ class Clock:
         return self.now
 
 
-async def test_a_challenge_is_consumed_once_even_when_raced(tmp_path: Path) -> None:
-    store = await open_store(tmp_path / "node.db")
+async def test_a_challenge_is_consumed_once_even_when_raced(store_location: Path | str) -> None:
+    store = await open_store(store_location)
     try:
         service = ChallengeService(store)
         challenge = (await service.issue()).value
@@ -34,8 +34,8 @@ async def test_a_challenge_is_consumed_once_even_when_raced(tmp_path: Path) -> N
         await store.close()
 
 
-async def test_expired_challenges_are_refused_then_purged(tmp_path: Path) -> None:
-    store = await open_store(tmp_path / "node.db")
+async def test_expired_challenges_are_refused_then_purged(store_location: Path | str) -> None:
+    store = await open_store(store_location)
     clock = Clock()
     try:
         service = ChallengeService(store, ttl=600, max_open=2, clock=clock)

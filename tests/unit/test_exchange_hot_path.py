@@ -1,6 +1,7 @@
 """What the exchanges' hot path was made cheaper in keeps doing: starting an exchange (one ``UPDATE … RETURNING``),
 reading exchanges (one call per 500 ids), the claimed credential (a copy of the template), the QR codes (one
-code, two renderings). A real store in a temporary directory."""
+code, two renderings). A real store: an SQLite file in a temporary
+directory, and a PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ def record(n: int, *, state: str = "pending", expires: float = NOW + 60) -> Exch
                           None, "{}", f"hash-{n}")
 
 
-async def test_start_moves_only_an_open_pending_exchange_and_returns_it(tmp_path: Path) -> None:
-    store = await open_store(tmp_path / "db.sqlite3")
+async def test_start_moves_only_an_open_pending_exchange_and_returns_it(store_location: Path | str) -> None:
+    store = await open_store(store_location)
     try:
         await store.add_exchanges([record(1), record(2, state="active"), record(3, expires=NOW - 1),
                                    record(4, state="complete"), record(5, state="invalid")])
@@ -40,8 +41,8 @@ async def test_start_moves_only_an_open_pending_exchange_and_returns_it(tmp_path
         await store.close()
 
 
-async def test_exchanges_are_read_back_past_the_parameter_chunk(tmp_path: Path) -> None:
-    store = await open_store(tmp_path / "db.sqlite3")
+async def test_exchanges_are_read_back_past_the_parameter_chunk(store_location: Path | str) -> None:
+    store = await open_store(store_location)
     try:
         records = [record(n) for n in range(1203)]
         assert await store.add_exchanges(records) == records

@@ -1,7 +1,8 @@
 """Background jobs in the store and their runner: claiming is a compare-and-set (two processes racing for jobs
 get each job once), a lease that passed is taken over and the old holder can neither renew, report progress
 nor finish it, progress never goes back, a job whose processes keep dying is given up, the per-token limit
-holds under concurrent adds. Two store connections on one database file stand for two processes."""
+holds under concurrent adds. Two store connections on one database (an SQLite file; a PostgreSQL database)
+stand for two processes."""
 
 from __future__ import annotations
 
@@ -24,9 +25,9 @@ def job(created: float, owner: str = "tok1", identity: str = "did:example:a", to
 
 
 @pytest.fixture
-async def stores(tmp_path: Path):
-    first = await open_store(tmp_path / "db.sqlite3")
-    second = await open_store(tmp_path / "db.sqlite3")
+async def stores(store_location: Path | str):
+    first = await open_store(store_location)
+    second = await open_store(store_location)
     try:
         yield first, second
     finally:

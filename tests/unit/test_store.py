@@ -1,4 +1,5 @@
-"""The SQLite store: migrations, transactions, constraints."""
+"""The store (SQLite and PostgreSQL, each test that is about the store's behaviour runs on both): migrations,
+transactions, constraints. SQLite's own concerns (its write lock, migrations of old files) run on SQLite only."""
 
 from __future__ import annotations
 
@@ -10,28 +11,28 @@ import pytest
 
 from vcnode.errors import Conflict
 from vcnode.identity.records import IdentityRecord, KeyRecord
-from vcnode.store import open_store
-from vcnode.store.sqlite import migrations
+from vcnode.store import is_postgres_url, open_store
+from vcnode.store.sql import migrations
 
 
 def key(did: str, n: int, active: bool = True) -> KeyRecord:
     return KeyRecord(f"{did}#k{n}", did, "Ed25519", f"z6Mk{n}", b"sealed", f"2026-01-0{n}T00:00:00Z", None, active)
 
 
-async def test_migrations_apply_once_and_reopen(tmp_path: Path) -> None:
-    store = await open_store(tmp_path / "db.sqlite3")
-    latest = max(number for number, _, _ in migrations())
+async def test_migrations_apply_once_and_reopen(store_location: Path | str) -> None:
+    store = await open_store(store_location)
+    latest = max(number for number, _, _ in migrations("postgresql" if is_postgres_url(store_location) else "sqlite"))
     assert await store.schema_version() == latest
     await store.set_meta("x", "1")
     await store.close()
-    store = await open_store(tmp_path / "db.sqlite3")  # re-running migrations is a no-op
+    store = await open_store(store_location)  # re-running migrations is a no-op
     assert await store.schema_version() == latest and await store.get_meta("x") == "1"
     assert await store.ping()
     await store.close()
 
 
-async def test_identity_and_key_are_added_atomically(tmp_path: Path) -> None:
-    store = await open_store(tmp_path / "db.sqlite3")
+async def test_identity_and_key_are_added_atomically(store_location: Path | str) -> None:
+    store = await open_store(store_location)
     try:
         ident = IdentityRecord("did:web:a", "web", "a", "", True, "2026-01-01T00:00:00Z")
         await store.add_identity(ident, key("did:web:a", 1))
@@ -44,8 +45,8 @@ async def test_identity_and_key_are_added_atomically(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_rotation_keeps_exactly_one_active_key(tmp_path: Path) -> None:
-    store = await open_store(tmp_path / "db.sqlite3")
+async def test_rotation_keeps_exactly_one_active_key(store_location: Path | str) -> None:
+    store = await open_store(store_location)
     try:
         await store.add_identity(IdentityRecord("did:web:a", "web", "a", "", True, "t"), key("did:web:a", 1))
         retired = await store.rotate_key("did:web:a", key("did:web:a", 2), "2026-01-02T00:00:00Z")
@@ -59,11 +60,11 @@ async def test_rotation_keeps_exactly_one_active_key(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_webvh_log_entries_are_stored_with_their_key_changes(tmp_path: Path) -> None:
+async def test_webvh_log_entries_are_stored_with_their_key_changes(store_location: Path | str) -> None:
     from vcnode.identity.records import WebvhEntryRecord
 
     did = "did:webvh:Qm1:example.com"
-    store = await open_store(tmp_path / "db.sqlite3")
+    store = await open_store(store_location)
     try:
         first = WebvhEntryRecord(did, 1, "1-Qma", "2026-01-01T00:00:00Z", '{"versionId":"1-Qma"}')
         await store.add_identity(IdentityRecord(did, "webvh", "a", "", True, "t"), key(did, 1), webvh_entry=first)
@@ -113,10 +114,10 @@ async def test_a_write_waits_for_an_open_read_while_another_process_writes(tmp_p
         await store.close()
 
 
-async def test_used_openid_nonces_do_not_count_against_the_limit(tmp_path: Path) -> None:
+async def test_used_openid_nonces_do_not_count_against_the_limit(store_location: Path | str) -> None:
     """A node handing out c_nonces steadily must not run out: only open nonces count towards the limit (used
     ones stay until they expire, so a replay is still told the nonce was used)."""
-    store = await open_store(tmp_path / "s.sqlite3")
+    store = await open_store(store_location)
     try:
         assert await store.add_oid4vci_nonce("a", 0.0, 100.0, 2) and await store.add_oid4vci_nonce("b", 0.0, 100.0, 2)
         assert not await store.add_oid4vci_nonce("c", 1.0, 100.0, 2)  # two open: full
@@ -138,7 +139,7 @@ def _badge(credential_id: str, learner: str, achievement: str, *, learner_id: st
 
 @pytest.mark.parametrize("terms_first", [2000, 0], ids=["from-the-terms", "walking-the-credentials"])
 async def test_issued_credentials_are_found_by_words_of_their_names_and_ids_a_page_at_a_time(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, terms_first: int) -> None:
+        store_location: Path | str, monkeypatch: pytest.MonkeyPatch, terms_first: int) -> None:
     from vcnode.credentials.records import CredentialRecord
     from vcnode.store import search
     from vcnode.store.search import email_term
@@ -146,7 +147,7 @@ async def test_issued_credentials_are_found_by_words_of_their_names_and_ids_a_pa
     # Both ways of answering (few matching terms, many) give the same answers.
     monkeypatch.setattr(search, "SEARCH_TERMS_FIRST", terms_first)
 
-    store = await open_store(tmp_path / "db.sqlite3")
+    store = await open_store(store_location)
     try:
         rows = [("urn:uuid:0001", "did:web:a", "Chan Tai Man", "Introduction to Python", "2026-01-01T00:00:01"),
                 ("urn:uuid:0002", "did:web:a", "陳大文", "數據分析入門", "2026-01-01T00:00:02"),
@@ -209,10 +210,10 @@ async def test_the_search_index_covers_credentials_stored_before_it(tmp_path: Pa
         await store.close()
 
 
-async def test_the_audit_log_pages_and_filters_by_issuer(tmp_path: Path) -> None:
+async def test_the_audit_log_pages_and_filters_by_issuer(store_location: Path | str) -> None:
     from vcnode.status.records import StatusChange, StatusListSpec
 
-    store = await open_store(tmp_path / "db.sqlite3")
+    store = await open_store(store_location)
     try:
         allocated = {}
         async with store.issuance() as transaction:

@@ -33,9 +33,12 @@ class PostgresStore(SqlStore):
     """A node's store in a PostgreSQL database named by a ``postgresql://`` URL."""
 
     integrity_errors = (asyncpg.exceptions.IntegrityConstraintViolationError,)
-    _for_update = " FOR UPDATE"
+    # NO KEY UPDATE, not UPDATE: a row lock that does not wait for transactions that only refer to the row
+    # (a foreign key's KEY SHARE lock, e.g. an open issuance's status entries on their list's row).
+    _for_update = " FOR NO KEY UPDATE"
     _skip_locked = " FOR UPDATE SKIP LOCKED"
     _forced_join = "JOIN"
+    _named_lock = "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"
     #: No local disk to watch: PostgreSQL reports a full disk itself.
     storage = None
 
@@ -192,4 +195,5 @@ class PostgresIssuance(SqlIssuance):
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
                                f"vcnode.status:{issuer}\n{spec.purpose}\n{spec.status_size}\n{spec.messages}")
-            return await reserve_positions(self._store, PgConnection(conn), issuer, spec, count, lock=" FOR UPDATE")
+            return await reserve_positions(self._store, PgConnection(conn), issuer, spec, count,
+                                           lock=" FOR NO KEY UPDATE")

@@ -102,6 +102,16 @@ class SqlStore:
     _skip_locked = ""
     #: A join the planner must not reorder (SQLite's CROSS JOIN); a plain JOIN where the planner knows better.
     _forced_join = "CROSS JOIN"
+    #: A statement taking a lock named by its one parameter until the transaction ends: "" where writers are
+    #: serialised anyway (SQLite).
+    _named_lock = ""
+
+    async def _one_at_a_time(self, db: Connection, name: str) -> None:
+        """Make the transactions that count rows and then insert under ``name`` (a limit on what is held) run
+        one at a time: at READ COMMITTED two of them would both see room and both insert, since a count locks
+        no row (PostgreSQL: an advisory lock; SQLite's single writer already does)."""
+        if self._named_lock:
+            await db.execute(self._named_lock, (name,))
 
     @property
     def db(self) -> Connection:
@@ -196,8 +206,10 @@ class SqlStore:
     async def _rotate_key(self, identity_did: str, new_key: KeyRecord, at: str,
                           webvh_entry: WebvhEntryRecord | None) -> KeyRecord:
         async with self.transaction() as db:
-            async with db.execute(f"SELECT {_KEY_COLUMNS} FROM keys WHERE identity_did = ? AND active = 1"
-                                  f"{self.lock()}",
+            # The identity's row is locked, not its active key's: a rotation that waited for another would find
+            # the key it locked retired and the new one (inserted after its snapshot) invisible (READ COMMITTED).
+            await db.execute(f"SELECT did FROM identities WHERE did = ?{self.lock()}", (identity_did,))
+            async with db.execute(f"SELECT {_KEY_COLUMNS} FROM keys WHERE identity_did = ? AND active = 1",
                                   (identity_did,)) as cursor:
                 row = await cursor.fetchone()
             if row is None:
@@ -505,6 +517,7 @@ class SqlStore:
 
     async def add_challenge(self, challenge: str, created: float, expires: float, limit: int) -> bool:
         async with self.transaction() as db:
+            await self._one_at_a_time(db, "challenges")
             await db.execute("DELETE FROM challenges WHERE expires <= ?", (created,))
             async with db.execute("SELECT COUNT(*) FROM challenges") as cursor:
                 row = await cursor.fetchone()
@@ -534,6 +547,7 @@ class SqlStore:
     async def add_oid4vci_code(self, code_hash: str, exchange_id: str, now: float, expires: float,
                                limit: int) -> bool:
         async with self.transaction() as db:
+            await self._one_at_a_time(db, f"oid4vci_codes:{exchange_id}")
             await db.execute("DELETE FROM oid4vci_codes WHERE expires <= ?", (now,))
             rows = await db.execute_fetchall(
                 "SELECT (SELECT COUNT(*) FROM oid4vci_codes WHERE exchange_id = ? AND used IS NULL), "
@@ -670,6 +684,7 @@ class SqlStore:
 
     async def add_oid4vci_nonce(self, nonce: str, created: float, expires: float, limit: int) -> bool:
         async with self.transaction() as db:
+            await self._one_at_a_time(db, "oid4vci_nonces")
             await db.execute("DELETE FROM oid4vci_nonces WHERE expires <= ?", (created,))
             # Only open nonces count: a used one is kept until it expires (a replay is told it was used), and
             # counting those too refused new nonces to a node issuing steadily (rate * lifetime > the limit).
@@ -692,7 +707,8 @@ class SqlStore:
 
     async def add_job(self, job: JobRecord, max_active: int) -> bool:
         async with self.transaction() as db:
-            # Counted and inserted in one transaction: two uploads at once cannot both pass the limit.
+            # Counted and inserted in one transaction, one at a time: two uploads at once cannot both pass the limit.
+            await self._one_at_a_time(db, f"jobs:{job.owner}")
             rows = await db.execute_fetchall("SELECT COUNT(*) FROM jobs WHERE owner = ? AND state IN "
                                              "('queued', 'running')", (job.owner,))
             if int(next(iter(rows))[0]) >= max_active:

@@ -1,4 +1,5 @@
-"""The SQLite anchor store behaves like the in-memory one (the same anchor log scenarios, persisted)."""
+"""The SQL anchor store (SQLite and PostgreSQL) behaves like the in-memory one (the same anchor log scenarios,
+persisted)."""
 
 from __future__ import annotations
 
@@ -9,25 +10,23 @@ from tests.builders import did_key_signer
 from tests.unit import test_anchor
 from vcnode.anchor.log import AnchorLog
 from vcnode.did.resolver import Resolver
-from vcnode.store.anchors import SqlAnchorStore
-from vcnode.store.sqlite import SqliteStore
+from vcnode.store import anchor_store_for, open_store
 
 
-async def test_a_persisted_copy_survives_reopening(tmp_path: Path) -> None:
+async def test_a_persisted_copy_survives_reopening(store_location: Path | str) -> None:
     issuer, witness = did_key_signer(), did_key_signer()
     did = test_anchor.did_of(issuer)
     source = test_anchor.node_log(issuer)
     await test_anchor.publish(source, did, 3)
-    store = SqliteStore(tmp_path / "a.sqlite3")
-    await store.open()
-    replica = AnchorLog(SqlAnchorStore(store), Resolver([KeyDriver()]), {test_anchor.did_of(witness): witness}.get)
+    store = await open_store(store_location)
+    replica = AnchorLog(anchor_store_for(store), Resolver([KeyDriver()]), {test_anchor.did_of(witness): witness}.get)
     assert (await test_anchor.copy_of(source, did, replica)).accepted == 3
     statement = await replica.witness(test_anchor.did_of(witness), did)
     assert statement is not None and statement["seq"] == 3
     await store.close()
 
-    await store.open()
-    reopened = AnchorLog(SqlAnchorStore(store), Resolver([KeyDriver()]), lambda _: None)
+    store = await open_store(store_location)
+    reopened = AnchorLog(anchor_store_for(store), Resolver([KeyDriver()]), lambda _: None)
     head = await reopened.store.head(did)
     assert head["seq"] == 3 and len(await reopened.store.entries(did, 1, 10)) == 3
     anchor, witnesses, equivocations = await reopened.list_anchor("https://a.example/status/1")
@@ -38,17 +37,16 @@ async def test_a_persisted_copy_survives_reopening(tmp_path: Path) -> None:
     await store.close()
 
 
-async def test_announced_heads_are_kept_for_held_logs_until_pulled_or_forgotten(tmp_path: Path) -> None:
+async def test_announced_heads_are_kept_for_held_logs_until_pulled_or_forgotten(store_location: Path | str) -> None:
     from vcnode.anchor.store import MAX_ANNOUNCERS, MemoryAnchorStore
 
     issuer = did_key_signer()
     did = test_anchor.did_of(issuer)
     source = test_anchor.node_log(issuer)
     await test_anchor.publish(source, did, 3)
-    store = SqliteStore(tmp_path / "a.sqlite3")
-    await store.open()
+    store = await open_store(store_location)
     try:
-        for replica_store in (SqlAnchorStore(store), MemoryAnchorStore()):
+        for replica_store in (anchor_store_for(store), MemoryAnchorStore()):
             replica = AnchorLog(replica_store, Resolver([KeyDriver()]), lambda _: None)
             await replica_store.note_announced([(did, 5, "bafyfive")], "did:key:z6MkPeer")
             assert await replica_store.announced() == []  # a log not held is not remembered

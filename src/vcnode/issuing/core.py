@@ -30,6 +30,7 @@ from vcnode.issuing.idempotency import id_in_use
 from vcnode.keys.signer import SigningKey
 from vcnode.status.entries import status_entry, with_status
 from vcnode.status.records import StatusAllocation, StatusListSpec
+from vcnode.store.base import CredentialIdTaken
 
 if TYPE_CHECKING:  # the store implements this package's records and ports: it sits above, not below
     from vcnode.store.base import Issuance, Store
@@ -127,6 +128,22 @@ async def issue_and_store(store: Store, items: Sequence[IssueItem], *, issuer: s
     ids = [item.record_id for item in items]
     if len(set(ids)) != len(ids):
         raise ValueError("each credential to issue needs its own id")
+    try:
+        return await _issue_once(store, items, issuer=issuer, form=form, status=status, within=within,
+                                 conflict=conflict, unrecorded_is_same=unrecorded_is_same, clock=clock)
+    except CredentialIdTaken:
+        pass
+    # Another process stored one of these ids between this transaction's look-up and its insert (PostgreSQL
+    # runs issuers at once; SQLite's single writer cannot meet this): once more, the look-up now finds it and
+    # answers as for any stored id — the same request gets it back, another is refused.
+    return await _issue_once(store, items, issuer=issuer, form=form, status=status, within=within,
+                             conflict=conflict, unrecorded_is_same=unrecorded_is_same, clock=clock)
+
+
+async def _issue_once(store: Store, items: Sequence[IssueItem], *, issuer: str, form: CredentialFormat,
+                      status: Sequence[StatusListSpec], within: Callable[[Issuance], Awaitable[None]] | None,
+                      conflict: ConflictError, unrecorded_is_same: bool, clock: Clock) -> list[IssueOutcome]:
+    ids = [item.record_id for item in items]
     outcomes: dict[str, IssueOutcome] = {}
     async with store.issuance() as transaction:
         if within is not None:

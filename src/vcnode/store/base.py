@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Literal, Protocol
 
 from vcnode.credentials.records import CredentialRecord
+from vcnode.errors import Conflict
 from vcnode.identity.records import IdentityRecord, KeyRecord, WebvhEntryRecord
 from vcnode.status.records import StatusAllocation, StatusChange, StatusListRecord, StatusListSpec, StatusTokenRecord
 from vcnode.store.records import ExchangeRecord, JobRecord, TokenRecord
@@ -25,6 +26,14 @@ RedeemState = Literal["issued", "unknown", "expired", "used", "exchangeClosed", 
 LoginState = Literal["authorized", "exchangeClosed", "wrongTxCode", "locked", "tooMany"]
 #: Outcomes of redeeming an authorisation code (:meth:`Store.redeem_oid4vci_auth_code`).
 AuthCodeState = Literal["issued", "unknown", "expired", "used", "exchangeClosed", "mismatch"]
+
+
+class CredentialIdTaken(Conflict):
+    """Saving a credential met one stored under its id by a transaction that committed after this one looked
+    (409 ``credentialIdInUse``): looking again answers it."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, code="credentialIdInUse")
 
 
 class Issuance(Protocol):

@@ -31,7 +31,7 @@ from vcnode.status.bitstring import BitstringError, get_entry, new_bitstring, se
 from vcnode.status.permutation import KEY_BYTES, IndexPermutation
 from vcnode.status.records import StatusAllocation, StatusChange, StatusListRecord, StatusListSpec, StatusTokenRecord
 from vcnode.store import changes, search
-from vcnode.store.base import AuthCodeState, ChallengeState, CompletionState, LoginState, RedeemState
+from vcnode.store.base import AuthCodeState, ChallengeState, CompletionState, CredentialIdTaken, LoginState, RedeemState
 from vcnode.store.records import ExchangeRecord, JobRecord, TokenRecord
 
 _IDENTITY_COLUMNS = "did, method, name, web_path, is_default, created"
@@ -904,8 +904,7 @@ class SqlIssuance:
             await self._db.executemany(f"INSERT INTO credentials ({_CREDENTIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
                                        [dataclasses.astuple(record) for record in records])
         except self._integrity_errors:
-            raise Conflict("a credential with one of these ids is already stored",
-                           code="credentialIdInUse") from None
+            raise CredentialIdTaken("a credential with one of these ids is already stored") from None
         await index_credentials(self._db, [(r.id, r.issuer, r.document, r.created) for r in records])
 
     async def complete_exchange(self, exchange_id: str, now: float, holder: str | None, result: str) -> CompletionState:

@@ -16,7 +16,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "vcnode"
 NODE = SRC / "node.py"
 
 #: Attributes node.py may set on something other than ``self``: plain data, not a service's wiring.
-ALLOWED = {("config", "passphrase_file"), ("peer", "score"), ("node", "_data_version")}
+ALLOWED = {("config", "passphrase_file"), ("peer", "score")}
 
 
 def _attribute_writes(path: Path) -> list[tuple[int, str, str]]:

@@ -88,10 +88,6 @@ class Store(Protocol):
         """The number of the newest applied migration."""
         ...
 
-    async def data_version(self) -> int:
-        """A value that changes when another process commits (used to notice CLI changes while serving)."""
-        ...
-
     async def get_meta(self, key: str) -> str | None:
         """A node metadata value, or None."""
         ...

@@ -159,12 +159,6 @@ class PostgresStore(SqlStore):
             if self._pool is not None:
                 lost()
 
-    async def data_version(self) -> int:
-        """Commits of the whole database so far (statistics: may lag by a moment; includes this process's)."""
-        value = await self.pool.fetchval("SELECT xact_commit FROM pg_stat_database WHERE datname = "
-                                         "current_database()")
-        return int(value or 0)
-
     async def ping(self) -> bool:
         try:
             return await self.pool.fetchval("SELECT 1") == 1

@@ -95,12 +95,6 @@ class SqliteStore(SqlStore):
                 await db.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
                                  (number, name, datetime.now(UTC).isoformat()))
 
-    async def data_version(self) -> int:
-        """A number that changes whenever another connection (another process) commits to the database."""
-        async with self.db.execute("PRAGMA data_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
-
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction (``BEGIN IMMEDIATE``), serialised with every other write of this store;

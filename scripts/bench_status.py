@@ -41,7 +41,8 @@ from vcnode.status.bitstring import decode_list, get_entry, new_bitstring, set_e
 from vcnode.status.entries import status_requests
 from vcnode.status.records import StatusChange, StatusListSpec
 from vcnode.store import open_store
-from vcnode.store.sqlite import SqliteIssuance, SqliteStore
+from vcnode.store.sql import SqlIssuance
+from vcnode.store.sqlite import SqliteStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_resolve import pin
@@ -248,7 +249,8 @@ async def allocation(workdir: Path, entries: int, rounds: int) -> dict[str, dict
             for n in range(rounds):
                 ids = [f"urn:bench:{fill}:{n}:{i}" for i in range(CHUNK)]
                 previous.append(await rolled_back(store, previous_allocation(store, list_id, entries, CHUNK)))
-                ours.append(await rolled_back(store, SqliteIssuance(store.db).allocate("did:example:bench", spec, ids)))
+                issuance = SqlIssuance(store.db, store)
+                ours.append(await rolled_back(store, issuance.allocate("did:example:bench", spec, ids)))
             out[str(fill)] = {"vcnode_us": min(ours) / CHUNK * 1e6, "previous_us": min(previous) / CHUNK * 1e6}
     finally:
         await store.close()

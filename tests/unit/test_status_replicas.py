@@ -34,7 +34,7 @@ from vcnode.keys.signer import SigningKey
 from vcnode.status.bitstring import MIN_ENTRIES, encode_list, new_bitstring, set_entry
 from vcnode.status.check import FetchedList, StatusChecker, StatusListError
 from vcnode.status.replicas import ReplicaBounds
-from vcnode.store.anchors import SqliteAnchorStore
+from vcnode.store.anchors import SqlAnchorStore
 from vcnode.store.sqlite import SqliteStore
 
 URL = "https://issuer.example/status/1"
@@ -230,7 +230,7 @@ async def store_log(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     store = SqliteStore(tmp_path / "a.sqlite3")
     await store.open()
     try:
-        yield AnchorLog(SqliteAnchorStore(store), Resolver([KeyDriver()]), lambda _: None)
+        yield AnchorLog(SqlAnchorStore(store), Resolver([KeyDriver()]), lambda _: None)
     finally:
         await store.close()
 

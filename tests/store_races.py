@@ -138,7 +138,7 @@ async def save_credential(store: Store, worker: int, count: int) -> list[Any]:
 async def add_jobs(store: Store, worker: int, count: int) -> list[Any]:
     """Jobs of one owner (token), at most 3 active."""
     from vcnode.jobs.model import new_job_id
-    from vcnode.store.records import JobRecord
+    from vcnode.jobs.records import JobRecord
 
     return [await store.add_job(JobRecord(new_job_id(), "test", "tok", "did:example:a", "queued", "{}",
                                           created=float(n)), max_active=3) for n in range(count)]

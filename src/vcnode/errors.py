@@ -72,3 +72,20 @@ class FetchError(VcnodeError):
     code = "fetchError"
     status = 502
     title = "Upstream fetch failed"
+
+
+FULL = "storageFull"
+READ_ONLY = "storageReadOnly"
+_STORAGE_DETAIL = {FULL: "the node's disk is full: nothing can be stored until space is freed",
+                   READ_ONLY: "the node's storage is read-only: nothing can be stored until it is writable again"}
+
+
+class StorageUnavailable(VcnodeError):
+    """A write cannot be stored: the disk is full (``storageFull``) or read-only (``storageReadOnly``). Raised
+    by the store (:mod:`vcnode.store.health`); whoever writes may meet it."""
+
+    status = 503
+    title = "Storage unavailable"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(_STORAGE_DETAIL[code], code=code)

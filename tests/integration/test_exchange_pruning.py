@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from vcnode.background.loops import prune_exchanges
+from vcnode.exchanges.records import ExchangeRecord
 from vcnode.node import Node
-from vcnode.store.records import ExchangeRecord
 
 
 def exchange(exchange_id: str, workflow: str, expires: float) -> ExchangeRecord:

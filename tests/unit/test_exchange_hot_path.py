@@ -12,8 +12,8 @@ import segno
 from tests.builders import badge
 from vcnode.exchanges.claim import claimed_credential
 from vcnode.exchanges.links import qr_code, qr_png, qr_svg
+from vcnode.exchanges.records import ExchangeRecord
 from vcnode.store import open_store
-from vcnode.store.records import ExchangeRecord
 
 NOW = 1_800_000_000.0
 

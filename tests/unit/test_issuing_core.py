@@ -22,11 +22,11 @@ from vcnode.credentials.openbadges import build_open_badge
 from vcnode.errors import Conflict
 from vcnode.issuing.batch import credential_id_for, issue_batch
 from vcnode.issuing.core import DataIntegrity, IssueItem, issue_and_store
+from vcnode.issuing.repository import Issuance
 from vcnode.issuing.service import CredentialService
 from vcnode.keys.vault import Vault
 from vcnode.node import Node
 from vcnode.status.records import StatusListSpec
-from vcnode.store.base import Issuance
 
 from .test_clock import FixedClock
 

@@ -14,9 +14,9 @@ import pytest
 
 from vcnode.errors import InvalidInput
 from vcnode.jobs.model import JobOutcome, JobSettings, job_view, new_job_id
+from vcnode.jobs.records import JobRecord
 from vcnode.jobs.runner import JobContext, JobRunner
 from vcnode.store import open_store
-from vcnode.store.records import JobRecord
 
 
 def job(created: float, owner: str = "tok1", identity: str = "did:example:a", total: int = 10) -> JobRecord:

@@ -20,15 +20,17 @@ from tests.builders import did_key_signer
 from vcnode.anchor.entries import entry_cid, make_entry, make_head, make_witness
 from vcnode.anchor.statements import STATUS_LIST_PUBLISHED, TRUST_STATEMENT_PUBLISHED
 from vcnode.anchor.store import ListAnchor, StoredEntry
+from vcnode.auth.records import TokenRecord
 from vcnode.credentials.records import CredentialRecord
 from vcnode.errors import Conflict, NotFound
+from vcnode.exchanges.records import ExchangeRecord
 from vcnode.identity.records import IdentityRecord, KeyRecord
 from vcnode.jobs.model import new_job_id
+from vcnode.jobs.records import JobRecord
 from vcnode.status.bitstring import BitstringError, get_entry
 from vcnode.status.records import StatusChange, StatusListSpec
 from vcnode.store import Store, anchor_store_for, open_store, pending_store_for
 from vcnode.store.anchors import load_peers, save_peers
-from vcnode.store.records import ExchangeRecord, JobRecord, TokenRecord
 
 NOW = store_races.NOW
 WORKERS = 4

@@ -18,10 +18,10 @@ import secrets
 import time
 from collections import OrderedDict
 
+from vcnode.auth.records import TokenRecord
+from vcnode.auth.repository import TokenRepository
 from vcnode.clock import SYSTEM_CLOCK, Clock, now_timestamp
 from vcnode.errors import InvalidInput, NotFound, VcnodeError
-from vcnode.store.base import Store
-from vcnode.store.records import TokenRecord
 
 SCOPES = ("issue", "status", "read", "admin", "metrics", "exchange")
 _PREFIX = "vcn_"
@@ -56,7 +56,8 @@ def hash_token(token: str) -> str:
 class TokenService:
     """Create, list, revoke and check tokens."""
 
-    def __init__(self, store: Store, *, cache_size: int = DEFAULT_CACHE_SIZE, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(self, store: TokenRepository, *, cache_size: int = DEFAULT_CACHE_SIZE,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self._store = store
         self._clock = clock
         self._cache_size = cache_size

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vcnode.errors import VcnodeError
-from vcnode.store.base import Store
+from vcnode.exchanges.repository import ChallengeRepository
 
 #: How long a challenge can be used (seconds).
 DEFAULT_TTL = 600.0
@@ -67,7 +67,7 @@ class Challenge:
 class ChallengeService:
     """Hands out, checks and consumes challenges kept in ``store``. ``clock`` gives Unix seconds."""
 
-    def __init__(self, store: Store, *, ttl: float = DEFAULT_TTL, max_open: int = DEFAULT_MAX_OPEN,
+    def __init__(self, store: ChallengeRepository, *, ttl: float = DEFAULT_TTL, max_open: int = DEFAULT_MAX_OPEN,
                  clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.ttl = ttl

@@ -21,12 +21,12 @@ from vcnode.credentials.model import VC_V2, as_list, issuer_id, version
 from vcnode.errors import InvalidInput
 from vcnode.exchanges.links import ExchangeLinks
 from vcnode.exchanges.model import Exchange, ExchangeClosed, closed, timestamp
+from vcnode.exchanges.records import ExchangeRecord
 from vcnode.exchanges.workflows import Prepared, Reply, authenticate, did_authentication, presentation_request
+from vcnode.issuing.repository import Issuance
 from vcnode.issuing.service import select_suite
 from vcnode.status.entries import status_requests
 from vcnode.status.records import StatusListSpec
-from vcnode.store.base import Issuance
-from vcnode.store.records import ExchangeRecord
 
 if TYPE_CHECKING:
     from vcnode.node import Node

@@ -15,8 +15,8 @@ import orjson
 
 from vcnode.clock import from_unix
 from vcnode.errors import Conflict, NotFound, VcnodeError
-from vcnode.store.base import CompletionState
-from vcnode.store.records import ExchangeRecord
+from vcnode.exchanges.records import ExchangeRecord
+from vcnode.exchanges.repository import CompletionState
 
 OPEN_STATES = ("pending", "active")
 

@@ -30,10 +30,10 @@ from vcnode.exchanges.links import ExchangeLinks, exchange_links, origin, qr_cod
 from vcnode.exchanges.model import Exchange, ExchangeNotFound, InvalidMessage, UnknownWorkflow, closed, timestamp
 from vcnode.exchanges.pathways import PresentationRejected
 from vcnode.exchanges.present import PresentWorkflow
+from vcnode.exchanges.records import ExchangeRecord
 from vcnode.exchanges.workflows import UnsupportedDidMethod, Workflow
 from vcnode.jsonld import canonicalize_jcs
 from vcnode.oid4vp.request import link_parameters
-from vcnode.store.records import ExchangeRecord
 
 if TYPE_CHECKING:
     from vcnode.node import Node

@@ -29,7 +29,7 @@ from vcnode.webvh.errors import WebvhError
 from vcnode.webvh.identifier import did_for
 
 if TYPE_CHECKING:  # the store implements this package's records and ports: it sits above, not below
-    from vcnode.store.base import Store
+    from vcnode.identity.repository import IdentityRepository
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class IdentityService:
     """Identities and keys of one node. Call :meth:`load` once after construction. ``clock`` stamps keys,
     identities and did:webvh versions, and is the time their logs are verified at."""
 
-    def __init__(self, store: Store, vault: Vault, config: Config, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(self, store: IdentityRepository, vault: Vault, config: Config, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self._store = store
         self._clock = clock
         self._vault = vault

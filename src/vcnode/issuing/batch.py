@@ -40,7 +40,7 @@ from vcnode.status.records import StatusListSpec
 from vcnode.status.service import StatusService
 
 if TYPE_CHECKING:  # the store implements this package's records and ports: it sits above, not below
-    from vcnode.store.base import Store
+    from vcnode.issuing.repository import IssuingRepository
 
 # (row number, credential id, row, request hash)
 _Row = tuple[int, str, dict[str, str], str]
@@ -239,7 +239,8 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 async def issue_batch(rows: list[dict[str, str]], *, achievement: dict[str, Any], issuer_did: str,
-                      issuer_profile: dict[str, Any], identities: IdentityService, store: Store, out_dir: Path,
+                      issuer_profile: dict[str, Any], identities: IdentityService, store: IssuingRepository,
+                      out_dir: Path,
                       suite: str, status: Sequence[StatusListSpec] = (), status_service: StatusService | None = None,
                       progress: Progress | None = None, chunk_size: int = CHUNK,
                       clock: Clock = SYSTEM_CLOCK) -> BatchResult:
@@ -287,7 +288,7 @@ def _file_for(out_dir: Path, credential_id: str) -> Path:
     return out_dir / file_name(credential_id)
 
 
-async def _issue_chunk(chunk: list[_Row], *, store: Store, status: Sequence[StatusListSpec],
+async def _issue_chunk(chunk: list[_Row], *, store: IssuingRepository, status: Sequence[StatusListSpec],
                        status_service: StatusService | None, key: SigningKey, suite: str, issuer: str,
                        profile: dict[str, Any], achievement: dict[str, Any], valid_from: str,
                        out_dir: Path, clock: Clock = SYSTEM_CLOCK

@@ -4,7 +4,7 @@ HTTP ``/credentials/issue`` and ``vcnode issue`` (:class:`~vcnode.issuing.servic
 stacked awards (through the same service), CSV batches (:mod:`vcnode.issuing.batch`) and the OpenID4VCI SD-JWT VC
 (:mod:`vcnode.oid4vci.sd_jwt_vc`) differ in what they sign and how they word a refusal, not in the rules:
 
-- one store transaction (:meth:`Store.issuance`) holds everything: ``within`` (an exchange completing) runs
+- one store transaction (:meth:`IssuingRepository.issuance`) holds everything: ``within`` (an exchange completing) runs
   first, then the ids already stored are looked up, status indexes are allocated, the credentials are signed
   and stored. Whatever raises rolls all of it back, so an index is never handed out without its credential,
   nor twice, and a batch chunk is stored whole or not at all;
@@ -27,13 +27,13 @@ from vcnode.clock import SYSTEM_CLOCK, Clock, format_timestamp
 from vcnode.credentials.issue import issue_credential
 from vcnode.credentials.records import CredentialRecord
 from vcnode.issuing.idempotency import id_in_use
+from vcnode.issuing.repository import CredentialIdTaken
 from vcnode.keys.signer import SigningKey
 from vcnode.status.entries import status_entry, with_status
 from vcnode.status.records import StatusAllocation, StatusListSpec
-from vcnode.store.base import CredentialIdTaken
 
 if TYPE_CHECKING:  # the store implements this package's records and ports: it sits above, not below
-    from vcnode.store.base import Issuance, Store
+    from vcnode.issuing.repository import Issuance, IssuingRepository
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def created_timestamp(clock: Clock = SYSTEM_CLOCK) -> str:
     return format_timestamp(clock.now(), timespec="milliseconds")
 
 
-async def issue_and_store(store: Store, items: Sequence[IssueItem], *, issuer: str, form: CredentialFormat,
+async def issue_and_store(store: IssuingRepository, items: Sequence[IssueItem], *, issuer: str, form: CredentialFormat,
                           status: Sequence[StatusListSpec] = (),
                           within: Callable[[Issuance], Awaitable[None]] | None = None,
                           conflict: ConflictError = _id_in_use, unrecorded_is_same: bool = False,
@@ -140,7 +140,7 @@ async def issue_and_store(store: Store, items: Sequence[IssueItem], *, issuer: s
                              conflict=conflict, unrecorded_is_same=unrecorded_is_same, clock=clock)
 
 
-async def _issue_once(store: Store, items: Sequence[IssueItem], *, issuer: str, form: CredentialFormat,
+async def _issue_once(store: IssuingRepository, items: Sequence[IssueItem], *, issuer: str, form: CredentialFormat,
                       status: Sequence[StatusListSpec], within: Callable[[Issuance], Awaitable[None]] | None,
                       conflict: ConflictError, unrecorded_is_same: bool, clock: Clock) -> list[IssueOutcome]:
     ids = [item.record_id for item in items]

@@ -27,7 +27,7 @@ from vcnode.status.records import StatusListSpec
 from vcnode.status.service import StatusService
 
 if TYPE_CHECKING:  # the store implements this package's records and ports: it sits above, not below
-    from vcnode.store.base import Issuance, Store
+    from vcnode.issuing.repository import Issuance, IssuedCredentials
 
 #: ``options.holderBinding`` of a verification request (presentations; see :mod:`vcnode.credentials.holder`).
 HOLDER_BINDING_OPTIONS = ("required", "allowMismatch")
@@ -69,7 +69,7 @@ class Issued:
 class CredentialService:
     """Issuing and verifying for one node."""
 
-    def __init__(self, identities: IdentityService, store: Store, resolver: Resolver, *,
+    def __init__(self, identities: IdentityService, store: IssuedCredentials, resolver: Resolver, *,
                  allow_embedded_keys: bool = False, status: StatusService | None = None,
                  status_checker: StatusChecker | None = None, status_list_entries: int = 131_072,
                  equivocations: Callable[[str], Awaitable[int]] | None = None,

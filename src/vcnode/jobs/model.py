@@ -11,7 +11,7 @@ import orjson
 
 from vcnode.config import Config
 from vcnode.errors import VcnodeError
-from vcnode.store.records import JobRecord
+from vcnode.jobs.records import JobRecord
 
 #: The states of a job, in order; ``done`` and ``failed`` are final.
 STATES = ("queued", "running", "done", "failed")

@@ -27,11 +27,10 @@ from typing import Any
 
 import orjson
 
-from vcnode.errors import VcnodeError
+from vcnode.errors import StorageUnavailable, VcnodeError
 from vcnode.jobs.model import JobOutcome, JobSettings, error_json
-from vcnode.store.base import Store
-from vcnode.store.health import StorageUnavailable
-from vcnode.store.records import JobRecord
+from vcnode.jobs.records import JobRecord
+from vcnode.jobs.repository import JobRepository
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ def process_name() -> str:
 class JobRunner:
     """Runs jobs of the kinds in ``handlers``, one at a time, for as long as :meth:`run_forever` runs."""
 
-    def __init__(self, store: Store, handlers: Mapping[str, JobHandler], settings: JobSettings, *,
+    def __init__(self, store: JobRepository, handlers: Mapping[str, JobHandler], settings: JobSettings, *,
                  owner: str | None = None, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.handlers = dict(handlers)

@@ -31,6 +31,7 @@ from vcnode.credentials.model import VC_V2, as_list
 from vcnode.exchanges.claim import ClaimWorkflow, claimed_credential
 from vcnode.exchanges.model import Exchange, ExchangeClosed, closed, timestamp
 from vcnode.issuing.core import IssueItem, issue_and_store
+from vcnode.issuing.repository import Issuance
 from vcnode.keys.signer import SigningKey
 from vcnode.oid4vci.binding import PROOF_ALGORITHMS, Holder
 from vcnode.sdjwt.learning import issue_learning_credential, learning_credential_claims
@@ -39,7 +40,6 @@ from vcnode.status.entries import status_requests
 from vcnode.status.records import StatusAllocation
 from vcnode.status.service import ENVELOPED_TYPE, SD_JWT_DATA_PREFIX, TOKEN_BITS, TOKEN_PURPOSE
 from vcnode.status.token_list import status_claim
-from vcnode.store.base import Issuance
 
 if TYPE_CHECKING:
     from vcnode.node import Node

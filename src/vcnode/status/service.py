@@ -31,7 +31,7 @@ from vcnode.status.records import StatusChange, StatusListRecord, StatusTokenRec
 from vcnode.status.token_list import TokenStatusError, from_bitstring, parse_status_claim, sign_status_list_token
 
 if TYPE_CHECKING:  # the store implements this package's records and ports: it sits above, not below
-    from vcnode.store.base import Store
+    from vcnode.status.repository import StatusStore
 
 #: The lists an SD-JWT VC's status may point at: revocation, one bit per entry (a set bit is the token list's
 #: 1, INVALID). A suspension would need a 2-bit token list (2 = SUSPENDED); see docs/status.md.
@@ -81,7 +81,7 @@ class StatusUpdate:
 class StatusService:
     """Status lists of the identities this node holds."""
 
-    def __init__(self, store: Store, identities: IdentityService, *, base_url: str, ttl: float,
+    def __init__(self, store: StatusStore, identities: IdentityService, *, base_url: str, ttl: float,
                  validity: float, heartbeat: float | None = None, clock: Clock = SYSTEM_CLOCK,
                  events: StatusEvents | None = None) -> None:
         self._store = store

@@ -18,28 +18,16 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from vcnode.errors import VcnodeError
+from vcnode.errors import FULL, READ_ONLY, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
-FULL = "storageFull"
-READ_ONLY = "storageReadOnly"
-_DETAIL = {FULL: "the node's disk is full: nothing can be stored until space is freed",
-           READ_ONLY: "the node's storage is read-only: nothing can be stored until it is writable again"}
+__all__ = ["FULL", "READ_ONLY", "StorageMonitor", "StorageUnavailable", "classify"]
+
 _SQLITE_CODES = {sqlite3.SQLITE_FULL: FULL, sqlite3.SQLITE_READONLY: READ_ONLY}
 _ERRNOS = {errno.ENOSPC: FULL, errno.EDQUOT: FULL, errno.EROFS: READ_ONLY}
 #: How often a failed state is re-checked with a real write (when the file system itself looks fine).
 PROBE_SECONDS = 1.0
-
-
-class StorageUnavailable(VcnodeError):
-    """A write cannot be stored: the disk is full (``storageFull``) or read-only (``storageReadOnly``)."""
-
-    status = 503
-    title = "Storage unavailable"
-
-    def __init__(self, code: str) -> None:
-        super().__init__(_DETAIL[code], code=code)
 
 
 def classify(exc: BaseException | None) -> str | None:
@@ -132,6 +120,6 @@ class StorageMonitor:
         if code is None:
             log.warning("storage at %s is writable again", self.directory)
         else:
-            log.error("%s (%s at %s); writes are refused with 503 until it clears", _DETAIL[code], code,
-                      self.directory)
+            log.error("%s (%s at %s); writes are refused with 503 until it clears",
+                      StorageUnavailable(code).detail, code, self.directory)
         self._reported = code

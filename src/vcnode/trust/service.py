@@ -37,7 +37,7 @@ from vcnode.trust.report import RecognitionReport
 from vcnode.trust.source import InMemoryStatements, ProofState, StatusState
 
 if TYPE_CHECKING:  # the store implements this package's records and ports: it sits above, not below
-    from vcnode.store import Store
+    from vcnode.credentials.repository import CredentialReader
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class TrustService:
 
     def __init__(self, anchors: AnchorLog, resolver: Resolver, checker: StatusChecker, settings: TrustSettings, *,
                  own: Callable[[str], bool] = lambda _did: False,
-                 announce: Callable[[dict[str, Any]], None] | None = None, store: Store | None = None,
+                 announce: Callable[[dict[str, Any]], None] | None = None, store: CredentialReader | None = None,
                  pending: PendingStatements | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self.index = InMemoryStatements()
         self._clock = clock

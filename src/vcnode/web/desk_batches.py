@@ -22,12 +22,13 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from vcnode.auth.records import TokenRecord
 from vcnode.errors import NotFound
 from vcnode.issuing.batch import RowProblem, learners_from_csv
 from vcnode.jobs.batches import CLAIMS, SCOPES, SIGNED, BatchInput
 from vcnode.jobs.model import JobSettings, job_view, new_job_id
+from vcnode.jobs.records import JobRecord
 from vcnode.jobs.runner import JobRunner
-from vcnode.store.records import JobRecord, TokenRecord
 from vcnode.web import achievement_form
 from vcnode.web.achievement_form import AchievementErrors
 from vcnode.web.desk_common import has_scope, require

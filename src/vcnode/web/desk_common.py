@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+from vcnode.auth.records import TokenRecord
 from vcnode.auth.tokens import Forbidden
 from vcnode.clock import parse_iso
 from vcnode.credentials.model import as_list
 from vcnode.identity.records import IdentityRecord
 from vcnode.store import search
-from vcnode.store.records import TokenRecord
 from vcnode.web.pages import Page
 
 #: A token with any of these may log in; each page then asks for the scope it needs.

@@ -21,6 +21,7 @@ from urllib.parse import quote, urlencode
 import orjson
 from aiohttp import web
 
+from vcnode.auth.records import TokenRecord
 from vcnode.auth.tokens import Forbidden
 from vcnode.clock import now_timestamp
 from vcnode.credentials.model import is_url
@@ -31,7 +32,6 @@ from vcnode.exchanges.model import timestamp
 from vcnode.http.exchange_routes import EXCHANGES_KEY
 from vcnode.issuing.service import select_suite
 from vcnode.status.entries import status_requests
-from vcnode.store.records import TokenRecord
 from vcnode.web import achievement_form
 from vcnode.web.desk_common import (
     N_,

@@ -22,11 +22,11 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from vcnode.auth.records import TokenRecord
 from vcnode.clock import parse_iso
 from vcnode.credentials.model import issuer_id
 from vcnode.errors import NotFound, VcnodeError
 from vcnode.issuing.service import select_suite
-from vcnode.store.records import TokenRecord
 from vcnode.trust.build import build_accreditation, build_agreement
 from vcnode.trust.parse import StatementError
 from vcnode.trust.statements import LevelMap, Scope

@@ -44,6 +44,7 @@ from vcnode.exchanges.service import ExchangeService
 from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.keys.signer import SigningKey
 from vcnode.node import Node, initialise
+from vcnode.oid4vp.request import link_parameters
 from vcnode.status.entries import status_requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -140,7 +141,7 @@ async def open_node(workdir: Path) -> Node:
 
 async def in_process(workdir: Path, seconds: float) -> dict[str, float]:
     node = await open_node(workdir)
-    service = ExchangeService(node)
+    service = ExchangeService(node, oid4vp_link=link_parameters)  # the links serve answers with
     issuer = node.identities.default_did
     status = status_requests(STATUS)
     clocks = {name: Clock() for name in ("claim_create", "claim", "issue", "present_create", "present", "verify")}

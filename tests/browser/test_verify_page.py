@@ -22,8 +22,8 @@ from playwright.sync_api import Browser, Page
 from tests.browser.harness import axe_violations, open_page, screenshot
 from tests.builders import badge
 from tests.ops_node import OpsNode
+from vcnode import i18n
 from vcnode.trust.examples import example_badge, example_documents
-from vcnode.web import i18n
 
 LANGS = ["en", "zh-Hant-HK"]
 XSS = '<script>alert("xss")</script><img src=x onerror="alert(1)">'

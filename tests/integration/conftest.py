@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from vcnode.http.app import SERVER_LIMITS, build_app
 from vcnode.node import Node
+from vcnode.serve.app import SERVER_LIMITS, build_app
 
 
 @pytest.fixture

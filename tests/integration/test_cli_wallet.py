@@ -16,8 +16,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from tests.integration.test_exchanges_http import NODE_DID, unsigned_badge
-from vcnode.http.app import SERVER_LIMITS, build_app
 from vcnode.node import Node
+from vcnode.serve.app import SERVER_LIMITS, build_app
 
 
 async def vcnode(*args: str, cwd: Path) -> tuple[int, str, str]:

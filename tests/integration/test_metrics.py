@@ -19,8 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.builders import badge
 from tests.ops_node import OpsNode
 from vcnode import metrics
-from vcnode.http.app import enable_metrics
 from vcnode.node import Node
+from vcnode.serve.app import enable_metrics
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 GOSSIP = {"VCNODE_GOSSIP_INTERVAL": "0.1", "VCNODE_ANTI_ENTROPY_INTERVAL": "0.5", "VCNODE_LOG_LEVEL": "WARNING"}

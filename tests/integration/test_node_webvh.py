@@ -16,10 +16,10 @@ from yarl import URL
 from tests.builders import badge
 from vcnode.config import load_config
 from vcnode.credentials.issue import prepare_credential, sign
-from vcnode.http.app import SERVER_LIMITS, build_app
 from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.keys.signer import SigningKey
 from vcnode.node import Node, initialise
+from vcnode.serve.app import SERVER_LIMITS, build_app
 from vcnode.webvh.identifier import parse_webvh_did
 
 pytestmark = pytest.mark.integration

@@ -21,9 +21,9 @@ import yaml
 from aiohttp.test_utils import TestClient
 
 import vcnode
-from vcnode.http.app import build_app
 from vcnode.http.docs_routes import STATIC_FILES
 from vcnode.node import Node
+from vcnode.serve.app import build_app
 from vcnode.web.pages import is_page
 
 ROOT = Path(__file__).resolve().parents[2]

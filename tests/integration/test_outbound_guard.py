@@ -17,8 +17,8 @@ from yarl import URL
 
 from tests.integration.test_status_check import Issuer, make_node
 from tests.servers import ConnectionCounter
-from vcnode.http.app import SERVER_LIMITS, build_app
 from vcnode.node import Node
+from vcnode.serve.app import SERVER_LIMITS, build_app
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from tests.ops_node import Answer, OpsNode
 from vcnode.config import load_config
-from vcnode.http.app import SERVER_LIMITS, build_app
 from vcnode.node import Node, initialise
+from vcnode.serve.app import SERVER_LIMITS, build_app
 
 KEY_DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 RESOLVE = "/1.0/identifiers/" + KEY_DID

@@ -32,9 +32,9 @@ from vcnode.config import load_config
 from vcnode.credentials import issue_credential
 from vcnode.credentials.report import Report
 from vcnode.errors import VcnodeError
-from vcnode.http.app import SERVER_LIMITS, build_app
 from vcnode.keys.signer import SigningKey
 from vcnode.node import Node, initialise
+from vcnode.serve.app import SERVER_LIMITS, build_app
 from vcnode.status.bitstring import MIN_ENTRIES, encode_list, new_bitstring, set_entry
 
 pytestmark = pytest.mark.integration

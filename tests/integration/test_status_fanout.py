@@ -28,8 +28,8 @@ from tests.integration.test_status_check import VC_V2, Issuer, ListServer, make_
 from tests.integration.test_vcapi import expect_problem
 from vcnode.credentials import issue_credential
 from vcnode.errors import VcnodeError
-from vcnode.http.app import SERVER_LIMITS, build_app
 from vcnode.node import Node
+from vcnode.serve.app import SERVER_LIMITS, build_app
 
 pytestmark = pytest.mark.integration
 

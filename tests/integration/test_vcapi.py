@@ -15,9 +15,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from tests.builders import badge, did_key_signer
 from vcnode.config import load_config
 from vcnode.credentials import create_presentation
-from vcnode.http.app import build_app
 from vcnode.keys.signer import SigningKey
 from vcnode.node import Node, initialise
+from vcnode.serve.app import build_app
 
 NODE_DID = "did:web:example.edu"
 PROBLEM = "application/problem+json"

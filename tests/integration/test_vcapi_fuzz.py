@@ -26,10 +26,10 @@ from hypothesis import strategies as st
 from tests.builders import badge
 from vcnode.config import load_config
 from vcnode.credentials import create_presentation
-from vcnode.http.app import SERVER_LIMITS, build_app
 from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.keys.signer import SigningKey
 from vcnode.node import Node, initialise
+from vcnode.serve.app import SERVER_LIMITS, build_app
 from vcnode.status.entries import status_requests
 from vcnode.trust.examples import example_documents
 

@@ -16,9 +16,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from tests.builders import did_key_signer
 from tests.integration.test_exchanges_http import Institution, claim, did_of, path, start, unsigned_badge
 from vcnode.credentials import create_presentation
-from vcnode.http.app import SERVER_LIMITS, build_app
 from vcnode.http.exchange_routes import EXCHANGES_KEY
 from vcnode.node import Node
+from vcnode.serve.app import SERVER_LIMITS, build_app
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

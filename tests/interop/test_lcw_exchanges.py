@@ -45,9 +45,9 @@ from vcnode.config import load_config
 from vcnode.credentials.model import as_list
 from vcnode.exchanges import wallet
 from vcnode.exchanges.wallet import HolderKey
-from vcnode.http.app import SERVER_LIMITS, build_app
 from vcnode.keys.vault import Vault
 from vcnode.node import Node, initialise
+from vcnode.serve.app import SERVER_LIMITS, build_app
 
 pytestmark = pytest.mark.interop
 LEARNER = bytes(range(1, 33))  # the learner's wallet (LCW derives its did:key from a 32-byte seed)

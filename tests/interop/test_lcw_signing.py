@@ -22,8 +22,8 @@ from aiohttp.test_utils import TestServer
 from tests.interop.harness import run_harness
 from tests.unit.test_wallet_client import MATCHING_CASES
 from vcnode.exchanges.wallet import HolderKey, compose_presentation, legacy_presentation
-from vcnode.http.app import SERVER_LIMITS, build_app
 from vcnode.node import Node
+from vcnode.serve.app import SERVER_LIMITS, build_app
 
 pytestmark = pytest.mark.interop
 SEED = bytes(range(100, 132))

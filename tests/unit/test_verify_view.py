@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from vcnode.web import i18n
+from vcnode import i18n
 from vcnode.web.verify_view import (
     CHECK_LABELS,
     FAILED,

@@ -74,8 +74,8 @@ async def cmd_init(args: argparse.Namespace) -> int:
 async def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the HTTP API until interrupted: in this process, or in ``--workers`` processes it supervises."""
     from vcnode.config import public_url_warning
-    from vcnode.http.app import serve, tls_context
     from vcnode.node import Node
+    from vcnode.serve.app import serve, tls_context
 
     overrides: dict[str, Any] = {"host": args.host, "port": args.port, "tls_cert": args.tls_cert,
                                  "tls_key": args.tls_key, "workers": args.workers}
@@ -122,8 +122,8 @@ async def _serve_worker(config: Any, parent: int) -> int:
 
     from vcnode import metrics
     from vcnode.http import workers
-    from vcnode.http.app import serve, tls_context
     from vcnode.node import Node
+    from vcnode.serve.app import serve, tls_context
 
     ssl_context = tls_context(config.tls_cert, config.tls_key) if config.tls_cert else None
     ready = asyncio.Event()

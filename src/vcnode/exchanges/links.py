@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
 import orjson
 import segno
+
+from vcnode.exchanges.model import Exchange
 
 #: LCW's universal link prefix for requests (LCW app.config.js ``LinkConfig.schemes``).
 LCW_REQUEST = "https://lcw.app/request"
@@ -41,6 +43,20 @@ OID4VP_SCHEME = "openid4vp://"
 #: Error correction of the QR codes: "M" (15 %) keeps an emailed or printed code readable when slightly damaged
 #: while staying small for an interaction URL.
 QR_ERROR = "m"
+
+
+class OpenId4VpLink(Protocol):
+    """A port: the query of a presentation exchange's ``openid4vp://`` link (``client_id`` and
+    ``request_uri``, or the whole unsigned request), for the node at ``base_url`` whose identity is ``did``.
+
+    Declared here, where links are made, and implemented by :func:`vcnode.oid4vp.request.link_parameters`: the
+    OpenID4VP package builds on exchanges, so exchanges must not import it back; the composition root
+    (:mod:`vcnode.serve.app`) hands the implementation to the :class:`~vcnode.exchanges.service.ExchangeService`.
+    """
+
+    def __call__(self, base_url: str, did: str, exchange: Exchange) -> dict[str, str]:
+        """The link's query parameters, each value a string."""
+        ...
 
 
 def origin(base_url: str) -> str:

@@ -26,14 +26,13 @@ from cachetools import LRUCache
 from vcnode.credentials.model import is_url
 from vcnode.errors import InvalidInput
 from vcnode.exchanges.claim import ClaimWorkflow
-from vcnode.exchanges.links import ExchangeLinks, exchange_links, origin, qr_code, qr_png, qr_svg
+from vcnode.exchanges.links import ExchangeLinks, OpenId4VpLink, exchange_links, origin, qr_code, qr_png, qr_svg
 from vcnode.exchanges.model import Exchange, ExchangeNotFound, InvalidMessage, UnknownWorkflow, closed, timestamp
 from vcnode.exchanges.pathways import PresentationRejected
 from vcnode.exchanges.present import PresentWorkflow
 from vcnode.exchanges.records import ExchangeRecord
 from vcnode.exchanges.workflows import UnsupportedDidMethod, Workflow
 from vcnode.jsonld import canonicalize_jcs
-from vcnode.oid4vp.request import link_parameters
 
 if TYPE_CHECKING:
     from vcnode.node import Node
@@ -76,11 +75,15 @@ def _request_hash(workflow: str, variables: dict[str, Any]) -> str:
 
 
 class ExchangeService:
-    """The node's workflows and their exchanges. ``clock`` gives Unix seconds."""
+    """The node's workflows and their exchanges. ``clock`` gives Unix seconds. ``oid4vp_link`` builds the
+    OpenID4VP link of a presentation exchange (the composition root passes
+    :func:`vcnode.oid4vp.request.link_parameters`); without it presentation exchanges offer no such link, which
+    is all a service that only makes claims (batch jobs, the CLI) needs."""
 
     def __init__(self, node: Node, *, clock: Callable[[], float] | None = None,
-                 workflows: Sequence[Workflow] | None = None) -> None:
+                 workflows: Sequence[Workflow] | None = None, oid4vp_link: OpenId4VpLink | None = None) -> None:
         self.node = node
+        self.oid4vp_link = oid4vp_link
         self.clock = clock or node.clock.time  # Unix seconds; the node's clock unless a test moves its own
         found = workflows if workflows is not None else (ClaimWorkflow(node), PresentWorkflow(node))
         self.workflows: dict[str, Workflow] = {workflow.id: workflow for workflow in found}
@@ -100,8 +103,9 @@ class ExchangeService:
         presentations once the node has an identity to sign it with)."""
         claim = exchange.workflow == ClaimWorkflow.id
         oid4vp = None
-        if exchange.workflow == PresentWorkflow.id and self.node.identities.default_did is not None:
-            oid4vp = link_parameters(self.node.config.base_url, self.node.identities.default_did, exchange)
+        if (self.oid4vp_link is not None and exchange.workflow == PresentWorkflow.id
+                and self.node.identities.default_did is not None):
+            oid4vp = self.oid4vp_link(self.node.config.base_url, self.node.identities.default_did, exchange)
         return exchange_links(self.node.config.base_url, exchange.workflow, exchange.id,
                               challenge=exchange.record.challenge if claim else None,
                               issuer=exchange.record.owner if claim else None, oid4vp=oid4vp)

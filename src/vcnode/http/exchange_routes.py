@@ -161,8 +161,8 @@ async def qr_image(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    """Register the workflow and exchange routes, with one exchange service for the node."""
-    app[EXCHANGES_KEY] = ExchangeService(app[NODE_KEY])
+    """Register the workflow and exchange routes over the node's one exchange service, which the composition
+    root (:mod:`vcnode.serve.app`) puts in ``app[EXCHANGES_KEY]`` first."""
     exchange = "/workflows/{workflow}/exchanges/{exchange}"
     app.router.add_post("/workflows/{workflow}/exchanges", create_exchange)
     app.router.add_get(exchange, get_exchange)

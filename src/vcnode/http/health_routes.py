@@ -12,7 +12,7 @@ from vcnode.http.problem import json_response, problem_response
 from vcnode.node import Node
 
 NODE_KEY: web.AppKey[Node] = web.AppKey("node", Node)
-#: The serving process's background work (absent in an application :func:`vcnode.http.app.serve` did not start).
+#: The serving process's background work (absent in an application :func:`vcnode.serve.app.serve` did not start).
 BACKGROUND_KEY: web.AppKey[Background] = web.AppKey("background", Background)
 
 

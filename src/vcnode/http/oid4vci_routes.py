@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from vcnode import i18n
 from vcnode.errors import NotFound, VcnodeError
 from vcnode.http.body import BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT, read_json_object
 from vcnode.http.exchange_routes import EXCHANGES_KEY
@@ -30,7 +31,6 @@ from vcnode.oid4vci.errors import INVALID_CREDENTIAL_REQUEST, INVALID_REQUEST, O
 from vcnode.oid4vci.issuer import OpenIdIssuer
 from vcnode.oid4vci.sd_jwt_vc import VCT_PATH
 from vcnode.sdjwt.metadata import LEARNING_CREDENTIAL_VCT, learning_credential_type_metadata
-from vcnode.web import i18n
 
 OPENID_ISSUER_KEY = web.AppKey("openid_issuer", OpenIdIssuer)
 _NO_STORE = {"Cache-Control": "no-store"}

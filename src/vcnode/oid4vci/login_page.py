@@ -1,7 +1,7 @@
 """The learner's login page of the authorisation code flow: one small HTML form, nothing loaded from elsewhere.
 
 Every string a learner reads is in :data:`TEXT`, translated through the pages' Babel catalogues
-(:mod:`vcnode.web.i18n`, the ``oid4vci.po`` file of each language) into the language the learner's wallet asks
+(:mod:`vcnode.i18n`, the ``oid4vci.po`` file of each language) into the language the learner's wallet asks
 for (``ui_locales``, RFC 6749 / OpenID Connect) or the browser prefers (``Accept-Language``). What stops a
 request is a :class:`Message` (a key of :data:`TEXT` and, for a wallet's malformed request, the technical
 detail in English), so the domain code never formats text for people. The page is filled with
@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from string import Template
 
-from vcnode.web import i18n
+from vcnode import i18n
 
 
 def N_(text: str) -> str:

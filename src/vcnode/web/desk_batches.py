@@ -34,7 +34,7 @@ from vcnode.web.achievement_form import AchievementErrors
 from vcnode.web.desk_common import has_scope, require
 from vcnode.web.pages import Page, page
 
-#: The job runner of this serving process (set by :func:`vcnode.http.app.serve`): woken when a job is queued.
+#: The job runner of this serving process (set by :func:`vcnode.serve.app.serve`): woken when a job is queued.
 JOBS_KEY = web.AppKey("vcnode_jobs", JobRunner)
 #: Longest issuer name typed on the form.
 MAX_ISSUER_NAME = 200

@@ -29,12 +29,12 @@ import jinja2
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from vcnode import i18n
 from vcnode.auth.records import TokenRecord
 from vcnode.auth.tokens import Forbidden, Unauthorized
 from vcnode.errors import VcnodeError
 from vcnode.http.docs_routes import Asset, asset
 from vcnode.http.health_routes import NODE_KEY
-from vcnode.web import i18n
 from vcnode.web.session import CSRF_FIELD, SECRET_META, SESSION_COOKIE, Session, SessionSigner
 
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

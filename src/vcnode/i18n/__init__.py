@@ -89,7 +89,7 @@ def negotiate(query_lang: str | None, cookie: str | None, accept_language: str |
 def catalogue(locale: str) -> Catalog:
     """Every ``.po`` file of ``locale`` merged into one catalogue (empty for English)."""
     merged = Catalog(locale=Locale.parse(locale), domain="messages")
-    folder = resources.files("vcnode.web").joinpath("locale", locale, "LC_MESSAGES")
+    folder = resources.files("vcnode.i18n").joinpath("locale", locale, "LC_MESSAGES")
     if not folder.is_dir():
         return merged
     for entry in sorted(folder.iterdir(), key=lambda item: item.name):

@@ -1,4 +1,4 @@
-"""The aiohttp application and server."""
+"""The aiohttp application and server: the composition root (see :mod:`vcnode.serve`)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from aiohttp import web
 
 from vcnode import metrics
 from vcnode.background.worker import Background
+from vcnode.exchanges.service import ExchangeService
 from vcnode.http import (
     did_routes,
     docs_routes,
@@ -31,6 +32,7 @@ from vcnode.http.access import CLIENTS_KEY, access_middleware
 from vcnode.http.body import BODY_TIMEOUT_KEY
 from vcnode.http.clients import ClientAddresses
 from vcnode.http.connections import ConnectionGuard, ConnectionLimits, connection_cap, listen, raise_open_file_limit
+from vcnode.http.exchange_routes import EXCHANGES_KEY
 from vcnode.http.health_routes import BACKGROUND_KEY, NODE_KEY
 from vcnode.http.middleware import problem_middleware
 from vcnode.http.ratelimit import LIMITER_KEY, RateLimiter, rate_limit_middleware
@@ -38,6 +40,7 @@ from vcnode.jobs import batches as batch_jobs
 from vcnode.jobs.model import JobSettings
 from vcnode.jobs.runner import JobRunner
 from vcnode.node import Node, offload_settings
+from vcnode.oid4vp.request import link_parameters
 from vcnode.proofs import offload
 from vcnode.web import desk_batches, desk_common, desk_routes, desk_trust, verify_routes, wallet_routes
 from vcnode.web import pages as web_pages
@@ -68,6 +71,8 @@ def build_app(node: Node, connections: ConnectionGuard | None = None) -> web.App
     p2p_routes.add_routes(app)
     trust_routes.add_routes(app)
     pathway_routes.add_routes(app)
+    # the exchange service gets its OpenID4VP link builder here: exchanges may not import oid4vp, which builds on it
+    app[EXCHANGES_KEY] = ExchangeService(node, oid4vp_link=link_parameters)
     exchange_routes.add_routes(app)
     oid4vci_routes.add_routes(app)
     oid4vp_routes.add_routes(app)

@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +22,7 @@ import pytest
 from tests.cluster import badge
 from tests.integration.test_serve import free_port, wait_for
 from tests.ops_node import OpsNode
+from vcnode.status.bitstring import decode_list, get_entry
 
 STANDBY_LINE = "this process serves requests only"
 OWNER_LINE = "this process runs the node's background work"
@@ -134,3 +137,66 @@ def test_one_of_two_serve_processes_owns_the_loops_and_the_other_takes_over(node
     eventually(lambda: second.role() == "owner", 5, "the standby did not take over from the killed owner")
     eventually(lambda: second.head(node.did) == anchored + 1, 5, "the revocation was never anchored")
     assert second.said(OWNER_LINE) == 1
+
+
+def fetch(server: Server, path: str) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body) of a GET, error answers included."""
+    try:
+        with urllib.request.urlopen(server.url + path, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def served_entry(server: Server, path: str, index: int) -> int | None:
+    """The entry at ``index`` of the list ``server`` serves at ``path`` (None: it serves none)."""
+    status, _, body = fetch(server, path)
+    if status != 200:
+        return None
+    return get_entry(decode_list(json.loads(body)["credentialSubject"]["encodedList"]), index)
+
+
+def test_only_the_owner_signs_and_a_change_made_through_the_standby_is_served_by_both_soon(
+        node: OpsNode, servers: list[Server]) -> None:
+    # Rounds far apart: what the owner signs here, it signs because the change feed told it of the change.
+    node.settings["VCNODE_GOSSIP_INTERVAL"] = "60"
+    soon = 1.5 if "VCNODE_STORE_URL" in node.settings else 3.5  # a NOTIFY; a 2 s poll of SQLite
+    token = node.token("issue,status")
+    servers.append(owner := Server(node, "owner"))
+    eventually(lambda: owner.role() == "owner", 10, "the only serving process never became the owner")
+    servers.append(standby := Server(node, "standby", second_home(node)))
+    assert standby.role() == "standby"
+
+    # The owner frozen, a list opened through the standby: the standby does not sign it, it says when to ask again.
+    owner.process.send_signal(signal.SIGSTOP)
+    issued = standby.post("/credentials/issue", {"credential": badge(node.did, "urn:uuid:owner-get-1"),
+                                                 "options": {"statusPurpose": "revocation"}}, token)
+    entry = issued["verifiableCredential"]["credentialStatus"]
+    entry = entry[0] if isinstance(entry, list) else entry
+    path, index = urllib.parse.urlsplit(entry["statusListCredential"]).path, int(entry["statusListIndex"])
+    status, headers, body = fetch(standby, path)
+    assert status == 503, body
+    assert headers["Content-Type"].startswith("application/problem+json")
+    assert json.loads(body)["code"] == "statusListNotPublished" and int(headers["Retry-After"]) > 0
+    time.sleep(0.3)
+    assert standby.head(node.did) == -1, "the standby process signed and anchored the list"
+
+    # The owner resumes: it hears of the new list from the feed and signs it, once.
+    owner.process.send_signal(signal.SIGCONT)
+    eventually(lambda: served_entry(standby, path, index) == 0, soon + 1, "the owner never signed the new list")
+    time.sleep(0.3)
+    anchored = standby.head(node.did)
+    assert anchored >= 0
+
+    # A revocation made through the standby: served revoked by both processes soon, anchored once, by the owner.
+    standby.post("/credentials/status", {"credentialId": issued["verifiableCredential"]["id"], "status": True,
+                                         "credentialStatus": {"type": "BitstringStatusListEntry",
+                                                              "statusPurpose": "revocation"}}, token)
+    changed = time.monotonic()
+    eventually(lambda: served_entry(standby, path, index) == 1, soon, "the revocation was not served soon")
+    assert time.monotonic() - changed < soon
+    assert served_entry(owner, path, index) == 1
+    assert fetch(owner, path)[2] == fetch(standby, path)[2]  # the one copy the owner signed
+    time.sleep(0.5)
+    assert standby.head(node.did) == anchored + 1, "one anchor per re-signing, none from the standby"
+    assert owner.role() == "owner" and standby.role() == "standby"

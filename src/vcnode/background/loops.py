@@ -5,6 +5,7 @@ writes, rounds back off."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from vcnode import metrics
+from vcnode.feed.events import ChangeEvent, StatusListChanged
 from vcnode.node import Node
 from vcnode.store.changes import prune as prune_change_events
 from vcnode.store.health import StorageUnavailable
@@ -43,6 +45,24 @@ async def watch_store(node: Node, interval: float) -> None:
             log.exception("checking the store for changes failed")
 
 
+class PublishWanted:
+    """A change-feed subscriber that wakes the publish loop when another process changed a status list (a
+    revocation made through another worker, a list it opened): the owner re-signs it now, not at its next round,
+    so every worker serves the change within the feed's latency (a NOTIFY on PostgreSQL, a poll on SQLite)."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+
+    async def changed(self, event: ChangeEvent) -> None:
+        """Wake the publish loop on a status list's change."""
+        if isinstance(event, StatusListChanged):
+            self.event.set()
+
+    async def reset(self) -> None:
+        """The feed lost track: any list may have changed."""
+        self.event.set()
+
+
 class _Rounds:
     """The pace of a background loop: a round every ``gossip_interval``; while the disk refuses writes (full or
     read-only: logged once by the store) rounds come less and less often, up to MAX_STORAGE_BACKOFF apart."""
@@ -51,9 +71,14 @@ class _Rounds:
         self._node, self._name = node, name
         self._backoff = self._waited = 0.0
 
-    async def wait(self) -> None:
-        """Sleep until the next round."""
-        await asyncio.sleep(self._backoff or self._node.config.gossip_interval)
+    async def wait(self, wake: asyncio.Event | None = None) -> None:
+        """Sleep until the next round, or until ``wake`` is set (not while backing off from the disk)."""
+        if wake is None or self._backoff:
+            await asyncio.sleep(self._backoff or self._node.config.gossip_interval)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), self._node.config.gossip_interval)
+            wake.clear()  # before the round: a change made while it runs wakes the next one
         self._waited, self._backoff = self._backoff, 0.0
 
     @contextmanager
@@ -95,14 +120,14 @@ async def prune_changes(node: Node, now: datetime) -> int:
             return total
 
 
-async def publish_loop(node: Node) -> None:
-    """Re-sign (and so anchor and announce) changed status lists, and now and then prune old ``present``
-    exchanges and change events. Its own task: however long a gossip round takes, the node's own lists are signed
-    on time."""
+async def publish_loop(node: Node, wanted: PublishWanted | None = None) -> None:
+    """Re-sign (and so anchor and announce) changed status lists every round, and at once when ``wanted`` says
+    another process changed one; now and then prune old ``present`` exchanges and change events. Its own task:
+    however long a gossip round takes, the node's own lists are signed on time."""
     rounds = _Rounds(node, "publishing")
     last_prune = -PRUNE_SECONDS
     while True:
-        await rounds.wait()
+        await rounds.wait(wanted.event if wanted is not None else None)
         with rounds.round(), metrics.job("status_publish"):
             await node.status.publish_changed()
         if time.monotonic() - last_prune >= PRUNE_SECONDS:

@@ -8,7 +8,7 @@ import logging
 from typing import Literal
 
 from vcnode.background.election import AdvisoryLockElection, Election, LockFileElection
-from vcnode.background.loops import STORE_WATCH_SECONDS, gossip_loop, publish_loop, watch_store
+from vcnode.background.loops import STORE_WATCH_SECONDS, PublishWanted, gossip_loop, publish_loop, watch_store
 from vcnode.jobs.runner import JobRunner
 from vcnode.node import Node
 
@@ -28,7 +28,10 @@ class Background:
     processes' writes) and runs ``jobs``; the process that wins ``election`` also runs the node's loops
     (publishing status lists, gossip, witnessing, anti-entropy, saving peers). The others serve requests only,
     say so once in the log, and try to win again every ``config.owner_retry_interval`` seconds, so when the
-    owner dies another process takes over within about that long."""
+    owner dies another process takes over within about that long.
+
+    Only the owner signs status lists (``node.status.may_sign``): the others serve the signed copies it stored,
+    and a status change they make reaches the owner through the change feed, which wakes its publish loop."""
 
     def __init__(self, node: Node, election: Election | None = None, *, jobs: JobRunner | None = None,
                  watch_interval: float = STORE_WATCH_SECONDS) -> None:
@@ -39,15 +42,27 @@ class Background:
         self._tasks: list[asyncio.Task[None]] = []
         self._loops: list[asyncio.Task[None]] = []
         self._failing = False
+        self._publish_wanted = PublishWanted()
+        if node.feed is not None:
+            node.feed.subscribe(self._publish_wanted)
 
     @property
     def role(self) -> Literal["owner", "standby"]:
         """``owner`` while this process runs the node's loops, else ``standby``."""
         return "owner" if self._loops else "standby"
 
+    async def open(self) -> None:
+        """Try the election once, then :meth:`start`: a process that wins at once (a node's only process) signs
+        from its first request, as a node served by one process always has."""
+        if not self._loops and await self._try_acquire():
+            self._owned()
+            await self._announce_heads()
+        self.start()
+
     def start(self) -> None:
-        """Start the work as tasks of the running loop."""
+        """Start the work as tasks of the running loop. Until it owns the loops, this process does not sign."""
         loop = asyncio.get_running_loop()
+        self.node.status.may_sign = bool(self._loops)
         self._tasks = [loop.create_task(watch_store(self.node, self.watch_interval), name="vcnode-watch-store"),
                        loop.create_task(self._elect(), name="vcnode-election")]
         listen = getattr(self.node.store, "listen", None)  # PostgreSQL: other processes' changes pushed at once
@@ -73,10 +88,8 @@ class Background:
             while True:
                 if not self._loops:
                     if await self._try_acquire():
-                        log.info("this process runs the node's background work (status list publishing, gossip, "
-                                 "witnessing, anti-entropy)")
+                        self._owned()
                         await self._announce_heads()
-                        self._start_loops()
                     elif not said_standby:
                         log.info("another process of this node runs its background work (status list publishing, "
                                  "gossip): this process serves requests only, and takes the work over if that "
@@ -102,12 +115,19 @@ class Background:
         self._failing = False
         return won
 
-    def _start_loops(self) -> None:
+    def _owned(self) -> None:
+        """Just won the election: start the loops, and sign from now on."""
+        log.info("this process runs the node's background work (status list publishing, gossip, "
+                 "witnessing, anti-entropy)")
         loop = asyncio.get_running_loop()
-        self._loops = [loop.create_task(publish_loop(self.node), name="vcnode-publish"),
+        self._publish_wanted.event.set()  # a first round at once: what changed while no process owned the work
+        self._loops = [loop.create_task(publish_loop(self.node, self._publish_wanted), name="vcnode-publish"),
                        loop.create_task(gossip_loop(self.node), name="vcnode-gossip")]
+        self.node.status.may_sign = True
 
     async def _stop_loops(self) -> None:
+        if self._loops:
+            self.node.status.may_sign = False  # another process may own the work now
         loops, self._loops = self._loops, []
         for task in loops:
             task.cancel()

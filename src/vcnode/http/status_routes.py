@@ -8,16 +8,27 @@ from aiohttp import web
 
 from vcnode.http.body import BadRequest, read_json_object
 from vcnode.http.health_routes import NODE_KEY
-from vcnode.http.problem import json_response
+from vcnode.http.problem import json_response, problem_response
 from vcnode.status.entries import ENTRY_TYPE, LIST_TYPE
+from vcnode.status.service import PublishedList, StatusListNotPublished
 from vcnode.status.token_list import MEDIA_TYPE as TOKEN_MEDIA_TYPE
 
 LIST_MEDIA_TYPE = "application/vc+ld+json"
 
 
+def _not_published(exc: StatusListNotPublished) -> web.Response:
+    """503 ``statusListNotPublished`` with ``Retry-After``: the node's background owner signs the list shortly."""
+    return problem_response(exc.status, exc.code, exc.detail, title=exc.title,
+                            headers={"Retry-After": str(exc.extra["retryAfter"])}, **exc.extra)
+
+
 async def get_status_list(request: web.Request) -> web.Response:
-    """``GET /status/{id}``: the signed status list credential, with ``ETag`` and ``Cache-Control``."""
-    published = await request.app[NODE_KEY].status.published(request.match_info["id"])
+    """``GET /status/{id}``: the signed status list credential, with ``ETag`` and ``Cache-Control``. 503
+    ``statusListNotPublished`` (``Retry-After``) from a process that does not sign while no signed copy exists."""
+    try:
+        published: PublishedList = await request.app[NODE_KEY].status.published(request.match_info["id"])
+    except StatusListNotPublished as exc:
+        return _not_published(exc)
     headers = {"ETag": published.etag, "Cache-Control": f"public, max-age={published.max_age}"}
     if published.etag in request.headers.get("If-None-Match", ""):
         return web.Response(status=304, headers=headers)
@@ -26,8 +37,12 @@ async def get_status_list(request: web.Request) -> web.Response:
 
 async def get_status_token(request: web.Request) -> web.Response:
     """``GET /status/{id}/token``: the list as a signed IETF Status List Token (``application/statuslist+jwt``),
-    with ``ETag`` and ``Cache-Control``; 404 for a list no SD-JWT VC references."""
-    published = await request.app[NODE_KEY].status.published_token(request.match_info["id"])
+    with ``ETag`` and ``Cache-Control``; 404 for a list no SD-JWT VC references; 503 ``statusListNotPublished`` as
+    for the list."""
+    try:
+        published: PublishedList = await request.app[NODE_KEY].status.published_token(request.match_info["id"])
+    except StatusListNotPublished as exc:
+        return _not_published(exc)
     headers = {"ETag": published.etag, "Cache-Control": f"public, max-age={published.max_age}"}
     if published.etag in request.headers.get("If-None-Match", ""):
         return web.Response(status=304, headers=headers)

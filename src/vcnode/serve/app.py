@@ -136,7 +136,7 @@ async def serve(node: Node, host: str, port: int, *, ssl_context: ssl.SSLContext
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    background.start()
+    await background.open()  # a process that wins the election at once signs from its first request
     if ready is not None:
         ready.set()
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from vcnode.errors import FetchError, NotFound
 from vcnode.net.fetch import SafeFetcher, parse_max_age
 from vcnode.status.check import Fetch, FetchedList, StatusListError
-from vcnode.status.service import StatusService
+from vcnode.status.service import StatusListNotPublished, StatusService
 from vcnode.status.token_list import MEDIA_TYPE
 
 ACCEPT = "application/vc+ld+json, application/vc, application/ld+json, application/json"
@@ -18,7 +18,10 @@ def list_fetcher(fetcher: SafeFetcher, own: StatusService | None = None) -> Fetc
     async def fetch(url: str) -> FetchedList:
         list_id = own.list_id(url) if own is not None else None
         if list_id is not None:
-            published = await own.published(list_id)  # type: ignore[union-attr]
+            try:
+                published = await own.published(list_id)  # type: ignore[union-attr]
+            except StatusListNotPublished as exc:  # a process that does not sign, before the owner has signed
+                raise StatusListError("statusUnavailable", exc.detail) from None
             return FetchedList(published.document, None, {"source": "self"})
         try:
             response = await fetcher.get(url, accept=ACCEPT)
@@ -44,6 +47,8 @@ def token_list_fetcher(fetcher: SafeFetcher, own: StatusService | None = None) -
             except NotFound:
                 raise StatusListError("statusUnavailable", f"this node publishes no Status List Token {url[:200]}") \
                     from None
+            except StatusListNotPublished as exc:
+                raise StatusListError("statusUnavailable", exc.detail) from None
             return FetchedList(published.document, None, {"source": "self"})
         try:
             response = await fetcher.get(url, accept=MEDIA_TYPE)

@@ -6,6 +6,11 @@ re-signed when it was signed longer than ``heartbeat`` ago (and at the latest wh
 passed, so a served list is never close to expiring). Every signing is anchored: the heartbeat keeps the
 anchored copies peers replicate young, and a peer lets a replica vouch only while it is young (``statusStale``
 after ``replica_max_age``), so it bounds how long an unchanged list stays usable while its issuer is offline.
+
+Signing is background work with one owner per node (:mod:`vcnode.background`): a serving process that does not
+own it (``may_sign`` False) never signs nor anchors. It serves the stored signed copy — one behind the list's
+latest change with ``max-age=0``, until the owner, woken by the change feed, re-signs it — and answers
+:class:`StatusListNotPublished` (503, ``Retry-After``) while no unexpired signed copy exists.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import orjson
 from vcnode.clock import SYSTEM_CLOCK, Clock, format_timestamp, parse_datetime
 from vcnode.credentials.issue import issue_credential
 from vcnode.credentials.model import VC_V2, as_list
-from vcnode.errors import Conflict, InvalidInput, NotFound
+from vcnode.errors import Conflict, InvalidInput, NotFound, VcnodeError
 from vcnode.identity.service import IdentityService
 from vcnode.proofs import default_suite_for
 from vcnode.status.bitstring import encode_list
@@ -38,6 +43,21 @@ if TYPE_CHECKING:  # the store implements this package's records and ports: it s
 TOKEN_PURPOSE, TOKEN_BITS = "revocation", 1
 ENVELOPED_TYPE = "EnvelopedVerifiableCredential"
 SD_JWT_DATA_PREFIX = "data:application/dc+sd-jwt,"
+#: Seconds a client is asked to wait for a list not signed yet: about the change feed's poll interval, within
+#: which the owner of the node's background work hears of the change and signs.
+RETRY_AFTER = 2
+
+
+class StatusListNotPublished(VcnodeError):
+    """No signed copy of the list that could be served yet: it was never signed, or its last copy expired, and
+    this process leaves signing to the node's background owner (503, ``Retry-After``)."""
+
+    code = "statusListNotPublished"
+    status = 503
+    title = "Status list not published yet"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, extra={"retryAfter": RETRY_AFTER})
 
 
 class StatusEvents(Protocol):
@@ -93,6 +113,9 @@ class StatusService:
         self._heartbeat = min(heartbeat if heartbeat is not None else validity / 2, validity / 2)
         #: Told when an entry changed (the node drops its cached copy) and when a list was signed (anchoring).
         self._events = events
+        #: Whether this process signs (and so anchors) its lists: True alone or as the owner of the node's
+        #: background work; a serving process that is not the owner turns it off (see vcnode.background).
+        self.may_sign = True
 
     def _now(self) -> datetime:
         # Whole seconds: validFrom/validUntil are written to the second, and freshness compares with them.
@@ -166,9 +189,12 @@ class StatusService:
         until = parse_datetime(record.published_until) if record.published_until else None
         fresh = (record.published is not None and record.published_version == record.version
                  and until is not None and (until - now).total_seconds() > self._validity - self._heartbeat)
-        document = record.published if fresh and record.published else await self._sign(record, now)
-        body = document.encode()
-        return PublishedList(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', int(self._ttl), record.version)
+        if fresh and record.published:
+            return _served(record.published, self._ttl, record.version)
+        if self.may_sign:
+            return _served(await self._sign(record, now), self._ttl, record.version)
+        return _stored(record.published, until, now, self._ttl, record.published_version == record.version,
+                       record.published_version, f"status list {list_id[:80]!r}")
 
     async def _sign(self, record: StatusListRecord, now: datetime) -> str:
         url = self.list_url(record.id)
@@ -199,9 +225,12 @@ class StatusService:
         until = datetime.fromisoformat(record.token_until) if record.token_until else None
         fresh = (record.token is not None and record.token_version == record.version
                  and until is not None and (until - now).total_seconds() > self._validity - self._heartbeat)
-        token = record.token if fresh and record.token else await self._sign_token(record, now)
-        body = token.encode()
-        return PublishedList(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', int(self._ttl), record.version)
+        if fresh and record.token:
+            return _served(record.token, self._ttl, record.version)
+        if self.may_sign:
+            return _served(await self._sign_token(record, now), self._ttl, record.version)
+        return _stored(record.token, until, now, self._ttl, record.token_version == record.version,
+                       record.token_version, f"Status List Token {list_id[:80]!r}")
 
     async def _sign_token(self, record: StatusTokenRecord, now: datetime) -> str:
         url = self.token_url(record.id)
@@ -221,7 +250,10 @@ class StatusService:
     async def publish_changed(self) -> int:
         """Re-sign every list (and Status List Token) that changed since it was last signed, or was signed
         longer than the heartbeat ago (so the change, or the fresh copy, is anchored and gossiped now, not when
-        the list is next fetched); returns how many were re-signed."""
+        the list is next fetched); returns how many were re-signed. Nothing in a process that may not sign:
+        the owner of the node's background work re-signs when the change feed tells it of the change."""
+        if not self.may_sign:
+            return 0
         count = 0
         due = (self._now() + timedelta(seconds=self._validity - self._heartbeat)).isoformat()
         for list_id in await self._store.changed_status_lists(signed_until_before=due):
@@ -244,6 +276,23 @@ class StatusService:
                  "statusListCredential": self.list_url(c.list_id), "statusListIndex": str(c.index),
                  "before": c.before, "after": c.after, "reason": c.reason, "seq": c.seq}
                 for c in await self._store.status_changes(credential_id, limit, issuers=issuers, before=before)]
+
+
+def _served(document: str, ttl: float, version: int | None) -> PublishedList:
+    body = document.encode()
+    return PublishedList(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', int(ttl), version or 0)
+
+
+def _stored(document: str | None, until: datetime | None, now: datetime, ttl: float, current: bool,
+            version: int | None, what: str) -> PublishedList:
+    """The stored signed copy, served by a process that may not sign: while it has not expired, and with
+    ``max_age`` 0 when the list changed since it was signed (caches ask again, and get the owner's new copy
+    soon); else :class:`StatusListNotPublished`."""
+    if document is None or until is None:
+        raise StatusListNotPublished(f"the {what} has not been signed yet; it will be shortly")
+    if until <= now:
+        raise StatusListNotPublished(f"the signed copy of the {what} expired; a new one will be signed shortly")
+    return _served(document, ttl if current else 0, version)
 
 
 def _sd_jwt_status(token: str) -> Any:

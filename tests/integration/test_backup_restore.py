@@ -18,6 +18,7 @@ import tarfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -106,29 +107,37 @@ def rewrite(archive: Path, out: Path, change: Any) -> None:
     out.write_bytes(buffer.getvalue())
 
 
-def test_backup_while_serving_then_restore_and_serve(tmp_path: Path) -> None:
-    settings = {"VCNODE_GOSSIP_INTERVAL": "0.1"}  # the publishing loop signs and anchors changed lists quickly
-    original = OpsNode(tmp_path / "a", settings)
-    token = original.token("issue,status")
+@dataclass
+class ServedBackup:
+    """What :func:`backup_while_serving` did: the credentials issued before the backup began (``kept``, one of
+    them revoked), and the backup command's outcome."""
+
+    kept: list[dict[str, Any]]
+    revoked_id: str
+    made: subprocess.CompletedProcess[str]
+
+
+def backup_while_serving(original: OpsNode, token: str, archive: Path, series: int) -> ServedBackup:
+    """Serve ``original``, issue three credentials and revoke one, then run ``vcnode backup`` while the server
+    keeps issuing (and its loop keeps re-signing and anchoring the list); at least one credential is issued
+    while the backup runs. ``series`` keeps the ids of two calls apart."""
     original.start()
     try:
-        kept = [issue(original, token, f"urn:uuid:bac0ffee-0000-4000-8000-00000000000{n}") for n in range(3)]
-        revoked_id = kept[1]["id"]
-        revoke(original, token, revoked_id)
-        # The server keeps issuing (and its loop keeps re-signing and anchoring the list) during the backup.
+        kept = [issue(original, token, f"urn:uuid:bac0ffee-0000-4000-8000-{series:06d}00000{n}") for n in range(3)]
+        revoke(original, token, kept[1]["id"])
         stop, during = threading.Event(), []
 
         def keep_issuing() -> None:
             while not stop.is_set():
-                during.append(issue(original, token, f"urn:uuid:bac0ffee-0000-4000-8001-{len(during):012d}"))
+                during.append(issue(original, token, f"urn:uuid:bac0ffee-0000-4000-8001-{series:04d}{len(during):08d}"))
 
         worker = threading.Thread(target=keep_issuing)
         worker.start()
         try:
             while len(during) < 3:  # the writes are under way
                 stop.wait(0.02)
-            archive = tmp_path / "node.vcbackup"
             before = len(during)
+            # No VCNODE_STORE_URL needed: the node directory's config.toml names a PostgreSQL store.
             made = vcnode(original.home, "backup", str(archive))
             assert len(during) > before  # issued while the backup ran
         finally:
@@ -136,6 +145,16 @@ def test_backup_while_serving_then_restore_and_serve(tmp_path: Path) -> None:
             worker.join(timeout=60)
     finally:
         original.stop()
+    return ServedBackup([*kept, *during[:before]], kept[1]["id"], made)
+
+
+def test_backup_while_serving_then_restore_and_serve(tmp_path: Path) -> None:
+    settings = {"VCNODE_GOSSIP_INTERVAL": "0.1"}  # the publishing loop signs and anchors changed lists quickly
+    original = OpsNode(tmp_path / "a", settings)
+    token = original.token("issue,status")
+    archive = tmp_path / "node.vcbackup"
+    served = backup_while_serving(original, token, archive, 0)
+    made, revoked_id = served.made, served.revoked_id
     assert made.returncode == 0, made.stderr
     assert "store vcnode.sqlite3 (sqlite, schema" in made.stderr and "passphrase is NOT in the backup" in made.stdout
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
@@ -158,7 +177,7 @@ def test_backup_while_serving_then_restore_and_serve(tmp_path: Path) -> None:
     assert restored.did == original.did
     restored.start()
     try:
-        for credential in [*kept, *during[:before]]:  # everything issued before the backup started
+        for credential in served.kept:  # everything issued before the backup started
             report = verify(restored, credential)
             if credential["id"] == revoked_id:
                 assert not report["verified"] and [e["code"] for e in report["errors"]] == ["revoked"], report

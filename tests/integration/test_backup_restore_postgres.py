@@ -6,12 +6,12 @@ line, and a URL's password never printed."""
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 from tests.integration.test_backup_restore import (
     RestoredNode,
     assert_refused,
+    backup_while_serving,
     issue,
     members,
     revoke,
@@ -27,32 +27,9 @@ def test_backup_while_serving_then_restore_into_a_new_database(tmp_path: Path, p
     original = OpsNode(tmp_path / "a", {"VCNODE_STORE_URL": postgres_url, "VCNODE_GOSSIP_INTERVAL": "0.1"})
     assert not (original.home / "vcnode.sqlite3").exists()  # the node lives in the database
     token = original.token("issue,status")
-    original.start()
-    try:
-        kept = [issue(original, token, f"urn:uuid:bac0ffee-0000-4000-8000-00000000010{n}") for n in range(3)]
-        revoked_id = kept[1]["id"]
-        revoke(original, token, revoked_id)
-        stop, during = threading.Event(), []
-
-        def keep_issuing() -> None:
-            while not stop.is_set():
-                during.append(issue(original, token, f"urn:uuid:bac0ffee-0000-4000-8001-{len(during):012d}"))
-
-        worker = threading.Thread(target=keep_issuing)
-        worker.start()
-        try:
-            while len(during) < 3:
-                stop.wait(0.02)
-            archive = tmp_path / "node.vcbackup"
-            before = len(during)
-            # No VCNODE_STORE_URL: the node directory's config.toml names the database.
-            made = vcnode(original.home, "backup", str(archive))
-            assert len(during) > before  # issued while pg_dump ran
-        finally:
-            stop.set()
-            worker.join(timeout=60)
-    finally:
-        original.stop()
+    archive = tmp_path / "node.vcbackup"
+    served = backup_while_serving(original, token, archive, 1)
+    made = served.made
     assert made.returncode == 0, made.stderr
     assert "store vcnode.pgdump (postgresql, schema" in made.stderr, made.stderr
     content = members(archive)
@@ -76,15 +53,15 @@ def test_backup_while_serving_then_restore_into_a_new_database(tmp_path: Path, p
     assert restored.did == original.did
     restored.start()
     try:
-        for credential in [*kept, *during[:before]]:  # everything issued before the backup started
+        for credential in served.kept:  # everything issued before the backup started
             report = verify(restored, credential)
-            if credential["id"] == revoked_id:
+            if credential["id"] == served.revoked_id:
                 assert [e["code"] for e in report["errors"]] == ["revoked"], report
             else:
                 assert report["verified"], report
         # The keys unlock with the same passphrase, the token still works, and status changes go on.
-        revoke(restored, token, kept[0]["id"])
-        assert [e["code"] for e in verify(restored, kept[0])["errors"]] == ["revoked"]
+        revoke(restored, token, served.kept[0]["id"])
+        assert [e["code"] for e in verify(restored, served.kept[0])["errors"]] == ["revoked"]
         fresh = issue(restored, token, "urn:uuid:bac0ffee-0000-4000-8002-000000000100")
         assert verify(restored, fresh)["verified"]
     finally:

@@ -257,7 +257,7 @@ class Node:
         for path in (config.home, config.home / CONFIG_FILE, secret.parent, secret):
             tighten(path)  # a node directory from before modes were enforced (the store tightens its files)
         store = await open_store(config.store_location, min_free=config.storage_min_free,
-                                 pool_size=config.store_pool_size)
+                                 pool_size=config.store_pool_size, clock=clock)
         fetcher = make_fetcher(config)
         try:
             if config.store_url and await store.get_meta(VAULT_META_KEY) is None:

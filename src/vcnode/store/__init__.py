@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
+from vcnode.clock import SYSTEM_CLOCK, Clock
 from vcnode.identity.records import IdentityRecord, KeyRecord
 from vcnode.store.base import Store
 from vcnode.store.sql import SqlStore
@@ -28,10 +29,12 @@ __all__ = [
 ]
 
 
-async def open_store(location: Path | str, *, min_free: int = 0, pool_size: int = 10) -> Store:
+async def open_store(location: Path | str, *, min_free: int = 0, pool_size: int = 10,
+                     clock: Clock = SYSTEM_CLOCK) -> Store:
     """Open (creating and migrating as needed) the node's store: a ``postgresql://`` URL, or the path of an
     SQLite file, whose writes are refused (``storageFull``) when ``min_free`` bytes or fewer are left on its
-    disk. ``pool_size``: the most connections a PostgreSQL store opens."""
+    disk. ``pool_size``: the most connections a PostgreSQL store opens; ``clock`` dates the rows the store dates
+    itself."""
     store: SqlStore
     if is_postgres_url(location):
         from vcnode.store.postgres import PostgresStore
@@ -41,6 +44,7 @@ async def open_store(location: Path | str, *, min_free: int = 0, pool_size: int 
         from vcnode.store.sqlite import SqliteStore
 
         store = SqliteStore(Path(location), min_free=min_free)
+    store.clock = clock
     await store.open()
     return store
 

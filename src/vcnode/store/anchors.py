@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -133,7 +132,7 @@ class SqlAnchorStore:
             cursor = await db.execute("INSERT INTO anchor_equivocations (log, seq, document, found) "
                                       "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", (proof["log"], proof["seq"],
                                                               orjson.dumps(proof).decode(),
-                                                              datetime.now(UTC).isoformat()))
+                                                              self._store.clock.now().isoformat()))
             if cursor.rowcount == 1:
                 await self._store.record(db, EquivocationFound(proof["log"]))
             return cursor.rowcount == 1
@@ -152,7 +151,7 @@ class SqlAnchorStore:
         return int(row[0]) if row else 0
 
     async def note_announced(self, heads: list[tuple[str, int, str]], announcer: str) -> None:
-        seen = datetime.now(UTC).isoformat()
+        seen = self._store.clock.now().isoformat()
         async with self._store.transaction() as db:
             # Only for logs held, beyond their head, and at most MAX_ANNOUNCERS announcers per log: decided
             # in the statement itself, so concurrent writers cannot overrun it.
@@ -184,7 +183,7 @@ async def save_peers(store: SqlStore, peers: list[tuple[str, str | None, str, in
         await db.execute("DELETE FROM peers")
         await db.executemany("INSERT INTO peers (url, did, source, score, verified, last_seen) "
                              "VALUES (?, ?, ?, ?, ?, ?)",
-                             [(url, did, source, score, int(verified), datetime.now(UTC).isoformat())
+                             [(url, did, source, score, int(verified), store.clock.now().isoformat())
                               for url, did, source, score, verified in peers])
 
 

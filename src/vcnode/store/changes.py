@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 PRUNED_KEY = "change_events_pruned"
 
 
-async def append(db: Connection, origin: str, *events: ChangeEvent) -> None:
-    """Record ``events`` written by ``origin`` in the caller's open transaction on ``db``."""
-    at = datetime.now(UTC).isoformat()
+async def append(db: Connection, origin: str, now: datetime, *events: ChangeEvent) -> None:
+    """Record ``events`` written by ``origin`` at ``now`` in the caller's open transaction on ``db``."""
+    at = now.astimezone(UTC).isoformat()
     await db.executemany("INSERT INTO change_events (kind, subject, origin, at) VALUES (?, ?, ?, ?)",
                          [(*encode(event), origin, at) for event in events])
 

@@ -8,10 +8,8 @@ credentials holds no lock another issuer waits for."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
 import asyncpg
 
@@ -113,7 +111,7 @@ class PostgresStore(SqlStore):
                         for statement in split_statements(sql):
                             await conn.execute(statement)
                         await conn.execute("INSERT INTO schema_migrations VALUES ($1, $2, $3)",
-                                           number, name, datetime.now(UTC).isoformat())
+                                           number, name, self.clock.now().isoformat())
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
 
@@ -170,7 +168,7 @@ class PostgresStore(SqlStore):
 
     async def probe_write(self) -> None:
         """Commit one small write (as the SQLite store does for its storage check)."""
-        await self.set_meta("storage_probe", str(time.time()))
+        await self.set_meta("storage_probe", self.clock.now().isoformat())
 
 
 class PostgresIssuance(SqlIssuance):

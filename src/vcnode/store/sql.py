@@ -17,12 +17,12 @@ import json
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, Protocol
 
 import orjson
 
+from vcnode.clock import SYSTEM_CLOCK, Clock
 from vcnode.credentials.records import CredentialRecord
 from vcnode.errors import Conflict, NotFound
 from vcnode.feed.events import ChangeEvent, IdentityChanged, StatusListChanged
@@ -100,6 +100,8 @@ class SqlStore:
     _for_update = ""
     #: Like ``_for_update``, but rows another writer holds are passed over (a queue's next free job).
     _skip_locked = ""
+    #: Where the store reads the time for the rows it dates itself (a list's creation, a change event).
+    clock: Clock = SYSTEM_CLOCK
     #: A join the planner must not reorder (SQLite's CROSS JOIN); a plain JOIN where the planner knows better.
     _forced_join = "CROSS JOIN"
     #: A statement taking a lock named by its one parameter until the transaction ends: "" where writers are
@@ -133,7 +135,7 @@ class SqlStore:
     async def record(self, db: Connection, *events: ChangeEvent) -> None:
         """Record change events (:mod:`vcnode.feed`) in the open transaction on ``db``; they commit with the
         change they describe, or not at all."""
-        await changes.append(db, self.origin, *events)
+        await changes.append(db, self.origin, self.clock.now(), *events)
 
     def lock(self, *tables: str) -> str:
         """``FOR UPDATE`` (of ``tables``, in a join) where writers run at once; "" where they are serialised."""
@@ -935,7 +937,7 @@ async def reserve_positions(store: SqlStore, db: Connection, issuer: str, spec: 
     from random allocation (migration 0009) skips the positions it handed out before: 1 / (1 - fill at
     conversion) look-ups per position, under ten (fuller lists were closed). The caller makes it atomic:
     a write transaction that nobody else can enter for this list (``lock`` locks the list's row)."""
-    opened = await _open_list(db, issuer, spec, lock)
+    opened = await _open_list(db, issuer, spec, lock, store.clock.now().isoformat())
     if opened.allocated == 0 and opened.next_seq == 0:  # new: other processes learn of the list
         await store.record(db, StatusListChanged(opened.id))
     end = min(opened.entries, opened.next_seq + count)
@@ -949,7 +951,7 @@ async def reserve_positions(store: SqlStore, db: Connection, issuer: str, spec: 
     return opened.id, indexes
 
 
-async def _open_list(db: Connection, issuer: str, spec: StatusListSpec, lock: str) -> _OpenList:
+async def _open_list(db: Connection, issuer: str, spec: StatusListSpec, lock: str, now: str) -> _OpenList:
     async with db.execute("SELECT id, entries, allocated, next_seq, perm_key, converted FROM status_lists "
                           "WHERE issuer = ? AND purpose = ? AND status_size = ? AND messages IS NOT DISTINCT FROM ? "
                           f"AND allocated < entries AND next_seq < entries ORDER BY created, id LIMIT 1{lock}",
@@ -961,7 +963,7 @@ async def _open_list(db: Connection, issuer: str, spec: StatusListSpec, lock: st
     await db.execute(f"INSERT INTO status_lists ({_LIST_COLUMNS}, perm_key, next_seq, converted) "
                      "VALUES (?, ?, ?, ?, ?, ?, 0, 1, NULL, NULL, NULL, ?, ?, 0, 0)",
                      (list_id, issuer, spec.purpose, spec.status_size, spec.messages, spec.entries,
-                      datetime.now(UTC).isoformat(), key))
+                      now, key))
     return _OpenList(list_id, spec.entries, 0, 0, key, False)
 
 

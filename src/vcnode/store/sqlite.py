@@ -7,7 +7,6 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
@@ -93,7 +92,7 @@ class SqliteStore(SqlStore):
                 if number in _AFTER_MIGRATION:  # in the migration's transaction: both are done, or neither
                     await _AFTER_MIGRATION[number](db)
                 await db.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                                 (number, name, datetime.now(UTC).isoformat()))
+                                 (number, name, self.clock.now().isoformat()))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -153,7 +152,7 @@ class SqliteStore(SqlStore):
 
     async def probe_write(self) -> None:
         """Commit one small write, to learn whether the storage takes writes again."""
-        await self.set_meta("storage_probe", datetime.now(UTC).isoformat())
+        await self.set_meta("storage_probe", self.clock.now().isoformat())
 
     async def ping(self) -> bool:
         async with self.db.execute("SELECT 1") as cursor:

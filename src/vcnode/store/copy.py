@@ -79,15 +79,29 @@ async def copy_sqlite_to_postgres(database: Path, url: str, *,
 
 
 async def _postgres_columns(conn: object) -> dict[str, list[str]]:
-    """The node's tables in PostgreSQL and their columns, in order."""
+    """The node's tables in PostgreSQL and their columns, in order; a table comes after the tables its
+    foreign keys name (its rows are copied after the rows they refer to)."""
     rows = await conn.fetch(  # type: ignore[attr-defined]
         "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() "
         "ORDER BY table_name, ordinal_position")
-    tables: dict[str, list[str]] = {}
+    columns: dict[str, list[str]] = {}
     for row in rows:
         if row["table_name"] not in _NOT_COPIED:
-            tables.setdefault(row["table_name"], []).append(row["column_name"])
-    return tables
+            columns.setdefault(row["table_name"], []).append(row["column_name"])
+    references = await conn.fetch(  # type: ignore[attr-defined]
+        "SELECT DISTINCT c.conrelid::regclass::text AS child, c.confrelid::regclass::text AS parent "
+        "FROM pg_constraint AS c WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace")
+    parents: dict[str, set[str]] = {table: set() for table in columns}
+    for row in references:
+        if row["child"] in parents and row["parent"] != row["child"]:
+            parents[row["child"]].add(row["parent"])
+    ordered: dict[str, list[str]] = {}
+    while len(ordered) < len(columns):
+        ready = [t for t in sorted(columns) if t not in ordered and parents[t] <= set(ordered)]
+        if not ready:
+            raise CopyError(f"foreign keys form a cycle among {sorted(set(columns) - set(ordered))}")
+        ordered.update((table, columns[table]) for table in ready)
+    return ordered
 
 
 def _copy_tables(database: Path, columns: dict[str, list[str]]):

@@ -136,20 +136,20 @@ class Load:
             script.write_text(WRK_POST % ", ".join(json.dumps(b) for b in self.bodies))
         return script
 
-    def run(self, client: str, port: int, workdir: Path, seconds: float, concurrency: int,
-            prefix: str) -> dict[str, Any]:
+    def run(self, client: str, port: int, workdir: Path, seconds: float, concurrency: int, prefix: str,
+            warm_prefix: str) -> dict[str, Any]:
         """Warm up for a second, then one measured run of ``client`` against the server on ``port``; issue
-        ids of the measured run start with ``prefix``."""
+        ids of the measured run start with ``prefix``, those of the warm-up with ``warm_prefix``."""
         if client == "wrk":
-            wrk(self.wrk_script(workdir, prefix + "warm-"), port, 1)
+            wrk(self.wrk_script(workdir, warm_prefix), port, 1)
             result = wrk(self.wrk_script(workdir, prefix), port, seconds)
             return {"req_per_s": result["req_per_s"], "errors": result["non_2xx"], "p50_ms": result["p50_ms"],
-                    "p99_ms": result["p99_ms"]}
+                    "p99_ms": result["p99_ms"], "ok": result["requests"] - result["non_2xx"]}
         bodies = workdir / f"bodies-{uuid.uuid4().hex[:8]}.jsonl"
         headers = {"Content-Type": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-            bodies.write_text(issue_template(self.did, prefix))  # warm-up ids share the prefix, all distinct
+            bodies.write_text(issue_template(self.did, prefix))  # the warm-up's ids too: one counter
         else:
             bodies.write_text("\n".join(self.bodies))
         out = subprocess.run([sys.executable, "-c", AIOHTTP_CLIENT, f"http://127.0.0.1:{port}{self.path}",
@@ -168,13 +168,19 @@ def per_workers(node: BenchNode, load: Load, args: argparse.Namespace, workdir: 
         server = Server(node.home, port, workers, node.env)
         try:
             out[f"workers_{workers}"] = load.run(args.client, port, workdir, args.seconds, args.concurrency,
-                                                 f"{prefix}w{workers}-")
+                                                 f"{prefix}w{workers}-", f"{prefix}warm{workers}-")
         finally:
             server.stop()
     one, two = out["workers_1"]["req_per_s"], out["workers_2"]["req_per_s"]
     out["ratio"] = two / one if one else 0.0
     if load.token:
         out["check"] = check_issued(node, prefix)
+        if args.client == "wrk":  # the measured run's 2xx answers, each a credential in the store
+            for workers in (1, 2):
+                run = out[f"workers_{workers}"]
+                like = f"'{prefix}w{workers}-%'"
+                run["stored"] = node.query(f"SELECT count(*) FROM credentials WHERE id LIKE {like}")[0][0]
+                out["check"]["ok"] = out["check"]["ok"] and run["stored"] >= run["ok"]
     return out
 
 
@@ -267,8 +273,9 @@ def report(results: dict[str, Any]) -> None:
             print(f"  {title}")
             for workers in (1, 2):
                 w = r[f"workers_{workers}"]
+                stored = f", {w['ok']:,} answered 2xx, {w['stored']:,} stored" if "stored" in w else ""
                 print(f"    {workers} worker{'s' if workers > 1 else ' '}: {w['req_per_s']:8,.0f} req/s  "
-                      f"({w['errors']} errors)")
+                      f"({w['errors']} errors{stored})")
             print(f"    ratio 2/1: {r['ratio']:.2f}x  (goal {goal})")
             if "check" in r:
                 c = r["check"]

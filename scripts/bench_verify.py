@@ -308,7 +308,8 @@ def wrk(script: Path, port: int, seconds: float) -> dict[str, float]:
 
     return {"req_per_s": float(next(line.split()[1] for line in lines if line.startswith("Requests/sec"))),
             "p50_ms": latency("50%"), "p99_ms": latency("99%"),
-            "non_2xx": sum(int(line.split()[-1]) for line in lines if "Non-2xx" in line)}
+            "non_2xx": sum(int(line.split()[-1]) for line in lines if "Non-2xx" in line),
+            "requests": int(next(line.split()[0] for line in lines if " requests in " in line))}
 
 
 def http(seconds: float) -> dict[str, Any] | None:

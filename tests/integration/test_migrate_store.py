@@ -19,6 +19,9 @@ def test_an_sqlite_node_moves_into_postgresql_and_serves_from_there(tmp_path: Pa
     try:
         issued = [issue(node, token, f"urn:uuid:0d15ea5e-0000-4000-8000-00000000000{n}") for n in range(4)]
         revoke(node, token, issued[2]["id"])
+        # The list as revoked, signed (and so anchored in the node's log) before the node stops.
+        url = issued[2]["credentialStatus"]["statusListCredential"]
+        assert node.call("GET", "/status/" + url.rsplit("/", 1)[1]).status == 200
     finally:
         node.stop()
 

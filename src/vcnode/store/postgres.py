@@ -8,16 +8,18 @@ credentials holds no lock another issuer waits for."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
 
 from vcnode.errors import VcnodeError
-from vcnode.feed.events import ChangeEvent
+from vcnode.feed.events import ChangeEvent, StatusListChanged
+from vcnode.status.permutation import KEY_BYTES, IndexPermutation
 from vcnode.status.records import StatusListSpec
 from vcnode.store.pg_connection import PgConnection
-from vcnode.store.sql import SqlIssuance, SqlStore, migrations, reserve_positions, split_statements
+from vcnode.store.sql import SqlIssuance, SqlStore, migrations, split_statements, used_positions
 
 #: Held while migrating, so processes starting at once apply each migration once.
 _MIGRATION_LOCK = 0x7663_6E6F_6465  # "vcnode"
@@ -25,6 +27,12 @@ _MIGRATION_LOCK = 0x7663_6E6F_6465  # "vcnode"
 _CHANGES_LOCK = 0x7663_6E6F_6466
 #: The NOTIFY channel of change events.
 CHANGES_CHANNEL = "vcnode_changes"
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """A pooled connection goes back as it is: the store's statements leave no session state (locks are
+    transaction-level, nothing LISTENs or sets a variable on a pooled connection), so asyncpg's default
+    reset — a round trip per release, unlocking, unlistening and resetting — only costs time."""
 
 
 class PostgresStore(SqlStore):
@@ -73,8 +81,9 @@ class PostgresStore(SqlStore):
     async def open(self) -> None:
         try:
             self._pool = await asyncpg.create_pool(self.url, min_size=self._min_size, max_size=self._max_size,
-                                                   command_timeout=60)
-            self._reserving = await asyncpg.create_pool(self.url, min_size=0, max_size=2, command_timeout=60)
+                                                   command_timeout=60, reset=_keep_session)
+            self._reserving = await asyncpg.create_pool(self.url, min_size=0, max_size=2, command_timeout=60,
+                                                        reset=_keep_session)
         except (OSError, asyncpg.PostgresError) as exc:
             raise VcnodeError(f"cannot connect to the PostgreSQL store: {exc}", code="storeUnavailable",
                               status=503) from exc
@@ -179,13 +188,24 @@ class PostgresIssuance(SqlIssuance):
         self._pool = store.reserving
 
     async def _reserve(self, issuer: str, spec: StatusListSpec, count: int) -> tuple[str, list[int]]:
-        """Positions taken in their own short transaction, like a PostgreSQL sequence: the issuing
-        transaction (which signs) holds no lock on the list, so issuers in other processes do not wait for
-        it. Positions of a transaction that rolls back stay unused (a zero bit, never handed out again).
-        An advisory lock per (issuer, kind) makes "find the open list or create one" atomic: two processes
-        never open two lists at once."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                               f"vcnode.status:{issuer}\n{spec.purpose}\n{spec.status_size}\n{spec.messages}")
-            return await reserve_positions(self._store, PgConnection(conn), issuer, spec, count,
-                                           lock=" FOR NO KEY UPDATE")
+        """Positions taken by one statement of their own (``vcnode_reserve_positions``, migration 0020), like a
+        PostgreSQL sequence: the issuing transaction (which signs) holds no lock on the list, so issuers in
+        other processes do not wait for it. Positions of a transaction that rolls back stay unused (a zero
+        bit, never handed out again). Inside the statement an advisory lock per (issuer, kind) makes "find
+        the open list or open one" atomic: two processes never open two lists at once."""
+        row = await self._pool.fetchrow(
+            "SELECT * FROM vcnode_reserve_positions($1, $2, $3, $4, $5, $6, $7, $8, $9)", issuer, spec.purpose,
+            spec.status_size, spec.messages, count, spec.entries, secrets.token_urlsafe(12),
+            secrets.token_bytes(KEY_BYTES), self._store.clock.now().isoformat())
+        list_id = row["list_id"]
+        permute = IndexPermutation(bytes(row["list_key"]), int(row["list_entries"]))
+        indexes = [permute(n) for n in range(int(row["first_seq"]), int(row["end_seq"]))]
+        if row["list_converted"] and indexes:
+            # A list converted from random allocation (SQLite's migration 0009, then migrate-store) skips the
+            # positions it handed out before; they count as reserved, so such a list closes a little early.
+            used = await used_positions(PgConnection(self._pool), list_id, indexes)
+            indexes = [index for index in indexes if index not in used]
+        if row["list_created"]:  # other processes learn of the list (no cache holds it yet: not atomic with it)
+            async with self._store.transaction() as db:
+                await self._store.record(db, StatusListChanged(list_id))
+        return list_id, indexes

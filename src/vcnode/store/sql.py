@@ -83,10 +83,21 @@ def migrations(dialect: str = "sqlite") -> list[tuple[int, str, str]]:
 
 def split_statements(sql: str) -> list[str]:
     """Split a migration file into statements. Our migrations keep '--' and ';' out of string literals,
-    so comments can be cut at '--' and statements split at ';'."""
-    lines = [line.split("--", 1)[0] for line in sql.splitlines()]
-    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
-
+    so comments can be cut at '--' and statements split at ';' — except inside a ``$$``-quoted function
+    body, which is kept whole."""
+    text = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    statements, current = [], ""
+    for number, part in enumerate(text.split("$$")):
+        if number % 2:  # inside $$ … $$
+            current += "$$" + part + "$$"
+            continue
+        pieces = part.split(";")
+        current += pieces[0]
+        for piece in pieces[1:]:
+            statements.append(current)
+            current = piece
+    statements.append(current)
+    return [statement.strip() for statement in statements if statement.strip()]
 
 
 class SqlStore:
@@ -944,7 +955,7 @@ async def reserve_positions(store: SqlStore, db: Connection, issuer: str, spec: 
     permute = IndexPermutation(opened.key, opened.entries)
     indexes = [permute(n) for n in range(opened.next_seq, end)]
     if opened.converted and indexes:
-        used = await _used(db, opened.id, indexes)
+        used = await used_positions(db, opened.id, indexes)
         indexes = [index for index in indexes if index not in used]
     await db.execute("UPDATE status_lists SET allocated = allocated + ?, next_seq = ? WHERE id = ?",
                      (len(indexes), end, opened.id))
@@ -967,7 +978,8 @@ async def _open_list(db: Connection, issuer: str, spec: StatusListSpec, lock: st
     return _OpenList(list_id, spec.entries, 0, 0, key, False)
 
 
-async def _used(db: Connection, list_id: str, candidates: list[int]) -> set[int]:
+async def used_positions(db: Connection, list_id: str, candidates: list[int]) -> set[int]:
+    """Which of ``candidates`` the list has handed out."""
     marks = ",".join("?" * len(candidates))
     async with db.execute(f"SELECT idx FROM status_entries WHERE list_id = ? AND idx IN ({marks})",
                           [list_id, *candidates]) as cursor:

@@ -1,0 +1,2 @@
+-- Nothing for SQLite: its single writer reserves status positions inside the issuing transaction
+-- (vcnode.store.sql.reserve_positions). PostgreSQL's 0020 adds a function that reserves them in one statement.

@@ -42,7 +42,7 @@ from vcnode.keys.signer import SigningKey
 from vcnode.status.bitstring import decode_list, get_entry
 from vcnode.trust.examples import example_badge, example_documents
 
-ISSUES = 600  # over HTTP, half to each server
+ISSUES = 2000  # over HTTP, half to each server (issue 16: "2,000 concurrent issuances with status")
 IN_FLIGHT = 6  # requests in flight per server
 CLI_ISSUES = 2
 PATHWAY = "https://hcp.example/pathways/certificate-data-analytics"

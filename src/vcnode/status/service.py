@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -185,16 +185,23 @@ class StatusService:
         record = await self._store.get_status_list(list_id)
         if record is None:
             raise NotFound(f"no status list {list_id[:80]!r}")
-        now = self._now()
         until = parse_datetime(record.published_until) if record.published_until else None
-        fresh = (record.published is not None and record.published_version == record.version
+        return await self._serve(record.published, record.published_version, until, record.version,
+                                 lambda now: self._sign(record, now), f"status list {list_id[:80]!r}")
+
+    async def _serve(self, document: str | None, signed_version: int | None, until: datetime | None,
+                     version: int, sign: Callable[[datetime], Awaitable[str]], what: str) -> PublishedList:
+        """A list's (or token's) signed copy: the stored one while it is of the list's version and not near
+        its end, else a new signature where this process may sign (the owner), else the stored one as a
+        standby may serve it (:func:`_stored`)."""
+        now = self._now()
+        fresh = (document is not None and signed_version == version
                  and until is not None and (until - now).total_seconds() > self._validity - self._heartbeat)
-        if fresh and record.published:
-            return _served(record.published, self._ttl, record.version)
+        if fresh and document:
+            return _served(document, self._ttl, version)
         if self.may_sign:
-            return _served(await self._sign(record, now), self._ttl, record.version)
-        return _stored(record.published, until, now, self._ttl, record.published_version == record.version,
-                       record.published_version, f"status list {list_id[:80]!r}")
+            return _served(await sign(now), self._ttl, version)
+        return _stored(document, until, now, self._ttl, signed_version == version, signed_version, what)
 
     async def _sign(self, record: StatusListRecord, now: datetime) -> str:
         url = self.list_url(record.id)
@@ -221,16 +228,9 @@ class StatusService:
         record = await self._store.get_status_token(list_id)
         if record is None or not record.tokens:
             raise NotFound(f"no Status List Token {list_id[:80]!r}")
-        now = self._now()
         until = datetime.fromisoformat(record.token_until) if record.token_until else None
-        fresh = (record.token is not None and record.token_version == record.version
-                 and until is not None and (until - now).total_seconds() > self._validity - self._heartbeat)
-        if fresh and record.token:
-            return _served(record.token, self._ttl, record.version)
-        if self.may_sign:
-            return _served(await self._sign_token(record, now), self._ttl, record.version)
-        return _stored(record.token, until, now, self._ttl, record.token_version == record.version,
-                       record.token_version, f"Status List Token {list_id[:80]!r}")
+        return await self._serve(record.token, record.token_version, until, record.version,
+                                 lambda now: self._sign_token(record, now), f"Status List Token {list_id[:80]!r}")
 
     async def _sign_token(self, record: StatusTokenRecord, now: datetime) -> str:
         url = self.token_url(record.id)

@@ -1,7 +1,7 @@
 // Digital Bazaar's VC stack as an independent implementation for vcnode's interop tests.
 // Reads a JSON array of jobs on stdin, writes a JSON array of results on stdout:
 //   {op: "sign", suite, secretKeyMultibase, credential}              -> {document}
-//     (a P-256 key, for ecdsa-jcs-2019, also needs its publicKeyMultibase `zDn…`; Ed25519 is made from the seed)
+//     (a P-256 key, for ecdsa-jcs-2019 or ecdsa-rdfc-2019, also needs its publicKeyMultibase `zDn…`; Ed25519 is made from the seed)
 //   {op: "verify", credential, documents?}                            -> {verified, error}
 //     with `documents` ({url: document}: status list credentials), as for checkStatus below, a credential
 //     with credentialStatus is verified with their checkStatus (which @digitalbazaar/vc requires for one)
@@ -21,6 +21,7 @@ import {cryptosuite as rdfc} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import {createSignCryptosuite, createVerifyCryptosuite} from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
 import {createSignCryptosuite as ecdsaJcsSign, createVerifyCryptosuite as ecdsaJcsVerify}
   from '@digitalbazaar/ecdsa-jcs-2019-cryptosuite';
+import {cryptosuite as ecdsaRdfc} from '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
 import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey';
 import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
@@ -51,7 +52,7 @@ function signingSuite(name, key) {
     return new Ed25519Signature2020({key});
   }
   const cryptosuite = {'eddsa-rdfc-2022': rdfc, 'eddsa-jcs-2022': createSignCryptosuite(),
-    'ecdsa-jcs-2019': ecdsaJcsSign()}[name];
+    'ecdsa-jcs-2019': ecdsaJcsSign(), 'ecdsa-rdfc-2019': ecdsaRdfc}[name];
   return new DataIntegrityProof({signer: key.signer(), cryptosuite});
 }
 
@@ -59,6 +60,7 @@ const verifyingSuites = () => [
   new DataIntegrityProof({cryptosuite: rdfc}),
   new DataIntegrityProof({cryptosuite: createVerifyCryptosuite()}),
   new DataIntegrityProof({cryptosuite: ecdsaJcsVerify()}),
+  new DataIntegrityProof({cryptosuite: ecdsaRdfc}),
   new Ed25519Signature2020()
 ];
 

@@ -1,5 +1,6 @@
-"""ecdsa-jcs-2019 interop with Digital Bazaar's @digitalbazaar/ecdsa-jcs-2019-cryptosuite and ecdsa-multikey
-(npm, through tests/interop/dbvc.mjs), both ways, with P-256 did:key (``zDn…``) issuers."""
+"""ecdsa-jcs-2019 and ecdsa-rdfc-2019 interop with Digital Bazaar's @digitalbazaar/ecdsa-jcs-2019-cryptosuite,
+ecdsa-rdfc-2019-cryptosuite and ecdsa-multikey (npm, through tests/interop/dbvc.mjs), both ways, with P-256 did:key
+(``zDn…``) issuers."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from vcnode.credentials import issue_credential, verify_credential
 from vcnode.did.resolver import Resolver
 from vcnode.keys.signer import SigningKey
 
-pytestmark = pytest.mark.interop
-SUITE = "ecdsa-jcs-2019"
+#: Each ECDSA suite, and the EdDSA suite of the same canonicalization that its proofs are relabelled as.
+RELABELLED = {"ecdsa-jcs-2019": "eddsa-jcs-2022", "ecdsa-rdfc-2019": "eddsa-rdfc-2022"}
+pytestmark = [pytest.mark.interop, pytest.mark.parametrize("suite", sorted(RELABELLED))]
 
 
 def digital_bazaar(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -28,12 +30,12 @@ def did_of(key: SigningKey) -> str:
     return key.verification_method.split("#")[0]
 
 
-def test_digital_bazaar_verifies_what_vcnode_signed_with_p256_and_refuses_tampering() -> None:
+def test_digital_bazaar_verifies_what_vcnode_signed_with_p256_and_refuses_tampering(suite: str) -> None:
     key = signer("P-256")
     assert did_of(key).startswith("did:key:zDn")
-    ours = issue_credential(badge(did_of(key)), key, suite=SUITE)
+    ours = issue_credential(badge(did_of(key)), key, suite=suite)
     relabelled = copy.deepcopy(ours)  # the same ES256 signature presented as an eddsa proof
-    relabelled["proof"]["cryptosuite"] = "eddsa-jcs-2022"
+    relabelled["proof"]["cryptosuite"] = RELABELLED[suite]
     other_key = copy.deepcopy(ours)  # the signature checked against another P-256 key
     other = signer("P-256").verification_method
     other_key["proof"]["verificationMethod"] = other
@@ -45,33 +47,33 @@ def test_digital_bazaar_verifies_what_vcnode_signed_with_p256_and_refuses_tamper
 
 
 async def test_vcnode_verifies_what_digital_bazaar_signed_with_p256_and_refuses_tampering(
-        resolver: Resolver) -> None:
+        resolver: Resolver, suite: str) -> None:
     key = signer("P-256")
-    [result] = digital_bazaar([{"op": "sign", "suite": SUITE, "credential": badge(did_of(key)),
+    [result] = digital_bazaar([{"op": "sign", "suite": suite, "credential": badge(did_of(key)),
                                 "secretKeyMultibase": key.signer.secret_multikey,
                                 "publicKeyMultibase": key.signer.public_multikey}])
     theirs = result["document"]
-    assert theirs["proof"]["cryptosuite"] == SUITE and theirs["proof"]["verificationMethod"] == \
+    assert theirs["proof"]["cryptosuite"] == suite and theirs["proof"]["verificationMethod"] == \
         key.verification_method
     report = (await verify_credential(theirs, resolver)).to_json()
     assert report["verified"], report["errors"]
     [proof] = report["results"]["proof"]["proofs"]
-    assert (proof["cryptosuite"], proof["controller"]) == (SUITE, did_of(key))
+    assert (proof["cryptosuite"], proof["controller"]) == (suite, did_of(key))
     bad = (await verify_credential(tampered(theirs), resolver)).to_json()
     assert bad["errors"][0]["code"] == "invalidSignature", bad["errors"]
     relabelled = copy.deepcopy(theirs)
-    relabelled["proof"]["cryptosuite"] = "eddsa-jcs-2022"
+    relabelled["proof"]["cryptosuite"] = RELABELLED[suite]
     wrong = (await verify_credential(relabelled, resolver)).to_json()
     assert wrong["errors"][0]["code"] == "wrongKeyType", wrong["errors"]
 
 
-async def test_each_side_signs_and_the_other_verifies_the_same_credential(resolver: Resolver) -> None:
+async def test_each_side_signs_and_the_other_verifies_the_same_credential(resolver: Resolver, suite: str) -> None:
     """Signed by both with one key over one credential: ECDSA is randomised, so the proofs differ, yet each
     side verifies both."""
     key = signer("P-256")
     credential = badge(did_of(key))
-    ours = issue_credential(credential, key, suite=SUITE)
-    [signed] = digital_bazaar([{"op": "sign", "suite": SUITE, "credential": credential,
+    ours = issue_credential(credential, key, suite=suite)
+    [signed] = digital_bazaar([{"op": "sign", "suite": suite, "credential": credential,
                                 "secretKeyMultibase": key.signer.secret_multikey,
                                 "publicKeyMultibase": key.signer.public_multikey}])
     theirs = signed["document"]

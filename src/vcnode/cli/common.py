@@ -15,7 +15,8 @@ from vcnode.errors import VcnodeError
 
 #: The proof suites a node signs with, the default first (``vcnode.proofs.SUITES``, named here so that
 #: building the parser does not import the proof code; a unit test keeps the two equal).
-SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020", "ecdsa-jcs-2019")
+SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020", "ecdsa-jcs-2019",
+          "ecdsa-rdfc-2019")
 
 
 class CliError(VcnodeError):

@@ -6,12 +6,14 @@ from typing import Any
 
 from vcnode.proofs.base import Cryptosuite, ProofError
 from vcnode.proofs.ecdsa_jcs_2019 import EcdsaJcs2019
+from vcnode.proofs.ecdsa_rdfc_2019 import EcdsaRdfc2019
 from vcnode.proofs.ed25519_signature_2020 import Ed25519Signature2020
 from vcnode.proofs.eddsa_jcs_2022 import EddsaJcs2022
 from vcnode.proofs.eddsa_rdfc_2022 import EddsaRdfc2022
 
 SUITES: dict[str, Cryptosuite] = {suite.name: suite for suite in
-                                  (EddsaRdfc2022(), EddsaJcs2022(), Ed25519Signature2020(), EcdsaJcs2019())}
+                                  (EddsaRdfc2022(), EddsaJcs2022(), Ed25519Signature2020(), EcdsaJcs2019(),
+                                                EcdsaRdfc2019())}
 DEFAULT_SUITE = EddsaRdfc2022.name
 
 __all__ = ["DEFAULT_SUITE", "SUITES", "Cryptosuite", "ProofError", "default_suite_for", "jcs_suite_for",
@@ -36,7 +38,7 @@ def default_suite_for(key_type: str) -> str:
 
 def suite_by_name(name: str) -> Cryptosuite:
     """The suite to create proofs with (``eddsa-rdfc-2022``, ``eddsa-jcs-2022``, ``Ed25519Signature2020``,
-    ``ecdsa-jcs-2019``)."""
+    ``ecdsa-jcs-2019``, ``ecdsa-rdfc-2019``)."""
     try:
         return SUITES[name]
     except (KeyError, TypeError):

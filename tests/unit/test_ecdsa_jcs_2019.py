@@ -1,5 +1,6 @@
-"""ecdsa-jcs-2019 (P-256, SHA-256) against the W3C vectors; round trips and the named refusals (wrong key
-type either way, a P-384 key, a proofValue of the wrong length, a signature that is not one)."""
+"""ecdsa-jcs-2019 (P-256, SHA-256) against the W3C vectors (and ecdsa-rdfc-2019's, with the same key); round
+trips and the named refusals (wrong key type either way, a P-384 key, a proofValue of the wrong length, a signature
+that is not one)."""
 
 from __future__ import annotations
 
@@ -71,22 +72,31 @@ def test_it_is_the_jcs_suite_of_p256_and_every_key_type_the_node_holds_has_one()
     assert suite_for_proof({"type": "DataIntegrityProof", "cryptosuite": "ecdsa-jcs-2019"}) is SUITE
 
 
-def test_the_vector_hash_data_is_reproduced_and_a_new_signature_verifies_with_the_vector_key() -> None:
-    signed = fixture("signedJCSECDSAP256.json")
+#: Each ECDSA suite's W3C vector files (tests/fixtures/vc-di-ecdsa): signed credential, proof configuration, hash data.
+VECTORS = {
+    "ecdsa-jcs-2019": ("signedJCSECDSAP256.json", "proofConfigJCSECDSAP256.json", "combinedHashJCSECDSAP256.txt"),
+    "ecdsa-rdfc-2019": ("signedECDSAP256.json", "proofConfigECDSAP256.json", "combinedHashECDSAP256.txt")}
+
+
+@pytest.mark.parametrize("suite", sorted(VECTORS))
+def test_the_vector_hash_data_is_reproduced_and_a_new_signature_verifies_with_the_vector_key(suite: str) -> None:
+    signed_file, config_file, hash_file = VECTORS[suite]
+    cryptosuite = suite_by_name(suite)
+    signed = fixture(signed_file)
     document, vector_proof = unsecured(signed), signed["proof"]
-    config = fixture("proofConfigJCSECDSAP256.json")
+    config = fixture(config_file)
     options = {k: v for k, v in config.items() if k not in ("@context", "type", "cryptosuite")}
     key = vector_key()
     assert key.public_multikey == fixture("p256KeyPair.json")["publicKeyMultibase"]
-    proof = SUITE.create_proof(document, options, key)
+    proof = cryptosuite.create_proof(document, options, key)
     # ECDSA is randomised: everything but the signature is the vector's, and both signatures verify.
     assert {k: v for k, v in proof.items() if k != "proofValue"} == \
         {k: v for k, v in vector_proof.items() if k != "proofValue"}
-    hashed = SUITE.hash_data(document, SUITE.proof_configuration(proof, document), None)
-    assert hashed.hex() == fixture("combinedHashJCSECDSAP256.txt")
+    hashed = cryptosuite.hash_data(document, cryptosuite.proof_configuration(proof, document), None)
+    assert hashed.hex() == fixture(hash_file)
     public = multikey.decode(key.public_multikey)
     typed = PublicKey(public.codec, public.raw)
-    assert SUITE.verify_proof(document, proof, typed) and SUITE.verify_proof(document, vector_proof, typed)
+    assert cryptosuite.verify_proof(document, proof, typed) and cryptosuite.verify_proof(document, vector_proof, typed)
     assert len(base58.b58decode(proof["proofValue"][1:])) == 64
 
 

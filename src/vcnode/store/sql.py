@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
@@ -100,7 +101,7 @@ def split_statements(sql: str) -> list[str]:
     return [statement.strip() for statement in statements if statement.strip()]
 
 
-class SqlStore:
+class SqlStore(ABC):
     """The repository methods of :class:`vcnode.store.base.Store`, over a :class:`Connection`. Subclasses
     give the connection (``db``, for reads), write transactions (``transaction``) and the dialect's
     differences below."""
@@ -127,13 +128,13 @@ class SqlStore:
             await db.execute(self._named_lock, (name,))
 
     @property
+    @abstractmethod
     def db(self) -> Connection:
         """A connection for reads outside a transaction."""
-        raise NotImplementedError
 
+    @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Connection]:
         """One write transaction: committed when the block ends, rolled back when it raises."""
-        raise NotImplementedError
 
     @property
     def origin(self) -> str:

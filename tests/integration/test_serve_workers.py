@@ -58,9 +58,17 @@ class Workers:
         wait_for(node.url + "/health")
 
     def ready(self) -> dict[str, Any]:
-        """``/ready`` on a new connection (urllib does not keep connections), so any worker may answer."""
-        with urllib.request.urlopen(self.node.url + "/ready", timeout=10) as response:
-            return json.loads(response.read())
+        """``/ready`` on a new connection (urllib does not keep connections), so any worker may answer. A
+        connection the kernel had queued on a worker's listening socket when that worker was killed is reset
+        (SO_REUSEPORT gives each worker its own queue): that one is asked again, at most twice."""
+        for attempt in range(3):
+            try:
+                with urllib.request.urlopen(self.node.url + "/ready", timeout=10) as response:
+                    return json.loads(response.read())
+            except ConnectionResetError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def roles(self, want: int, timeout: float = 10.0) -> dict[int, str]:
         """pid → background role of the answering workers, asking until ``want`` different ones answered."""

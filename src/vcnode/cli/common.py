@@ -7,16 +7,18 @@ import argparse
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from importlib.metadata import entry_points
 from typing import Any
 
 from vcnode import logs
 from vcnode.config import Config, load_config
 from vcnode.errors import VcnodeError
 
-#: The proof suites a node signs with, the default first (``vcnode.proofs.SUITES``, named here so that
-#: building the parser does not import the proof code; a unit test keeps the two equal).
-SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020", "ecdsa-jcs-2019",
-          "ecdsa-rdfc-2019")
+#: The proof suites a node signs with, the default first (``vcnode.proofs.SUITES``): the names registered in
+#: the ``vcnode.cryptosuites`` entry-point group, read without loading them so that building the parser does
+#: not import the proof code; a unit test keeps the two equal.
+SUITES = tuple(sorted((ep.name for ep in entry_points(group="vcnode.cryptosuites")),
+                      key=lambda name: name != "eddsa-rdfc-2022"))
 
 
 class CliError(VcnodeError):

@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
+import logging
+from importlib.metadata import entry_points
 from typing import Any
 
 from vcnode.proofs.base import Cryptosuite, ProofError
-from vcnode.proofs.ecdsa_jcs_2019 import EcdsaJcs2019
-from vcnode.proofs.ecdsa_rdfc_2019 import EcdsaRdfc2019
-from vcnode.proofs.ed25519_signature_2020 import Ed25519Signature2020
-from vcnode.proofs.eddsa_jcs_2022 import EddsaJcs2022
-from vcnode.proofs.eddsa_rdfc_2022 import EddsaRdfc2022
 
-SUITES: dict[str, Cryptosuite] = {suite.name: suite for suite in
-                                  (EddsaRdfc2022(), EddsaJcs2022(), Ed25519Signature2020(), EcdsaJcs2019(),
-                                                EcdsaRdfc2019())}
-DEFAULT_SUITE = EddsaRdfc2022.name
+#: Cryptosuites register in this entry-point group (``name = module:Class``), as DID method drivers do in
+#: ``vcnode.did_methods``: a suite is added by installing a distribution, without touching the core.
+ENTRY_POINT_GROUP = "vcnode.cryptosuites"
+DEFAULT_SUITE = "eddsa-rdfc-2022"
 
-__all__ = ["DEFAULT_SUITE", "SUITES", "Cryptosuite", "ProofError", "default_suite_for", "jcs_suite_for",
-           "suite_by_name", "suite_for_proof"]
+log = logging.getLogger(__name__)
+
+
+def load_suites(group: str = ENTRY_POINT_GROUP) -> dict[str, Cryptosuite]:
+    """Instantiate every cryptosuite registered in ``group``, keyed by the name it creates proofs under, the
+    default suite first. A suite that fails to load is logged and left out: a broken plug-in must not stop
+    the node; a name registered twice keeps the first."""
+    suites: dict[str, Cryptosuite] = {}
+    for ep in sorted(entry_points(group=group), key=lambda ep: ep.name != DEFAULT_SUITE):  # stable: file order
+        try:
+            suite = ep.load()()
+        except Exception:
+            log.exception("cryptosuite %s (%s) failed to load", ep.name, ep.value)
+            continue
+        if not isinstance(suite, Cryptosuite):
+            log.error("cryptosuite %s (%s) is not a vcnode.proofs.base.Cryptosuite; left out", ep.name, ep.value)
+            continue
+        suites.setdefault(suite.name, suite)
+    return suites
+
+
+SUITES: dict[str, Cryptosuite] = load_suites()
+
+__all__ = ["DEFAULT_SUITE", "ENTRY_POINT_GROUP", "SUITES", "Cryptosuite", "ProofError", "default_suite_for",
+           "jcs_suite_for", "load_suites", "suite_by_name", "suite_for_proof"]
 
 
 def jcs_suite_for(key_type: str) -> str | None:

@@ -96,3 +96,17 @@ async def test_a_restricted_token_is_refused_alike_for_held_and_unknown_issuers(
     unknown = await expect_problem(await client.post("/trust/statements", headers=bearer(restricted), json={
         "statement": accreditation({"id": FOREIGN}, "did:example:p")}), 403, "forbidden")
     assert held == unknown
+
+
+async def test_a_credential_naming_no_issuer_is_malformed_for_a_restricted_token_too(web_node: Node,
+                                                                                     client: TestClient) -> None:
+    # The VC API issuer suite sends a credential without `issuer` with a token bound to one identity: that is
+    # a malformed request (422), not a forbidden one.
+    other = (await web_node.identities.create("key", name="faculty")).did
+    _, restricted = await web_node.tokens.create(["issue"], identity=other)
+    for issuer in (None, 42, {"name": "no id"}):
+        credential = {key: value for key, value in badge(other).items() if key != "issuer"}
+        if issuer is not None:
+            credential["issuer"] = issuer
+        await expect_problem(await client.post("/credentials/issue", headers=bearer(restricted), json={
+            "credential": credential}), 422, "invalidIssuer")

@@ -54,11 +54,13 @@ _SPEC_ERRORS: dict[str, tuple[str, str]] = {
     UNSUPPORTED_PUBLIC_KEY_TYPE: ("FEATURE_NOT_SUPPORTED", "Unsupported public key type"),
 }
 
-# HTTP status per error type: the table of the DID Resolution HTTP(S) binding (any other type is 500).
+# HTTP status per error type: the table of the DID Resolution HTTP(S) binding, except that the two upstream
+# faults (a did:web host that is down or serves garbage) are 502 where the table says 500: the request was fine,
+# the server it depends on was not, and this node never answers 5xx for its own sake (no type falls to 500).
 _SPEC_STATUS: dict[str, int] = {
     "INVALID_DID": 400, "INVALID_DID_URL": 400, "INVALID_OPTIONS": 400, "NOT_FOUND": 404,
-    "REPRESENTATION_NOT_SUPPORTED": 406, "INVALID_DID_DOCUMENT": 500, "METHOD_NOT_SUPPORTED": 501,
-    "FEATURE_NOT_SUPPORTED": 501, "INTERNAL_ERROR": 500,
+    "REPRESENTATION_NOT_SUPPORTED": 406, "INVALID_DID_DOCUMENT": 502, "METHOD_NOT_SUPPORTED": 501,
+    "FEATURE_NOT_SUPPORTED": 501, "INTERNAL_ERROR": 502,
 }
 HTTP_STATUS: dict[str, int] = {code: _SPEC_STATUS[name] for code, (name, _) in _SPEC_ERRORS.items()}
 
@@ -79,7 +81,7 @@ def error_object(code: str, message: str, override: str | None = None) -> dict[s
 
 def http_status(code: str, override: str | None = None) -> int:
     """The HTTP status the binding prescribes for an error."""
-    return _SPEC_STATUS.get(error_type(code, override).removeprefix(DID_ERROR_NAMESPACE), 500)
+    return _SPEC_STATUS.get(error_type(code, override).removeprefix(DID_ERROR_NAMESPACE), 502)
 
 
 class ResolutionError(Exception):

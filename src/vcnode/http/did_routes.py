@@ -72,11 +72,10 @@ def _is_dereferencing(did_url: str, wanted: str) -> bool:
     return bool(parsed.path) or parsed.fragment is not None or bool(SERVICE_PARAMETERS & set(names))
 
 
-def _error(code: str, message: str, error_type: str | None, spec: bool, body: dict) -> web.Response:
+def _error(code: str, message: str, error_type: str | None, body: dict) -> web.Response:
     status = r.http_status(code, error_type)
-    if spec:  # the problem is the specification's error object, with the result members beside it
-        error = r.error_object(code, message, error_type)
-        return problem_response(status, code, message, type=error["type"], title=error["title"], **body)
+    # The problem's own members follow the node's convention (``type`` urn:vcnode:problem:<code>); the result
+    # members beside them carry the error in the form the client asked for (an error object or a string code).
     return problem_response(status, code, message, **body)
 
 
@@ -102,7 +101,7 @@ async def resolve(request: web.Request) -> web.Response:
     body = result.to_spec_json() if spec else result.to_json()
     if result.error:
         metadata = result.resolution_metadata
-        return _error(result.error, metadata.get("errorMessage", result.error), metadata.get("errorType"), spec, body)
+        return _error(result.error, metadata.get("errorMessage", result.error), metadata.get("errorType"), body)
     if result.did_document is None:  # deactivated: the DID Resolution HTTP binding answers 410 Gone
         return problem_response(410, "deactivated", f"{did_url[:200]} is deactivated", **body)
     if wanted in _DOCUMENT_TYPES:
@@ -120,7 +119,7 @@ async def _dereference(resolver: Resolver, did_url: str, options: dict[str, str]
     body = result.to_json() if spec else result.to_legacy_json()
     if result.error:
         metadata = result.metadata
-        return _error(result.error, metadata.get("errorMessage", result.error), metadata.get("errorType"), spec, body)
+        return _error(result.error, metadata.get("errorMessage", result.error), metadata.get("errorType"), body)
     if result.content is None:  # deactivated
         return problem_response(410, "deactivated", f"{did_url[:200]} is deactivated", **body)
     if result.content_type == r.URI_LIST:  # the binding: 303 to the (first) selected URL, with an empty body

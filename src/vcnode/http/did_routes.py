@@ -31,12 +31,15 @@ _DID_PREFIX = re.compile(r"did:[a-z0-9]+:(?:(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})*:
 
 
 def did_from_path(raw_path: str) -> str:
-    """The DID as sent. DIDs may contain %XX (did:web ports), so the raw path is kept unless the client
-    percent-encoded the whole DID (``did%3Akey%3A…``) or double-encoded it (``%253A``)."""
+    """The DID or DID URL as sent. DIDs may contain %XX (did:web ports), so the raw path is kept unless the client
+    percent-encoded the whole DID (``did%3Akey%3A…``) or double-encoded it (``%253A``), except that ``%23`` starts
+    the fragment."""
     raw = raw_path.split("?", 1)[0][len(RESOLVE_PREFIX):]
     if not raw.startswith("did:") or "%25" in raw:
         return unquote(raw)
-    return raw
+    # A DID URL sent with its colons as they are still has its fragment's # encoded (a path cannot carry one).
+    did, encoded_hash, fragment = raw.partition("%23")
+    return f"{did}#{unquote(fragment)}" if encoded_hash else raw
 
 
 def split_request(raw_path: str, option_names: frozenset[str]) -> tuple[str, dict[str, str]]:

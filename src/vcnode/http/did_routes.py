@@ -93,8 +93,9 @@ async def resolve(request: web.Request) -> web.Response:
     wanted = choose(request.headers.get("Accept", ""), _OFFERED)
     if wanted is None:
         message = "Accept one of: " + ", ".join(_OFFERED)
-        return problem_response(406, r.REPRESENTATION_NOT_SUPPORTED, message,
-                                **r.Resolution.failure(r.REPRESENTATION_NOT_SUPPORTED, message).to_json())
+        failed = r.Resolution.failure(r.REPRESENTATION_NOT_SUPPORTED, message)
+        return problem_response(406, r.REPRESENTATION_NOT_SUPPORTED, message, didDocument=None,
+                                didResolutionMetadata=failed.resolution_metadata, didDocumentMetadata={})
     resolver = request.app[NODE_KEY].resolver
     did_url, options = split_request(request.raw_path, resolver.option_names)
     if _is_dereferencing(did_url, wanted):

@@ -126,3 +126,22 @@ async def test_enveloped_presentation_of_enveloped_credentials(client: TestClien
               "verifiableCredential": [copy.deepcopy(enveloped)]}
     await expect_problem(await client.post("/presentations/verify", json={"verifiablePresentation": stolen}), 400,
                          "holderMismatch")
+
+
+async def test_recognition_reads_the_enveloped_credential(web_node: Node, client: TestClient) -> None:
+    """A node recognising a provider it accredits recognises the provider's badge enveloped as vc+jwt too."""
+    from tests.integration.test_trust_http import _set_up
+    from vcnode.trust.examples import example_badge
+
+    _, provider, token = await _set_up(web_node, client)
+    unsigned = example_badge("hk-cloud-data", issuer=provider, learner_id="did:example:learner",
+                             credential_id="urn:uuid:7a1e0000-0000-4000-8000-000000000002")
+    enveloped = (await expect_json(await issue(client, token, unsigned, {"envelope": "vc+jwt"}),
+                                   201))["verifiableCredential"]
+    body = await expect_json(await client.post("/credentials/verify", json={
+        "verifiableCredential": enveloped, "options": {"recognition": True}}), 200)
+    assert body["recognition"]["recognised"] is True, body["recognition"]
+    vp = {"@context": [V2], "type": ["VerifiablePresentation"], "verifiableCredential": [enveloped]}
+    body = await (await client.post("/presentations/verify", json={
+        "verifiablePresentation": vp, "options": {"recognition": True, "holderBinding": "allowMismatch"}})).json()
+    assert body["recognition"][0]["recognised"] is True and body["recognition"][0]["credential"] == unsigned["id"]

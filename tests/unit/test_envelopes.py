@@ -16,6 +16,7 @@ import pytest
 
 from did_methods.jwk import JwkDriver
 from did_methods.key import KeyDriver
+from vcnode.credentials.limits import VerifyLimits
 from vcnode.credentials.verify import VerifyOptions, verify_credential, verify_presentation
 from vcnode.did.resolver import Resolver
 from vcnode.did.self_certifying import did_key_for
@@ -247,3 +248,16 @@ async def test_vp_jwt_1_1(resolver: Resolver) -> None:
     report = await verify_presentation(token, resolver, VerifyOptions(challenge="c-1", domain="verifier.example"))
     assert report.verified, report.to_json()
     assert report.results["credentials"]["credentials"][0]["results"]["holderBinding"]["outcome"] == "passed"
+
+
+async def test_request_limits_apply_inside_envelopes(resolver: Resolver) -> None:
+    """An envelope hides how many credentials it carries from the check made on the request as sent: 50
+    credentials in a vp+jwt are refused by a limit of 3 once it is opened, before any of them is verified."""
+    issuer, learner = Identity(), Identity()
+    vc = seal(credential(issuer.did, subject=learner.did), issuer.key, "vc+jwt")
+    vp = {"@context": [V2], "type": ["VerifiablePresentation"], "holder": learner.did,
+          "verifiableCredential": [vc] * 50}
+    enveloped = seal(vp, learner.key, "vp+jwt", kind="presentation")
+    report = await verify_presentation(enveloped, resolver, VerifyOptions(limits=VerifyLimits(max_credentials=3)))
+    assert codes(report) == ["tooManyCredentials"] and "credentials" not in report.results
+    assert (await verify_presentation(enveloped, resolver, VerifyOptions(limits=VerifyLimits()))).verified

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from vcnode.clock import SYSTEM_CLOCK
 from vcnode.credentials.clr import check_clr, is_clr
 from vcnode.credentials.holder import HolderBinding, bind_holder
+from vcnode.credentials.limits import TooMuchToVerify, VerifyLimits, check_limits
 from vcnode.credentials.model import (
     as_list,
     check_credential_structure,
@@ -66,6 +67,9 @@ class VerifyOptions:
     holder_binding: Literal["required", "allowMismatch"] = "required"
     #: The longest enveloped credential/presentation (its data: URL, or a VC-JWT) opened, in bytes.
     envelope_max_bytes: int = ENVELOPE_MAX_BYTES
+    #: The request limits (credentials, status entries), applied to what an envelope secures once opened (the
+    #: caller checks them on the document as sent, see :mod:`vcnode.credentials.limits`). None: not checked.
+    limits: VerifyLimits | None = None
 
     def wants(self, check: str) -> bool:
         """True when ``check`` was asked for (or no selection was made)."""
@@ -100,6 +104,12 @@ async def _open(value: Any, kind: Kind, resolver: Resolver, options: VerifyOptio
         return None
     report.passed("envelope", mediaType=opened.media_type, verificationMethod=opened.verification_method,
                   controller=opened.controller)
+    if options.limits is not None:  # an envelope hides what it carries from the check made on the request
+        try:
+            check_limits(opened.document, options.limits, presentation=kind == "presentation")
+        except TooMuchToVerify as exc:
+            report.error("structure", exc.code, f"the enveloped {kind}: {exc.detail}")
+            return None
     return opened
 
 

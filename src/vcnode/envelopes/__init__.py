@@ -27,6 +27,7 @@ from vcnode.envelopes.base import (
     full_media_type,
     parse_data_url,
 )
+from vcnode.errors import VcnodeError
 from vcnode.keys.signer import SigningKey
 
 ENTRY_POINT_GROUP = "vcnode.credential_formats"
@@ -98,6 +99,23 @@ async def open_envelope(value: Any, kind: Kind, resolver: Resolver, *, max_bytes
     return await format_for(media_type).open(data, media_type, resolver, max_bytes=max_bytes)
 
 
+async def unwrap(value: Any, kind: Kind, resolver: Resolver, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
+    """What ``value`` secures when it is an envelope that opens, else ``value`` itself; for a presentation,
+    the credentials it carries are unwrapped too. For what reads claims beside a verification report
+    (recognition): the report says whether and why an envelope did not open."""
+    if is_enveloped(value, kind):
+        try:
+            value = (await open_envelope(value, kind, resolver, max_bytes=max_bytes)).document
+        except VcnodeError:
+            return value
+    if kind == "presentation" and isinstance(value, dict) and "verifiableCredential" in value:
+        carried = value["verifiableCredential"]
+        items = carried if isinstance(carried, list) else [carried]
+        opened = [await unwrap(item, "credential", resolver, max_bytes=max_bytes) for item in items]
+        value = {**value, "verifiableCredential": opened if isinstance(carried, list) else opened[0]}
+    return value
+
+
 def envelope(kind: Kind, media_type: str, data: str, *, base64: bool = False) -> dict[str, Any]:
     """The ``EnvelopedVerifiableCredential`` (or ``...Presentation``) object carrying ``data``."""
     return {"@context": [V2_CONTEXT], "id": data_url(media_type, data, base64=base64), "type": ENVELOPE_TYPES[kind]}
@@ -115,4 +133,4 @@ def seal(document: dict[str, Any], signing_key: SigningKey, media_type: str, kin
 
 
 __all__ = ["DEFAULT_MAX_BYTES", "ENTRY_POINT_GROUP", "VC_JWT_11", "EnvelopeError", "EnvelopeFormat", "Opened",
-           "envelope", "format_for", "formats", "is_enveloped", "load_formats", "open_envelope", "seal"]
+           "envelope", "format_for", "formats", "is_enveloped", "load_formats", "open_envelope", "seal", "unwrap"]

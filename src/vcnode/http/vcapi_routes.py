@@ -71,7 +71,10 @@ def _verifier(member: str, method: str, doc: str) -> Callable[[web.Request], Awa
         report = await getattr(node.credentials, method)(body[member], options)
         if recognition is None:
             return _report_response(report)
-        section = await node.trust.section(body[member], recognition, presentation=member != "verifiableCredential")
+        presentation = member != "verifiableCredential"
+        # Recognition reads the credentials' claims: those of an envelope are inside it.
+        document = await node.credentials.unwrap(body[member], presentation=presentation)
+        section = await node.trust.section(document, recognition, presentation=presentation)
         return _report_response(report, {"recognition": section})
 
     handler.__doc__ = doc

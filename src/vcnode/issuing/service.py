@@ -18,6 +18,7 @@ from vcnode.credentials.report import Report
 from vcnode.credentials.verify import VerifyOptions, verify_credential, verify_presentation
 from vcnode.did.resolver import Resolver
 from vcnode.envelopes import DEFAULT_MAX_BYTES as ENVELOPE_MAX_BYTES
+from vcnode.envelopes import unwrap
 from vcnode.envelopes.issue import Enveloped
 from vcnode.errors import InvalidInput, NotFound, VcnodeError
 from vcnode.identity.service import IdentityService
@@ -186,7 +187,8 @@ class CredentialService:
         return VerifyOptions(challenge=challenge, domain=domain, allow_embedded_keys=self._allow_embedded_keys,
                              status=self._checker, equivocations=self._equivocations,
                              checks=frozenset(checks) if checks is not None else None, status_deadline=deadline,
-                             holder_binding=binding, envelope_max_bytes=self._envelope_max_bytes)
+                             holder_binding=binding, envelope_max_bytes=self._envelope_max_bytes,
+                             limits=self._limits)
 
     async def verify_credential(self, credential: Any, options: dict[str, Any] | None = None) -> Report:
         """Verify any credential (no store access: this is the hot path). One over the node's limits is
@@ -195,6 +197,12 @@ class CredentialService:
         report = await verify_credential(credential, self._resolver, self._options(options or {}))
         metrics.verification("credential", credential, report.verified)
         return report
+
+    async def unwrap(self, document: Any, *, presentation: bool = False) -> Any:
+        """``document`` with its envelopes opened (see :func:`vcnode.envelopes.unwrap`): for recognition, which
+        reads the credential's claims."""
+        return await unwrap(document, "presentation" if presentation else "credential", self._resolver,
+                            max_bytes=self._envelope_max_bytes)
 
     async def verify_presentation(self, presentation: Any, options: dict[str, Any] | None = None) -> Report:
         """Verify a presentation and every credential in it; refused like :meth:`verify_credential` when it

@@ -232,7 +232,7 @@ async def test_vc_jwt_1_1_claims_map_to_the_credential(resolver: Resolver) -> No
     lying = sign_compact({"iss": "did:example:university", "vc": document}, issuer.pair,
                          kid=issuer.key.verification_method)
     assert codes(await verify_credential(lying, resolver)) == ["issuerMismatch"]
-    contradicting = sign_compact({"iss": issuer.did, "exp": 1, "vc": document}, issuer.pair,
+    contradicting = sign_compact({"iss": issuer.did, "nbf": 1, "vc": document}, issuer.pair,
                                  kid=issuer.key.verification_method)
     assert codes(await verify_credential(contradicting, resolver)) == ["claimMismatch"]
 
@@ -261,3 +261,25 @@ async def test_request_limits_apply_inside_envelopes(resolver: Resolver) -> None
     report = await verify_presentation(enveloped, resolver, VerifyOptions(limits=VerifyLimits(max_credentials=3)))
     assert codes(report) == ["tooManyCredentials"] and "credentials" not in report.results
     assert (await verify_presentation(enveloped, resolver, VerifyOptions(limits=VerifyLimits()))).verified
+
+
+async def test_jwt_times_and_kinds(resolver: Resolver) -> None:
+    """The JWT's exp/nbf are the signature's validity; a presentation's media type (or a VC-JWT with both vc
+    and vp, whose key purpose would be chosen by vp) cannot stand for a credential."""
+    issuer = Identity()
+    kid = issuer.key.verification_method
+
+    def enveloped(claims: dict[str, Any], media_type: str = "application/vc+jwt") -> dict[str, Any]:
+        return {"type": "EnvelopedVerifiableCredential", "id": data_url(media_type, sign_compact(claims, issuer.pair,
+                                                                                                   kid=kid))}
+
+    assert codes(await verify_credential(enveloped({**credential(issuer.did), "exp": 1_000_000}), resolver)) == \
+        ["expired"]
+    assert codes(await verify_credential(enveloped({**credential(issuer.did), "nbf": 4_000_000_000}), resolver)) \
+        == ["notYetValid"]
+    assert codes(await verify_credential(enveloped({**credential(issuer.did), "exp": "tomorrow"}), resolver)) == \
+        ["invalidEnvelope"]
+    report = await verify_credential(enveloped(credential(issuer.did), "application/vp+jwt"), resolver)
+    assert codes(report) == ["invalidEnvelope"]
+    both = sign_compact({"iss": issuer.did, "vc": credential(issuer.did), "vp": {}}, issuer.pair, kid=kid)
+    assert codes(await verify_credential(both, resolver)) == ["invalidEnvelope"]

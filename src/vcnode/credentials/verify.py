@@ -29,9 +29,11 @@ from vcnode.envelopes import DEFAULT_MAX_BYTES as ENVELOPE_MAX_BYTES
 from vcnode.envelopes import Opened, is_enveloped, open_envelope
 from vcnode.envelopes.base import (
     ENVELOPE_TOO_LARGE,
+    EXPIRED,
     INVALID_ENVELOPE,
     ISSUER_MISMATCH,
     MALFORMED_DATA_URL,
+    NOT_YET_VALID,
     UNSUPPORTED_MEDIA_TYPE,
     Kind,
     parse_data_url,
@@ -98,7 +100,8 @@ async def _open(value: Any, kind: Kind, resolver: Resolver, options: VerifyOptio
     try:
         opened = await open_envelope(value, kind, resolver, max_bytes=options.envelope_max_bytes)
     except VcnodeError as exc:  # EnvelopeError, JoseError, a DID that cannot be resolved...
-        check = "structure" if exc.code in _MALFORMED else "issuer" if exc.code == ISSUER_MISMATCH else "proof"
+        check = "structure" if exc.code in _MALFORMED else "issuer" if exc.code == ISSUER_MISMATCH \
+            else "validity" if exc.code in (EXPIRED, NOT_YET_VALID) else "proof"
         report.error(check, exc.code, f"the enveloped {kind}: {exc.detail}")
         report.results["envelope"] = {"verified": False, "mediaType": _media_type(value)}
         return None

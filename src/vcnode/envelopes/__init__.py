@@ -17,6 +17,7 @@ from typing import Any
 from vcnode.did.resolver import Resolver
 from vcnode.envelopes.base import (
     ENVELOPE_TYPES,
+    INVALID_ENVELOPE,
     UNSUPPORTED_MEDIA_TYPE,
     V2_CONTEXT,
     EnvelopeError,
@@ -96,6 +97,11 @@ async def open_envelope(value: Any, kind: Kind, resolver: Resolver, *, max_bytes
     else:
         parsed = parse_data_url(value.get("id"), max_bytes=max_bytes)
         media_type, data = parsed.media_type, parsed.data
+        # A presentation's media type where a credential goes (or the reverse) would be verified with the
+        # other purpose's keys (authentication for assertionMethod): refused by its name.
+        wrong = "application/vp+" if kind == "credential" else "application/vc+"
+        if media_type.startswith(wrong):
+            raise EnvelopeError(f"{media_type[:80]} does not secure a {kind}", code=INVALID_ENVELOPE)
     return await format_for(media_type).open(data, media_type, resolver, max_bytes=max_bytes)
 
 

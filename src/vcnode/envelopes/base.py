@@ -31,6 +31,10 @@ ENVELOPE_TOO_LARGE = "envelopeTooLarge"  # the data: URL is longer than the limi
 INVALID_ENVELOPE = "invalidEnvelope"  # the secured bytes are not what the media type says (typ, cty, claims)
 ISSUER_MISMATCH = "issuerMismatch"  # the signer (kid's DID, iss) is not the credential's issuer
 HOLDER_MISMATCH = "holderMismatch"  # the signer (kid's DID, iss) is not the presentation's holder
+EXPIRED = "expired"  # the JWT's exp (the signature's expiry) has passed
+NOT_YET_VALID = "notYetValid"  # the JWT's nbf or iat is in the future
+#: Clock difference allowed on a JWT's exp, nbf and iat (seconds).
+CLOCK_SKEW = 60.0
 
 
 class EnvelopeError(InvalidInput):
@@ -116,6 +120,20 @@ def parse_data_url(url: object, *, max_bytes: int) -> DataUrl:
         raise EnvelopeError("the data: URL's data is not UTF-8 once percent-decoded", code=MALFORMED_DATA_URL) \
             from None
     return DataUrl(media_type, tuple(parameters), encoded, text)
+
+
+def check_times(claims: dict[str, Any], now: float) -> None:
+    """A JWT's ``exp``, ``nbf`` and ``iat`` (the signature's validity, not the credential's): ``expired`` /
+    ``notYetValid`` outside them, ``invalidEnvelope`` when one is not a NumericDate."""
+    for name in ("exp", "nbf", "iat"):
+        value = claims.get(name)
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+            raise EnvelopeError(f"{name} must be a NumericDate (seconds since 1970)", code=INVALID_ENVELOPE)
+    if claims.get("exp") is not None and claims["exp"] + CLOCK_SKEW < now:
+        raise EnvelopeError("the envelope's signature has expired (exp)", code=EXPIRED)
+    for name in ("nbf", "iat"):
+        if claims.get(name) is not None and claims[name] > now + CLOCK_SKEW:
+            raise EnvelopeError(f"the envelope's signature is not valid yet ({name})", code=NOT_YET_VALID)
 
 
 def full_media_type(name: str) -> str:

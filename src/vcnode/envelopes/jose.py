@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from sd_jwt.common import SDObj
 
+from vcnode.clock import SYSTEM_CLOCK
 from vcnode.credentials.model import as_list, issuer_id
 from vcnode.did.resolver import Resolver
 from vcnode.envelopes.base import (
@@ -26,6 +27,7 @@ from vcnode.envelopes.base import (
     EnvelopeError,
     EnvelopeFormat,
     Opened,
+    check_times,
 )
 from vcnode.jose import sign_compact, verify_compact, verify_with_did
 from vcnode.jose.jws import VerifiedJws
@@ -112,6 +114,7 @@ class JoseFormat(EnvelopeFormat):
                                          else "assertionMethod", max_bytes=max_bytes)
         _check_header(verified.header, typ, cty)
         document = _check_document(verified.claims(), presentation)
+        check_times(document, SYSTEM_CLOCK.time())
         _check_signer(document, verified, document, presentation)
         return Opened(media_type.lower(), document, verified.key, verified.verification_method, verified.controller)
 
@@ -180,6 +183,7 @@ class SdJwtFormat(EnvelopeFormat):
                                          else "assertionMethod", max_bytes=max_bytes)
         _check_header(verified.header, typ, cty)
         payload = verified.claims()
+        check_times(payload, SYSTEM_CLOCK.time())
         try:
             document, _ = disclose(payload, encoded)
         except DisclosureRefused as refused:

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import orjson
 
-from vcnode.clock import parse_datetime
+from vcnode.clock import SYSTEM_CLOCK, parse_datetime
 from vcnode.credentials.model import as_list, issuer_id
 from vcnode.did.resolver import Resolver
 from vcnode.envelopes.base import (
@@ -30,6 +30,7 @@ from vcnode.envelopes.base import (
     EnvelopeError,
     EnvelopeFormat,
     Opened,
+    check_times,
 )
 from vcnode.jose import sign_compact, verify_with_did
 from vcnode.keys.signer import SigningKey
@@ -94,6 +95,9 @@ class VcJwt11Format(EnvelopeFormat):
         """Verify the JWT by its kid's DID key and rebuild the credential (presentation) from its claims."""
         verified = await verify_with_did(data, resolver, max_bytes=max_bytes, purpose=_purpose(data))
         claims = verified.claims()
+        check_times(claims, SYSTEM_CLOCK.time())
+        if "vc" in claims and "vp" in claims:  # the key's purpose was chosen by vp: one or the other
+            raise EnvelopeError("a VC-JWT has a vc or a vp claim, not both", code=INVALID_ENVELOPE)
         if isinstance(claims.get("vc"), dict):
             document = self._credential(claims)
             signer, code = issuer_id(document), ISSUER_MISMATCH

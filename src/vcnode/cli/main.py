@@ -696,8 +696,9 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--suite", choices=SUITES, default=SUITES[0], metavar="SUITE", help=suite_help)
     issue.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     issue.add_argument("--status", metavar="PURPOSES", help=status_help)
-    issue.add_argument("--envelope", metavar="MEDIA_TYPE",
-                       help="issue an enveloped credential instead of a proof: vc+jwt, vc+sd-jwt, or jwt (VC-JWT 1.1)")
+    issue.add_argument("--envelope", metavar="TYPE",
+                       help="issue an enveloped credential of this media type instead of a proof: vc+jwt, vc+sd-jwt, "
+                            "or jwt (VC-JWT 1.1)")
     issue.set_defaults(run=cmd_issue)
 
     verify = commands.add_parser("verify", help="verify a credential or presentation file (no node needed)")

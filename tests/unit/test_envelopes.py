@@ -283,3 +283,23 @@ async def test_jwt_times_and_kinds(resolver: Resolver) -> None:
     assert codes(report) == ["invalidEnvelope"]
     both = sign_compact({"iss": issuer.did, "vc": credential(issuer.did), "vp": {}}, issuer.pair, kid=kid)
     assert codes(await verify_credential(both, resolver)) == ["invalidEnvelope"]
+
+
+async def test_hostile_claims_and_bytes_are_refusals_never_crashes(resolver: Resolver) -> None:
+    issuer = Identity()
+    document = {key: value for key, value in credential(issuer.did).items() if key != "validFrom"}
+    far = sign_compact({"iss": issuer.did, "exp": 9_000_000_000_000_000_000, "vc": document}, issuer.pair,
+                       kid=issuer.key.verification_method)
+    assert codes(await verify_credential(far, resolver)) == ["invalidEnvelope"]
+    seen = set()
+    for media_type in sorted(formats()):
+        for data in ("", "~", "a.b.c~~", "e30.e30.e30", "%FF%FE", "eyJ9.e30.", "~".join(["e30.e30.e30"] * 3),
+                     "\u00e9.\u00e9.\u00e9~\u00e9~"):
+            url = f"data:{media_type},{data}"
+            report = await verify_credential({"type": "EnvelopedVerifiableCredential", "id": url}, resolver)
+            assert not report.verified and report.errors
+            presentation = await verify_presentation({"type": "EnvelopedVerifiablePresentation", "id": url},
+                                                     resolver)
+            assert not presentation.verified
+            seen.update(codes(report))
+    assert seen <= {"malformedDataUrl", "invalidJws", "invalidEnvelope", "missingKid", "invalidSdJwt"}, seen

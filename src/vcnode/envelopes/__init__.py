@@ -102,7 +102,14 @@ async def open_envelope(value: Any, kind: Kind, resolver: Resolver, *, max_bytes
         wrong = "application/vp+" if kind == "credential" else "application/vc+"
         if media_type.startswith(wrong):
             raise EnvelopeError(f"{media_type[:80]} does not secure a {kind}", code=INVALID_ENVELOPE)
-    return await format_for(media_type).open(data, media_type, resolver, max_bytes=max_bytes)
+    found = format_for(media_type)
+    try:
+        return await found.open(data, media_type, resolver, max_bytes=max_bytes)
+    except VcnodeError:
+        raise
+    except Exception:  # a plug-in's own parser failing on hostile bytes must be a refusal, not a crash
+        log.exception("credential format %s failed on an envelope", type(found).__name__)
+        raise EnvelopeError(f"the {media_type[:80]} envelope could not be read", code=INVALID_ENVELOPE) from None
 
 
 async def unwrap(value: Any, kind: Kind, resolver: Resolver, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:

@@ -52,7 +52,10 @@ def _seconds(value: Any) -> int | None:
 def _date(seconds: Any) -> str:
     if not isinstance(seconds, int | float) or isinstance(seconds, bool):
         raise EnvelopeError("nbf/exp must be NumericDates (seconds since 1970)", code=INVALID_ENVELOPE)
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError, OSError):  # a NumericDate past year 9999
+        raise EnvelopeError("nbf/exp is not a date this verifier can represent", code=INVALID_ENVELOPE) from None
 
 
 def _holder(document: dict[str, Any]) -> Any:

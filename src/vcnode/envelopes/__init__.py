@@ -40,33 +40,39 @@ DEFAULT_MAX_BYTES = 256 * 1024
 log = logging.getLogger(__name__)
 
 
-def load_formats(group: str = ENTRY_POINT_GROUP) -> dict[str, EnvelopeFormat]:
+def load_formats(group: str = ENTRY_POINT_GROUP) -> dict[str, Any]:
     """Every format registered in ``group``, keyed by each media type it handles. A format that fails to load
     is logged and left out (a broken plug-in must not stop the node); a media type claimed twice keeps the
     first."""
-    formats: dict[str, EnvelopeFormat] = {}
+    formats: dict[str, Any] = {}
     for ep in entry_points(group=group):
         try:
             made = ep.load()()
         except Exception:
             log.exception("credential format %s (%s) failed to load", ep.name, ep.value)
             continue
-        if not isinstance(made, EnvelopeFormat):
+        # A subclass of EnvelopeFormat, or any class with its members (a plug-in written against the protocol).
+        if not isinstance(made, EnvelopeFormat) and not all(callable(getattr(made, name, None))
+                                                             for name in ("seal", "open")):
             log.error("credential format %s (%s) is not a vcnode.envelopes.base.EnvelopeFormat; left out",
                       ep.name, ep.value)
             continue
-        for media_type in made.media_types:
+        media_types = getattr(made, "media_types", ())
+        if not isinstance(media_types, tuple | list) or not all(isinstance(m, str) for m in media_types):
+            log.error("credential format %s (%s) declares no media_types; left out", ep.name, ep.value)
+            continue
+        for media_type in media_types:
             formats.setdefault(media_type.lower(), made)
     return formats
 
 
 @lru_cache(maxsize=1)
-def formats() -> dict[str, EnvelopeFormat]:
+def formats() -> dict[str, Any]:
     """The installed formats by media type (loaded once, on first use: formats import the verifiers)."""
     return load_formats()
 
 
-def format_for(media_type: str) -> EnvelopeFormat:
+def format_for(media_type: str) -> Any:
     """The format handling ``media_type``; :class:`EnvelopeError` ``unsupportedMediaType`` when none does."""
     found = formats().get(full_media_type(media_type))
     if found is None:
@@ -142,7 +148,8 @@ def seal(document: dict[str, Any], signing_key: SigningKey, media_type: str, kin
     found = format_for(media_type)
     sealed = found.seal(document, signing_key, media_type=media_type, **options)
     # COSE is binary: base64 in the URL (a format predating ``binary`` is known by its +cose suffix).
-    return envelope(kind, media_type, sealed, base64=found.binary or media_type.endswith("+cose"))
+    binary = bool(getattr(found, "binary", False)) or media_type.endswith("+cose")
+    return envelope(kind, media_type, sealed, base64=binary)
 
 
 __all__ = ["DEFAULT_MAX_BYTES", "ENTRY_POINT_GROUP", "VC_JWT_11", "EnvelopeError", "EnvelopeFormat", "Opened",

@@ -337,6 +337,46 @@ def http(seconds: float) -> dict[str, Any] | None:
     return result
 
 
+def jose_baseline(tokens: list[str], public_jwk: dict[str, Any], alg: str, seconds: float) -> float | None:
+    """Verifications per second of npm ``jose`` (compactVerify + JSON.parse, key given) over ``tokens``, on the
+    same core; None when Node.js or the interop packages are missing."""
+    script = Path(__file__).resolve().parent.parent / "tests" / "interop" / "jose.mjs"
+    if shutil.which("node") is None or not (script.parent / "node_modules").is_dir():
+        return None
+    job = [{"op": "bench", "tokens": tokens, "publicJwk": public_jwk, "alg": alg, "seconds": seconds}]
+    done = subprocess.run(["node", str(script)], input=json.dumps(job), capture_output=True, text=True, check=True,
+                          timeout=seconds * 10 + 60)
+    return float(json.loads(done.stdout)[0]["perSecond"])
+
+
+def vc_jwt(seconds: float) -> dict[str, dict[str, float | None]]:
+    """``application/vc+jwt`` (EdDSA and ES256): vcnode's full verification of an enveloped OB 3.0 credential
+    (DID key resolution, typ/cty, signer = issuer, then every ordinary check), the envelope alone, and npm
+    ``jose`` verifying the same tokens with the key handed to it."""
+    from vcnode.envelopes import open_envelope, seal
+
+    resolver = Resolver([KeyDriver()])
+    loop = asyncio.new_event_loop()
+    results: dict[str, dict[str, float | None]] = {}
+
+    async def envelope_only(enveloped: dict[str, Any], resolver: Resolver) -> _ProofsVerified:
+        await open_envelope(enveloped, "credential", resolver)
+        return _ProofsVerified([])
+
+    for pair_class, alg in ((Ed25519KeyPair, "EdDSA"), (P256KeyPair, "ES256")):
+        pair = pair_class.generate()
+        did = f"did:key:{pair.public_multikey}"
+        key = SigningKey(f"{did}#{pair.public_multikey}", pair)
+        enveloped = [seal(variant(did, n), key, "vc+jwt") for n in range(1000)]
+        ours = loop.run_until_complete(timed_async(verify_credential, resolver, enveloped, seconds))
+        opened = loop.run_until_complete(timed_async(envelope_only, resolver, enveloped, seconds))
+        tokens = [e["id"].split(",", 1)[1] for e in enveloped]
+        results[f"vc+jwt {alg}"] = {"vcnode_per_s": ours, "vcnode_envelope_only_per_s": opened,
+                                    "jose_per_s": jose_baseline(tokens, pair.public_jwk, alg, seconds)}
+    loop.close()
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
@@ -345,7 +385,8 @@ def main() -> int:
     if pin(0):
         os.sched_setaffinity(0, {0})  # one core, as the goals are stated
     results: dict[str, Any] = {"in_process": in_process(args.seconds), "bounds": bounds_overhead(args.seconds),
-                               "presentations": presentations(args.seconds), "http": http(args.seconds)}
+                               "presentations": presentations(args.seconds), "vc_jwt": vc_jwt(args.seconds),
+                               "http": http(args.seconds)}
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
@@ -359,6 +400,14 @@ def main() -> int:
         print(f"  {suite:<22}{r['baseline_per_s']:>10,.0f}/s{r['vcnode_proof_only_per_s']:>10,.0f}/s"
               f"{r['vcnode_per_s']:>10,.0f}/s{r['vcnode_per_s'] / r['baseline_per_s']:>7.1f}x{goal:>8}"
               f"   {r['vcnode_same_credential_per_s']:>10,.0f}/s   {REFERENCE.get(suite, '-')}")
+    print("  enveloped (VC-JOSE-COSE), same credentials: vcnode full report and envelope alone, against npm jose "
+          "(compactVerify + JSON.parse, key given)")
+    for name, r in results["vc_jwt"].items():
+        jose_rate = r["jose_per_s"]
+        versus = f"{jose_rate:>10,.0f}/s{r['vcnode_envelope_only_per_s'] / jose_rate:>7.1f}x" if jose_rate \
+            else "   (node or tests/interop/node_modules missing)"
+        print(f"  {name:<22}{'jose':>6}{versus}   envelope only {r['vcnode_envelope_only_per_s']:>8,.0f}/s   "
+              f"full {r['vcnode_per_s']:>8,.0f}/s")
     b = results["bounds"]
     print(f"  bounds (canonicalization limits, off-loop checks) installed: {b['with_per_s']:,.0f}/s against "
           f"{b['without_per_s']:,.0f}/s without, ratio {b['with_per_s'] / b['without_per_s']:.2f}")

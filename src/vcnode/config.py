@@ -48,6 +48,7 @@ class Config:
     status_deadline: float = 10.0
     status_max_entries: int = 16
     verify_max_credentials: int = 100
+    envelope_max_bytes: int = 262_144  # an enveloped credential/presentation's data: URL (or VC-JWT), bytes
     peers: list[str] = field(default_factory=list)
     gossip_interval: float = 1.0
     anti_entropy_interval: float = 30.0
@@ -211,6 +212,8 @@ class Config:
                 raise ConfigError(f"{name} must be positive")
         if not 1 <= self.status_max_entries <= 1000 or not 1 <= self.verify_max_credentials <= 10_000:
             raise ConfigError("status_max_entries must be 1-1000 and verify_max_credentials 1-10000")
+        if not 1024 <= self.envelope_max_bytes <= 16 * 1024 * 1024:
+            raise ConfigError("envelope_max_bytes must be 1024-16777216")
         for peer in self.peers:
             parts = urlsplit(peer)
             if parts.scheme not in ("http", "https") or not parts.hostname:

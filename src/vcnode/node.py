@@ -284,7 +284,8 @@ class Node:
                                         limits=VerifyLimits(max_status_entries=config.status_max_entries,
                                                             max_credentials=config.verify_max_credentials),
                                         status_deadline=config.status_deadline,
-                                        holder_binding=config.holder_binding)
+                                        holder_binding=config.holder_binding,
+                                        envelope_max_bytes=config.envelope_max_bytes)
         trust = TrustService(anchors, resolver, checker, trust_settings(config),
                              own=lambda did: identities.signer_for(did) is not None, store=store,
                              pending=pending_store_for(store), announce=events.announce, clock=clock)

@@ -6,6 +6,8 @@
 //   {op: "verifyDidJwk", token, algorithms}        -> as verify, with the key decoded from the header's kid,
 //                                                     a did:jwk DID URL (jose's own base64url and importJWK)
 //   {op: "unsecured", claims}                      -> {token}   (an alg "none" JWT, jose's UnsecuredJWT)
+//   {op: "bench", tokens, publicJwk, alg, seconds} -> {perSecond}   (compactVerify + JSON.parse of each token,
+//                                                     cycled for about `seconds`; scripts/bench_verify.py)
 // Nothing here touches the network.
 import * as jose from 'jose';
 import {runJobs} from './common.mjs';
@@ -45,6 +47,19 @@ async function run(job) {
       }
       const publicJwk = JSON.parse(decoder.decode(jose.base64url.decode(kid.slice(8).split('#')[0])));
       return {...await verify(job.token, publicJwk, job.algorithms), publicJwk};
+    }
+    case 'bench': {
+      const key = await jose.importJWK(job.publicJwk, job.alg);
+      let done = 0;
+      const started = performance.now();
+      while(performance.now() - started < job.seconds * 1000) {
+        for(const token of job.tokens) {
+          const {payload} = await jose.compactVerify(token, key, {algorithms: [job.alg]});
+          JSON.parse(decoder.decode(payload));
+        }
+        done += job.tokens.length;
+      }
+      return {perSecond: done / ((performance.now() - started) / 1000)};
     }
     case 'unsecured':
       return {token: new jose.UnsecuredJWT(job.claims).encode()};

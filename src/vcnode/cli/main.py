@@ -317,10 +317,15 @@ async def cmd_issue(args: argparse.Namespace) -> int:
     async def action(node: Any) -> int:
         import orjson
 
+        from vcnode.envelopes.issue import compact_form, envelope_media_type
+
         if isinstance(credential, dict) and "issuer" not in credential:
             credential["issuer"] = node.identities.default_did
-        issued = await node.credentials.issue(credential, suite=args.suite, status=status)
-        output = orjson.dumps(issued.credential, option=orjson.OPT_INDENT_2)
+        envelope = envelope_media_type(args.envelope) if args.envelope else None
+        issued = await node.credentials.issue(credential, suite=args.suite, status=status, envelope=envelope)
+        document = compact_form(issued.credential) if envelope else issued.credential
+        # A VC-JWT 1.1 is written as the bare JWT; every other form as JSON.
+        output = document.encode() if isinstance(document, str) else orjson.dumps(document, option=orjson.OPT_INDENT_2)
         # A repeated request gets the stored credential back (issuing is idempotent by id).
         done = "issued" if issued.created else "already issued (the same request)"
         if args.out:
@@ -451,8 +456,9 @@ async def cmd_verify(args: argparse.Namespace) -> int:
     """Verify a credential or presentation file; exit 0 when verified, 1 when not. Without a node, with
     default settings over the network (the report says so)."""
     document = read_json_file(args.file)
-    is_presentation = isinstance(document, dict) and "VerifiablePresentation" in (
-        document.get("type") if isinstance(document.get("type"), list) else [document.get("type")])
+    types = document.get("type") if isinstance(document, dict) else None
+    is_presentation = bool({"VerifiablePresentation", "EnvelopedVerifiablePresentation"}.intersection(
+        types if isinstance(types, list) else [types]))
 
     def show(report: Any) -> int:
         data = report.to_json()
@@ -690,6 +696,9 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--suite", choices=SUITES, default=SUITES[0], metavar="SUITE", help=suite_help)
     issue.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     issue.add_argument("--status", metavar="PURPOSES", help=status_help)
+    issue.add_argument("--envelope", metavar="TYPE",
+                       help="issue an enveloped credential of this media type instead of a proof: vc+jwt, vc+sd-jwt, "
+                            "or jwt (VC-JWT 1.1)")
     issue.set_defaults(run=cmd_issue)
 
     verify = commands.add_parser("verify", help="verify a credential or presentation file (no node needed)")

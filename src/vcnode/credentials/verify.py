@@ -1,4 +1,8 @@
-"""Verify credentials and presentations: structure, proofs, issuer binding, validity, (status later)."""
+"""Verify credentials and presentations: structure, proofs, issuer binding, validity, status, holder binding.
+
+An enveloped credential or presentation (VC 2.0 ``EnvelopedVerifiableCredential`` / ``...Presentation`` with
+a ``data:`` URL, or a VC-JWT 1.1 string) is opened first (:mod:`vcnode.envelopes`): the envelope's signature
+stands for the proof, and the document it secures goes through the same checks as any other."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from vcnode.clock import SYSTEM_CLOCK
 from vcnode.credentials.clr import check_clr, is_clr
 from vcnode.credentials.holder import HolderBinding, bind_holder
+from vcnode.credentials.limits import TooMuchToVerify, VerifyLimits, check_limits
 from vcnode.credentials.model import (
     as_list,
     check_credential_structure,
@@ -20,6 +25,20 @@ from vcnode.credentials.model import (
 from vcnode.credentials.openbadges import check_open_badge, is_open_badge
 from vcnode.credentials.report import Report
 from vcnode.did.resolver import Resolver
+from vcnode.envelopes import DEFAULT_MAX_BYTES as ENVELOPE_MAX_BYTES
+from vcnode.envelopes import Opened, is_enveloped, open_envelope
+from vcnode.envelopes.base import (
+    ENVELOPE_TOO_LARGE,
+    EXPIRED,
+    INVALID_ENVELOPE,
+    ISSUER_MISMATCH,
+    MALFORMED_DATA_URL,
+    NOT_YET_VALID,
+    UNSUPPORTED_MEDIA_TYPE,
+    Kind,
+    parse_data_url,
+)
+from vcnode.errors import VcnodeError
 from vcnode.jsonld import ContextRegistry
 from vcnode.proofs.verify import ProofExpectations, ProofResult, verify_proofs
 
@@ -48,6 +67,11 @@ class VerifyOptions:
     #: Presentations: ``required`` (default) fails a credential that is not bound to the proven holder;
     #: ``allowMismatch`` reports that as a warning (the verifier accepts credentials presented by others).
     holder_binding: Literal["required", "allowMismatch"] = "required"
+    #: The longest enveloped credential/presentation (its data: URL, or a VC-JWT) opened, in bytes.
+    envelope_max_bytes: int = ENVELOPE_MAX_BYTES
+    #: The request limits (credentials, status entries), applied to what an envelope secures once opened (the
+    #: caller checks them on the document as sent, see :mod:`vcnode.credentials.limits`). None: not checked.
+    limits: VerifyLimits | None = None
 
     def wants(self, check: str) -> bool:
         """True when ``check`` was asked for (or no selection was made)."""
@@ -55,6 +79,47 @@ class VerifyOptions:
 
 
 _UNKNOWN = ("unknownProofType", "unknownCryptosuite")
+# Refusals saying the value is not a well-formed envelope (a structure error, not a failed signature).
+_MALFORMED = frozenset({MALFORMED_DATA_URL, UNSUPPORTED_MEDIA_TYPE, ENVELOPE_TOO_LARGE, INVALID_ENVELOPE,
+                        "invalidJws", "jwsTooLarge"})
+
+
+def _media_type(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "application/jwt"
+    try:
+        return parse_data_url(value.get("id"), max_bytes=len(str(value.get("id")))).media_type
+    except VcnodeError:
+        return None
+
+
+async def _open(value: Any, kind: Kind, resolver: Resolver, options: VerifyOptions, report: Report) -> Opened | None:
+    """Open an enveloped credential/presentation; ``results.envelope`` names its media type and signer. A
+    refusal is an error of ``structure`` (not a well-formed envelope, no format for its media type),
+    ``issuer`` (signed by someone other than the issuer) or ``proof`` (the signature, the key)."""
+    try:
+        opened = await open_envelope(value, kind, resolver, max_bytes=options.envelope_max_bytes)
+    except VcnodeError as exc:  # EnvelopeError, JoseError, a DID that cannot be resolved...
+        check = "structure" if exc.code in _MALFORMED else "issuer" if exc.code == ISSUER_MISMATCH \
+            else "validity" if exc.code in (EXPIRED, NOT_YET_VALID) else "proof"
+        report.error(check, exc.code, f"the enveloped {kind}: {exc.detail}")
+        report.results["envelope"] = {"verified": False, "mediaType": _media_type(value)}
+        return None
+    report.passed("envelope", mediaType=opened.media_type, verificationMethod=opened.verification_method,
+                  controller=opened.controller)
+    if options.limits is not None:  # an envelope hides what it carries from the check made on the request
+        try:
+            check_limits(opened.document, options.limits, presentation=kind == "presentation")
+        except TooMuchToVerify as exc:
+            report.error("structure", exc.code, f"the enveloped {kind}: {exc.detail}")
+            return None
+    return opened
+
+
+def _envelope_proof(opened: Opened) -> ProofResult:
+    """The envelope's verified signature, as the document's proof result."""
+    return ProofResult(True, type=opened.media_type, verification_method=opened.verification_method,
+                       controller=opened.controller)
 
 
 def _record_proofs(results: list[ProofResult], report: Report, check: str = "proof") -> None:
@@ -113,20 +178,34 @@ async def verify_status_list(document: dict[str, Any], resolver: Resolver, optio
 
 
 async def verify_credential(credential: Any, resolver: Resolver, options: VerifyOptions | None = None) -> Report:
-    """The full report for one credential. Never raises for bad input."""
-    options = options or VerifyOptions()
+    """The full report for one credential (enveloped or not). Never raises for bad input."""
+    return (await _verify_credential(credential, resolver, options or VerifyOptions()))[0]
+
+
+async def _verify_credential(credential: Any, resolver: Resolver, options: VerifyOptions) -> tuple[Report, Any]:
+    """The report, and the credential it is about (what an envelope secures; ``credential`` otherwise)."""
     now = options.now or SYSTEM_CLOCK.now()
     report = Report()
+    envelope_proof: ProofResult | None = None
+    if is_enveloped(credential, "credential"):
+        opened = await _open(credential, "credential", resolver, options, report)
+        if opened is None:
+            return report, credential
+        credential, envelope_proof = opened.document, _envelope_proof(opened)
     found = check_credential_structure(credential, report)
     if found is None:
-        return report
+        return report, credential
     embedded = check_clr(credential, report) if is_clr(credential) else None
     if is_open_badge(credential):
         check_open_badge(credential, report)
     if options.wants("validity"):
         check_validity_period(credential, now, report)
     expect = ProofExpectations(purpose="assertionMethod", allow_embedded_keys=options.allow_embedded_keys, now=now)
-    results = await verify_proofs(credential, expect, resolver, options.registry)
+    if envelope_proof is None:
+        results = await verify_proofs(credential, expect, resolver, options.registry)
+    else:  # an embedded proof inside an envelope is verified too (both must hold)
+        results = [envelope_proof, *(await verify_proofs(credential, expect, resolver, options.registry)
+                                     if credential.get("proof") is not None else [])]
     _record_proofs(results, report)
     if options.wants("issuer"):
         _check_issuer(credential, results, report)
@@ -135,7 +214,7 @@ async def verify_credential(credential: Any, resolver: Resolver, options: Verify
         await _check_status(credential, options, now, report)
     if embedded is not None:
         await _verify_embedded(embedded, "credentialSubject.verifiableCredential", resolver, options, report)
-    return report
+    return report, credential
 
 
 def _record_binding(binding: HolderBinding, options: VerifyOptions, report: Report) -> None:
@@ -162,9 +241,9 @@ async def _verify_embedded(credentials: list[Any], where: str, resolver: Resolve
             options.status.prefetch(credential)
     reports = []
     for index, credential in enumerate(credentials):
-        sub = await verify_credential(credential, resolver, options)
-        if bind is not None:
-            _record_binding(bind(credential), options, sub)
+        sub, document = await _verify_credential(credential, resolver, options)
+        if bind is not None:  # the credential an envelope secures is the one bound to the holder
+            _record_binding(bind(document), options, sub)
         reports.append(sub.to_json())
         if not sub.verified:
             # A credential that fails only its holder binding says so at the top: that is the answer.
@@ -178,6 +257,16 @@ async def _verify_embedded(credentials: list[Any], where: str, resolver: Resolve
     report.passed("credentials", credentials=reports)
 
 
+def _check_envelope_audience(presentation: dict[str, Any], options: VerifyOptions, report: Report) -> None:
+    """An enveloped presentation's challenge and domain are its signed ``nonce`` and ``aud`` claims."""
+    if options.challenge is not None and presentation.get("nonce") != options.challenge:
+        report.error("proof", "challengeMismatch", "the enveloped presentation's nonce is not the challenge")
+    audience = presentation.get("aud")
+    if options.domain is not None and not (audience == options.domain
+                                           or (isinstance(audience, list) and options.domain in audience)):
+        report.error("proof", "domainMismatch", "the enveloped presentation's aud is not the domain")
+
+
 async def verify_presentation(presentation: Any, resolver: Resolver,
                               options: VerifyOptions | None = None) -> Report:
     """A presentation's report: its own proof (authentication, challenge, domain, signed by its holder)
@@ -186,6 +275,12 @@ async def verify_presentation(presentation: Any, resolver: Resolver,
     options = options or VerifyOptions()
     now = options.now or SYSTEM_CLOCK.now()
     report = Report()
+    opened: Opened | None = None
+    if is_enveloped(presentation, "presentation"):
+        opened = await _open(presentation, "presentation", resolver, options, report)
+        if opened is None:
+            return report
+        presentation = opened.document
     if check_presentation_structure(presentation, report) is None:
         return report
     holder = presentation.get("holder")
@@ -194,7 +289,14 @@ async def verify_presentation(presentation: Any, resolver: Resolver,
     # passing it on would crash the proof check (it formats and compares the controller as a string).
     controller = holder if isinstance(holder, str) else None
     proven = False
-    if presentation.get("proof") is not None or options.challenge is not None:
+    if opened is not None:
+        _record_proofs([_envelope_proof(opened)], report)
+        _check_envelope_audience(presentation, options, report)
+        proven = controller is not None and opened.controller == controller
+        if holder is None:
+            report.warn("proof", "holderNotNamed", "the presentation names no holder: its signer is not bound "
+                        "to one")
+    elif presentation.get("proof") is not None or options.challenge is not None:
         expect = ProofExpectations(purpose="authentication", controller=controller, challenge=options.challenge,
                                    domain=options.domain, allow_embedded_keys=options.allow_embedded_keys, now=now)
         results = await verify_proofs(presentation, expect, resolver, options.registry)

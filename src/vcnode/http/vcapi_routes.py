@@ -10,6 +10,7 @@ from aiohttp import web
 
 from vcnode.credentials.model import issuer_id
 from vcnode.credentials.report import Report
+from vcnode.envelopes.issue import compact_form, envelope_media_type
 from vcnode.http.body import BadRequest, optional_object, read_json_object
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.problem import PROBLEM_JSON, json_response, problem_type
@@ -41,6 +42,11 @@ async def issue(request: web.Request) -> web.Response:
     if not isinstance(body.get("credential"), dict):
         raise BadRequest("the body needs a 'credential' object")
     options = optional_object(body, "options")
+    # options.envelope (a media type, or {mediaType} as in VC API acceptedEnvelopes) asks for an enveloped
+    # credential instead of a Data Integrity proof; asking for both is ambiguous.
+    envelope = envelope_media_type(options["envelope"]) if options.get("envelope") is not None else None
+    if envelope is not None and options.get("cryptosuite") is not None:
+        raise BadRequest("options.envelope and options.cryptosuite exclude each other: ask for one")
     issuer = issuer_id(body["credential"])
     suite = select_suite(options, node.credentials.key_type_of(issuer))
     status = status_requests(options)
@@ -48,8 +54,9 @@ async def issue(request: web.Request) -> web.Response:
     # credential naming no issuer is malformed whoever asks: issuing refuses it (422 invalidIssuer), not 403.
     if isinstance(issuer, str):
         node.tokens.check_identity(token, issuer)
-    issued = await node.credentials.issue(body["credential"], suite=suite, status=status)
-    response = json_response({"verifiableCredential": issued.credential}, status=201 if issued.created else 200)
+    issued = await node.credentials.issue(body["credential"], suite=suite, status=status, envelope=envelope)
+    document = compact_form(issued.credential) if envelope is not None else issued.credential
+    response = json_response({"verifiableCredential": document}, status=201 if issued.created else 200)
     response.headers["Location"] = "/credentials/" + quote(issued.record_id, safe=":")
     return response
 
@@ -67,7 +74,10 @@ def _verifier(member: str, method: str, doc: str) -> Callable[[web.Request], Awa
         report = await getattr(node.credentials, method)(body[member], options)
         if recognition is None:
             return _report_response(report)
-        section = await node.trust.section(body[member], recognition, presentation=member != "verifiableCredential")
+        presentation = member != "verifiableCredential"
+        # Recognition reads the credentials' claims: those of an envelope are inside it.
+        document = await node.credentials.unwrap(body[member], presentation=presentation)
+        section = await node.trust.section(document, recognition, presentation=presentation)
         return _report_response(report, {"recognition": section})
 
     handler.__doc__ = doc

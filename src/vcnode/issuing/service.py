@@ -17,9 +17,12 @@ from vcnode.credentials.model import issuer_id
 from vcnode.credentials.report import Report
 from vcnode.credentials.verify import VerifyOptions, verify_credential, verify_presentation
 from vcnode.did.resolver import Resolver
+from vcnode.envelopes import DEFAULT_MAX_BYTES as ENVELOPE_MAX_BYTES
+from vcnode.envelopes import unwrap
+from vcnode.envelopes.issue import Enveloped
 from vcnode.errors import InvalidInput, NotFound, VcnodeError
 from vcnode.identity.service import IdentityService
-from vcnode.issuing.core import DataIntegrity, IssueItem, issue_and_store
+from vcnode.issuing.core import CredentialFormat, DataIntegrity, IssueItem, issue_and_store
 from vcnode.issuing.idempotency import issue_request_hash
 from vcnode.proofs import DEFAULT_SUITE, SUITES, default_suite_for
 from vcnode.status.check import StatusChecker
@@ -74,7 +77,8 @@ class CredentialService:
                  status_checker: StatusChecker | None = None, status_list_entries: int = 131_072,
                  equivocations: Callable[[str], Awaitable[int]] | None = None,
                  limits: VerifyLimits | None = None, status_deadline: float | None = None,
-                 holder_binding: str = "required", clock: Clock = SYSTEM_CLOCK) -> None:
+                 holder_binding: str = "required", clock: Clock = SYSTEM_CLOCK,
+                 envelope_max_bytes: int = ENVELOPE_MAX_BYTES) -> None:
         self._identities = identities
         self._store = store
         self._resolver = resolver
@@ -87,6 +91,7 @@ class CredentialService:
         self._status_deadline = status_deadline
         self._holder_binding = holder_binding  # the node's default for options.holderBinding
         self._clock = clock  # dates the stored records
+        self._envelope_max_bytes = envelope_max_bytes
 
     def key_type_of(self, did: Any) -> str | None:
         """The key type of the identity ``did`` when the node holds it (None otherwise: issuing then says why)."""
@@ -111,7 +116,8 @@ class CredentialService:
 
     async def issue(self, credential: Any, *, suite: str = DEFAULT_SUITE,
                     status: list[StatusListSpec] | tuple[StatusListSpec, ...] = (),
-                    within: Callable[[Issuance], Awaitable[None]] | None = None) -> Issued:
+                    within: Callable[[Issuance], Awaitable[None]] | None = None,
+                    envelope: str | None = None) -> Issued:
         """Sign ``credential`` with its issuer's active key and store the result. For each ``status`` spec
         the credential gets a ``credentialStatus`` entry; indexes and the credential are stored in one
         transaction, so an index is never handed out without its credential or twice.
@@ -124,12 +130,22 @@ class CredentialService:
 
         ``within`` runs first inside the issuing transaction (an exchange completing with this credential):
         when it raises, nothing is issued; when the id is refused (409), what it wrote is rolled back too.
+        ``envelope``: a media type (``application/vc+jwt``, ``application/vc+sd-jwt``, ``application/jwt`` for
+        VC-JWT 1.1; see :func:`vcnode.envelopes.issue.envelope_media_type`) to issue an enveloped credential
+        instead of a Data Integrity proof in ``suite``.
+
         The work is :func:`vcnode.issuing.core.issue_and_store`, the node's one issuing path."""
         did = self.issuer_of(credential)
         key = self._identities.signing_key(did)
         record_id = credential.get("id") if isinstance(credential.get("id"), str) else f"urn:uuid:{uuid.uuid4()}"
-        request = issue_request_hash(did, credential, suite, status)
-        form = DataIntegrity(key, suite, self.status_service.list_url if status else None)
+        list_url = self.status_service.list_url if status else None
+        form: CredentialFormat
+        if envelope is None:
+            request = issue_request_hash(did, credential, suite, status)
+            form = DataIntegrity(key, suite, list_url)
+        else:  # the media type counts for sameness as the suite does
+            request = issue_request_hash(did, credential, f"envelope:{envelope}", status)
+            form = Enveloped(key, envelope, list_url)
         [outcome] = await issue_and_store(self._store, [IssueItem(record_id, credential, request)], issuer=did,
                                           form=form, status=[self.list_spec(spec) for spec in status],
                                           within=within, clock=self._clock)
@@ -171,7 +187,8 @@ class CredentialService:
         return VerifyOptions(challenge=challenge, domain=domain, allow_embedded_keys=self._allow_embedded_keys,
                              status=self._checker, equivocations=self._equivocations,
                              checks=frozenset(checks) if checks is not None else None, status_deadline=deadline,
-                             holder_binding=binding)
+                             holder_binding=binding, envelope_max_bytes=self._envelope_max_bytes,
+                             limits=self._limits)
 
     async def verify_credential(self, credential: Any, options: dict[str, Any] | None = None) -> Report:
         """Verify any credential (no store access: this is the hot path). One over the node's limits is
@@ -180,6 +197,12 @@ class CredentialService:
         report = await verify_credential(credential, self._resolver, self._options(options or {}))
         metrics.verification("credential", credential, report.verified)
         return report
+
+    async def unwrap(self, document: Any, *, presentation: bool = False) -> Any:
+        """``document`` with its envelopes opened (see :func:`vcnode.envelopes.unwrap`): for recognition, which
+        reads the credential's claims."""
+        return await unwrap(document, "presentation" if presentation else "credential", self._resolver,
+                            max_bytes=self._envelope_max_bytes)
 
     async def verify_presentation(self, presentation: Any, options: dict[str, Any] | None = None) -> Report:
         """Verify a presentation and every credential in it; refused like :meth:`verify_credential` when it

@@ -87,3 +87,10 @@ def issue_sd_jwt_vc(claims: Mapping[str, Any], signer: Signer, *, issuer: str, k
     payload = {**registered, **_mark(claims, (), metadata)}
     made = _Issuer(payload, signer, {"typ": SD_JWT_VC_TYP, "kid": kid}, decoys)
     return made.sd_jwt_issuance
+
+
+def sign_sd_jwt(claims: Mapping[Any, Any], signer: Signer, header: dict[str, Any], *, decoys: bool = False) -> str:
+    """An SD-JWT in compact issuance form of ``claims`` whose selectively disclosable members are wrapped in
+    the reference library's ``SDObj``, signed by ``signer`` with ``header`` (``typ``, ``kid``, ...): for formats
+    other than SD-JWT VC (VC-JOSE-COSE's ``vc+sd-jwt`` secures a W3C credential's JSON)."""
+    return _Issuer(dict(claims), signer, header, decoys).sd_jwt_issuance

@@ -257,6 +257,32 @@ class _Unpacker:
         return out
 
 
+class DisclosureRefused(_Refused):
+    """A disclosure refused by :func:`disclose`: ``code`` and ``message`` say why."""
+
+
+def disclose(payload: dict[str, Any], encoded: list[str],
+             limit: int = MAX_DISCLOSURES) -> tuple[dict[str, Any], list[str]]:
+    """RFC 9901 §7.1 for any SD-JWT payload (a W3C credential secured as ``vc+sd-jwt`` too): the payload with
+    the ``encoded`` disclosures put back and ``_sd``/``_sd_alg`` removed, and the disclosed claims' paths.
+    Raises :class:`DisclosureRefused` (``invalidDisclosure``, ``duplicateDisclosure``, ``duplicateDigest``,
+    ``tamperedDisclosure``, ``unsupportedDigestAlgorithm``)."""
+    try:
+        if payload.get("_sd_alg", DIGEST_ALG) != DIGEST_ALG:
+            raise _Refused("structure", "unsupportedDigestAlgorithm", f"_sd_alg {str(payload['_sd_alg'])[:40]!r}: "
+                           f"only {DIGEST_ALG} is supported")
+        disclosures = _parse_disclosures(encoded, limit)
+        unpacker = _Unpacker(disclosures)
+        claims = unpacker.unpack(payload, "")
+    except _Refused as refused:
+        raise DisclosureRefused(refused.check, refused.code, refused.message) from None
+    unused = len(disclosures) - len(unpacker.used)
+    if unused:
+        raise DisclosureRefused("disclosures", "tamperedDisclosure", f"{unused} disclosure(s) match no digest of "
+                                "the signed payload (changed after issuance, or from another credential)")
+    return claims, unpacker.disclosed
+
+
 def _is_time(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 

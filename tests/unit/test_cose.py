@@ -11,6 +11,8 @@ from typing import Any
 import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from did_methods.key import KeyDriver
 from tests.builders import badge
@@ -43,6 +45,10 @@ def did_key_signer(key_type: str) -> SigningKey:
 
 def did_of(key: SigningKey) -> str:
     return key.verification_method.split("#")[0]
+
+
+_FUZZ_KEY = generated_signer("P-256")
+FUZZ_ENVELOPE = COSE.seal(badge(did_of(_FUZZ_KEY)), _FUZZ_KEY, media_type=VC_COSE)
 
 
 def payload_of(document: dict[str, Any]) -> bytes:
@@ -184,3 +190,36 @@ async def test_presentation_with_an_unsecured_credential_is_refused(resolver: Re
         payload = payload_of(presentation)
         envelope = resigned(holder, {1: -7, 4: holder.verification_method.encode()}, payload)
         assert await refused(resolver, envelope, VP_COSE) == "unsecuredCredential"
+
+
+async def test_repeated_protected_label_is_refused(resolver: Resolver) -> None:
+    key = did_key_signer("P-256")
+    kid = cbor2.dumps(key.verification_method.encode())
+    # {1: -35, 4: kid, 1: -7}: cbor2 would keep the last alg; which one the signer meant is unknowable
+    protected = b"\xa3" + cbor2.dumps(1) + cbor2.dumps(-35) + cbor2.dumps(4) + kid + cbor2.dumps(1) + cbor2.dumps(-7)
+    payload = payload_of(badge(did_of(key)))
+    signature = key.signer.sign(cbor2.dumps(["Signature1", protected, b"", payload]))
+    assert await refused(resolver, encoded([protected, {}, payload, signature])) == "malformedCose"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+async def test_arbitrary_bytes_and_mutations_only_ever_give_envelope_errors(resolver: Resolver,
+                                                                           data: st.DataObject) -> None:
+    raw = bytearray(base64.b64decode(FUZZ_ENVELOPE))
+    choice = data.draw(st.sampled_from(["random", "flip", "truncate", "text"]))
+    if choice == "random":
+        candidate: str = base64.b64encode(data.draw(st.binary(max_size=400))).decode()
+    elif choice == "flip":
+        for _ in range(data.draw(st.integers(1, 4))):
+            index = data.draw(st.integers(0, len(raw) - 1))
+            raw[index] ^= data.draw(st.integers(1, 255))
+        candidate = base64.b64encode(bytes(raw)).decode()
+    elif choice == "truncate":
+        candidate = base64.b64encode(bytes(raw[:data.draw(st.integers(0, len(raw) - 1))])).decode()
+    else:
+        candidate = data.draw(st.text(max_size=200))
+    try:
+        await COSE.open(candidate, VC_COSE, resolver, max_bytes=MAX)
+    except EnvelopeError as exc:
+        assert exc.code

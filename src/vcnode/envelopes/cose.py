@@ -17,12 +17,13 @@ import binascii
 import json
 from typing import Any
 
+from vcnode.did.resolution import ResolutionError
 from vcnode.did.resolver import Resolver
 from vcnode.envelopes import cose_sign1
 from vcnode.envelopes.base import EnvelopeError, Opened
 from vcnode.errors import VcnodeError
 from vcnode.jose.did import resolve_kid
-from vcnode.jose.errors import MISSING_KID
+from vcnode.jose.errors import MISSING_KID, VERIFICATION_METHOD_NOT_FOUND
 from vcnode.keys.public import PublicKey
 from vcnode.keys.signer import SigningKey
 
@@ -72,6 +73,9 @@ class CoseFormat:
             method, key = await resolve_kid(kid, resolver, did=_signer_did(document, media_type), purpose=purpose)
         except VcnodeError as exc:  # JoseError / resolution errors: the same named codes, as envelope errors
             raise EnvelopeError(exc.detail, code=exc.code) from None
+        except ResolutionError as exc:
+            raise EnvelopeError(f"{kid[:120]} could not be resolved: {exc.code}",
+                                code=VERIFICATION_METHOD_NOT_FOUND) from None
         cose_sign1.verify(message, key)
         return Opened(media_type, document, key, method["id"], method.get("controller"))
 

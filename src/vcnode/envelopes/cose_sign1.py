@@ -104,6 +104,10 @@ def decode(data: bytes, *, max_bytes: int) -> Sign1:
     protected = _loads(protected_bytes, "the protected header") if protected_bytes else {}
     if not isinstance(protected, Mapping):
         raise EnvelopeError("the protected header is not a CBOR map", code=MALFORMED_COSE)
+    if protected_bytes and _map_size(protected_bytes) != len(protected):
+        # cbor2 keeps the last of repeated labels; RFC 9052 §3 forbids them (two algs, two kids: which is meant?)
+        raise EnvelopeError("the protected header repeats a label or is not a definite-length map",
+                            code=MALFORMED_COSE)
     if set(protected) & set(unprotected):  # RFC 9052 §3: a label appears in one bucket only
         raise EnvelopeError("a header parameter is both protected and unprotected", code=MALFORMED_COSE)
     return Sign1(dict(protected), protected_bytes, dict(unprotected), payload, signature)
@@ -138,6 +142,18 @@ def verify(message: Sign1, key: PublicKey) -> None:
 def _to_be_signed(protected: bytes, payload: bytes) -> bytes:
     """The Sig_structure of RFC 9052 §4.4 (no external AAD)."""
     return cbor2.dumps(["Signature1", protected, b"", payload])
+
+
+def _map_size(encoded: bytes) -> int | None:
+    """The item count a CBOR map's head declares (None for an indefinite-length map or not a map head)."""
+    head = encoded[0]
+    if head >> 5 != 5:
+        return None
+    info = head & 0x1F
+    if info < 24:
+        return info
+    width = {24: 1, 25: 2, 26: 4, 27: 8}.get(info)
+    return int.from_bytes(encoded[1:1 + width], "big") if width else None
 
 
 def _loads(data: bytes, what: str) -> Any:

@@ -47,7 +47,7 @@ FEATURES: dict[str, str] = {
     "credential_cose": "application/vc+cose", "presentation_cose": "application/vp+cose"}
 FORMAT_GROUP = "vcnode.credential_formats"
 #: Formats vcnode ships, looked up when the installed entry points do not (yet) name them.
-BUILT_IN = ("vcnode.envelopes.cose:CoseFormat",)
+BUILT_IN = ("vcnode.envelope_formats.cose:CoseFormat",)
 MAX_BYTES = 1024 * 1024  # the suite's inputs are a few KiB
 _INDEX = re.compile(r"\[(\d+)\]")
 

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from tests.builders import badge
 from tests.interop.harness import run_harness
 from vcnode.did.resolver import Resolver
+from vcnode.envelope_formats.cose import VC_COSE, CoseFormat
 from vcnode.envelopes.base import EnvelopeError
-from vcnode.envelopes.cose import VC_COSE, CoseFormat
 from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.keys.jwk import b64url_encode
 from vcnode.keys.private_jwk import signer_from_private_jwk

@@ -18,8 +18,8 @@ from did_methods.key import KeyDriver
 from tests.builders import badge
 from tests.builders import did_key_signer as generated_signer
 from vcnode.did.resolver import Resolver
+from vcnode.envelope_formats.cose import VC_COSE, VP_COSE, CoseFormat
 from vcnode.envelopes.base import EnvelopeError
-from vcnode.envelopes.cose import VC_COSE, VP_COSE, CoseFormat
 from vcnode.keys.jwk import b64url_encode
 from vcnode.keys.private_jwk import signer_from_private_jwk
 from vcnode.keys.signer import SigningKey

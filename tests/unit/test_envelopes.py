@@ -304,22 +304,23 @@ async def test_hostile_claims_and_bytes_are_refusals_never_crashes(resolver: Res
                                                      resolver)
             assert not presentation.verified
             seen.update(codes(report))
-    assert seen <= {"malformedDataUrl", "invalidJws", "invalidEnvelope", "missingKid", "invalidSdJwt"}, seen
+    assert seen <= {"malformedDataUrl", "invalidJws", "invalidEnvelope", "missingKid", "invalidSdJwt",
+                    "invalidBase64"}, seen
 
 
 def test_a_broken_or_foreign_plug_in_is_left_out(tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
                                                  caplog: pytest.LogCaptureFixture) -> None:
     """A format is found by its entry point alone; one that fails to import, or is no format, is logged and
     left out, and the others still load."""
+    from vcnode.envelope_formats.jose import JoseFormat
     from vcnode.envelopes import load_formats
-    from vcnode.envelopes.jose import JoseFormat
 
     info = tmp_path / "vcnode_formats_test-0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: vcnode-formats-test\nVersion: 0\n")
     (info / "entry_points.txt").write_text("[vcnode.test_formats]\nbroken = vcnode.envelopes.absent:Format\n"
                                            "foreign = collections:OrderedDict\n"
-                                           "jose = vcnode.envelopes.jose:JoseFormat\n")
+                                           "jose = vcnode.envelope_formats.jose:JoseFormat\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     found = load_formats("vcnode.test_formats")
     assert set(found) == {"application/vc+jwt", "application/vp+jwt"}

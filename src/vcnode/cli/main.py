@@ -317,7 +317,7 @@ async def cmd_issue(args: argparse.Namespace) -> int:
     async def action(node: Any) -> int:
         import orjson
 
-        from vcnode.envelopes.issue import compact_form, envelope_media_type
+        from vcnode.issuing.envelope import compact_form, envelope_media_type
 
         if isinstance(credential, dict) and "issuer" not in credential:
             credential["issuer"] = node.identities.default_did

@@ -10,11 +10,11 @@ from aiohttp import web
 
 from vcnode.credentials.model import issuer_id
 from vcnode.credentials.report import Report
-from vcnode.envelopes.issue import compact_form, envelope_media_type
 from vcnode.http.body import BadRequest, optional_object, read_json_object
 from vcnode.http.health_routes import NODE_KEY
 from vcnode.http.problem import PROBLEM_JSON, json_response, problem_type
 from vcnode.http.ratelimit import rate_limited
+from vcnode.issuing.envelope import compact_form, envelope_media_type
 from vcnode.issuing.service import select_suite
 from vcnode.status.entries import status_requests
 from vcnode.trust.service import recognition_request

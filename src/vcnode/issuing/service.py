@@ -19,10 +19,10 @@ from vcnode.credentials.verify import VerifyOptions, verify_credential, verify_p
 from vcnode.did.resolver import Resolver
 from vcnode.envelopes import DEFAULT_MAX_BYTES as ENVELOPE_MAX_BYTES
 from vcnode.envelopes import unwrap
-from vcnode.envelopes.issue import Enveloped
 from vcnode.errors import InvalidInput, NotFound, VcnodeError
 from vcnode.identity.service import IdentityService
 from vcnode.issuing.core import CredentialFormat, DataIntegrity, IssueItem, issue_and_store
+from vcnode.issuing.envelope import Enveloped
 from vcnode.issuing.idempotency import issue_request_hash
 from vcnode.proofs import DEFAULT_SUITE, SUITES, default_suite_for
 from vcnode.status.check import StatusChecker
@@ -131,7 +131,7 @@ class CredentialService:
         ``within`` runs first inside the issuing transaction (an exchange completing with this credential):
         when it raises, nothing is issued; when the id is refused (409), what it wrote is rolled back too.
         ``envelope``: a media type (``application/vc+jwt``, ``application/vc+sd-jwt``, ``application/jwt`` for
-        VC-JWT 1.1; see :func:`vcnode.envelopes.issue.envelope_media_type`) to issue an enveloped credential
+        VC-JWT 1.1; see :func:`vcnode.issuing.envelope.envelope_media_type`) to issue an enveloped credential
         instead of a Data Integrity proof in ``suite``.
 
         The work is :func:`vcnode.issuing.core.issue_and_store`, the node's one issuing path."""

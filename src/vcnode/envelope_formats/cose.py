@@ -19,7 +19,7 @@ from typing import Any
 
 from vcnode.did.resolution import ResolutionError
 from vcnode.did.resolver import Resolver
-from vcnode.envelopes import cose_sign1
+from vcnode.envelope_formats import cose_sign1
 from vcnode.envelopes.base import EnvelopeError, EnvelopeFormat, Opened
 from vcnode.errors import VcnodeError
 from vcnode.jose.did import resolve_kid
@@ -62,7 +62,7 @@ class CoseFormat(EnvelopeFormat):
     async def open(self, data: str, media_type: str, resolver: Resolver, *, max_bytes: int) -> Opened:
         """Verify a base64 COSE_Sign1 of ``media_type`` with the key its ``kid`` names in the signer's DID document.
 
-        :class:`EnvelopeError` codes: those of :mod:`vcnode.envelopes.cose_sign1`, ``invalidBase64``,
+        :class:`EnvelopeError` codes: those of :mod:`vcnode.envelope_formats.cose_sign1`, ``invalidBase64``,
         ``mediaTypeMismatch``, ``invalidPayload``, ``unsecuredCredential``, and the key resolution ones of
         :func:`vcnode.jose.did.resolve_kid` (``missingKid``, ``kidMismatch``, ``keyNotAuthorized``, …)."""
         message, document = _decode(data, media_type, max_bytes)

@@ -43,9 +43,13 @@ async def issue(request: web.Request) -> web.Response:
     options = optional_object(body, "options")
     suite = select_suite(options, node.credentials.key_type_of(issuer_id(body["credential"])))
     status = status_requests(options)
+    pointers = options.get("mandatoryPointers") if suite == "ecdsa-sd-2023" else None  # others have none
+    if pointers is not None and not (isinstance(pointers, list) and all(isinstance(p, str) for p in pointers)):
+        raise BadRequest("options.mandatoryPointers must be a list of JSON pointers")
     # A token bound to one identity is refused any other issuer the same way, held by the node or not.
     node.tokens.check_identity(token, issuer_id(body["credential"]))
-    issued = await node.credentials.issue(body["credential"], suite=suite, status=status)
+    issued = await node.credentials.issue(body["credential"], suite=suite, status=status,
+                                          mandatory_pointers=pointers)
     response = json_response({"verifiableCredential": issued.credential}, status=201 if issued.created else 200)
     response.headers["Location"] = "/credentials/" + quote(issued.record_id, safe=":")
     return response

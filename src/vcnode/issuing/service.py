@@ -111,6 +111,7 @@ class CredentialService:
 
     async def issue(self, credential: Any, *, suite: str = DEFAULT_SUITE,
                     status: list[StatusListSpec] | tuple[StatusListSpec, ...] = (),
+                    mandatory_pointers: list[str] | None = None,
                     within: Callable[[Issuance], Awaitable[None]] | None = None) -> Issued:
         """Sign ``credential`` with its issuer's active key and store the result. For each ``status`` spec
         the credential gets a ``credentialStatus`` entry; indexes and the credential are stored in one
@@ -128,8 +129,8 @@ class CredentialService:
         did = self.issuer_of(credential)
         key = self._identities.signing_key(did)
         record_id = credential.get("id") if isinstance(credential.get("id"), str) else f"urn:uuid:{uuid.uuid4()}"
-        request = issue_request_hash(did, credential, suite, status)
-        form = DataIntegrity(key, suite, self.status_service.list_url if status else None)
+        request = issue_request_hash(did, credential, suite, status, mandatory_pointers)
+        form = DataIntegrity(key, suite, self.status_service.list_url if status else None, mandatory_pointers)
         [outcome] = await issue_and_store(self._store, [IssueItem(record_id, credential, request)], issuer=did,
                                           form=form, status=[self.list_spec(spec) for spec in status],
                                           within=within, clock=self._clock)

@@ -219,8 +219,11 @@ class Group:
     deskolemized: list[Quad]
 
 
+Grouped = tuple[dict[str, Group], dict[str, str], list[str]]
+
+
 def canonicalize_and_group(document: dict[str, Any], factory: LabelMapFactory, groups: dict[str, list[str]],
-                           registry: ContextRegistry | None = None) -> tuple[dict[str, Group], dict[str, str], list[str]]:
+                           registry: ContextRegistry | None = None) -> Grouped:
     """The groups of canonical N-Quads selected by each list of pointers, the label map and all the document's
     relabelled canonical N-Quads (vc-di-ecdsa "canonicalizeAndGroup")."""
     registry = registry or default_registry()

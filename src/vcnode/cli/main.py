@@ -712,7 +712,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     derive = commands.add_parser("derive", help="selective disclosure: derive a credential revealing chosen "
                                  "fields from one with an ecdsa-sd-2023 base proof (no node needed)")
-    derive.add_argument("file", metavar="CREDENTIAL", help="the credential with a base proof (JSON)")
+    derive.add_argument("file", metavar="FILE", help="the credential with a base proof (JSON)")
     derive.add_argument("--reveal", metavar="POINTER", nargs="+", action="extend",
                         help="JSON pointers to reveal besides the mandatory ones, e.g. /credentialSubject/achievement")
     derive.add_argument("--proof-id", metavar="ID", help="the base proof's id, when the credential has several")

@@ -4,6 +4,8 @@
 //     (a P-256 key, for ecdsa-jcs-2019 or ecdsa-rdfc-2019, also needs its publicKeyMultibase `zDn…`; Ed25519 is made from the seed)
 //     (ecdsa-sd-2023: a base proof, with the job's `mandatoryPointers`)
 //   {op: "derive", credential, selectivePointers}                     -> {document}  (ecdsa-sd-2023 holder)
+//   {op: "benchVerify", credentials}                                  -> {seconds, verified}
+//     each credential verified once, one after another (scripts/bench_verify.py)
 //   {op: "verify", credential, documents?}                            -> {verified, error}
 //     with `documents` ({url: document}: status list credentials), as for checkStatus below, a credential
 //     with credentialStatus is verified with their checkStatus (which @digitalbazaar/vc requires for one)
@@ -90,6 +92,15 @@ async function run(job) {
       const suite = new DataIntegrityProof({
         cryptosuite: ecdsaSdDisclose({selectivePointers: job.selectivePointers})});
       return {document: await vc.derive({verifiableCredential: job.credential, suite, documentLoader})};
+    }
+    if(job.op === 'benchVerify') {
+      let verified = 0;
+      const started = process.hrtime.bigint();
+      for(const credential of job.credentials) {
+        const result = await vc.verifyCredential({credential, suite: verifyingSuites(), documentLoader});
+        verified += result.verified === true ? 1 : 0;
+      }
+      return {seconds: Number(process.hrtime.bigint() - started) / 1e9, verified};
     }
     if(job.op === 'verify') {
       const status = job.documents ?

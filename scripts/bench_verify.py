@@ -202,22 +202,31 @@ def digital_bazaar_verify(credentials: list[dict[str, Any]]) -> tuple[float, int
     return result["seconds"], result["verified"]
 
 
-def selective_disclosure(seconds: float, count: int = 300) -> dict[str, float] | None:
+def selective_disclosure(seconds: float, count: int = 200, rounds: int = 3) -> dict[str, float] | None:
     """ecdsa-sd-2023 derived proofs verified per second: vcnode (full report, and the proof alone) and Digital
-    Bazaar's JavaScript (@digitalbazaar/vc's full verification), distinct credentials, one core each. None when
-    Node.js or the interop packages are missing."""
+    Bazaar's JavaScript (@digitalbazaar/vc's full verification), ``count`` distinct credentials each verified
+    once per round, one core each. Rounds alternate between the two so that other load on the machine hits both
+    alike; the fastest round of each counts. None when Node.js or the interop packages are missing."""
     if shutil.which("node") is None or not (DBVC.parent / "node_modules").is_dir():
         return None
     credentials = derived_credentials(count)
     resolver = Resolver([KeyDriver()])
     loop = asyncio.new_event_loop()
     assert all(loop.run_until_complete(verify_credential(c, resolver)).verified for c in credentials[:5])
-    ours = loop.run_until_complete(timed_async(verify_credential, resolver, credentials, seconds))
-    proofs = loop.run_until_complete(timed_async(proofs_only, resolver, credentials, seconds))
+    def once(verify: Any) -> float:  # each credential verified once: per second
+        started = time.perf_counter()
+        for credential in credentials:
+            assert loop.run_until_complete(verify(credential, resolver)).verified
+        return len(credentials) / (time.perf_counter() - started)
+
+    ours = proofs = theirs = 0.0
+    for _ in range(rounds):
+        ours, proofs = max(ours, once(verify_credential)), max(proofs, once(proofs_only))
+        elapsed, verified = digital_bazaar_verify(credentials)
+        assert verified == len(credentials), f"Digital Bazaar verified {verified} of {len(credentials)}"
+        theirs = max(theirs, len(credentials) / elapsed)
     loop.close()
-    elapsed, verified = digital_bazaar_verify(credentials)
-    assert verified == len(credentials), f"Digital Bazaar verified {verified} of {len(credentials)}"
-    return {"digital_bazaar_per_s": len(credentials) / elapsed, "vcnode_per_s": ours, "vcnode_proof_only_per_s": proofs}
+    return {"digital_bazaar_per_s": theirs, "vcnode_per_s": ours, "vcnode_proof_only_per_s": proofs}
 
 
 def variant(issuer: str, n: int) -> dict[str, Any]:
@@ -396,7 +405,7 @@ def main() -> int:
     if pin(0):
         os.sched_setaffinity(0, {0})  # one core, as the goals are stated
     if args.only:
-        return print_selective(selective_disclosure(args.seconds), args.json)
+        return print_selective(selective_disclosure(args.seconds), args.json)  # rounds, not --seconds
     results: dict[str, Any] = {"in_process": in_process(args.seconds), "bounds": bounds_overhead(args.seconds),
                                "presentations": presentations(args.seconds), "http": http(args.seconds),
                                "selective_disclosure": selective_disclosure(args.seconds)}

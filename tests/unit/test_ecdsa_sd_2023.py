@@ -19,6 +19,7 @@ from vcnode.cli.main import main
 from vcnode.credentials.derive import derive_credential
 from vcnode.credentials.issue import issue_credential
 from vcnode.did.resolver import Resolver
+from vcnode.errors import VcnodeError
 from vcnode.jsonld import ContextRegistry, default_registry
 from vcnode.keys import multikey
 from vcnode.keys.p256 import P256KeyPair
@@ -228,6 +229,18 @@ def test_pointers_that_select_nothing_or_are_not_pointers_are_named_errors() -> 
         with pytest.raises(ProofError) as caught:
             derive_credential(credential_without, ["/credentialSubject/name"])
         assert caught.value.code == "noBaseProof"
+
+
+def test_undefined_terms_and_unknown_contexts_are_refused_as_by_every_suite() -> None:
+    """Safe mode: a term no context defines would be dropped from what is signed; refused by name instead."""
+    key, credential = p256_issuer()
+    credential["@context"] = credential["@context"][:1]  # no @vocab: grade and email are undefined
+    for document, code in ((credential, "undefinedTerm"),
+                           ({**credential, "@context": [*credential["@context"], "https://unknown.example/v1"]},
+                            "unknownContext")):
+        with pytest.raises(VcnodeError) as caught:
+            issue_credential(document, key, suite="ecdsa-sd-2023")
+        assert caught.value.code == code
 
 
 def test_json_pointers_and_selection_follow_rfc_6901_and_the_spec() -> None:

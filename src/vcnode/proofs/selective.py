@@ -22,8 +22,9 @@ from typing import Any
 from pyld import jsonld
 from pyld.jsonld import JsonLdError
 
+from vcnode.errors import VcnodeError
 from vcnode.jsonld import ContextRegistry, default_registry
-from vcnode.jsonld.canonical import CanonicalizationError, document_quads
+from vcnode.jsonld.canonical import CanonicalizationError, _unwrap, document_quads
 from vcnode.jsonld.quads import Quad, canonical_labels
 from vcnode.proofs.base import ProofError
 
@@ -161,7 +162,13 @@ def skolemize_compact(document: dict[str, Any], registry: ContextRegistry) -> tu
         skolemized = _skolemize_expanded(expanded, lambda: f"{prefix}{next(count)}")
         compact = jsonld.compact(skolemized, document.get("@context"), dict(options))
     except JsonLdError as exc:
+        cause = _unwrap(exc)
+        if isinstance(cause, VcnodeError):  # an unknown context, as when canonicalizing
+            raise cause from None
         raise CanonicalizationError(f"invalid JSON-LD: {exc.args[0] if exc.args else exc}") from None
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError) as exc:
+        # as canonicalize_rdfc: pyld assumes well-formed contexts in places; malformed input is the caller's error
+        raise CanonicalizationError(f"invalid JSON-LD ({type(exc).__name__})") from None
     return skolemized, compact
 
 
@@ -227,6 +234,9 @@ def canonicalize_and_group(document: dict[str, Any], factory: LabelMapFactory, g
     """The groups of canonical N-Quads selected by each list of pointers, the label map and all the document's
     relabelled canonical N-Quads (vc-di-ecdsa "canonicalizeAndGroup")."""
     registry = registry or default_registry()
+    # Safe mode first, as every suite signs: plain expansion would drop an undefined term silently, and the
+    # issuer would sign less than the credential says.
+    document_quads(document, registry)
     _expanded, compact = skolemize_compact(document, registry)
     quads = deskolemize(document_quads(compact, registry))
     nquads, label_map = label_replacement_canonicalize(quads, factory)

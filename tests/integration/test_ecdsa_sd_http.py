@@ -58,3 +58,32 @@ async def test_mandatory_pointers_that_select_nothing_or_are_not_a_list_are_400(
     response = await issue(client, token, badge(identity.did),
                            {"cryptosuite": "ecdsa-sd-2023", "mandatoryPointers": "/issuer"})
     await expect_problem(response, 400)
+
+
+async def test_the_holder_derives_over_http_and_bad_requests_are_named(client: TestClient, web_node: Node) -> None:
+    """``POST /credentials/derive`` (the VC API holder's endpoint the vc-di-ecdsa suite drives): the derived
+    credential itself, 201; named 4xx problems for what cannot be derived."""
+    identity = await web_node.identities.create("key", name="sd", key_type="P-256")
+    _, token = await web_node.tokens.create(["issue"], identity=identity.did)
+    issued = (await expect_json(await issue(client, token, badge(identity.did), {"cryptosuite": "ecdsa-sd-2023"}),
+                                201))["verifiableCredential"]
+
+    async def derive(body: object) -> object:
+        return await client.post("/credentials/derive", json=body)
+
+    derived = await expect_json(await derive({"verifiableCredential": issued,
+                                              "options": {"selectivePointers": ["/credentialSubject/achievement"]}}),
+                                201)
+    assert derived == derive_credential(issued, ["/credentialSubject/achievement"])
+    report = await expect_json(await client.post("/credentials/verify", json={"verifiableCredential": derived}), 200)
+    assert report["verified"] is True, report["errors"]
+    for body, status, code in (
+            ({"verifiableCredential": issued, "options": {"selectivePointers": ["/credentialSubject/grade"]}},
+             400, "pointerSelectsNothing"),
+            ({"verifiableCredential": derived, "options": {"selectivePointers": []}}, 400, "noBaseProof"),
+            ({"verifiableCredential": issued, "options": {"selectivePointers": "/name"}}, 400, "badRequest"),
+            ({"verifiableCredential": "nope"}, 400, "badRequest"),
+            ({"verifiableCredential": {**issued, "@context": ["https://unknown.example/v1"]}}, 422, "unknownContext"),
+            ({"verifiableCredential": {**issued, "proof": {**issued["proof"], "proofValue": "u2V0A_w"}}}, 422,
+             "malformedProofValue")):
+        await expect_problem(await derive(body), status, code)

@@ -182,6 +182,15 @@ class CredentialService:
         metrics.verification("credential", credential, report.verified)
         return report
 
+    def derive_credential(self, credential: Any, reveal: list[str], proof_id: str | None = None) -> dict[str, Any]:
+        """A holder's derived credential (ecdsa-sd-2023 selective disclosure, see
+        :func:`vcnode.credentials.derive.derive_credential`); refused like :meth:`verify_credential` when over
+        the node's limits. No store access and no key: the base proof carries what is needed."""
+        from vcnode.credentials.derive import derive_credential
+
+        check_limits(credential, self._limits)
+        return derive_credential(credential, reveal, proof_id=proof_id)
+
     async def verify_presentation(self, presentation: Any, options: dict[str, Any] | None = None) -> Report:
         """Verify a presentation and every credential in it; refused like :meth:`verify_credential` when it
         carries more than the node's limits."""

@@ -1,15 +1,20 @@
-"""ecdsa-sd-2023 over the VC API: a P-256 identity issues base proofs with ``options.mandatoryPointers``, the
-holder derives, ``/credentials/verify`` accepts the derived credential and refuses a base proof, a tampered
-disclosure and a malformed proof value with named 400 problems (never a 5xx)."""
+"""ecdsa-sd-2023 over the VC API and the command line: a P-256 identity issues base proofs with
+``options.mandatoryPointers``, the holder derives (``/credentials/derive``, ``vcnode derive``),
+``/credentials/verify`` accepts the derived credential and refuses a base proof, a tampered disclosure and a
+malformed proof value with named 400 problems (never a 5xx)."""
 
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.builders import badge
+from tests.cluster import fresh_node
+from tests.integration.test_cli import assert_one_line_error, run
 from tests.integration.test_vcapi import expect_json, expect_problem, issue
 from vcnode.credentials.derive import derive_credential
 from vcnode.node import Node
@@ -87,3 +92,34 @@ async def test_the_holder_derives_over_http_and_bad_requests_are_named(client: T
             ({"verifiableCredential": {**issued, "proof": {**issued["proof"], "proofValue": "u2V0A_w"}}}, 422,
              "malformedProofValue")):
         await expect_problem(await derive(body), status, code)
+
+
+def test_issue_with_the_suite_derive_and_verify_from_the_command_line(tmp_path: Path) -> None:
+    """`vcnode issue --suite ecdsa-sd-2023` makes a base proof (default mandatory pointers), `vcnode derive`
+    reveals chosen fields with no node, `vcnode verify` accepts the derived credential and refuses the base."""
+    home = tmp_path / "node"
+    fresh_node(home)
+    created = run(home, "identity", "create", "--did-method", "key", "--key-type", "p256", "--name", "sd")
+    assert created.returncode == 0, created.stderr
+    did = created.stdout.strip()
+    credential = {"@context": ["https://www.w3.org/ns/credentials/v2", {"@vocab": "https://example.org/vocab#"}],
+                  "type": ["VerifiableCredential"], "issuer": did, "validFrom": "2026-01-01T00:00:00Z",
+                  "credentialSubject": {"id": "did:example:learner", "achievement": "Data Analytics", "grade": "B+"}}
+    (tmp_path / "c.json").write_text(json.dumps(credential))
+    base, derived = tmp_path / "base.json", tmp_path / "derived.json"
+    issued = run(home, "issue", str(tmp_path / "c.json"), "--suite", "ecdsa-sd-2023", "--out", str(base))
+    assert issued.returncode == 0, issued.stderr
+    proof = json.loads(base.read_text())["proof"]
+    assert parse_base_proof_value(proof["proofValue"]).mandatory_pointers == ["/issuer", "/validFrom"]
+    done = run(tmp_path / "no-node", "derive", str(base), "--reveal", "/credentialSubject/achievement", "--out",
+               str(derived))
+    assert done.returncode == 0, done.stderr
+    subject = json.loads(derived.read_text())["credentialSubject"]
+    assert subject == {"id": "did:example:learner", "achievement": "Data Analytics"}
+    verified = run(home, "verify", str(derived), "--json")
+    assert verified.returncode == 0 and json.loads(verified.stdout)["verified"], verified.stdout
+    refused = run(home, "verify", str(base), "--json")
+    assert refused.returncode == 1
+    assert json.loads(refused.stdout)["errors"][0]["code"] == "baseProofNotVerifiable"
+    assert_one_line_error(run(tmp_path / "no-node", "derive", str(base), "--reveal", "/credentialSubject/email"),
+                          "selects nothing")

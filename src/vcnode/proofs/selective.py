@@ -140,9 +140,9 @@ def _skolemize_expanded(expanded: list[Any], label: Callable[[], str]) -> list[A
         if not isinstance(element, dict) or "@value" in element:
             out.append(copy.deepcopy(element))
             continue
-        node = {key: _skolemize_expanded(value if isinstance(value, list) else [value], label)
-                if isinstance(value, list) else _skolemize_expanded([value], label)[0]
-                for key, value in element.items()}
+        # As di-sd-primitives: every object without @value is a node to name (its @list objects too).
+        node = {key: _skolemize_expanded(value, label) if isinstance(value, list)
+                else _skolemize_expanded([value], label)[0] for key, value in element.items()}
         if "@id" not in node:
             node["@id"] = label()
         elif isinstance(node["@id"], str) and node["@id"].startswith("_:"):

@@ -316,7 +316,8 @@ def test_the_exchange_walkthrough_matches_the_document(served: ServedNode) -> No
     node.call("GET", "/interactions/{exchange}", 404, path_parameters={"exchange": "nothing-here"})
 
 
-@pytest.mark.parametrize("path", ["/credentials/issue", "/credentials/verify", "/credentials/status"])
+@pytest.mark.parametrize("path", ["/credentials/issue", "/credentials/verify", "/credentials/derive",
+                                  "/credentials/status"])
 @pytest.mark.parametrize("method", ["GET", "OPTIONS", "DELETE"])
 def test_post_only_paths_answer_other_methods_with_405_and_allow(served: ServedNode, method: str,
                                                                   path: str) -> None:

@@ -184,7 +184,7 @@ async def test_issue_with_an_undefined_term_is_422(client: TestClient, issue_tok
     assert "favouriteColour" in problem["detail"]
 
 
-@pytest.mark.parametrize("options", [{"cryptosuite": "ecdsa-sd-2023"}, {"cryptosuite": "Ed25519Signature2020"},
+@pytest.mark.parametrize("options", [{"cryptosuite": "ecdsa-sd-2022"}, {"cryptosuite": "Ed25519Signature2020"},
                                      {"type": "JsonWebSignature2020"}, {"type": "eddsa-rdfc-2022"},
                                      {"cryptosuite": 7}, {"type": ["Ed25519Signature2020"]}])
 async def test_issue_with_an_unknown_suite_is_400(client: TestClient, issue_token: str,
@@ -192,7 +192,7 @@ async def test_issue_with_an_unknown_suite_is_400(client: TestClient, issue_toke
     await expect_problem(await issue(client, issue_token, badge(NODE_DID), options), 400, "invalidInput")
 
 
-@pytest.mark.parametrize("suite", ["ecdsa-rdfc-2019", "ecdsa-jcs-2019"])
+@pytest.mark.parametrize("suite", ["ecdsa-rdfc-2019", "ecdsa-jcs-2019", "ecdsa-sd-2023"])
 async def test_issue_with_a_p256_suite_from_an_ed25519_issuer_is_400(client: TestClient, issue_token: str,
                                                                       suite: str) -> None:
     await expect_problem(await issue(client, issue_token, badge(NODE_DID), {"cryptosuite": suite}), 400,

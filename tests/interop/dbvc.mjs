@@ -2,6 +2,10 @@
 // Reads a JSON array of jobs on stdin, writes a JSON array of results on stdout:
 //   {op: "sign", suite, secretKeyMultibase, credential}              -> {document}
 //     (a P-256 key, for ecdsa-jcs-2019 or ecdsa-rdfc-2019, also needs its publicKeyMultibase `zDn…`; Ed25519 is made from the seed)
+//     (ecdsa-sd-2023: a base proof, with the job's `mandatoryPointers`)
+//   {op: "derive", credential, selectivePointers}                     -> {document}  (ecdsa-sd-2023 holder)
+//   {op: "benchVerify", credentials}                                  -> {seconds, verified}
+//     each credential verified once, one after another (scripts/bench_verify.py)
 //   {op: "verify", credential, documents?}                            -> {verified, error}
 //     with `documents` ({url: document}: status list credentials), as for checkStatus below, a credential
 //     with credentialStatus is verified with their checkStatus (which @digitalbazaar/vc requires for one)
@@ -23,6 +27,8 @@ import {createSignCryptosuite as ecdsaJcsSign, createVerifyCryptosuite as ecdsaJ
   from '@digitalbazaar/ecdsa-jcs-2019-cryptosuite';
 import {cryptosuite as ecdsaRdfc} from '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
 import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey';
+import {createDiscloseCryptosuite as ecdsaSdDisclose, createSignCryptosuite as ecdsaSdSign,
+  createVerifyCryptosuite as ecdsaSdVerify} from '@digitalbazaar/ecdsa-sd-2023-cryptosuite';
 import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import * as DidKey from '@digitalbazaar/did-method-key';
@@ -47,7 +53,11 @@ function keyPair(secretKeyMultibase, publicKeyMultibase) {
   return didKeyPair(Ed25519Multikey, secretKeyMultibase);
 }
 
-function signingSuite(name, key) {
+function signingSuite(name, key, job = {}) {
+  if(name === 'ecdsa-sd-2023') {
+    return new DataIntegrityProof({signer: key.signer(),
+      cryptosuite: ecdsaSdSign({mandatoryPointers: job.mandatoryPointers ?? []})});
+  }
   if(name === 'Ed25519Signature2020') {
     return new Ed25519Signature2020({key});
   }
@@ -61,6 +71,7 @@ const verifyingSuites = () => [
   new DataIntegrityProof({cryptosuite: createVerifyCryptosuite()}),
   new DataIntegrityProof({cryptosuite: ecdsaJcsVerify()}),
   new DataIntegrityProof({cryptosuite: ecdsaRdfc}),
+  new DataIntegrityProof({cryptosuite: ecdsaSdVerify()}),
   new Ed25519Signature2020()
 ];
 
@@ -75,7 +86,21 @@ async function run(job) {
     if(job.op === 'sign') {
       const key = await keyPair(job.secretKeyMultibase, job.publicKeyMultibase);
       const credential = {...job.credential, issuer: job.credential.issuer ?? key.controller};
-      return {document: await vc.issue({credential, suite: signingSuite(job.suite, key), documentLoader})};
+      return {document: await vc.issue({credential, suite: signingSuite(job.suite, key, job), documentLoader})};
+    }
+    if(job.op === 'derive') {
+      const suite = new DataIntegrityProof({
+        cryptosuite: ecdsaSdDisclose({selectivePointers: job.selectivePointers})});
+      return {document: await vc.derive({verifiableCredential: job.credential, suite, documentLoader})};
+    }
+    if(job.op === 'benchVerify') {
+      let verified = 0;
+      const started = process.hrtime.bigint();
+      for(const credential of job.credentials) {
+        const result = await vc.verifyCredential({credential, suite: verifyingSuites(), documentLoader});
+        verified += result.verified === true ? 1 : 0;
+      }
+      return {seconds: Number(process.hrtime.bigint() - started) / 1e9, verified};
     }
     if(job.op === 'verify') {
       const status = job.documents ?

@@ -340,6 +340,24 @@ async def cmd_issue(args: argparse.Namespace) -> int:
     return await with_node(args, action)
 
 
+async def cmd_derive(args: argparse.Namespace) -> int:
+    """Derive a credential revealing only the mandatory fields and the ``--reveal`` pointers from one with an
+    ecdsa-sd-2023 base proof (a holder operation: no node, no key)."""
+    credential = read_json_file(args.file)
+    import orjson
+
+    from vcnode.credentials.derive import derive_credential
+
+    derived = derive_credential(credential, args.reveal or [], proof_id=args.proof_id)
+    output = orjson.dumps(derived, option=orjson.OPT_INDENT_2)
+    if args.out:
+        with open(args.out, "wb") as handle:
+            handle.write(output + b"\n")
+    else:
+        sys.stdout.write(output.decode() + "\n")
+    return 0
+
+
 METHODS = ("key", "jwk", "web", "webvh")
 #: ``--key-type`` names (vcnode.keys.signer.KEY_TYPE_NAMES, not imported: the CLI starts without crypto imports).
 KEY_TYPE_NAMES = ("ed25519", "p256")
@@ -700,6 +718,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="issue an enveloped credential of this media type instead of a proof: vc+jwt, vc+sd-jwt, "
                             "or jwt (VC-JWT 1.1)")
     issue.set_defaults(run=cmd_issue)
+
+    derive = commands.add_parser("derive", help="selective disclosure: derive a credential revealing chosen "
+                                 "fields from one with an ecdsa-sd-2023 base proof (no node needed)")
+    derive.add_argument("file", metavar="FILE", help="the credential with a base proof (JSON)")
+    derive.add_argument("--reveal", metavar="POINTER", nargs="+", action="extend",
+                        help="JSON pointers to reveal besides the mandatory ones, e.g. /credentialSubject/achievement")
+    derive.add_argument("--proof-id", metavar="ID", help="the base proof's id, when the credential has several")
+    derive.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    derive.set_defaults(run=cmd_derive)
 
     verify = commands.add_parser("verify", help="verify a credential or presentation file (no node needed)")
     verify.add_argument("file", metavar="FILE", help="the credential or presentation (JSON)")

@@ -71,17 +71,20 @@ def sign(document: dict[str, Any], key: SigningKey, *, suite: str = DEFAULT_SUIT
 
 
 def issue_credential(credential: Any, key: SigningKey, *, suite: str = DEFAULT_SUITE,
-                     registry: ContextRegistry | None = None, created: str | None = None) -> dict[str, Any]:
+                     registry: ContextRegistry | None = None, created: str | None = None,
+                     mandatory_pointers: list[str] | None = None) -> dict[str, Any]:
     """Validate and sign a credential whose issuer is the key's controller; ``created``: the proof's
-    creation time (a dateTimeStamp; default now)."""
+    creation time (a dateTimeStamp; default now); ``mandatory_pointers``: what every proof derived from an
+    ecdsa-sd-2023 base proof must reveal (the suite's default when None)."""
     prepared = prepare_credential(credential)
     controller = key.verification_method.split("#", 1)[0]
     if issuer_id(prepared) != controller:
         raise VcnodeError(f"the credential's issuer {str(issuer_id(prepared))[:120]} is not {controller}",
                           code="issuerMismatch", status=422)
-    if created is not None:
-        return sign(prepared, key, suite=suite, registry=registry, created=created)
-    return sign(prepared, key, suite=suite, registry=registry)
+    extra: dict[str, Any] = {} if created is None else {"created": created}
+    if mandatory_pointers is not None:
+        extra["mandatoryPointers"] = mandatory_pointers
+    return sign(prepared, key, suite=suite, registry=registry, **extra)
 
 
 def create_presentation(credentials: list[dict[str, Any]], holder: SigningKey, *, challenge: str | None = None,

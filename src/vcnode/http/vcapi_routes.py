@@ -50,11 +50,15 @@ async def issue(request: web.Request) -> web.Response:
     issuer = issuer_id(body["credential"])
     suite = select_suite(options, node.credentials.key_type_of(issuer))
     status = status_requests(options)
+    pointers = options.get("mandatoryPointers") if suite == "ecdsa-sd-2023" else None  # others have none
+    if pointers is not None and not (isinstance(pointers, list) and all(isinstance(p, str) for p in pointers)):
+        raise BadRequest("options.mandatoryPointers must be a list of JSON pointers")
     # A token bound to one identity is refused any other issuer the same way, held by the node or not. A
     # credential naming no issuer is malformed whoever asks: issuing refuses it (422 invalidIssuer), not 403.
     if isinstance(issuer, str):
         node.tokens.check_identity(token, issuer)
-    issued = await node.credentials.issue(body["credential"], suite=suite, status=status, envelope=envelope)
+    issued = await node.credentials.issue(body["credential"], suite=suite, status=status, envelope=envelope,
+                                          mandatory_pointers=pointers)
     document = compact_form(issued.credential) if envelope is not None else issued.credential
     response = json_response({"verifiableCredential": document}, status=201 if issued.created else 200)
     response.headers["Location"] = "/credentials/" + quote(issued.record_id, safe=":")
@@ -92,6 +96,25 @@ verify_presentation = rate_limited("verify")(_verifier(
     "``POST /presentations/verify`` ``{verifiablePresentation, options: {challenge, domain, recognition}}``."))
 
 
+@rate_limited("verify")
+async def derive(request: web.Request) -> web.Response:
+    """``POST /credentials/derive`` ``{verifiableCredential, options: {selectivePointers, proofId}}`` → 201 the
+    derived credential (the VC API holder's selective disclosure, ecdsa-sd-2023). No token: the caller gives
+    the credential, and deriving needs no key."""
+    body = await read_json_object(request)
+    if not isinstance(body.get("verifiableCredential"), dict):
+        raise BadRequest("the body needs a 'verifiableCredential' object")
+    options = optional_object(body, "options")
+    pointers, proof_id = options.get("selectivePointers", []), options.get("proofId")
+    if not (isinstance(pointers, list) and all(isinstance(p, str) for p in pointers)):
+        raise BadRequest("options.selectivePointers must be a list of JSON pointers")
+    if proof_id is not None and not isinstance(proof_id, str):
+        raise BadRequest("options.proofId must be a string")
+    node = request.app[NODE_KEY]
+    return json_response(node.credentials.derive_credential(body["verifiableCredential"], pointers, proof_id),
+                         status=201)
+
+
 async def get_credential(request: web.Request) -> web.Response:
     """``GET /credentials/{id}`` (token with ``read`` or ``issue``): a credential this node issued; 404 alike
     for a missing id and for another identity's credential under a token bound to one identity."""
@@ -108,6 +131,7 @@ def add_routes(app: web.Application) -> None:
     """Register the VC API routes."""
     app.router.add_post("/credentials/issue", issue)
     app.router.add_post("/credentials/verify", verify)
+    app.router.add_post("/credentials/derive", derive)
     app.router.add_post("/presentations/verify", verify_presentation)
     # Not the VC API's POST-only paths: GET /credentials/issue is a 405 naming POST, not a lookup of id "issue".
-    app.router.add_get(r"/credentials/{id:(?!(?:issue|verify|status)$).+}", get_credential)
+    app.router.add_get(r"/credentials/{id:(?!(?:issue|verify|derive|status)$).+}", get_credential)

@@ -83,6 +83,8 @@ class DataIntegrity:
     key: SigningKey
     suite: str
     list_url: Callable[[str], str] | None = None
+    #: ecdsa-sd-2023: the JSON pointers every derived proof must reveal (None: the suite's default).
+    mandatory_pointers: list[str] | None = None
     tokens: ClassVar[bool] = False
 
     def sign(self, credential: dict[str, Any], allocations: Sequence[StatusAllocation]) -> dict[str, Any]:
@@ -91,7 +93,7 @@ class DataIntegrity:
             if self.list_url is None:
                 raise ValueError("status entries need the status lists' URLs")
             credential = with_status(credential, [status_entry(self.list_url(a.list_id), a) for a in allocations])
-        return issue_credential(credential, self.key, suite=self.suite)
+        return issue_credential(credential, self.key, suite=self.suite, mandatory_pointers=self.mandatory_pointers)
 
 
 #: Builds the refusal for an item whose id is stored from a different request (raised inside the transaction).

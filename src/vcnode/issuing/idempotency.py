@@ -36,11 +36,14 @@ def status_options(status: Sequence[StatusListSpec]) -> list[dict[str, Any]]:
             for spec in status]
 
 
-def issue_request_hash(issuer: str, credential: Any, suite: str, status: Sequence[StatusListSpec]) -> str:
+def issue_request_hash(issuer: str, credential: Any, suite: str, status: Sequence[StatusListSpec],
+                       mandatory_pointers: list[str] | None = None) -> str:
     """The hash of one issue request: the same unsigned credential and options for the same issuer (the
     HTTP route and ``vcnode issue`` give the same hash for the same request)."""
-    return request_hash({"issue": {"issuer": issuer, "credential": credential, "suite": suite,
-                                   "credentialStatus": status_options(status)}})
+    request = {"issuer": issuer, "credential": credential, "suite": suite, "credentialStatus": status_options(status)}
+    if mandatory_pointers is not None:  # only ecdsa-sd-2023 requests name them; other hashes stay as they were
+        request["mandatoryPointers"] = mandatory_pointers
+    return request_hash({"issue": request})
 
 
 def id_in_use(record: CredentialRecord) -> CredentialIdInUse:

@@ -116,6 +116,7 @@ class CredentialService:
 
     async def issue(self, credential: Any, *, suite: str = DEFAULT_SUITE,
                     status: list[StatusListSpec] | tuple[StatusListSpec, ...] = (),
+                    mandatory_pointers: list[str] | None = None,
                     within: Callable[[Issuance], Awaitable[None]] | None = None,
                     envelope: str | None = None) -> Issued:
         """Sign ``credential`` with its issuer's active key and store the result. For each ``status`` spec
@@ -141,8 +142,8 @@ class CredentialService:
         list_url = self.status_service.list_url if status else None
         form: CredentialFormat
         if envelope is None:
-            request = issue_request_hash(did, credential, suite, status)
-            form = DataIntegrity(key, suite, list_url)
+            request = issue_request_hash(did, credential, suite, status, mandatory_pointers)
+            form = DataIntegrity(key, suite, list_url, mandatory_pointers)
         else:  # the media type counts for sameness as the suite does
             request = issue_request_hash(did, credential, f"envelope:{envelope}", status)
             form = Enveloped(key, envelope, list_url)
@@ -203,6 +204,15 @@ class CredentialService:
         reads the credential's claims."""
         return await unwrap(document, "presentation" if presentation else "credential", self._resolver,
                             max_bytes=self._envelope_max_bytes)
+
+    def derive_credential(self, credential: Any, reveal: list[str], proof_id: str | None = None) -> dict[str, Any]:
+        """A holder's derived credential (ecdsa-sd-2023 selective disclosure, see
+        :func:`vcnode.credentials.derive.derive_credential`); refused like :meth:`verify_credential` when over
+        the node's limits. No store access and no key: the base proof carries what is needed."""
+        from vcnode.credentials.derive import derive_credential
+
+        check_limits(credential, self._limits)
+        return derive_credential(credential, reveal, proof_id=proof_id)
 
     async def verify_presentation(self, presentation: Any, options: dict[str, Any] | None = None) -> Report:
         """Verify a presentation and every credential in it; refused like :meth:`verify_credential` when it

@@ -51,6 +51,14 @@ def canonicalize_rdfc(document: dict[str, Any], registry: ContextRegistry | None
     ``safe`` (the default, as in Digital Bazaar's libraries) refuses documents with undefined terms or
     relative IRIs, which JSON-LD would otherwise drop silently from what gets signed.
     """
+    return canonical_nquads(document_quads(document, registry, safe=safe))
+
+
+def document_quads(document: dict[str, Any], registry: ContextRegistry | None = None, *,
+                   safe: bool = True) -> list[Quad]:
+    """The RDF dataset of a JSON-LD document as quads, blank nodes as the JSON-LD processor labels them
+    (what ecdsa-sd-2023 needs besides the canonical form: the map from these labels to canonical ones).
+    Errors as :func:`canonicalize_rdfc`."""
     registry = registry or default_registry()
     loader = registry.document_loader
     processor = SafeJsonLdProcessor() if safe else CachingJsonLdProcessor()
@@ -66,7 +74,7 @@ def canonicalize_rdfc(document: dict[str, Any], registry: ContextRegistry | None
 
         # A presentation's shape rarely repeats, its credentials' do: its dataset is put together from theirs.
         quads = presentation_quads(document, quads_of) if composable(document) else None
-        return canonical_nquads(quads if quads is not None else quads_of(document))
+        return quads if quads is not None else quads_of(document)
     except UndefinedTerm as exc:
         raise UndefinedTermError(str(exc)) from None
     except JsonLdError as exc:

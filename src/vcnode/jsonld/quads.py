@@ -143,12 +143,19 @@ def relabelled(quads: list[Quad], labels: dict[str, str]) -> str:
 def canonical_nquads(quads: list[Quad], limits: CanonicalizationLimits | None = None) -> str:
     """RDFC-1.0 canonical N-Quads of the dataset made of ``quads``; :class:`CanonicalizationLimit` when
     its blank nodes need more N-degree work than ``limits`` (the configured ones by default) allow."""
+    labels = canonical_labels(quads, limits)
+    if not labels:
+        return "".join(sorted(_line(*quad) for quad in quads))
+    return relabelled(quads, labels)
+
+
+def canonical_labels(quads: list[Quad], limits: CanonicalizationLimits | None = None) -> dict[str, str]:
+    """RDFC-1.0's canonical issuer map: each blank node of ``quads`` (``_:b0``) → its canonical label
+    (``_:c14n0``). Selective disclosure (ecdsa-sd-2023) relabels with it; errors as :func:`canonical_nquads`."""
     mentions = blank_node_mentions(quads)
     if not mentions:
-        return "".join(sorted(_line(*quad) for quad in quads))
+        return {}
     hashes = first_degree_hashes(mentions)
     if len(set(hashes.values())) < len(hashes):  # a tie: RDFC-1.0 needs the N-degree hashes
-        labels = n_degree_labels(mentions, hashes, limits)
-    else:
-        labels = {node: f"_:c14n{index}" for index, node in enumerate(sorted(hashes, key=hashes.__getitem__))}
-    return relabelled(quads, labels)
+        return n_degree_labels(mentions, hashes, limits)
+    return {node: f"_:c14n{index}" for index, node in enumerate(sorted(hashes, key=hashes.__getitem__))}

@@ -8,8 +8,23 @@
 //                                                                          -> {proof}
 //   {op: "verifyProof", publicKey, proof, header, presentationHeader, disclosedMessages, disclosedIndexes}
 //                                                                          -> {verified, error}
+// and the bbs-2023 cryptosuite (@digitalbazaar/bbs-2023-cryptosuite with @digitalbazaar/vc), did:key issuers:
+//   {op: "sign2023", credential, publicKeyMultibase, secretKeyMultibase, mandatoryPointers} -> {document}
+//   {op: "derive2023", document, selectivePointers, presentationHeader}   -> {document}
+//   {op: "verify2023", document}                                          -> {verified, error}
+// Contexts come only from the directories named in argv (vcnode's pinned contexts); nothing is fetched.
 import * as bbs from '@digitalbazaar/bbs-signatures';
-import {runJobs} from './common.mjs';
+import * as Bls12381Multikey from '@digitalbazaar/bls12-381-multikey';
+import * as DidKey from '@digitalbazaar/did-method-key';
+import * as vc from '@digitalbazaar/vc';
+import {createDiscloseCryptosuite, createSignCryptosuite, createVerifyCryptosuite}
+  from '@digitalbazaar/bbs-2023-cryptosuite';
+import {loadContexts, runJobs, staticDocumentLoader} from './common.mjs';
+import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
+
+const didKey = DidKey.driver();
+didKey.use({multibaseMultikeyHeader: 'zUC7', fromMultibase: Bls12381Multikey.from});
+const documentLoader = staticDocumentLoader(loadContexts(process.argv.slice(2)), didKey);
 
 const ciphersuite = bbs.CIPHERSUITES.BLS12381_SHA256;
 const bytes = hex => Uint8Array.from(Buffer.from(hex, 'hex'));
@@ -39,6 +54,25 @@ async function run(job) {
         publicKey: bytes(job.publicKey), proof: bytes(job.proof), header: bytes(job.header),
         presentationHeader: bytes(job.presentationHeader), disclosedMessages: job.disclosedMessages.map(bytes),
         disclosedMessageIndexes: job.disclosedIndexes, ciphersuite})};
+    case 'sign2023': {
+      const did = `did:key:${job.publicKeyMultibase}`;
+      const key = await Bls12381Multikey.from({publicKeyMultibase: job.publicKeyMultibase,
+        secretKeyMultibase: job.secretKeyMultibase, controller: did, id: `${did}#${job.publicKeyMultibase}`});
+      const suite = new DataIntegrityProof({signer: key.signer(),
+        cryptosuite: createSignCryptosuite({mandatoryPointers: job.mandatoryPointers})});
+      return {document: await vc.issue({credential: job.credential, suite, documentLoader})};
+    }
+    case 'derive2023': {
+      const suite = new DataIntegrityProof({cryptosuite: createDiscloseCryptosuite({
+        selectivePointers: job.selectivePointers, presentationHeader: bytes(job.presentationHeader)})});
+      return {document: await vc.derive({verifiableCredential: job.document, suite, documentLoader})};
+    }
+    case 'verify2023': {
+      const suite = new DataIntegrityProof({cryptosuite: createVerifyCryptosuite()});
+      const result = await vc.verifyCredential({credential: job.document, suite, documentLoader});
+      const error = result.error?.errors?.[0]?.message ?? result.error?.message ?? null;
+      return {verified: result.verified, error};
+    }
     default:
       throw new Error(`unknown op ${job.op}`);
   }

@@ -22,6 +22,7 @@ import base58
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from did_methods._documents import DID_V1, JWS_2020_V1, MULTIKEY_V1, SIGNING_RELATIONSHIPS, multikey_method
+from vcnode.bbs.ciphersuite import BbsError, octets_to_pubkey
 from vcnode.did.driver import DriverContext
 from vcnode.did.resolution import (
     INVALID_DID,
@@ -39,7 +40,7 @@ from vcnode.keys.ed25519 import x25519_from_ed25519
 from vcnode.keys.jwk import multikey_to_jwk
 
 _SIGNING_CODECS = frozenset({multikey.ED25519_PUB}) | multikey.EC_CODECS
-_ALLOWED = _SIGNING_CODECS | {multikey.X25519_PUB}
+_ALLOWED = _SIGNING_CODECS | {multikey.X25519_PUB, multikey.BLS12381_G2_PUB}
 _CURVES = {multikey.P256_PUB: ec.SECP256R1(), multikey.P384_PUB: ec.SECP384R1(), multikey.P521_PUB: ec.SECP521R1()}
 # Decoding failures the specification names; anything else (bad base58btc, an unreadable varint) is invalidDid.
 _SPEC_CODES = {multikey.UNSUPPORTED_KEY_TYPE: UNSUPPORTED_PUBLIC_KEY_TYPE,
@@ -159,6 +160,12 @@ def document_for(did: str, encoded: str) -> dict:
     document["verificationMethod"] = [method]
     for relationship in SIGNING_RELATIONSHIPS:
         document[relationship] = [method["id"]]
+    if key.codec == multikey.BLS12381_G2_PUB:  # a BBS key (bbs-2023) signs; there is no key agreement with it
+        try:
+            octets_to_pubkey(key.raw)
+        except BbsError:
+            raise ResolutionError(INVALID_PUBLIC_KEY, "the BLS12-381 G2 key is not a point of the group") from None
+        return document
     if key.codec == multikey.ED25519_PUB:
         try:
             x25519 = multikey.encode(multikey.X25519_PUB, x25519_from_ed25519(key.raw))

@@ -22,9 +22,11 @@ P256 = "P-256"
 P384 = "P-384"
 P521 = "P-521"
 X25519 = "X25519"
+BLS12381_G2 = "Bls12381G2"  # BBS keys: they sign message lists (vcnode.bbs), not single messages
 
 KEY_TYPES: dict[int, str] = {multikey.ED25519_PUB: ED25519, multikey.P256_PUB: P256, multikey.P384_PUB: P384,
-                             multikey.P521_PUB: P521, multikey.X25519_PUB: X25519}
+                             multikey.P521_PUB: P521, multikey.X25519_PUB: X25519,
+                             multikey.BLS12381_G2_PUB: BLS12381_G2}
 PUBLIC_CODECS = frozenset(KEY_TYPES)
 # ECDSA parameters per curve: the hash of its JOSE / Data Integrity algorithm and the scalar size.
 _ECDSA: dict[str, tuple[ec.EllipticCurve, hashes.HashAlgorithm, int]] = {

@@ -27,7 +27,7 @@ from vcnode.jsonld.canonical import document_quads
 from vcnode.keys.p256 import P256KeyPair, public_key_object, verify_ecdsa
 from vcnode.keys.public import P256, PublicKey
 from vcnode.keys.signer import Signer
-from vcnode.proofs.base import Cryptosuite, ProofError
+from vcnode.proofs.base import ProofError, SelectiveDisclosureSuite
 from vcnode.proofs.selective import (
     b64url,
     b64url_decode,
@@ -176,7 +176,7 @@ def default_mandatory_pointers(document: dict[str, Any]) -> list[str]:
     return [pointer for pointer in DEFAULT_MANDATORY_POINTERS if pointer[1:] in document]
 
 
-class EcdsaSd2023(Cryptosuite):
+class EcdsaSd2023(SelectiveDisclosureSuite):
     """Selective disclosure for P-256 issuers: a learner reveals the achievement and hides the grade."""
 
     name: ClassVar[str] = "ecdsa-sd-2023"
@@ -184,6 +184,10 @@ class EcdsaSd2023(Cryptosuite):
     canonicalization: ClassVar[str] = "rdfc"
     key_types: ClassVar[frozenset[str]] = frozenset({P256})
     signature_algorithm: ClassVar[str] = "ES256 (P-256)"
+
+    def is_base_proof(self, proof: dict[str, Any]) -> bool:
+        """True when ``proof`` is a base proof of this suite (not yet derived)."""
+        return is_base_proof(proof)
 
     def canonicalize(self, document: dict[str, Any], registry: ContextRegistry | None) -> bytes:
         return canonicalize_rdfc(document, registry).encode("utf-8")

@@ -105,7 +105,7 @@ def test_the_vector_statements_hashes_and_proof_values_are_reproduced(vector: st
     hashes = load(f"{vector}/addHashData.json")
     assert hash_mandatory(list(groups["mandatory"].matching.values())).hex() == hashes["mandatoryHash"]
     assert isinstance(SUITE, EcdsaSd2023)
-    assert SUITE._proof_hash(signed["proof"], document, reg).hex() == hashes["proofHash"]
+    assert SUITE.proof_hash(signed["proof"], document, reg).hex() == hashes["proofHash"]
     # The base proof value parses into the vector's parts and encodes back to the same bytes.
     base = parse_base_proof_value(signed["proof"]["proofValue"])
     raw = load(f"{vector}/addRawBaseSignatureInfo.json")

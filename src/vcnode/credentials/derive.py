@@ -10,7 +10,8 @@ from typing import Any
 from vcnode.credentials.model import as_list
 from vcnode.jsonld import ContextRegistry
 from vcnode.proofs import SUITES
-from vcnode.proofs.base import ProofError, SelectiveDisclosureSuite
+from vcnode.proofs.base import ProofError
+from vcnode.proofs.sd_suite import SelectiveDisclosureSuite
 
 
 def _selective_suite(proof: Any) -> SelectiveDisclosureSuite | None:

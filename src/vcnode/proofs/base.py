@@ -126,17 +126,3 @@ class Cryptosuite(ABC):
         config = self.proof_configuration(proof, unsecured)
         return public_key.verify(self.hash_data(unsecured, config, registry), signature)
 
-
-class SelectiveDisclosureSuite(Cryptosuite):
-    """A suite with selective disclosure (ecdsa-sd-2023, bbs-2023): the issuer makes a *base proof*, a holder
-    *derives* from it a proof revealing only chosen fields, and verifiers accept derived proofs only."""
-
-    @abstractmethod
-    def is_base_proof(self, proof: dict[str, Any]) -> bool:
-        """True when ``proof`` (of this suite) is a base proof, not yet derived."""
-
-    @abstractmethod
-    def derive_proof(self, document: dict[str, Any], proof: dict[str, Any], reveal: list[str],
-                     registry: ContextRegistry | None = None, **options: Any) -> dict[str, Any]:
-        """The holder's derived document: what the base ``proof``'s mandatory pointers and ``reveal`` (JSON
-        pointers) select of ``document`` (without proofs), with its derived proof."""

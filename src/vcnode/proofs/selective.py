@@ -1,7 +1,7 @@
 """Selective-disclosure functions of Data Integrity (vc-di-ecdsa §3.4, "Selective Disclosure Functions"), as
-ecdsa-sd-2023 uses them: JSON pointers, selecting parts of a JSON-LD document, skolemization, canonicalization
-with blank nodes relabelled by a label map (HMAC-derived for the issuer and holder, given for the verifier),
-and grouping the canonical statements by the pointers that select them.
+ecdsa-sd-2023 and bbs-2023 use them: JSON pointers, selecting parts of a JSON-LD document, skolemization,
+canonicalization with blank nodes relabelled by a label map (HMAC-derived for the issuer and holder, given for
+the verifier), and grouping the canonical statements by the pointers that select them.
 
 Quads are :mod:`vcnode.jsonld.quads` tuples; an N-Quad here is one line of canonical N-Quads with its newline.
 The algorithms follow the specification and Digital Bazaar's di-sd-primitives step by step, since derived
@@ -64,6 +64,14 @@ def parse_pointer(pointer: Any) -> list[str | int]:
         else:
             tokens.append(token)
     return tokens
+
+
+def check_pointers(pointers: Any, name: str = "mandatoryPointers") -> list[str]:
+    """``pointers`` when a list of JSON pointers; :class:`ProofError` ``invalidPointer`` (400) otherwise."""
+    if not isinstance(pointers, list | tuple) or not all(isinstance(p, str) and (p == "" or p.startswith("/"))
+                                                          for p in pointers):
+        raise ProofError(f"{name} must be a list of JSON pointers", code="invalidPointer", status=400)
+    return list(pointers)
 
 
 def _child(value: Any, token: str | int) -> Any:

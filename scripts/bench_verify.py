@@ -39,12 +39,14 @@ from vcnode.credentials.verify import VerifyOptions, verify_presentation
 from vcnode.did.resolver import Resolver
 from vcnode.jsonld import canonicalize_jcs, default_registry
 from vcnode.keys import multikey
+from vcnode.keys.bls12381 import Bls12381G2KeyPair
 from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.keys.p256 import P256KeyPair
 from vcnode.keys.public import P256
 from vcnode.keys.signer import SigningKey
 from vcnode.proofs import SUITES, offload
 from vcnode.proofs.base import decode_proof_value
+from vcnode.proofs.bbs_2023 import Bbs2023
 from vcnode.proofs.verify import ProofExpectations, verify_proofs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -54,11 +56,13 @@ GOALS = {"eddsa-rdfc-2022": 2000, "Ed25519Signature2020": 2000, "eddsa-jcs-2022"
 REFERENCE = {"eddsa-rdfc-2022": "Digital Bazaar JS ~230/s", "eddsa-jcs-2022": "Digital Bazaar JS ~2,100/s",
              "Ed25519Signature2020": "ACA-Py over HTTP ~36/s"}
 # Suites without a stated goal or reference yet (the ecdsa suites: issue 17 asks for Digital Bazaar beside them).
-#: Suites whose issued proofs are not what verifiers get (ecdsa-sd-2023: the holder derives first): measured by
-#: :func:`selective_disclosure`, beside Digital Bazaar's JavaScript, not in the generic loop.
-SELECTIVE = frozenset({"ecdsa-sd-2023"})
 ROOT = Path(__file__).resolve().parents[1]
 DBVC = ROOT / "tests" / "interop" / "dbvc.mjs"
+BBS = ROOT / "tests" / "interop" / "bbs.mjs"
+#: Suites whose issued proofs are not what verifiers get (the holder derives first): measured by
+#: :func:`selective_disclosure`, beside Digital Bazaar's JavaScript, not in the generic loop.
+SD_SUITES = ("ecdsa-sd-2023", "bbs-2023")
+SELECTIVE = frozenset(SD_SUITES)
 CONTEXT_DIRS = [str(ROOT / "src" / "vcnode" / "jsonld" / "contexts"), str(ROOT / "tests" / "fixtures" / "contexts")]
 SD_GOAL = 5.0  # vcnode at least this many times Digital Bazaar's verifier, per core (issue 17)
 
@@ -180,21 +184,31 @@ def in_process(seconds: float) -> dict[str, dict[str, float]]:
     return results
 
 
-def derived_credentials(count: int) -> list[dict[str, Any]]:
-    """``count`` distinct badges with ecdsa-sd-2023 base proofs (mandatory: /issuer, /validFrom), each derived
-    by its holder to reveal the achievement and hide the result (the grade)."""
-    pair = P256KeyPair.generate()
-    key = SigningKey(f"did:key:{pair.public_multikey}#{pair.public_multikey}", pair)
-    return [derive_credential(issue_credential(badge(f"did:key:{pair.public_multikey}", n), key,
-                                               suite="ecdsa-sd-2023"), ["/credentialSubject/achievement"])
-            for n in range(count)]
+def derived_credentials(suite: str, count: int) -> list[dict[str, Any]]:
+    """``count`` distinct badges with ``suite`` base proofs (ecdsa-sd-2023 or bbs-2023; mandatory: /issuer,
+    /validFrom), each derived by its holder to reveal the achievement and hide the result (the grade)."""
+    if suite == "bbs-2023":
+        bls = Bls12381G2KeyPair.generate()
+        did = f"did:key:{bls.public_multikey}"
+        options = {"verificationMethod": f"{did}#{bls.public_multikey}", "proofPurpose": "assertionMethod",
+                   "mandatoryPointers": ["/issuer", "/validFrom"]}
+        based = [{**badge(did, n), "proof": Bbs2023().create_proof(badge(did, n), options, bls)}
+                 for n in range(count)]
+    else:
+        pair = P256KeyPair.generate()
+        key = SigningKey(f"did:key:{pair.public_multikey}#{pair.public_multikey}", pair)
+        based = [issue_credential(badge(f"did:key:{pair.public_multikey}", n), key, suite=suite)
+                 for n in range(count)]
+    return [derive_credential(credential, ["/credentialSubject/achievement"]) for credential in based]
 
 
-def digital_bazaar_verify(credentials: list[dict[str, Any]]) -> tuple[float, int]:
-    """Each credential verified once by @digitalbazaar/vc with ecdsa-sd-2023-cryptosuite in a Node process on
-    core 0, after a warm-up pass in the same process: (seconds, how many verified)."""
-    job = {"op": "benchVerify", "credentials": credentials}
-    done = subprocess.run([*pin(0), "node", str(DBVC), *CONTEXT_DIRS], input=json.dumps([job, job]),
+def digital_bazaar_verify(suite: str, credentials: list[dict[str, Any]]) -> tuple[float, int]:
+    """Each credential verified once by @digitalbazaar/vc with the suite's Digital Bazaar cryptosuite
+    (ecdsa-sd-2023-cryptosuite, bbs-2023-cryptosuite) in a Node process on core 0, after a warm-up pass in the
+    same process: (seconds, how many verified)."""
+    harness, job = ((BBS, {"op": "benchVerify2023", "documents": credentials}) if suite == "bbs-2023"
+                    else (DBVC, {"op": "benchVerify", "credentials": credentials}))
+    done = subprocess.run([*pin(0), "node", str(harness), *CONTEXT_DIRS], input=json.dumps([job, job]),
                           capture_output=True, text=True, timeout=600, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"the Node harness failed: {done.stderr[-2000:]}")
@@ -202,14 +216,15 @@ def digital_bazaar_verify(credentials: list[dict[str, Any]]) -> tuple[float, int
     return result["seconds"], result["verified"]
 
 
-def selective_disclosure(seconds: float, count: int = 200, rounds: int = 3) -> dict[str, float] | None:
-    """ecdsa-sd-2023 derived proofs verified per second: vcnode (full report, and the proof alone) and Digital
-    Bazaar's JavaScript (@digitalbazaar/vc's full verification), ``count`` distinct credentials each verified
-    once per round, one core each. Rounds alternate between the two so that other load on the machine hits both
-    alike; the fastest round of each counts. None when Node.js or the interop packages are missing."""
+def selective_disclosure(suite: str, count: int = 200, rounds: int = 3) -> dict[str, float] | None:
+    """Derived proofs of ``suite`` (ecdsa-sd-2023, bbs-2023) verified per second: vcnode (full report, and the
+    proof alone) and Digital Bazaar's JavaScript (@digitalbazaar/vc's full verification), ``count`` distinct
+    credentials each verified once per round, one core each. Rounds alternate between the two so that other
+    load on the machine hits both alike; the fastest round of each counts. None when Node.js or the interop
+    packages are missing."""
     if shutil.which("node") is None or not (DBVC.parent / "node_modules").is_dir():
         return None
-    credentials = derived_credentials(count)
+    credentials = derived_credentials(suite, count)
     resolver = Resolver([KeyDriver()])
     loop = asyncio.new_event_loop()
     assert all(loop.run_until_complete(verify_credential(c, resolver)).verified for c in credentials[:5])
@@ -222,7 +237,7 @@ def selective_disclosure(seconds: float, count: int = 200, rounds: int = 3) -> d
     ours = proofs = theirs = 0.0
     for _ in range(rounds):
         ours, proofs = max(ours, once(verify_credential)), max(proofs, once(proofs_only))
-        elapsed, verified = digital_bazaar_verify(credentials)
+        elapsed, verified = digital_bazaar_verify(suite, credentials)
         assert verified == len(credentials), f"Digital Bazaar verified {verified} of {len(credentials)}"
         theirs = max(theirs, len(credentials) / elapsed)
     loop.close()
@@ -440,16 +455,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--only", choices=["ecdsa-sd-2023"], help="run only this suite's row")
+    parser.add_argument("--only", choices=SD_SUITES, help="run only this selective-disclosure suite's row")
     args = parser.parse_args()
     if pin(0):
         os.sched_setaffinity(0, {0})  # one core, as the goals are stated
     if args.only:
-        return print_selective(selective_disclosure(args.seconds), args.json)  # rounds, not --seconds
+        return print_selective({args.only: selective_disclosure(args.only)}, args.json)  # rounds, not --seconds
     results: dict[str, Any] = {"in_process": in_process(args.seconds), "bounds": bounds_overhead(args.seconds),
                                "presentations": presentations(args.seconds), "vc_jwt": vc_jwt(args.seconds),
                                "http": http(args.seconds),
-                               "selective_disclosure": selective_disclosure(args.seconds)}
+                               "selective_disclosure": {suite: selective_disclosure(suite) for suite in SD_SUITES}}
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
@@ -494,18 +509,20 @@ def main() -> int:
     return 0
 
 
-def print_selective(row: dict[str, float] | None, as_json: bool) -> int:
-    """The ecdsa-sd-2023 row: derived proofs, vcnode beside Digital Bazaar's JavaScript in the same run."""
+def print_selective(rows: dict[str, dict[str, float] | None], as_json: bool) -> int:
+    """The selective-disclosure rows (derived proofs), vcnode beside Digital Bazaar's JavaScript in the same
+    run."""
     if as_json:
-        print(json.dumps({"selective_disclosure": row}, indent=2))
+        print(json.dumps({"selective_disclosure": rows}, indent=2))
         return 0
-    if row is None:
-        print("  ecdsa-sd-2023: Node.js and tests/interop/node_modules are needed for Digital Bazaar's figures")
-        return 0
-    ratio = row["vcnode_per_s"] / row["digital_bazaar_per_s"]
-    print(f"  {'ecdsa-sd-2023 (derived)':<24}DB JS {row['digital_bazaar_per_s']:>8,.0f}/s"
-          f"{row['vcnode_proof_only_per_s']:>10,.0f}/s{row['vcnode_per_s']:>10,.0f}/s{ratio:>7.1f}x"
-          f"{f'{SD_GOAL:.0f}x DB':>8}   (full verification both sides; proof only: vcnode's proof check alone)")
+    for suite, row in rows.items():
+        if row is None:
+            print(f"  {suite}: Node.js and tests/interop/node_modules are needed for Digital Bazaar's figures")
+            continue
+        ratio = row["vcnode_per_s"] / row["digital_bazaar_per_s"]
+        print(f"  {suite + ' (derived)':<24}DB JS {row['digital_bazaar_per_s']:>8,.0f}/s"
+              f"{row['vcnode_proof_only_per_s']:>10,.0f}/s{row['vcnode_per_s']:>10,.0f}/s{ratio:>7.1f}x"
+              f"{f'{SD_GOAL:.0f}x DB':>8}   (full verification both sides; proof only: vcnode's proof check alone)")
     return 0
 
 

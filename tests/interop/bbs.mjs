@@ -12,6 +12,8 @@
 //   {op: "sign2023", credential, publicKeyMultibase, secretKeyMultibase, mandatoryPointers} -> {document}
 //   {op: "derive2023", document, selectivePointers, presentationHeader}   -> {document}
 //   {op: "verify2023", document}                                          -> {verified, error}
+//   {op: "benchVerify2023", documents}                                    -> {seconds, verified}
+//     each document verified once, one after another (scripts/bench_verify.py)
 // Contexts come only from the directories named in argv (vcnode's pinned contexts); nothing is fetched.
 import * as bbs from '@digitalbazaar/bbs-signatures';
 import * as Bls12381Multikey from '@digitalbazaar/bls12-381-multikey';
@@ -72,6 +74,16 @@ async function run(job) {
       const result = await vc.verifyCredential({credential: job.document, suite, documentLoader});
       const error = result.error?.errors?.[0]?.message ?? result.error?.message ?? null;
       return {verified: result.verified, error};
+    }
+    case 'benchVerify2023': {
+      const suite = new DataIntegrityProof({cryptosuite: createVerifyCryptosuite()});
+      let verified = 0;
+      const started = process.hrtime.bigint();
+      for(const credential of job.documents) {
+        const result = await vc.verifyCredential({credential, suite, documentLoader});
+        verified += result.verified === true ? 1 : 0;
+      }
+      return {seconds: Number(process.hrtime.bigint() - started) / 1e9, verified};
     }
     default:
       throw new Error(`unknown op ${job.op}`);

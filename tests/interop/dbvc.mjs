@@ -4,6 +4,8 @@
 //     (a P-256 or P-384 key, for ecdsa-jcs-2019 or ecdsa-rdfc-2019, also needs its publicKeyMultibase `zDn…` /
 //     `z82…`; Ed25519 is made from the seed)
 //   {op: "verify", credential, documents?}                            -> {verified, error}
+//   {op: "bench", credentials}                                        -> {seconds, verified}
+//     each credential verified once, one after another, as "verify" does (scripts/bench_verify.py)
 //     with `documents` ({url: document}: status list credentials), as for checkStatus below, a credential
 //     with credentialStatus is verified with their checkStatus (which @digitalbazaar/vc requires for one)
 //   {op: "signPresentation", suite, secretKeyMultibase, presentation, challenge, domain} -> {document}
@@ -84,6 +86,15 @@ async function run(job) {
       const status = job.documents ?
         {checkStatus, documentLoader: staticDocumentLoader(contexts, didKey, job.documents)} : {documentLoader};
       return summary(await vc.verifyCredential({credential: job.credential, suite: verifyingSuites(), ...status}));
+    }
+    if(job.op === 'bench') {
+      const suite = verifyingSuites();
+      let verified = 0;
+      const started = process.hrtime.bigint();
+      for(const credential of job.credentials) {
+        verified += (await vc.verifyCredential({credential, suite, documentLoader})).verified === true ? 1 : 0;
+      }
+      return {seconds: Number(process.hrtime.bigint() - started) / 1e9, verified};
     }
     if(job.op === 'signPresentation') {
       const key = await keyPair(job.secretKeyMultibase);

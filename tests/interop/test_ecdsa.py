@@ -42,11 +42,12 @@ def test_digital_bazaar_verifies_what_vcnode_signed_and_refuses_tampering(suite:
     key = signer(key_type)
     assert did_of(key).startswith(KEY_TYPES[key_type])
     ours = issue_credential(badge(did_of(key)), key, suite=suite)
+    assert isinstance(ours["proof"], list)  # an Open Badge: a proof array, which Digital Bazaar reads too
     relabelled = copy.deepcopy(ours)  # the same ECDSA signature presented as an eddsa proof
-    relabelled["proof"]["cryptosuite"] = RELABELLED[suite]
+    relabelled["proof"][0]["cryptosuite"] = RELABELLED[suite]
     other_key = copy.deepcopy(ours)  # the signature checked against another key of the same curve
     other = signer(key_type).verification_method
-    other_key["proof"]["verificationMethod"] = other
+    other_key["proof"][0]["verificationMethod"] = other
     results = digital_bazaar([{"op": "verify", "credential": document}
                               for document in (ours, tampered(ours), relabelled, other_key)])
     assert results[0]["verified"], results[0]
@@ -87,7 +88,7 @@ async def test_each_side_signs_and_the_other_verifies_the_same_credential(resolv
                                 "secretKeyMultibase": key.signer.secret_multikey,
                                 "publicKeyMultibase": key.signer.public_multikey}])
     theirs = signed["document"]
-    assert ours["proof"]["proofValue"] != theirs["proof"]["proofValue"]
+    assert ours["proof"][0]["proofValue"] != theirs["proof"]["proofValue"]
     assert [r["verified"] for r in digital_bazaar([{"op": "verify", "credential": d} for d in (ours, theirs)])] \
         == [True, True]
     for document in (ours, theirs):

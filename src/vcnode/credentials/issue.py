@@ -8,7 +8,7 @@ from typing import Any
 
 from vcnode.clock import now_timestamp
 from vcnode.credentials.model import VC_V2, as_list, check_credential_structure, issuer_id
-from vcnode.credentials.openbadges import check_open_badge, is_open_badge
+from vcnode.credentials.openbadges import check_open_badge, is_open_badge, proof_is_array
 from vcnode.credentials.report import Report
 from vcnode.credentials.status_entry import check_issued_entries
 from vcnode.errors import VcnodeError
@@ -48,10 +48,11 @@ def prepare_credential(credential: Any) -> dict[str, Any]:
 
 
 def sign(document: dict[str, Any], key: SigningKey, *, suite: str = DEFAULT_SUITE, purpose: str = "assertionMethod",
-         registry: ContextRegistry | None = None, **proof_options: Any) -> dict[str, Any]:
-    """Add a proof to ``document`` (appended to an existing proof set). When the document's contexts do not
-    define the proof's terms, the suite's context is added first, as Data Integrity recommends (VC 2.0 defines
-    DataIntegrityProof; VC 1.1 defines neither proof type)."""
+         registry: ContextRegistry | None = None, proof_array: bool = False, **proof_options: Any) -> dict[str, Any]:
+    """Add a proof to ``document`` (appended to an existing proof set; with ``proof_array``, a first proof is
+    a one-proof array too). When the document's contexts do not define the proof's terms, the suite's context
+    is added first, as Data Integrity recommends (VC 2.0 defines DataIntegrityProof; VC 1.1 defines neither
+    proof type)."""
     cryptosuite = suite_by_name(suite)
     document = copy.deepcopy(document)
     contexts = as_list(document.get("@context"))
@@ -63,7 +64,7 @@ def sign(document: dict[str, Any], key: SigningKey, *, suite: str = DEFAULT_SUIT
     options = {"created": _now(), "verificationMethod": key.verification_method, "proofPurpose": purpose,
                **proof_options}
     proof = cryptosuite.create_proof(document, options, key.signer, registry)
-    if existing is not None:
+    if existing is not None or proof_array:
         document["proof"] = [*as_list(existing), proof]
     else:
         document["proof"] = proof
@@ -73,15 +74,17 @@ def sign(document: dict[str, Any], key: SigningKey, *, suite: str = DEFAULT_SUIT
 def issue_credential(credential: Any, key: SigningKey, *, suite: str = DEFAULT_SUITE,
                      registry: ContextRegistry | None = None, created: str | None = None) -> dict[str, Any]:
     """Validate and sign a credential whose issuer is the key's controller; ``created``: the proof's
-    creation time (a dateTimeStamp; default now)."""
+    creation time (a dateTimeStamp; default now). An Open Badges 3.0 credential gets its ``proof`` as an
+    array, the shape 1EdTech's JSON schemas accept (:func:`~vcnode.credentials.openbadges.proof_is_array`)."""
     prepared = prepare_credential(credential)
     controller = key.verification_method.split("#", 1)[0]
     if issuer_id(prepared) != controller:
         raise VcnodeError(f"the credential's issuer {str(issuer_id(prepared))[:120]} is not {controller}",
                           code="issuerMismatch", status=422)
+    array = proof_is_array(prepared)
     if created is not None:
-        return sign(prepared, key, suite=suite, registry=registry, created=created)
-    return sign(prepared, key, suite=suite, registry=registry)
+        return sign(prepared, key, suite=suite, registry=registry, proof_array=array, created=created)
+    return sign(prepared, key, suite=suite, registry=registry, proof_array=array)
 
 
 def create_presentation(credentials: list[dict[str, Any]], holder: SigningKey, *, challenge: str | None = None,

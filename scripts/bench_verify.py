@@ -205,7 +205,11 @@ def digital_bazaar_per_s(credentials: list[dict[str, Any]]) -> float | None:
         raise RuntimeError(f"the Node harness failed: {done.stderr[-2000:]}")
     result = json.loads(done.stdout)[-1]
     if result.get("verified") != len(credentials):
-        raise RuntimeError(f"Digital Bazaar verified {result.get('verified')} of {len(credentials)}: {result}")
+        checked = subprocess.run(["node", str(DB_HARNESS), *CONTEXT_DIRS], capture_output=True, text=True,
+                                 input=json.dumps([{"op": "verify", "credential": c} for c in credentials]),
+                                 timeout=900, check=False)
+        refused = [r for r in json.loads(checked.stdout or "[]") if not r.get("verified")][:1]
+        raise RuntimeError(f"Digital Bazaar verified {result.get('verified')} of {len(credentials)}: {refused}")
     return len(credentials) / result["seconds"]
 
 

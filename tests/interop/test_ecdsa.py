@@ -93,3 +93,31 @@ async def test_each_side_signs_and_the_other_verifies_the_same_credential(resolv
         == [True, True]
     for document in (ours, theirs):
         assert (await verify_credential(document, resolver)).verified
+
+
+def rich_badge(issuer: str, n: int) -> dict[str, Any]:
+    """A badge with several blank nodes (criteria, results, alignments) whose canonical labels depend on the hash
+    RDFC-1.0 runs with: SHA-384 for a P-384 key (vc-di-ecdsa §2.3), which orders them differently than SHA-256
+    for most such documents."""
+    credential = badge(issuer, f"urn:uuid:00000000-0000-4000-8000-{n:012d}")
+    credential["credentialSubject"]["id"] = f"did:example:learner-{n}"
+    credential["credentialSubject"]["result"] = [{"type": ["Result"], "value": grade} for grade in ("B+", f"{n}")]
+    credential["credentialSubject"]["achievement"]["alignment"] = [
+        {"type": ["Alignment"], "targetName": f"EQF level {level}", "targetUrl": f"https://eqf.example/{level}",
+         "targetFramework": "EQF"} for level in (4, 5)]
+    return credential
+
+
+async def test_documents_with_many_blank_nodes_both_ways(resolver: Resolver, suite: str, key_type: str) -> None:
+    """Eight badges with several blank nodes each, signed by each side and verified by the other: with a P-384
+    key, ecdsa-rdfc-2019 canonicalizes with SHA-384 as its RDFC-1.0 hash, so the blank node labels (and the
+    signature) are Digital Bazaar's only when vcnode labels with the same hash."""
+    key = signer(key_type)
+    credentials = [rich_badge(did_of(key), n) for n in range(8)]
+    ours = [issue_credential(credential, key, suite=suite) for credential in credentials]
+    assert [r["verified"] for r in digital_bazaar([{"op": "verify", "credential": d} for d in ours])] == [True] * 8
+    theirs = digital_bazaar([{"op": "sign", "suite": suite, "credential": credential,
+                              "secretKeyMultibase": key.signer.secret_multikey,
+                              "publicKeyMultibase": key.signer.public_multikey} for credential in credentials])
+    reports = [(await verify_credential(signed["document"], resolver)).to_json() for signed in theirs]
+    assert all(report["verified"] for report in reports), [report["errors"] for report in reports]

@@ -45,11 +45,12 @@ class UndefinedTermError(CanonicalizationError):
 
 
 def canonicalize_rdfc(document: dict[str, Any], registry: ContextRegistry | None = None, *,
-                      safe: bool = True) -> str:
+                      safe: bool = True, hash_name: str = "sha256") -> str:
     """RDFC-1.0 canonical N-Quads of a JSON-LD document, using only pinned contexts.
 
     ``safe`` (the default, as in Digital Bazaar's libraries) refuses documents with undefined terms or
-    relative IRIs, which JSON-LD would otherwise drop silently from what gets signed.
+    relative IRIs, which JSON-LD would otherwise drop silently from what gets signed. ``hash_name``: RDFC-1.0's
+    hash algorithm (``sha256``, its default, or ``sha384``), which decides how blank nodes are labelled.
     """
     registry = registry or default_registry()
     loader = registry.document_loader
@@ -66,7 +67,7 @@ def canonicalize_rdfc(document: dict[str, Any], registry: ContextRegistry | None
 
         # A presentation's shape rarely repeats, its credentials' do: its dataset is put together from theirs.
         quads = presentation_quads(document, quads_of) if composable(document) else None
-        return canonical_nquads(quads if quads is not None else quads_of(document))
+        return canonical_nquads(quads if quads is not None else quads_of(document), hash_name=hash_name)
     except UndefinedTerm as exc:
         raise UndefinedTermError(str(exc)) from None
     except JsonLdError as exc:

@@ -95,13 +95,19 @@ class Cryptosuite(ABC):
         error messages); the ECDSA suites' depend on the curve."""
         return self.signature_size, self.signature_algorithm
 
+    def canonicalize_for(self, document: dict[str, Any], registry: ContextRegistry | None,
+                         key_type: str | None) -> bytes:
+        """The canonical bytes hashed for a proof by a ``key_type`` key: :meth:`canonicalize`, unless the
+        canonicalization itself depends on the key (ecdsa-rdfc-2019: RDFC-1.0 with the curve's hash)."""
+        return self.canonicalize(document, registry)
+
     def hash_data(self, unsecured: dict[str, Any], config: dict[str, Any],
                   registry: ContextRegistry | None, key_type: str | None = None) -> bytes:
         """H(canonical proof configuration) ‖ H(canonical document), H the hash of :meth:`hash_name` for
         ``key_type`` keys."""
         digest = _HASHES[self.hash_name(key_type)]
-        return (digest(self.canonicalize(config, registry)).digest()
-                + digest(self.canonicalize(unsecured, registry)).digest())
+        return (digest(self.canonicalize_for(config, registry, key_type)).digest()
+                + digest(self.canonicalize_for(unsecured, registry, key_type)).digest())
 
     def proof_fields(self) -> dict[str, str]:
         """``type`` (and ``cryptosuite``) of proofs this suite creates."""

@@ -4,13 +4,16 @@
 The algorithms are those of eddsa-rdfc-2022 with another signature: the proof configuration and the document are
 canonicalized with RDFC-1.0 and hashed each with the key's hash (SHA-256 on P-256, SHA-384 on P-384), and the
 signer (ES256 / ES384) signs their concatenation, hashing it once more as ECDSA does. ``proofValue`` is the raw
-``r ‖ s`` (64 / 96 bytes) in multibase base58btc, as Digital Bazaar's implementation writes it.
+``r ‖ s`` (64 / 96 bytes) in multibase base58btc, as Digital Bazaar's implementation writes it. RDFC-1.0 itself
+runs with the curve's hash too (§2.3 "canon-and-hash": SHA-384 for P-384 keys), so a P-384 proof's blank node
+labels can differ from a P-256 one's over the same document.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from vcnode.jsonld import ContextRegistry, canonicalize_rdfc
 from vcnode.proofs.ecdsa import EcdsaKeys
 from vcnode.proofs.eddsa_rdfc_2022 import EddsaRdfc2022
 
@@ -20,3 +23,8 @@ class EcdsaRdfc2019(EcdsaKeys, EddsaRdfc2022):
 
     name: ClassVar[str] = "ecdsa-rdfc-2019"
     aliases: ClassVar[tuple[str, ...]] = ()
+
+    def canonicalize_for(self, document: dict[str, Any], registry: ContextRegistry | None,
+                         key_type: str | None) -> bytes:
+        """RDFC-1.0 with the key's hash as its hash algorithm (SHA-384 on P-384), as the hash data uses."""
+        return canonicalize_rdfc(document, registry, hash_name=self.hash_name(key_type)).encode("utf-8")

@@ -31,6 +31,7 @@ from typing import Any
 import nacl.signing
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from pyld import canon as pyld_canon
 from pyld import jsonld
 
 from did_methods.key import KeyDriver
@@ -103,20 +104,31 @@ def make_credentials(suite: str, count: int, key_type: str = ED25519) -> list[di
     return [issue_credential(badge(f"did:key:{pair.public_multikey}", n), key, suite=suite) for n in range(count)]
 
 
+class _Urdna2015Sha384(pyld_canon.URDNA2015):
+    """pyld's RDFC-1.0 with SHA-384 as its hash: what a P-384 ecdsa-rdfc-2019 proof is canonicalized with."""
+
+    def create_hash(self) -> Any:
+        return hashlib.sha384()
+
+
 def baseline_verify(credential: dict[str, Any], loader: Any) -> bool:
     """The straightforward way: stock pyld (or jcs), sha256, pynacl (``cryptography`` for ECDSA)."""
     document = {k: v for k, v in credential.items() if k != "proof"}
     proof = credential["proof"][0] if isinstance(credential["proof"], list) else credential["proof"]  # OB 3.0: a list
     config = {k: v for k, v in proof.items() if k != "proofValue"}
     config.setdefault("@context", document["@context"])
+    decoded = multikey.decode(proof["verificationMethod"].split("#")[1])
+    public, curve = decoded.raw, CURVES.get(KEY_TYPES[decoded.codec])
     if proof.get("cryptosuite") in ("eddsa-jcs-2022", "ecdsa-jcs-2019"):
         canon = canonicalize_jcs
+    elif curve is not None and curve.hash_name == "sha384":
+        def canon(doc: dict) -> bytes:
+            dataset = jsonld.to_rdf(doc, {"documentLoader": loader})
+            return _Urdna2015Sha384().main(dataset, {"format": "application/n-quads"}).encode()
     else:
         def canon(doc: dict) -> bytes:
             return jsonld.normalize(doc, {"algorithm": "URDNA2015", "format": "application/n-quads",
                                           "documentLoader": loader}).encode()
-    decoded = multikey.decode(proof["verificationMethod"].split("#")[1])
-    public, curve = decoded.raw, CURVES.get(KEY_TYPES[decoded.codec])
     digest = getattr(hashlib, curve.hash_name) if curve is not None else hashlib.sha256  # SHA-384 on P-384
     data = digest(canon(config)).digest() + digest(canon(document)).digest()
     if curve is not None:  # ecdsa-jcs-2019, ecdsa-rdfc-2019 (P-256, P-384)

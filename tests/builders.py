@@ -11,7 +11,7 @@ DEFAULT_ID = "urn:uuid:2f1a3c1e-5b8e-4c4f-9b0a-7f1e2d3c4b5a"
 
 
 def did_key_signer(key_type: str = "Ed25519") -> SigningKey:
-    """A fresh did:key identity's signing key (``Ed25519`` or ``P-256``)."""
+    """A fresh did:key identity's signing key (``Ed25519``, ``P-256`` or ``P-384``)."""
     pair = signer.generate(key_type)
     return SigningKey(f"did:key:{pair.public_multikey}#{pair.public_multikey}", pair)
 

@@ -127,7 +127,7 @@ def test_issue_batch_claims_prepares_links_and_qr_codes_that_a_wallet_claims(tmp
         assert credential["credentialSubject"]["id"] == holder
         assert credential["credentialSubject"]["name"] == "Seán Murphy"
         assert credential["issuer"] == {"type": ["Profile"], "name": "Harbour City Polytechnic", "id": did}
-        assert credential["proof"]["verificationMethod"].startswith(did + "#")
+        assert credential["proof"][0]["verificationMethod"].startswith(did + "#")
         assert http(chosen["exchangeUrl"], {})[1]["code"] == "exchangeComplete"  # a claim link is used once
     finally:
         server.send_signal(signal.SIGTERM)

@@ -156,7 +156,7 @@ async def test_pre_authorised_flow_issues_the_badge_to_the_proven_did(client: Te
     [item] = issued["credentials"]
     credential = item["credential"]
     assert credential["credentialSubject"]["id"] == wallet.did
-    assert credential["proof"]["proofPurpose"] == "assertionMethod"
+    assert credential["proof"][0]["proofPurpose"] == "assertionMethod"
     state = await institution.state(exchange)
     assert state["state"] == "complete" and state["holder"] == wallet.did
     response = await client.post("/credentials/verify", json={"verifiableCredential": credential})

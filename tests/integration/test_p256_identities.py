@@ -90,7 +90,7 @@ async def test_what_p256_identities_cannot_do_is_refused_by_name(web_node: Node)
         await web_node.credentials.issue(badge(identity.did))
     assert signed.value.code == "keyTypeMismatch" and signed.value.status == 400
     issued = await web_node.credentials.issue(badge(identity.did), suite="ecdsa-jcs-2019")
-    assert issued.credential["proof"]["cryptosuite"] == "ecdsa-jcs-2019"
+    assert issued.credential["proof"][0]["cryptosuite"] == "ecdsa-jcs-2019"
     assert (await web_node.credentials.verify_credential(issued.credential)).verified
     with pytest.raises(VcnodeError) as witness:  # did:webvh witness proofs are Ed25519
         _ = web_node.identities.signing_key(identity.did).key_pair

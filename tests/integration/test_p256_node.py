@@ -60,10 +60,10 @@ def test_a_p256_node_issues_ecdsa_jcs_2019_and_ed25519_peers_replicate_and_verif
     status, body = issue(cluster, "p256", CREDENTIAL, cryptosuite="ecdsa-jcs-2019")
     assert status == 201, body
     credential = body["verifiableCredential"]
-    assert credential["proof"]["cryptosuite"] == "ecdsa-jcs-2019"
-    assert credential["proof"]["verificationMethod"].startswith(f"{p256}#zDn")
+    assert credential["proof"][0]["cryptosuite"] == "ecdsa-jcs-2019"
+    assert credential["proof"][0]["verificationMethod"].startswith(f"{p256}#zDn")
     status, body = issue(cluster, "p256", "urn:uuid:14141414-0000-4000-8000-000000000005")
-    assert status == 201 and body["verifiableCredential"]["proof"]["cryptosuite"] == "ecdsa-jcs-2019", body
+    assert status == 201 and body["verifiableCredential"]["proof"][0]["cryptosuite"] == "ecdsa-jcs-2019", body
     status, problem = issue(cluster, "p256", "urn:uuid:14141414-0000-4000-8000-000000000002",
                             cryptosuite="eddsa-jcs-2022")
     assert (status, problem.get("code")) == (400, "keyTypeMismatch"), problem

@@ -421,4 +421,4 @@ async def test_concurrent_awards_issue_one_credential(provider: Provider) -> Non
                                                                             "pathway": PATHWAY}))
     awards = await asyncio.gather(*requests)
     assert sorted(a.created for a in awards) == [False, False, True]
-    assert len({a.credential["proof"]["proofValue"] for a in awards}) == 1
+    assert len({a.credential["proof"][0]["proofValue"] for a in awards}) == 1

@@ -1,12 +1,13 @@
 // Digital Bazaar's VC stack as an independent implementation for vcnode's interop tests.
 // Reads a JSON array of jobs on stdin, writes a JSON array of results on stdout:
 //   {op: "sign", suite, secretKeyMultibase, credential}              -> {document}
-//     (a P-256 key, for ecdsa-jcs-2019 or ecdsa-rdfc-2019, also needs its publicKeyMultibase `zDn…`; Ed25519 is made from the seed)
+//     (a P-256 or P-384 key, for ecdsa-jcs-2019 or ecdsa-rdfc-2019, also needs its publicKeyMultibase `zDn…` /
+//     `z82…`; Ed25519 is made from the seed)
 //     (ecdsa-sd-2023: a base proof, with the job's `mandatoryPointers`)
 //   {op: "derive", credential, selectivePointers}                     -> {document}  (ecdsa-sd-2023 holder)
-//   {op: "benchVerify", credentials}                                  -> {seconds, verified}
-//     each credential verified once, one after another (scripts/bench_verify.py)
 //   {op: "verify", credential, documents?}                            -> {verified, error}
+//   {op: "benchVerify", credentials}                                  -> {seconds, verified}
+//     each credential verified once, one after another, as "verify" does (scripts/bench_verify.py)
 //     with `documents` ({url: document}: status list credentials), as for checkStatus below, a credential
 //     with credentialStatus is verified with their checkStatus (which @digitalbazaar/vc requires for one)
 //   {op: "signPresentation", suite, secretKeyMultibase, presentation, challenge, domain} -> {document}
@@ -41,11 +42,13 @@ const contexts = loadContexts(process.argv.slice(2));
 const didKey = DidKey.driver();
 didKey.use({multibaseMultikeyHeader: 'z6Mk', fromMultibase: Ed25519Multikey.from});
 didKey.use({multibaseMultikeyHeader: 'zDna', fromMultibase: EcdsaMultikey.from});  // P-256
+didKey.use({multibaseMultikeyHeader: 'z82L', fromMultibase: EcdsaMultikey.from});  // P-384
 
 const documentLoader = staticDocumentLoader(contexts, didKey);
 
 function keyPair(secretKeyMultibase, publicKeyMultibase) {
-  if(publicKeyMultibase?.startsWith('zDn')) {  // P-256: as vcnode's did:key identity of that key
+  if(publicKeyMultibase?.startsWith('zDn') || publicKeyMultibase?.startsWith('z82')) {
+    // P-256 / P-384: as vcnode's did:key identity of that key
     const did = `did:key:${publicKeyMultibase}`;
     return EcdsaMultikey.from({publicKeyMultibase, secretKeyMultibase, controller: did,
       id: `${did}#${publicKeyMultibase}`});

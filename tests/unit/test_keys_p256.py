@@ -127,8 +127,9 @@ def test_bad_private_jwks_are_refused() -> None:
         P256KeyPair.from_private_jwk({"kty": "EC", "crv": "P-256", "d": "A" * 43})  # the scalar 0
 
 
-@pytest.mark.parametrize(("name", "alg", "key_type"), [("ed25519", "EdDSA", "Ed25519"), ("p256", "ES256", "P-256")])
-def test_signers_of_both_key_types(name: str, alg: str, key_type: str) -> None:
+@pytest.mark.parametrize(("name", "alg", "key_type"), [("ed25519", "EdDSA", "Ed25519"), ("p256", "ES256", "P-256"),
+                                                       ("p384", "ES384", "P-384")])
+def test_signers_of_every_key_type(name: str, alg: str, key_type: str) -> None:
     pair = signer.generate(signer.key_type_named(name))
     assert isinstance(pair, Signer)
     assert (pair.alg, pair.key_type) == (alg, key_type)
@@ -142,7 +143,7 @@ def test_unknown_key_types_are_named_errors() -> None:
         signer.key_type_named("rsa")
     assert unknown.value.code == "unsupportedKeyType"
     with pytest.raises(UnsupportedKeyType):
-        signer.generate("P-384")
+        signer.generate("P-521")  # verified, never held
 
 
 def test_keys_from_jwks_bring_their_loaded_point() -> None:

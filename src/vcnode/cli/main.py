@@ -360,7 +360,7 @@ async def cmd_derive(args: argparse.Namespace) -> int:
 
 METHODS = ("key", "jwk", "web", "webvh")
 #: ``--key-type`` names (vcnode.keys.signer.KEY_TYPE_NAMES, not imported: the CLI starts without crypto imports).
-KEY_TYPE_NAMES = ("ed25519", "p256")
+KEY_TYPE_NAMES = ("ed25519", "p256", "p384")
 
 #: The status purposes ``--status`` takes (a message list needs its messages: over HTTP only).
 STATUS_PURPOSES = ("revocation", "suspension")
@@ -624,7 +624,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="method of the node's DID: key, jwk, web or webvh (default: web with --domain, else key)")
     init.add_argument("--key-type", choices=KEY_TYPE_NAMES, default="ed25519", metavar="TYPE",
                       help="type of the node's signing key: ed25519 (default; its anchor log and gossip are signed "
-                           "with eddsa-jcs-2022) or p256 (ES256, signed with ecdsa-jcs-2019; not with did:webvh)")
+                           "with eddsa-jcs-2022), p256 or p384 (ES256 / ES384, signed with ecdsa-jcs-2019; not with "
+                           "did:webvh)")
     init.add_argument("--public-url", metavar="URL",
                       help="base URL other parties reach this node at (default with --domain: https://DOMAIN, "
                            "or http://DOMAIN when its host is an --allow-http-host)")
@@ -653,8 +654,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--did-method", choices=METHODS, required=True, metavar="METHOD",
                         help="method of the new DID: key, jwk, web or webvh (web and webvh need the node's domain)")
     create.add_argument("--key-type", choices=KEY_TYPE_NAMES, default="ed25519", metavar="TYPE",
-                        help="signing key type: ed25519 (default) or p256 (ES256; not for did:webvh); rotation "
-                             "keeps it")
+                        help="signing key type: ed25519 (default), p256 (ES256) or p384 (ES384); p256 and p384 "
+                             "not for did:webvh; rotation keeps it")
     create.add_argument("--name", required=True, metavar="NAME", help="short name, e.g. 'law-faculty'")
     create.add_argument("--path", metavar="PATH", help="did:web path served by this node (default identities/NAME)")
     create.set_defaults(run=cmd_identity_create)

@@ -8,7 +8,7 @@ from typing import Any
 
 from vcnode.clock import now_timestamp
 from vcnode.credentials.model import VC_V2, as_list, check_credential_structure, issuer_id
-from vcnode.credentials.openbadges import check_open_badge, is_open_badge
+from vcnode.credentials.openbadges import check_open_badge, is_open_badge, proof_is_array
 from vcnode.credentials.report import Report
 from vcnode.credentials.status_entry import check_issued_entries
 from vcnode.errors import VcnodeError
@@ -48,10 +48,11 @@ def prepare_credential(credential: Any) -> dict[str, Any]:
 
 
 def sign(document: dict[str, Any], key: SigningKey, *, suite: str = DEFAULT_SUITE, purpose: str = "assertionMethod",
-         registry: ContextRegistry | None = None, **proof_options: Any) -> dict[str, Any]:
-    """Add a proof to ``document`` (appended to an existing proof set). When the document's contexts do not
-    define the proof's terms, the suite's context is added first, as Data Integrity recommends (VC 2.0 defines
-    DataIntegrityProof; VC 1.1 defines neither proof type)."""
+         registry: ContextRegistry | None = None, proof_array: bool = False, **proof_options: Any) -> dict[str, Any]:
+    """Add a proof to ``document`` (appended to an existing proof set; with ``proof_array``, a first proof is
+    a one-proof array too). When the document's contexts do not define the proof's terms, the suite's context
+    is added first, as Data Integrity recommends (VC 2.0 defines DataIntegrityProof; VC 1.1 defines neither
+    proof type)."""
     cryptosuite = suite_by_name(suite)
     document = copy.deepcopy(document)
     contexts = as_list(document.get("@context"))
@@ -63,7 +64,7 @@ def sign(document: dict[str, Any], key: SigningKey, *, suite: str = DEFAULT_SUIT
     options = {"created": _now(), "verificationMethod": key.verification_method, "proofPurpose": purpose,
                **proof_options}
     proof = cryptosuite.create_proof(document, options, key.signer, registry)
-    if existing is not None:
+    if existing is not None or proof_array:
         document["proof"] = [*as_list(existing), proof]
     else:
         document["proof"] = proof
@@ -75,7 +76,9 @@ def issue_credential(credential: Any, key: SigningKey, *, suite: str = DEFAULT_S
                      mandatory_pointers: list[str] | None = None) -> dict[str, Any]:
     """Validate and sign a credential whose issuer is the key's controller; ``created``: the proof's
     creation time (a dateTimeStamp; default now); ``mandatory_pointers``: what every proof derived from an
-    ecdsa-sd-2023 base proof must reveal (the suite's default when None)."""
+    ecdsa-sd-2023 base proof must reveal (the suite's default when None). An Open Badges 3.0 credential gets
+    its ``proof`` as an array, the shape 1EdTech's JSON schemas accept
+    (:func:`~vcnode.credentials.openbadges.proof_is_array`)."""
     prepared = prepare_credential(credential)
     controller = key.verification_method.split("#", 1)[0]
     if issuer_id(prepared) != controller:
@@ -84,7 +87,7 @@ def issue_credential(credential: Any, key: SigningKey, *, suite: str = DEFAULT_S
     extra: dict[str, Any] = {} if created is None else {"created": created}
     if mandatory_pointers is not None:
         extra["mandatoryPointers"] = mandatory_pointers
-    return sign(prepared, key, suite=suite, registry=registry, **extra)
+    return sign(prepared, key, suite=suite, registry=registry, proof_array=proof_is_array(prepared), **extra)
 
 
 def create_presentation(credentials: list[dict[str, Any]], holder: SigningKey, *, challenge: str | None = None,

@@ -16,6 +16,9 @@ OB_CONTEXTS = ("https://purl.imsglobal.org/spec/ob/v3p0/context.json",
 OB_CONTEXT = OB_CONTEXTS[-1]
 CREDENTIAL_TYPES = ("OpenBadgeCredential", "AchievementCredential")
 ENDORSEMENT_TYPE = "EndorsementCredential"
+#: The credential types 1EdTech's OB 3.0 JSON schemas (AchievementCredential, EndorsementCredential) validate: they
+#: take ``proof`` only as an array of Proof objects, so vcnode issues these with a one-proof array.
+PROOF_ARRAY_TYPES = (*CREDENTIAL_TYPES, ENDORSEMENT_TYPE)
 
 # property → (required type, nested rules) for the objects of the OB 3.0 data model.
 _ALIGNMENT = {}
@@ -52,6 +55,13 @@ def is_open_badge(credential: dict[str, Any]) -> bool:
         return True
     # Other credential types reuse the OB context (CLR 2.0's ClrCredential): they follow their own rules.
     return "ClrCredential" not in types and any(c in OB_CONTEXTS for c in as_list(credential.get("@context")))
+
+
+def proof_is_array(credential: dict[str, Any]) -> bool:
+    """True when an issued ``credential`` must carry its ``proof`` as an array: an Open Badges 3.0 credential
+    (:data:`PROOF_ARRAY_TYPES`). Other credentials keep a single proof object, as VC 2.0 examples do; verifying
+    accepts both shapes everywhere."""
+    return any(t in PROOF_ARRAY_TYPES for t in as_list(credential.get("type")))
 
 
 def _walk(value: Any, rules: dict[str, tuple[str, dict]], path: str, report: Report) -> None:

@@ -125,7 +125,7 @@ class IdentityService:
 
     async def create(self, method: str, *, name: str | None = None, web_path: str | None = None,
                      default: bool = False, key_type: str = ED25519) -> IdentityRecord:
-        """Create an identity with a fresh key of ``key_type`` (``Ed25519`` or ``P-256``). did:web identities
+        """Create an identity with a fresh key of ``key_type`` (``Ed25519``, ``P-256`` or ``P-384``). did:web identities
         other than the default one are served under ``web_path`` (default ``identities/<name>``)."""
         if method not in METHODS:
             raise InvalidInput(f"--did-method must be one of {', '.join(METHODS)}, not {method!r}")
@@ -266,7 +266,7 @@ def check_key_type(method: str, key_type: str, *, default: bool = False) -> None
     """:class:`UnsupportedKeyType` when an identity of ``method`` cannot hold a ``key_type`` key: did:webvh logs
     are signed with eddsa-jcs-2022 (Ed25519 update keys), and the node's own identity signs its anchor log and
     gossip with a JCS Data Integrity suite, which must exist for its key type (eddsa-jcs-2022 for Ed25519,
-    ecdsa-jcs-2019 for P-256: a guard for key types added later)."""
+    ecdsa-jcs-2019 for P-256 and P-384: a guard for key types added later)."""
     if method == "webvh" and key_type != ED25519:
         raise UnsupportedKeyType(f"a did:webvh identity holds Ed25519 keys (its log is signed with eddsa-jcs-2022), "
                                  f"not {key_type}")

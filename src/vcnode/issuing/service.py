@@ -39,9 +39,9 @@ HOLDER_BINDING_OPTIONS = ("required", "allowMismatch")
 def select_suite(options: dict[str, Any], key_type: str | None = None) -> str:
     """The suite a VC API issue request asks for: ``options.type`` (Ed25519Signature2020) or
     ``options.cryptosuite`` (eddsa-rdfc-2022, eddsa-jcs-2022, or ecdsa-jcs-2019 / ecdsa-rdfc-2019 for P-256
-    keys). Asked for none, the default for the issuing identity's ``key_type`` (eddsa-rdfc-2022 for Ed25519,
-    ecdsa-jcs-2019 for P-256; eddsa-rdfc-2022 when the key type is not known). Whether the issuing identity's
-    key fits an asked-for suite is checked when signing (``keyTypeMismatch``)."""
+    and P-384 keys). Asked for none, the default for the issuing identity's ``key_type`` (eddsa-rdfc-2022 for
+    Ed25519, ecdsa-jcs-2019 for P-256 and P-384; eddsa-rdfc-2022 when the key type is not known). Whether the
+    issuing identity's key fits an asked-for suite is checked when signing (``keyTypeMismatch``)."""
     proof_type, cryptosuite = options.get("type"), options.get("cryptosuite")
     # The values come straight from request JSON: only strings may be looked up (a list or object is
     # unhashable and would raise TypeError, a 500, instead of this 400).

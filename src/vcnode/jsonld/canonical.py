@@ -45,13 +45,14 @@ class UndefinedTermError(CanonicalizationError):
 
 
 def canonicalize_rdfc(document: dict[str, Any], registry: ContextRegistry | None = None, *,
-                      safe: bool = True) -> str:
+                      safe: bool = True, hash_name: str = "sha256") -> str:
     """RDFC-1.0 canonical N-Quads of a JSON-LD document, using only pinned contexts.
 
     ``safe`` (the default, as in Digital Bazaar's libraries) refuses documents with undefined terms or
-    relative IRIs, which JSON-LD would otherwise drop silently from what gets signed.
+    relative IRIs, which JSON-LD would otherwise drop silently from what gets signed. ``hash_name``: RDFC-1.0's
+    hash algorithm (``sha256``, its default, or ``sha384``), which decides how blank nodes are labelled.
     """
-    return canonical_nquads(document_quads(document, registry, safe=safe))
+    return canonical_nquads(document_quads(document, registry, safe=safe), hash_name=hash_name)
 
 
 def document_quads(document: dict[str, Any], registry: ContextRegistry | None = None, *,

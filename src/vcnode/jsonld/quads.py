@@ -18,7 +18,7 @@ from typing import Any
 
 from pyld.nquads import RDF_LANGSTRING, XSD_STRING, escape, unescape
 
-from vcnode.jsonld.rdfc import CanonicalizationLimits, n_degree_labels
+from vcnode.jsonld.rdfc import HASH_ALGORITHMS, CanonicalizationLimits, n_degree_labels
 
 Quad = tuple[str, str, str, str]
 Dataset = dict[str, list[dict[str, Any]]]
@@ -86,7 +86,7 @@ def _line(s: str, p: str, o: str, g: str) -> str:
     return f"{s} {p} {o} {g} .\n" if g else f"{s} {p} {o} .\n"
 
 
-def _first_degree(node: str, quads: list[Quad]) -> str:
+def _first_degree(node: str, quads: list[Quad], digest: Any = hashlib.sha256) -> str:
     """Hash First Degree Quads: ``node`` written ``_:a``, every other blank node ``_:z``."""
     lines = []
     for s, p, o, g in quads:
@@ -98,7 +98,7 @@ def _first_degree(node: str, quads: list[Quad]) -> str:
             g = "_:a" if g == node else "_:z"
         lines.append(f"{s} {p} {o} {g} .\n" if g else f"{s} {p} {o} .\n")
     lines.sort()
-    return hashlib.sha256("".join(lines).encode()).hexdigest()
+    return digest("".join(lines).encode()).hexdigest()
 
 
 def blank_node_mentions(quads: list[Quad]) -> dict[str, list[Quad]]:
@@ -120,9 +120,10 @@ def blank_node_mentions(quads: list[Quad]) -> dict[str, list[Quad]]:
     return mentions
 
 
-def first_degree_hashes(mentions: dict[str, list[Quad]]) -> dict[str, str]:
-    """Blank node → its first-degree hash."""
-    return {node: _first_degree(node, related) for node, related in mentions.items()}
+def first_degree_hashes(mentions: dict[str, list[Quad]], hash_name: str = "sha256") -> dict[str, str]:
+    """Blank node → its first-degree hash (with RDFC-1.0's hash algorithm ``hash_name``)."""
+    digest = HASH_ALGORITHMS[hash_name]
+    return {node: _first_degree(node, related, digest) for node, related in mentions.items()}
 
 
 def relabelled(quads: list[Quad], labels: dict[str, str]) -> str:
@@ -140,22 +141,26 @@ def relabelled(quads: list[Quad], labels: dict[str, str]) -> str:
     return "".join(lines)
 
 
-def canonical_nquads(quads: list[Quad], limits: CanonicalizationLimits | None = None) -> str:
+def canonical_nquads(quads: list[Quad], limits: CanonicalizationLimits | None = None,
+                     hash_name: str = "sha256") -> str:
     """RDFC-1.0 canonical N-Quads of the dataset made of ``quads``; :class:`CanonicalizationLimit` when
-    its blank nodes need more N-degree work than ``limits`` (the configured ones by default) allow."""
-    labels = canonical_labels(quads, limits)
+    its blank nodes need more N-degree work than ``limits`` (the configured ones by default) allow.
+    ``hash_name``: RDFC-1.0's hash algorithm (its implementation-specific parameter), SHA-256 by default; the
+    ECDSA suites use SHA-384 for P-384 keys (vc-di-ecdsa §2.3), which can order blank nodes differently."""
+    labels = canonical_labels(quads, limits, hash_name)
     if not labels:
         return "".join(sorted(_line(*quad) for quad in quads))
     return relabelled(quads, labels)
 
 
-def canonical_labels(quads: list[Quad], limits: CanonicalizationLimits | None = None) -> dict[str, str]:
+def canonical_labels(quads: list[Quad], limits: CanonicalizationLimits | None = None,
+                     hash_name: str = "sha256") -> dict[str, str]:
     """RDFC-1.0's canonical issuer map: each blank node of ``quads`` (``_:b0``) → its canonical label
     (``_:c14n0``). Selective disclosure (ecdsa-sd-2023) relabels with it; errors as :func:`canonical_nquads`."""
     mentions = blank_node_mentions(quads)
     if not mentions:
         return {}
-    hashes = first_degree_hashes(mentions)
+    hashes = first_degree_hashes(mentions, hash_name)
     if len(set(hashes.values())) < len(hashes):  # a tie: RDFC-1.0 needs the N-degree hashes
-        return n_degree_labels(mentions, hashes, limits)
+        return n_degree_labels(mentions, hashes, limits, hash_name)
     return {node: f"_:c14n{index}" for index, node in enumerate(sorted(hashes, key=hashes.__getitem__))}

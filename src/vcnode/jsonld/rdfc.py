@@ -106,15 +106,16 @@ class _Issuer:
         return _Issuer(self.prefix, dict(self.existing), list(self.order))
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+#: RDFC-1.0's hash algorithms by :mod:`hashlib` name (SHA-256 is its default; SHA-384 for P-384 ECDSA proofs).
+HASH_ALGORITHMS = {"sha256": hashlib.sha256, "sha384": hashlib.sha384}
 
 
 class NDegreeLabeller:
     """Canonical labels for a dataset's blank nodes (RDFC-1.0 §4.4 steps 5-6), within ``limits``."""
 
     def __init__(self, mentions: dict[str, list[Quad]], first_degree: dict[str, str],
-                 limits: CanonicalizationLimits) -> None:
+                 limits: CanonicalizationLimits, hash_name: str = "sha256") -> None:
+        self._digest = HASH_ALGORITHMS[hash_name]
         self._mentions = mentions
         self._first_degree = first_degree
         self._limits = limits
@@ -198,7 +199,7 @@ class NDegreeLabeller:
             # The same few inputs recur across calls (tied nodes share their first-degree hash): hash each once.
             related_hash = hashes.get(text)
             if related_hash is None:
-                related_hash = hashes[text] = _sha256(text)
+                related_hash = hashes[text] = self._digest(text.encode("utf-8")).hexdigest()
             out.setdefault(related_hash, []).append(related)
         return out
 
@@ -263,7 +264,7 @@ class NDegreeLabeller:
             data.append(chosen_path)
             assert chosen_issuer is not None  # the first permutation is never skipped
             issuer = chosen_issuer
-        return _sha256("".join(data)), issuer
+        return self._digest("".join(data).encode("utf-8")).hexdigest(), issuer
 
 
 def _permutations(nodes: list[str]) -> Iterator[tuple[str, ...]]:
@@ -314,10 +315,11 @@ def configured_limits() -> CanonicalizationLimits:
 
 
 def n_degree_labels(mentions: dict[str, list[Quad]], first_degree: dict[str, str],
-                    limits: CanonicalizationLimits | None = None) -> dict[str, str]:
+                    limits: CanonicalizationLimits | None = None, hash_name: str = "sha256") -> dict[str, str]:
     """Canonical labels for every blank node of a dataset whose first-degree hashes tie somewhere.
 
     ``mentions``: blank node → the quads that mention it (once per mention, as RDFC-1.0's blank node to
-    quads map); ``first_degree``: blank node → its first-degree hash. Raises :class:`CanonicalizationLimit`.
+    quads map); ``first_degree``: blank node → its first-degree hash (made with ``hash_name``, RDFC-1.0's hash
+    algorithm, which the N-degree hashes use too). Raises :class:`CanonicalizationLimit`.
     """
-    return NDegreeLabeller(mentions, first_degree, limits or _Configured.limits).labels()
+    return NDegreeLabeller(mentions, first_degree, limits or _Configured.limits, hash_name).labels()

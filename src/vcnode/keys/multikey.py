@@ -26,10 +26,11 @@ P521_PUB = _code("p521-pub")
 BLS12381_G2_PUB = _code("bls12_381-g2-pub")  # BBS public keys (bbs-2023): compressed G2 points
 ED25519_PRIV = _code("ed25519-priv")
 P256_PRIV = _code("p256-priv")
+P384_PRIV = _code("p384-priv")
 
 # Raw public key lengths per codec; NIST-curve keys in Multikey are SEC1 compressed points.
 KEY_LENGTHS: dict[int, int] = {ED25519_PUB: 32, X25519_PUB: 32, P256_PUB: 33, P384_PUB: 49, P521_PUB: 67,
-                               ED25519_PRIV: 32, P256_PRIV: 32, BLS12381_G2_PUB: 96}
+                               ED25519_PRIV: 32, P256_PRIV: 32, P384_PRIV: 48, BLS12381_G2_PUB: 96}
 EC_CODECS = frozenset({P256_PUB, P384_PUB, P521_PUB})
 CODEC_NAMES: dict[int, str] = {code: multicodec.get(code=code).name for code in KEY_LENGTHS}
 # Codes of the did:key specification's errors that a decoding failure maps to (its resolver reports them).

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from vcnode.keys import ed25519, multikey, p256
+from vcnode.keys import ed25519, multikey, nist
 from vcnode.keys.jwk import jwk_public_key_object, multikey_to_jwk
 
 ED25519 = "Ed25519"
@@ -28,10 +27,6 @@ KEY_TYPES: dict[int, str] = {multikey.ED25519_PUB: ED25519, multikey.P256_PUB: P
                              multikey.P521_PUB: P521, multikey.X25519_PUB: X25519,
                              multikey.BLS12381_G2_PUB: BLS12381_G2}
 PUBLIC_CODECS = frozenset(KEY_TYPES)
-# ECDSA parameters per curve: the hash of its JOSE / Data Integrity algorithm and the scalar size.
-_ECDSA: dict[str, tuple[ec.EllipticCurve, hashes.HashAlgorithm, int]] = {
-    P256: (ec.SECP256R1(), hashes.SHA256(), 32), P384: (ec.SECP384R1(), hashes.SHA384(), 48),
-    P521: (ec.SECP521R1(), hashes.SHA512(), 66)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +43,7 @@ class PublicKey:
 
     @property
     def multikey(self) -> str:
-        """The Multikey form (``z6Mk…`` Ed25519, ``zDn…`` P-256)."""
+        """The Multikey form (``z6Mk…`` Ed25519, ``zDn…`` P-256, ``z82…`` P-384)."""
         return multikey.encode(self.codec, self.raw)
 
     @property
@@ -61,15 +56,14 @@ class PublicKey:
         exception) when it does not verify or the key cannot sign."""
         if self.codec == multikey.ED25519_PUB:
             return ed25519.verify(self.raw, message, signature)
-        params = _ECDSA.get(self.key_type)
-        if params is None:
+        curve = nist.CURVES.get(self.key_type)
+        if curve is None:
             return False
-        curve, algorithm, size = params
         try:
-            key = _ec_key(self.codec, self.raw, curve)
+            key = _ec_key(self.codec, self.raw, curve.curve)
         except ValueError:
             return False
-        return p256.verify_ecdsa(key, message, signature, algorithm, size)
+        return nist.verify_ecdsa(key, message, signature, curve.hash, curve.size)
 
     @classmethod
     def from_multikey(cls, value: str) -> PublicKey:
@@ -136,6 +130,6 @@ def _ec_key(codec: int, raw: bytes, curve: ec.EllipticCurve) -> ec.EllipticCurve
     """The loaded point of a key (cached; a key made from a JWK brings its own)."""
     point = _EC_KEYS.get((codec, raw))
     if point is None:
-        point = p256.public_key_object(raw, curve)
+        point = nist.public_key_object(raw, curve)
         _EC_KEYS.put((codec, raw), point)
     return point

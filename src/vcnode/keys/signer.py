@@ -12,13 +12,14 @@ from typing import Protocol, runtime_checkable
 
 from vcnode.errors import InvalidInput
 from vcnode.keys.ed25519 import Ed25519KeyPair
-from vcnode.keys.p256 import P256KeyPair
-from vcnode.keys.public import ED25519, P256
+from vcnode.keys.nist import NistKeyPair, P256KeyPair, P384KeyPair
+from vcnode.keys.public import ED25519, P256, P384
 
-KeyPair = Ed25519KeyPair | P256KeyPair
+KeyPair = Ed25519KeyPair | NistKeyPair
 # Names on the command line and in the API → key types (the names the store's key_type column holds).
-KEY_TYPE_NAMES: dict[str, str] = {"ed25519": ED25519, "p256": P256}
-_PAIRS: dict[str, type[Ed25519KeyPair] | type[P256KeyPair]] = {ED25519: Ed25519KeyPair, P256: P256KeyPair}
+KEY_TYPE_NAMES: dict[str, str] = {"ed25519": ED25519, "p256": P256, "p384": P384}
+_PAIRS: dict[str, type[Ed25519KeyPair] | type[NistKeyPair]] = {ED25519: Ed25519KeyPair, P256: P256KeyPair,
+                                                               P384: P384KeyPair}
 
 
 class UnsupportedKeyType(InvalidInput):
@@ -33,12 +34,12 @@ class Signer(Protocol):
 
     @property
     def alg(self) -> str:
-        """The JOSE algorithm it signs with: ``EdDSA`` or ``ES256``."""
+        """The JOSE algorithm it signs with: ``EdDSA``, ``ES256`` or ``ES384``."""
         ...
 
     @property
     def key_type(self) -> str:
-        """``Ed25519`` or ``P-256``."""
+        """``Ed25519``, ``P-256`` or ``P-384``."""
         ...
 
     @property
@@ -52,7 +53,8 @@ class Signer(Protocol):
         ...
 
     def sign(self, data: bytes) -> bytes:
-        """The signature of ``data`` (Ed25519: 64 bytes; ES256: raw ``r ‖ s``, 64 bytes)."""
+        """The signature of ``data`` (Ed25519: 64 bytes; ES256 / ES384: raw ``r ‖ s``, 64 / 96
+        bytes)."""
         ...
 
 
@@ -66,7 +68,7 @@ class SigningKey:
 
     @property
     def key_type(self) -> str:
-        """``Ed25519`` or ``P-256``."""
+        """``Ed25519``, ``P-256`` or ``P-384``."""
         return self.signer.key_type
 
     @property
@@ -80,7 +82,8 @@ class SigningKey:
 
 
 def key_type_named(name: str) -> str:
-    """The key type for a command-line / API name (``ed25519``, ``p256``; the key type itself is accepted too)."""
+    """The key type for a command-line / API name (``ed25519``, ``p256``, ``p384``; the key type itself is
+    accepted too)."""
     if name in _PAIRS:
         return name
     try:
@@ -91,16 +94,16 @@ def key_type_named(name: str) -> str:
 
 
 def generate(key_type: str) -> KeyPair:
-    """A fresh key pair of ``key_type`` (``Ed25519`` or ``P-256``)."""
+    """A fresh key pair of ``key_type`` (``Ed25519``, ``P-256`` or ``P-384``)."""
     return _pair_class(key_type).generate()
 
 
 def from_secret(key_type: str, secret: bytes) -> KeyPair:
-    """The key pair of ``key_type`` whose sealed secret is ``secret`` (Ed25519 seed, P-256 scalar)."""
+    """The key pair of ``key_type`` whose sealed secret is ``secret`` (Ed25519 seed, P-256 / P-384 scalar)."""
     return _pair_class(key_type).from_secret(secret)
 
 
-def _pair_class(key_type: str) -> type[Ed25519KeyPair] | type[P256KeyPair]:
+def _pair_class(key_type: str) -> type[Ed25519KeyPair] | type[NistKeyPair]:
     try:
         return _PAIRS[key_type]
     except KeyError:

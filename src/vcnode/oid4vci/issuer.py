@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_JOSE_ALG = {"Ed25519": "EdDSA", "P-256": "ES256"}
+_JOSE_ALG = {"Ed25519": "EdDSA", "P-256": "ES256", "P-384": "ES384"}
 PRE_AUTHORIZED_GRANT = PRE_AUTHORIZED
 #: Unused codes one exchange may hold at once (each offer fetch mints one): bounds what a link's holder can
 #: make the node store.

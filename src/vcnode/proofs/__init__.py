@@ -42,7 +42,7 @@ __all__ = ["DEFAULT_SUITE", "ENTRY_POINT_GROUP", "SUITES", "Cryptosuite", "Proof
 
 def jcs_suite_for(key_type: str) -> str | None:
     """The Data Integrity suite with JCS canonicalization that signs with ``key_type`` keys (eddsa-jcs-2022 for
-    Ed25519, ecdsa-jcs-2019 for P-256), None when none is registered: what anchor log entries and gossip
+    Ed25519, ecdsa-jcs-2019 for P-256 and P-384), None when none is registered: what anchor log entries and gossip
     messages are signed with."""
     return next((suite.name for suite in SUITES.values() if suite.proof_type == "DataIntegrityProof"
                  and suite.canonicalization == "jcs" and key_type in suite.key_types), None)
@@ -50,7 +50,7 @@ def jcs_suite_for(key_type: str) -> str | None:
 
 def default_suite_for(key_type: str) -> str:
     """The suite the node signs its own credentials (status lists) with for ``key_type`` keys: the default
-    suite where it signs with them (Ed25519), else the key type's JCS suite (ecdsa-jcs-2019 for P-256)."""
+    suite where it signs with them (Ed25519), else the key type's JCS suite (ecdsa-jcs-2019 for P-256 and P-384)."""
     if key_type in SUITES[DEFAULT_SUITE].key_types:
         return DEFAULT_SUITE
     return jcs_suite_for(key_type) or DEFAULT_SUITE

@@ -17,6 +17,10 @@ PROOF_CONFIG_KEYS = ("id", "type", "cryptosuite", "created", "expires", "verific
                      "challenge", "domain", "nonce", "previousProof")
 
 
+# The hashes a suite may name in :meth:`Cryptosuite.hash_name` (direct constructors: faster than hashlib.new).
+_HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
+
+
 class ProofError(VcnodeError):
     """A proof cannot be created or does not verify; ``code`` names the reason."""
 
@@ -81,11 +85,29 @@ class Cryptosuite(ABC):
         """Adjust the unsecured document before verification (eddsa-jcs-2022 checks ``@context``)."""
         return unsecured
 
+    def hash_name(self, key_type: str | None) -> str:
+        """The :mod:`hashlib` name of the hash over the canonical proof configuration and document, for proofs
+        by ``key_type`` keys: SHA-256 here; the ECDSA suites take the curve's (SHA-384 on P-384)."""
+        return "sha256"
+
+    def signature_format(self, key_type: str) -> tuple[int, str]:
+        """The byte length of a ``proofValue``'s signature by a ``key_type`` key and its algorithm's name (for
+        error messages); the ECDSA suites' depend on the curve."""
+        return self.signature_size, self.signature_algorithm
+
+    def canonicalize_for(self, document: dict[str, Any], registry: ContextRegistry | None,
+                         key_type: str | None) -> bytes:
+        """The canonical bytes hashed for a proof by a ``key_type`` key: :meth:`canonicalize`, unless the
+        canonicalization itself depends on the key (ecdsa-rdfc-2019: RDFC-1.0 with the curve's hash)."""
+        return self.canonicalize(document, registry)
+
     def hash_data(self, unsecured: dict[str, Any], config: dict[str, Any],
-                  registry: ContextRegistry | None) -> bytes:
-        """SHA-256(canonical proof configuration) ‖ SHA-256(canonical document)."""
-        return (hashlib.sha256(self.canonicalize(config, registry)).digest()
-                + hashlib.sha256(self.canonicalize(unsecured, registry)).digest())
+                  registry: ContextRegistry | None, key_type: str | None = None) -> bytes:
+        """H(canonical proof configuration) ‖ H(canonical document), H the hash of :meth:`hash_name` for
+        ``key_type`` keys."""
+        digest = _HASHES[self.hash_name(key_type)]
+        return (digest(self.canonicalize_for(config, registry, key_type)).digest()
+                + digest(self.canonicalize_for(unsecured, registry, key_type)).digest())
 
     def proof_fields(self) -> dict[str, str]:
         """``type`` (and ``cryptosuite``) of proofs this suite creates."""
@@ -110,7 +132,7 @@ class Cryptosuite(ABC):
         self.check_signer(signer)
         proof = {**self.proof_fields(), **{k: v for k, v in options.items() if v is not None}}
         config = self.proof_configuration(proof, unsecured)
-        signature = signer.sign(self.hash_data(unsecured, config, registry))
+        signature = signer.sign(self.hash_data(unsecured, config, registry, signer.key_type))
         return {**self.stored_proof(proof, config), "proofValue": encode_proof_value(signature)}
 
     def stored_proof(self, proof: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
@@ -121,8 +143,7 @@ class Cryptosuite(ABC):
                      registry: ContextRegistry | None = None) -> bool:
         """True when ``proof`` is a valid signature over ``unsecured`` by ``public_key``."""
         self.check_key(public_key)
-        signature = decode_proof_value(proof.get("proofValue"), self.signature_size, self.signature_algorithm)
+        signature = decode_proof_value(proof.get("proofValue"), *self.signature_format(public_key.key_type))
         unsecured = self.prepare_unsecured(unsecured, proof)
         config = self.proof_configuration(proof, unsecured)
-        return public_key.verify(self.hash_data(unsecured, config, registry), signature)
-
+        return public_key.verify(self.hash_data(unsecured, config, registry, public_key.key_type), signature)

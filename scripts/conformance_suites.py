@@ -18,10 +18,15 @@ from dataclasses import dataclass, field
 ED25519, P256, P384 = "Ed25519", "P-256", "P-384"
 KEY_TYPE_OPTION = {P256: "p256", P384: "p384"}
 
-# Issue options for what the VC API leaves to the implementation: a VC-JWT 1.1 credential (options.type
-# names the proof type, as {"type": "Ed25519Signature2020"} does), and an enveloped VC-JOSE-COSE credential
-# (the media type, as VCALM's acceptedEnvelopes names envelope formats).
-JWT_OPTIONS = {"type": "JwtProof2020"}
+# Issue options for what the VC API leaves to the implementation. The VC API suites' `JWT` tag does not test
+# JWTs: its issuer tests require the issued credential to be an object with a `proof` object, and its verifier
+# tests delete proof.created, proof.proofValue, proof.proofPurpose… from it and expect a refusal, i.e. a VC 1.1
+# credential with an embedded Data Integrity proof. The one implementation the suites' registry tags `JWT`
+# (SpruceID, the suites' default ISSUER_NAME_JWT) registers exactly that: {"type": "Ed25519Signature2020"}
+# (vc-test-suite-implementations/implementations/SpruceID.json). A VC-JWT string (options.envelope,
+# docs/envelopes.md) is not an object and fails shouldBeIssuedVc, and there is no "JwtProof2020" proof type.
+# The enveloped VC-JOSE-COSE credential names its media type, as VCALM's acceptedEnvelopes names formats.
+JWT_OPTIONS = {"type": "Ed25519Signature2020"}
 ENVELOPE_OPTIONS = {"envelope": "application/vc+jwt"}
 
 JOSE_COSE_FEATURES = ("credential_jose", "credential_sdjwt", "credential_cose",

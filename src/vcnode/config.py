@@ -72,6 +72,7 @@ class Config:
     trust_max_depth: int = 4
     recognition_default: bool = False
     holder_binding: str = "required"
+    issuer_binding: str = "required"
     # VC API exchanges with wallets (docs/exchanges.md): default lifetimes of claim links and presentation
     # requests, and the longest any exchange may be given
     exchange_claim_ttl: float = 30 * 86_400.0
@@ -223,6 +224,8 @@ class Config:
                 raise ConfigError(f"each trust anchor must be a DID, got {anchor[:120]!r}")
         if self.holder_binding not in ("required", "allowMismatch"):
             raise ConfigError(f"holder_binding must be 'required' or 'allowMismatch', got {self.holder_binding!r}")
+        if self.issuer_binding not in ("required", "allowMismatch"):
+            raise ConfigError(f"issuer_binding must be 'required' or 'allowMismatch', got {self.issuer_binding!r}")
         if not 60 <= self.verify_wallet_ttl <= 86_400:
             raise ConfigError(f"verify_wallet_ttl must be 60-86400 seconds, got {self.verify_wallet_ttl:g}")
         if not 0 <= self.exchange_present_retention <= self.exchange_max_ttl:

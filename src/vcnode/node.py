@@ -285,6 +285,7 @@ class Node:
                                                             max_credentials=config.verify_max_credentials),
                                         status_deadline=config.status_deadline,
                                         holder_binding=config.holder_binding,
+                                        issuer_binding=config.issuer_binding,
                                         envelope_max_bytes=config.envelope_max_bytes)
         trust = TrustService(anchors, resolver, checker, trust_settings(config),
                              own=lambda did: identities.signer_for(did) is not None, store=store,

@@ -52,6 +52,7 @@ class Nodeless:
         binding = "allowMismatch" if allow_holder_mismatch else self.config.holder_binding
         options = VerifyOptions(challenge=challenge, domain=domain, allow_embedded_keys=self.config.allow_embedded_keys,
                                 status=self.status_checker, holder_binding=binding,
+                                issuer_binding=self.config.issuer_binding,
                                 status_deadline=time.monotonic() + self.config.status_deadline)
         verify = verify_presentation if presentation else verify_credential
         report = await verify(document, self.resolver, options)

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from vcnode.clock import now_timestamp
-from vcnode.credentials.model import VC_V2, as_list, check_credential_structure, issuer_id
+from vcnode.credentials.model import VC_V1, VC_V2, as_list, check_credential_structure, issuer_id
 from vcnode.credentials.openbadges import check_open_badge, is_open_badge, proof_is_array
 from vcnode.credentials.report import Report
 from vcnode.credentials.status_entry import check_issued_entries
@@ -33,8 +33,20 @@ def _now() -> str:
     return now_timestamp()
 
 
+def with_issuance_date(credential: Any, issued: str | None = None) -> Any:
+    """A VCDM 1.1 credential (first context the 1.1 base context) without ``issuanceDate`` gets the issuance
+    time (``issued``, default now), as the VC API reference issuer (Digital Bazaar's ``vc.issue``) does: 1.1
+    requires the property, and the issuer is who knows when it issues. Anything else is returned unchanged."""
+    if not (isinstance(credential, dict) and "issuanceDate" not in credential
+            and as_list(credential.get("@context"))[:1] == [VC_V1]):
+        return credential
+    return {**credential, "issuanceDate": issued or _now()}
+
+
 def prepare_credential(credential: Any) -> dict[str, Any]:
-    """Check a credential before signing: data model rules, Open Badges rules; raise with every error."""
+    """Check a credential before signing: data model rules, Open Badges rules; raise with every error. A
+    VCDM 1.1 credential without ``issuanceDate`` is dated now (:func:`with_issuance_date`)."""
+    credential = with_issuance_date(credential)
     report = Report()
     check_credential_structure(credential, report)
     if isinstance(credential, dict) and is_open_badge(credential) and not report.errors:
@@ -79,7 +91,7 @@ def issue_credential(credential: Any, key: SigningKey, *, suite: str = DEFAULT_S
     ecdsa-sd-2023 base proof must reveal (the suite's default when None). An Open Badges 3.0 credential gets
     its ``proof`` as an array, the shape 1EdTech's JSON schemas accept
     (:func:`~vcnode.credentials.openbadges.proof_is_array`)."""
-    prepared = prepare_credential(credential)
+    prepared = prepare_credential(with_issuance_date(credential, created))
     controller = key.verification_method.split("#", 1)[0]
     if issuer_id(prepared) != controller:
         raise VcnodeError(f"the credential's issuer {str(issuer_id(prepared))[:120]} is not {controller}",

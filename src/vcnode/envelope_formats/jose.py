@@ -2,7 +2,7 @@
 itself) and ``application/vc+sd-jwt`` / ``vp+sd-jwt`` (the VC/VP JSON as an SD-JWT payload, its
 selectively disclosable members as disclosures).
 
-Signing and verification are :mod:`vcnode.jose`'s (EdDSA, ES256, ES384; the key is the one the ``kid`` DID URL
+Signing and verification are :mod:`vcnode.jose`'s (EdDSA, ES256, ES384, ES512; the key is the one the ``kid`` DID URL
 names in its DID document, authorised for ``assertionMethod`` for credentials and ``authentication`` for
 presentations); disclosures are made by the OWF ``sd-jwt`` library and put back by :mod:`vcnode.sdjwt.verify`.
 The signer must be the credential's ``issuer`` (the presentation's ``holder``): the ``kid``'s DID and any

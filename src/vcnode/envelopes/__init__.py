@@ -92,6 +92,16 @@ def is_enveloped(value: Any, kind: Kind) -> bool:
     return ENVELOPE_TYPES[kind] in (types if isinstance(types, list) else [types])
 
 
+def _check_context(value: dict[str, Any], kind: Kind) -> None:
+    """VC 2.0 §4.13: the enveloped object's own ``@context`` MUST be present and include a context defining
+    ``id``, ``type`` and its ``Enveloped...`` type; the base context is the one this node knows to do so."""
+    context = value.get("@context")
+    contexts = context if isinstance(context, list) else [context]
+    if V2_CONTEXT not in contexts:
+        raise EnvelopeError(f"an {ENVELOPE_TYPES[kind]} needs an @context including {V2_CONTEXT} (the context "
+                            f"defining its id, type and {ENVELOPE_TYPES[kind]} terms)", code="invalidContext")
+
+
 async def open_envelope(value: Any, kind: Kind, resolver: Resolver, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Opened:
     """Open an enveloped credential or presentation (see :func:`is_enveloped`): its data: URL is parsed, the
     format for its media type verifies it. :class:`EnvelopeError` (or the format's JOSE/COSE error) when the
@@ -101,6 +111,7 @@ async def open_envelope(value: Any, kind: Kind, resolver: Resolver, *, max_bytes
         if len(value) > max_bytes:
             raise EnvelopeError(f"the JWT is longer than {max_bytes} bytes", code="envelopeTooLarge")
     else:
+        _check_context(value, kind)
         parsed = parse_data_url(value.get("id"), max_bytes=max_bytes)
         media_type, data = parsed.media_type, parsed.data
         # A presentation's media type where a credential goes (or the reverse) would be verified with the

@@ -77,7 +77,7 @@ class CredentialService:
                  status_checker: StatusChecker | None = None, status_list_entries: int = 131_072,
                  equivocations: Callable[[str], Awaitable[int]] | None = None,
                  limits: VerifyLimits | None = None, status_deadline: float | None = None,
-                 holder_binding: str = "required", clock: Clock = SYSTEM_CLOCK,
+                 holder_binding: str = "required", issuer_binding: str = "required", clock: Clock = SYSTEM_CLOCK,
                  envelope_max_bytes: int = ENVELOPE_MAX_BYTES) -> None:
         self._identities = identities
         self._store = store
@@ -90,6 +90,7 @@ class CredentialService:
         self._limits = limits or VerifyLimits()
         self._status_deadline = status_deadline
         self._holder_binding = holder_binding  # the node's default for options.holderBinding
+        self._issuer_binding = issuer_binding  # the node's issuer_binding (no request option: operator policy)
         self._clock = clock  # dates the stored records
         self._envelope_max_bytes = envelope_max_bytes
 
@@ -188,7 +189,8 @@ class CredentialService:
         return VerifyOptions(challenge=challenge, domain=domain, allow_embedded_keys=self._allow_embedded_keys,
                              status=self._checker, equivocations=self._equivocations,
                              checks=frozenset(checks) if checks is not None else None, status_deadline=deadline,
-                             holder_binding=binding, envelope_max_bytes=self._envelope_max_bytes,
+                             holder_binding=binding, issuer_binding=self._issuer_binding,
+                             envelope_max_bytes=self._envelope_max_bytes,
                              limits=self._limits)
 
     async def verify_credential(self, credential: Any, options: dict[str, Any] | None = None) -> Report:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from vcnode.jose.errors import ALGORITHM_KEY_MISMATCH, UNSUPPORTED_ALGORITHM, JoseError
-from vcnode.keys.public import ED25519, P256, P384, PublicKey
+from vcnode.keys.public import ED25519, P256, P384, P521, PublicKey
 
 #: alg → the key type it verifies with. ``Ed25519`` is the fully specified name of RFC 9864 for ``EdDSA``.
-ALGORITHMS: dict[str, str] = {"EdDSA": ED25519, "Ed25519": ED25519, "ES256": P256, "ES384": P384}
+ALGORITHMS: dict[str, str] = {"EdDSA": ED25519, "Ed25519": ED25519, "ES256": P256, "ES384": P384, "ES512": P521}
 # Symmetric algorithms: a public key is never their secret (RFC 8725 §2.1: "HS256 with the RSA public key").
 _SYMMETRIC = ("HS256", "HS384", "HS512")
 

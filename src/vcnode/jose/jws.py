@@ -172,7 +172,7 @@ def read_header(token: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> di
 def verify_compact(token: str | bytes, key: PublicKey | dict[str, Any], *,
                    algorithms: Collection[str] | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> VerifiedJws:
     """Verify a compact JWS with ``key`` (a :class:`PublicKey` or a public JWK). ``algorithms`` narrows the
-    accepted ones (default: EdDSA/Ed25519, ES256, ES384, each only with its key type). Raises
+    accepted ones (default: EdDSA/Ed25519, ES256, ES384, ES512, each only with its key type). Raises
     :class:`JoseError` with the reason's code; returns the verified header and payload."""
     data = _as_bytes(token, max_bytes)
     if isinstance(key, dict):

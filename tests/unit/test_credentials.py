@@ -19,8 +19,10 @@ from vcnode.credentials import (
     verify_credential,
     verify_presentation,
 )
+from vcnode.credentials.derive import derive_credential
 from vcnode.did.resolver import Resolver
 from vcnode.proofs import SUITES
+from vcnode.proofs.sd_suite import SelectiveDisclosureSuite
 
 # Samples that are self-contained (did:key or the key in the verification method id) and valid.
 VALID = ["simple.json", "complete.json", "simple-context-alias.json", "simple-context-version.json",
@@ -133,17 +135,22 @@ async def test_a_clr_must_have_a_clr_subject_carrying_credentials(vectors: Path,
     assert report["errors"][0]["code"] == "invalidClrSubject"
 
 
-@pytest.mark.parametrize("suite", list(SUITES))
+# bbs-2023 signs with BLS12-381 keys, which are not Signers: its round trip is in tests/unit/test_bbs_2023.py.
+@pytest.mark.parametrize("suite", [name for name in SUITES if name != "bbs-2023"])
 async def test_issue_then_verify_round_trip(resolver: Resolver, suite: str) -> None:
     signer = did_key_signer("P-256" if "P-256" in SUITES[suite].key_types else "Ed25519")
     did = signer.verification_method.split("#")[0]
     signed = issue_credential(badge(did), signer, suite=suite)
+    if isinstance(SUITES[suite], SelectiveDisclosureSuite):  # verifiers take what the holder derives
+        signed = derive_credential(signed, ["/credentialSubject"])
     report = (await verify_credential(signed, resolver)).to_json()
     assert report["verified"], report["errors"]
     assert report["results"]["issuer"]["issuer"] == did
     tampered = copy.deepcopy(signed)
     tampered["credentialSubject"]["achievement"]["name"] = "Advanced Data Analytics"
-    assert (await verify_credential(tampered, resolver)).to_json()["errors"][0]["code"] == "invalidSignature"
+    # A tampered disclosed field of a derived proof is a disclosure its signature does not cover.
+    expected = "invalidDisclosure" if isinstance(SUITES[suite], SelectiveDisclosureSuite) else "invalidSignature"
+    assert (await verify_credential(tampered, resolver)).to_json()["errors"][0]["code"] == expected
 
 
 async def test_issuing_checks_the_data_model_and_the_issuer() -> None:

@@ -5,14 +5,19 @@ the node's own identity refused by name."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import orjson
 import pytest
 
 from tests.builders import badge
 from vcnode.credentials.derive import derive_credential
 from vcnode.errors import VcnodeError
+from vcnode.issuing.batch import credential_id_for, issue_batch
 from vcnode.keys import multikey
 from vcnode.node import Node
 from vcnode.proofs.bbs_2023 import is_base_proof
+from vcnode.status.records import StatusListSpec
 
 pytestmark = pytest.mark.integration
 
@@ -58,3 +63,25 @@ async def test_did_jwk_and_did_webvh_cannot_hold_a_bls_key(web_node: Node) -> No
         assert refused.value.code == "unsupportedKeyType"
     key = await web_node.identities.create("key", name="bbs", key_type="bls12381")
     assert key.did.startswith("did:key:zUC7")
+
+
+async def test_a_bls_identity_issues_a_batch_without_status_and_is_refused_one_with(web_node: Node,
+                                                                                  tmp_path: Path) -> None:
+    """CSV batches take the same refusal as single credentials: no status index is handed out for a list a BBS
+    key could never sign, and no credential is stored."""
+    did = (await web_node.identities.create("key", name="bbs", key_type="bls12381")).did
+    achievement = {"id": "https://example.edu/achievements/rust", "type": ["Achievement"], "name": "Rust",
+                   "description": "Writes safe systems code.", "criteria": {"narrative": "Passed the exam."}}
+    row = {"id": "did:example:learner", "email": "", "name": "Ada"}
+    common = {"achievement": achievement, "issuer_did": did, "issuer_profile": {"name": "Example University"},
+              "identities": web_node.identities, "store": web_node.store, "suite": "bbs-2023",
+              "status_service": web_node.credentials.status_service}
+    with pytest.raises(VcnodeError) as refused:
+        await issue_batch([row], out_dir=tmp_path / "refused", status=[StatusListSpec("revocation", entries=4096)],
+                          **common)
+    assert refused.value.code == "statusListUnsignable"
+    assert await web_node.store.get_credential(credential_id_for(did, achievement, 0, row)) is None
+    result = await issue_batch([row], out_dir=tmp_path / "out", **common)
+    assert result.issued == 1
+    stored = await web_node.store.get_credential(credential_id_for(did, achievement, 0, row))
+    assert stored is not None and is_base_proof(orjson.loads(stored.document)["proof"][0])

@@ -100,6 +100,18 @@ def test_a_bls_identity_issues_over_http_the_holder_derives_and_the_node_verifie
     status, problem = cluster.verify("bbs", tampered)
     assert (status, problem.get("code")) == (400, "invalidSignature"), problem
 
+    # `vcnode issue --suite bbs-2023` on the same node; status entries refused by name in one line.
+    (tmp_path / "unsigned.json").write_text(json.dumps(badge(did, "urn:uuid:b5b5b5b5-0000-4000-8000-000000000010")))
+    cli_issued = tmp_path / "cli.json"
+    done = run(cluster.root / "bbs", "issue", str(tmp_path / "unsigned.json"), "--suite", "bbs-2023", "--out",
+               str(cli_issued), env=cluster.env("bbs"))
+    assert done.returncode == 0, done.stderr
+    [proof] = json.loads(cli_issued.read_text())["proof"]
+    assert proof["cryptosuite"] == "bbs-2023" and parse_base_proof_value(proof["proofValue"]).signature
+    (tmp_path / "unsigned.json").write_text(json.dumps(badge(did, "urn:uuid:b5b5b5b5-0000-4000-8000-000000000011")))
+    assert_one_line_error(run(cluster.root / "bbs", "issue", str(tmp_path / "unsigned.json"), "--suite", "bbs-2023",
+                              "--status", "revocation", env=cluster.env("bbs")), "cannot sign status lists")
+
     # The VC API holder endpoint derives the same way, with options.presentationHeader (hex).
     status, over_http = cluster.post("bbs", "/credentials/derive", {
         "verifiableCredential": issued, "options": {"selectivePointers": REVEAL,

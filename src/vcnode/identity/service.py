@@ -276,9 +276,11 @@ def check_key_type(method: str, key_type: str, *, default: bool = False) -> None
         raise UnsupportedKeyType(f"a did:jwk is a JWK, and {key_type} keys have no registered JWK form: use did:key "
                                  "or did:web")
     if default and jcs_suite_for(key_type) is None:
+        why = "BBS keys sign bbs-2023 credentials only" if key_type == BLS12381_G2 else \
+            f"none signs with {key_type} keys yet"
         raise UnsupportedKeyType(f"the node's own identity signs its anchor log and gossip with a JCS Data Integrity "
-                                 f"suite, and none signs with {key_type} keys yet: create the node with Ed25519 and "
-                                 f"add a {key_type} identity with 'vcnode identity create --key-type'")
+                                 f"suite, and {why}: create the node with Ed25519 and add a {key_type} identity with "
+                                 "'vcnode identity create --key-type'")
 
 
 def _entry_record(did: str, entry: dict[str, Any]) -> WebvhEntryRecord:

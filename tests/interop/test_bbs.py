@@ -17,6 +17,7 @@ from tests.builders import badge
 from tests.interop.harness import run_harness
 from vcnode import bbs
 from vcnode.credentials import verify_credential
+from vcnode.credentials.derive import derive_credential
 from vcnode.did.resolver import Resolver
 from vcnode.keys.bls12381 import Bls12381G2KeyPair
 from vcnode.proofs.bbs_2023 import Bbs2023
@@ -132,3 +133,25 @@ async def test_vcnode_derives_from_a_digital_bazaar_base_proof_and_each_side_ver
     assert report["verified"], report["errors"]
     report = (await verify_credential(derived["document"], Resolver([KeyDriver()]))).to_json()
     assert report["verified"], report["errors"]
+
+
+async def test_digital_bazaar_derives_and_verifies_a_credential_a_vcnode_node_issued(web_node: Any) -> None:
+    """A node's BLS12-381 identity issues through the node's issuing path (bbs-2023, its default mandatory
+    pointers); Digital Bazaar derives from it and verifies its own derivation and vcnode's, bound to a
+    presentation header; a forged disclosure is refused by both."""
+    identity = await web_node.identities.create("key", name="bbs", key_type="bls12381")
+    issued = (await web_node.credentials.issue(badge(identity.did, "urn:uuid:b2b2b2b2-0000-4000-8000-000000000001"),
+                                               suite="bbs-2023")).credential
+    ours = derive_credential(issued, REVEAL, presentation_header=b"vcnode-nonce")
+    [derived] = digital_bazaar([{"op": "derive2023", "document": issued, "selectivePointers": REVEAL,
+                                 "presentationHeader": b"their-nonce".hex()}])
+    theirs = derived["document"]
+    assert theirs["issuer"] == issued["issuer"] and theirs["validFrom"] == issued["validFrom"]  # mandatory
+    assert "creditsAvailable" not in theirs["credentialSubject"]["achievement"]
+    forged = copy.deepcopy(theirs)
+    forged["credentialSubject"]["achievement"]["name"] = "Advanced Data Analytics"
+    results = digital_bazaar([{"op": "verify2023", "document": d} for d in (theirs, ours, forged)])
+    assert [r["verified"] for r in results] == [True, True, False], results
+    for document, verified in ((theirs, True), (forged, False)):
+        report = await web_node.credentials.verify_credential(document)
+        assert report.verified is verified, report.to_json()["errors"]

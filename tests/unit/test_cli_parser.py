@@ -13,9 +13,9 @@ from vcnode.cli.main import build_parser
 
 #: Every placeholder the CLI may show. One spelling per thing: a new one is added here on purpose, not by
 #: accident (a credential file is a FILE everywhere, an identity a DID, …).
-PLACEHOLDERS = {"ADDRESS", "COMMAND", "DATE", "DID", "DIR", "FILE", "FRAMEWORK", "HOST", "HOST[:PORT]", "ID", "METHOD",
-                "N", "NAME", "PATH", "POINTER", "PORT", "PURPOSES", "SCOPES", "SUBCOMMAND", "SUITE", "TEXT", "TYPE",
-                "URL"}
+PLACEHOLDERS = {"ADDRESS", "COMMAND", "DATE", "DID", "DIR", "FILE", "FRAMEWORK", "HEX", "HOST", "HOST[:PORT]", "ID",
+                "METHOD", "N", "NAME", "PATH", "POINTER", "PORT", "PURPOSES", "SCOPES", "SUBCOMMAND", "SUITE", "TEXT",
+                "TYPE", "URL"}
 
 
 def parsers(parser: argparse.ArgumentParser, path: str = "vcnode") -> Iterator[tuple[str, argparse.ArgumentParser]]:

@@ -342,13 +342,20 @@ async def cmd_issue(args: argparse.Namespace) -> int:
 
 async def cmd_derive(args: argparse.Namespace) -> int:
     """Derive a credential revealing only the mandatory fields and the ``--reveal`` pointers from one with an
-    ecdsa-sd-2023 base proof (a holder operation: no node, no key)."""
+    ecdsa-sd-2023 or bbs-2023 base proof (a holder operation: no node, no key); ``--presentation-header`` binds
+    a bbs-2023 derived proof to it."""
     credential = read_json_file(args.file)
     import orjson
 
     from vcnode.credentials.derive import derive_credential
 
-    derived = derive_credential(credential, args.reveal or [], proof_id=args.proof_id)
+    options = {}
+    if args.presentation_header is not None:
+        try:
+            options["presentation_header"] = bytes.fromhex(args.presentation_header)
+        except ValueError:
+            raise CliError(f"--presentation-header: not hex: {args.presentation_header[:40]!r}") from None
+    derived = derive_credential(credential, args.reveal or [], proof_id=args.proof_id, **options)
     output = orjson.dumps(derived, option=orjson.OPT_INDENT_2)
     if args.out:
         with open(args.out, "wb") as handle:
@@ -359,8 +366,9 @@ async def cmd_derive(args: argparse.Namespace) -> int:
 
 
 METHODS = ("key", "jwk", "web", "webvh")
+
 #: ``--key-type`` names (vcnode.keys.signer.KEY_TYPE_NAMES, not imported: the CLI starts without crypto imports).
-KEY_TYPE_NAMES = ("ed25519", "p256", "p384")
+KEY_TYPE_NAMES = ("ed25519", "p256", "p384", "bls12381")
 
 #: The status purposes ``--status`` takes (a message list needs its messages: over HTTP only).
 STATUS_PURPOSES = ("revocation", "suspension")
@@ -625,7 +633,8 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--key-type", choices=KEY_TYPE_NAMES, default="ed25519", metavar="TYPE",
                       help="type of the node's signing key: ed25519 (default; its anchor log and gossip are signed "
                            "with eddsa-jcs-2022), p256 or p384 (ES256 / ES384, signed with ecdsa-jcs-2019; not with "
-                           "did:webvh)")
+                           "did:webvh); bls12381 is refused here (BBS keys sign bbs-2023 credentials only): add a "
+                           "bls12381 identity with 'vcnode identity create'")
     init.add_argument("--public-url", metavar="URL",
                       help="base URL other parties reach this node at (default with --domain: https://DOMAIN, "
                            "or http://DOMAIN when its host is an --allow-http-host)")
@@ -654,8 +663,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--did-method", choices=METHODS, required=True, metavar="METHOD",
                         help="method of the new DID: key, jwk, web or webvh (web and webvh need the node's domain)")
     create.add_argument("--key-type", choices=KEY_TYPE_NAMES, default="ed25519", metavar="TYPE",
-                        help="signing key type: ed25519 (default), p256 (ES256) or p384 (ES384); p256 and p384 "
-                             "not for did:webvh; rotation keeps it")
+                        help="signing key type: ed25519 (default), p256 (ES256), p384 (ES384) or bls12381 (BBS, "
+                             "for bbs-2023 only: did:key or did:web, no status lists); p256, p384 and bls12381 not "
+                             "for did:webvh; rotation keeps it")
     create.add_argument("--name", required=True, metavar="NAME", help="short name, e.g. 'law-faculty'")
     create.add_argument("--path", metavar="PATH", help="did:web path served by this node (default identities/NAME)")
     create.set_defaults(run=cmd_identity_create)
@@ -721,11 +731,13 @@ def build_parser() -> argparse.ArgumentParser:
     issue.set_defaults(run=cmd_issue)
 
     derive = commands.add_parser("derive", help="selective disclosure: derive a credential revealing chosen "
-                                 "fields from one with an ecdsa-sd-2023 base proof (no node needed)")
+                                 "fields from one with an ecdsa-sd-2023 or bbs-2023 base proof (no node needed)")
     derive.add_argument("file", metavar="FILE", help="the credential with a base proof (JSON)")
     derive.add_argument("--reveal", metavar="POINTER", nargs="+", action="extend",
                         help="JSON pointers to reveal besides the mandatory ones, e.g. /credentialSubject/achievement")
     derive.add_argument("--proof-id", metavar="ID", help="the base proof's id, when the credential has several")
+    derive.add_argument("--presentation-header", metavar="HEX",
+                        help="bbs-2023: bind the derived proof to these bytes (hex), e.g. a verifier's nonce")
     derive.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     derive.set_defaults(run=cmd_derive)
 

@@ -16,6 +16,8 @@ from vcnode.http.problem import PROBLEM_JSON, json_response, problem_type
 from vcnode.http.ratelimit import rate_limited
 from vcnode.issuing.envelope import compact_form, envelope_media_type
 from vcnode.issuing.service import select_suite
+from vcnode.proofs import SUITES
+from vcnode.proofs.sd_suite import SelectiveDisclosureSuite
 from vcnode.status.entries import status_requests
 from vcnode.trust.service import recognition_request
 
@@ -50,7 +52,8 @@ async def issue(request: web.Request) -> web.Response:
     issuer = issuer_id(body["credential"])
     suite = select_suite(options, node.credentials.key_type_of(issuer))
     status = status_requests(options)
-    pointers = options.get("mandatoryPointers") if suite == "ecdsa-sd-2023" else None  # others have none
+    # Only the selective-disclosure suites (ecdsa-sd-2023, bbs-2023) have mandatory pointers.
+    pointers = options.get("mandatoryPointers") if isinstance(SUITES[suite], SelectiveDisclosureSuite) else None
     if pointers is not None and not (isinstance(pointers, list) and all(isinstance(p, str) for p in pointers)):
         raise BadRequest("options.mandatoryPointers must be a list of JSON pointers")
     # A token bound to one identity is refused any other issuer the same way, held by the node or not. A
@@ -98,9 +101,10 @@ verify_presentation = rate_limited("verify")(_verifier(
 
 @rate_limited("verify")
 async def derive(request: web.Request) -> web.Response:
-    """``POST /credentials/derive`` ``{verifiableCredential, options: {selectivePointers, proofId}}`` → 201 the
-    derived credential (the VC API holder's selective disclosure, ecdsa-sd-2023). No token: the caller gives
-    the credential, and deriving needs no key."""
+    """``POST /credentials/derive`` ``{verifiableCredential, options: {selectivePointers, proofId,
+    presentationHeader}}`` → 201 the derived credential (the VC API holder's selective disclosure, ecdsa-sd-2023
+    and bbs-2023; ``presentationHeader``, hex, binds a bbs-2023 proof to a verifier's nonce). No token: the
+    caller gives the credential, and deriving needs no key."""
     body = await read_json_object(request)
     if not isinstance(body.get("verifiableCredential"), dict):
         raise BadRequest("the body needs a 'verifiableCredential' object")
@@ -110,9 +114,14 @@ async def derive(request: web.Request) -> web.Response:
         raise BadRequest("options.selectivePointers must be a list of JSON pointers")
     if proof_id is not None and not isinstance(proof_id, str):
         raise BadRequest("options.proofId must be a string")
+    header = options.get("presentationHeader")
+    try:
+        presentation_header = bytes.fromhex(header) if header is not None else None
+    except (TypeError, ValueError):
+        raise BadRequest("options.presentationHeader must be a hex string") from None
     node = request.app[NODE_KEY]
-    return json_response(node.credentials.derive_credential(body["verifiableCredential"], pointers, proof_id),
-                         status=201)
+    return json_response(node.credentials.derive_credential(body["verifiableCredential"], pointers, proof_id,
+                                                            presentation_header=presentation_header), status=201)
 
 
 async def get_credential(request: web.Request) -> web.Response:

@@ -21,7 +21,7 @@ from vcnode.identity.webvh import append_entry, create_entry, next_version_time,
 from vcnode.identity.webvh_logs import WebvhLogs
 from vcnode.keys import signer as key_types
 from vcnode.keys.ed25519 import Ed25519KeyPair
-from vcnode.keys.public import ED25519
+from vcnode.keys.public import BLS12381_G2, ED25519
 from vcnode.keys.signer import KeyPair, SigningKey, UnsupportedKeyType
 from vcnode.keys.vault import Vault
 from vcnode.proofs import jcs_suite_for
@@ -125,7 +125,8 @@ class IdentityService:
 
     async def create(self, method: str, *, name: str | None = None, web_path: str | None = None,
                      default: bool = False, key_type: str = ED25519) -> IdentityRecord:
-        """Create an identity with a fresh key of ``key_type`` (``Ed25519``, ``P-256`` or ``P-384``). did:web identities
+        """Create an identity with a fresh key of ``key_type`` (``Ed25519``, ``P-256``, ``P-384``, or ``Bls12381G2``
+        for bbs-2023 issuers: not the node's default identity, not did:jwk or did:webvh). did:web identities
         other than the default one are served under ``web_path`` (default ``identities/<name>``)."""
         if method not in METHODS:
             raise InvalidInput(f"--did-method must be one of {', '.join(METHODS)}, not {method!r}")
@@ -266,14 +267,20 @@ def check_key_type(method: str, key_type: str, *, default: bool = False) -> None
     """:class:`UnsupportedKeyType` when an identity of ``method`` cannot hold a ``key_type`` key: did:webvh logs
     are signed with eddsa-jcs-2022 (Ed25519 update keys), and the node's own identity signs its anchor log and
     gossip with a JCS Data Integrity suite, which must exist for its key type (eddsa-jcs-2022 for Ed25519,
-    ecdsa-jcs-2019 for P-256 and P-384: a guard for key types added later)."""
+    ecdsa-jcs-2019 for P-256 and P-384; none for BLS12-381 G2 keys, which sign bbs-2023 base proofs only). A did:jwk
+    is a JWK, which BLS12-381 G2 keys have no registered form of."""
     if method == "webvh" and key_type != ED25519:
         raise UnsupportedKeyType(f"a did:webvh identity holds Ed25519 keys (its log is signed with eddsa-jcs-2022), "
                                  f"not {key_type}")
+    if method == "jwk" and key_type == BLS12381_G2:
+        raise UnsupportedKeyType(f"a did:jwk is a JWK, and {key_type} keys have no registered JWK form: use did:key "
+                                 "or did:web")
     if default and jcs_suite_for(key_type) is None:
+        why = "BBS keys sign bbs-2023 credentials only" if key_type == BLS12381_G2 else \
+            f"none signs with {key_type} keys yet"
         raise UnsupportedKeyType(f"the node's own identity signs its anchor log and gossip with a JCS Data Integrity "
-                                 f"suite, and none signs with {key_type} keys yet: create the node with Ed25519 and "
-                                 f"add a {key_type} identity with 'vcnode identity create --key-type'")
+                                 f"suite, and {why}: create the node with Ed25519 and add a {key_type} identity with "
+                                 "'vcnode identity create --key-type'")
 
 
 def _entry_record(did: str, entry: dict[str, Any]) -> WebvhEntryRecord:

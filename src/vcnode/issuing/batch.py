@@ -37,7 +37,7 @@ from vcnode.issuing.idempotency import CredentialIdInUse, request_hash, status_o
 from vcnode.jsonld import canonicalize_jcs
 from vcnode.keys.signer import SigningKey
 from vcnode.status.records import StatusListSpec
-from vcnode.status.service import StatusService
+from vcnode.status.service import StatusService, status_suite_for
 
 if TYPE_CHECKING:  # the store implements this package's records and ports: it sits above, not below
     from vcnode.issuing.repository import IssuingRepository
@@ -255,6 +255,8 @@ async def issue_batch(rows: list[dict[str, str]], *, achievement: dict[str, Any]
     valid_from = now_timestamp(clock)
     if status and status_service is None:
         raise InvalidInput("issuing with status needs the node's status lists")
+    if status:
+        status_suite_for(key)  # a BBS-only identity's lists could never be signed: refused before any index
     numbered = [(n, credential_id_for(issuer_did, achievement, n, row), row,
                  row_request_hash(issuer=issuer_did, profile=issuer_profile, achievement=achievement, row=row,
                                   suite=suite, status=status)) for n, row in enumerate(rows)]

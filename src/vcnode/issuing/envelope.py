@@ -60,6 +60,7 @@ class Enveloped:
     def sign(self, credential: dict[str, Any], allocations: Sequence[StatusAllocation]) -> dict[str, Any]:
         """``credential`` (checked as for any issuing) with its status entries, sealed into an
         ``EnvelopedVerifiableCredential``."""
+        self.key.single_signer  # noqa: B018 -- keyTypeMismatch for a BBS key, which signs no envelope
         credential = prepare_credential(credential)
         controller = self.key.verification_method.split("#", 1)[0]
         if issuer_id(credential) != controller:

@@ -27,7 +27,7 @@ from vcnode.issuing.idempotency import issue_request_hash
 from vcnode.proofs import DEFAULT_SUITE, SUITES, default_suite_for
 from vcnode.status.check import StatusChecker
 from vcnode.status.records import StatusListSpec
-from vcnode.status.service import StatusService
+from vcnode.status.service import StatusService, status_suite_for
 
 if TYPE_CHECKING:  # the store implements this package's records and ports: it sits above, not below
     from vcnode.issuing.repository import Issuance, IssuedCredentials
@@ -39,8 +39,9 @@ HOLDER_BINDING_OPTIONS = ("required", "allowMismatch")
 def select_suite(options: dict[str, Any], key_type: str | None = None) -> str:
     """The suite a VC API issue request asks for: ``options.type`` (Ed25519Signature2020) or
     ``options.cryptosuite`` (eddsa-rdfc-2022, eddsa-jcs-2022, or ecdsa-jcs-2019 / ecdsa-rdfc-2019 for P-256
-    and P-384 keys). Asked for none, the default for the issuing identity's ``key_type`` (eddsa-rdfc-2022 for
-    Ed25519, ecdsa-jcs-2019 for P-256 and P-384; eddsa-rdfc-2022 when the key type is not known). Whether the
+    and P-384 keys, ecdsa-sd-2023 for P-256, bbs-2023 for BLS12-381 G2). Asked for none, the default for the
+    issuing identity's ``key_type`` (eddsa-rdfc-2022 for Ed25519, ecdsa-jcs-2019 for P-256 and P-384, bbs-2023
+    for BLS12-381 G2; eddsa-rdfc-2022 when the key type is not known). Whether the
     issuing identity's key fits an asked-for suite is checked when signing (``keyTypeMismatch``)."""
     proof_type, cryptosuite = options.get("type"), options.get("cryptosuite")
     # The values come straight from request JSON: only strings may be looked up (a list or object is
@@ -139,6 +140,8 @@ class CredentialService:
         The work is :func:`vcnode.issuing.core.issue_and_store`, the node's one issuing path."""
         did = self.issuer_of(credential)
         key = self._identities.signing_key(did)
+        if status:
+            status_suite_for(key)  # a BBS-only identity's lists could never be signed: refused before any index
         record_id = credential.get("id") if isinstance(credential.get("id"), str) else f"urn:uuid:{uuid.uuid4()}"
         list_url = self.status_service.list_url if status else None
         form: CredentialFormat
@@ -207,14 +210,18 @@ class CredentialService:
         return await unwrap(document, "presentation" if presentation else "credential", self._resolver,
                             max_bytes=self._envelope_max_bytes)
 
-    def derive_credential(self, credential: Any, reveal: list[str], proof_id: str | None = None) -> dict[str, Any]:
-        """A holder's derived credential (ecdsa-sd-2023 selective disclosure, see
-        :func:`vcnode.credentials.derive.derive_credential`); refused like :meth:`verify_credential` when over
-        the node's limits. No store access and no key: the base proof carries what is needed."""
+    def derive_credential(self, credential: Any, reveal: list[str], proof_id: str | None = None, *,
+                          presentation_header: bytes | None = None) -> dict[str, Any]:
+        """A holder's derived credential (ecdsa-sd-2023 or bbs-2023 selective disclosure, see
+        :func:`vcnode.credentials.derive.derive_credential`); ``presentation_header`` binds a bbs-2023 derived
+        proof to it (another suite refuses it: ``unsupportedDeriveOption``). Refused like
+        :meth:`verify_credential` when over the node's limits. No store access and no key: the base proof
+        carries what is needed."""
         from vcnode.credentials.derive import derive_credential
 
         check_limits(credential, self._limits)
-        return derive_credential(credential, reveal, proof_id=proof_id)
+        options = {} if presentation_header is None else {"presentation_header": presentation_header}
+        return derive_credential(credential, reveal, proof_id=proof_id, **options)
 
     async def verify_presentation(self, presentation: Any, options: dict[str, Any] | None = None) -> Report:
         """Verify a presentation and every credential in it; refused like :meth:`verify_credential` when it

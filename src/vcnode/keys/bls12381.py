@@ -15,9 +15,11 @@ from vcnode.keys.public import BLS12381_G2
 @dataclass(frozen=True, slots=True)
 class Bls12381G2KeyPair:
     """A BBS key pair. It signs lists of messages with a header (:meth:`bbs_sign`); it has no single-message
-    ``sign`` and no JWK, so it is not a :class:`vcnode.keys.signer.Signer`."""
+    ``sign`` and no JWK, so it is not a :class:`vcnode.keys.signer.Signer` but a
+    :class:`vcnode.keys.signer.BbsSigner`. ``secret`` is the scalar's 32 big-endian bytes (what the vault seals,
+    as the other key pairs' ``secret``)."""
 
-    secret: int = field(repr=False)
+    secret: bytes = field(repr=False)
     public_key: bytes
 
     key_type = BLS12381_G2
@@ -30,15 +32,22 @@ class Bls12381G2KeyPair:
     @classmethod
     def from_secret(cls, secret: int | bytes) -> Bls12381G2KeyPair:
         """The key pair of a secret scalar (an int, or its 32 big-endian bytes as Digital Bazaar exports it)."""
+        if isinstance(secret, bytes) and len(secret) != 32:
+            raise bbs.BbsError("a BBS secret key is 32 bytes")
         value = int.from_bytes(secret, "big") if isinstance(secret, bytes) else secret
         if not 0 < value < bbs.R:
             raise bbs.BbsError("a BBS secret key is a non-zero scalar mod r")
-        return cls(value, bbs.sk_to_pk(value))
+        return cls(value.to_bytes(32, "big"), bbs.sk_to_pk(value))
+
+    @property
+    def scalar(self) -> int:
+        """The secret scalar."""
+        return int.from_bytes(self.secret, "big")
 
     @property
     def secret_bytes(self) -> bytes:
         """The secret scalar, 32 bytes big-endian."""
-        return self.secret.to_bytes(32, "big")
+        return self.secret
 
     @property
     def public_multikey(self) -> str:
@@ -47,4 +56,4 @@ class Bls12381G2KeyPair:
 
     def bbs_sign(self, header: bytes, messages: Sequence[bytes]) -> bytes:
         """The 80-byte BBS signature of ``messages`` under ``header``."""
-        return bbs.sign(self.secret, self.public_key, header, messages)
+        return bbs.sign(self.scalar, self.public_key, header, messages)

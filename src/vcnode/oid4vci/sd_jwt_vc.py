@@ -86,7 +86,7 @@ class SdJwtFormat:
                 raise ValueError("a status entry needs the Status List Token's URL")
             [allocation] = allocations
             claim = status_claim(allocation.index, self.token_url(allocation.list_id))
-        return enveloped(issue_learning_credential(credential, self.key.signer, issuer=self.issuer,
+        return enveloped(issue_learning_credential(credential, self.key.single_signer, issuer=self.issuer,
                                                    kid=self.key.verification_method, holder_jwk=self.holder_jwk,
                                                    status=claim, iat=self.iat))
 

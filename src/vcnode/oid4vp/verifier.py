@@ -88,7 +88,7 @@ class OpenIdVerifier:
             exchange = Exchange(record or exchange.record, exchange.now)
         did = self.did
         key = self.node.identities.signing_key(did)
-        return oid4vp_request.request_object(self.node.config.base_url, did, key.verification_method, key.signer,
+        return oid4vp_request.request_object(self.node.config.base_url, did, key.verification_method, key.single_signer,
                                              exchange, exchange.now)
 
     async def respond(self, exchange_id: str, form: Mapping[str, str]) -> dict[str, Any]:

@@ -37,7 +37,7 @@ def load_suites(group: str = ENTRY_POINT_GROUP) -> dict[str, Cryptosuite]:
 SUITES: dict[str, Cryptosuite] = load_suites()
 
 __all__ = ["DEFAULT_SUITE", "ENTRY_POINT_GROUP", "SUITES", "Cryptosuite", "ProofError", "default_suite_for",
-           "jcs_suite_for", "load_suites", "suite_by_name", "suite_for_proof"]
+           "document_suite_for", "jcs_suite_for", "load_suites", "suite_by_name", "suite_for_proof"]
 
 
 def jcs_suite_for(key_type: str) -> str | None:
@@ -48,12 +48,22 @@ def jcs_suite_for(key_type: str) -> str | None:
                  and suite.canonicalization == "jcs" and key_type in suite.key_types), None)
 
 
-def default_suite_for(key_type: str) -> str:
-    """The suite the node signs its own credentials (status lists) with for ``key_type`` keys: the default
-    suite where it signs with them (Ed25519), else the key type's JCS suite (ecdsa-jcs-2019 for P-256 and P-384)."""
+def document_suite_for(key_type: str) -> str | None:
+    """The suite the node signs its own credentials (status lists) with for ``key_type`` keys: the default suite
+    where it signs with them (Ed25519), else the key type's JCS suite (ecdsa-jcs-2019 for P-256 and P-384).
+    None for BLS12-381 G2 keys: they sign bbs-2023 base proofs only, which verifiers refuse until a holder derives
+    from them, so no status list (or anchor log, or gossip message) can be signed with them."""
     if key_type in SUITES[DEFAULT_SUITE].key_types:
         return DEFAULT_SUITE
-    return jcs_suite_for(key_type) or DEFAULT_SUITE
+    return jcs_suite_for(key_type)
+
+
+def default_suite_for(key_type: str) -> str:
+    """The suite a credential is issued with when none is asked for: :func:`document_suite_for` the key type,
+    else the one suite that signs with it (bbs-2023 for BLS12-381 G2), else the default suite (which then
+    refuses the key: ``keyTypeMismatch``)."""
+    return document_suite_for(key_type) or next(
+        (suite.name for suite in SUITES.values() if key_type in suite.key_types), DEFAULT_SUITE)
 
 
 def suite_by_name(name: str) -> Cryptosuite:

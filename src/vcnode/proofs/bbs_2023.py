@@ -17,14 +17,15 @@ Data Integrity selective-disclosure functions in :mod:`vcnode.proofs.selective` 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from vcnode import bbs
 from vcnode.bbs.proofs import RandomScalars, calculate_random_scalars
 from vcnode.keys.public import BLS12381_G2, PublicKey
+from vcnode.keys.signer import BbsSigner
 from vcnode.proofs.base import ProofError
+from vcnode.proofs.ecdsa_sd_2023 import default_mandatory_pointers
 from vcnode.proofs.sd_proof_values import SdProofValueCodec, compress_label_map
 from vcnode.proofs.sd_suite import SelectiveDisclosureSuite
 from vcnode.proofs.selective import Group, LabelMapFactory, hash_mandatory, hmac_label_map_factory
@@ -32,17 +33,6 @@ from vcnode.proofs.selective import Group, LabelMapFactory, hash_mandatory, hmac
 BASE_HEADER = b"\xd9\x5d\x02"
 DERIVED_HEADER = b"\xd9\x5d\x03"
 CODEC = SdProofValueCodec("bbs-2023", BASE_HEADER, DERIVED_HEADER)
-
-
-class BbsSigner(Protocol):
-    """What a bbs-2023 issuer signs with (e.g. :class:`vcnode.keys.bls12381.Bls12381G2KeyPair`)."""
-
-    key_type: str
-    public_key: bytes
-
-    def bbs_sign(self, header: bytes, messages: Sequence[bytes]) -> bytes:
-        """The BBS signature of ``messages`` under ``header``."""
-        ...
 
 
 def shuffled_label_map_factory(key: bytes) -> LabelMapFactory:
@@ -127,6 +117,14 @@ class Bbs2023(SelectiveDisclosureSuite):
     label_map_factory = staticmethod(shuffled_label_map_factory)
     parse_base = staticmethod(parse_base_proof_value)
     parse_derived = staticmethod(parse_derived_proof_value)
+    #: The holder may bind a derived proof to a presentation header (a verifier's nonce).
+    derive_options: ClassVar[frozenset[str]] = frozenset({"presentation_header", "random_scalars"})
+
+    def default_mandatory_pointers(self, document: dict[str, Any]) -> list[str]:
+        """ecdsa-sd-2023's default: the credential's issuer, validity dates, status and schema, so a holder can
+        never hide who issued it, when it is valid or its status (:func:`vcnode.proofs.ecdsa_sd_2023.
+        default_mandatory_pointers`)."""
+        return default_mandatory_pointers(document)
 
     def check_signer(self, signer: Any) -> None:
         """:class:`ProofError` ``keyTypeMismatch`` unless ``signer`` is a :class:`BbsSigner`."""

@@ -53,6 +53,9 @@ class SelectiveDisclosureSuite(Cryptosuite):
     canonicalization: ClassVar[str] = "rdfc"
     #: The suite's proof-value headers and element checks.
     codec: ClassVar[SdProofValueCodec]
+    #: The keyword options :meth:`derive_proof` passes on to :meth:`derived_value` (bbs-2023:
+    #: ``presentation_header``); any other is refused (``unsupportedDeriveOption``).
+    derive_options: ClassVar[frozenset[str]] = frozenset()
 
     @abstractmethod
     def label_map_factory(self, hmac_key: bytes) -> LabelMapFactory:
@@ -123,6 +126,10 @@ class SelectiveDisclosureSuite(Cryptosuite):
         """The holder's derived document: what the base ``proof``'s mandatory pointers and ``reveal`` (JSON
         pointers) select of ``document`` (without proofs), with its derived proof ("createDisclosureData");
         ``options`` go to :meth:`derived_value`."""
+        unsupported = sorted(set(options) - self.derive_options)
+        if unsupported:
+            raise ProofError(f"{self.name} derived proofs take no {', '.join(unsupported)}",
+                             code="unsupportedDeriveOption", status=400)
         base = self.parse_base(proof.get("proofValue"))
         reveal = check_pointers(reveal, "reveal")
         if not base.mandatory_pointers and not reveal:

@@ -29,7 +29,8 @@ from vcnode.credentials.issue import issue_credential
 from vcnode.credentials.model import VC_V2, as_list
 from vcnode.errors import Conflict, InvalidInput, NotFound, VcnodeError
 from vcnode.identity.service import IdentityService
-from vcnode.proofs import default_suite_for
+from vcnode.keys.signer import SigningKey
+from vcnode.proofs import document_suite_for
 from vcnode.status.bitstring import encode_list
 from vcnode.status.entries import LIST_CREDENTIAL_TYPE, LIST_TYPE
 from vcnode.status.records import StatusChange, StatusListRecord, StatusTokenRecord
@@ -46,6 +47,28 @@ SD_JWT_DATA_PREFIX = "data:application/dc+sd-jwt,"
 #: Seconds a client is asked to wait for a list not signed yet: about the change feed's poll interval, within
 #: which the owner of the node's background work hears of the change and signs.
 RETRY_AFTER = 2
+
+
+class StatusListUnsignable(VcnodeError):
+    """The issuing identity's key cannot sign status lists: a BLS12-381 G2 (BBS) key signs bbs-2023 base proofs
+    only, which verifiers refuse, and no JOSE algorithm (Status List Tokens)."""
+
+    code = "statusListUnsignable"
+    status = 400
+    title = "This identity cannot sign status lists"
+
+
+def status_suite_for(key: SigningKey) -> str:
+    """The suite the status lists of ``key``'s identity are signed with (:func:`vcnode.proofs.document_suite_for`);
+    :class:`StatusListUnsignable` when none signs with its key type. Issuing asks this before it hands out a
+    status index, so no credential points at a list that could never be published."""
+    suite = document_suite_for(key.key_type)
+    if suite is None:
+        did = key.verification_method.split("#", 1)[0]
+        raise StatusListUnsignable(f"{did[:120]} holds a {key.key_type} key, which signs bbs-2023 credentials only "
+                                   "and cannot sign status lists: issue without status entries, or with an "
+                                   "Ed25519, P-256 or P-384 identity")
+    return suite
 
 
 class StatusListNotPublished(VcnodeError):
@@ -215,7 +238,7 @@ class StatusService:
                                   "encodedList": encode_list(bits), "ttl": int(self._ttl * 1000)},
         }
         key = self._identities.signing_key(record.issuer)
-        signed = issue_credential(credential, key, suite=default_suite_for(key.key_type), created=_stamp(now))
+        signed = issue_credential(credential, key, suite=status_suite_for(key), created=_stamp(now))
         document = orjson.dumps(signed).decode()
         await self._store.publish_status_list(record.id, record.version, document, until.isoformat())
         if self._events is not None:
@@ -239,7 +262,9 @@ class StatusService:
         data = from_bitstring(await self._store.status_bits(record.id), record.status_size)
         until = now + timedelta(seconds=self._validity)
         key = self._identities.signing_key(record.issuer)
-        token = sign_status_list_token(data, record.status_size, key.signer, uri=url, kid=key.verification_method,
+        status_suite_for(key)  # the same refusal as a list credential's for a key that signs no JOSE
+        token = sign_status_list_token(data, record.status_size, key.single_signer, uri=url,
+                                       kid=key.verification_method,
                                        iat=int(now.timestamp()), issuer=record.issuer, exp=int(until.timestamp()),
                                        ttl=max(1, int(self._ttl)))
         await self._store.publish_status_token(record.id, record.version, token, until.isoformat())

@@ -90,7 +90,7 @@ async def test_the_holder_derives_over_http_and_bad_requests_are_named(client: T
             ({"verifiableCredential": issued, "options": {"selectivePointers": "/name"}}, 400, "badRequest"),
             ({"verifiableCredential": "nope"}, 400, "badRequest"),
             ({"verifiableCredential": {**issued, "@context": ["https://unknown.example/v1"]}}, 422, "unknownContext"),
-            ({"verifiableCredential": {**issued, "proof": {**issued["proof"], "proofValue": "u2V0A_w"}}}, 422,
+            ({"verifiableCredential": {**issued, "proof": [{**issued["proof"][0], "proofValue": "u2V0A_w"}]}}, 422,
              "malformedProofValue")):
         await expect_problem(await derive(body), status, code)
 

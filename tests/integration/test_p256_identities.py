@@ -66,15 +66,19 @@ async def test_a_p256_did_web_identity_is_published_sealed_rotated_and_signs_jws
     assert retired.value.code == "keyNotAuthorized"
 
 
-@pytest.mark.parametrize(("method", "prefix"), [("key", "did:key:zDn"), ("jwk", "did:jwk:")])
-async def test_self_certifying_p256_identities(web_node: Node, method: str, prefix: str) -> None:
-    identity = await web_node.identities.create(method, name=f"p256-{method}", key_type="p256")
+@pytest.mark.parametrize(("key_type", "method", "prefix"), [
+    ("P-256", "key", "did:key:zDn"), ("P-256", "jwk", "did:jwk:"), ("P-384", "key", "did:key:z82"),
+    ("P-384", "jwk", "did:jwk:")])
+async def test_self_certifying_nist_identities(web_node: Node, key_type: str, method: str, prefix: str) -> None:
+    identity = await web_node.identities.create(method, name=f"{key_type}-{method}", key_type=key_type)
     assert identity.did.startswith(prefix)
     signing = web_node.identities.signing_key(identity.did)
     resolved = await web_node.resolver.dereference(signing.verification_method)
     key = PublicKey.from_jwk(resolved["publicKeyJwk"]) if method == "jwk" \
         else PublicKey.from_multikey(resolved["publicKeyMultibase"])
-    assert key.key_type == "P-256" and key.multikey == signing.signer.public_multikey
+    assert key.key_type == key_type and key.multikey == signing.signer.public_multikey
+    if method == "jwk":
+        assert resolved["publicKeyJwk"]["crv"] == key_type
     token = sign_compact({"sub": identity.did}, signing.signer, kid=signing.verification_method)
     assert (await verify_with_did(token, web_node.resolver, did=identity.did)).claims() == {"sub": identity.did}
     with pytest.raises(VcnodeError, match="cannot rotate"):

@@ -16,7 +16,6 @@ from tests.integration.test_cli import assert_one_line_error, run
 from vcnode.errors import VcnodeError
 from vcnode.jose import sign_compact, verify_with_did
 from vcnode.keys import multikey
-from vcnode.keys.public import PublicKey
 from vcnode.node import Node
 
 pytestmark = pytest.mark.integration
@@ -58,17 +57,8 @@ async def test_a_p384_did_web_identity_is_published_sealed_rotated_and_signs(web
     assert (old.key_type, new.key_type) == ("P-384", "P-384") and new.public_multikey.startswith("z82")
 
 
-@pytest.mark.parametrize(("method", "prefix"), [("key", "did:key:z82"), ("jwk", "did:jwk:")])
-async def test_self_certifying_p384_identities(web_node: Node, method: str, prefix: str) -> None:
-    identity = await web_node.identities.create(method, name=f"p384-{method}", key_type="P-384")
-    assert identity.did.startswith(prefix)
-    signing = web_node.identities.signing_key(identity.did)
-    resolved = await web_node.resolver.dereference(signing.verification_method)
-    key = PublicKey.from_jwk(resolved["publicKeyJwk"]) if method == "jwk" \
-        else PublicKey.from_multikey(resolved["publicKeyMultibase"])
-    assert key.key_type == "P-384" and key.multikey == signing.signer.public_multikey
-    if method == "jwk":
-        assert resolved["publicKeyJwk"]["crv"] == "P-384"
+async def test_p384_identities_cannot_live_in_did_webvh(web_node: Node) -> None:
+    # did:key and did:jwk P-384 identities: test_p256_identities.py::test_self_certifying_nist_identities.
     with pytest.raises(VcnodeError) as webvh:
         await web_node.identities.create("webvh", name="vh384", key_type="P-384")
     assert webvh.value.code == "unsupportedKeyType"

@@ -70,7 +70,7 @@ async def test_a_p256_did_web_identity_is_published_sealed_rotated_and_signs_jws
     ("P-256", "key", "did:key:zDn"), ("P-256", "jwk", "did:jwk:"), ("P-384", "key", "did:key:z82"),
     ("P-384", "jwk", "did:jwk:")])
 async def test_self_certifying_nist_identities(web_node: Node, key_type: str, method: str, prefix: str) -> None:
-    identity = await web_node.identities.create(method, name=f"{key_type}-{method}", key_type=key_type)
+    identity = await web_node.identities.create(method, name=f"{key_type.lower()}-{method}", key_type=key_type)
     assert identity.did.startswith(prefix)
     signing = web_node.identities.signing_key(identity.did)
     resolved = await web_node.resolver.dereference(signing.verification_method)

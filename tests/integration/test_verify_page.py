@@ -232,11 +232,11 @@ async def test_nothing_junk_and_jwt(web_node: Node, client: TestClient) -> None:
     status, html = await post_form(client, token=token, document="  ")
     assert status == 400 and "Paste a credential, choose a file or give a URL" in html
     status, html = await post_form(client, token=token, document="not json at all")
-    assert status == 400 and "neither JSON nor an SD-JWT" in html
+    assert status == 400 and "not a credential this page reads" in html
     status, html = await post_form(client, token=token, document="[1, 2]")
     assert status == 400 and "not a list" in html
     status, html = await post_form(client, token=token, document="eyJhbGciOiJFZERTQSJ9.eyJpc3MiOiJ4In0.c2ln")
-    assert status == 422 and "not JWT credentials" in html
+    assert status == 422 and "carries no credential or presentation" in html  # no vc claim: not VC-JWT
     status, html = await post_form(client, token=token, document="[" * 100 + "]" * 100)
     assert status == 400
 

@@ -15,7 +15,6 @@ the context of ``verify/result.html``; :func:`result_context` does the same for 
 from __future__ import annotations
 
 import hmac
-import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -26,20 +25,21 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from vcnode.credentials.report import Report
+from vcnode.envelopes import formats
+from vcnode.envelopes.base import EnvelopeError
 from vcnode.errors import FetchError, VcnodeError
 from vcnode.exchanges.pathways import PresentationRejected, held_credentials, proven_holder
 from vcnode.http.pathway_routes import EXCHANGE_KEY
 from vcnode.http.ratelimit import rate_limited
 from vcnode.sdjwt.verify import SdJwtVcOptions, verify_sd_jwt_vc
 from vcnode.trust.service import RecognitionRequest
+from vcnode.web import verify_input
 from vcnode.web.pages import Page, page
 from vcnode.web.verify_view import STATE_ICONS, STATES, Context, ResultView, build_result, state_word
 
 #: JSON nested deeper than this is refused (as the JSON API does).
 MAX_DEPTH = 64
 IMAGE_PATH = "/verify/image"
-_SD_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+~[A-Za-z0-9_~.-]*")
-_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+")
 #: Image types shown from an https URL, by their first bytes (SVG never: it is a document that can script).
 _IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF87a", "image/gif"),
                 (b"GIF89a", "image/gif"))
@@ -196,8 +196,9 @@ def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
 
 
 def parse_document(current: Page, raw: bytes | str) -> tuple[str, Any]:
-    """What was given, as (kind, document): ``credential`` / ``presentation`` (a JSON object) or ``sd-jwt`` (a
-    compact SD-JWT VC); :class:`Refused` with a sentence for anything else."""
+    """What was given, as (kind, document): ``credential`` / ``presentation`` (a JSON object, an enveloped one
+    made from a ``data:`` URL, a JOSE string or COSE bytes, or a VC-JWT 1.1 string) or ``sd-jwt`` (a compact
+    SD-JWT VC); :class:`Refused` with a sentence for anything else (see :mod:`vcnode.web.verify_input`)."""
     _ = current.gettext
     limit = current.node.config.verify_page_max_bytes
     if len(raw) > limit:
@@ -207,7 +208,10 @@ def parse_document(current: Page, raw: bytes | str) -> tuple[str, Any]:
         try:
             raw = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise Refused(_("This is not text: give a credential as JSON or an SD-JWT.")) from None
+            if verify_input.looks_like_cose(raw):  # a COSE_Sign1 file (vc+cose is binary)
+                return verify_input.cose_envelope(raw)
+            raise Refused(_("This is not text: give a credential as JSON, a JWT or SD-JWT, a data: URL or a "
+                            "COSE file.")) from None
     text = raw.strip().lstrip("\ufeff")
     if not text:
         raise Refused(_("Nothing was given to verify."), code="nothingGiven")
@@ -220,16 +224,41 @@ def parse_document(current: Page, raw: bytes | str) -> tuple[str, Any]:
             raise Refused(_("Give one credential or presentation (a JSON object), not a list."))
         if _too_deep(document):
             raise Refused(_("The JSON is nested too deeply."))
-        types = document.get("type")
-        types = types if isinstance(types, list) else [types]
-        return ("presentation" if "VerifiablePresentation" in types else "credential"), document
+        return verify_input.json_kind(document), document
+    if text[:5].lower() == "data:":
+        return _from_data_url(current, text)
     compact = "".join(text.split())
-    if _SD_JWT.fullmatch(compact):
-        return "sd-jwt", compact
-    if _JWT.fullmatch(compact):
-        raise Refused(_("This is a JWT without disclosures. This node verifies SD-JWT VCs (with “~”) and JSON "
-                        "credentials, not JWT credentials."), status=422, code="unsupportedFormat")
-    raise Refused(_("This is neither JSON nor an SD-JWT: paste the credential itself."))
+    if not verify_input.COMPACT.fullmatch(compact):
+        raise Refused(_("This is not a credential this page reads: give JSON, a JWT or SD-JWT, or a data: URL "
+                        "(paste the credential itself)."))
+    found = verify_input.classify_compact(compact)
+    if found.kind == "unreadable":
+        raise Refused(_("This looks like a JWT, but its header cannot be read."), status=422,
+                      code="unsupportedFormat")
+    if found.kind == "no-credential":
+        raise Refused(_("This is a JWT, but it carries no credential or presentation (no “vc” or “vp” claim and "
+                        "no type saying it is one)."), status=422, code="unsupportedFormat")
+    if found.media_type is not None and found.media_type not in formats():
+        raise _unsupported(current, found.media_type)
+    return found.kind, found.document
+
+
+def _unsupported(current: Page, media_type: str) -> Refused:
+    return Refused(current.gettext("This node does not read credentials of the type %(media_type)s.") % {
+        "media_type": media_type[:80]}, status=422, code="unsupportedMediaType")
+
+
+def _from_data_url(current: Page, text: str) -> tuple[str, Any]:
+    """A pasted ``data:application/vc+…`` URL, as the enveloped credential (presentation) it is the id of."""
+    _ = current.gettext
+    try:
+        kind, document = verify_input.data_url_envelope("".join(text.split()), len(text))
+    except EnvelopeError:
+        raise Refused(_("This data: URL is malformed: it must be data:<media type>[;base64],<data>.")) from None
+    media_type = verify_input.media_type_of(document)
+    if media_type not in formats():
+        raise _unsupported(current, media_type)
+    return kind, document
 
 
 async def _from_url(current: Page, url: str) -> tuple[bytes, str]:
@@ -237,7 +266,9 @@ async def _from_url(current: Page, url: str) -> tuple[bytes, str]:
     _ = current.gettext
     try:
         fetched = await current.node.fetcher.get(url.strip(), accept="application/vc+ld+json, application/ld+json, "
-                                                 "application/json, application/dc+sd-jwt;q=0.9, */*;q=0.1")
+                                                 "application/json, application/vc+jwt, application/vc+sd-jwt, "
+                                                 "application/vc+cose, application/dc+sd-jwt;q=0.9, "
+                                                 "application/jwt;q=0.9, */*;q=0.1")
     except FetchError as exc:
         if exc.code in ("urlRefused", "addressRefused"):
             raise Refused(_("This node does not fetch from that address (it fetches only public https "
@@ -301,16 +332,15 @@ def view_context(current: Page, view: ResultView) -> dict[str, Any]:
 
 async def verify_document(current: Page, document: Any, *, kind: str | None = None, pathways: bool = False,
                           source: str | None = None) -> dict[str, Any]:
-    """Verify a credential or presentation (a JSON object) or an SD-JWT VC (a compact string) the way the
-    verify page does, with recognition, and return the context of ``verify/result.html``. ``pathways``: also
-    evaluate the pathways a presentation's credentials count towards (see :func:`_pathways`). Raises
-    :class:`~vcnode.errors.VcnodeError` for what the node refuses to verify (over its limits: 413)."""
+    """Verify a credential or presentation (a JSON object, enveloped or not, or a VC-JWT 1.1 string with
+    ``kind`` given) or an SD-JWT VC (a compact string) the way the verify page does, with recognition, and return
+    the context of ``verify/result.html``. ``pathways``: also evaluate the pathways a presentation's credentials
+    count towards (see :func:`_pathways`). Raises :class:`~vcnode.errors.VcnodeError` for what the node refuses
+    to verify (over its limits: 413)."""
     node = current.node
     if kind is None:
-        types = document.get("type") if isinstance(document, dict) else None
-        types = types if isinstance(types, list) else [types]
-        kind = "sd-jwt" if isinstance(document, str) else "presentation" if "VerifiablePresentation" in types \
-            else "credential"
+        kind = "sd-jwt" if isinstance(document, str) else verify_input.json_kind(document) \
+            if isinstance(document, dict) else "credential"
     if kind == "sd-jwt":
         verified = await verify_sd_jwt_vc(document, node.resolver, SdJwtVcOptions(
             key_binding="optional", status=node.status_checker,
@@ -324,6 +354,9 @@ async def verify_document(current: Page, document: Any, *, kind: str | None = No
     presentation = kind == "presentation"
     report: Report = await (node.credentials.verify_presentation(document, {}) if presentation
                             else node.credentials.verify_credential(document, {}))
+    # What an envelope (and a presentation's enveloped credentials) secures is what the page shows and what
+    # recognition reads, as the VC API does; one that does not open stays as given (the report says why).
+    document = await node.credentials.unwrap(document, presentation=presentation)
     recognition = await node.trust.section(document, RecognitionRequest(), presentation=presentation)
     evaluation, notes = None, ()
     if pathways:

@@ -225,6 +225,8 @@ class Card:
     recognition: RecognitionView | None
     problems: tuple[str, ...]
     warnings: tuple[str, ...]
+    #: How the credential came sealed (an enveloped credential: its media type and signer), or None.
+    envelope: Line | None = None
 
 
 @dataclass(frozen=True)
@@ -631,6 +633,54 @@ def _check_lines(report: Mapping[str, Any], ctx: Context, skip: Iterable[str]) -
     return lines
 
 
+#: Enveloping media types in words (VC-JOSE-COSE, VC-JWT 1.1); an unknown one is shown as it is.
+ENVELOPE_FORMATS: dict[str, str] = {
+    "application/vc+jwt": N_("a JSON Web Token (JOSE)"), "application/vp+jwt": N_("a JSON Web Token (JOSE)"),
+    "application/vc+sd-jwt": N_("an SD-JWT (a JSON Web Token whose holder may disclose only some claims)"),
+    "application/vp+sd-jwt": N_("an SD-JWT (a JSON Web Token whose holder may disclose only some claims)"),
+    "application/vc+cose": N_("a COSE signature (CBOR)"), "application/vp+cose": N_("a COSE signature (CBOR)"),
+    "application/jwt": N_("a JWT in the older VC Data Model 1.1 format (VC-JWT)"),
+}
+
+
+def envelope_line(report: Mapping[str, Any], ctx: Context, *, presentation: bool = False,
+                  named: tuple[Any, Any] = (None, None)) -> Line | None:
+    """For an enveloped credential (presentation): that it came sealed whole, in which media type, and who
+    sealed it (``results.envelope``), in words; None when it was not enveloped. ``named``: (DID, name) the
+    document gives its issuer (holder), used when that DID is the signer's."""
+    _ = ctx.gettext
+    result = _dict(_dict(report.get("results")).get("envelope"))
+    if not result:
+        return None
+    media_type = _string(result.get("mediaType"))
+    shown = media_type[:80] if media_type else _("an unknown type")
+    words = _(ENVELOPE_FORMATS[media_type]) if media_type in ENVELOPE_FORMATS else shown
+    label = _("Sealed in an envelope")
+    if check_state(report, "envelope") != PASSED:
+        text = (_("The presentation came sealed in an envelope, %(format)s (%(media_type)s), that could not be "
+                  "opened and checked: see why below.") if presentation else
+                _("The credential came sealed in an envelope, %(format)s (%(media_type)s), that could not be "
+                  "opened and checked: see why below.")) % {"format": words, "media_type": shown}
+        return Line(FAILED, label, text)
+    controller = _string(result.get("controller"))
+    method = _string(result.get("verificationMethod"))
+    namer = _Namer(ctx)
+    signer = namer.called(controller) if controller else _("an unnamed party")
+    if controller and controller == named[0]:
+        signer = namer.name(controller, named[1]) or signer
+    text = (_("The presentation came sealed whole in %(format)s (%(media_type)s), signed by %(signer)s; the "
+              "envelope opened and its signature is valid.") if presentation else
+            _("The credential came sealed whole in %(format)s (%(media_type)s), signed by %(signer)s; the envelope "
+              "opened and its signature is valid. What it secures is shown here.")) % {
+        "format": words, "media_type": shown, "signer": signer}
+    small = []
+    if controller:
+        small.append(_("Signed by: %(did)s") % {"did": controller[:MAX_TEXT]})
+    if method:
+        small.append(_("Key: %(key)s") % {"key": method[:MAX_TEXT]})
+    return Line(PASSED, label, text, tuple(small))
+
+
 def _dates(credential: Mapping[str, Any], ctx: Context) -> tuple[Line, ...]:
     _ = ctx.gettext
     out = []
@@ -686,9 +736,10 @@ def credential_card(number: int, credential: Any, report: Any, recognition: Any,
         picture=_picture(credential, achievement, title, ctx),
         learner=learner, learner_details=learner_details, presenter=_presenter_line(report, ctx),
         issuer=namer.party(issuer_did, stated_name),
-        checks=tuple(_check_lines(report, ctx, skip=("status", "holderBinding"))),
+        checks=tuple(_check_lines(report, ctx, skip=("status", "holderBinding", "envelope"))),
         status=_status_line(credential, report, ctx), dates=_dates(credential, ctx),
-        recognition=recognised, problems=tuple(dict.fromkeys(problems)), warnings=tuple(dict.fromkeys(warnings)))
+        recognition=recognised, problems=tuple(dict.fromkeys(problems)), warnings=tuple(dict.fromkeys(warnings)),
+        envelope=envelope_line(report, ctx, named=(issuer_did, stated_name)))
 
 
 # --- recognition ---------------------------------------------------------------------------------------
@@ -962,6 +1013,9 @@ def _presentation_checks(report: Mapping[str, Any], ctx: Context) -> tuple[Line,
     warnings = [w for w in _findings(report, "warnings") if w.get("check") == "proof"]
     errors = [e for e in _findings(report, "errors") if e.get("check") == "proof"]
     label = _("Signed by the presenter")
+    sealed = envelope_line(report, ctx, presentation=True)
+    if sealed is not None:
+        lines.append(sealed)
     if state == PASSED:
         lines.append(Line(PASSED, label, _("The presentation is signed by the person it names as its holder.")))
     elif errors:

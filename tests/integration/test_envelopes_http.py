@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import time
 from typing import Any
 
 import orjson
@@ -153,6 +154,11 @@ async def test_key_bound_vp_sd_jwt_replayed_to_another_challenge(client: TestCli
     await expect_problem(await client.post("/presentations/verify", json={
         **body, "options": {"challenge": "c-7", "domain": "https://other.example"}}), 400,
         "keyBindingAudienceMismatch")
+    old = sealed + key_binding_jwt(sealed, learner.signer, aud="https://employer.example", nonce="c-7",
+                                   iat=int(time.time()) - 400)  # key_binding_max_age is 300 s (+ 60 s skew)
+    stale = {**body["verifiablePresentation"], "id": f"data:application/vp+sd-jwt,{old}"}
+    await expect_problem(await client.post("/presentations/verify", json={**body, "verifiablePresentation": stale}),
+                         400, "staleKeyBinding")
     stripped = {**body["verifiablePresentation"], "id": f"data:application/vp+sd-jwt,{sealed}"}
     await expect_problem(await client.post("/presentations/verify", json={**body, "verifiablePresentation": stripped}),
                          400, "missingKeyBinding")

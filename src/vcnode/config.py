@@ -49,6 +49,7 @@ class Config:
     status_max_entries: int = 16
     verify_max_credentials: int = 100
     envelope_max_bytes: int = 262_144  # an enveloped credential/presentation's data: URL (or VC-JWT), bytes
+    key_binding_max_age: float = 300.0  # an SD-JWT envelope's KB-JWT answering a challenge/domain, seconds old
     peers: list[str] = field(default_factory=list)
     gossip_interval: float = 1.0
     anti_entropy_interval: float = 30.0
@@ -238,7 +239,7 @@ class Config:
                 raise ConfigError(f"{name} must be at least 60 seconds and at most exchange_max_ttl "
                                   f"({self.exchange_max_ttl:g}), got {getattr(self, name):g}")
         for name in ("oid4vci_code_ttl", "oid4vci_token_ttl", "oid4vci_nonce_ttl", "oid4vci_proof_max_age",
-                     "oid4vp_key_binding_max_age"):
+                     "oid4vp_key_binding_max_age", "key_binding_max_age"):
             if not 10 <= getattr(self, name) <= 86_400:
                 raise ConfigError(f"{name} must be 10-86400 seconds, got {getattr(self, name):g}")
         for name in ("oid4vci_auth_code_ttl", "oid4vci_login_ttl"):

@@ -286,7 +286,8 @@ class Node:
                                         status_deadline=config.status_deadline,
                                         holder_binding=config.holder_binding,
                                         issuer_binding=config.issuer_binding,
-                                        envelope_max_bytes=config.envelope_max_bytes)
+                                        envelope_max_bytes=config.envelope_max_bytes,
+                                        key_binding_max_age=config.key_binding_max_age)
         trust = TrustService(anchors, resolver, checker, trust_settings(config),
                              own=lambda did: identities.signer_for(did) is not None, store=store,
                              pending=pending_store_for(store), announce=events.announce, clock=clock)

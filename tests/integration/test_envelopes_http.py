@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import time
 from typing import Any
 
 import orjson
@@ -17,6 +18,7 @@ from tests.builders import badge, did_key_signer
 from tests.integration.test_vcapi import NODE_DID, bearer, expect_json, expect_problem, issue
 from vcnode.envelopes import seal
 from vcnode.node import Node
+from vcnode.sdjwt.present import key_binding_jwt
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 # An unsecured JWT naming a key that resolves: refused for its algorithm.
@@ -126,6 +128,40 @@ async def test_enveloped_presentation_of_enveloped_credentials(client: TestClien
               "verifiableCredential": [copy.deepcopy(enveloped)]}
     await expect_problem(await client.post("/presentations/verify", json={"verifiablePresentation": stolen}), 400,
                          "holderMismatch")
+
+
+async def test_key_bound_vp_sd_jwt_replayed_to_another_challenge(client: TestClient, issue_token: str) -> None:
+    """A learner's key-bound vp+sd-jwt answers one verifier's challenge and domain; Mallory, who saw it, replays
+    it with the next challenge or strips its KB-JWT: both refused by name over HTTP."""
+    learner = did_key_signer("P-256")
+    learner_did = learner.verification_method.split("#")[0]
+    credential = badge(NODE_DID)
+    credential["credentialSubject"]["id"] = learner_did
+    enveloped = (await expect_json(await issue(client, issue_token, credential, {"envelope": "vc+jwt"}),
+                                   201))["verifiableCredential"]
+    vp = {"@context": [V2], "type": ["VerifiablePresentation"], "holder": learner_did,
+          "verifiableCredential": [enveloped], "cnf": {"jwk": learner.signer.public_jwk}}
+    sealed = seal(vp, learner, "vp+sd-jwt", kind="presentation").get("id").split(",", 1)[1]
+    bound = sealed + key_binding_jwt(sealed, learner.signer, aud="https://employer.example", nonce="c-7")
+    body = {"verifiablePresentation": {"@context": [V2], "type": "EnvelopedVerifiablePresentation",
+                                       "id": f"data:application/vp+sd-jwt,{bound}"},
+            "options": {"challenge": "c-7", "domain": "https://employer.example"}}
+    report = await expect_json(await client.post("/presentations/verify", json=body), 200)
+    assert report["verified"] is True and report["results"]["keyBinding"]["verified"] is True, report
+    await expect_problem(await client.post("/presentations/verify", json={
+        **body, "options": {"challenge": "c-8", "domain": "https://employer.example"}}), 400,
+        "keyBindingNonceMismatch")
+    await expect_problem(await client.post("/presentations/verify", json={
+        **body, "options": {"challenge": "c-7", "domain": "https://other.example"}}), 400,
+        "keyBindingAudienceMismatch")
+    old = sealed + key_binding_jwt(sealed, learner.signer, aud="https://employer.example", nonce="c-7",
+                                   iat=int(time.time()) - 400)  # key_binding_max_age is 300 s (+ 60 s skew)
+    stale = {**body["verifiablePresentation"], "id": f"data:application/vp+sd-jwt,{old}"}
+    await expect_problem(await client.post("/presentations/verify", json={**body, "verifiablePresentation": stale}),
+                         400, "staleKeyBinding")
+    stripped = {**body["verifiablePresentation"], "id": f"data:application/vp+sd-jwt,{sealed}"}
+    await expect_problem(await client.post("/presentations/verify", json={**body, "verifiablePresentation": stripped}),
+                         400, "missingKeyBinding")
 
 
 async def test_recognition_reads_the_enveloped_credential(web_node: Node, client: TestClient) -> None:

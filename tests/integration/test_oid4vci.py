@@ -121,7 +121,7 @@ async def test_metadata(client: TestClient) -> None:
     assert config["format"] == "ldp_vc"
     assert "OpenBadgeCredential" in config["credential_definition"]["type"]
     assert config["cryptographic_binding_methods_supported"] == ["did:key", "did:jwk"]
-    assert config["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["ES256", "EdDSA"]
+    assert config["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["ES256", "ES384", "EdDSA"]
     response = await client.get("/.well-known/oauth-authorization-server")
     server = await response.json()
     assert server["issuer"] == BASE and server["token_endpoint"] == f"{BASE}/token"

@@ -93,7 +93,7 @@ async def test_metadata_jwt_vc_issuer_and_type_metadata(client: TestClient, web_
     metadata = await (await client.get("/.well-known/openid-credential-issuer")).json()
     config = metadata["credential_configurations_supported"][SD_JWT]
     assert config["format"] == "dc+sd-jwt" and config["vct"] == LEARNING_CREDENTIAL_VCT
-    assert config["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["ES256", "EdDSA"]
+    assert config["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["ES256", "ES384", "EdDSA"]
     assert config["cryptographic_binding_methods_supported"] == ["jwk"]
     assert {"path": ["achievement_title"]}.items() <= next(
         c for c in config["credential_metadata"]["claims"] if c["path"] == ["achievement_title"]).items()

@@ -1,7 +1,7 @@
 // An OpenID4VCI wallet made of the protocol layer of the Credo wallet framework (@openid4vc/openid4vci,
 // @openid4vc/oauth2, pinned in package.json) with keys and signatures by the Node `jose` library: it drives
 // vcnode's pre-authorised code flow. Reads a JSON array of jobs on stdin, writes a JSON array of results:
-//   {op: "claim", offer, txCode, key: "did:jwk" | "did:key", configuration?, attack?}
+//   {op: "claim", offer, txCode, key: "did:jwk" | "did:jwk:P-384" | "did:key", configuration?, attack?}
 //     -> {ok, credential?, subject, error?: {stage, error, description}, steps: [...]}
 //   {op: "authcode", offer, loginCode, key, configuration?, attack?}: the authorisation code flow (below)
 // `keep: true` ("claim") adds {holder: {alg, kid, privateJwk}}: the holder key, for oid4vp.mjs to present with.
@@ -27,13 +27,14 @@ setGlobalConfig({allowInsecureUrls: true});
 const LDP = 'OpenBadgeCredential_ldp_vc';
 
 
-// A holder key made by jose: an ES256 did:jwk or an EdDSA (Ed25519) did:key, with the kid of its one method.
+// A holder key made by jose: an ES256 did:jwk, an ES384 did:jwk ("did:jwk:P-384") or an EdDSA (Ed25519)
+// did:key, with the kid of its one method.
 async function holderKey(kind) {
-  const alg = kind === 'did:jwk' ? 'ES256' : 'EdDSA';
+  const alg = {'did:jwk': 'ES256', 'did:jwk:P-384': 'ES384'}[kind] ?? 'EdDSA';
   const {privateKey, publicKey} = await jose.generateKeyPair(alg, {extractable: true});
   const publicJwk = await jose.exportJWK(publicKey);
   let did, kid;
-  if(kind === 'did:jwk') {
+  if(kind.startsWith('did:jwk')) {
     did = `did:jwk:${jose.base64url.encode(JSON.stringify(publicJwk))}`;
     kid = `${did}#0`;
   } else {

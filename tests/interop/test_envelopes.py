@@ -14,7 +14,7 @@ import pytest
 from did_methods.jwk import JwkDriver
 from did_methods.key import KeyDriver
 from tests.interop.harness import run_harness
-from vcnode.credentials.verify import verify_credential, verify_presentation
+from vcnode.credentials.verify import VerifyOptions, verify_credential, verify_presentation
 from vcnode.did.resolver import Resolver
 from vcnode.did.self_certifying import did_jwk_for, did_key_for
 from vcnode.envelopes import open_envelope, seal
@@ -110,7 +110,7 @@ async def test_vcnode_seals_vc_sd_jwt_and_sd_jwt_library_verifies_and_presents(d
     assert verified["verified"] is True, verified
     assert {k: v for k, v in verified["payload"].items() if k != "_sd_alg"} == document
     assert verified["header"]["typ"] == "vc+sd-jwt"
-    opened = await open_envelope({"type": "EnvelopedVerifiableCredential",
+    opened = await open_envelope({"@context": [V2], "type": "EnvelopedVerifiableCredential",
                                   "id": data_url("application/vc+sd-jwt", presented["token"])}, "credential", dids)
     assert opened.document["credentialSubject"] == {"id": "did:example:learner", "name": "Alice"}
 
@@ -123,7 +123,8 @@ async def test_sd_jwt_library_issues_vc_sd_jwt_and_vcnode_verifies(dids: Resolve
                                            "disclosureFrame": {"credentialSubject": {"_sd": ["name", "grade"]}},
                                            "header": {"typ": "vc+sd-jwt", "cty": "vc", "kid": f"{did}#0"}}])
     token = issued["token"]
-    enveloped = {"type": "EnvelopedVerifiableCredential", "id": data_url("application/vc+sd-jwt", token)}
+    enveloped = {"@context": [V2], "type": "EnvelopedVerifiableCredential",
+                 "id": data_url("application/vc+sd-jwt", token)}
     report = await verify_credential(enveloped, dids)
     assert report.verified, report.to_json()
     assert (await open_envelope(enveloped, "credential", dids)).document == document
@@ -144,3 +145,33 @@ async def test_sd_jwt_library_issues_vc_sd_jwt_and_vcnode_verifies(dids: Resolve
     # the library ignores a disclosure no digest references (vcnode refuses it): neither takes the forged grade
     assert library_on_tampered["verified"] is True, library_on_tampered
     assert library_on_tampered["payload"]["credentialSubject"] == {"id": "did:example:learner"}
+
+
+async def test_sd_jwt_library_key_binding_answers_vcnode_verifiers_challenge(dids: Resolver) -> None:
+    """A vc+sd-jwt whose holder key (cnf) made a KB-JWT with @sd-jwt/core, carried in the holder's vp+jwt:
+    accepted for the challenge and domain it names, refused (by name) when replayed to another."""
+    issuer, issuer_did = did_key_identity(Ed25519KeyPair)
+    holder, holder_did = did_key_identity(P256KeyPair)
+    cnf_private, cnf_public, _ = jose_key("ES256", "vcsdjwt.mjs")
+    document = {**credential(issuer_did), "cnf": {"jwk": cnf_public}}
+    document["credentialSubject"]["id"] = holder_did
+    token = seal(document, issuer, "vc+sd-jwt")["id"].removeprefix("data:application/vc+sd-jwt,")
+    [presented] = run_harness("vcsdjwt.mjs", [{
+        "op": "present", "token": token, "frame": {"credentialSubject": {"grade": True}},
+        "kb": {"alg": "ES256", "privateJwk": cnf_private, "aud": "https://employer.example", "nonce": "n-9"}}])
+    carried = {"@context": [V2], "type": "EnvelopedVerifiableCredential",
+               "id": data_url("application/vc+sd-jwt", presented["token"])}
+    vp = {"@context": [V2], "type": ["VerifiablePresentation"], "holder": holder_did,
+          "verifiableCredential": [carried], "nonce": "n-9", "aud": "https://employer.example"}
+    enveloped = seal(vp, holder, "vp+jwt", kind="presentation")
+    report = await verify_presentation(enveloped, dids, VerifyOptions(challenge="n-9",
+                                                                      domain="https://employer.example"))
+    assert report.verified, report.to_json()
+    inner = report.results["credentials"]["credentials"][0]
+    assert inner["results"]["keyBinding"]["aud"] == "https://employer.example"
+    # the same KB-JWT replayed inside a presentation for the next challenge
+    replayed = seal({**vp, "nonce": "n-10"}, holder, "vp+jwt", kind="presentation")
+    report = await verify_presentation(replayed, dids, VerifyOptions(challenge="n-10",
+                                                                     domain="https://employer.example"))
+    inner = report.results["credentials"]["credentials"][0]
+    assert [e["code"] for e in inner["errors"]] == ["keyBindingNonceMismatch"] and not report.verified

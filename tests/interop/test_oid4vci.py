@@ -55,6 +55,23 @@ async def test_credo_wallet_receives_the_badge_over_openid4vci(institution: Serv
     assert results[0]["subject"].startswith("did:jwk:") and results[1]["subject"].startswith("did:key:z6Mk")
 
 
+@pytest.mark.parametrize("configuration", ["OpenBadgeCredential_ldp_vc", "EUDILearningCredential_dc+sd-jwt"])
+async def test_credo_wallet_proves_a_p384_key_with_es384(institution: Served, configuration: str) -> None:
+    """The library reads ES384 in the metadata and signs its proof with a P-384 did:jwk; the node issues to it."""
+    [exchange] = await claims(institution, 1)
+    [result] = await wallet([{"op": "claim", "offer": exchange["links"]["oid4vci"], "txCode": exchange["txCode"],
+                              "key": "did:jwk:P-384", "configuration": configuration}])
+    assert result["ok"], result
+    assert result["subject"].startswith("did:jwk:")
+    if configuration == "OpenBadgeCredential_ldp_vc":
+        assert result["credential"]["credentialSubject"]["id"] == result["subject"]
+        report = await institution.verify(result["credential"])
+        assert report["verified"] is True, report
+    else:
+        assert isinstance(result["credential"], str) and result["credential"].count("~") >= 1
+    assert (await institution.state(exchange))["holder"] == result["subject"]
+
+
 async def test_the_same_client_gets_oauth_errors_for_its_mistakes(institution: Served) -> None:
     limit = institution.node.config.oid4vci_tx_code_attempts
     exchanges = await claims(institution, 6)

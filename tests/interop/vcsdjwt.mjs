@@ -4,7 +4,8 @@
 // Reads a JSON array of jobs on stdin, writes a JSON array of results on stdout:
 //   {op: "generate", alg}                                   -> {privateJwk, publicJwk}   (alg: ES256, EdDSA)
 //   {op: "issue", alg, privateJwk, payload, disclosureFrame, header} -> {token}
-//   {op: "present", token, frame}                           -> {token}   (frame: {credentialSubject: {grade: true}})
+//   {op: "present", token, frame, kb?}                      -> {token}   (frame: {credentialSubject: {grade: true}};
+//                                                              kb: {alg, privateJwk, aud, nonce} adds a KB-JWT)
 //   {op: "verify", token, issuerJwk}                        -> {verified, header, payload} or {verified: false, message}
 // Nothing here touches the network.
 import crypto from 'node:crypto';
@@ -48,8 +49,14 @@ async function run(job) {
       const sdjwt = instance({signer: await signer(job.alg, job.privateJwk), signAlg: job.alg});
       return {token: await sdjwt.issue(job.payload, job.disclosureFrame, {header: job.header})};
     }
-    case 'present':
-      return {token: await instance({}).present(job.token, job.frame)};
+    case 'present': {
+      // kb: {alg, privateJwk, aud, nonce, iat?}: the holder adds a KB-JWT (typ kb+jwt, sd_hash) for aud and nonce
+      const options = job.kb ? {kb: {payload: {iat: job.kb.iat ?? Math.floor(Date.now() / 1000), aud: job.kb.aud,
+        nonce: job.kb.nonce}}} : {};
+      const sdjwt = instance(job.kb ? {kbSigner: await signer(job.kb.alg, job.kb.privateJwk), kbSignAlg: job.kb.alg}
+        : {});
+      return {token: await sdjwt.present(job.token, job.frame, options)};
+    }
     case 'verify':
       try {
         const result = await instance({verifier: await verifier(job.issuerJwk)}).verify(job.token);

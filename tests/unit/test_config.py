@@ -20,6 +20,7 @@ def test_defaults_file_env_and_overrides(tmp_path: Path) -> None:
     config = load_config(tmp_path, environ=env)
     assert (config.port, config.allow_http_hosts, config.fetch_timeout) == (9100, ["127.0.0.1", "localhost"], 2.5)
     assert load_config(tmp_path, environ=env, overrides={"port": 9200}).port == 9200
+    assert load_config(tmp_path, environ={"VCNODE_KEY_BINDING_MAX_AGE": "60"}).key_binding_max_age == 60.0
 
 
 def test_home_from_environment(tmp_path: Path) -> None:
@@ -28,7 +29,7 @@ def test_home_from_environment(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("content", ['port = "x"', "port = 70000", "nonsense = 1", "port = ", 'keystore = "rot13"',
                                      'public_url = "ftp://x"', 'allow_http_hosts = "a"\nport = true',
-                                     'holder_binding = "off"'])
+                                     'holder_binding = "off"', "key_binding_max_age = 5"])
 def test_bad_config_is_a_config_error(tmp_path: Path, content: str) -> None:
     (tmp_path / "config.toml").write_text(content)
     with pytest.raises(ConfigError):

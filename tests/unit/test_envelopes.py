@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from vcnode.jose import sign_compact
 from vcnode.keys.ed25519 import Ed25519KeyPair
 from vcnode.keys.p256 import P256KeyPair
 from vcnode.keys.signer import KeyPair, SigningKey
+from vcnode.sdjwt.present import key_binding_jwt
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 V1 = "https://www.w3.org/2018/credentials/v1"
@@ -208,6 +210,70 @@ async def test_vp_jwt_with_enveloped_credentials_and_holder_binding(resolver: Re
     stolen = seal({**vp, "holder": other.did}, other.key, "vp+jwt", kind="presentation")
     report = await verify_presentation(stolen, resolver)
     assert "holderMismatch" in codes(report) and not report.verified
+
+
+def key_bound(enveloped: dict[str, Any], holder: KeyPair, *, aud: str, nonce: str,
+              iat: int | None = None) -> dict[str, Any]:
+    """An SD-JWT envelope (as issued, every disclosure) with the holder's KB-JWT for ``aud`` and ``nonce``."""
+    media_type, sd_jwt = enveloped["id"].removeprefix("data:").split(",", 1)
+    kb = key_binding_jwt(sd_jwt, holder, aud=aud, nonce=nonce, iat=iat)
+    return {**enveloped, "id": data_url(media_type, sd_jwt + kb)}
+
+
+async def test_vp_sd_jwt_key_binding_answers_the_challenge_and_domain(resolver: Resolver) -> None:
+    """A key-bound vp+sd-jwt replayed to another verifier (another challenge or domain), presented without its
+    KB-JWT, or with a KB-JWT over other disclosures, is refused by name; the right one verifies."""
+    issuer, learner, cnf_key = Identity(), Identity(P256KeyPair), P256KeyPair.generate()
+    vc = seal(credential(issuer.did, subject=learner.did), issuer.key, "vc+jwt")
+    vp = {"@context": [V2], "type": ["VerifiablePresentation"], "holder": learner.did, "verifiableCredential": [vc],
+          "cnf": {"jwk": cnf_key.public_jwk}}
+    sealed = seal(vp, learner.key, "vp+sd-jwt", kind="presentation", selective=["/verifiableCredential"])
+    asked = VerifyOptions(challenge="n-1", domain="https://verifier.example")
+    bound = key_bound(sealed, cnf_key, aud="https://verifier.example", nonce="n-1")
+    report = await verify_presentation(bound, resolver, asked)
+    assert report.verified, report.to_json()
+    assert report.results["keyBinding"]["aud"] == "https://verifier.example"
+    replayed = key_bound(sealed, cnf_key, aud="https://verifier.example", nonce="n-0")
+    assert codes(await verify_presentation(replayed, resolver, asked)) == ["keyBindingNonceMismatch"]
+    elsewhere = key_bound(sealed, cnf_key, aud="https://other.example", nonce="n-1")
+    assert codes(await verify_presentation(elsewhere, resolver, asked)) == ["keyBindingAudienceMismatch"]
+    stale = key_bound(sealed, cnf_key, aud="https://verifier.example", nonce="n-1", iat=int(time.time()) - 3600)
+    assert codes(await verify_presentation(stale, resolver, asked)) == ["staleKeyBinding"]
+    assert codes(await verify_presentation(sealed, resolver, asked)) == ["missingKeyBinding", "challengeMismatch",
+                                                                          "domainMismatch"]
+    # the KB-JWT of a presentation disclosing the credential, put after the same JWT with it withheld
+    jwt = sealed["id"].split(",", 1)[1].split("~")[0]
+    kb = bound["id"].rsplit("~", 1)[1]
+    withheld = {**sealed, "id": data_url("application/vp+sd-jwt", f"{jwt}~{kb}")}
+    assert codes(await verify_presentation(withheld, resolver, asked)) == ["sdHashMismatch"]
+    # signed by another key than cnf
+    forged = key_bound(sealed, P256KeyPair.generate(), aud="https://verifier.example", nonce="n-1")
+    assert codes(await verify_presentation(forged, resolver, asked)) == ["invalidKeyBinding"]
+    # no challenge asked: the KB-JWT's signature and sd_hash are still checked, its nonce is not
+    assert (await verify_presentation(replayed, resolver)).verified
+
+
+async def test_vc_sd_jwt_key_binding_inside_a_presentation(resolver: Resolver) -> None:
+    """A key-bound vc+sd-jwt carried in a vp+jwt: its KB-JWT must answer the verifier's challenge too (the
+    holder's vp+jwt for this verifier cannot launder a KB-JWT made for another)."""
+    issuer, learner = Identity(), Identity(P256KeyPair)
+    bound_to = P256KeyPair.generate()
+    vc = seal(credential(issuer.did, subject=learner.did, cnf={"jwk": bound_to.public_jwk}), issuer.key,
+              "vc+sd-jwt")
+
+    def presentation(carried: dict[str, Any]) -> dict[str, Any]:
+        vp = {"@context": [V2], "type": ["VerifiablePresentation"], "holder": learner.did,
+              "verifiableCredential": [carried], "nonce": "n-2"}
+        return seal(vp, learner.key, "vp+jwt", kind="presentation")
+
+    asked = VerifyOptions(challenge="n-2")
+    report = await verify_presentation(presentation(key_bound(vc, bound_to, aud="v", nonce="n-2")), resolver, asked)
+    assert report.verified, report.to_json()
+    report = await verify_presentation(presentation(key_bound(vc, bound_to, aud="v", nonce="n-1")), resolver, asked)
+    sub = report.results["credentials"]["credentials"][0]
+    assert [e["code"] for e in sub["errors"]] == ["keyBindingNonceMismatch"] and not report.verified
+    report = await verify_presentation(presentation(vc), resolver, asked)
+    assert [e["code"] for e in report.results["credentials"]["credentials"][0]["errors"]] == ["missingKeyBinding"]
 
 
 async def test_vc_jwt_1_1_claims_map_to_the_credential(resolver: Resolver) -> None:

@@ -53,7 +53,8 @@ class Nodeless:
         options = VerifyOptions(challenge=challenge, domain=domain, allow_embedded_keys=self.config.allow_embedded_keys,
                                 status=self.status_checker, holder_binding=binding,
                                 issuer_binding=self.config.issuer_binding,
-                                status_deadline=time.monotonic() + self.config.status_deadline)
+                                status_deadline=time.monotonic() + self.config.status_deadline,
+                                key_binding_max_age=self.config.key_binding_max_age)
         verify = verify_presentation if presentation else verify_credential
         report = await verify(document, self.resolver, options)
         report.warn("status", NO_NODE_CODE, no_node_note(self.config))

@@ -28,6 +28,7 @@ from vcnode.did.resolver import Resolver
 from vcnode.envelopes import DEFAULT_MAX_BYTES as ENVELOPE_MAX_BYTES
 from vcnode.envelopes import Opened, is_enveloped, open_envelope
 from vcnode.envelopes.base import (
+    CLOCK_SKEW,
     ENVELOPE_TOO_LARGE,
     EXPIRED,
     INVALID_ENVELOPE,
@@ -41,6 +42,7 @@ from vcnode.envelopes.base import (
 from vcnode.errors import VcnodeError
 from vcnode.jsonld import ContextRegistry
 from vcnode.proofs.verify import ProofExpectations, ProofResult, verify_proofs
+from vcnode.sdjwt.verify import check_key_binding_claims
 
 if TYPE_CHECKING:  # the status checker verifies list credentials with this module: no import cycle at runtime
     from vcnode.status.check import StatusChecker
@@ -71,6 +73,8 @@ class VerifyOptions:
     #: ``allowMismatch`` reports that as a warning (the node's ``issuer_binding``: a verifier that decides
     #: issuer trust itself, or tests the proof algorithms alone on vectors with illustrative issuers).
     issuer_binding: Literal["required", "allowMismatch"] = "required"
+    #: How old (seconds) a key-binding JWT answering ``challenge``/``domain`` may be (SD-JWT envelopes).
+    key_binding_max_age: float = 300.0
     #: The longest enveloped credential/presentation (its data: URL, or a VC-JWT) opened, in bytes.
     envelope_max_bytes: int = ENVELOPE_MAX_BYTES
     #: The request limits (credentials, status entries), applied to what an envelope secures once opened (the
@@ -202,6 +206,7 @@ async def _verify_credential(credential: Any, resolver: Resolver, options: Verif
         if opened is None:
             return report, credential
         credential, envelope_proof = opened.document, _envelope_proof(opened)
+        _check_key_binding(opened, options, now, report)
     found = check_credential_structure(credential, report)
     if found is None:
         return report, credential
@@ -267,13 +272,35 @@ async def _verify_embedded(credentials: list[Any], where: str, resolver: Resolve
     report.passed("credentials", credentials=reports)
 
 
-def _check_envelope_audience(presentation: dict[str, Any], options: VerifyOptions, report: Report) -> None:
-    """An enveloped presentation's challenge and domain are its signed ``nonce`` and ``aud`` claims."""
-    if options.challenge is not None and presentation.get("nonce") != options.challenge:
+def _check_key_binding(opened: Opened, options: VerifyOptions, now: datetime, report: Report) -> None:
+    """A key-bound SD-JWT (``vc+sd-jwt``/``vp+sd-jwt`` whose document has ``cnf``) answers the verifier's
+    ``challenge`` and ``domain`` in its KB-JWT (``nonce``, ``aud``, a fresh ``iat``), checked as SD-JWT VC
+    presentations are (:func:`vcnode.sdjwt.verify.check_key_binding_claims`); without one it is
+    ``missingKeyBinding``: a copy shown to another verifier must not pass as presented to this one."""
+    if options.challenge is None and options.domain is None:
+        return  # no request to answer: the format checked the KB-JWT's signature and sd_hash
+    if opened.key_binding is None:
+        if opened.binds_holder_key:
+            report.error("keyBinding", "missingKeyBinding", f"the {opened.media_type} names a holder key (cnf) "
+                         "but has no key-binding JWT answering this verifier's challenge/domain")
+        return
+    check_key_binding_claims(opened.key_binding, audience=options.domain, nonce=options.challenge,
+                             now=now.timestamp(), skew=CLOCK_SKEW, max_age=options.key_binding_max_age,
+                             report=report)
+    report.passed("keyBinding", aud=opened.key_binding.get("aud"), iat=opened.key_binding.get("iat"))
+
+
+def _check_envelope_audience(presentation: dict[str, Any], options: VerifyOptions, report: Report,
+                             key_bound: bool = False) -> None:
+    """An enveloped presentation's challenge and domain are its signed ``nonce`` and ``aud`` claims. When a
+    KB-JWT answered them (``key_bound``), the presentation's own claims need only agree when present."""
+    nonce = presentation.get("nonce")
+    if options.challenge is not None and nonce != options.challenge and not (key_bound and nonce is None):
         report.error("proof", "challengeMismatch", "the enveloped presentation's nonce is not the challenge")
     audience = presentation.get("aud")
     if options.domain is not None and not (audience == options.domain
-                                           or (isinstance(audience, list) and options.domain in audience)):
+                                           or (isinstance(audience, list) and options.domain in audience)
+                                           or (key_bound and audience is None)):
         report.error("proof", "domainMismatch", "the enveloped presentation's aud is not the domain")
 
 
@@ -301,7 +328,8 @@ async def verify_presentation(presentation: Any, resolver: Resolver,
     proven = False
     if opened is not None:
         _record_proofs([_envelope_proof(opened)], report)
-        _check_envelope_audience(presentation, options, report)
+        _check_key_binding(opened, options, now, report)
+        _check_envelope_audience(presentation, options, report, key_bound=opened.key_binding is not None)
         proven = controller is not None and opened.controller == controller
         if holder is None:
             report.warn("proof", "holderNotNamed", "the presentation names no holder: its signer is not bound "

@@ -35,8 +35,13 @@ from vcnode.keys.jwk import JwkError
 from vcnode.keys.public import PublicKey
 from vcnode.keys.signer import SigningKey
 from vcnode.sdjwt.issue import sign_sd_jwt
-from vcnode.sdjwt.present import sd_hash
-from vcnode.sdjwt.verify import KB_TYP, MAX_KB_BYTES, DisclosureRefused, disclose, split_sd_jwt
+from vcnode.sdjwt.verify import (
+    DisclosureRefused,
+    KeyBindingRefused,
+    disclose,
+    split_sd_jwt,
+    verify_key_binding_jwt,
+)
 
 # media type → (typ, cty, is a presentation)
 _JWT = {"application/vc+jwt": ("vc+jwt", "vc", False), "application/vp+jwt": ("vp+jwt", "vp", True)}
@@ -185,7 +190,8 @@ class SdJwtFormat(EnvelopeFormat):
 
     async def open(self, data: str, media_type: str, resolver: Resolver, *, max_bytes: int) -> Opened:
         """Verify the issuer-signed JWT, put the disclosures back, check a KB-JWT when one is present (its
-        signature by the ``cnf`` key and its ``sd_hash``; its audience and nonce are the presentation's)."""
+        signature by the ``cnf`` key and its ``sd_hash``); its claims are returned in ``key_binding`` for the
+        verifier to check its ``aud`` and ``nonce`` against the request."""
         presentation = _profile(_SD_JWT, media_type)[2]
         jwt, encoded, kb = _split(data, max_bytes)
         verified = await verify_with_did(jwt, resolver, purpose="authentication" if presentation
@@ -209,9 +215,11 @@ class SdJwtFormat(EnvelopeFormat):
             raise EnvelopeError(refused.message, code=refused.code) from None
         document = _check_document(document, presentation)
         _check_signer(document, verified, document, presentation)
-        if kb:
-            _check_key_binding(kb, document.get("cnf"), data[:len(data) - len(kb)])
-        return Opened(media_type.lower(), document, verified.key, verified.verification_method, verified.controller)
+        # The KB-JWT's signature and sd_hash are checked here; its aud, nonce and iat against what the verifier
+        # asked (challenge, domain) by the caller (vcnode.credentials.verify), which knows the request.
+        key_binding = _verify_key_binding(kb, document.get("cnf"), data[:len(data) - len(kb)]) if kb else None
+        return Opened(media_type.lower(), document, verified.key, verified.verification_method, verified.controller,
+                      key_binding=key_binding, binds_holder_key="cnf" in document)
 
 
 def _split(data: str, max_bytes: int) -> tuple[str, list[str], str]:
@@ -221,7 +229,9 @@ def _split(data: str, max_bytes: int) -> tuple[str, list[str], str]:
         raise EnvelopeError(f"not a compact SD-JWT: {exc}", code=INVALID_ENVELOPE) from None
 
 
-def _check_key_binding(kb: str, cnf: Any, presented: str) -> None:
+def _verify_key_binding(kb: str, cnf: Any, presented: str) -> dict[str, Any]:
+    """The KB-JWT's claims once it is signed by the ``cnf.jwk`` key over this presentation (the SD-JWT VC
+    verifier's check, :func:`vcnode.sdjwt.verify.verify_key_binding_jwt`)."""
     jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
     if not isinstance(jwk, dict):
         raise EnvelopeError("a KB-JWT is present but the credential has no cnf.jwk", code="missingHolderKey")
@@ -229,6 +239,7 @@ def _check_key_binding(kb: str, cnf: Any, presented: str) -> None:
         key = PublicKey.from_jwk(jwk)
     except JwkError as exc:
         raise EnvelopeError(f"cnf.jwk: {exc.detail}", code="invalidHolderKey") from None
-    verified = verify_compact(kb, key, max_bytes=MAX_KB_BYTES)
-    if verified.header.get("typ") != KB_TYP or verified.claims().get("sd_hash") != sd_hash(presented):
-        raise EnvelopeError("the KB-JWT is not a kb+jwt over this presentation (sd_hash)", code="invalidKeyBinding")
+    try:
+        return verify_key_binding_jwt(kb, key, presented)
+    except KeyBindingRefused as refused:
+        raise EnvelopeError(refused.message, code=refused.code) from None

@@ -48,13 +48,18 @@ class EnvelopeError(InvalidInput):
 @dataclass(frozen=True)
 class Opened:
     """An opened envelope: the secured VC/VP JSON and who signed it (the key, the DID verification method it
-    came from and that method's controller)."""
+    came from and that method's controller). A format with holder key binding (SD-JWT) also gives
+    ``key_binding``, the claims of the verified key-binding JWT (``aud``, ``nonce``, ``iat``; None when none was
+    presented), and ``binds_holder_key``: the document names a holder key (``cnf``), so a verifier asking for a
+    challenge or domain must be answered by a key-binding JWT."""
 
     media_type: str
     document: dict[str, Any]
     key: PublicKey
     verification_method: str | None
     controller: str | None
+    key_binding: dict[str, Any] | None = None
+    binds_holder_key: bool = False
 
 
 class EnvelopeFormat(ABC):

@@ -79,7 +79,7 @@ class CredentialService:
                  equivocations: Callable[[str], Awaitable[int]] | None = None,
                  limits: VerifyLimits | None = None, status_deadline: float | None = None,
                  holder_binding: str = "required", issuer_binding: str = "required", clock: Clock = SYSTEM_CLOCK,
-                 envelope_max_bytes: int = ENVELOPE_MAX_BYTES) -> None:
+                 envelope_max_bytes: int = ENVELOPE_MAX_BYTES, key_binding_max_age: float = 300.0) -> None:
         self._identities = identities
         self._store = store
         self._resolver = resolver
@@ -94,6 +94,7 @@ class CredentialService:
         self._issuer_binding = issuer_binding  # the node's issuer_binding (no request option: operator policy)
         self._clock = clock  # dates the stored records
         self._envelope_max_bytes = envelope_max_bytes
+        self._key_binding_max_age = key_binding_max_age  # how old an SD-JWT envelope's KB-JWT may be
 
     def key_type_of(self, did: Any) -> str | None:
         """The key type of the identity ``did`` when the node holds it (None otherwise: issuing then says why)."""
@@ -194,7 +195,7 @@ class CredentialService:
                              checks=frozenset(checks) if checks is not None else None, status_deadline=deadline,
                              holder_binding=binding, issuer_binding=self._issuer_binding,
                              envelope_max_bytes=self._envelope_max_bytes,
-                             limits=self._limits)
+                             key_binding_max_age=self._key_binding_max_age, limits=self._limits)
 
     async def verify_credential(self, credential: Any, options: dict[str, Any] | None = None) -> Report:
         """Verify any credential (no store access: this is the hot path). One over the node's limits is

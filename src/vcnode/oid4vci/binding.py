@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from vcnode.keys.public import PublicKey
 
-#: Proof signing algorithms a wallet's key-binding proof JWT may use.
-PROOF_ALGORITHMS = ("ES256", "EdDSA")
+#: Proof signing algorithms a wallet's key-binding proof JWT may use (P-256, P-384 and Ed25519 keys).
+PROOF_ALGORITHMS = ("ES256", "ES384", "EdDSA")
+#: Algorithms the node signs JWT-based credentials (SD-JWT VCs) with: one per issuer key type it signs JOSE with.
+CREDENTIAL_ALGORITHMS = ("ES256", "ES384", "EdDSA")
 #: DID methods a holder may bind with (their keys are in the DID itself: nothing is fetched).
 BINDING_METHODS = ("did:key", "did:jwk")
 

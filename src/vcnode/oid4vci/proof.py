@@ -1,6 +1,6 @@
 """The key-binding proof of a credential request (OID4VCI 1.0 appendix F.1, ``proof_type`` ``jwt``).
 
-Checked, in order: a compact JWS of at most 8 KiB; ``typ`` ``openid4vci-proof+jwt``; ``alg`` ES256 or EdDSA
+Checked, in order: a compact JWS of at most 8 KiB; ``typ`` ``openid4vci-proof+jwt``; ``alg`` ES256, ES384 or EdDSA
 (never ``none``, never one the key cannot make); the key from ``kid`` (a did:key or did:jwk DID URL, resolved
 without any fetch, listed under the DID's ``authentication``) or from a ``jwk`` header (public, the holder then
 being its did:jwk), never both; the signature; ``aud`` the credential issuer; ``iat`` within

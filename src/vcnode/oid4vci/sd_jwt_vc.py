@@ -11,7 +11,7 @@ as a VC 2.0 ``EnvelopedVerifiableCredential`` (``id`` = ``data:application/dc+sd
 The credential:
 
 - ``iss`` = the issuer identity's DID, ``kid`` = its verification method (the key is in the DID document,
-  and listed at ``/.well-known/jwt-vc-issuer``), signed by the identity's signer (ES256 or EdDSA);
+  and listed at ``/.well-known/jwt-vc-issuer``), signed by the identity's signer (ES256, ES384 or EdDSA);
 - ``cnf.jwk`` = the key of the wallet's proof JWT;
 - ``status.status_list`` = an entry of the issuer's revocation list, allocated in the issuing transaction and
   served as a Status List Token at ``/status/{id}/token`` (the claim's other status purposes, such as
@@ -33,7 +33,7 @@ from vcnode.exchanges.model import Exchange, ExchangeClosed, closed, timestamp
 from vcnode.issuing.core import IssueItem, issue_and_store
 from vcnode.issuing.repository import Issuance
 from vcnode.keys.signer import SigningKey
-from vcnode.oid4vci.binding import PROOF_ALGORITHMS, Holder
+from vcnode.oid4vci.binding import CREDENTIAL_ALGORITHMS, PROOF_ALGORITHMS, Holder
 from vcnode.sdjwt.learning import issue_learning_credential, learning_credential_claims
 from vcnode.sdjwt.metadata import LEARNING_CREDENTIAL_VCT, NEVER_DISCLOSABLE, learning_credential_type_metadata
 from vcnode.status.entries import status_requests
@@ -110,7 +110,7 @@ class SdJwtLearningCredential:
             "scope": "EUDILearningCredential",
             "vct": LEARNING_CREDENTIAL_VCT,
             "cryptographic_binding_methods_supported": ["jwk"],
-            "credential_signing_alg_values_supported": ["ES256", "EdDSA"],
+            "credential_signing_alg_values_supported": list(CREDENTIAL_ALGORITHMS),
             "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": list(PROOF_ALGORITHMS)}},
             "credential_metadata": {"display": display, "claims": claims},
             "display": display,

@@ -323,41 +323,63 @@ async def _holder_key(cnf: Any, resolver: Resolver) -> PublicKey:
     raise _Refused("keyBinding", "missingHolderKey", "cnf has neither a jwk nor a kid")
 
 
-def _check_key_binding(kb: str, key: PublicKey, presented: str, options: SdJwtVcOptions, now: float,
-                       report: Report) -> dict[str, Any]:
-    """The KB-JWT's claims, once its signature, type and ``sd_hash`` are right; ``aud``, ``nonce`` and
-    ``iat`` are checked into ``report`` (each its own code)."""
+class KeyBindingRefused(_Refused):
+    """A KB-JWT refused by :func:`verify_key_binding_jwt`: ``code`` and ``message`` say why."""
+
+
+def verify_key_binding_jwt(kb: str, key: PublicKey, presented: str) -> dict[str, Any]:
+    """The claims of the KB-JWT ``kb`` once its signature by ``key``, its ``typ`` (``kb+jwt``), its required
+    claims and its ``sd_hash`` over ``presented`` (the presentation up to and including its last ``~``) are
+    right; :class:`KeyBindingRefused` (``invalidKeyBinding``, ``sdHashMismatch``) otherwise. Used for SD-JWT
+    VCs and for VC-JOSE-COSE ``vc+sd-jwt`` / ``vp+sd-jwt`` envelopes."""
     try:
         verified = verify_compact(kb, key, max_bytes=MAX_KB_BYTES)
         claims = verified.claims()
     except VcnodeError as exc:
-        raise _Refused("keyBinding", "invalidKeyBinding", f"the KB-JWT is refused ({exc.code}): {exc.detail}") \
-            from None
+        raise KeyBindingRefused("keyBinding", "invalidKeyBinding", f"the KB-JWT is refused ({exc.code}): "
+                                f"{exc.detail}") from None
     if verified.header.get("typ") != KB_TYP:
-        raise _Refused("keyBinding", "invalidKeyBinding", f"the KB-JWT's typ must be {KB_TYP}, not "
-                       f"{str(verified.header.get('typ'))[:40]}")
+        raise KeyBindingRefused("keyBinding", "invalidKeyBinding", f"the KB-JWT's typ must be {KB_TYP}, not "
+                                f"{str(verified.header.get('typ'))[:40]}")
     missing = [name for name in ("iat", "aud", "nonce", "sd_hash") if name not in claims]
     if missing:
-        raise _Refused("keyBinding", "invalidKeyBinding", f"the KB-JWT lacks {', '.join(missing)}")
+        raise KeyBindingRefused("keyBinding", "invalidKeyBinding", f"the KB-JWT lacks {', '.join(missing)}")
     if claims["sd_hash"] != _digest(presented):
-        raise _Refused("keyBinding", "sdHashMismatch", "the KB-JWT's sd_hash is not the digest of this presentation "
-                       "(its disclosures were changed, added or removed after the holder signed)")
-    aud = claims["aud"]
-    if options.audience is not None and not (aud == options.audience or (isinstance(aud, list)
-                                                                          and options.audience in aud)):
+        raise KeyBindingRefused("keyBinding", "sdHashMismatch", "the KB-JWT's sd_hash is not the digest of this "
+                                "presentation (its disclosures were changed, added or removed after the holder "
+                                "signed)")
+    return claims
+
+
+def check_key_binding_claims(claims: dict[str, Any], *, audience: str | None, nonce: str | None, now: float,
+                             skew: float, max_age: float, report: Report) -> None:
+    """A verified KB-JWT's ``aud`` (``keyBindingAudienceMismatch``; None: not checked), ``nonce``
+    (``keyBindingNonceMismatch``; None: not checked) and ``iat`` within ``max_age`` seconds of ``now``
+    (``staleKeyBinding``, ``keyBindingInFuture``), each an error of the ``keyBinding`` check in ``report``."""
+    aud = claims.get("aud")
+    if audience is not None and not (aud == audience or (isinstance(aud, list) and audience in aud)):
         report.error("keyBinding", "keyBindingAudienceMismatch", f"the KB-JWT is for {str(aud)[:200]!r}, not "
-                     f"{options.audience[:200]!r}", "aud")
-    if options.nonce is not None and claims["nonce"] != options.nonce:
+                     f"{audience[:200]!r}", "aud")
+    if nonce is not None and claims.get("nonce") != nonce:
         report.error("keyBinding", "keyBindingNonceMismatch", "the KB-JWT's nonce is not the one this verifier "
                      "sent", "nonce")
-    iat = claims["iat"]
+    iat = claims.get("iat")
     if not _is_time(iat):
         report.error("keyBinding", "invalidKeyBinding", "the KB-JWT's iat is not a NumericDate", "iat")
-    elif iat > now + options.skew:
+    elif iat > now + skew:
         report.error("keyBinding", "keyBindingInFuture", "the KB-JWT was signed in the future (iat)", "iat")
-    elif iat < now - options.max_key_binding_age - options.skew:
+    elif iat < now - max_age - skew:
         report.error("keyBinding", "staleKeyBinding", f"the KB-JWT was signed {int(now - iat)} s ago; this "
-                     f"verifier accepts {int(options.max_key_binding_age)} s", "iat")
+                     f"verifier accepts {int(max_age)} s", "iat")
+
+
+def _check_key_binding(kb: str, key: PublicKey, presented: str, options: SdJwtVcOptions, now: float,
+                       report: Report) -> dict[str, Any]:
+    """The KB-JWT's claims, once its signature, type and ``sd_hash`` are right; ``aud``, ``nonce`` and
+    ``iat`` are checked into ``report`` (each its own code)."""
+    claims = verify_key_binding_jwt(kb, key, presented)
+    check_key_binding_claims(claims, audience=options.audience, nonce=options.nonce, now=now, skew=options.skew,
+                             max_age=options.max_key_binding_age, report=report)
     return claims
 
 

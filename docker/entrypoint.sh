@@ -16,7 +16,7 @@ set -eu
 
 case "${1:-}" in
     "" | -* | init | serve | identity | did | keys | witness | token | issue | verify | issue-batch | revoke \
-        | suspend | unsuspend | status | trust | wallet | backup | restore | migrate-store) set -- vcnode "$@" ;;
+        | suspend | unsuspend | status | trust | wallet | backup | restore | migrate-store | derive) set -- vcnode "$@" ;;
 esac
 
 # PGPASSWORD_FILE (a compose or Docker secret): the database password for store_url, kept out of the URL and of

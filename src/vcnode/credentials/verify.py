@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from vcnode.clock import SYSTEM_CLOCK
 from vcnode.credentials.clr import check_clr, is_clr
 from vcnode.credentials.holder import HolderBinding, bind_holder
+from vcnode.credentials.key_binding import check_key_binding_claims
 from vcnode.credentials.limits import TooMuchToVerify, VerifyLimits, check_limits
 from vcnode.credentials.model import (
     as_list,
@@ -42,7 +43,6 @@ from vcnode.envelopes.base import (
 from vcnode.errors import VcnodeError
 from vcnode.jsonld import ContextRegistry
 from vcnode.proofs.verify import ProofExpectations, ProofResult, verify_proofs
-from vcnode.sdjwt.verify import check_key_binding_claims
 
 if TYPE_CHECKING:  # the status checker verifies list credentials with this module: no import cycle at runtime
     from vcnode.status.check import StatusChecker
@@ -275,7 +275,7 @@ async def _verify_embedded(credentials: list[Any], where: str, resolver: Resolve
 def _check_key_binding(opened: Opened, options: VerifyOptions, now: datetime, report: Report) -> None:
     """A key-bound SD-JWT (``vc+sd-jwt``/``vp+sd-jwt`` whose document has ``cnf``) answers the verifier's
     ``challenge`` and ``domain`` in its KB-JWT (``nonce``, ``aud``, a fresh ``iat``), checked as SD-JWT VC
-    presentations are (:func:`vcnode.sdjwt.verify.check_key_binding_claims`); without one it is
+    presentations are (:func:`vcnode.credentials.key_binding.check_key_binding_claims`); without one it is
     ``missingKeyBinding``: a copy shown to another verifier must not pass as presented to this one."""
     if options.challenge is None and options.domain is None:
         return  # no request to answer: the format checked the KB-JWT's signature and sd_hash

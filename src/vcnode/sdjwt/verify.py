@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import orjson
 
 from vcnode.clock import SYSTEM_CLOCK
+from vcnode.credentials.key_binding import check_key_binding_claims, is_numeric_date
 from vcnode.credentials.report import Report
 from vcnode.did.resolver import Resolver
 from vcnode.errors import VcnodeError
@@ -283,20 +284,16 @@ def disclose(payload: dict[str, Any], encoded: list[str],
     return claims, unpacker.disclosed
 
 
-def _is_time(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _check_times(claims: dict[str, Any], now: float, skew: float, report: Report) -> None:
     for name in ("iat", "nbf", "exp"):
-        if name in claims and not _is_time(claims[name]):
+        if name in claims and not is_numeric_date(claims[name]):
             report.error("validity", "invalidTime", f"{name} must be a NumericDate (seconds since 1970)", name)
-    if _is_time(claims.get("nbf")) and claims["nbf"] > now + skew:
+    if is_numeric_date(claims.get("nbf")) and claims["nbf"] > now + skew:
         report.error("validity", "notYetValid", "the credential is valid only from "
                      f"{datetime.fromtimestamp(claims['nbf'], UTC).isoformat()}", "nbf")
-    if _is_time(claims.get("iat")) and claims["iat"] > now + skew:
+    if is_numeric_date(claims.get("iat")) and claims["iat"] > now + skew:
         report.error("validity", "notYetValid", "the credential was issued in the future (iat)", "iat")
-    if _is_time(claims.get("exp")) and claims["exp"] + skew < now:
+    if is_numeric_date(claims.get("exp")) and claims["exp"] + skew < now:
         report.error("validity", "expired", f"the credential expired at "
                      f"{datetime.fromtimestamp(claims['exp'], UTC).isoformat()}", "exp")
     report.passed("validity", **{name: claims[name] for name in ("iat", "nbf", "exp") if name in claims})
@@ -349,28 +346,6 @@ def verify_key_binding_jwt(kb: str, key: PublicKey, presented: str) -> dict[str,
                                 "presentation (its disclosures were changed, added or removed after the holder "
                                 "signed)")
     return claims
-
-
-def check_key_binding_claims(claims: dict[str, Any], *, audience: str | None, nonce: str | None, now: float,
-                             skew: float, max_age: float, report: Report) -> None:
-    """A verified KB-JWT's ``aud`` (``keyBindingAudienceMismatch``; None: not checked), ``nonce``
-    (``keyBindingNonceMismatch``; None: not checked) and ``iat`` within ``max_age`` seconds of ``now``
-    (``staleKeyBinding``, ``keyBindingInFuture``), each an error of the ``keyBinding`` check in ``report``."""
-    aud = claims.get("aud")
-    if audience is not None and not (aud == audience or (isinstance(aud, list) and audience in aud)):
-        report.error("keyBinding", "keyBindingAudienceMismatch", f"the KB-JWT is for {str(aud)[:200]!r}, not "
-                     f"{audience[:200]!r}", "aud")
-    if nonce is not None and claims.get("nonce") != nonce:
-        report.error("keyBinding", "keyBindingNonceMismatch", "the KB-JWT's nonce is not the one this verifier "
-                     "sent", "nonce")
-    iat = claims.get("iat")
-    if not _is_time(iat):
-        report.error("keyBinding", "invalidKeyBinding", "the KB-JWT's iat is not a NumericDate", "iat")
-    elif iat > now + skew:
-        report.error("keyBinding", "keyBindingInFuture", "the KB-JWT was signed in the future (iat)", "iat")
-    elif iat < now - max_age - skew:
-        report.error("keyBinding", "staleKeyBinding", f"the KB-JWT was signed {int(now - iat)} s ago; this "
-                     f"verifier accepts {int(max_age)} s", "iat")
 
 
 def _check_key_binding(kb: str, key: PublicKey, presented: str, options: SdJwtVcOptions, now: float,

@@ -126,6 +126,8 @@ def _cryptosuites(*suites: tuple[str, dict]) -> Callable[[NodeInfo], list[dict]]
 
 
 ECDSA_SUITES = ("ecdsa-rdfc-2019", "ecdsa-jcs-2019", "ecdsa-sd-2023")
+#: The curves each ecdsa suite signs with here (ecdsa-sd-2023: P-256 only, as in Digital Bazaar's library).
+ECDSA_KEY_TYPES = {"ecdsa-rdfc-2019": (P256, P384), "ecdsa-jcs-2019": (P256, P384), "ecdsa-sd-2023": (P256,)}
 
 
 def _ecdsa(node: NodeInfo) -> list[dict]:
@@ -133,9 +135,10 @@ def _ecdsa(node: NodeInfo) -> list[dict]:
     # implementation of its own ("vcnode" P-256, "vcnode-P-384"); the verifiers are declared once.
     def issuers(key_type: str) -> list[dict | None]:
         return [node.issuer(key_type, [suite], {"cryptosuite": suite}, supportedEcdsaKeyTypes=[key_type],
-                            supports={"vc": ["1.1", "2.0"]}) for suite in ECDSA_SUITES]
-    verifiers = [node.verifier([suite], supportedEcdsaKeyTypes=[P256, P384], supports={"vc": ["1.1", "2.0"]})
-                 for suite in ECDSA_SUITES]
+                            supports={"vc": ["1.1", "2.0"]}) for suite in ECDSA_SUITES
+                if key_type in ECDSA_KEY_TYPES[suite]]
+    verifiers = [node.verifier([suite], supportedEcdsaKeyTypes=list(ECDSA_KEY_TYPES[suite]),
+                               supports={"vc": ["1.1", "2.0"]}) for suite in ECDSA_SUITES]
     return [implementation("vcnode", issuers=issuers(P256), verifiers=verifiers),
             implementation("vcnode-P-384", issuers=issuers(P384))]
 

@@ -104,13 +104,19 @@ async def test_vc_jwt_1_1_issue_and_verify(client: TestClient, issue_token: str)
                          400, "invalidSignature")
 
 
-async def test_enveloped_presentation_of_enveloped_credentials(client: TestClient, issue_token: str) -> None:
+async def learners_enveloped_badge(client: TestClient, issue_token: str) -> tuple[Any, str, dict[str, Any]]:
+    """A learner's P-256 did:key signer, its DID, and a vc+jwt badge about the learner issued by the node."""
     learner = did_key_signer("P-256")
     learner_did = learner.verification_method.split("#")[0]
     credential = badge(NODE_DID)
     credential["credentialSubject"]["id"] = learner_did
     enveloped = (await expect_json(await issue(client, issue_token, credential, {"envelope": "vc+jwt"}),
                                    201))["verifiableCredential"]
+    return learner, learner_did, enveloped
+
+
+async def test_enveloped_presentation_of_enveloped_credentials(client: TestClient, issue_token: str) -> None:
+    learner, learner_did, enveloped = await learners_enveloped_badge(client, issue_token)
     vp = {"@context": [V2], "type": ["VerifiablePresentation"], "holder": learner_did,
           "verifiableCredential": [enveloped], "nonce": "c-42"}
     body = {"verifiablePresentation": seal(vp, learner, "vp+jwt", kind="presentation"),
@@ -133,12 +139,7 @@ async def test_enveloped_presentation_of_enveloped_credentials(client: TestClien
 async def test_key_bound_vp_sd_jwt_replayed_to_another_challenge(client: TestClient, issue_token: str) -> None:
     """A learner's key-bound vp+sd-jwt answers one verifier's challenge and domain; Mallory, who saw it, replays
     it with the next challenge or strips its KB-JWT: both refused by name over HTTP."""
-    learner = did_key_signer("P-256")
-    learner_did = learner.verification_method.split("#")[0]
-    credential = badge(NODE_DID)
-    credential["credentialSubject"]["id"] = learner_did
-    enveloped = (await expect_json(await issue(client, issue_token, credential, {"envelope": "vc+jwt"}),
-                                   201))["verifiableCredential"]
+    learner, learner_did, enveloped = await learners_enveloped_badge(client, issue_token)
     vp = {"@context": [V2], "type": ["VerifiablePresentation"], "holder": learner_did,
           "verifiableCredential": [enveloped], "cnf": {"jwk": learner.signer.public_jwk}}
     sealed = seal(vp, learner, "vp+sd-jwt", kind="presentation").get("id").split(",", 1)[1]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,15 +23,23 @@ from vcnode.node import Node
 pytestmark = pytest.mark.integration
 
 
+async def published_nist_identity(web_node: Node, key_type: str, *, name: str) -> tuple[str, Any, Any]:
+    """A did:web identity of ``key_type`` (P-256 or P-384) on ``web_node``: its DID, signing key and one key
+    record, checked to be of that type, its JOSE algorithm and Multikey codec (``zDn…`` / ``z82…``)."""
+    alg, prefix, codec = {"P-256": ("ES256", "zDn", multikey.P256_PUB),
+                          "P-384": ("ES384", "z82", multikey.P384_PUB)}[key_type]
+    did = (await web_node.identities.create("web", name=name, key_type=key_type)).did
+    signing = web_node.identities.signing_key(did)
+    assert (signing.key_type, signing.signer.alg) == (key_type, alg)
+    [key] = web_node.identities.keys(did)
+    assert key.key_type == key_type and key.public_multikey.startswith(prefix)
+    assert multikey.decode(key.public_multikey).codec == codec
+    return did, signing, key
+
+
 async def test_a_p256_did_web_identity_is_published_sealed_rotated_and_signs_jws(
         web_node: Node, node_env: dict[str, str]) -> None:
-    identity = await web_node.identities.create("web", name="eudi", key_type="P-256")
-    did = identity.did
-    signing = web_node.identities.signing_key(did)
-    assert (signing.key_type, signing.signer.alg) == ("P-256", "ES256")
-    [key] = web_node.identities.keys(did)
-    assert key.key_type == "P-256" and key.public_multikey.startswith("zDn")
-    assert multikey.decode(key.public_multikey).codec == multikey.P256_PUB
+    did, signing, key = await published_nist_identity(web_node, "P-256", name="eudi")
     document = (await web_node.resolver.resolve(did)).did_document
     [method] = document["verificationMethod"]
     assert method == {"id": key.id, "type": "Multikey", "controller": did,

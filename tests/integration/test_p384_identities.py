@@ -13,9 +13,9 @@ import pytest
 
 from tests.builders import badge
 from tests.integration.test_cli import assert_one_line_error, run
+from tests.integration.test_p256_identities import published_nist_identity
 from vcnode.errors import VcnodeError
 from vcnode.jose import sign_compact, verify_with_did
-from vcnode.keys import multikey
 from vcnode.node import Node
 
 pytestmark = pytest.mark.integration
@@ -23,13 +23,7 @@ pytestmark = pytest.mark.integration
 
 async def test_a_p384_did_web_identity_is_published_sealed_rotated_and_signs(web_node: Node,
                                                                             node_env: dict[str, str]) -> None:
-    identity = await web_node.identities.create("web", name="p384", key_type="p384")
-    did = identity.did
-    signing = web_node.identities.signing_key(did)
-    assert (signing.key_type, signing.signer.alg) == ("P-384", "ES384")
-    [key] = web_node.identities.keys(did)
-    assert key.key_type == "P-384" and key.public_multikey.startswith("z82")
-    assert multikey.decode(key.public_multikey).codec == multikey.P384_PUB
+    did, signing, key = await published_nist_identity(web_node, "P-384", name="p384")
     [method] = (await web_node.resolver.resolve(did)).did_document["verificationMethod"]
     assert (method["type"], method["publicKeyMultibase"]) == ("Multikey", key.public_multikey)
     token = sign_compact({"iss": did}, signing.signer, kid=signing.verification_method)

@@ -727,7 +727,7 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--status", metavar="PURPOSES", help=status_help)
     issue.add_argument("--envelope", metavar="TYPE",
                        help="issue an enveloped credential of this media type instead of a proof: vc+jwt, vc+sd-jwt, "
-                            "or jwt (VC-JWT 1.1)")
+                            "vc+cose, or jwt (VC-JWT 1.1)")
     issue.set_defaults(run=cmd_issue)
 
     derive = commands.add_parser("derive", help="selective disclosure: derive a credential revealing chosen "

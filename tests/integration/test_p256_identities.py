@@ -37,6 +37,21 @@ async def published_nist_identity(web_node: Node, key_type: str, *, name: str) -
     return did, signing, key
 
 
+async def reopened_then_rotated(web_node: Node, node_env: dict[str, str], did: str, signing: Any,
+                                key_type: str) -> tuple[Any, Any]:
+    """Check that a fresh process's node opens ``did``'s sealed key to the same key, then rotate it: the old and
+    new key records, both of ``key_type``."""
+    reopened = await Node.open(web_node.config, environ=node_env, vault=web_node.vault)
+    try:
+        assert reopened.identities.signing_key(did).signer.public_jwk == signing.signer.public_jwk
+    finally:
+        await reopened.close()
+    old, new = await web_node.rotate_key(did)
+    prefix = {"P-256": "zDn", "P-384": "z82"}[key_type]
+    assert (old.key_type, new.key_type) == (key_type, key_type) and new.public_multikey.startswith(prefix)
+    return old, new
+
+
 async def test_a_p256_did_web_identity_is_published_sealed_rotated_and_signs_jws(
         web_node: Node, node_env: dict[str, str]) -> None:
     did, signing, key = await published_nist_identity(web_node, "P-256", name="eudi")
@@ -52,14 +67,7 @@ async def test_a_p256_did_web_identity_is_published_sealed_rotated_and_signs_jws
     secret = signing.signer.secret
     stored = await web_node.store.list_keys()
     assert secret not in next(k for k in stored if k.id == key.id).sealed_secret
-    reopened = await Node.open(web_node.config, environ=node_env, vault=web_node.vault)
-    try:
-        assert reopened.identities.signing_key(did).signer.public_jwk == signing.signer.public_jwk
-    finally:
-        await reopened.close()
-
-    old, new = await web_node.rotate_key(did)
-    assert (old.key_type, new.key_type) == ("P-256", "P-256") and new.public_multikey.startswith("zDn")
+    old, new = await reopened_then_rotated(web_node, node_env, did, signing, "P-256")
     rotated = web_node.identities.signing_key(did)
     assert rotated.verification_method == new.id != old.id
     document = (await web_node.resolver.resolve(did)).did_document

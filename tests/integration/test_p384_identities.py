@@ -13,7 +13,7 @@ import pytest
 
 from tests.builders import badge
 from tests.integration.test_cli import assert_one_line_error, run
-from tests.integration.test_p256_identities import published_nist_identity
+from tests.integration.test_p256_identities import published_nist_identity, reopened_then_rotated
 from vcnode.errors import VcnodeError
 from vcnode.jose import sign_compact, verify_with_did
 from vcnode.node import Node
@@ -42,13 +42,7 @@ async def test_a_p384_did_web_identity_is_published_sealed_rotated_and_signs(web
         await web_node.credentials.issue(badge(did), suite="eddsa-rdfc-2022")
     assert eddsa.value.code == "keyTypeMismatch"
 
-    reopened = await Node.open(web_node.config, environ=node_env, vault=web_node.vault)
-    try:
-        assert reopened.identities.signing_key(did).signer.public_jwk == signing.signer.public_jwk
-    finally:
-        await reopened.close()
-    old, new = await web_node.rotate_key(did)
-    assert (old.key_type, new.key_type) == ("P-384", "P-384") and new.public_multikey.startswith("z82")
+    await reopened_then_rotated(web_node, node_env, did, signing, "P-384")
 
 
 async def test_p384_identities_cannot_live_in_did_webvh(web_node: Node) -> None:

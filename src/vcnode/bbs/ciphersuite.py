@@ -7,7 +7,6 @@ implements; draft-05 differs only in the order of inputs to e (Sign) and to the 
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Sequence
 
 from py_arkworks_bls12381 import G1Point, G2Point, Scalar
@@ -66,25 +65,34 @@ def messages_to_scalars(messages: Sequence[bytes], api_id: bytes = API_ID) -> li
 
 
 class _Generators:
-    """The chain of generators of draft §4.1.1 for one api_id, extended on demand (thread-safe)."""
+    """The chain of generators of draft §4.1.1 for one api_id, extended on demand.
+
+    The chain is a pure function of api_id, so it needs no lock: each extension is computed from a snapshot of
+    ``state`` (the last expanded seed and the points so far) and swapped in with one assignment; two threads
+    extending at once compute the same points and either result is right."""
 
     def __init__(self, api_id: bytes) -> None:
         self.seed_dst = api_id + b"SIG_GENERATOR_SEED_"
         self.generator_dst = api_id + b"SIG_GENERATOR_DST_"
-        self.v = expand_message_xmd(api_id + b"MESSAGE_GENERATOR_SEED", self.seed_dst)
-        self.points: list[G1Point] = []
-        self.lock = threading.Lock()
+        self.state: tuple[bytes, tuple[G1Point, ...]] = (
+            expand_message_xmd(api_id + b"MESSAGE_GENERATOR_SEED", self.seed_dst), ())
 
     def first(self, count: int) -> list[G1Point]:
         if count > MAX_GENERATORS:
             raise BbsError(f"at most {MAX_GENERATORS - 1} messages are supported")
-        with self.lock:
-            while len(self.points) < count:
-                self.v = expand_message_xmd(self.v + i2osp(len(self.points) + 1, 8), self.seed_dst)
-                self.points.append(G1Point.hash_to_curve(self.v, self.generator_dst))
-            return self.points[:count]
+        v, points = self.state
+        if len(points) < count:
+            extended = list(points)
+            while len(extended) < count:
+                v = expand_message_xmd(v + i2osp(len(extended) + 1, 8), self.seed_dst)
+                extended.append(G1Point.hash_to_curve(v, self.generator_dst))
+            points = tuple(extended)
+            if len(points) > len(self.state[1]):
+                self.state = (v, points)
+        return list(points[:count])
 
 
+#: One chain per api_id: a cache of values derived from constants, never state another process must see.
 _GENERATORS: dict[bytes, _Generators] = {}
 
 
